@@ -1,0 +1,42 @@
+"""The one error base: every failure a user can see, with its exit code."""
+
+from __future__ import annotations
+
+
+class EntragitError(Exception):
+    """A failure with a message meant for the user; cli.py turns it into output."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class InputError(EntragitError):
+    """Bad input in a file: names the file and line."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class GraphError(EntragitError):
+    """Microsoft Graph answered with an error body."""
+
+    def __init__(self, status: int, code: str, message: str, *, method: str = "", url: str = "") -> None:
+        super().__init__(f"{method} {url} -> {status} {code}: {message}".strip())
+        self.status = status
+        self.code = code
+        self.graph_message = message
+
+
+class PermissionMissing(EntragitError):
+    """The token lacks a Graph permission needed for a kind."""
+
+
+class RepoError(EntragitError):
+    """The config repo or a git revision is not usable."""
