@@ -1,0 +1,346 @@
+"""The Kind table: every per-kind fact in one declarative row. Adding a kind is adding a row."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+KeyType = Literal["id", "appId", "templateId", "tenantId"]
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A place in a body that holds the key of another object.
+
+    `path` is dotted; `[]` marks a list (`conditions.users.includeGroups[]`).
+    `targets` are candidate kinds (a principal may be a user, group or SP).
+    `key` names the target's field the value matches (object id, appId, role template id).
+    `sentinels` are literal values that are not references (`All`, `None`, ...).
+    `prefix` is for ids embedded in a string (`/administrativeUnits/{id}`).
+    """
+
+    path: str
+    targets: tuple[str, ...]
+    key: KeyType = "id"
+    sentinels: frozenset[str] = frozenset()
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A relationship read and written apart from the body (`members`, `owners`)."""
+
+    name: str
+    write_perm: str = ""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of Entra configuration object and everything export/plan/apply need to know."""
+
+    name: str  # folder name and selector: tenants/<t>/<name>/<slug>.yaml
+    path: str  # Graph path below the version root; `{parent}` for child collections
+    title: str  # human name, singular
+    version: Literal["v1.0", "beta"] = "v1.0"
+    singleton: bool = False
+    parent: str | None = None  # kind whose ids fill `{parent}` in path
+    id_field: str = "id"
+    name_field: str = "displayName"
+    natural_key: tuple[str, ...] = ("displayName",)
+    label: tuple[str, ...] = ()  # fields (refs resolved to names) that make the slug when no name
+    polymorphic: bool = False  # keep entity-level @odata.type (writes need it)
+    strip: frozenset[str] = frozenset()  # server-managed / read-only / secret fields (dotted)
+    create_only: frozenset[str] = frozenset()  # settable on create, never patched
+    refs: tuple[Ref, ...] = ()
+    relations: tuple[Relation, ...] = ()
+    skip_when: Mapping[str, object] = field(default_factory=dict)  # built-ins we never own
+    soft_delete: Literal["directory", "policy-beta", "roleDefinitions"] | None = None
+    odata_cast: str = ""  # microsoft.graph.<type> for directory/deletedItems
+    create: Literal["post", "upsert"] | None = "post"  # upsert = PATCH by client-chosen id
+    update: Literal["patch"] | None = "patch"
+    client_id: bool = False  # id chosen by the client (c1, Fido2, partner tenantId)
+    paced: bool = False  # CA family: 1 request/second/tenant, 429 without Retry-After
+    read_perm: tuple[str, ...] = ("Policy.Read.All",)
+    write_perm: tuple[str, ...] = ()
+    depends: tuple[str, ...] = ()
+    default_on: bool = True  # users are opt-in (privacy)
+    select: tuple[str, ...] = ()  # $select for list reads; empty = all properties
+    typed_paths: tuple[str, ...] = ()  # nested places whose @odata.type is a derived type to keep
+    only_id: tuple[str, ...] = ()  # expanded navigation objects written back as {id} only
+
+
+ALL = frozenset({"All"})
+NONE_ALL = frozenset({"All", "None"})
+PRINCIPALS = ("users", "groups", "servicePrincipals")
+_TS = frozenset({"createdDateTime", "modifiedDateTime", "deletedDateTime", "lastModifiedDateTime"})
+
+
+def _ca_user_refs() -> tuple[Ref, ...]:
+    u = "conditions.users."
+    user_sent = frozenset({"All", "None", "GuestsOrExternalUsers"})
+    refs = [
+        Ref(u + "includeUsers[]", ("users",), sentinels=user_sent),
+        Ref(u + "excludeUsers[]", ("users",), sentinels=user_sent),
+        Ref(u + "includeGroups[]", ("groups",)),
+        Ref(u + "excludeGroups[]", ("groups",)),
+        Ref(u + "includeRoles[]", ("roleDefinitions",), key="templateId"),
+        Ref(u + "excludeRoles[]", ("roleDefinitions",), key="templateId"),
+    ]
+    apps = frozenset({"All", "None", "Office365", "MicrosoftAdminPortals"})
+    a = "conditions.applications."
+    refs += [
+        Ref(a + "includeApplications[]", ("applications", "servicePrincipals"), key="appId", sentinels=apps),
+        Ref(a + "excludeApplications[]", ("applications", "servicePrincipals"), key="appId", sentinels=apps),
+        Ref(a + "includeAuthenticationContextClassReferences[]", ("authenticationContextClassReferences",)),
+    ]
+    sp_sent = frozenset({"ServicePrincipalsInMyTenant"})
+    c = "conditions.clientApplications."
+    refs += [
+        Ref(c + "includeServicePrincipals[]", ("servicePrincipals",), sentinels=sp_sent),
+        Ref(c + "excludeServicePrincipals[]", ("servicePrincipals",), sentinels=sp_sent),
+    ]
+    # 00000000-... is the legacy "MFA trusted IPs" pseudo-location, not an object.
+    loc_sent = frozenset({"All", "AllTrusted", "00000000-0000-0000-0000-000000000000"})
+    refs += [
+        Ref("conditions.locations.includeLocations[]", ("namedLocations",), sentinels=loc_sent),
+        Ref("conditions.locations.excludeLocations[]", ("namedLocations",), sentinels=loc_sent),
+        Ref("grantControls.authenticationStrength.id", ("authenticationStrengthPolicies",)),
+    ]
+    return tuple(refs)
+
+
+def _xtap_refs() -> tuple[Ref, ...]:
+    refs = []
+    for side in ("b2bCollaborationInbound", "b2bCollaborationOutbound",
+                 "b2bDirectConnectInbound", "b2bDirectConnectOutbound"):
+        refs.append(Ref(f"{side}.usersAndGroups.targets[].target", ("users", "groups"),
+                        sentinels=frozenset({"AllUsers"})))
+        refs.append(Ref(f"{side}.applications.targets[].target", ("applications", "servicePrincipals"),
+                        key="appId", sentinels=frozenset({"AllApplications", "Office365"})))
+    return tuple(refs)
+
+
+_CA_WRITE = ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess")
+_GROUP_STRIP = frozenset({
+    "mail", "proxyAddresses", "securityIdentifier", "onPremisesDomainName", "onPremisesLastSyncDateTime",
+    "onPremisesNetBiosName", "onPremisesProvisioningErrors", "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "renewedDateTime", "expirationDateTime",
+    "membershipRuleProcessingStatus", "organizationId", "createdByAppId", "serviceProvisioningErrors",
+    "isManagementRestricted", "onPremisesSamAccountName", "infoCatalogs", "writebackConfiguration",
+    "resourceBehaviorOptions", "uniqueName", "cloudLicensing", "isArchived",
+} | _TS)
+_APP_STRIP = frozenset({
+    "appId", "publisherDomain", "createdByAppId", "certification", "verifiedPublisher",
+    "disabledByMicrosoftStatus", "passwordCredentials", "uniqueName", "signInAudienceRestrictions",
+} | _TS)
+_SP_STRIP = frozenset({
+    "appDisplayName", "appOwnerOrganizationId", "applicationTemplateId", "servicePrincipalType",
+    "signInAudience", "publisherName", "appRoles", "oauth2PermissionScopes", "servicePrincipalNames",
+    "passwordCredentials", "appDescription", "verifiedPublisher", "info", "resourceSpecificApplicationPermissions",
+    "disabledByMicrosoftStatus", "homepage", "replyUrls", "logoutUrl", "samlMetadataUrl",
+} | _TS)
+_USER_STRIP = frozenset({
+    "passwordProfile", "proxyAddresses", "signInActivity", "lastPasswordChangeDateTime", "creationType",
+    "securityIdentifier", "externalUserState", "externalUserStateChangeDateTime", "onPremisesDistinguishedName",
+    "onPremisesDomainName", "onPremisesImmutableId", "onPremisesLastSyncDateTime", "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "onPremisesUserPrincipalName",
+    "onPremisesProvisioningErrors", "onPremisesExtensionAttributes", "mail", "imAddresses",
+    "refreshTokensValidFromDateTime", "signInSessionsValidFromDateTime", "identities", "assignedLicenses",
+    "assignedPlans", "provisionedPlans", "licenseAssignmentStates",
+} | _TS)
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        name="namedLocations", title="named location", version="beta",
+        path="/identity/conditionalAccess/namedLocations", polymorphic=True, paced=True,
+        typed_paths=("ipRanges[]",),
+        soft_delete="policy-beta", write_perm=_CA_WRITE, strip=_TS,
+    ),
+    Kind(
+        name="authenticationContextClassReferences", title="authentication context",
+        path="/identity/conditionalAccess/authenticationContextClassReferences",
+        create="upsert", client_id=True,
+        read_perm=("AuthenticationContext.Read.All", "Policy.Read.All"),
+        write_perm=("AuthenticationContext.ReadWrite.All",),
+    ),
+    Kind(
+        name="authenticationStrengthPolicies", title="authentication strength",
+        path="/policies/authenticationStrengthPolicies",
+        strip=frozenset({"policyType", "requirementsSatisfied"} | _TS),
+        skip_when={"policyType": "builtIn"}, write_perm=("Policy.ReadWrite.ConditionalAccess",),
+    ),
+    Kind(
+        name="users", title="user", path="/users", default_on=False,
+        natural_key=("userPrincipalName",), strip=_USER_STRIP, soft_delete="directory",
+        odata_cast="microsoft.graph.user", read_perm=("User.Read.All",), write_perm=("User.ReadWrite.All",),
+    ),
+    Kind(
+        name="groups", title="group", path="/groups", natural_key=("displayName", "mailNickname"),
+        strip=_GROUP_STRIP, create_only=frozenset({"isAssignableToRole", "resourceProvisioningOptions"}),
+        relations=(Relation("owners"), Relation("members")),
+        soft_delete="directory", odata_cast="microsoft.graph.group",
+        read_perm=("Group.Read.All", "Directory.Read.All"), write_perm=("Group.ReadWrite.All",),
+        depends=("users",),
+    ),
+    Kind(
+        name="administrativeUnits", title="administrative unit", path="/directory/administrativeUnits",
+        relations=(Relation("members"),), soft_delete="directory",
+        odata_cast="microsoft.graph.administrativeUnit", strip=_TS,
+        read_perm=("AdministrativeUnit.Read.All", "Directory.Read.All"),
+        write_perm=("AdministrativeUnit.ReadWrite.All",), depends=("users", "groups"),
+    ),
+    Kind(
+        name="applications", title="application", path="/applications",
+        natural_key=("displayName", "identifierUris"), strip=_APP_STRIP,
+        refs=(
+            Ref("requiredResourceAccess[].resourceAppId", ("applications", "servicePrincipals"), key="appId"),
+            Ref("api.preAuthorizedApplications[].appId", ("applications", "servicePrincipals"), key="appId"),
+            Ref("api.knownClientApplications[]", ("applications", "servicePrincipals"), key="appId"),
+        ),
+        relations=(Relation("owners"),), soft_delete="directory", odata_cast="microsoft.graph.application",
+        read_perm=("Application.Read.All", "Directory.Read.All"), write_perm=("Application.ReadWrite.All",),
+        depends=("users",),
+    ),
+    Kind(
+        name="servicePrincipals", title="service principal", path="/servicePrincipals",
+        natural_key=("appId",), strip=_SP_STRIP, create_only=frozenset({"appId"}),
+        refs=(Ref("appId", ("applications",), key="appId"),),
+        relations=(Relation("owners"),), soft_delete="directory",
+        odata_cast="microsoft.graph.servicePrincipal",
+        read_perm=("Application.Read.All", "Directory.Read.All"), write_perm=("Application.ReadWrite.All",),
+        depends=("applications",),
+    ),
+    Kind(
+        name="appRoleAssignments", title="app role assignment", parent="servicePrincipals",
+        path="/servicePrincipals/{parent}/appRoleAssignedTo", name_field="",
+        natural_key=("principalId", "resourceId", "appRoleId"), label=("principalId", "resourceId", "appRoleId"),
+        strip=frozenset({"principalDisplayName", "principalType", "resourceDisplayName"} | _TS),
+        refs=(Ref("principalId", PRINCIPALS), Ref("resourceId", ("servicePrincipals",))),
+        update=None, read_perm=("Application.Read.All", "Directory.Read.All"),
+        write_perm=("AppRoleAssignment.ReadWrite.All",), depends=("users", "groups", "servicePrincipals"),
+    ),
+    Kind(
+        name="oauth2PermissionGrants", title="delegated permission grant", path="/oauth2PermissionGrants",
+        name_field="", natural_key=("clientId", "resourceId", "consentType", "principalId"),
+        label=("clientId", "resourceId", "principalId"), strip=_TS,
+        refs=(Ref("clientId", ("servicePrincipals",)), Ref("resourceId", ("servicePrincipals",)),
+              Ref("principalId", ("users",))),
+        read_perm=("DelegatedPermissionGrant.Read.All", "Directory.Read.All"),
+        write_perm=("DelegatedPermissionGrant.ReadWrite.All",), depends=("users", "servicePrincipals"),
+    ),
+    Kind(
+        name="roleDefinitions", title="custom role", path="/roleManagement/directory/roleDefinitions",
+        strip=frozenset({"isBuiltIn", "inheritsPermissionsFrom", "version", "resourceScopes", "isPrivileged"} | _TS),
+        skip_when={"isBuiltIn": True}, soft_delete="roleDefinitions",
+        read_perm=("RoleManagement.Read.Directory", "Directory.Read.All"),
+        write_perm=("RoleManagement.ReadWrite.Directory",),
+    ),
+    Kind(
+        name="roleAssignments", title="role assignment", path="/roleManagement/directory/roleAssignments",
+        name_field="", natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
+        label=("roleDefinitionId", "principalId", "directoryScopeId"), strip=_TS, update=None,
+        refs=(
+            Ref("principalId", PRINCIPALS),
+            Ref("roleDefinitionId", ("roleDefinitions",), key="templateId"),
+            Ref("directoryScopeId", ("administrativeUnits",), prefix="/administrativeUnits/",
+                sentinels=frozenset({"/"})),
+        ),
+        read_perm=("RoleManagement.Read.Directory", "Directory.Read.All"),
+        write_perm=("RoleManagement.ReadWrite.Directory",),
+        depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
+    ),
+    Kind(
+        name="authenticationMethodsPolicy", title="authentication methods policy", singleton=True,
+        path="/policies/authenticationMethodsPolicy",
+        strip=frozenset({"policyVersion", "displayName", "description", "authenticationMethodConfigurations",
+                         "reconfirmationInDays"} | _TS),
+        refs=(
+            Ref("registrationEnforcement.authenticationMethodsRegistrationCampaign.includeTargets[].id",
+                ("users", "groups"), sentinels=frozenset({"all_users"})),
+            Ref("registrationEnforcement.authenticationMethodsRegistrationCampaign.excludeTargets[].id",
+                ("users", "groups"), sentinels=frozenset({"all_users"})),
+        ),
+        create=None, read_perm=("Policy.Read.AuthenticationMethod", "Policy.Read.All"),
+        write_perm=("Policy.ReadWrite.AuthenticationMethod",),
+    ),
+    Kind(
+        name="authenticationMethodConfigurations", title="authentication method",
+        path="/policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
+        name_field="id", natural_key=("id",), polymorphic=True, client_id=True, create=None, strip=_TS,
+        refs=(
+            Ref("includeTargets[].id", ("groups", "users"), sentinels=frozenset({"all_users"})),
+            Ref("excludeTargets[].id", ("groups", "users"), sentinels=frozenset({"all_users"})),
+        ),
+        read_perm=("Policy.Read.AuthenticationMethod", "Policy.Read.All"),
+        write_perm=("Policy.ReadWrite.AuthenticationMethod",), depends=("groups",),
+    ),
+    Kind(
+        name="authorizationPolicy", title="authorization policy", singleton=True,
+        path="/policies/authorizationPolicy", strip=frozenset({"id"} | _TS), create=None,
+        write_perm=("Policy.ReadWrite.Authorization",),
+    ),
+    Kind(
+        name="crossTenantAccessPolicy", title="cross-tenant access policy", singleton=True,
+        path="/policies/crossTenantAccessPolicy", strip=frozenset({"id", "displayName", "definition",
+                                                                   "isOrganizationDefault"} | _TS),
+        create=None, write_perm=("Policy.ReadWrite.CrossTenantAccess",),
+    ),
+    Kind(
+        name="crossTenantAccessDefault", title="cross-tenant access default", singleton=True,
+        path="/policies/crossTenantAccessPolicy/default", name_field="", strip=frozenset({"isServiceDefault", "id"} | _TS),
+        refs=_xtap_refs(), create=None, write_perm=("Policy.ReadWrite.CrossTenantAccess",),
+    ),
+    Kind(
+        name="crossTenantAccessPartners", title="cross-tenant partner",
+        path="/policies/crossTenantAccessPolicy/partners", id_field="tenantId", name_field="",
+        natural_key=("tenantId",), label=("tenantId",), client_id=True,
+        strip=frozenset({"isServiceProvider", "isInMultiTenantOrganization", "identitySynchronization"} | _TS),
+        refs=_xtap_refs(), write_perm=("Policy.ReadWrite.CrossTenantAccess",),
+    ),
+    Kind(
+        name="securityDefaults", title="security defaults", singleton=True,
+        path="/policies/identitySecurityDefaultsEnforcementPolicy",
+        strip=frozenset({"id", "displayName", "description"} | _TS), create=None,
+        write_perm=("Policy.ReadWrite.SecurityDefaults",),
+    ),
+    Kind(
+        name="conditionalAccessPolicies", title="conditional access policy", version="beta",
+        path="/identity/conditionalAccess/policies", paced=True, soft_delete="policy-beta",
+        strip=frozenset({"templateId", "partialEnablementStrategy"} | _TS),
+        refs=_ca_user_refs(), write_perm=_CA_WRITE, only_id=("grantControls.authenticationStrength",),
+        typed_paths=tuple(f"conditions.users.{s}GuestsOrExternalUsers.externalTenants" for s in ("include", "exclude")),
+        depends=("namedLocations", "authenticationContextClassReferences", "authenticationStrengthPolicies",
+                 "users", "groups", "applications", "servicePrincipals", "roleDefinitions"),
+    ),
+)
+
+BY_NAME: Mapping[str, Kind] = {k.name: k for k in KINDS}
+
+
+def get(name: str) -> Kind:
+    """The kind called `name`; raises KeyError with the known names."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown kind {name!r}; known: {', '.join(BY_NAME)}") from None
+
+
+def apply_order() -> list[Kind]:
+    """Kinds in dependency order (creates/updates); deletes run it reversed."""
+    done: list[Kind] = []
+    seen: set[str] = set()
+
+    def visit(k: Kind) -> None:
+        if k.name in seen:
+            return
+        seen.add(k.name)
+        for d in k.depends:
+            visit(BY_NAME[d])
+        if k.parent:
+            visit(BY_NAME[k.parent])
+        done.append(k)
+
+    for k in KINDS:
+        visit(k)
+    return done
