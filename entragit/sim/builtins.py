@@ -1,0 +1,328 @@
+"""What every Entra tenant has before anyone touches it: Graph's SP, built-in roles, default policies."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+
+# Application permission value -> appRole id on the Microsoft Graph SP. These ids are the
+# same in every tenant (https://learn.microsoft.com/graph/permissions-reference).
+GRAPH_PERMISSIONS: dict[str, str] = {
+    "AdministrativeUnit.Read.All": "134fd756-38ce-4afd-ba33-e9623dbe66c2",
+    "AdministrativeUnit.ReadWrite.All": "5eb59dd3-1da2-4329-8733-9dabdc435916",
+    "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+    "Application.ReadWrite.All": "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+    "Application.ReadWrite.OwnedBy": "18a4783c-866b-4cc7-a460-3d5e5662c884",
+    "AppRoleAssignment.ReadWrite.All": "06b708a9-e830-4db3-a914-8e69da51d44f",
+    "AuditLog.Read.All": "b0afded3-3588-46d8-8b3d-9842eff778da",
+    "AuthenticationContext.Read.All": "381f742f-e1f8-4309-b4ab-e3d91ae4c5c1",
+    "AuthenticationContext.ReadWrite.All": "a88eef72-fed0-4bf7-a2a9-f19df33f8b83",
+    "DelegatedPermissionGrant.Read.All": "81b4724a-58aa-41c1-8a55-84ef97466587",
+    "DelegatedPermissionGrant.ReadWrite.All": "8e8e4742-1d95-4f68-9d56-6ee75648c72a",
+    "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
+    "Directory.ReadWrite.All": "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
+    "Group.Create": "bf7b1a76-6e77-406b-b258-bf5c7720e98f",
+    "Group.Read.All": "5b567255-7703-4780-807c-7be8301ae99b",
+    "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",
+    "GroupMember.Read.All": "98830695-27a2-44f7-8c18-0c3ebc9698f6",
+    "GroupMember.ReadWrite.All": "dbaae8cf-10b5-4b86-a4a1-f871c94c6695",
+    "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
+    "Organization.ReadWrite.All": "292d869f-3427-49a8-9dab-8c70152b74e9",
+    "Policy.Read.All": "246dd0d5-5bd0-4def-940b-0421030a5b68",
+    # verify: this id was not confirmed against the permissions reference page.
+    "Policy.Read.AuthenticationMethod": "8e3bc81b-7b5a-4f33-9c1f-2c7e3a5e7d51",
+    "Policy.Read.ConditionalAccess": "37730810-e9ba-4e46-b07e-8ca78d182097",
+    "Policy.Read.PermissionGrant": "9e640839-a198-48fb-8b9a-013fd6f6cbcd",
+    "Policy.ReadWrite.ApplicationConfiguration": "be74164b-cff1-491c-8741-e671cb536e13",
+    "Policy.ReadWrite.AuthenticationMethod": "29c18626-4985-4dcd-85c0-193eef327366",
+    "Policy.ReadWrite.Authorization": "fb221be6-99f2-473f-bd32-01c6a0e9ca3b",
+    "Policy.ReadWrite.ConditionalAccess": "01c0a623-fc9b-48e9-b794-0756f8e8f067",
+    "Policy.ReadWrite.CrossTenantAccess": "338163d7-f101-4c92-94ba-ca46fe52447c",
+    "Policy.ReadWrite.PermissionGrant": "a402ca1c-2696-4531-972d-6e5ee4aa11ea",
+    "Policy.ReadWrite.SecurityDefaults": "1c6e93a6-28e2-4cbb-9f64-1a46a821124d",
+    "RoleManagement.Read.All": "c7fbd983-d9aa-4fa7-84b8-17382c103bc4",
+    "RoleManagement.Read.Directory": "483bed4a-2ad3-4361-a73b-c83ccdbdc53c",
+    "RoleManagement.ReadWrite.Directory": "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8",
+    "User.Read.All": "df021288-bdef-4463-88db-98f22de89214",
+    "User.ReadBasic.All": "97235f07-e226-4f63-ace3-39588e11d3a1",
+    "User.ReadWrite.All": "741f803b-c850-494e-b5df-cde7c675a1ca",
+}
+
+# Delegated scopes on the Graph SP (value -> oauth2PermissionScope id).
+GRAPH_SCOPES: dict[str, str] = {
+    "User.Read": "e1fe6dd8-ba31-4d61-89e7-88639da4683d",
+    "openid": "37f7f235-527c-4136-accd-4a02d197296e",
+    "profile": "14dad69e-099b-42c9-810b-d002981feec1",
+    "offline_access": "7427e0e9-2fba-42fe-b0c0-848c9e6a8182",
+    "email": "64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0",
+    "User.ReadBasic.All": "b340eb25-3456-403f-be2f-af7a0d370277",
+    "Directory.Read.All": "06da0dbc-49e2-44d2-8312-53f166ab848a",
+    "Group.Read.All": "5f8c59db-677d-491f-a6b8-5f174b11ec1d",
+    "Policy.Read.All": "572fea84-0151-49b2-9301-11cb16974376",
+}
+
+# Built-in directory role displayName -> role template id (== role definition id for built-ins).
+ROLE_TEMPLATES: dict[str, str] = {
+    "Global Administrator": "62e90394-69f5-4237-9190-012177145e10",
+    "Security Administrator": "194ae4cb-b126-40b2-bd5b-6091b380977d",
+    "Conditional Access Administrator": "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",
+    "User Administrator": "fe930be7-5e62-47db-91af-98c3a49a38b1",
+    "Exchange Administrator": "29232cdf-9323-42fd-ade2-1d097af3e4de",
+    "SharePoint Administrator": "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
+    "Helpdesk Administrator": "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+    "Privileged Role Administrator": "e8611ab8-c189-46e8-94e1-60213ab1f814",
+    "Application Administrator": "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+    "Cloud Application Administrator": "158c047a-c907-4556-b7ef-446551a6b5f7",
+    "Application Developer": "cf1c38e5-3621-4004-a7cb-879624dced7c",
+    "Global Reader": "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+    "Security Reader": "5d6b6bb7-de71-4623-b4af-96380a352509",
+    "Security Operator": "5f2222b1-57c3-48ba-8ad5-d4759f1fde6f",
+    "Billing Administrator": "b0f54661-2d74-4c50-afa3-1ec803f12efe",
+    "Intune Administrator": "3a2c62db-5318-420d-8d74-23affee5d9d5",
+    "Authentication Administrator": "c4e39bd9-1100-46d3-8c65-fb160da0071f",
+    "Privileged Authentication Administrator": "7be44c8a-adaf-4e2a-84d6-ab2649e08a13",
+    "Authentication Policy Administrator": "0526716b-113d-4c15-b2c8-68e3c22b9f80",
+    "Groups Administrator": "fdd7a751-b60b-444a-984c-02652fe8fa1c",
+    "Teams Administrator": "69091246-20e8-4a56-aa4d-066075b2a7a8",
+    "Directory Readers": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b",
+    "Directory Writers": "9360feb5-f418-4baa-8175-e2a00bac4301",
+    "Guest Inviter": "95e79109-95c0-4d8e-aee3-d01accf2d47b",
+    "Compliance Administrator": "17315797-102d-40b4-93e0-432062caca18",
+    "Reports Reader": "4a5d8f65-41da-4de4-8968-e035b65339cf",
+    "Password Administrator": "966707d0-3269-4727-9be2-8c3a10f19b9d",
+    "License Administrator": "4d6ac14f-3453-41d0-bef9-a3e0c569773a",
+    "Hybrid Identity Administrator": "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",
+    "Identity Governance Administrator": "45d8d3c5-c802-45c6-b32a-1d70b5e1e86e",
+    "Service Support Administrator": "f023fd81-a637-4b56-95fd-791ac0226033",
+    "Message Center Reader": "790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b",
+    "Cloud Device Administrator": "7698a772-787b-4ac8-901f-60d6b08affd2",
+    "Global Secure Access Administrator": "ac434307-12b9-4fa1-a708-88bf58caabc1",
+    "Attack Simulation Administrator": "c430b396-e693-46cc-96f3-db01bf8bb62a",
+    "Dynamics 365 Administrator": "44367163-eba1-44c3-98af-f5787879f96a",
+    "Power Platform Administrator": "11648597-926c-4cf3-9c36-bcebb0ba8dcc",
+    "Azure DevOps Administrator": "e3973bdf-4987-49ae-837a-ba8e231c7286",
+    "Office Apps Administrator": "2b745bdf-0803-4d80-aa65-822c4493daac",
+    "Domain Name Administrator": "8329153b-31d0-4727-b945-745eb3bc5f31",
+    "External Identity Provider Administrator": "be2f45a1-457d-42af-a067-6ec1fa63bc45",
+}
+
+_SIM_NS = uuid.UUID("0b5e7a1e-5e1d-4c0d-9a7e-51a1ab0c0001")
+BUILTIN_CREATED = "2021-12-01T00:00:00Z"
+
+
+def graph_sp_id(tenant_id: str) -> str:
+    """The tenant-local object id of the Microsoft Graph service principal (stable per tenant)."""
+    return str(uuid.uuid5(_SIM_NS, f"{tenant_id}/sp/{GRAPH_APP_ID}"))
+
+
+def _graph_sp(tenant_id: str) -> dict[str, Any]:
+    app_roles = [
+        {
+            "allowedMemberTypes": ["Application"],
+            "description": f"Allows the app to use {value} without a signed-in user.",
+            "displayName": value,
+            "id": rid,
+            "isEnabled": True,
+            "origin": "Application",
+            "value": value,
+        }
+        for value, rid in sorted(GRAPH_PERMISSIONS.items())
+    ]
+    scopes = [
+        {
+            "adminConsentDescription": f"Allows the app to use {value} on behalf of the signed-in user.",
+            "adminConsentDisplayName": value,
+            "id": sid,
+            "isEnabled": True,
+            "type": "User" if value in {"User.Read", "openid", "profile", "offline_access", "email"} else "Admin",
+            "userConsentDescription": None,
+            "userConsentDisplayName": None,
+            "value": value,
+        }
+        for value, sid in sorted(GRAPH_SCOPES.items())
+    ]
+    return {
+        "id": graph_sp_id(tenant_id),
+        "accountEnabled": True,
+        "appDisplayName": "Microsoft Graph",
+        "appId": GRAPH_APP_ID,
+        "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+        "appRoleAssignmentRequired": False,
+        "appRoles": app_roles,
+        "createdDateTime": BUILTIN_CREATED,
+        "deletedDateTime": None,
+        "description": None,
+        "displayName": "Microsoft Graph",
+        "oauth2PermissionScopes": scopes,
+        "servicePrincipalNames": [GRAPH_APP_ID, "https://graph.microsoft.com", "https://graph.microsoft.com/"],
+        "servicePrincipalType": "Application",
+        "signInAudience": "AzureADMultipleOrgs",
+        "tags": [],
+    }
+
+
+def _role_definitions() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": tid,
+            "description": f"Built-in role: {name}.",
+            "displayName": name,
+            "isBuiltIn": True,
+            "isEnabled": True,
+            "resourceScopes": ["/"],
+            "templateId": tid,
+            "version": "1",
+            "rolePermissions": [{"allowedResourceActions": ["microsoft.directory/*/read"], "condition": None}],
+            "inheritsPermissionsFrom": [],
+        }
+        for name, tid in ROLE_TEMPLATES.items()
+    ]
+
+
+_MFA = [
+    "windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush",
+    "temporaryAccessPassOneTime", "temporaryAccessPassMultiUse", "password,microsoftAuthenticatorPush",
+    "password,softwareOath", "password,hardwareOath", "password,x509CertificateSingleFactor",
+    "password,x509CertificateMultiFactor", "password,sms", "password,voice", "federatedMultiFactor",
+    "microsoftAuthenticatorPush,federatedSingleFactor", "softwareOath,federatedSingleFactor",
+    "hardwareOath,federatedSingleFactor", "sms,federatedSingleFactor", "voice,federatedSingleFactor",
+]  # fmt: skip
+
+
+def _strengths() -> list[dict[str, Any]]:
+    # Shapes and texts from shared/corpus authenticationStrengthPolicies/graphdocs-v1-builtin-*.
+    rows = [
+        ("2", "Multifactor authentication", "Combinations of methods that satisfy strong authentication, such as a password + SMS", _MFA),
+        ("3", "Passwordless MFA", "Passwordless methods that satisfy strong authentication, such as Passwordless sign-in with the Microsoft Authenticator", _MFA[:4]),
+        ("4", "Phishing resistant MFA", "Phishing resistant, Passwordless methods for the strongest authentication, such as a FIDO2 security key", _MFA[:3]),
+    ]  # fmt: skip
+    return [
+        {
+            "id": f"00000000-0000-0000-0000-00000000000{n}",
+            "createdDateTime": BUILTIN_CREATED,
+            "modifiedDateTime": BUILTIN_CREATED,
+            "displayName": name,
+            "description": desc,
+            "policyType": "builtIn",
+            "requirementsSatisfied": "mfa",
+            "allowedCombinations": list(combos),
+            "combinationConfigurations": [],
+        }
+        for n, name, desc, combos in rows
+    ]
+
+
+def _all_users(**extra: Any) -> list[dict[str, Any]]:
+    return [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False, **extra}]
+
+
+def _method_configs() -> list[dict[str, Any]]:
+    def cfg(type_: str, id_: str, state: str, **props: Any) -> dict[str, Any]:
+        base = {"@odata.type": f"#microsoft.graph.{type_}AuthenticationMethodConfiguration", "id": id_, "state": state, "excludeTargets": []}
+        return {**base, "includeTargets": _all_users(), **props}
+
+    return [
+        cfg("fido2", "Fido2", "disabled", isSelfServiceRegistrationAllowed=True, isAttestationEnforced=True,
+            keyRestrictions={"isEnforced": False, "enforcementType": "block", "aaGuids": []}),
+        cfg("microsoftAuthenticator", "MicrosoftAuthenticator", "enabled", isSoftwareOathEnabled=False,
+            includeTargets=_all_users(authenticationMode="any")),
+        cfg("sms", "Sms", "disabled", includeTargets=_all_users(isUsableForSignIn=False)),
+        cfg("temporaryAccessPass", "TemporaryAccessPass", "disabled", defaultLifetimeInMinutes=60, defaultLength=8,
+            minimumLifetimeInMinutes=60, maximumLifetimeInMinutes=480, isUsableOnce=False),
+        cfg("hardwareOath", "HardwareOath", "disabled"),
+        cfg("softwareOath", "SoftwareOath", "disabled"),
+        cfg("voice", "Voice", "disabled", isOfficePhoneAllowed=False),
+        cfg("email", "Email", "enabled", allowExternalIdToUseEmailOtp="default"),
+        cfg("x509Certificate", "X509Certificate", "disabled", certificateUserBindings=[], authenticationModeConfiguration={
+            "x509CertificateAuthenticationDefaultMode": "x509CertificateSingleFactor", "rules": []}),
+    ]  # fmt: skip
+
+
+def _b2b(access: str = "allowed") -> dict[str, Any]:
+    return {
+        "usersAndGroups": {"accessType": access, "targets": [{"target": "AllUsers", "targetType": "user"}]},
+        "applications": {"accessType": access, "targets": [{"target": "AllApplications", "targetType": "application"}]},
+    }
+
+
+def default_cross_tenant_default() -> dict[str, Any]:
+    """The service default of crossTenantAccessPolicy/default (also what resetToSystemDefault restores)."""
+    return {
+        "isServiceDefault": True,
+        "inboundTrust": {"isMfaAccepted": False, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False},
+        "automaticUserConsentSettings": {"inboundAllowed": False, "outboundAllowed": False},
+        "b2bCollaborationInbound": _b2b(),
+        "b2bCollaborationOutbound": _b2b(),
+        "b2bDirectConnectInbound": _b2b("blocked"),
+        "b2bDirectConnectOutbound": _b2b("blocked"),
+        "invitationRedemptionIdentityProviderConfiguration": {
+            "primaryIdentityProviderPrecedenceOrder": ["externalFederation", "azureActiveDirectory", "socialIdentityProviders"],
+            "fallbackIdentityProvider": "defaultConfiguredIdp",
+        },
+        "tenantRestrictions": None,
+    }
+
+
+def builtin_state(tenant_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Seed-format state of a brand-new tenant; seeds merge on top of it."""
+    return {
+        "organization": [{
+            "id": tenant_id,
+            "displayName": "Contoso (simulated)",
+            "tenantType": "AAD",
+            "countryLetterCode": "US",
+            "createdDateTime": BUILTIN_CREATED,
+            "verifiedDomains": [{"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": True,
+                                 "isInitial": True, "name": "contoso.example", "type": "Managed"}],
+        }],  # fmt: skip
+        "servicePrincipals": [_graph_sp(tenant_id)],
+        "roleDefinitions": _role_definitions(),
+        "authenticationStrengthPolicies": _strengths(),
+        "authorizationPolicy": [{
+            "id": "authorizationPolicy",
+            "displayName": "Authorization Policy",
+            "description": "Used to manage authorization related settings across the company.",
+            "allowInvitesFrom": "everyone",
+            "allowedToSignUpEmailBasedSubscriptions": True,
+            "allowedToUseSSPR": True,
+            "allowEmailVerifiedUsersToJoinOrganization": True,
+            "allowUserConsentForRiskyApps": False,
+            "blockMsolPowerShell": False,
+            "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
+            "defaultUserRolePermissions": {
+                "allowedToCreateApps": True, "allowedToCreateSecurityGroups": True, "allowedToCreateTenants": True,
+                "allowedToReadBitlockerKeysForOwnedDevice": True, "allowedToReadOtherUsers": True,
+                "permissionGrantPoliciesAssigned": ["ManagePermissionGrantsForSelf.microsoft-user-default-legacy"],
+            },
+        }],  # fmt: skip
+        "authenticationMethodsPolicy": [{
+            "id": "authenticationMethodsPolicy",
+            "displayName": "Authentication Methods Policy",
+            "description": "The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings",
+            "lastModifiedDateTime": BUILTIN_CREATED,
+            "policyVersion": "1.5",
+            "policyMigrationState": "preMigration",
+            "registrationEnforcement": {"authenticationMethodsRegistrationCampaign": {
+                "snoozeDurationInDays": 1, "enforceRegistrationAfterAllowedSnoozes": True, "state": "default",
+                "excludeTargets": [], "includeTargets": [
+                    {"id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator"}]}},
+            "reportSuspiciousActivitySettings": {"state": "default", "voiceReportingCode": 0,
+                                                 "includeTarget": {"id": "all_users", "targetType": "group"}},
+            "systemCredentialPreferences": {"state": "default", "excludeTargets": [],
+                                            "includeTargets": [{"id": "all_users", "targetType": "group"}]},
+        }],  # fmt: skip
+        "authenticationMethodConfigurations": _method_configs(),
+        "crossTenantAccessPolicy": [{
+            "displayName": "CrossTenantAccessPolicy",
+            "allowedCloudEndpoints": [],
+        }],  # fmt: skip
+        "crossTenantAccessPolicyDefault": [default_cross_tenant_default()],
+        "identitySecurityDefaultsEnforcementPolicy": [{
+            "id": "00000000-0000-0000-0000-000000000005",
+            "displayName": "Security Defaults",
+            "description": "Security defaults is a set of basic identity security mechanisms recommended by Microsoft. When enabled, these recommendations will be automatically enforced in your organization. Administrators and users will be better protected from common identity related attacks.",
+            "isEnabled": False,
+        }],  # fmt: skip
+    }
