@@ -47,3 +47,129 @@ def _register_sim() -> None:
 
 
 _register_sim()
+
+
+# ---------------------------------------------------------------- shared options
+
+def _root(repo: str | None) -> Any:
+    from pathlib import Path
+
+    from entragit.config import find_root
+
+    return find_root(Path(repo) if repo else None)
+
+
+repo_option = click.option("--repo", metavar="DIR", help="Config repo (default: the one containing the cwd).")
+
+
+def _setup_logging(verbose: int) -> None:
+    import logging
+
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if verbose < 2:
+        for noisy in ("httpx", "azure", "msal", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+# ---------------------------------------------------------------- init / tenant
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Scaffold a config repo in DIRECTORY: git init, tenants/, schemas/, pre-commit and CI templates."""
+    from pathlib import Path
+
+    from entragit import scaffold
+
+    created = scaffold.init(Path(directory))
+    for p in created:
+        click.echo(f"  created {p}")
+    click.echo(f"Initialised entragit repo in {Path(directory).resolve()}\n"
+               "Next: entragit tenant add NAME --tenant-id GUID --auth secret --client-id APPID")
+
+
+@main.group()
+def tenant() -> None:
+    """Manage tenants/<name>/tenant.yaml files."""
+
+
+@tenant.command("add")
+@click.argument("name")
+@click.option("--tenant-id", required=True, help="Entra tenant id (GUID).")
+@click.option("--cloud", type=click.Choice(["global", "usgov", "usgov-dod", "china"]), default="global",
+              show_default=True, help="National cloud; ignored when --graph-url is given.")
+@click.option("--graph-url", help="Explicit Graph root, e.g. a simulator's http://127.0.0.1:8080.")
+@click.option("--auth", "method", type=click.Choice(["secret", "certificate", "workload-identity", "azure-cli",
+                                                      "default", "sim"]), default="default", show_default=True,
+              help="How to sign in. secret reads the secret from $ENTRAGIT_CLIENT_SECRET (or --secret-env), "
+                   "never from a file; sim uses the simulator's dev token.")
+@click.option("--client-id", help="App registration (client) id for secret/certificate/workload-identity.")
+@click.option("--secret-env", help="Environment variable holding the client secret.")
+@click.option("--certificate-path", help="PEM certificate (with key) for --auth certificate.")
+@click.option("--authority", help="Token authority, for private clouds or the TLS simulator.")
+@click.option("--ca-bundle", help="CA bundle to trust (TLS simulator).")
+@click.option("--users/--no-users", default=False, show_default=True, help="Export users too (privacy: opt-in).")
+@click.option("--break-glass", multiple=True, metavar="UPN|ID", help="Break-glass account; repeatable.")
+@repo_option
+def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, method: str, client_id: str | None,
+               secret_env: str | None, certificate_path: str | None, authority: str | None,
+               ca_bundle: str | None, users: bool, break_glass: tuple[str, ...], repo: str | None) -> None:
+    """Add tenant NAME: writes tenants/NAME/tenant.yaml (no secrets are ever written)."""
+    from entragit.config import tenant_yaml
+    from entragit.errors import EntragitError
+
+    root = _root(repo)
+    path = root / "tenants" / name / "tenant.yaml"
+    if path.exists():
+        raise EntragitError(f"{path.relative_to(root)} already exists")
+    text = tenant_yaml(name, tenant_id, graph_url=graph_url, cloud=cloud, users=users, break_glass=break_glass,
+                       ca_bundle=ca_bundle, auth={"method": method, "clientId": client_id, "secretEnv": secret_env,
+                                                  "certificatePath": certificate_path, "authority": authority})
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path.relative_to(root)}")
+
+
+# ---------------------------------------------------------------- export
+
+@main.command()
+@click.option("--tenant", "tenant_name", metavar="NAME", help="Export one tenant.")
+@click.option("--all", "all_tenants", is_flag=True, help="Export every tenant (concurrently).")
+@click.option("--commit", "do_commit", is_flag=True, help="Commit what changed (one commit per tenant).")
+@click.option("-m", "--message", help="Commit message first line (default: a summary of the changes).")
+@click.option("--allow-partial", is_flag=True, help="Skip kinds the token may not read (their files stay).")
+@click.option("--concurrency", default=8, show_default=True, help="Parallel Graph requests per tenant.")
+@click.option("-v", "--verbose", count=True, help="-v progress lines, -vv every request.")
+@repo_option
+def export(tenant_name: str | None, all_tenants: bool, do_commit: bool, message: str | None,
+           allow_partial: bool, concurrency: int, verbose: int, repo: str | None) -> None:
+    """Read the live tenant(s) and write canonical YAML under tenants/<name>/.
+
+    Only real changes touch files; with --commit a run that changed nothing makes no commit.
+    """
+    from entragit import config
+    from entragit import export as exp
+    from entragit.errors import EntragitError
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    if tenant_name and all_tenants:
+        raise EntragitError("use --tenant NAME or --all, not both")
+    ts = config.tenants(root, tenant_name)
+    if not tenant_name and not all_tenants and len(ts) > 1:
+        raise EntragitError(f"{len(ts)} tenants here; pick one with --tenant NAME or use --all")
+    from entragit.progress import reporter
+
+    with reporter(verbose) as progress:
+        results = exp.export(root, ts, do_commit=do_commit, message=message, allow_partial=allow_partial,
+                             progress=progress, concurrency=concurrency)
+    for r in results:
+        for w in r.warnings:
+            click.echo(f"warning: {r.tenant}: {w}", err=True)
+        for kname, why in r.errors.items():
+            click.echo(f"skipped: {r.tenant}: {kname}: {why}", err=True)
+        tail = f" -> commit {r.commit[:10]}" if r.commit else (" (nothing to commit)" if do_commit else "")
+        st = r.stats
+        reqs = f", {st.requests} requests, {st.retries} retries" if st else ""
+        click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}")

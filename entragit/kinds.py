@@ -32,7 +32,9 @@ class Relation:
     """A relationship read and written apart from the body (`members`, `owners`)."""
 
     name: str
-    write_perm: str = ""
+    # (field, value): skip when body[field] equals or contains value (dynamic groups' members
+    # come from their rule and cannot be written)
+    unless: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ _GROUP_STRIP = frozenset({
     "onPremisesNetBiosName", "onPremisesProvisioningErrors", "onPremisesSamAccountName",
     "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "renewedDateTime", "expirationDateTime",
     "membershipRuleProcessingStatus", "organizationId", "createdByAppId", "serviceProvisioningErrors",
-    "isManagementRestricted", "onPremisesSamAccountName", "infoCatalogs", "writebackConfiguration",
+    "isManagementRestricted", "infoCatalogs", "writebackConfiguration",
     "resourceBehaviorOptions", "uniqueName", "cloudLicensing", "isArchived",
 } | _TS)
 _APP_STRIP = frozenset({
@@ -178,14 +180,14 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="groups", title="group", path="/groups", natural_key=("displayName", "mailNickname"),
         strip=_GROUP_STRIP, create_only=frozenset({"isAssignableToRole", "resourceProvisioningOptions"}),
-        relations=(Relation("owners"), Relation("members")),
+        relations=(Relation("owners"), Relation("members", unless=("groupTypes", "DynamicMembership"))),
         soft_delete="directory", odata_cast="microsoft.graph.group",
         read_perm=("Group.Read.All", "Directory.Read.All"), write_perm=("Group.ReadWrite.All",),
         depends=("users",),
     ),
     Kind(
         name="administrativeUnits", title="administrative unit", path="/directory/administrativeUnits",
-        relations=(Relation("members"),), soft_delete="directory",
+        relations=(Relation("members", unless=("membershipType", "dynamic")),), soft_delete="directory",
         odata_cast="microsoft.graph.administrativeUnit", strip=_TS,
         read_perm=("AdministrativeUnit.Read.All", "Directory.Read.All"),
         write_perm=("AdministrativeUnit.ReadWrite.All",), depends=("users", "groups"),

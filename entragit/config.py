@@ -1,0 +1,129 @@
+"""The config repo and its tenant.yaml files."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entragit import kinds as kindmod
+from entragit import yamlio
+from entragit.errors import EntragitError, InputError, RepoError
+
+CLOUDS = {
+    "global": "https://graph.microsoft.com",
+    "usgov": "https://graph.microsoft.us",
+    "usgov-dod": "https://dod-graph.microsoft.us",
+    "china": "https://microsoftgraph.chinacloudapi.cn",
+}
+AUTHORITIES = {
+    "global": "https://login.microsoftonline.com",
+    "usgov": "https://login.microsoftonline.us",
+    "usgov-dod": "https://login.microsoftonline.us",
+    "china": "https://login.chinacloudapi.cn",
+}
+AUTH_METHODS = ("secret", "certificate", "workload-identity", "azure-cli", "default", "sim")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One tenant.yaml: where the tenant is, how to sign in, what to export."""
+
+    name: str
+    dir: Path
+    tenant_id: str
+    graph_url: str
+    cloud: str = "global"
+    auth: dict[str, Any] = field(default_factory=dict)
+    kinds: tuple[str, ...] = ()
+    users: bool = False
+    break_glass: tuple[str, ...] = ()
+    ca_bundle: str | None = None
+
+    @property
+    def export_kinds(self) -> list[kindmod.Kind]:
+        names = self.kinds or tuple(k.name for k in kindmod.KINDS if k.default_on or (k.name == "users" and self.users))
+        return [kindmod.get(n) for n in names]
+
+    @property
+    def authority(self) -> str:
+        return str(self.auth.get("authority") or AUTHORITIES.get(self.cloud, AUTHORITIES["global"]))
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The config repo containing `start` (a folder with tenants/ or .git)."""
+    here = (start or Path.cwd()).resolve()
+    for p in (here, *here.parents):
+        if (p / "tenants").is_dir():
+            return p
+    raise RepoError(f"{here} is not inside an entragit config repo (no tenants/ folder)",
+                    hint="run `entragit init DIR` or pass --repo DIR")
+
+
+def load_tenant(path: Path, root: Path) -> Tenant:
+    rel = str(path.relative_to(root))
+    data = yamlio.load(path.read_text(encoding="utf-8"), rel)
+    if not isinstance(data, dict):
+        raise InputError(rel, 1, "tenant.yaml must be a mapping")
+    tid = str(data.get("tenantId", ""))
+    if not GUID.match(tid):
+        raise InputError(rel, _line_of(path, "tenantId"), f"tenantId must be a GUID, got {tid!r}")
+    cloud = str(data.get("cloud", "global"))
+    if cloud not in CLOUDS and not data.get("graphUrl"):
+        raise InputError(rel, _line_of(path, "cloud"), f"unknown cloud {cloud!r}; one of {', '.join(CLOUDS)} or set graphUrl")
+    auth = data.get("auth") or {"method": "default"}
+    if auth.get("method") not in AUTH_METHODS:
+        raise InputError(rel, _line_of(path, "method"), f"auth.method must be one of {', '.join(AUTH_METHODS)}")
+    for k in data.get("kinds") or ():
+        if k not in kindmod.BY_NAME:
+            raise InputError(rel, _line_of(path, k), f"unknown kind {k!r}")
+    return Tenant(
+        name=path.parent.name, dir=path.parent, tenant_id=tid.lower(),
+        graph_url=str(data.get("graphUrl") or CLOUDS[cloud]), cloud=cloud, auth=dict(auth),
+        kinds=tuple(data.get("kinds") or ()), users=bool(data.get("users", False)),
+        break_glass=tuple(str(b) for b in data.get("breakGlass") or ()), ca_bundle=data.get("caBundle"),
+    )
+
+
+def _line_of(path: Path, needle: str) -> int | None:
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return i
+    return None
+
+
+def tenants(root: Path, name: str | None = None) -> list[Tenant]:
+    """Tenants of the repo, sorted by name; `name` picks one (error if unknown)."""
+    found = sorted((root / "tenants").glob("*/tenant.yaml"))
+    all_t = [load_tenant(p, root) for p in found]
+    if name is None:
+        if not all_t:
+            raise EntragitError("no tenants in this repo", hint="add one: entragit tenant add NAME --tenant-id GUID")
+        return all_t
+    pick = [t for t in all_t if t.name == name]
+    if not pick:
+        known = ", ".join(t.name for t in all_t) or "none"
+        raise EntragitError(f"unknown tenant {name!r} (known: {known})")
+    return pick
+
+
+def tenant_yaml(name: str, tenant_id: str, *, graph_url: str | None, cloud: str, auth: dict[str, Any],
+                users: bool = False, break_glass: tuple[str, ...] = (), ca_bundle: str | None = None) -> str:
+    if not NAME.match(name):
+        raise EntragitError(f"tenant name {name!r} must be lowercase letters, digits, '.', '_' or '-'")
+    if not GUID.match(tenant_id):
+        raise EntragitError(f"--tenant-id must be a GUID, got {tenant_id!r}")
+    data: dict[str, Any] = {"tenantId": tenant_id.lower()}
+    if graph_url:
+        data["graphUrl"] = graph_url
+    else:
+        data["cloud"] = cloud
+    data["auth"] = {k: v for k, v in auth.items() if v is not None}
+    data["users"] = users
+    data["breakGlass"] = list(break_glass)
+    if ca_bundle:
+        data["caBundle"] = ca_bundle
+    return yamlio.dump(data, header="# yaml-language-server: $schema=../../schemas/tenant.schema.json")

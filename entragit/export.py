@@ -1,0 +1,216 @@
+"""Export: live tenant -> Snapshot -> canonical files, written atomically, optionally committed."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import re
+import shutil
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entragit import auth, canonical, gitstore, yamlio
+from entragit import kinds as kindmod
+from entragit.config import Tenant
+from entragit.graph import Graph, Stats
+from entragit.kinds import Kind
+from entragit.snapshot import Names, Progress, Snapshot, read_live
+
+KEEP = ("tenant.yaml", "idmap.yaml")  # tenant files that export never rewrites
+
+
+@dataclass
+class ExportResult:
+    tenant: str
+    added: list[tuple[str, str]] = field(default_factory=list)  # (kind, name)
+    changed: list[tuple[str, str]] = field(default_factory=list)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+    commit: str | None = None
+    objects: int = 0
+    stats: Stats | None = None
+
+    @property
+    def summary(self) -> str:
+        parts = [f"{len(v)} {w}" for v, w in ((self.changed, "changed"), (self.added, "added"),
+                                              (self.removed, "removed")) if v]
+        return f"{self.tenant}: " + (", ".join(parts) if parts else "no changes")
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def display_name(kind: Kind, body: dict[str, Any], names: Names) -> str:
+    """What a reviewer calls the object: its name, or its references' names for nameless kinds."""
+    if kind.singleton:
+        return kind.title
+    if kind.name_field and body.get(kind.name_field):
+        return str(body[kind.name_field])
+    parts = []
+    by_path = {r.path: r for r in kind.refs}
+    for f in kind.label:
+        v = body.get(f)
+        if not isinstance(v, str) or not v:
+            continue
+        ref = by_path.get(f)
+        hit = names.find(ref, v[len(ref.prefix):] if ref.prefix else v) if ref else None
+        if hit:
+            parts.append(str(hit[1].get("displayName") or hit[1].get("userPrincipalName") or v))
+        else:
+            parts.append("tenant" if v == "/" else v[:8])
+    return " -- ".join(parts) or str(body.get(kind.id_field, "?"))
+
+
+def layout(snap: Snapshot) -> tuple[dict[str, str], list[str]]:
+    """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind."""
+    names = Names(snap)
+    resolve = names.resolve
+    files: dict[str, str] = {}
+    warnings: list[str] = []
+    for kname in sorted(snap.objects):
+        kind = kindmod.get(kname)
+        objs = snap.objects[kname]
+        slugs: dict[str, list[str]] = defaultdict(list)
+        for key, body in objs.items():
+            base = _kebab(kind.name) if kind.singleton else canonical.slugify(display_name(kind, body, names))
+            slugs[base or key.lower()].append(key)
+        for slug, keys in sorted(slugs.items()):
+            if len(keys) > 1 and kind.name_field:
+                warnings.append(f"{len(keys)} {kind.title}s share the name {display_name(kind, objs[keys[0]], names)!r}; "
+                                f"files get an id suffix ({', '.join(sorted(keys))})")
+            for key in keys:
+                name = slug if len(keys) == 1 else f"{slug}-{canonical.slugify(key)[:8]}"
+                doc = canonical.to_document(kind, objs[key], resolve)
+                files[f"{kname}/{name}.yaml"] = canonical.render(kind, doc)
+    return files, warnings
+
+
+def _doc_name(text: str, kname: str) -> str:
+    doc = yamlio.load(text)
+    kind = kindmod.BY_NAME.get(kname)
+    if kind and kind.singleton:
+        return kind.title
+    return str(doc.get("displayName") or doc.get("id") or doc.get("tenantId") or "?")
+
+
+def _current_files(tdir: Path) -> dict[str, str]:
+    return {str(p.relative_to(tdir)): p.read_text(encoding="utf-8") for p in sorted(tdir.glob("*/*.yaml"))}
+
+
+def recover(root: Path) -> None:
+    """Finish or undo an export that was killed between its two renames."""
+    stash = _stash_dir(root)
+    if not stash.is_dir():
+        return
+    for old in stash.glob("old-*"):
+        target = root / "tenants" / old.name[4:]
+        if not target.exists():
+            os.rename(old, target)
+        else:
+            shutil.rmtree(old)
+    shutil.rmtree(stash, ignore_errors=True)
+
+
+def _stash_dir(root: Path) -> Path:
+    gitdir = root / ".git"
+    return (gitdir if gitdir.is_dir() else root / "tenants") / "entragit-export"
+
+
+def write_tenant(root: Path, t: Tenant, files: dict[str, str]) -> dict[str, str]:
+    """Replace the tenant's object files with `files` atomically (two renames); returns the old files."""
+    tdir = t.dir
+    old = _current_files(tdir)
+    if old == files:
+        return old
+    stash = _stash_dir(root)
+    stash.mkdir(parents=True, exist_ok=True)
+    new_dir = stash / f"new-{t.name}"
+    shutil.rmtree(new_dir, ignore_errors=True)
+    new_dir.mkdir()
+    for keep in KEEP:
+        if (tdir / keep).exists():
+            shutil.copy2(tdir / keep, new_dir / keep)
+    for rel, text in files.items():
+        p = new_dir / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    backup = stash / f"old-{t.name}"
+    shutil.rmtree(backup, ignore_errors=True)
+    os.rename(tdir, backup)
+    os.rename(new_dir, tdir)
+    shutil.rmtree(backup)
+    return old
+
+
+def _diff(result: ExportResult, old: dict[str, str], new: dict[str, str]) -> None:
+    for rel in sorted(set(old) | set(new)):
+        kname = rel.split("/", 1)[0]
+        if rel not in old:
+            result.added.append((kname, _doc_name(new[rel], kname)))
+        elif rel not in new:
+            result.removed.append((kname, _doc_name(old[rel], kname)))
+        elif old[rel] != new[rel]:
+            result.changed.append((kname, _doc_name(new[rel], kname)))
+
+
+def commit_message(t: Tenant, r: ExportResult, when: dt.datetime, extra: str | None = None) -> str:
+    lines = [extra or r.summary, ""]
+    for label, items in (("Changed", r.changed), ("Added", r.added), ("Removed", r.removed)):
+        if items:
+            lines.append(f"{label}:")
+            lines += [f"  {k}: {n}" for k, n in items]
+    lines += ["", f"Entragit-Tenant: {t.name} ({t.tenant_id})",
+              f"Entragit-Exported-At: {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"]
+    return "\n".join(lines) + "\n"
+
+
+async def read_tenant(t: Tenant, *, allow_partial: bool, progress: Progress | None = None,
+                      concurrency: int = 8) -> tuple[Snapshot, Stats]:
+    cred, token = auth.credential(t)
+    verify: Any = t.ca_bundle or True
+    async with Graph(t.graph_url, credential=cred, token=token, verify=verify, concurrency=concurrency) as g:
+        try:
+            snap = await read_live(g, t.export_kinds, allow_partial=allow_partial, progress=progress)
+        finally:
+            if cred is not None:
+                await cred.close()
+        return snap, g.stats
+
+
+def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, message: str | None = None,
+           allow_partial: bool = False, progress: Callable[[str, str, int], None] | None = None,
+           concurrency: int = 8) -> list[ExportResult]:
+    """Export every tenant concurrently; write each atomically; commit once per tenant if asked."""
+    recover(root)
+
+    async def read_all() -> list[tuple[Snapshot, Stats]]:
+        def cb(tname: str) -> Progress | None:
+            return (lambda k, n: progress(tname, k, n)) if progress else None
+
+        return await asyncio.gather(*(read_tenant(t, allow_partial=allow_partial, progress=cb(t.name),
+                                                  concurrency=concurrency) for t in tenants))
+
+    snaps = asyncio.run(read_all())  # every read finishes before any file is touched
+    results = []
+    now = dt.datetime.now(dt.timezone.utc)
+    for t, (snap, stats) in zip(tenants, snaps):
+        files, warnings = layout(snap)
+        r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
+        if snap.errors:
+            # A kind we could not read keeps its previous files instead of looking deleted.
+            for kname in snap.errors:
+                files.update({rel: text for rel, text in _current_files(t.dir).items()
+                              if rel.startswith(kname + "/")})
+        old = write_tenant(root, t, files)
+        _diff(r, old, files)
+        if do_commit:
+            rel = str(t.dir.relative_to(root))
+            r.commit = gitstore.commit(root, [rel], commit_message(t, r, now, message))
+        results.append(r)
+    return results

@@ -1,0 +1,77 @@
+"""Git access (GitPython): read a tree at a revision, stage and commit an export. The only git speaker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from entragit.errors import RepoError
+
+WORKTREE = "WORKTREE"
+
+
+def _repo(root: Path) -> Any:
+    import git
+
+    try:
+        return git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise RepoError(f"{root} is not a git repository", hint="run `entragit init` or `git init`") from None
+
+
+def init(root: Path) -> None:
+    import git
+
+    if not (root / ".git").exists():
+        git.Repo.init(root, initial_branch="main")
+
+
+def toplevel(root: Path) -> Path:
+    return Path(_repo(root).working_tree_dir)
+
+
+def head(root: Path) -> str | None:
+    repo = _repo(root)
+    try:
+        return str(repo.head.commit.hexsha)
+    except ValueError:  # no commits yet
+        return None
+
+
+def resolve(root: Path, rev: str) -> str:
+    """Full sha of `rev`; a clear error when git doesn't know it."""
+    import git
+
+    try:
+        return str(_repo(root).commit(rev).hexsha)
+    except (git.BadName, ValueError, git.GitCommandError):
+        raise RepoError(f"unknown revision {rev!r}") from None
+
+
+def files_at(root: Path, rev: str, folder: str) -> dict[str, str]:
+    """{path relative to the repo: text} of every *.yaml under `folder` at `rev`."""
+    repo = _repo(root)
+    commit = repo.commit(resolve(root, rev))
+    try:
+        tree = commit.tree / folder
+    except KeyError:
+        return {}
+    out: dict[str, str] = {}
+    for blob in tree.traverse():
+        if blob.type == "blob" and blob.path.endswith(".yaml"):
+            out[blob.path] = blob.data_stream.read().decode("utf-8")
+    return out
+
+
+def commit(root: Path, paths: list[str], message: str) -> str | None:
+    """Stage `paths` (adds, changes, deletions) and commit; None when nothing changed."""
+    repo = _repo(root)
+    repo.git.add("-A", "--", *paths)
+    if head(root) is not None and not repo.git.diff("--cached", "--name-only", "--", *paths):
+        return None
+    repo.git.commit("-q", "-m", message, "--", *paths)
+    return str(repo.head.commit.hexsha)
+
+
+def status_clean(root: Path, paths: list[str]) -> bool:
+    return not _repo(root).git.status("--porcelain", "--", *paths)

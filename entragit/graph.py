@@ -1,0 +1,244 @@
+"""Async Microsoft Graph client on raw JSON: msgraph-core middleware (auth, retry, redirects),
+paging, $batch, bounded concurrency and pacing for the Conditional Access throttle family.
+
+The only module that speaks HTTP. Typed msgraph models are lossy (explicit nulls dropped, unknown
+enum values turned to None), so requests go through the SDK's request adapter and bodies stay bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from entragit.errors import EntragitError, GraphError
+
+log = logging.getLogger("entragit.graph")
+
+# Export always asks for evolvable enum members so round trips keep them (graph-notes 6.8).
+_DEFAULT_HEADERS = {"Prefer": "include-unknown-enum-members", "Accept": "application/json"}
+_RESET_RETRIES = 4
+BATCH_MAX = 20
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    retries: int = 0
+    throttled: int = 0
+    writes: int = 0
+    by_status: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]
+    body: Any  # parsed JSON, or None
+
+    def error(self, method: str, url: str) -> GraphError:
+        err = (self.body or {}).get("error", {}) if isinstance(self.body, dict) else {}
+        inner = err.get("innerError") or err.get("innererror") or {}
+        msg = err.get("message") or inner.get("message") or ""
+        return GraphError(self.status, err.get("code", "") or str(self.status), msg, method=method, url=url)
+
+
+class _StaticToken:
+    """AccessTokenProvider for a fixed bearer token (the simulator's dev token)."""
+
+    def __init__(self, token: str, host: str) -> None:
+        from kiota_abstractions.authentication import AllowedHostsValidator
+
+        self._token = token
+        self._hosts = AllowedHostsValidator([host])
+
+    async def get_authorization_token(self, uri: str, additional_authentication_context: dict[str, Any] | None = None) -> str:
+        return self._token if self._hosts.is_url_host_valid(uri) else ""
+
+    def get_allowed_hosts_validator(self) -> Any:
+        return self._hosts
+
+
+def graph_root(url: str) -> str:
+    """`https://graph.microsoft.com/v1.0/` -> `https://graph.microsoft.com` (versions are per kind)."""
+    url = url.rstrip("/")
+    for suffix in ("/v1.0", "/beta"):
+        if url.endswith(suffix):
+            return url[: -len(suffix)]
+    return url
+
+
+class Graph:
+    """One tenant's Graph endpoint. Use as `async with Graph(...) as g:`."""
+
+    def __init__(
+        self, url: str, *, credential: Any = None, token: str | None = None, verify: Any = True,
+        concurrency: int = 8, paced_rps: float | None = None, max_retries: int = 5,
+    ) -> None:
+        self.root = graph_root(url)
+        self.host = urlsplit(self.root).hostname or ""
+        self._credential = credential
+        self._token = token
+        self._verify = verify
+        self._sem = asyncio.Semaphore(concurrency)
+        self._paced_rps = paced_rps  # None = adaptive: start pacing after the first 429
+        self._pace_lock = asyncio.Lock()
+        self._pace_next = 0.0
+        self._max_retries = max_retries
+        self._adapter: Any = None
+        self._client: Any = None
+        self.stats = Stats()
+
+    async def __aenter__(self) -> Graph:
+        import httpx
+        from kiota_abstractions.authentication import BaseBearerTokenAuthenticationProvider
+        from kiota_http.middleware.options import RetryHandlerOption
+        from msgraph_core import BaseGraphRequestAdapter, GraphClientFactory
+
+        scope = f"https://{self.host}/.default" if self.host.endswith(("microsoft.com", ".us", ".cn")) \
+            else "https://graph.microsoft.com/.default"
+        if self._token is not None:
+            auth: Any = BaseBearerTokenAuthenticationProvider(_StaticToken(self._token, self.host))
+        else:
+            from msgraph_core import AzureIdentityAuthenticationProvider
+
+            auth = AzureIdentityAuthenticationProvider(
+                self._credential, scopes=[scope], allowed_hosts=[self.host]
+            )
+        raw = httpx.AsyncClient(base_url=self.root, verify=self._verify, timeout=httpx.Timeout(60.0))
+        retry = RetryHandlerOption(delay=1.0, max_retries=self._max_retries, should_retry=True)
+        self._client = GraphClientFactory.create_with_default_middleware(
+            client=raw, options={RetryHandlerOption.get_key(): retry}
+        )
+        self._adapter = BaseGraphRequestAdapter(auth, http_client=self._client)
+        self._adapter.base_url = self.root + "/v1.0"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    def url(self, path: str, version: str = "v1.0", params: Mapping[str, Any] | None = None) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        q = ("?" + urlencode(params, safe="$,'()=:/ ")) if params else ""
+        return f"{self.root}/{version}{path}{q}"
+
+    async def _pace(self, url: str) -> None:
+        if self._paced_rps is None or "/identity/conditionalAccess/" not in url:
+            return
+        async with self._pace_lock:
+            now = time.monotonic()
+            wait = self._pace_next - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._pace_next = max(now, self._pace_next) + 1.0 / self._paced_rps
+
+    async def send(
+        self, method: str, path: str, *, version: str = "v1.0", params: Mapping[str, Any] | None = None,
+        body: Any = None, headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send one request through the middleware; returns any status (callers decide)."""
+        import httpx
+        from kiota_abstractions.method import Method
+        from kiota_abstractions.request_information import RequestInformation
+
+        url = self.url(path, version, params)
+        for attempt in range(_RESET_RETRIES + 1):
+            ri = RequestInformation()
+            ri.http_method = Method[method.upper()]
+            ri.url = url
+            for k, v in {**_DEFAULT_HEADERS, **(headers or {})}.items():
+                ri.headers.add(k, v)
+            if body is not None:
+                ri.headers.add("Content-Type", "application/json")
+                ri.content = json.dumps(body).encode()
+            async with self._sem:
+                await self._pace(url)
+                started = time.monotonic()
+                try:
+                    resp = await self._adapter.get_http_response_message(ri, None)
+                except httpx.TransportError as e:
+                    # Dropped connections: retry idempotent reads; a write may have landed,
+                    # so apply's journal, not this loop, decides about writes.
+                    if method.upper() == "GET" and attempt < _RESET_RETRIES:
+                        self.stats.retries += 1
+                        await asyncio.sleep(0.2 * 2**attempt)
+                        continue
+                    raise EntragitError(f"{method} {url}: connection failed ({type(e).__name__}: {e})") from None
+            self.stats.requests += 1
+            if method.upper() != "GET":
+                self.stats.writes += 1
+            self.stats.by_status[resp.status_code] = self.stats.by_status.get(resp.status_code, 0) + 1
+            log.debug("%s %s -> %s (%.0f ms)", method, url, resp.status_code, (time.monotonic() - started) * 1000)
+            if resp.status_code == 429:
+                self.stats.throttled += 1
+                if self._paced_rps is None and "/identity/conditionalAccess/" in url:
+                    self._paced_rps = 1.0  # the CA family allows 1 rps per tenant; pace from now on
+                if attempt < _RESET_RETRIES:
+                    self.stats.retries += 1
+                    await asyncio.sleep(float(resp.headers.get("Retry-After") or 1.0))
+                    continue
+            if resp.status_code == 500 and method.upper() == "GET" and attempt < _RESET_RETRIES:
+                self.stats.retries += 1
+                await asyncio.sleep(0.2 * 2**attempt)
+                continue
+            parsed = json.loads(resp.content) if resp.content else None
+            return Response(resp.status_code, dict(resp.headers), parsed)
+        raise AssertionError("unreachable")
+
+    async def call(self, method: str, path: str, **kw: Any) -> Any:
+        """Send and raise GraphError on a non-2xx answer; returns the parsed body."""
+        resp = await self.send(method, path, **kw)
+        if resp.status >= 400:
+            raise resp.error(method, self.url(path, kw.get("version", "v1.0")))
+        return resp.body
+
+    async def get(self, path: str, **kw: Any) -> Any:
+        return await self.call("GET", path, **kw)
+
+    async def list_all(self, path: str, *, version: str = "v1.0", params: Mapping[str, Any] | None = None,
+                       headers: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Every item of a collection, following @odata.nextLink verbatim (headers resent each page)."""
+        items: list[dict[str, Any]] = []
+        page: Any = await self.get(path, version=version, params=params, headers=headers)
+        while True:
+            items.extend(page.get("value", []))
+            nxt = page.get("@odata.nextLink")
+            if not nxt:
+                return items
+            page = await self.get(nxt, headers=headers)
+
+    async def batch(self, requests: Sequence[Mapping[str, Any]], *, version: str = "v1.0") -> list[Response]:
+        """JSON $batch in chunks of 20; answers in request order (Graph may answer out of order)."""
+        out: list[Response] = []
+        for start in range(0, len(requests), BATCH_MAX):
+            chunk = list(requests[start:start + BATCH_MAX])
+            pending = {str(i): r for i, r in enumerate(chunk)}
+            answers: dict[str, Response] = {}
+            for _ in range(_RESET_RETRIES + 1):
+                reqs = [{"id": i, **r} for i, r in pending.items()]
+                for r in reqs:
+                    if "body" in r:
+                        r["headers"] = {"Content-Type": "application/json", **r.get("headers", {})}
+                body = await self.call("POST", "/$batch", version=version, body={"requests": reqs})
+                retry_after = 0.0
+                for item in body.get("responses", []):
+                    resp = Response(int(item["status"]), item.get("headers") or {}, item.get("body"))
+                    if resp.status == 429:  # each sub-request is throttled on its own
+                        retry_after = max(retry_after, float(resp.headers.get("Retry-After") or 1))
+                        continue
+                    answers[item["id"]] = resp
+                    pending.pop(item["id"], None)
+                if not pending:
+                    break
+                self.stats.retries += 1
+                await asyncio.sleep(retry_after)
+            for i in range(len(chunk)):
+                out.append(answers.get(str(i)) or Response(429, {}, {"error": {"code": "TooManyRequests"}}))
+        return out

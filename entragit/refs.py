@@ -1,0 +1,79 @@
+"""Walk and rewrite the references a body holds, as the Kind table's Ref paths describe them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from entragit.kinds import Kind, Ref
+
+
+def _walk(node: Any, parts: list[str]) -> Iterator[tuple[Any, Any]]:
+    """Yield (container, key) pairs for every leaf the path names; containers are dicts or lists."""
+    if not parts:
+        return
+    head, rest = parts[0], parts[1:]
+    is_list = head.endswith("[]")
+    key = head[:-2] if is_list else head
+    if not isinstance(node, dict) or node.get(key) is None:
+        return
+    child = node[key]
+    if is_list:
+        if not isinstance(child, list):
+            return
+        for i, item in enumerate(child):
+            if rest:
+                yield from _walk(item, rest)
+            else:
+                yield child, i
+    elif rest:
+        yield from _walk(child, rest)
+    else:
+        yield node, key
+
+
+def values(body: dict[str, Any], ref: Ref) -> Iterator[str]:
+    """The referenced keys at `ref` in `body` (sentinels and prefix handled, empties skipped)."""
+    for container, key in _walk(body, ref.path.split(".")):
+        v = container[key]
+        if not isinstance(v, str) or not v or v in ref.sentinels:
+            continue
+        if ref.prefix:
+            if not v.startswith(ref.prefix):
+                continue
+            v = v[len(ref.prefix):]
+        yield v
+
+
+def iter_refs(kind: Kind, body: dict[str, Any]) -> Iterator[tuple[Ref, str]]:
+    """Every (Ref, value) in a body, relationships included (they hold object ids)."""
+    for ref in kind.refs:
+        for v in values(body, ref):
+            yield ref, v
+    for rel in kind.relations:
+        for v in body.get(rel.name) or ():
+            yield relation_ref(rel.name), v
+
+
+def relation_ref(name: str) -> Ref:
+    """Members and owners may be users, groups or service principals."""
+    return Ref(name + "[]", ("users", "groups", "servicePrincipals"))
+
+
+def rewrite(kind: Kind, body: dict[str, Any], fn: Callable[[Ref, str], str]) -> dict[str, Any]:
+    """A copy of body with every reference value passed through fn(ref, value)."""
+    import copy
+
+    out = copy.deepcopy(body)
+    refs = list(kind.refs) + [relation_ref(r.name) for r in kind.relations]
+    for ref in refs:
+        for container, key in _walk(out, ref.path.split(".")):
+            v = container[key]
+            if not isinstance(v, str) or not v or v in ref.sentinels:
+                continue
+            if ref.prefix:
+                if v.startswith(ref.prefix):
+                    container[key] = ref.prefix + fn(ref, v[len(ref.prefix):])
+            else:
+                container[key] = fn(ref, v)
+    return out

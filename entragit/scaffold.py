@@ -1,0 +1,73 @@
+"""`entragit init`: a new config repo with everything a team needs on day one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from entragit import gitstore
+
+PRE_COMMIT = """\
+# entragit's own hooks keep every file canonical and valid before it reaches review.
+repos:
+  - repo: local
+    hooks:
+      - id: entragit-fmt
+        name: entragit fmt
+        entry: entragit fmt
+        language: system
+        files: ^tenants/.*\\.yaml$
+      - id: entragit-validate
+        name: entragit validate
+        entry: entragit validate
+        language: system
+        files: ^tenants/.*\\.yaml$
+"""
+
+README = """\
+# Entra configuration as code
+
+Managed with [entragit](https://github.com/entragit/entragit).
+
+- `tenants/<name>/tenant.yaml`: where the tenant is and how to sign in (no secrets here).
+- `tenants/<name>/<kind>/<object>.yaml`: one object per file, exported by `entragit export`.
+- `schemas/`: JSON Schemas editors use to validate the files.
+
+Daily use: `entragit export --all --commit` (nightly), `entragit plan`, `entragit apply`.
+"""
+
+
+def schemas_source() -> Path:
+    """The schemas shipped with entragit (next to the package in a source checkout)."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "schemas", here.parent / "schemas"):
+        if cand.is_dir():
+            return cand
+    return here / "schemas"
+
+
+def init(root: Path) -> list[str]:
+    root.mkdir(parents=True, exist_ok=True)
+    created: list[str] = []
+    gitstore.init(root)
+
+    def write(rel: str, text: str) -> None:
+        p = root / rel
+        if not p.exists():
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text, encoding="utf-8")
+            created.append(rel)
+
+    write("tenants/.gitkeep", "")
+    write(".pre-commit-config.yaml", PRE_COMMIT)
+    write("README.md", README)
+    write(".gitignore", "__pycache__/\n.venv/\n")
+    src = schemas_source()
+    if src.is_dir():
+        for f in sorted(src.glob("*.schema.json")):
+            dest = root / "schemas" / f.name
+            if not dest.exists():
+                dest.parent.mkdir(exist_ok=True)
+                shutil.copy2(f, dest)
+        created.append("schemas/")
+    return created

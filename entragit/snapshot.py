@@ -1,0 +1,249 @@
+"""Snapshot = {kind: {key: body}}: read from a live tenant, a work tree or a git revision."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entragit import canonical, yamlio
+from entragit import kinds as kindmod
+from entragit import refs as refmod
+from entragit.errors import GraphError, InputError, PermissionMissing
+from entragit.graph import Graph
+from entragit.kinds import Kind, Ref
+
+Progress = Callable[[str, int], None]  # (kind name, objects read)
+
+
+@dataclass
+class Snapshot:
+    """Owned objects per kind, plus `lookup`: objects we only name (built-in roles, users)."""
+
+    objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    lookup: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, key) -> file, when from files
+
+    def kind(self, name: str) -> dict[str, dict[str, Any]]:
+        return self.objects.setdefault(name, {})
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.objects.values())
+
+    def resolver(self) -> canonical.Resolver:
+        return Names(self).resolve
+
+
+def key_of(kind: Kind, body: dict[str, Any]) -> str:
+    return kind.name if kind.singleton else str(body.get(kind.id_field, ""))
+
+
+class Names:
+    """Finds the object a reference names, by id, appId or role template id."""
+
+    def __init__(self, snap: Snapshot) -> None:
+        self._idx: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
+        for source in (snap.lookup, snap.objects):
+            for kname, objs in source.items():
+                for oid, body in objs.items():
+                    for key in ("id", "appId", "templateId"):
+                        v = body.get(key) if key != "id" else (body.get("id") or oid)
+                        if isinstance(v, str) and v:
+                            self._idx[(kname, key, v.lower())] = (kname, body)
+
+    def find(self, ref: Ref, value: str) -> tuple[str, dict[str, Any]] | None:
+        for target in ref.targets:
+            hit = self._idx.get((target, ref.key, value.lower()))
+            if hit:
+                return hit
+        return None
+
+    def resolve(self, ref: Ref, value: str) -> dict[str, Any] | None:
+        hit = self.find(ref, value)
+        if hit is None:
+            return None
+        kname, body = hit
+        return describe(kname, body)
+
+
+def describe(kname: str, body: dict[str, Any]) -> dict[str, Any]:
+    """{kind, name, natural keys}: what a reviewer reads and what plan matches on."""
+    kind = kindmod.BY_NAME.get(kname)
+    info: dict[str, Any] = {"kind": kname}
+    name = body.get("displayName") or body.get("userPrincipalName")
+    if name:
+        info["name"] = name
+    for f in (kind.natural_key if kind else ()) + (("userPrincipalName",) if kname == "users" else ()):
+        v = body.get(f)
+        if f != "displayName" and isinstance(v, str) and v:
+            info[f] = v
+    return info
+
+
+# ---------------------------------------------------------------- live
+
+
+def _matches(body: dict[str, Any], when: dict[str, object]) -> bool:
+    return bool(when) and all(body.get(k) == v for k, v in when.items())
+
+
+def _skip_relation(body: dict[str, Any], unless: tuple[str, str] | None) -> bool:
+    if not unless:
+        return False
+    v = body.get(unless[0])
+    return v == unless[1] or (isinstance(v, list) and unless[1] in v)
+
+
+async def _guard(kind: Kind, coro: Any) -> Any:
+    try:
+        return await coro
+    except GraphError as e:
+        if e.status == 403:
+            raise PermissionMissing(
+                f"reading {kind.title}s ({kind.name}) was denied: the app needs {' or '.join(kind.read_perm)}",
+                hint="grant the permission (admin consent) or export with --allow-partial to skip this kind",
+            ) from None
+        raise
+
+
+async def _read_collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
+    if kind.singleton:
+        raw = await _guard(kind, g.get(kind.path, version=kind.version))
+        snap.kind(kind.name)[kind.name] = canonical.clean(kind, raw)
+        return
+    items = await _guard(kind, g.list_all(kind.path, version=kind.version))
+    await _store(kind, items, snap)
+
+
+async def _store(kind: Kind, items: Iterable[dict[str, Any]], snap: Snapshot) -> None:
+    owned = snap.kind(kind.name)
+    for raw in items:
+        key = str(raw.get(kind.id_field, ""))
+        if _matches(raw, dict(kind.skip_when)):
+            snap.lookup.setdefault(kind.name, {})[key] = raw
+        else:
+            owned[key] = canonical.clean(kind, raw)
+
+
+async def _read_children(g: Graph, kind: Kind, snap: Snapshot) -> None:
+    assert kind.parent
+    parents = sorted(snap.kind(kind.parent)) + sorted(snap.lookup.get(kind.parent, {}))
+    reqs = [{"method": "GET", "url": kind.path.format(parent=p)} for p in parents]
+    for resp in await _guard(kind, g.batch(reqs, version=kind.version)):
+        if resp.status == 403:
+            raise PermissionMissing(f"reading {kind.title}s was denied: the app needs {' or '.join(kind.read_perm)}")
+        if resp.status >= 400:
+            raise resp.error("GET", kind.path)
+        items = list(resp.body.get("value", []))
+        nxt = resp.body.get("@odata.nextLink")
+        while nxt:
+            page = await g.get(nxt)
+            items += page.get("value", [])
+            nxt = page.get("@odata.nextLink")
+        await _store(kind, items, snap)
+
+
+async def _read_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
+    owned = snap.kind(kind.name)
+    jobs = [(oid, rel.name) for oid, body in sorted(owned.items()) for rel in kind.relations
+            if not _skip_relation(body, rel.unless)]
+    reqs = [{"method": "GET", "url": f"{kind.path}/{oid}/{rel}?$select=id"} for oid, rel in jobs]
+    for (oid, rel), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=kind.version))):
+        if resp.status >= 400:
+            raise resp.error("GET", f"{kind.path}/{oid}/{rel}")
+        ids = [v["id"] for v in resp.body.get("value", [])]
+        nxt = resp.body.get("@odata.nextLink")
+        while nxt:
+            page = await g.get(nxt)
+            ids += [v["id"] for v in page.get("value", [])]
+            nxt = page.get("@odata.nextLink")
+        owned[oid][rel] = sorted(ids)
+
+
+async def _read_referenced(g: Graph, snap: Snapshot) -> None:
+    """Objects we don't export but reference (users, mostly): fetch their names by id."""
+    names = Names(snap)
+    wanted: dict[str, Ref] = {}
+    for kname, objs in snap.objects.items():
+        kind = kindmod.BY_NAME[kname]
+        for body in objs.values():
+            for ref, value in refmod.iter_refs(kind, body):
+                if ref.key == "id" and names.find(ref, value) is None and "users" in ref.targets:
+                    wanted[value] = ref
+    ids = sorted(wanted)
+    reqs = [{"method": "GET", "url": f"/directoryObjects/{i}"} for i in ids]
+    for oid, resp in zip(ids, await g.batch(reqs)):
+        if resp.status == 200:
+            t = str(resp.body.get("@odata.type", "")).rsplit(".", 1)[-1]
+            kname = {"user": "users", "group": "groups", "servicePrincipal": "servicePrincipals"}.get(t, "users")
+            slim = {k: resp.body.get(k) for k in ("id", "displayName", "userPrincipalName", "appId", "mailNickname")
+                    if resp.body.get(k) is not None}
+            snap.lookup.setdefault(kname, {})[oid] = slim
+        elif resp.status not in (404, 403):
+            raise resp.error("GET", f"/directoryObjects/{oid}")
+
+
+async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
+                    progress: Progress | None = None) -> Snapshot:
+    """Read every kind (concurrently), their relationships, and the names of what they reference."""
+    snap = Snapshot()
+    wanted = {k.name for k in kinds}
+    # Role definitions are always read: built-ins name the roles CA policies and assignments use.
+    top = [k for k in kindmod.KINDS if not k.parent and (k.name in wanted or k.name == "roleDefinitions")]
+
+    async def one(kind: Kind, fn: Any) -> None:
+        try:
+            await fn(g, kind, snap)
+        except PermissionMissing as e:
+            if not allow_partial:
+                raise
+            snap.errors[kind.name] = e.message
+            snap.objects.pop(kind.name, None)
+        if progress:
+            progress(kind.name, len(snap.objects.get(kind.name, {})))
+
+    await asyncio.gather(*(one(k, _read_collection) for k in top))
+    if "roleDefinitions" not in wanted:
+        snap.lookup.setdefault("roleDefinitions", {}).update(snap.objects.pop("roleDefinitions", {}))
+    children = [k for k in kindmod.KINDS if k.parent and k.name in wanted]
+    rel_kinds = [k for k in kindmod.KINDS if k.relations and k.name in snap.objects]
+    await asyncio.gather(*(one(k, _read_children) for k in children),
+                         *(one(k, _read_relations) for k in rel_kinds))
+    await _read_referenced(g, snap)
+    return snap
+
+
+# ---------------------------------------------------------------- files
+
+
+def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None) -> Snapshot:
+    """Snapshot from a tenant folder (or from `files`: relative path -> text, e.g. a git tree)."""
+    snap = Snapshot()
+    if files is None:
+        files = {str(p.relative_to(root)): p.read_text(encoding="utf-8")
+                 for p in sorted(tenant_dir.glob("*/*.yaml"))}
+    for rel, text in sorted(files.items()):
+        kname = Path(rel).parent.name
+        kind = kindmod.BY_NAME.get(kname)
+        if kind is None:
+            raise InputError(rel, None, f"unknown kind folder {kname!r}")
+        doc = yamlio.load(text, rel)
+        if not isinstance(doc, dict):
+            raise InputError(rel, 1, "expected a mapping (one object per file)")
+        body = canonical.from_document(kind, doc)
+        key = key_of(kind, body)
+        if not key:
+            raise InputError(rel, 1, f"missing {kind.id_field!r}")
+        snap.kind(kname)[key] = body
+        snap.paths[(kname, key)] = rel
+        for value, info in (doc.get(canonical.REFS) or {}).items():
+            if isinstance(info, dict) and not info.get("missing") and info.get("kind"):
+                slim = {k: v for k, v in info.items() if k not in ("kind", "name")}
+                slim["displayName"] = info.get("name")
+                if value not in (slim.get("appId"), slim.get("templateId")):
+                    slim["id"] = value
+                snap.lookup.setdefault(info["kind"], {}).setdefault(value, slim)
+    return snap
