@@ -173,3 +173,102 @@ def export(tenant_name: str | None, all_tenants: bool, do_commit: bool, message:
         st = r.stats
         reqs = f", {st.requests} requests, {st.retries} retries" if st else ""
         click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}")
+
+
+# ---------------------------------------------------------------- plan / apply
+
+def _one_tenant(root: Any, name: str | None) -> Any:
+    from entragit import config
+    from entragit.errors import EntragitError
+
+    ts = config.tenants(root, name)
+    if len(ts) > 1:
+        raise EntragitError(f"{len(ts)} tenants here; pick one with --tenant NAME")
+    return ts[0]
+
+
+plan_options = [
+    click.option("--ref", default="HEAD", show_default=True,
+                 help="Git revision whose files are the desired state; WORKTREE for uncommitted files."),
+    click.option("--tenant", "tenant_name", metavar="NAME", help="Tenant (needed when the repo has several)."),
+    click.option("--only", "selectors", multiple=True, metavar="SELECTOR",
+                 help="Restrict to a kind (groups), an object (groups/finance-admins) or an id; repeatable. "
+                      "References to recreated objects are still fixed everywhere."),
+    click.option("--prune", is_flag=True, help="Also delete live objects missing from the files (soft where Entra allows)."),
+    repo_option,
+]
+
+
+def _with(options: list[Any]) -> Any:
+    def deco(f: Any) -> Any:
+        for o in reversed(options):
+            f = o(f)
+        return f
+    return deco
+
+
+@main.command()
+@_with(plan_options)
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there is something to do, 0 when not.")
+@click.option("-v", "--verbose", count=True)
+def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
+         fmt: str, detailed_exitcode: bool, verbose: int) -> None:
+    """Show what `apply` would do to make the live tenant match the files at --ref.
+
+    \b
+    Missing objects come back from Entra's recycle bin with their original ids where possible,
+    else are adopted (same natural key) or recreated, and every reference to a recreated
+    object's old id is remapped (tenants/<name>/idmap.yaml keeps old -> new).
+    """
+    from entragit import reconcile, render
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    t = _one_tenant(root, tenant_name)
+    s = reconcile.plan(root, t, ref, selectors, prune)
+    click.echo(render.render(s.plan, fmt, reconcile.id_names(s.live)))
+    if detailed_exitcode and not s.plan.empty:
+        sys.exit(2)
+
+
+@main.command()
+@_with(plan_options)
+@click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
+@click.option("--force-lockout-risk", is_flag=True, help="Apply even if a CA policy would lock out break-glass accounts.")
+@click.option("--commit", "do_commit", is_flag=True, help="Commit idmap.yaml and re-export after applying.")
+@click.option("-v", "--verbose", count=True)
+def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
+          yes: bool, force_lockout_risk: bool, do_commit: bool, verbose: int) -> None:
+    """Make the live tenant match the files at --ref (shows the plan and asks first)."""
+    from entragit import reconcile, render
+    from entragit.errors import EntragitError
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    t = _one_tenant(root, tenant_name)
+    s = reconcile.plan(root, t, ref, selectors, prune)
+    names = reconcile.id_names(s.live)
+    click.echo(render.text(s.plan, names))
+    if s.plan.empty:
+        return
+    if not yes and not click.confirm("Apply these changes?", default=False):
+        raise EntragitError("aborted; nothing was written")
+
+    def on_op(o: Any) -> None:
+        mark = "ok " if o.ok else "FAILED"
+        click.echo(f"  {mark} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
+
+    result, stats = reconcile.apply(root, t, s, force_lockout=force_lockout_risk, on_op=on_op)
+    n_ok = len(result.outcomes) - len(result.failed)
+    click.echo(f"Applied {n_ok}/{len(result.outcomes)} operations ({stats.writes} write requests).")
+    if do_commit:
+        from entragit import export as exp
+        from entragit import gitstore
+
+        exp.export(root, [t], do_commit=False)
+        sha = gitstore.commit(root, [str(t.dir.relative_to(root))], f"{t.name}: apply {ref}\n")
+        if sha:
+            click.echo(f"committed {sha[:10]}")
+    if result.failed:
+        raise EntragitError(f"{len(result.failed)} operation(s) failed; fix and rerun apply (it resumes safely)")

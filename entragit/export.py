@@ -199,7 +199,7 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
     snaps = asyncio.run(read_all())  # every read finishes before any file is touched
     results = []
     now = dt.datetime.now(dt.timezone.utc)
-    for t, (snap, stats) in zip(tenants, snaps):
+    for t, (snap, stats) in zip(tenants, snaps, strict=True):
         files, warnings = layout(snap)
         r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
         if snap.errors:

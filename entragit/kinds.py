@@ -54,6 +54,7 @@ class Kind:
     polymorphic: bool = False  # keep entity-level @odata.type (writes need it)
     strip: frozenset[str] = frozenset()  # server-managed / read-only / secret fields (dotted)
     create_only: frozenset[str] = frozenset()  # settable on create, never patched
+    readonly: frozenset[str] = frozenset()  # kept in files (refs match on them) but never written
     refs: tuple[Ref, ...] = ()
     relations: tuple[Relation, ...] = ()
     skip_when: Mapping[str, object] = field(default_factory=dict)  # built-ins we never own
@@ -68,6 +69,10 @@ class Kind:
     depends: tuple[str, ...] = ()
     default_on: bool = True  # users are opt-in (privacy)
     select: tuple[str, ...] = ()  # $select for list reads; empty = all properties
+    parent_field: str = ""  # body field holding the parent's id (appRoleAssignments: resourceId)
+    deleted_list: str = ""  # where Entra keeps soft-deleted objects of this kind
+    deleted_item: str = ""  # one soft-deleted object; `{id}` filled in; `/restore` restores it
+    actions: Mapping[str, str] = field(default_factory=dict)  # field -> POST action that writes it
     typed_paths: tuple[str, ...] = ()  # nested places whose @odata.type is a derived type to keep
     only_id: tuple[str, ...] = ()  # expanded navigation objects written back as {id} only
 
@@ -133,7 +138,7 @@ _GROUP_STRIP = frozenset({
     "resourceBehaviorOptions", "uniqueName", "cloudLicensing", "isArchived",
 } | _TS)
 _APP_STRIP = frozenset({
-    "appId", "publisherDomain", "createdByAppId", "certification", "verifiedPublisher",
+    "publisherDomain", "createdByAppId", "certification", "verifiedPublisher",
     "disabledByMicrosoftStatus", "passwordCredentials", "uniqueName", "signInAudienceRestrictions",
 } | _TS)
 _SP_STRIP = frozenset({
@@ -158,6 +163,8 @@ KINDS: tuple[Kind, ...] = (
         path="/identity/conditionalAccess/namedLocations", polymorphic=True, paced=True,
         typed_paths=("ipRanges[]",),
         soft_delete="policy-beta", write_perm=_CA_WRITE, strip=_TS,
+        deleted_list="/identity/conditionalAccess/deletedItems/namedLocations",
+        deleted_item="/identity/conditionalAccess/deletedItems/namedLocations/{id}",
     ),
     Kind(
         name="authenticationContextClassReferences", title="authentication context",
@@ -171,36 +178,41 @@ KINDS: tuple[Kind, ...] = (
         path="/policies/authenticationStrengthPolicies",
         strip=frozenset({"policyType", "requirementsSatisfied"} | _TS),
         skip_when={"policyType": "builtIn"}, write_perm=("Policy.ReadWrite.ConditionalAccess",),
+        actions={"allowedCombinations": "updateAllowedCombinations"},
     ),
     Kind(
         name="users", title="user", path="/users", default_on=False,
         natural_key=("userPrincipalName",), strip=_USER_STRIP, soft_delete="directory",
-        odata_cast="microsoft.graph.user", read_perm=("User.Read.All",), write_perm=("User.ReadWrite.All",),
+        odata_cast="microsoft.graph.user",
+        deleted_list="/directory/deletedItems/microsoft.graph.user", deleted_item="/directory/deletedItems/{id}", read_perm=("User.Read.All",), write_perm=("User.ReadWrite.All",),
     ),
     Kind(
         name="groups", title="group", path="/groups", natural_key=("displayName", "mailNickname"),
         strip=_GROUP_STRIP, create_only=frozenset({"isAssignableToRole", "resourceProvisioningOptions"}),
         relations=(Relation("owners"), Relation("members", unless=("groupTypes", "DynamicMembership"))),
         soft_delete="directory", odata_cast="microsoft.graph.group",
+        deleted_list="/directory/deletedItems/microsoft.graph.group", deleted_item="/directory/deletedItems/{id}",
         read_perm=("Group.Read.All", "Directory.Read.All"), write_perm=("Group.ReadWrite.All",),
         depends=("users",),
     ),
     Kind(
         name="administrativeUnits", title="administrative unit", path="/directory/administrativeUnits",
         relations=(Relation("members", unless=("membershipType", "dynamic")),), soft_delete="directory",
-        odata_cast="microsoft.graph.administrativeUnit", strip=_TS,
+        odata_cast="microsoft.graph.administrativeUnit",
+        deleted_list="/directory/deletedItems/microsoft.graph.administrativeUnit", deleted_item="/directory/deletedItems/{id}", strip=_TS,
         read_perm=("AdministrativeUnit.Read.All", "Directory.Read.All"),
         write_perm=("AdministrativeUnit.ReadWrite.All",), depends=("users", "groups"),
     ),
     Kind(
         name="applications", title="application", path="/applications",
-        natural_key=("displayName", "identifierUris"), strip=_APP_STRIP,
+        natural_key=("displayName", "identifierUris"), strip=_APP_STRIP, readonly=frozenset({"appId"}),
         refs=(
             Ref("requiredResourceAccess[].resourceAppId", ("applications", "servicePrincipals"), key="appId"),
             Ref("api.preAuthorizedApplications[].appId", ("applications", "servicePrincipals"), key="appId"),
             Ref("api.knownClientApplications[]", ("applications", "servicePrincipals"), key="appId"),
         ),
         relations=(Relation("owners"),), soft_delete="directory", odata_cast="microsoft.graph.application",
+        deleted_list="/directory/deletedItems/microsoft.graph.application", deleted_item="/directory/deletedItems/{id}",
         read_perm=("Application.Read.All", "Directory.Read.All"), write_perm=("Application.ReadWrite.All",),
         depends=("users",),
     ),
@@ -210,6 +222,7 @@ KINDS: tuple[Kind, ...] = (
         refs=(Ref("appId", ("applications",), key="appId"),),
         relations=(Relation("owners"),), soft_delete="directory",
         odata_cast="microsoft.graph.servicePrincipal",
+        deleted_list="/directory/deletedItems/microsoft.graph.servicePrincipal", deleted_item="/directory/deletedItems/{id}",
         read_perm=("Application.Read.All", "Directory.Read.All"), write_perm=("Application.ReadWrite.All",),
         depends=("applications",),
     ),
@@ -219,13 +232,14 @@ KINDS: tuple[Kind, ...] = (
         natural_key=("principalId", "resourceId", "appRoleId"), label=("principalId", "resourceId", "appRoleId"),
         strip=frozenset({"principalDisplayName", "principalType", "resourceDisplayName"} | _TS),
         refs=(Ref("principalId", PRINCIPALS), Ref("resourceId", ("servicePrincipals",))),
-        update=None, read_perm=("Application.Read.All", "Directory.Read.All"),
+        update=None, parent_field="resourceId", read_perm=("Application.Read.All", "Directory.Read.All"),
         write_perm=("AppRoleAssignment.ReadWrite.All",), depends=("users", "groups", "servicePrincipals"),
     ),
     Kind(
         name="oauth2PermissionGrants", title="delegated permission grant", path="/oauth2PermissionGrants",
         name_field="", natural_key=("clientId", "resourceId", "consentType", "principalId"),
         label=("clientId", "resourceId", "principalId"), strip=_TS,
+        create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
         refs=(Ref("clientId", ("servicePrincipals",)), Ref("resourceId", ("servicePrincipals",)),
               Ref("principalId", ("users",))),
         read_perm=("DelegatedPermissionGrant.Read.All", "Directory.Read.All"),
@@ -235,6 +249,8 @@ KINDS: tuple[Kind, ...] = (
         name="roleDefinitions", title="custom role", path="/roleManagement/directory/roleDefinitions",
         strip=frozenset({"isBuiltIn", "inheritsPermissionsFrom", "version", "resourceScopes", "isPrivileged"} | _TS),
         skip_when={"isBuiltIn": True}, soft_delete="roleDefinitions",
+        deleted_list="/roleManagement/directory/deletedItems/roleDefinitions",
+        deleted_item="/roleManagement/directory/deletedItems/roleDefinitions/{id}",
         read_perm=("RoleManagement.Read.Directory", "Directory.Read.All"),
         write_perm=("RoleManagement.ReadWrite.Directory",),
     ),
@@ -309,6 +325,8 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="conditionalAccessPolicies", title="conditional access policy", version="beta",
         path="/identity/conditionalAccess/policies", paced=True, soft_delete="policy-beta",
+        deleted_list="/identity/conditionalAccess/deletedItems/policies",
+        deleted_item="/identity/conditionalAccess/deletedItems/policies/{id}",
         strip=frozenset({"templateId", "partialEnablementStrategy"} | _TS),
         refs=_ca_user_refs(), write_perm=_CA_WRITE, only_id=("grantControls.authenticationStrength",),
         typed_paths=tuple(f"conditions.users.{s}GuestsOrExternalUsers.externalTenants" for s in ("include", "exclude")),

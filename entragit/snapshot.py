@@ -151,7 +151,7 @@ async def _read_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
     jobs = [(oid, rel.name) for oid, body in sorted(owned.items()) for rel in kind.relations
             if not _skip_relation(body, rel.unless)]
     reqs = [{"method": "GET", "url": f"{kind.path}/{oid}/{rel}?$select=id"} for oid, rel in jobs]
-    for (oid, rel), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=kind.version))):
+    for (oid, rel), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=kind.version)), strict=True):
         if resp.status >= 400:
             raise resp.error("GET", f"{kind.path}/{oid}/{rel}")
         ids = [v["id"] for v in resp.body.get("value", [])]
@@ -175,7 +175,7 @@ async def _read_referenced(g: Graph, snap: Snapshot) -> None:
                     wanted[value] = ref
     ids = sorted(wanted)
     reqs = [{"method": "GET", "url": f"/directoryObjects/{i}"} for i in ids]
-    for oid, resp in zip(ids, await g.batch(reqs)):
+    for oid, resp in zip(ids, await g.batch(reqs), strict=True):
         if resp.status == 200:
             t = str(resp.body.get("@odata.type", "")).rsplit(".", 1)[-1]
             kname = {"user": "users", "group": "groups", "servicePrincipal": "servicePrincipals"}.get(t, "users")

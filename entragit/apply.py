@@ -1,0 +1,225 @@
+"""Run a Plan against Graph: placeholders become real ids as creates answer; the id map is written
+after every create, so an interrupted apply resumes (the next plan adopts what the lost run made)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entragit import kinds as kindmod
+from entragit import yamlio
+from entragit.errors import EntragitError, GraphError
+from entragit.graph import Graph
+from entragit.kinds import Kind
+from entragit.plan import Op, Plan, chain, placeholder_target
+
+IDMAP = "idmap.yaml"
+_LAG_RETRIES = 8  # Entra replicas may not see a fresh object for a few seconds (graph-notes 6.9)
+
+
+def load_idmap(tenant_dir: Path) -> dict[str, str]:
+    """Flat old -> new map from tenants/<t>/idmap.yaml ({kind: {old: new}})."""
+    p = tenant_dir / IDMAP
+    if not p.exists():
+        return {}
+    data = yamlio.load(p.read_text(encoding="utf-8"), str(p)) or {}
+    flat: dict[str, str] = {}
+    for section in data.values():
+        flat.update({str(k): str(v) for k, v in (section or {}).items()})
+    return flat
+
+
+def save_idmap(tenant_dir: Path, entries: Mapping[str, Mapping[str, str]]) -> None:
+    p = tenant_dir / IDMAP
+    data: dict[str, dict[str, str]] = {}
+    if p.exists():
+        data = yamlio.load(p.read_text(encoding="utf-8"), str(p)) or {}
+    for kname, m in entries.items():
+        data.setdefault(kname, {}).update(m)
+    data = {k: dict(sorted(v.items())) for k, v in sorted(data.items()) if v}
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(yamlio.dump(data, header="# old id -> new id, written by `entragit apply`; commit it"),
+                   encoding="utf-8")
+    tmp.replace(p)
+
+
+@dataclass
+class Outcome:
+    op: Op
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class ApplyResult:
+    outcomes: list[Outcome] = field(default_factory=list)
+    new_ids: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> old -> new
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+
+class Unresolved(Exception):
+    """A placeholder whose create has not happened (or failed)."""
+
+
+class Runner:
+    def __init__(self, g: Graph, plan: Plan, tenant_dir: Path, on_op: Callable[[Outcome], None] | None) -> None:
+        self.g, self.plan, self.tenant_dir = g, plan, tenant_dir
+        self.rt: dict[str, str] = dict(plan.idmap)
+        self.fresh: set[str] = set()  # ids created in this run (404s on them are replication lag)
+        self.result = ApplyResult()
+        self.on_op = on_op
+        self.deferred: list[Op] = []
+
+    def value(self, v: Any, *, strict: bool = True) -> Any:
+        if isinstance(v, dict):
+            return {k: self.value(x, strict=strict) for k, x in v.items()}
+        if isinstance(v, list):
+            return [self.value(x, strict=strict) for x in v]
+        old = placeholder_target(v) if isinstance(v, str) else None
+        if old is None:
+            return v
+        if old in self.rt and self.rt[old] != old:
+            return chain(self.rt, old)
+        if strict:
+            raise Unresolved(old)
+        return v
+
+    def _record(self, kind: Kind, old: str, new: str) -> None:
+        self.rt[old] = new
+        self.result.new_ids.setdefault(kind.name, {})[old] = new
+        save_idmap(self.tenant_dir, {kind.name: {old: new}})
+
+    async def _send(self, method: str, path: str, kind: Kind, body: Any = None, target: str = "",
+                    version: str | None = None) -> Any:
+        for attempt in range(_LAG_RETRIES + 1):
+            resp = await self.g.send(method, path, version=version or kind.version, body=body)
+            if resp.status == 404 and target in self.fresh and attempt < _LAG_RETRIES:
+                await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
+                continue
+            if resp.status >= 400:
+                raise resp.error(method, path)
+            return resp.body
+        raise AssertionError("unreachable")
+
+    def _path(self, kind: Kind, body: Mapping[str, Any]) -> str:
+        if kind.parent:
+            return kind.path.format(parent=body.get(kind.parent_field, ""))
+        return kind.path
+
+    async def run(self) -> ApplyResult:
+        for op in self.plan.ops:
+            await self._one(op)
+        for op in self.deferred:  # references that pointed at objects created later (cycles)
+            await self._one(op)
+        return self.result
+
+    async def _one(self, op: Op) -> None:
+        kind = kindmod.get(op.kind)
+        try:
+            detail = await getattr(self, "_" + op.action)(kind, op)
+            out = Outcome(op, True, detail or "")
+        except Unresolved as e:
+            out = Outcome(op, False, f"depends on {e} which was not created")
+        except GraphError as e:
+            out = Outcome(op, False, e.message)
+        except EntragitError as e:
+            out = Outcome(op, False, e.message)
+        self.result.outcomes.append(out)
+        if self.on_op:
+            self.on_op(out)
+
+    async def _restore(self, kind: Kind, op: Op) -> str:
+        version = "beta" if kind.soft_delete == "policy-beta" else "v1.0"
+        await self._send("POST", kind.deleted_item.format(id=op.target) + "/restore", kind, body={},
+                         version=version)
+        self.fresh.add(op.target)
+        return "restored"
+
+    async def _adopt(self, kind: Kind, op: Op) -> str:
+        self._record(kind, op.key, op.target)
+        return f"adopted {op.target}"
+
+    async def _create(self, kind: Kind, op: Op) -> str:
+        body = dict(op.body)
+        later: dict[str, Any] = {}
+        for k in list(body):
+            try:
+                body[k] = self.value(body[k])
+            except Unresolved:
+                later[k] = body.pop(k)  # a cycle: create first, patch the reference after
+        if kind.create == "upsert":
+            await self._send("PATCH", f"{self._path(kind, body)}/{op.key}", kind, body=body)
+            return "created"
+        made = await self._send("POST", self._path(kind, body), kind, body=body)
+        new = str(made.get(kind.id_field, ""))
+        self.fresh.add(new)
+        if new and new != op.key:
+            self._record(kind, op.key, new)
+        for f, old_v in op.old.items():  # a recreated application gets a new appId too
+            if old_v and made.get(f) and old_v != made[f]:
+                self._record(kind, str(old_v), str(made[f]))
+        if later:
+            self.deferred.append(Op("update", op.kind, op.key, op.name, target=new, body=later,
+                                    note="references to objects created later"))
+        return f"id {new}"
+
+    async def _update(self, kind: Kind, op: Op) -> str:
+        body = self.value(dict(op.body))
+        target = self.value(op.target)
+        path = kind.path if kind.singleton else f"{kind.path}/{target}"
+        for f, action in kind.actions.items():
+            if f in body:
+                await self._send("POST", f"{path}/{action}", kind, body={f: body.pop(f)}, target=target)
+        if [k for k in body if k != "@odata.type"]:
+            await self._send("PATCH", path, kind, body=body, target=target)
+        return "updated"
+
+    async def _link(self, kind: Kind, op: Op) -> str:
+        target = self.value(op.target)
+        member = chain(self.rt, self.value(op.member))
+        ref = {"@odata.id": f"{self.g.root}/v1.0/directoryObjects/{member}"}
+        try:
+            await self._send("POST", f"{kind.path}/{target}/{op.rel}/$ref", kind, body=ref, target=target)
+        except GraphError as e:
+            if e.status == 400 and "already exist" in e.graph_message:
+                return "already linked"
+            raise
+        return "linked"
+
+    async def _unlink(self, kind: Kind, op: Op) -> str:
+        try:
+            await self._send("DELETE", f"{kind.path}/{op.target}/{op.rel}/{op.member}/$ref", kind)
+        except GraphError as e:
+            if e.status == 404:
+                return "already unlinked"
+            raise
+        return "unlinked"
+
+    async def _delete(self, kind: Kind, op: Op) -> str:
+        try:
+            await self._send("DELETE", f"{self._path(kind, op.body)}/{op.target}", kind)
+        except GraphError as e:
+            if e.status == 404:
+                return "already gone"
+            raise
+        return "deleted"
+
+
+async def check_tenant(g: Graph, tenant_id: str) -> None:
+    """Refuse to write into a tenant other than the one tenant.yaml names."""
+    org = await g.get("/organization")
+    ids = {str(o.get("id", "")).lower() for o in org.get("value", [])}
+    if tenant_id.lower() not in ids:
+        raise EntragitError(f"the token reaches tenant {', '.join(sorted(ids)) or '?'}, but tenant.yaml says "
+                            f"{tenant_id}; refusing to write")
+
+
+async def execute(g: Graph, plan: Plan, tenant_dir: Path, on_op: Callable[[Outcome], None] | None = None
+                  ) -> ApplyResult:
+    return await Runner(g, plan, tenant_dir, on_op).run()

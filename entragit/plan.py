@@ -1,0 +1,384 @@
+"""desired x live -> Plan: ordered operations (restore, adopt, create, update, link, delete) + id remap.
+
+A plan is a value: computed here, rendered by render.py, executed exactly by apply.py. Ids of
+objects that only get created during apply appear as placeholders `{new:<old id>}`; apply swaps
+them for the real ids as creates answer, so references chain through recreations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from entragit import kinds as kindmod
+from entragit import refs as refmod
+from entragit.export import display_name
+from entragit.kinds import Kind
+from entragit.snapshot import Names, Snapshot, describe, key_of
+
+Action = Literal["restore", "adopt", "create", "update", "link", "unlink", "delete"]
+NEW = "{new:%s}"
+
+
+def placeholder(old: str) -> str:
+    return NEW % old
+
+
+def placeholder_target(value: str) -> str | None:
+    if isinstance(value, str) and value.startswith("{new:") and value.endswith("}"):
+        return value[5:-1]
+    return None
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Op:
+    action: Action
+    kind: str
+    key: str  # the object's id in the files (old id); live id for deletes
+    name: str
+    target: str = ""  # live id written to (restore/adopt/update/link/delete)
+    body: Mapping[str, Any] = field(default_factory=dict)  # write body, may hold placeholders
+    changes: tuple[Change, ...] = ()
+    rel: str = ""
+    member: str = ""
+    note: str = ""
+    old: Mapping[str, Any] = field(default_factory=dict)  # read-only values in the file (an app's appId)
+
+
+@dataclass(frozen=True)
+class Plan:
+    tenant: str
+    ref: str
+    ops: tuple[Op, ...]
+    unmanaged: tuple[tuple[str, str], ...] = ()  # live objects not in the files (kept; --prune deletes)
+    warnings: tuple[str, ...] = ()
+    idmap: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not self.ops
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for op in self.ops:
+            out[op.action] = out.get(op.action, 0) + 1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant, "ref": self.ref, "counts": self.counts(),
+            "operations": [
+                {"action": o.action, "kind": o.kind, "key": o.key, "name": o.name, "target": o.target or None,
+                 "changes": [{"path": c.path, "old": c.old, "new": c.new} for c in o.changes],
+                 "relation": o.rel or None, "member": o.member or None, "note": o.note or None}
+                for o in self.ops
+            ],
+            "unmanaged": [{"kind": k, "name": n} for k, n in self.unmanaged],
+            "warnings": list(self.warnings),
+        }
+
+
+# ---------------------------------------------------------------- selectors
+
+
+def selected(selectors: Sequence[str], kind: Kind, key: str, slug: str | None) -> bool:
+    """`groups`, `groups/finance-admins` (file slug) or a bare id."""
+    if not selectors:
+        return True
+    return any(s in (kind.name, key) or (slug is not None and s == f"{kind.name}/{slug}") for s in selectors)
+
+
+# ---------------------------------------------------------------- id map
+
+
+def chain(idmap: Mapping[str, str], value: str) -> str:
+    """Follow old -> new through every generation of recreation."""
+    seen = {value}
+    while value in idmap:
+        value = idmap[value]
+        if value in seen:
+            break
+        seen.add(value)
+    return value
+
+
+# ---------------------------------------------------------------- diff
+
+
+def _deep(path: str, old: Any, new: Any, out: list[Change]) -> None:
+    if isinstance(old, dict) and isinstance(new, dict):
+        for k in sorted(set(old) | set(new)):
+            _deep(f"{path}.{k}" if path else k, old.get(k), new.get(k), out)
+    elif _norm(old) != _norm(new):
+        out.append(Change(path, old, new))
+
+
+def _norm(v: Any) -> str:
+    if isinstance(v, list):
+        return json.dumps(sorted(json.dumps(i, sort_keys=True) for i in v))
+    return json.dumps(v, sort_keys=True)
+
+
+def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any]) -> tuple[dict[str, Any], list[Change]]:
+    """(PATCH body of differing top-level fields, field-level changes). Absent desired = reset to null."""
+    skip = {kind.id_field, "refs", *kind.create_only, *kind.readonly, *(r.name for r in kind.relations)}
+    patch: dict[str, Any] = {}
+    changes: list[Change] = []
+    for k in sorted(set(desired) | set(live)):
+        if k in skip or k == "@odata.type":
+            continue
+        want, have = desired.get(k), live.get(k)
+        if k not in desired and have in (None, [], {}):
+            continue
+        if _norm(want) != _norm(have):
+            patch[k] = want
+            _deep(k, have, want, changes)
+    if patch and kind.polymorphic and "@odata.type" in desired:
+        patch = {"@odata.type": desired["@odata.type"], **patch}  # Graph requires it on PATCH
+    return patch, changes
+
+
+def write_body(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
+    """A create body: no server ids (unless client-chosen), no relationships, no read-only fields."""
+    drop = {*(r.name for r in kind.relations), *kind.readonly, "refs"}
+    if not kind.client_id:
+        drop.add("id")
+    return {k: v for k, v in body.items() if k not in drop}
+
+
+# ---------------------------------------------------------------- planning
+
+
+@dataclass
+class _Status:
+    how: Literal["live", "restore", "adopt", "create"]
+    target: str  # live id (or "" for create)
+
+
+def _natural(kind: Kind, body: Mapping[str, Any]) -> tuple[str, ...] | None:
+    vals = []
+    for f in kind.natural_key:
+        v = body.get(f)
+        if v in (None, "", []):
+            if f == "displayName" or f == kind.natural_key[0]:
+                return None
+            v = ""
+        vals.append(json.dumps(v, sort_keys=True).lower())
+    return tuple(vals)
+
+
+class Planner:
+    def __init__(self, tenant: str, ref: str, desired: Snapshot, live: Snapshot,
+                 deleted: Mapping[str, Mapping[str, dict[str, Any]]], idmap: Mapping[str, str],
+                 selectors: Sequence[str] = (), prune: bool = False,
+                 slugs: Mapping[tuple[str, str], str] | None = None) -> None:
+        self.tenant, self.ref = tenant, ref
+        self.desired, self.live, self.deleted = desired, live, deleted
+        self.idmap = dict(idmap)
+        self.selectors, self.prune = selectors, prune
+        self.slugs = slugs or {}
+        self.status: dict[tuple[str, str], _Status] = {}
+        self.created: set[str] = set()  # old ids (and appIds) of objects apply will create anew
+        self.warnings: list[str] = []
+        self.names = Names(live)
+        self.dnames = Names(desired)
+
+    # the value a reference in a desired body should hold live
+    def translate(self, ref: Any, value: str) -> str:
+        if value in self.created or chain(self.idmap, value) in self.created:
+            return placeholder(value)
+        return chain(self.idmap, value)
+
+    def _live_key(self, kind: Kind, key: str) -> str:
+        return chain(self.idmap, key)
+
+    def classify(self) -> None:
+        claimed: set[tuple[str, str]] = set()
+        for kname, objs in self.desired.objects.items():
+            kind = kindmod.get(kname)
+            for key in objs:
+                lk = self._live_key(kind, key)
+                if kind.singleton or lk in self.live.objects.get(kname, {}):
+                    self.status[(kname, key)] = _Status("live", lk)
+                    claimed.add((kname, lk))
+        # Dependency order: an app's fate (restored or recreated) decides its service principal's.
+        for kind in kindmod.apply_order():
+            objs = self.desired.objects.get(kind.name, {})
+            by_nat: dict[tuple[str, ...], list[str]] = {}
+            for lid, lbody in self.live.objects.get(kind.name, {}).items():
+                nat = _natural(kind, lbody)
+                if nat is not None and (kind.name, lid) not in claimed:
+                    by_nat.setdefault(nat, []).append(lid)
+            for key, body in sorted(objs.items()):
+                if (kind.name, key) not in self.status:
+                    self._classify_missing(kind, key, body, by_nat)
+
+    def _classify_missing(self, kind: Kind, key: str, body: Mapping[str, Any],
+                          by_nat: dict[tuple[str, ...], list[str]]) -> None:
+        want = self._translated(kind, body)
+        lk = self._live_key(kind, key)
+        gone = self.deleted.get(kind.name, {}).get(lk)
+        # A recycle-bin copy whose create-only fields no longer fit (an SP of a recreated app) can't come back.
+        if gone is not None and all(want.get(f) == gone.get(f) for f in kind.create_only if f in want):
+            self.status[(kind.name, key)] = _Status("restore", lk)
+            return
+        nat = _natural(kind, want)
+        hits = by_nat.get(nat, []) if nat else []
+        if len(hits) == 1:
+            self.status[(kind.name, key)] = _Status("adopt", hits[0])
+            self.idmap[key] = hits[0]
+            live_body = self.live.objects[kind.name][hits[0]]
+            for f in kind.readonly:  # an adopted app brings its own appId
+                if body.get(f) and live_body.get(f) and body[f] != live_body[f]:
+                    self.idmap[str(body[f])] = str(live_body[f])
+            by_nat[nat] = []
+            return
+        if len(hits) > 1:
+            self.warnings.append(f"{kind.title} {self._name(kind, body)!r}: {len(hits)} live objects share "
+                                 "its natural key; creating a new one")
+        self.status[(kind.name, key)] = _Status("create", "")
+        if not kind.client_id:
+            self.created.add(key)
+            for f in kind.readonly:
+                if isinstance(body.get(f), str):
+                    self.created.add(body[f])
+
+    def _translated(self, kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
+        return refmod.rewrite(kind, dict(body), self.translate)
+
+    def _name(self, kind: Kind, body: Mapping[str, Any]) -> str:
+        return display_name(kind, dict(body), self.dnames)
+
+    def _is_selected(self, kind: Kind, key: str) -> bool:
+        return selected(self.selectors, kind, key, self.slugs.get((kind.name, key)))
+
+    def build(self) -> Plan:
+        self.classify()
+        writes: list[Op] = []
+        links: list[Op] = []
+        for kind in kindmod.apply_order():
+            objs = self.desired.objects.get(kind.name, {})
+            for key in sorted(objs, key=lambda k: (self._name(kind, objs[k]), k)):
+                if self._is_selected(kind, key):
+                    self._plan_object(kind, key, objs[key], writes, links)
+                else:
+                    self._plan_remap_only(kind, key, writes)
+        deletes, unmanaged = self._plan_deletes()
+        return Plan(self.tenant, self.ref, tuple(writes + links + deletes), tuple(unmanaged),
+                    tuple(self.warnings), dict(self.idmap))
+
+    def _plan_object(self, kind: Kind, key: str, body: dict[str, Any], writes: list[Op], links: list[Op]) -> None:
+        st = self.status[(kind.name, key)]
+        want = self._translated(kind, body)
+        name = self._name(kind, body)
+        if st.how == "create":
+            note = "new id; references to the old id are remapped" if not kind.client_id else ""
+            old = {f: body[f] for f in kind.readonly if f in body}
+            writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), note=note, old=old))
+            self._links(kind, key, placeholder(key), want, {}, links)
+            return
+        if st.how == "restore":
+            writes.append(Op("restore", kind.name, key, name, target=st.target,
+                             note="from the recycle bin, original id kept"))
+            have = self.deleted[kind.name][st.target]
+        elif st.how == "adopt":
+            writes.append(Op("adopt", kind.name, key, name, target=st.target,
+                             note=f"live object with the same natural key ({st.target})"))
+            have = self.live.objects[kind.name][st.target]
+        else:
+            have = self.live.objects[kind.name][st.target]
+        patch, changes = body_diff(kind, want, have)
+        if patch:
+            if kind.update is None:
+                writes.append(Op("delete", kind.name, key, name, target=st.target, note="replaced (no update in Graph)"))
+                writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), changes=tuple(changes)))
+            else:
+                writes.append(Op("update", kind.name, key, name, target=st.target, body=patch, changes=tuple(changes)))
+        for f in kind.create_only:
+            if f in want and f in have and want[f] != have[f]:
+                self.warnings.append(f"{kind.title} {name!r}: {f} cannot change in place ({have[f]!r} live, "
+                                     f"{want[f]!r} in the files)")
+        self._links(kind, key, st.target, want, have if st.how != "restore" else {}, links)
+
+    def _links(self, kind: Kind, key: str, target: str, want: Mapping[str, Any], have: Mapping[str, Any],
+               links: list[Op]) -> None:
+        name = self._name(kind, want)
+        for rel in kind.relations:
+            if rel.name not in want:
+                continue
+            w, h = set(want.get(rel.name) or ()), set(have.get(rel.name) or ())
+            for m in sorted(w - h):
+                links.append(Op("link", kind.name, key, name, target=target, rel=rel.name, member=m,
+                                note=self._member_name(m)))
+            for m in sorted(h - w):
+                links.append(Op("unlink", kind.name, key, name, target=target, rel=rel.name, member=m,
+                                note=self._member_name(m)))
+
+    def _member_name(self, member: str) -> str:
+        old = placeholder_target(member) or member
+        for names in (self.names, self.dnames):
+            hit = names.find(refmod.relation_ref("members"), old)
+            if hit:
+                return str(describe(*hit).get("name", ""))
+        return ""
+
+    def _plan_remap_only(self, kind: Kind, key: str, writes: list[Op]) -> None:
+        """An object outside --only still gets its references to recreated objects fixed."""
+        st = self.status[(kind.name, key)]
+        if st.how != "live":
+            return
+        have = self.live.objects[kind.name][st.target]
+        fixed = refmod.rewrite(kind, dict(have), self.translate)
+        patch, changes = body_diff(kind, fixed, have)
+        if patch and kind.update is not None:
+            writes.append(Op("update", kind.name, key, self._name(kind, have), target=st.target, body=patch,
+                             changes=tuple(changes), note="references remapped"))
+
+    def _plan_deletes(self) -> tuple[list[Op], list[tuple[str, str]]]:
+        wanted = {(k, s.target) for (k, _), s in self.status.items() if s.target}
+        ops: list[Op] = []
+        unmanaged: list[tuple[str, str]] = []
+        for kind in reversed(kindmod.apply_order()):
+            if kind.name not in self.desired.objects or kind.singleton or kind.create is None:
+                continue
+            for lid, body in sorted(self.live.objects.get(kind.name, {}).items()):
+                if (kind.name, lid) in wanted:
+                    continue
+                name = display_name(kind, body, self.names)
+                if self.prune and selected(self.selectors, kind, lid, None):
+                    soft = " (soft: restorable for 30 days)" if kind.deleted_list else ""
+                    ops.append(Op("delete", kind.name, lid, name, target=lid, note="not in the files" + soft))
+                else:
+                    unmanaged.append((kind.name, name))
+        return ops, unmanaged
+
+
+def compute(tenant: str, ref: str, desired: Snapshot, live: Snapshot,
+            deleted: Mapping[str, Mapping[str, dict[str, Any]]], idmap: Mapping[str, str],
+            selectors: Sequence[str] = (), prune: bool = False,
+            slugs: Mapping[tuple[str, str], str] | None = None) -> Plan:
+    return Planner(tenant, ref, desired, live, deleted, idmap, selectors, prune, slugs).build()
+
+
+def missing_kinds(desired: Snapshot, live: Snapshot, idmap: Mapping[str, str]) -> Iterable[str]:
+    """Kinds with desired objects absent live: only those need a recycle-bin read."""
+    for kname, objs in desired.objects.items():
+        kind = kindmod.get(kname)
+        if not kind.deleted_list:
+            continue
+        have = live.objects.get(kname, {})
+        if any(chain(idmap, k) not in have for k in objs):
+            yield kname
+
+
+def desired_key(kind: Kind, body: Mapping[str, Any]) -> str:
+    return key_of(kind, dict(body))

@@ -1,0 +1,135 @@
+"""Plan and apply for one tenant: desired (files at a rev) + live (Graph) -> Plan -> Graph."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from entragit import apply as applymod
+from entragit import auth, gitstore, safety
+from entragit import kinds as kindmod
+from entragit import plan as planmod
+from entragit.config import Tenant
+from entragit.errors import EntragitError, GraphError
+from entragit.export import read_tenant
+from entragit.graph import Graph, Stats
+from entragit.snapshot import Snapshot, read_files, read_live
+
+
+def desired_state(root: Path, t: Tenant, ref: str) -> tuple[Snapshot, dict[tuple[str, str], str]]:
+    """The tenant's files at `ref` (or the work tree for WORKTREE), and each object's file slug."""
+    rel = str(t.dir.relative_to(root))
+    if ref == gitstore.WORKTREE:
+        snap = read_files(t.dir, root)
+    else:
+        files = {p: text for p, text in gitstore.files_at(root, ref, rel).items()
+                 if p.count("/") == 3 and not p.endswith(("tenant.yaml", applymod.IDMAP))}
+        snap = read_files(t.dir, root, files)
+    slugs = {k: Path(p).stem for k, p in snap.paths.items()}
+    return snap, slugs
+
+
+async def _deleted(g: Graph, kinds: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    from entragit import canonical
+
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for kname in kinds:
+        kind = kindmod.get(kname)
+        version = "beta" if kind.soft_delete == "policy-beta" else "v1.0"
+        try:
+            items = await g.list_all(kind.deleted_list, version=version)
+        except GraphError as e:
+            if e.status in (400, 404, 405):  # no recycle bin for this kind here: recreate instead
+                continue
+            raise
+        out[kname] = {str(i.get(kind.id_field)): canonical.clean(kind, i) for i in items}
+    return out
+
+
+@dataclass
+class Session:
+    tenant: Tenant
+    plan: planmod.Plan
+    live: Snapshot
+    stats: Stats
+
+
+def _graph(t: Tenant) -> tuple[Graph, Any]:
+    cred, token = auth.credential(t)
+    return Graph(t.graph_url, credential=cred, token=token, verify=t.ca_bundle or True), cred
+
+
+async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str], prune: bool,
+                      g: Graph) -> Session:
+    desired, slugs = desired_state(root, t, ref)
+    if not desired.objects:
+        raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
+    kinds = [kindmod.get(k) for k in desired.objects]
+    live = await read_live(g, kinds)
+    idmap = applymod.load_idmap(t.dir)
+    deleted = await _deleted(g, list(planmod.missing_kinds(desired, live, idmap)))
+    plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, selectors, prune, slugs)
+    risks = safety.lockout_risks(plan, desired, live, t)
+    if risks:
+        plan = planmod.Plan(plan.tenant, plan.ref, plan.ops, plan.unmanaged,
+                            plan.warnings + tuple("LOCKOUT RISK: " + r for r in risks), plan.idmap)
+    return Session(t, plan, live, g.stats)
+
+
+def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False) -> Session:
+    if ref != gitstore.WORKTREE:
+        gitstore.resolve(root, ref)
+
+    async def go() -> Session:
+        g, cred = _graph(t)
+        async with g:
+            try:
+                return await _plan_async(root, t, ref, selectors, prune, g)
+            finally:
+                if cred is not None:
+                    await cred.close()
+
+    return asyncio.run(go())
+
+
+def apply(root: Path, t: Tenant, session: Session, *, force_lockout: bool = False,
+          on_op: Callable[[applymod.Outcome], None] | None = None) -> tuple[applymod.ApplyResult, Stats]:
+    """Execute exactly the plan the user saw, after checking tenant identity and lock-out risk."""
+    risky = [w for w in session.plan.warnings if w.startswith("LOCKOUT RISK")]
+    if risky and not force_lockout:
+        raise EntragitError(risky[0], hint="fix the files, or pass --force-lockout-risk if you are sure")
+
+    async def go() -> tuple[applymod.ApplyResult, Stats]:
+        g, cred = _graph(t)
+        async with g:
+            try:
+                await applymod.check_tenant(g, t.tenant_id)
+                result = await applymod.execute(g, session.plan, t.dir, on_op)
+                return result, g.stats
+            finally:
+                if cred is not None:
+                    await cred.close()
+
+    return asyncio.run(go())
+
+
+__all__ = ["Session", "apply", "desired_state", "plan", "read_tenant"]
+
+
+def id_names(*snaps: Snapshot) -> dict[str, str]:
+    """id / appId -> display name, for rendering plans with names next to ids."""
+    out: dict[str, str] = {}
+    for s in snaps:
+        for source in (s.lookup, s.objects):
+            for objs in source.values():
+                for oid, body in objs.items():
+                    name = body.get("displayName") or body.get("userPrincipalName")
+                    if name:
+                        out.setdefault(oid, str(name))
+                        for f in ("appId", "templateId"):
+                            if body.get(f):
+                                out.setdefault(str(body[f]), str(name))
+    return out

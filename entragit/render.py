@@ -1,0 +1,98 @@
+"""Plans as text (terminal), markdown (PR comment) and json (machines)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from entragit import kinds as kindmod
+from entragit.plan import Op, Plan, placeholder_target
+
+SYMBOL = {"create": "+", "restore": "↺", "adopt": "=", "update": "~", "link": "+", "unlink": "-", "delete": "-"}
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def _short(v: Any, names: dict[str, str]) -> str:
+    if isinstance(v, list):
+        return "[" + ", ".join(_short(x, names) for x in v) + "]"
+    if isinstance(v, str):
+        old = placeholder_target(v)
+        if old:
+            return f"<new id of {names.get(old, old)}>"
+        if GUID.match(v) and v in names:
+            return f"{names[v]} ({v[:8]})"
+    text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _title(op: Op) -> str:
+    k = kindmod.BY_NAME.get(op.kind)
+    return f"{k.title if k else op.kind} {op.name!r}"
+
+
+def _line(op: Op, names: dict[str, str]) -> str:
+    head = f"  {SYMBOL[op.action]} {op.action:<8} {_title(op)}"
+    if op.action in ("link", "unlink"):
+        who = op.note or names.get(op.member, op.member)
+        return f"{head}: {op.rel} {'+=' if op.action == 'link' else '-='} {who}"
+    return head + (f"  ({op.note})" if op.note else "")
+
+
+def counts_line(plan: Plan) -> str:
+    c = plan.counts()
+    if not c:
+        return "No changes. The tenant matches the files."
+    order = ("restore", "adopt", "create", "update", "link", "unlink", "delete")
+    return "Plan: " + ", ".join(f"{c[a]} to {a}" for a in order if a in c) + "."
+
+
+def text(plan: Plan, names: dict[str, str]) -> str:
+    out = [f"Tenant {plan.tenant} (files at {plan.ref}):", ""]
+    for op in plan.ops:
+        out.append(_line(op, names))
+        for ch in op.changes:
+            out.append(f"      {ch.path}: {_short(ch.old, names)} -> {_short(ch.new, names)}")
+    if plan.ops:
+        out.append("")
+    for w in plan.warnings:
+        out.append(f"warning: {w}")
+    if plan.unmanaged:
+        out.append(f"{len(plan.unmanaged)} live object(s) are not in the files (kept; --prune deletes them):")
+        out += [f"    {k}: {n}" for k, n in plan.unmanaged[:20]]
+        if len(plan.unmanaged) > 20:
+            out.append(f"    ... and {len(plan.unmanaged) - 20} more")
+    out.append(counts_line(plan))
+    return "\n".join(out)
+
+
+def markdown(plan: Plan, names: dict[str, str]) -> str:
+    out = [f"### entragit plan: `{plan.tenant}` at `{plan.ref}`", "", f"**{counts_line(plan)}**", ""]
+    if plan.ops:
+        out += ["| | action | kind | object | note |", "|---|---|---|---|---|"]
+        for op in plan.ops:
+            note = op.note.replace("|", "\\|")
+            if op.action in ("link", "unlink"):
+                note = f"{op.rel}: {op.note or op.member}"
+            out.append(f"| {SYMBOL[op.action]} | {op.action} | {op.kind} | {op.name.replace('|', '/')} | {note} |")
+        out.append("")
+    for op in plan.ops:
+        if op.changes:
+            out += [f"<details><summary>{op.action} {_title(op)}: {len(op.changes)} field(s)</summary>", "",
+                    "| field | before | after |", "|---|---|---|"]
+            out += [f"| `{c.path}` | {_short(c.old, names)} | {_short(c.new, names)} |".replace("\n", " ")
+                    for c in op.changes]
+            out += ["", "</details>", ""]
+    for w in plan.warnings:
+        out.append(f"> :warning: {w}")
+    if plan.unmanaged:
+        out += ["", f"{len(plan.unmanaged)} live object(s) not in the files are left alone (`--prune` deletes them)."]
+    return "\n".join(out) + "\n"
+
+
+def render(plan: Plan, fmt: str, names: dict[str, str]) -> str:
+    if fmt == "json":
+        return json.dumps(plan.to_json(), indent=2, ensure_ascii=False)
+    if fmt == "markdown":
+        return markdown(plan, names)
+    return text(plan, names)

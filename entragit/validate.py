@@ -1,0 +1,601 @@
+"""`entragit validate`: YAML syntax, JSON Schema, reference integrity and lint rules over a config repo."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from entragit import kinds as kindmod
+from entragit.kinds import Kind, Ref
+
+Severity = Literal["error", "warning"]
+JsonPath = tuple["str | int", ...]
+
+TENANT_FILE = "tenant.yaml"
+NOT_KINDS = frozenset({TENANT_FILE, "idmap.yaml"})  # files beside the kind folders
+SECRET_KEYS = frozenset({"secretText", "password", "clientSecret"})
+# Entra client secrets carry "Q~" at position 4 (https://learn.microsoft.com/entra/identity-platform/
+# howto-create-service-principal-portal); JWTs are three base64url parts, the first two JSON.
+SECRET_VALUE = re.compile(r"[A-Za-z0-9_~.-]{3}8Q~[A-Za-z0-9_~.-]{30,}")
+JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem in one file; `line` is 1-based, None when the whole file is meant."""
+
+    path: str  # relative to the repo root, with forward slashes
+    line: int | None
+    rule: str
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.severity}: {self.message} [{self.rule}]"
+
+
+@dataclass(frozen=True)
+class Unique:
+    """Values of `field` must not repeat within a kind (where `when` holds: field, contained value)."""
+
+    kind: str
+    field: str  # `identifierUris[]` for each item of a list
+    severity: Severity
+    why: str
+    when: tuple[str, str] | None = None
+
+
+# Uniqueness Entra itself enforces; plus, from the Kind table, a warning for every kind
+# matched by display name alone (plan could not tell two such objects apart).
+UNIQUE: tuple[Unique, ...] = (
+    Unique("groups", "mailNickname", "error", "Microsoft 365 groups need a unique mailNickname",
+           when=("groupTypes", "Unified")),
+    Unique("applications", "identifierUris[]", "error", "identifier URIs are unique across Entra"),
+)
+
+
+@dataclass
+class Document:
+    """A parsed file: data plus the YAML node tree that gives each key its line."""
+
+    path: str
+    tenant: str
+    kind: Kind | None
+    data: Any = None
+    node: Any = None  # yaml.Node; None when the file did not parse
+
+    def line(self, path: JsonPath = ()) -> int | None:
+        return line_of(self.node, path)
+
+
+@dataclass
+class Tenant:
+    """Everything validate reads from one tenants/<name>/ folder."""
+
+    name: str
+    docs: list[Document] = field(default_factory=list)
+    config: Document | None = None
+
+    def of_kind(self, name: str) -> list[Document]:
+        return [d for d in self.docs if d.kind and d.kind.name == name and isinstance(d.data, dict)]
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def _parse(text: str) -> tuple[Any, Any]:
+    """(data, node) of one YAML document; raises yaml.YAMLError with marks."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+def _load(root: Path, path: Path, tenant: str, kind: Kind | None, out: list[Finding]) -> Document:
+    import yaml
+
+    rel = path.relative_to(root).as_posix()
+    doc = Document(rel, tenant, kind)
+    try:
+        doc.data, doc.node = _parse(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        out.append(Finding(rel, None, "yaml", f"not UTF-8 text: {e.reason}"))
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = e.problem or str(e).splitlines()[0]
+        if e.context and e.context_mark and e.context_mark != mark:
+            problem += f" ({e.context} at line {e.context_mark.line + 1})"
+        out.append(Finding(rel, mark.line + 1 if mark else None, "yaml", f"invalid YAML: {problem}"))
+    except yaml.YAMLError as e:
+        out.append(Finding(rel, None, "yaml", f"invalid YAML: {e}"))
+    return doc
+
+
+def _tenant_dirs(root: Path) -> list[Path]:
+    base = root / "tenants"
+    return sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+
+
+def _load_tenant(root: Path, tdir: Path, out: list[Finding]) -> Tenant:
+    t = Tenant(tdir.name)
+    if (tdir / TENANT_FILE).is_file():
+        t.config = _load(root, tdir / TENANT_FILE, t.name, None, out)
+    for folder in sorted(p for p in tdir.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        kind = kindmod.BY_NAME.get(folder.name)
+        for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+            if kind is None:
+                out.append(Finding(path.relative_to(root).as_posix(), None, "unknown-kind",
+                                   f"folder {folder.name!r} is not a kind; known: {', '.join(kindmod.BY_NAME)}"))
+                continue
+            t.docs.append(_load(root, path, t.name, kind, out))
+    return t
+
+
+def key_of(kind: Kind, data: Mapping[str, Any], path: str) -> str:
+    """The object's key within its kind: the kind name for singletons, else its id (file name if none)."""
+    if kind.singleton:
+        return kind.name
+    return str(data.get(kind.id_field) or data.get("id") or Path(path).stem)
+
+
+def load_documents(root: Path) -> dict[str, dict[str, dict[str, tuple[str, Any]]]]:
+    """{tenant: {kind: {key: (path, data)}}} for every file that parses; errors are skipped."""
+    out: dict[str, dict[str, dict[str, tuple[str, Any]]]] = {}
+    for tdir in _tenant_dirs(root):
+        t = _load_tenant(root, tdir, [])
+        kinds: dict[str, dict[str, tuple[str, Any]]] = out.setdefault(t.name, {})
+        for d in t.docs:
+            if d.kind and isinstance(d.data, dict):
+                kinds.setdefault(d.kind.name, {})[key_of(d.kind, d.data, d.path)] = (d.path, d.data)
+    return out
+
+
+# --- YAML node tree -> line numbers -----------------------------------------------------------
+
+
+def line_of(node: Any, path: JsonPath) -> int | None:
+    """1-based line of the key (or list item) `path` names; the nearest existing parent if absent."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for step in path:
+        child = None
+        if isinstance(step, str) and node.tag.endswith(":map"):
+            for k, v in node.value:
+                if getattr(k, "value", None) == step:
+                    line, child = k.start_mark.line + 1, v
+                    break
+        elif isinstance(step, int) and node.tag.endswith(":seq") and step < len(node.value):
+            child = node.value[step]
+            line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
+
+
+def _duplicate_keys(doc: Document) -> Iterator[Finding]:
+    stack = [doc.node] if doc.node is not None else []
+    while stack:
+        node = stack.pop()
+        if node.tag.endswith(":map"):
+            seen: set[Any] = set()
+            for k, v in node.value:
+                if k.value in seen:
+                    yield Finding(doc.path, k.start_mark.line + 1, "yaml",
+                                  f"duplicate key {k.value!r} (the last one would silently win)")
+                seen.add(k.value)
+                stack.append(v)
+        elif node.tag.endswith(":seq"):
+            stack.extend(node.value)
+
+
+# --- JSON Schema ----------------------------------------------------------------------------
+
+
+def schema_dir() -> Path:
+    """Schemas shipped with entragit (package data) or, in a source checkout, the repo's schemas/."""
+    here = Path(__file__).resolve().parent
+    for cand in (here / "schemas", here.parent / "schemas"):
+        if (cand / "tenant.schema.json").is_file():
+            return cand
+    raise FileNotFoundError(f"entragit's JSON Schemas are missing (looked in {here / 'schemas'})")
+
+
+def _evolvable(validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+    """Warn (not fail) on a value an evolvable Graph enum does not list: beta and Graph add them."""
+    from jsonschema import ValidationError
+
+    if not value or not isinstance(instance, str):
+        return
+    known = schema.get("examples") or ()
+    unknown = [p for p in instance.split(",") if p.strip() not in known]
+    if unknown:
+        yield ValidationError(
+            f"{', '.join(map(repr, unknown))} is not a value Graph's model knows "
+            f"(known: {', '.join(known)}); fine if Graph added it")
+
+
+@functools.lru_cache(maxsize=None)
+def validator_for(name: str) -> Any:
+    """The (cached) Draft 2020-12 validator of schemas/<name>.schema.json; None if there is none."""
+    import json
+
+    from jsonschema import Draft202012Validator, validators
+
+    path = schema_dir() / f"{name}.schema.json"
+    if not path.is_file():
+        return None
+    cls = validators.extend(Draft202012Validator, {"x-evolvable": _evolvable})
+    return cls(json.loads(path.read_text(encoding="utf-8")))
+
+
+def _leaf_errors(errors: Iterable[Any]) -> Iterator[Any]:
+    """Report the deepest reasons of if/then branches and anyOfs, not the umbrella error."""
+    for e in errors:
+        if e.context and e.validator in ("anyOf", "oneOf"):
+            yield from _leaf_errors(e.context)
+        else:
+            yield e
+
+
+def _schema_findings(doc: Document, schema_name: str) -> Iterator[Finding]:
+    v = validator_for(schema_name)
+    if v is None:
+        return
+    for e in sorted(_leaf_errors(v.iter_errors(doc.data)), key=lambda e: list(map(str, e.absolute_path))):
+        path = tuple(e.absolute_path)
+        where = _dotted(path)
+        if e.validator == "x-evolvable":
+            yield Finding(doc.path, doc.line(path), "unknown-enum", f"{where}: {e.message}", "warning")
+        elif e.validator == "not" and e.validator_value == {}:
+            yield Finding(doc.path, doc.line(path), "schema",
+                          f"{where} is set by the server and never written to a file (remove it)")
+        elif e.validator == "required":
+            yield Finding(doc.path, doc.line(path), "schema",
+                          f"{where + ': ' if where else ''}{e.message} (Graph requires it on create)")
+        else:
+            yield Finding(doc.path, doc.line(path), "schema", f"{where or '(document)'}: {e.message}")
+
+
+def _unknown_properties(doc: Document) -> Iterator[Finding]:
+    """Top-level keys Graph's model does not have (typos): a warning; beta kinds have more keys."""
+    kind = doc.kind
+    v = validator_for(kind.name) if kind else None
+    if v is None or not isinstance(doc.data, dict) or kind is None or kind.version != "v1.0":
+        return
+    known = v.schema["properties"]
+    for key in doc.data:
+        if key not in known:
+            yield Finding(doc.path, doc.line((key,)), "unknown-property",
+                          f"{key!r} is not a {kind.title} property in Graph {kind.version}", "warning")
+
+
+def _dotted(path: JsonPath) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+# --- references -----------------------------------------------------------------------------
+
+
+def ref_sites(data: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
+    """(json path, referenced key) for every value at `ref.path` (sentinels and prefix handled)."""
+
+    def walk(node: Any, parts: list[str], here: JsonPath) -> Iterator[tuple[JsonPath, Any]]:
+        head, rest = parts[0], parts[1:]
+        key = head.removesuffix("[]")
+        if not isinstance(node, dict) or node.get(key) is None:
+            return
+        child, here = node[key], (*here, key)
+        if head.endswith("[]"):
+            if isinstance(child, list):
+                for i, item in enumerate(child):
+                    yield from (walk(item, rest, (*here, i)) if rest else [((*here, i), item)])
+        elif rest:
+            yield from walk(child, rest, here)
+        else:
+            yield here, child
+
+    for path, v in walk(data, ref.path.split("."), ()):
+        if not isinstance(v, str) or not v or v in ref.sentinels:
+            continue
+        if ref.prefix:
+            if not v.startswith(ref.prefix):
+                continue
+            v = v[len(ref.prefix):]
+        yield path, v
+
+
+def _refs_of(kind: Kind) -> list[Ref]:
+    rels = [Ref(r.name + "[]", ("users", "groups", "servicePrincipals")) for r in kind.relations]
+    return [*kind.refs, *rels]
+
+
+class Index:
+    """What a tenant's files name: (kind, key field, value) -> object, plus each file's refs index."""
+
+    KEYS = ("id", "appId", "templateId")
+
+    def __init__(self, t: Tenant) -> None:
+        self.objects: dict[tuple[str, str, str], Document] = {}
+        self.refs: dict[str, dict[str, Any]] = {}  # lowercased value -> a refs entry naming it
+        self.kinds = {d.kind.name for d in t.docs if d.kind}
+        for d in t.docs:
+            if not (d.kind and isinstance(d.data, dict)):
+                continue
+            for key in self.KEYS:
+                v = d.data.get(key)
+                if isinstance(v, str) and v:
+                    self.objects[(d.kind.name, key, v.lower())] = d
+            if d.kind.id_field != "id" and isinstance(d.data.get(d.kind.id_field), str):
+                self.objects[(d.kind.name, "id", d.data[d.kind.id_field].lower())] = d
+            for v, entry in (d.data.get("refs") or {}).items() if isinstance(d.data.get("refs"), dict) else ():
+                if isinstance(entry, dict) and not entry.get("missing"):
+                    self.refs.setdefault(str(v).lower(), entry)
+
+    def find(self, ref: Ref, value: str) -> Document | None:
+        # Built-in roles: id == templateId; custom roles may be named by either.
+        keys = (ref.key, "id") if ref.key == "templateId" else (ref.key,)
+        for target in ref.targets:
+            for key in keys:
+                hit = self.objects.get((target, key, value.lower()))
+                if hit:
+                    return hit
+        return None
+
+
+def _owned_everywhere(name: str) -> bool:
+    """Kinds exported whole: an object of such a kind that has no file is gone, not merely unexported."""
+    kind = kindmod.BY_NAME.get(name)
+    return kind is not None and not kind.skip_when
+
+
+def _reference_findings(doc: Document, index: Index) -> Iterator[Finding]:
+    assert doc.kind is not None
+    refs = doc.data.get("refs") if isinstance(doc.data.get("refs"), dict) else {}
+    local = {str(k).lower(): v for k, v in refs.items()}
+    for ref in _refs_of(doc.kind):
+        for path, value in ref_sites(doc.data, ref):
+            if index.find(ref, value):
+                continue
+            entry = local.get(value.lower())
+            where, targets = _dotted(path), "/".join(ref.targets)
+            # An appId may name a multi-tenant or first-party app with no object in this tenant.
+            severity: Severity = "warning" if ref.key == "appId" else "error"
+            if entry is None:
+                msg = f"{where}: {value} is not a {targets} in this tenant's files nor in `refs`"
+            elif not isinstance(entry, dict) or "kind" not in entry:
+                msg = f"{where}: refs entry for {value} has no kind"
+            elif entry.get("missing"):
+                label = f" ({entry['name']})" if entry.get("name") else ""
+                msg = f"{where}: dangling reference to {entry['kind']} {value}{label}: it no longer exists"
+            elif entry["kind"] in index.kinds and _owned_everywhere(entry["kind"]):
+                label = f" ({entry['name']})" if entry.get("name") else ""
+                msg = (f"{where}: {entry['kind']} {value}{label} has no file in this tenant "
+                       f"(deleted?); the reference would dangle")
+            else:
+                continue
+            yield Finding(doc.path, doc.line(path), "dangling-ref", msg, severity)
+
+
+# --- lint rules -----------------------------------------------------------------------------
+
+
+def _secret_findings(doc: Document) -> Iterator[Finding]:
+    def walk(node: Any, here: JsonPath) -> Iterator[Finding]:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                if k in SECRET_KEYS and v not in (None, "", [], {}):
+                    yield Finding(doc.path, doc.line((*here, k)), "secret",
+                                  f"{_dotted((*here, k))}: secrets never belong in a file")
+                else:
+                    yield from walk(v, (*here, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                yield from walk(v, (*here, i))
+        elif isinstance(node, str) and (SECRET_VALUE.search(node) or JWT.search(node)):
+            what = "a token (JWT)" if JWT.search(node) else "a client secret"
+            yield Finding(doc.path, doc.line(here), "secret",
+                          f"{_dotted(here) or '(document)'}: value looks like {what}; remove it")
+
+    yield from walk(doc.data, ())
+
+
+def _get(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
+def _unique_findings(t: Tenant, selected: set[str]) -> Iterator[Finding]:
+    rules = list(UNIQUE) + [
+        Unique(k.name, k.name_field, "warning",
+               f"{k.title}s are matched by display name, so plan cannot tell these apart")
+        for k in kindmod.KINDS if k.natural_key == ("displayName",) and not k.singleton and k.name_field
+    ]
+    for rule in rules:
+        seen: dict[str, list[tuple[Document, JsonPath]]] = defaultdict(list)
+        for d in t.of_kind(rule.kind):
+            if rule.when and rule.when[1] not in (d.data.get(rule.when[0]) or ()):
+                continue
+            name = rule.field.removesuffix("[]")
+            v = d.data.get(name)
+            items = enumerate(v) if rule.field.endswith("[]") and isinstance(v, list) else [(None, v)]
+            for i, item in items:
+                if isinstance(item, str) and item:
+                    seen[item.lower()].append((d, (name,) if i is None else (name, i)))
+        for _, hits in sorted(seen.items()):
+            if len({d.path for d, _ in hits}) < 2:
+                continue
+            for d, path in hits:
+                if d.path in selected:
+                    others = ", ".join(sorted({o.path for o, _ in hits if o.path != d.path}))
+                    value = _get(d.data, path[0]) if len(path) == 1 else d.data[path[0]][path[1]]
+                    yield Finding(d.path, d.line(path), "duplicate-name",
+                                  f"{_dotted(path)} {value!r} is also used by {others}: {rule.why}",
+                                  rule.severity)
+
+
+def _duplicate_ids(t: Tenant, selected: set[str]) -> Iterator[Finding]:
+    seen: dict[tuple[str, str], list[Document]] = defaultdict(list)
+    for d in t.docs:
+        if d.kind and isinstance(d.data, dict) and (d.kind.singleton or d.data.get(d.kind.id_field)):
+            seen[(d.kind.name, key_of(d.kind, d.data, d.path).lower())].append(d)
+    for (kname, key), docs in sorted(seen.items()):
+        if len(docs) > 1:
+            for d in docs:
+                if d.path in selected:
+                    others = ", ".join(o.path for o in docs if o is not d)
+                    yield Finding(d.path, d.line((d.kind.id_field,)), "duplicate-id",
+                                  f"{kname} {key} is also described by {others}")
+
+
+def _user_keys(t: Tenant, account: str) -> set[str]:
+    """The ids (lowercased) a break-glass entry (user id or UPN) stands for."""
+    a = account.lower()
+    if GUID.match(a):
+        return {a}
+    ids = set()
+    for d in t.docs:
+        if not isinstance(d.data, dict):
+            continue
+        if d.kind and d.kind.name == "users" and str(d.data.get("userPrincipalName", "")).lower() == a:
+            ids.add(str(d.data.get("id", "")).lower())
+        for v, entry in (d.data.get("refs") or {}).items() if isinstance(d.data.get("refs"), dict) else ():
+            if isinstance(entry, dict) and str(entry.get("userPrincipalName", "")).lower() == a:
+                ids.add(str(v).lower())
+    return ids - {""}
+
+
+def _excluded_via(t: Tenant, users: Mapping[str, Any], ids: set[str]) -> bool:
+    """Whether one of `ids` is excluded: by user, by (nested) group membership, or by role."""
+    if ids & {str(u).lower() for u in users.get("excludeUsers") or ()}:
+        return True
+    members = {str(d.data.get("id", "")).lower(): d.data.get("members") for d in t.of_kind("groups")}
+    todo, seen = [str(g).lower() for g in users.get("excludeGroups") or ()], set()
+    while todo:
+        gid = todo.pop()
+        if gid in seen:
+            continue
+        seen.add(gid)
+        held = members.get(gid)
+        if held is None:
+            return True  # membership unknown (dynamic group, groups not exported): no false alarm
+        held = {str(m).lower() for m in held}
+        if ids & held:
+            return True
+        todo += [m for m in held if m in members]
+    roles = {str(r).lower() for r in users.get("excludeRoles") or ()}
+    for d in t.of_kind("roleAssignments"):
+        if (str(d.data.get("principalId", "")).lower() in ids and d.data.get("directoryScopeId") == "/"
+                and str(d.data.get("roleDefinitionId", "")).lower() in roles):
+            return True
+    return False
+
+
+def _requires_something(grant: Any) -> bool:
+    if not isinstance(grant, dict):
+        return False
+    return bool(grant.get("builtInControls") or grant.get("authenticationStrength")
+                or grant.get("termsOfUse") or grant.get("customAuthenticationFactors"))
+
+
+def _lockout_findings(t: Tenant, selected: set[str]) -> list[Finding]:
+    """Enabled CA policies on All users that block or demand something must exclude break-glass."""
+    out: list[Finding] = []
+    cfg = t.config.data if t.config and isinstance(t.config.data, dict) else {}
+    accounts = [str(a) for a in cfg.get("breakGlass") or () if a]
+    resolved: dict[str, set[str]] = {}
+    for i, a in enumerate(accounts):
+        resolved[a] = _user_keys(t, a)
+        if not resolved[a] and t.config and t.config.path in selected:
+            out.append(Finding(t.config.path, t.config.line(("breakGlass", i)), "ca-lockout",
+                               f"break-glass account {a} is not named by any file (no users file or refs "
+                               f"entry with that userPrincipalName): lock-out checks skip it", "warning"))
+    for d in t.of_kind("conditionalAccessPolicies"):
+        if d.path not in selected or d.data.get("state") != "enabled":
+            continue
+        users = _get(d.data, "conditions.users") or {}
+        if "All" not in (users.get("includeUsers") or ()) or not _requires_something(d.data.get("grantControls")):
+            continue
+        for a in accounts:
+            if resolved[a] and not _excluded_via(t, users, resolved[a]):
+                grant = d.data["grantControls"]
+                what = "blocks" if "block" in (grant.get("builtInControls") or ()) else "requires grant controls for"
+                out.append(Finding(d.path, d.line(("conditions", "users", "includeUsers")), "ca-lockout",
+                                   f"would lock out break-glass account {a}: the policy {what} All users "
+                                   f"and does not exclude it"))
+    return out
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def _selected(root: Path, paths: Sequence[Path] | None, out: list[Finding]) -> set[str] | None:
+    if paths is None:
+        return None
+    picked: set[str] = set()
+    for p in paths:
+        full = p if p.is_absolute() else (root / p if (root / p).exists() else Path.cwd() / p)
+        full = full.resolve()
+        if not full.exists():
+            out.append(Finding(str(p), None, "missing", "no such file or directory"))
+            continue
+        files = [full] if full.is_file() else [*full.rglob("*.yaml"), *full.rglob("*.yml")]
+        for f in files:
+            try:
+                picked.add(f.relative_to(root.resolve()).as_posix())
+            except ValueError:
+                out.append(Finding(str(p), None, "missing", f"{f} is outside the repo {root}"))
+    return picked
+
+
+def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Finding]:
+    """Every finding for the repo at `root` (or only for `paths`, files or folders, checked in context)."""
+    root = root.resolve()
+    out: list[Finding] = []
+    selected = _selected(root, paths, out)
+    for tdir in _tenant_dirs(root):
+        load_errors: list[Finding] = []
+        t = _load_tenant(root, tdir, load_errors)
+        files = {d.path for d in t.docs} | ({t.config.path} if t.config else set())
+        files |= {f.path for f in load_errors}
+        sel = files if selected is None else files & selected
+        if not sel:
+            continue
+        out += [f for f in load_errors if f.path in sel]
+        if t.config is None and selected is None:
+            out.append(Finding(tdir.relative_to(root).as_posix() + "/" + TENANT_FILE, None, "tenant",
+                               "tenant.yaml is missing"))
+        index = Index(t)
+        for d in ([t.config] if t.config else []) + t.docs:
+            if d.path not in sel or d.node is None:
+                continue
+            out += _duplicate_keys(d)
+            out += _schema_findings(d, d.kind.name if d.kind else "tenant")
+            out += _secret_findings(d)
+            if d.kind and isinstance(d.data, dict):
+                out += _unknown_properties(d)
+                out += _reference_findings(d, index)
+        out += _unique_findings(t, sel)
+        out += _duplicate_ids(t, sel)
+        out += _lockout_findings(t, sel)
+    return sorted(set(out), key=lambda f: (f.path, f.line or 0, f.rule, f.message))
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity == "error" for f in findings)
