@@ -272,3 +272,22 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
             click.echo(f"committed {sha[:10]}")
     if result.failed:
         raise EntragitError(f"{len(result.failed)} operation(s) failed; fix and rerun apply (it resumes safely)")
+
+
+# ---------------------------------------------------------------- demo
+
+@main.command()
+@click.option("--dir", "directory", type=click.Path(file_okay=False), help="Where to create the demo repo (default: a temp dir).")
+def demo(directory: str | None) -> None:
+    """The whole story on a simulated tenant: export to git, a disaster, plan, apply, verify.
+
+    Starts the built-in Graph simulator with its demo company, exports it to a fresh config repo,
+    hard-deletes a group used by a dozen CA policies, deletes an app, weakens a policy, then shows
+    the plan that restores everything (original ids where Entra still holds them, remapped
+    references where it must recreate) and applies it. Nothing outside the temp repo is touched.
+    """
+    from pathlib import Path
+
+    from entragit import demo as demomod
+
+    demomod.run(Path(directory) if directory else None, click.echo)

@@ -69,8 +69,21 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     repo.git.add("-A", "--", *paths)
     if head(root) is not None and not repo.git.diff("--cached", "--name-only", "--", *paths):
         return None
-    repo.git.commit("-q", "-m", message, "--", *paths)
+    repo.git.commit("-q", "-m", message, "--", *paths, env=_identity(repo))
     return str(repo.head.commit.hexsha)
+
+
+def _identity(repo: Any) -> dict[str, str]:
+    """A fallback author for CI runners with no git identity configured."""
+    import os
+
+    reader = repo.config_reader()
+    env = {}
+    if not (os.environ.get("GIT_AUTHOR_NAME") or reader.get_value("user", "name", "")):
+        env.update(GIT_AUTHOR_NAME="entragit", GIT_COMMITTER_NAME="entragit")
+    if not (os.environ.get("GIT_AUTHOR_EMAIL") or reader.get_value("user", "email", "")):
+        env.update(GIT_AUTHOR_EMAIL="entragit@localhost", GIT_COMMITTER_EMAIL="entragit@localhost")
+    return env
 
 
 def status_clean(root: Path, paths: list[str]) -> bool:

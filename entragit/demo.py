@@ -1,0 +1,109 @@
+"""`entragit demo`: the whole story on the built-in simulated tenant, start to finish."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from entragit import config, gitstore, reconcile, render, scaffold
+from entragit import export as exp
+from entragit.auth import SIM_TOKEN
+from entragit.graph import Graph
+
+Say = Callable[[str], None]
+
+DISASTER_GROUP = "Finance Admins"
+SOFT_DELETED_APP = "Payroll Portal"
+WEAKENED_POLICY_PREFIX = "CA100"
+
+
+async def _damage(graph_url: str, say: Say) -> None:
+    """What an admin's bad day looks like: a hard delete, a soft delete, a weakened policy."""
+    async with Graph(graph_url, token=SIM_TOKEN) as g:
+        groups = await g.list_all("/groups", params={"$filter": f"displayName eq '{DISASTER_GROUP}'"})
+        gid = groups[0]["id"]
+        await g.call("DELETE", f"/groups/{gid}")
+        await g.call("DELETE", f"/directory/deletedItems/{gid}")  # gone for good: no restore possible
+        say(f"  - hard-deleted group {DISASTER_GROUP!r} ({gid}): deleted, then purged from the recycle bin")
+        apps = await g.list_all("/applications", params={"$filter": f"displayName eq '{SOFT_DELETED_APP}'"})
+        if apps:
+            await g.call("DELETE", f"/applications/{apps[0]['id']}")
+            say(f"  - deleted app registration {SOFT_DELETED_APP!r} (it sits in the recycle bin, with its SP)")
+        policies = await g.list_all("/identity/conditionalAccess/policies", version="beta")
+        weak = next((p for p in sorted(policies, key=lambda p: p["displayName"])
+                     if p["displayName"].startswith(WEAKENED_POLICY_PREFIX) and p.get("state") == "enabled"), None)
+        if weak:
+            await g.call("PATCH", f"/identity/conditionalAccess/policies/{weak['id']}", version="beta",
+                         body={"state": "enabledForReportingButNotEnforced"})
+            say(f"  - switched CA policy {weak['displayName']!r} to report-only (not enforced)")
+
+
+def run(directory: Path | None, say: Say, keep: Callable[[Any], None] | None = None) -> Path:
+    from entragit.sim import Simulator
+
+    root = directory or Path(tempfile.mkdtemp(prefix="entragit-demo-"))
+    sim = Simulator(seed="demo")
+    sim.start(host="127.0.0.1", port=0)
+    try:
+        graph_root = sim.graph_url.rsplit("/v1.0", 1)[0]
+        say(f"1. Simulated tenant {sim.tenant_id} is serving Microsoft Graph at {sim.graph_url}")
+        scaffold.init(root)
+        tdir = root / "tenants" / "demo"
+        tdir.mkdir(parents=True, exist_ok=True)
+        (tdir / "tenant.yaml").write_text(config.tenant_yaml(
+            "demo", sim.tenant_id, graph_url=graph_root, cloud="global", auth={"method": "sim"},
+            break_glass=_break_glass(sim)), encoding="utf-8")
+        gitstore.commit(root, ["."], "Start an entragit config repo\n")
+        t = config.tenants(root, "demo")[0]
+
+        say(f"2. Export the tenant to git in {root}")
+        [r] = exp.export(root, [t], do_commit=True, message="demo: nightly snapshot")
+        say(f"   {r.objects} objects -> {len(list(tdir.glob('*/*.yaml')))} YAML files, commit {str(r.commit)[:10]}")
+        [again] = exp.export(root, [t], do_commit=True)
+        say(f"   export again: {again.summary} ({'no commit' if again.commit is None else 'UNEXPECTED commit'})")
+
+        say("3. Disaster strikes in the portal:")
+        asyncio.run(_damage(sim.graph_url, say))
+
+        say("4. Drift and the plan to restore the last good commit (entragit plan --ref HEAD):")
+        s = reconcile.plan(root, t, "HEAD")
+        say(_indent(render.text(s.plan, reconcile.id_names(s.live))))
+
+        say("5. Apply it (entragit apply --yes):")
+        result, stats = reconcile.apply(root, t, s, on_op=lambda o: None)
+        ok = len(result.outcomes) - len(result.failed)
+        say(f"   {ok}/{len(result.outcomes)} operations done with {stats.writes} write requests")
+        for kname, m in result.new_ids.items():
+            for old, new in m.items():
+                say(f"   {kname}: {old} -> {new} (recorded in tenants/demo/idmap.yaml)")
+        for o in result.failed:
+            say(f"   FAILED {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
+
+        say("6. Apply again: it must have nothing to do")
+        s2 = reconcile.plan(root, t, "HEAD")
+        say("   " + render.counts_line(s2.plan))
+
+        [after] = exp.export(root, [t], do_commit=True, message="demo: snapshot after restore")
+        say(f"7. Re-export records the new ids: {after.summary}")
+        say(f"\nThe config repo is at {root}\n  cd {root} && git log --stat")
+        if keep:
+            keep(sim)
+    finally:
+        sim.stop()
+    return root
+
+
+def _break_glass(sim: Any) -> tuple[str, ...]:
+    async def go() -> tuple[str, ...]:
+        async with Graph(sim.graph_url, token=SIM_TOKEN) as g:
+            users = await g.list_all("/users", params={"$filter": "startswith(userPrincipalName,'bg-')"})
+            return tuple(sorted(u["userPrincipalName"] for u in users))
+
+    return asyncio.run(go())
+
+
+def _indent(text: str) -> str:
+    return "\n".join("   " + line if line else line for line in text.splitlines())
