@@ -350,7 +350,12 @@ class Index:
     def find(self, ref: Ref, value: str) -> Document | None:
         # Built-in roles: id == templateId; custom roles may be named by either.
         keys = (ref.key, "id") if ref.key == "templateId" else (ref.key,)
-        for target in ref.targets:
+        targets = ref.targets
+        if ref.key == "appId":
+            # Application files carry no appId (server-assigned, stripped); the app's service
+            # principal does, and names the same application.
+            targets = (*targets, "servicePrincipals")
+        for target in targets:
             for key in keys:
                 hit = self.objects.get((target, key, value.lower()))
                 if hit:
@@ -358,10 +363,10 @@ class Index:
         return None
 
 
-def _owned_everywhere(name: str) -> bool:
-    """Kinds exported whole: an object of such a kind that has no file is gone, not merely unexported."""
+def _owned_everywhere(name: str, key: str) -> bool:
+    """Kinds exported whole whose files carry `key`: an object without a file is gone, not unexported."""
     kind = kindmod.BY_NAME.get(name)
-    return kind is not None and not kind.skip_when
+    return kind is not None and not kind.skip_when and key not in kind.strip
 
 
 def _reference_findings(doc: Document, index: Index) -> Iterator[Finding]:
@@ -383,7 +388,7 @@ def _reference_findings(doc: Document, index: Index) -> Iterator[Finding]:
             elif entry.get("missing"):
                 label = f" ({entry['name']})" if entry.get("name") else ""
                 msg = f"{where}: dangling reference to {entry['kind']} {value}{label}: it no longer exists"
-            elif entry["kind"] in index.kinds and _owned_everywhere(entry["kind"]):
+            elif entry["kind"] in index.kinds and _owned_everywhere(entry["kind"], ref.key):
                 label = f" ({entry['name']})" if entry.get("name") else ""
                 msg = (f"{where}: {entry['kind']} {value}{label} has no file in this tenant "
                        f"(deleted?); the reference would dangle")
