@@ -175,6 +175,46 @@ def export(tenant_name: str | None, all_tenants: bool, do_commit: bool, message:
         click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}")
 
 
+# ---------------------------------------------------------------- validate / fmt
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@repo_option
+def validate(paths: tuple[str, ...], repo: str | None) -> None:
+    """Check files: JSON Schema, reference integrity, duplicates, secrets, CA lock-out. Errors name file:line."""
+    from pathlib import Path
+
+    from entragit.validate import validate_paths
+
+    root = _root(repo)
+    findings = validate_paths(root, [Path(p) for p in paths] or None)
+    for f in findings:
+        where = f"{f.path}:{f.line}" if f.line else f.path
+        click.echo(f"{where}: {f.severity}: {f.message} [{f.rule}]", err=f.severity == "error")
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        sys.exit(1)
+    click.echo(f"ok ({len(findings)} warning(s))" if findings else "ok")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--check", is_flag=True, help="Only report files that are not canonical (exit 1 if any).")
+@repo_option
+def fmt(paths: tuple[str, ...], check: bool, repo: str | None) -> None:
+    """Rewrite YAML files in canonical form (key order, sorted sets, rebuilt refs index)."""
+    from pathlib import Path
+
+    from entragit.fmt import format_paths
+
+    root = _root(repo)
+    changed = format_paths(root, [Path(p) for p in paths], check=check)
+    for rel in changed:
+        click.echo(f"{'would reformat' if check else 'reformatted'} {rel}")
+    if check and changed:
+        sys.exit(1)
+
+
 # ---------------------------------------------------------------- plan / apply
 
 def _one_tenant(root: Any, name: str | None) -> Any:
@@ -291,3 +331,7 @@ def demo(directory: str | None) -> None:
     from entragit import demo as demomod
 
     demomod.run(Path(directory) if directory else None, click.echo)
+
+
+if __name__ == "__main__":
+    main()

@@ -16,7 +16,7 @@ from entragit.graph import Graph
 Say = Callable[[str], None]
 
 DISASTER_GROUP = "Finance Admins"
-SOFT_DELETED_APP = "Payroll Portal"
+SOFT_DELETED_APP = "HR Portal"
 WEAKENED_POLICY_PREFIX = "CA100"
 
 

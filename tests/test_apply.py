@@ -1,0 +1,164 @@
+"""Plan and apply (DESIGN flows 2-3): restore with original ids, recreate with remapped references."""
+
+from __future__ import annotations
+
+import json
+
+import git
+import httpx
+import pytest
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+CA = "/identity/conditionalAccess/policies"
+
+
+class G:
+    """Raw Graph calls as a portal admin would make them (the damage tests then repair)."""
+
+    def __init__(self, sim):
+        self.c = httpx.Client(base_url=sim.graph_url, headers=ADMIN)
+        self.beta = sim.graph_url.replace("/v1.0", "/beta")
+
+    def one(self, path, name, field="displayName"):
+        v = self.c.get(path, params={"$filter": f"{field} eq '{name}'"}).json()["value"]
+        assert len(v) == 1, (path, name, v)
+        return v[0]
+
+    def get(self, path, code=200):
+        r = self.c.get(path)
+        assert r.status_code == code, r.text
+        return r.json() if code == 200 else None
+
+    def delete(self, path):
+        r = self.c.delete(path)
+        assert r.status_code == 204, r.text
+
+    def policies(self):
+        return self.c.get(f"{self.beta}{CA}").json()["value"]
+
+    def writes(self, sim, since):
+        return [r for r in sim.requests[since:] if r.method != "GET" and "/$batch" not in r.path]
+
+
+@pytest.fixture
+def exported(repo, sim):
+    repo("export", "--commit")
+    return repo
+
+
+def _apply(repo, *args):
+    return repo("apply", "--yes", *args)
+
+
+def test_soft_deleted_group_app_and_sp_come_back_with_original_ids(exported, sim):
+    g = G(sim)
+    grp = g.one("/groups", "Finance Admins")
+    app = g.one("/applications", "HR Portal")
+    sp = g.one("/servicePrincipals", app["appId"], "appId")
+    g.delete(f"/groups/{grp['id']}")
+    g.delete(f"/applications/{app['id']}")  # takes its service principal with it
+    g.get(f"/servicePrincipals/{sp['id']}", code=404)
+    out = exported("plan").output
+    assert "restore" in out and "Finance Admins" in out and "HR Portal" in out
+    _apply(exported)
+    assert g.get(f"/groups/{grp['id']}")["displayName"] == "Finance Admins"
+    assert g.get(f"/applications/{app['id']}")["appId"] == app["appId"]
+    assert g.get(f"/servicePrincipals/{sp['id']}")["appId"] == app["appId"]
+    members = g.get(f"/groups/{grp['id']}/members")["value"]
+    assert members, "restore keeps memberships"
+
+
+def test_hard_deleted_group_is_recreated_and_every_reference_remapped(exported, sim):
+    g = G(sim)
+    grp = g.one("/groups", "Finance Admins")
+    old = grp["id"]
+    members = sorted(m["id"] for m in g.get(f"/groups/{old}/members")["value"])
+    owners = sorted(m["id"] for m in g.get(f"/groups/{old}/owners")["value"])
+    using = [p["id"] for p in g.policies() if old in json.dumps(p["conditions"])]
+    assert len(using) == 12
+    g.delete(f"/groups/{old}")
+    g.delete(f"/directory/deletedItems/{old}")
+    plan = exported("plan", "--only", "groups/finance-admins", "--format", "json").output
+    ops = json.loads(plan)["operations"]
+    assert [o["action"] for o in ops if o["kind"] == "groups" and o["action"] == "create"] == ["create"]
+    patched = [o for o in ops if o["kind"] == "conditionalAccessPolicies" and o["action"] == "update"]
+    assert len(patched) == 12
+    _apply(exported, "--only", "groups/finance-admins")
+    new = g.one("/groups", "Finance Admins")["id"]
+    assert new != old
+    idmap = (exported.repo / "tenants" / "demo" / "idmap.yaml").read_text()
+    assert f"{old}: {new}" in idmap
+    pols = {p["id"]: json.dumps(p["conditions"]) for p in g.policies()}
+    for pid in using:
+        assert new in pols[pid] and old not in pols[pid]
+    ras = g.get("/roleManagement/directory/roleAssignments")["value"]
+    assert any(r["principalId"] == new for r in ras) and not any(r["principalId"] == old for r in ras)
+    expensehub = g.one("/servicePrincipals", "ExpenseHub")
+    assigned = g.get(f"/servicePrincipals/{expensehub['id']}/appRoleAssignedTo")["value"]
+    assert any(a["principalId"] == new for a in assigned)
+    assert sorted(m["id"] for m in g.get(f"/groups/{new}/members")["value"]) == members
+    assert sorted(m["id"] for m in g.get(f"/groups/{new}/owners")["value"]) == owners
+    # Idempotent: nothing left to do, and the second apply writes nothing.
+    since = len(sim.requests)
+    assert "No changes" in _apply(exported).output
+    assert G(sim).writes(sim, since) == []
+
+
+def test_hard_deleted_application_gets_new_appid_everywhere(exported, sim):
+    g = G(sim)
+    app = g.one("/applications", "ExpenseHub")
+    sp = g.one("/servicePrincipals", app["appId"], "appId")
+    old_appid = app["appId"]
+    uses = [p["id"] for p in g.policies() if old_appid in json.dumps(p["conditions"])]
+    grants = [x for x in g.get("/oauth2PermissionGrants")["value"] if x["clientId"] == sp["id"]]
+    assert uses and grants
+    g.delete(f"/applications/{app['id']}")
+    g.delete(f"/directory/deletedItems/{app['id']}")
+    g.delete(f"/directory/deletedItems/{sp['id']}")
+    _apply(exported)
+    new_app = g.one("/applications", "ExpenseHub")
+    assert new_app["appId"] != old_appid
+    new_sp = g.one("/servicePrincipals", new_app["appId"], "appId")
+    pols = {p["id"]: json.dumps(p["conditions"]) for p in g.policies()}
+    for pid in uses:
+        assert new_app["appId"] in pols[pid] and old_appid not in pols[pid]
+    new_grants = [x for x in g.get("/oauth2PermissionGrants")["value"] if x["clientId"] == new_sp["id"]]
+    assert sorted(x["scope"] for x in new_grants) == sorted(x["scope"] for x in grants)
+    assert "No changes" in _apply(exported).output
+
+
+def test_git_revert_of_a_portal_edit_then_apply_restores_the_policy(exported, sim):
+    g = G(sim)
+    pol = next(p for p in g.policies() if p["displayName"].startswith("CA100"))
+    r = g.c.patch(f"{g.beta}{CA}/{pol['id']}", json={"state": "disabled"})
+    assert r.status_code == 204
+    exported("export", "--commit")
+    repo = git.Repo(exported.repo)
+    assert "conditionalAccessPolicies" in repo.git.show("--stat", "HEAD")
+    repo.git.revert("--no-edit", "HEAD")
+    plan = exported("plan", "--detailed-exitcode", code=2).output
+    assert "state: disabled -> enabled" in plan
+    _apply(exported)
+    assert g.get(f"{g.beta}{CA}/{pol['id']}")["state"] == pol["state"]
+    exported("plan", "--detailed-exitcode", code=0)
+
+
+def test_old_commit_applies_through_a_chained_id_map(exported, sim):
+    g = G(sim)
+    repo = git.Repo(exported.repo)
+    first = repo.head.commit.hexsha
+    ids = [g.one("/groups", "Finance Admins")["id"]]
+    for _ in range(2):  # two generations of disaster and recovery, each re-exported and committed
+        g.delete(f"/groups/{ids[-1]}")
+        g.delete(f"/directory/deletedItems/{ids[-1]}")
+        exported("apply", "--yes", "--commit")
+        ids.append(g.one("/groups", "Finance Admins")["id"])
+    assert len(set(ids)) == 3
+    g.delete(f"/groups/{ids[-1]}")
+    g.delete(f"/directory/deletedItems/{ids[-1]}")
+    _apply(exported, "--ref", first)  # files three generations old still name the first id
+    final = g.one("/groups", "Finance Admins")["id"]
+    assert final not in ids
+    pols = json.dumps([p["conditions"] for p in g.policies()])
+    assert final in pols and not any(i in pols for i in ids)
+    assert "No changes" in _apply(exported, "--ref", first).output

@@ -1,0 +1,154 @@
+"""Export flows (DESIGN flow 1): the real CLI against the simulator over HTTP, into real git repos."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import git
+import httpx
+import pytest
+
+from .conftest import make_repo
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def _files(d: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.glob("*/*.yaml"))}
+
+
+def test_export_twice_is_byte_identical_and_makes_no_second_commit(repo, sim):
+    first = repo("export", "--commit")
+    assert "added" in first.output and "commit" in first.output
+    tdir = repo.repo / "tenants" / "demo"
+    before = _files(tdir)
+    assert len(before) > 100
+    head = git.Repo(repo.repo).head.commit.hexsha
+    again = repo("export", "--commit")
+    assert "no changes" in again.output and "nothing to commit" in again.output
+    assert git.Repo(repo.repo).head.commit.hexsha == head
+    assert _files(tdir) == before
+    msg = git.Repo(repo.repo).head.commit.message
+    assert msg.startswith("demo: ") and "Entragit-Tenant: demo" in msg and "Entragit-Exported-At:" in msg
+
+
+def test_files_name_every_referenced_id(repo, sim):
+    repo("export")
+    tdir = repo.repo / "tenants" / "demo"
+    policies = sorted((tdir / "conditionalAccessPolicies").glob("*.yaml"))
+    assert len(policies) >= 24
+    text = "".join(p.read_text() for p in policies)
+    assert "refs:" in text and "kind: groups, name: Finance Admins" in text
+    assert "createdDateTime" not in text and "@odata.context" not in text
+    first = policies[0].read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=../../../schemas/conditionalAccessPolicies.schema.json"
+
+
+def test_portal_edits_make_one_commit_with_exactly_those_changes(repo, sim):
+    repo("export", "--commit")
+    r = git.Repo(repo.repo)
+    start = r.head.commit.hexsha
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        g = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]
+        assert c.patch(f"/groups/{g['id']}", json={"displayName": "Finance Administrators"}).status_code == 204
+        beta = sim.graph_url.replace("/v1.0", "/beta")
+        pols = c.get(f"{beta}/identity/conditionalAccess/policies").json()["value"]
+        mfa = next(p for p in pols if (p.get("grantControls") or {}).get("builtInControls") == ["mfa"])
+        grant = dict(mfa["grantControls"], builtInControls=["mfa", "compliantDevice"], operator="AND")
+        assert c.patch(f"{beta}/identity/conditionalAccess/policies/{mfa['id']}",
+                       json={"grantControls": grant}).status_code == 204
+        locs = c.get(f"{beta}/identity/conditionalAccess/namedLocations").json()["value"]
+        used = {v for p in pols for v in (p["conditions"].get("locations") or {}).get("includeLocations", []) +
+                (p["conditions"].get("locations") or {}).get("excludeLocations", [])}
+        loc = next(x for x in locs if x["id"] not in used and not x.get("isTrusted"))
+        assert c.delete(f"{beta}/identity/conditionalAccess/namedLocations/{loc['id']}").status_code == 204
+    out = repo("export", "--commit").output
+    assert r.head.commit.parents[0].hexsha == start
+    changed = r.git.diff("--name-status", start, "HEAD").splitlines()
+    kinds_changed = sorted({line.split("\t")[1].split("/")[2] for line in changed})
+    # The rename shows in the group and in every file that names it; the policy and the location too.
+    assert "groups" in kinds_changed and "namedLocations" in kinds_changed
+    patch = r.git.diff(start, "HEAD")
+    assert "+displayName: Finance Administrators" in patch
+    assert "name: Finance Administrators" in patch  # the refs index of referencing files follows the rename
+    assert "compliantDevice" in patch
+    assert any(line.startswith("D\t") and "namedLocations" in line for line in changed)
+    assert "removed" in out and "changed" in out
+    body = r.head.commit.message
+    assert "groups: Finance Administrators" in body and f"namedLocations: {loc['displayName']}" in body
+
+
+def test_secrets_never_reach_the_repo(repo, sim):
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        app = c.get("/applications").json()["value"][0]
+        made = c.post(f"/applications/{app['id']}/addPassword", json={"passwordCredential": {"displayName": "ci"}})
+        secret = made.json()["secretText"]
+        assert len(secret) > 10
+    repo("export", "--commit")
+    for p in repo.repo.rglob("*"):
+        if p.is_file() and ".git" not in p.parts:
+            assert secret not in p.read_text(errors="ignore"), p
+    assert secret not in git.Repo(repo.repo).git.log("-p")
+
+
+def test_missing_permission_is_named_and_partial_is_opt_in(tmp_path, sim_factory):
+    sim = sim_factory("demo")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        app = c.get("/applications", params={"$filter": "displayName eq 'entragit-reader'"}).json()["value"][0]
+        secret = c.post(f"/applications/{app['id']}/addPassword", json={"passwordCredential": {}}).json()["secretText"]
+        token = httpx.post(sim.token_url, data={
+            "grant_type": "client_credentials", "client_id": app["appId"], "client_secret": secret,
+            "scope": "https://graph.microsoft.com/.default"}).json()["access_token"]
+    cli = make_repo(tmp_path / "r", sim)
+    tyaml = tmp_path / "r" / "tenants" / "demo" / "tenant.yaml"
+    tyaml.write_text(tyaml.read_text().replace("method: sim", f"method: sim\n  token: {token}"))
+    cli("export")  # the reader profile can read every kind entragit exports by default
+    assert len(list((tmp_path / "r" / "tenants" / "demo").glob("*/*.yaml"))) > 100
+    # Drop the policy store permission: export names it and writes nothing; --allow-partial skips it.
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        sp = c.get("/servicePrincipals", params={"$filter": f"appId eq '{app['appId']}'"}).json()["value"][0]
+        for a in c.get(f"/servicePrincipals/{sp['id']}/appRoleAssignments").json()["value"]:
+            c.delete(f"/servicePrincipals/{sp['id']}/appRoleAssignments/{a['id']}")
+        token2 = httpx.post(sim.token_url, data={
+            "grant_type": "client_credentials", "client_id": app["appId"], "client_secret": secret,
+            "scope": "https://graph.microsoft.com/.default"}).json()["access_token"]
+    tyaml.write_text(tyaml.read_text().replace(token, token2))
+    res = cli("export", code=1)
+    assert "needs" in res.output and ".Read" in res.output
+
+
+def test_sigkill_mid_export_leaves_the_repo_untouched(tmp_path):
+    sim = subprocess.Popen([sys.executable, "-m", "entragit.cli", "sim", "serve", "--seed", "demo", "--port", "0",
+                            "--latency-ms", "40"], stdout=subprocess.PIPE, text=True)
+    try:
+        import json
+
+        info = json.loads(sim.stdout.readline())
+        from entragit.cli import main
+        from click.testing import CliRunner
+
+        assert CliRunner().invoke(main, ["init", str(tmp_path / "r")]).exit_code == 0
+        root = info["graph_url"].rsplit("/v1.0", 1)[0]
+        assert CliRunner().invoke(main, ["tenant", "add", "demo", "--tenant-id", info["tenant_id"], "--graph-url",
+                                         root, "--auth", "sim", "--repo", str(tmp_path / "r")]).exit_code == 0
+        r = git.Repo(tmp_path / "r")
+        r.git.add("-A")
+        r.git.commit("-qm", "init")
+        head = r.head.commit.hexsha
+        proc = subprocess.Popen([sys.executable, "-m", "entragit.cli", "export", "--commit", "--repo",
+                                 str(tmp_path / "r")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5)
+        assert proc.poll() is None, "export finished before it could be killed; raise --latency-ms"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert r.git.status("--porcelain") == ""
+        assert r.head.commit.hexsha == head
+    finally:
+        sim.terminate()
+        sim.wait()
