@@ -220,7 +220,8 @@ def _evolvable(validator: Any, value: Any, instance: Any, schema: Mapping[str, A
     if not value or not isinstance(instance, str):
         return
     known = schema.get("examples") or ()
-    unknown = [p for p in instance.split(",") if p.strip() not in known]
+    lowered = {k.lower() for k in known}  # Graph parses enum members case-insensitively
+    unknown = [p for p in instance.split(",") if p.strip().lower() not in lowered]
     if unknown:
         yield ValidationError(
             f"{', '.join(map(repr, unknown))} is not a value Graph's model knows "
@@ -275,7 +276,9 @@ def _unknown_properties(doc: Document) -> Iterator[Finding]:
     v = validator_for(kind.name) if kind else None
     if v is None or not isinstance(doc.data, dict) or kind is None or kind.version != "v1.0":
         return
-    known = v.schema["properties"]
+    known = set(v.schema["properties"])
+    derived = str(doc.data.get("@odata.type", "")).removeprefix("#microsoft.graph.")
+    known |= set(v.schema.get("$defs", {}).get(derived, {}).get("properties", ()))
     for key in doc.data:
         if key not in known:
             yield Finding(doc.path, doc.line((key,)), "unknown-property",

@@ -130,7 +130,9 @@ def _as_file(kind: Kind, payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k == "id" or k not in kind.strip}
 
 
-def _cross_tenant_kind(name: str, doc: dict[str, Any]) -> str:
+def _cross_tenant_kind(name: str, doc: dict[str, Any]) -> str | None:
+    if "userSyncInbound" in doc:
+        return None  # a partner's identitySynchronization: its own endpoint, stripped from partners
     if "tenantId" in doc:
         return "crossTenantAccessPartners"
     if "isServiceDefault" in doc or "default" in name:
@@ -151,7 +153,8 @@ def _corpus() -> Iterator[tuple[str, str, dict[str, Any]]]:
                 yield rel, _MISC[path.name], doc
             continue
         kind = _cross_tenant_kind(path.name, doc) if folder == "crossTenantAccessPolicy" else folder
-        yield rel, kind, doc
+        if kind:
+            yield rel, kind, doc
         if folder == "authenticationMethodsPolicy":
             for item in doc.get("authenticationMethodConfigurations") or ():
                 yield f"{rel}#{item.get('id')}", "authenticationMethodConfigurations", item

@@ -200,9 +200,12 @@ def fields(cls: type) -> dict[str, tuple[str, str, Any]]:
 class Builder:
     """Builds one schema document; nested Graph types land in its $defs."""
 
-    def __init__(self, only_id: frozenset[str] = frozenset()) -> None:
+    def __init__(self, only_id: frozenset[str] = frozenset(), ref_paths: tuple[str, ...] = ()) -> None:
         self.defs: dict[str, Any] = {}
         self.only_id = only_id
+        # Navigation properties GET returns inline that hold references (includeTargets):
+        # the Kind table's Ref paths say they are part of the body.
+        self.inline = {p.replace("[]", "") for p in ref_paths}
 
     def enum_schema(self, cls: type[enum.Enum], *, flags: bool = False) -> dict[str, Any]:
         values = [str(m._value_) for m in cls]
@@ -257,7 +260,9 @@ class Builder:
                 continue
             if method in ("get_object_value", "get_collection_of_object_values") and _is_entity(arg):
                 sub = path + key + ("[]" if "collection" in method else "")
-                if sub.lstrip(".") not in self.only_id:
+                plain = (path + key).replace("[]", "")
+                if sub not in self.only_id and not any(
+                        p == plain or p.startswith(plain + ".") for p in self.inline):
                     continue  # navigation property: not part of the body a GET returns
             s = self.value_schema(method, arg, (path + key).lstrip("."), annotation(cls, attr))
             if attr in docs:
@@ -323,7 +328,7 @@ def refs_schema() -> dict[str, Any]:
 def kind_schema(kind: Kind) -> dict[str, Any]:
     """The JSON Schema for one kind's files."""
     cls = model_class(GRAPH_TYPE[kind.name])
-    b = Builder(only_id=kind.only_id)
+    b = Builder(only_id=kind.only_id, ref_paths=tuple(r.path for r in kind.refs))
     strip = frozenset(top_level_strip(kind))
     body = b.object_schema(cls, "", polymorphic=kind.polymorphic, skip=strip)
     props = body["properties"]
