@@ -1,1 +1,109 @@
 """A stateful Microsoft Graph v1.0/beta simulator, served over real HTTP (see docs/ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from entragit.sim.faults import parse_faults
+from entragit.sim.router import RequestRecord, Router
+from entragit.sim.seeds import DEFAULT_TENANT_ID, Seed, load_into, resolve_seed
+from entragit.sim.store import Store
+from entragit.sim.throttle import Throttle
+
+__all__ = ["DEFAULT_TENANT_ID", "RequestRecord", "Simulator"]
+
+
+class Simulator:
+    """The simulator: state + router + an HTTP server on a background thread."""
+
+    def __init__(
+        self,
+        seed: str | Seed | None = "demo",
+        tenant_id: str | None = None,
+        tls: bool = False,
+        latency_ms: int = 0,
+        throttle: str | None = None,
+        faults: str | None = None,
+        state_file: str | Path | None = None,
+    ) -> None:
+        self.tenant_id = (tenant_id or DEFAULT_TENANT_ID).lower()
+        self.tls = tls
+        self.latency_ms = latency_ms
+        self.state_file = Path(state_file) if state_file else None
+        self.store = Store(self.tenant_id)
+        if self.state_file and self.state_file.exists():
+            self.store.load(self.state_file)
+            self.tenant_id = self.store.tenant_id
+        else:
+            load_into(self.store, resolve_seed(seed, self.tenant_id))
+        self.router = Router(self.store, throttle=Throttle(throttle), faults=parse_faults(faults), latency_ms=latency_ms)
+        self.router.on_batch_item = self._record_batch_item  # type: ignore[method-assign]
+        self.requests: list[RequestRecord] = []
+        self._records_lock = threading.Lock()
+        self.ca_bundle: str | None = None
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+        self.host_port = ""
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Simulator:
+        from entragit.sim.server import SimHTTPServer, serve_in_thread
+
+        context = None
+        if self.tls:
+            from entragit.sim.tls import make_context
+
+            context, self.ca_bundle = make_context()
+        self._server = SimHTTPServer((host, port), self, context)
+        bound_host, bound_port = self._server.server_address[:2]
+        shown = "127.0.0.1" if bound_host in ("0.0.0.0", "") else bound_host
+        self.host_port = f"{shown}:{bound_port}"
+        self._thread = serve_in_thread(self._server)
+        return self
+
+    @property
+    def _origin(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host_port}"
+
+    @property
+    def graph_url(self) -> str:
+        return f"{self._origin}/v1.0"
+
+    @property
+    def beta_url(self) -> str:
+        return f"{self._origin}/beta"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self._origin}/{self.tenant_id}/oauth2/v2.0/token"
+
+    @property
+    def authority(self) -> str:
+        return self._origin
+
+    def record(self, method: str, path: str, query: str, status: int, app_id: str) -> None:
+        with self._records_lock:
+            self.requests.append(RequestRecord(method, path, query, status, app_id))
+
+    def _record_batch_item(self, req: Any, resp: Any) -> None:
+        from urllib.parse import urlencode
+
+        self.record(req.method, f"/{req.version}/{req.path}", urlencode(req.query), resp.status, req.caller.app_id)
+
+    def save(self) -> None:
+        if self.state_file:
+            self.store.save(self.state_file)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        self.save()
+
+    def __enter__(self) -> Simulator:
+        return self if self._server else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

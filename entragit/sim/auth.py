@@ -1,0 +1,172 @@
+"""Bearer tokens: the dev token, a client-credentials token endpoint issuing HS256 JWTs, permission checks."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from entragit.sim.builtins import GRAPH_APP_ID, graph_sp_id
+from entragit.sim.errors import GraphHTTPError, denied
+from entragit.sim.store import Store
+from entragit.sim.table import Perms
+
+ADMIN_TOKEN = "sim-admin"  # documented dev token with every permission
+TOKEN_LIFETIME = 3600  # azure-identity refetches tokens expiring within 300 s (graph-notes 13)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: from the dev token or a JWT issued by the token endpoint."""
+
+    app_id: str
+    roles: frozenset[str]
+    admin: bool = False
+    sp_id: str | None = None
+    display_name: str = ""
+
+    def has(self, perm: str) -> bool:
+        # X.ReadWrite.Y implies X.Read.Y (graph-notes 7); nothing else is implied.
+        if self.admin or perm in self.roles:
+            return True
+        return ".Read." in perm and perm.replace(".Read.", ".ReadWrite.", 1) in self.roles
+
+    def may_read(self, perms: Perms) -> bool:
+        return any(self.has(p) for p in perms.read)
+
+    def may_write(self, perms: Perms) -> bool:
+        return any(all(self.has(p) for p in need) for need in perms.write)
+
+
+ADMIN = Caller(app_id=ADMIN_TOKEN, roles=frozenset(), admin=True, display_name="sim-admin")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _key(tenant_id: str) -> bytes:
+    # Sim-internal signing key derived from the tenant id, so tokens survive a restart with a
+    # state file. It protects nothing real: the simulator holds no real tenant's data.
+    return hashlib.sha256(f"entragit-sim-signing/{tenant_id}".encode()).digest()
+
+
+def issue_jwt(tenant_id: str, claims: dict[str, Any]) -> str:
+    now = int(time.time())
+    payload = {
+        "aud": "https://graph.microsoft.com",
+        "iss": f"https://sts.windows.net/{tenant_id}/",
+        "iat": now, "nbf": now, "exp": now + TOKEN_LIFETIME,
+        "tid": tenant_id, "idtyp": "app", "ver": "1.0",
+        **claims,
+    }  # fmt: skip
+    head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    sig = hmac.new(_key(tenant_id), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{_b64(sig)}"
+
+
+def _unauthorized(message: str) -> GraphHTTPError:
+    return GraphHTTPError(401, "InvalidAuthenticationToken", message)
+
+
+def caller_from_header(header: str | None, tenant_id: str) -> Caller:
+    if not header:
+        raise _unauthorized("Access token is empty.")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized("Access token is empty.")
+    if token == ADMIN_TOKEN:
+        return ADMIN
+    try:
+        head, body, sig = token.split(".")
+        payload = json.loads(_unb64(body))
+        want = hmac.new(_key(tenant_id), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    except (ValueError, json.JSONDecodeError) as e:
+        raise _unauthorized("IDX14100: JWT is not well formed.") from e
+    if not hmac.compare_digest(want, _unb64(sig)):
+        raise _unauthorized("Access token validation failure. Invalid signature.")
+    if payload.get("tid") != tenant_id:
+        raise _unauthorized("Access token validation failure. Invalid audience.")
+    if payload.get("exp", 0) < time.time():
+        raise _unauthorized("Lifetime validation failed, the token is expired.")
+    return Caller(
+        app_id=payload.get("appid", ""), roles=frozenset(payload.get("roles", [])),
+        sp_id=payload.get("oid"), display_name=payload.get("app_displayname", ""),
+    )
+
+
+def require_read(caller: Caller, perms: Perms) -> None:
+    if not caller.may_read(perms):
+        raise denied()
+
+
+def require_write(caller: Caller, perms: Perms) -> None:
+    if not caller.may_write(perms):
+        raise denied()
+
+
+def _oauth_error(status: int, error: str, code: str, text: str) -> tuple[int, dict[str, Any]]:
+    return status, {"error": error, "error_description": f"{code}: {text}", "error_codes": [int(code[5:])]}
+
+
+def token_response(store: Store, tenant_in_path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """POST /{tenant}/oauth2/v2.0/token with grant_type=client_credentials and a client secret."""
+    if tenant_in_path not in (store.tenant_id,):
+        return _oauth_error(400, "invalid_request", "AADSTS90002", f"Tenant '{tenant_in_path}' not found.")
+    if form.get("grant_type") != "client_credentials":
+        return _oauth_error(400, "unsupported_grant_type", "AADSTS70003", "The app requested an unsupported grant type.")
+    client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
+    with store.lock:
+        app = next((a for a in store.all("applications") if a.get("appId") == client_id), None)
+        sp = next((s for s in store.all("servicePrincipals") if s.get("appId") == client_id), None)
+        if app is None or sp is None:
+            return _oauth_error(400, "unauthorized_client", "AADSTS700016",
+                                f"Application with identifier '{client_id}' was not found in the directory.")
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        valid = [
+            c for c in app.get("passwordCredentials") or []
+            if store.secrets.get(f"{app['id']}/{c.get('keyId')}") == digest
+        ]
+        if not valid:
+            return _oauth_error(401, "invalid_client", "AADSTS7000215", "Invalid client secret provided.")
+        if all((c.get("endDateTime") or "9999") < now for c in valid):
+            return _oauth_error(401, "invalid_client", "AADSTS7000222", "The provided client secret keys are expired.")
+        gsp = store.get("servicePrincipals", graph_sp_id(store.tenant_id)) or {}
+        by_id = {r["id"]: r["value"] for r in gsp.get("appRoles", [])}
+        roles = sorted(
+            by_id[a["appRoleId"]] for a in store.all("appRoleAssignments")
+            if a.get("principalId") == sp["id"] and a.get("resourceId") == gsp.get("id") and a.get("appRoleId") in by_id
+        )
+    token = issue_jwt(store.tenant_id, {
+        "appid": client_id, "oid": sp["id"], "sub": sp["id"], "app_displayname": app.get("displayName", ""),
+        "roles": roles,
+    })  # fmt: skip
+    return 200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
+                 "access_token": token}
+
+
+def openid_configuration(base: str, tenant_id: str) -> dict[str, Any]:
+    return {
+        "issuer": f"{base}/{tenant_id}/v2.0",
+        "authorization_endpoint": f"{base}/{tenant_id}/oauth2/v2.0/authorize",
+        "token_endpoint": f"{base}/{tenant_id}/oauth2/v2.0/token",
+        "jwks_uri": f"{base}/{tenant_id}/discovery/v2.0/keys",
+        "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "tenant_region_scope": "NA",
+        "cloud_instance_name": "microsoftonline.com",
+        "msgraph_host": "graph.microsoft.com",
+        "resource": GRAPH_APP_ID,
+    }

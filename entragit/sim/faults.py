@@ -1,0 +1,78 @@
+"""Injected faults, deterministic for a given seed: 5xx, dropped connections, slow answers, read-after-write lag.
+
+Spec grammar (comma separated, any subset):
+  500=P, 503=P, 504=P   probability of answering that status (Graph error body)
+  reset=P               probability of closing the connection without an answer
+  slow=P:MS             probability of delaying the answer by MS milliseconds
+  lag=MS                a newly created object answers 404 on GET by id for MS milliseconds
+  seed=N                random seed (default 0); the same seed and request order give the same faults
+Faults apply to Graph calls only (not the token endpoint, not /_sim).
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+
+
+class FaultSpecError(ValueError):
+    """A --faults spec that does not parse."""
+
+
+@dataclass
+class Faults:
+    status: dict[int, float] = field(default_factory=dict)
+    reset: float = 0.0
+    slow: float = 0.0
+    slow_ms: int = 0
+    lag_ms: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self) -> tuple[str, int]:
+        """Decides this request's fate: ("ok"|"reset"|"status"|"slow", status or delay ms)."""
+        with self._lock:
+            r = self._rng.random()
+            s = self._rng.random()
+        acc = self.reset
+        if r < acc:
+            return "reset", 0
+        for status, p in sorted(self.status.items()):
+            acc += p
+            if r < acc:
+                return "status", status
+        if s < self.slow:
+            return "slow", self.slow_ms
+        return "ok", 0
+
+
+def parse_faults(spec: str | None) -> Faults:
+    f = Faults()
+    if not spec:
+        return f
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, value = part.partition("=")
+        try:
+            if name in ("500", "503", "504"):
+                f.status[int(name)] = float(value)
+            elif name == "reset":
+                f.reset = float(value)
+            elif name == "slow":
+                p, _, ms = value.partition(":")
+                f.slow, f.slow_ms = float(p), int(ms or 1000)
+            elif name == "lag":
+                f.lag_ms = int(value)
+            elif name == "seed":
+                f.seed = int(value)
+            else:
+                raise FaultSpecError(f"unknown fault {name!r}: use 500, 503, 504, reset, slow, lag, seed")
+        except ValueError as e:
+            raise FaultSpecError(f"bad fault item {part!r}") from e
+    if f.reset + sum(f.status.values()) > 1:
+        raise FaultSpecError("fault probabilities add up to more than 1")
+    f.__post_init__()
+    return f

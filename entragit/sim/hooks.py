@@ -1,0 +1,476 @@
+"""Narrow per-resource behaviour that cannot be table data (Graph validation rules, derived fields)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from entragit.sim.auth import Caller
+from entragit.sim.errors import GraphHTTPError, bad_request, denied, not_found
+from entragit.sim.store import Obj, Store
+from entragit.sim.table import BY_NAME, Resource
+
+ZERO_GUID = "00000000-0000-0000-0000-000000000000"
+LOCATION_SENTINELS = {"All", "AllTrusted", ZERO_GUID}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _le(guid: str) -> bytes:
+    try:
+        return uuid.UUID(guid).bytes_le
+    except ValueError:
+        return hashlib.sha256(guid.encode()).digest()[:16]
+
+
+@dataclass
+class Ctx:
+    """What a hook may look at: the store (lock held by the caller), the caller, the API version."""
+
+    store: Store
+    caller: Caller
+    version: str  # "v1.0" | "beta"
+
+
+class Hook:
+    """Defaults: no extra rules."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        """Validate a new object and fill the properties Graph computes (obj already has defaults + body)."""
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        """Validate a PATCH body against the current object."""
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        """Validate a delete; may cascade."""
+
+    def soft(self, res: Resource, obj: Obj) -> bool:
+        return bool(res.soft_delete)
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        return obj
+
+    def visible(self, store: Store, obj: Obj) -> bool:
+        return True
+
+    def extra_write_perms(self, ctx: Ctx, obj: Obj) -> None:
+        """Raise 403 when the object needs more than the resource's write permission."""
+
+    def conflicts(self, store: Store, res: Resource, obj: Obj) -> str | None:
+        """Name of a property whose value another active object already holds."""
+        for prop in res.unique:
+            mine = _values(obj.get(prop))
+            if not mine:
+                continue
+            for other in store.all(res.name):
+                if other.get("id") != obj.get("id") and mine & _values(other.get(prop)):
+                    return prop
+        return None
+
+
+def _values(v: Any) -> set[str]:
+    if v is None:
+        return set()
+    items = v if isinstance(v, list) else [v]
+    return {str(x).lower() for x in items}
+
+
+def _require_directory_object(store: Store, oid: Any, what: str) -> tuple[str, Obj]:
+    found = store.find_directory_object(str(oid)) if oid else None
+    if found is None:
+        raise not_found(str(oid))
+    return found
+
+
+_PRINCIPAL_TYPES = {"users": "User", "groups": "Group", "servicePrincipals": "ServicePrincipal"}
+
+
+class CaPolicy(Hook):
+    """CA: schema basics, named-location existence (graph-notes 4.2), authenticationStrength by id."""
+
+    def _check(self, ctx: Ctx, obj: Obj) -> None:
+        cond = obj.get("conditions")
+        if not isinstance(cond, dict) or not isinstance(cond.get("applications"), dict) or not (
+            isinstance(cond.get("users"), dict) or isinstance(cond.get("clientApplications"), dict)
+        ):
+            raise bad_request(
+                "1007: Incoming ConditionalAccessPolicy object is null or does not match the schema of "
+                "ConditionalAccessPolicy type. For more information, please visit https://aka.ms/graphCAdocs",
+                directory=False,
+            )
+        if obj.get("state") not in ("enabled", "disabled", "enabledForReportingButNotEnforced"):
+            raise bad_request(f"1007: Invalid value for property 'state': '{obj.get('state')}'.", directory=False)
+        locs = cond.get("locations") or {}
+        for key in ("includeLocations", "excludeLocations"):
+            for lid in locs.get(key) or []:
+                if lid not in LOCATION_SENTINELS and ctx.store.get("namedLocations", lid) is None:
+                    raise bad_request(f"1054: Named location with id '{lid}' was not found.", directory=False)
+        grant = obj.get("grantControls") or {}
+        strength = grant.get("authenticationStrength")
+        if isinstance(strength, dict) and strength.get("id"):
+            if ctx.store.get("authenticationStrengthPolicies", strength["id"]) is None:
+                raise bad_request(f"1054: Authentication strength '{strength['id']}' was not found.", directory=False)
+            grant["authenticationStrength"] = {"id": strength["id"]}  # stored as a reference, expanded on read
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        self._check(ctx, obj)
+        obj["createdDateTime"], obj["modifiedDateTime"] = now_iso(), None
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        self._check(ctx, {**old, **patch})
+        grant = patch.get("grantControls")
+        if isinstance(grant, dict) and isinstance(grant.get("authenticationStrength"), dict):
+            grant["authenticationStrength"] = {"id": grant["authenticationStrength"].get("id")}
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        grant = obj.get("grantControls")
+        strength = grant.get("authenticationStrength") if isinstance(grant, dict) else None
+        if isinstance(strength, dict) and set(strength) == {"id"}:
+            full = ctx.store.get("authenticationStrengthPolicies", strength["id"])
+            if full is not None:  # GET returns the navigation property expanded (graph-notes 4.1)
+                return {**obj, "grantControls": {**grant, "authenticationStrength": full}}
+        return obj
+
+
+def _policies_using(store: Store, pred: Any) -> list[str]:
+    return [p["id"] for p in store.all("conditionalAccessPolicies") if pred(p)]
+
+
+class NamedLocation(Hook):
+    """ip needs ipRanges, country needs countriesAndRegions; trusted or in-use locations can't be deleted."""
+
+    def _check(self, obj: Obj) -> None:
+        t = obj.get("@odata.type", "")
+        if t.endswith("ipNamedLocation") and not obj.get("ipRanges"):
+            raise bad_request("1007: ipRanges is required for an ipNamedLocation.", directory=False)
+        if t.endswith("countryNamedLocation") and not obj.get("countriesAndRegions"):
+            raise bad_request("1007: countriesAndRegions is required for a countryNamedLocation.", directory=False)
+        if obj.get("isTrusted") and not t.endswith("ipNamedLocation"):
+            raise bad_request("1007: Only IP named locations can be trusted.", directory=False)
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        self._check(obj)
+        obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        self._check({**old, **patch})
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if obj.get("isTrusted"):  # MicrosoftDocs/azure-docs PR #108713: untrust first
+            raise bad_request("1003: A trusted named location cannot be deleted; set isTrusted to false first.",
+                              directory=False)
+        lid = obj["id"]
+        users = _policies_using(ctx.store, lambda p: lid in (
+            ((p.get("conditions") or {}).get("locations") or {}).get("includeLocations") or []) + (
+            ((p.get("conditions") or {}).get("locations") or {}).get("excludeLocations") or []))
+        if users:
+            raise bad_request(f"1003: Named location '{lid}' is referenced by policies: {', '.join(users)}.",
+                              directory=False)
+
+
+class AuthStrength(Hook):
+    """PATCH changes name/description only; combinations go through updateAllowedCombinations."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if "allowedCombinations" in patch:
+            raise bad_request("Use updateAllowedCombinations to change allowedCombinations.", directory=False)
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        sid = obj["id"]
+        users = _policies_using(ctx.store, lambda p: (((p.get("grantControls") or {}).get(
+            "authenticationStrength") or {}).get("id")) == sid)
+        if users:
+            raise bad_request(f"Authentication strength '{sid}' is used by policies: {', '.join(users)}.",
+                              directory=False)
+
+
+class AuthMethodConfig(Hook):
+    """Fixed-id configurations; only external methods are created and deleted."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if not obj.get("@odata.type", "").endswith("externalAuthenticationMethodConfiguration"):
+            raise bad_request("Only external authentication method configurations can be created.", directory=False)
+        obj["id"] = str(uuid.uuid4())
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if patch.get("@odata.type") != old.get("@odata.type"):
+            raise bad_request(f"The @odata.type must be '{old.get('@odata.type')}'.", directory=False)
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if not obj.get("@odata.type", "").endswith("externalAuthenticationMethodConfiguration"):
+            raise GraphHTTPError(405, "BadRequest", "Built-in authentication method configurations cannot be deleted.")
+
+
+def _default_domain(store: Store) -> str:
+    for org in store.all("organization"):
+        for d in org.get("verifiedDomains") or []:
+            if d.get("isDefault"):
+                return str(d["name"])
+    return "contoso.example"
+
+
+def _sid(oid: str) -> str:
+    b = _le(oid)
+    parts = [int.from_bytes(b[i:i + 4], "little") for i in range(0, 16, 4)]
+    return "S-1-12-1-" + "-".join(str(p) for p in parts)
+
+
+class Group(Hook):
+    """Group types, dynamic rules, role-assignable groups, distribution groups hard-delete (graph-notes 4.5)."""
+
+    def _check(self, obj: Obj) -> None:
+        types = obj.get("groupTypes") or []
+        unified = "Unified" in types
+        if unified and not obj.get("mailEnabled"):
+            raise bad_request("Microsoft 365 groups must be mail-enabled (mailEnabled: true).")
+        if not unified and obj.get("mailEnabled") and obj.get("securityEnabled"):
+            raise bad_request("Mail-enabled security groups can't be created through Microsoft Graph.")
+        if "DynamicMembership" in types and not obj.get("membershipRule"):
+            raise bad_request("Invalid value specified for property 'membershipRule' of resource 'Group'.")
+        if obj.get("isAssignableToRole") and (not obj.get("securityEnabled") or "DynamicMembership" in types):
+            raise bad_request("Role-assignable groups must be security-enabled and can't be dynamic.")
+        nick = str(obj.get("mailNickname") or "")
+        if not nick or len(nick) > 64 or any(c in nick for c in ' @()\\[]";:.<>,') or not nick.isascii():
+            raise bad_request("Invalid value specified for property 'mailNickname' of resource 'Group'.")
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        self._check(obj)
+        self.extra_write_perms(ctx, obj)
+        stamp = now_iso()
+        obj.update(createdDateTime=stamp, renewedDateTime=stamp, deletedDateTime=None,
+                   securityIdentifier=_sid(obj["id"]))
+        if obj.get("mailEnabled"):
+            mail = f"{obj['mailNickname']}@{_default_domain(ctx.store)}"
+            obj.update(mail=mail, proxyAddresses=[f"SMTP:{mail}"])
+        else:
+            obj.setdefault("mail", None)
+        if "DynamicMembership" in (obj.get("groupTypes") or []):
+            obj.setdefault("membershipRuleProcessingState", "On")
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        self._check({**old, **patch})
+        self.extra_write_perms(ctx, old)
+
+    def extra_write_perms(self, ctx: Ctx, obj: Obj) -> None:
+        # graph-notes 4.5: role-assignable groups need RoleManagement.ReadWrite.Directory on top.
+        if obj.get("isAssignableToRole") and not ctx.caller.has("RoleManagement.ReadWrite.Directory"):
+            raise denied()
+
+    def soft(self, res: Resource, obj: Obj) -> bool:
+        distribution = obj.get("mailEnabled") and not obj.get("securityEnabled") and "Unified" not in (
+            obj.get("groupTypes") or [])
+        return not distribution
+
+    def conflicts(self, store: Store, res: Resource, obj: Obj) -> str | None:
+        # mailNickname is unique only among Microsoft 365 groups (graph-notes 4.5).
+        if "Unified" not in (obj.get("groupTypes") or []):
+            return None
+        nick = str(obj.get("mailNickname", "")).lower()
+        for other in store.all("groups"):
+            if other["id"] != obj["id"] and "Unified" in (other.get("groupTypes") or []) and str(
+                other.get("mailNickname", "")
+            ).lower() == nick:
+                return "mailNickname"
+        return None
+
+
+class Application(Hook):
+    """appId is server-assigned; deleting an app soft-deletes its SP (restore does not bring it back)."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        obj.update(appId=str(uuid.uuid4()), createdDateTime=now_iso(), deletedDateTime=None,
+                   publisherDomain=_default_domain(ctx.store), passwordCredentials=[])
+        obj.setdefault("uniqueName", None)
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        for sp in list(ctx.store.all("servicePrincipals")):
+            if sp.get("appId") == obj.get("appId"):
+                soft_delete(ctx.store, BY_NAME["servicePrincipals"], sp)
+
+
+class ServicePrincipal(Hook):
+    """An SP needs an application with that appId; appRoles and scopes mirror the application."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        app_id = obj.get("appId")
+        app = next((a for a in ctx.store.all("applications") if a.get("appId") == app_id), None)
+        if app is None:
+            raise bad_request(f"The appId '{app_id}' of the service principal does not reference a valid application object.")
+        if any(s.get("appId") == app_id for s in ctx.store.all("servicePrincipals")):
+            raise GraphHTTPError(409, "Request_MultipleObjectsWithSameKeyValue",
+                                 "Another object with the same value for property servicePrincipalNames already exists.")
+        obj.setdefault("displayName", app.get("displayName"))
+        obj.update(appDisplayName=app.get("displayName"), appOwnerOrganizationId=ctx.store.tenant_id,
+                   deletedDateTime=None, signInAudience=app.get("signInAudience"),
+                   servicePrincipalNames=[app_id, *(app.get("identifierUris") or [])])
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        app = next((a for a in ctx.store.all("applications") if a.get("appId") == obj.get("appId")), None)
+        if app is None:
+            return obj
+        return {**obj, "appRoles": app.get("appRoles", []),
+                "oauth2PermissionScopes": (app.get("api") or {}).get("oauth2PermissionScopes", [])}
+
+
+def _hidden_if_deleted(store: Store, obj: Obj, *fields: str) -> bool:
+    return not any(store.is_soft_deleted(str(obj.get(f))) for f in fields)
+
+
+class AppRoleAssignment(Hook):
+    """principal + resource SP + appRoleId must exist; no duplicates; opaque ids (graph-notes 4.7)."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        pkind, principal = _require_directory_object(ctx.store, obj.get("principalId"), "principal")
+        if pkind not in _PRINCIPAL_TYPES:
+            raise bad_request(f"'{obj.get('principalId')}' is not a user, group or service principal.")
+        resource = ctx.store.get("servicePrincipals", str(obj.get("resourceId")))
+        if resource is None:
+            raise not_found(str(obj.get("resourceId")))
+        resource = HOOKS["service_principal"].on_read(ctx, BY_NAME["servicePrincipals"], resource)
+        role_ids = {r.get("id") for r in resource.get("appRoles") or []}
+        if obj.get("appRoleId") != ZERO_GUID and obj.get("appRoleId") not in role_ids:
+            raise bad_request(f"Permission being assigned was not found on application '{resource.get('appId')}'.")
+        for a in ctx.store.all("appRoleAssignments"):
+            if all(a.get(k) == obj.get(k) for k in ("principalId", "resourceId", "appRoleId")):
+                raise bad_request("Permission being assigned already exists on the object.")
+        obj.update(
+            id=_b64(_le(obj["principalId"]) + uuid.uuid4().bytes), createdDateTime=now_iso(), deletedDateTime=None,
+            principalDisplayName=principal.get("displayName"), principalType=_PRINCIPAL_TYPES[pkind],
+            resourceDisplayName=resource.get("displayName"),
+        )
+
+    def visible(self, store: Store, obj: Obj) -> bool:
+        return _hidden_if_deleted(store, obj, "principalId", "resourceId")
+
+
+class OAuth2Grant(Hook):
+    """clientId and resourceId are SP object ids; Principal grants need principalId; only scope changes."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        for f in ("clientId", "resourceId"):
+            if ctx.store.get("servicePrincipals", str(obj.get(f))) is None:
+                raise not_found(str(obj.get(f)))
+        kind = obj.get("consentType")
+        if kind not in ("AllPrincipals", "Principal"):
+            raise bad_request(f"Invalid value specified for property 'consentType' of resource 'OAuth2PermissionGrant'.")
+        if kind == "Principal":
+            _require_directory_object(ctx.store, obj.get("principalId"), "principal")
+        else:
+            obj["principalId"] = None
+        for g in ctx.store.all("oauth2PermissionGrants"):
+            if all(g.get(k) == obj.get(k) for k in ("clientId", "resourceId", "principalId")):
+                raise GraphHTTPError(409, "Request_MultipleObjectsWithSameKeyValue", "Permission entry already exists.")
+        raw = _le(obj["clientId"]) + _le(obj["resourceId"]) + (_le(obj["principalId"]) if obj["principalId"] else b"")
+        obj["id"] = _b64(raw)
+        obj.setdefault("scope", "")
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        extra = set(patch) - {"scope", "id"}
+        if extra:
+            raise bad_request(f"Property '{sorted(extra)[0]}' is read-only and cannot be set.")
+
+    def visible(self, store: Store, obj: Obj) -> bool:
+        return _hidden_if_deleted(store, obj, "clientId", "resourceId", "principalId")
+
+
+class RoleAssignment(Hook):
+    """Principal must exist (groups must be role-assignable); role by template id or custom id."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if not obj.get("directoryScopeId") and not obj.get("appScopeId"):
+            raise bad_request("Either directoryScopeId or appScopeId is required.")
+        if ctx.store.get("roleDefinitions", str(obj.get("roleDefinitionId"))) is None:
+            raise not_found(str(obj.get("roleDefinitionId")))
+        pkind, principal = _require_directory_object(ctx.store, obj.get("principalId"), "principal")
+        if pkind == "groups" and not principal.get("isAssignableToRole"):
+            raise bad_request(f"The group '{principal['id']}' is not role-assignable (isAssignableToRole is not true).")
+        for a in ctx.store.all("roleAssignments"):
+            if all(a.get(k) == obj.get(k) for k in ("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId")):
+                raise GraphHTTPError(409, "Request_MultipleObjectsWithSameKeyValue",
+                                     "A conflicting object with one or more of the specified property values is present in the directory.")
+        scope = obj.get("directoryScopeId") or obj.get("appScopeId")
+        suffix = "1" if scope == "/" else hashlib.sha256(str(scope).encode()).hexdigest()[:8]
+        obj["id"] = f"{_b64(_le(obj['roleDefinitionId']) + _le(obj['principalId']))}-{suffix}"
+        obj.setdefault("directoryScopeId", None)
+        obj.setdefault("appScopeId", None)
+
+    def visible(self, store: Store, obj: Obj) -> bool:
+        return _hidden_if_deleted(store, obj, "principalId")
+
+
+class RoleDefinition(Hook):
+    """Custom roles only; templateId defaults to the id."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        obj.setdefault("templateId", obj["id"])
+        if not obj.get("templateId"):
+            obj["templateId"] = obj["id"]
+
+
+class User(Hook):
+    """passwordProfile is write-only; UPN unique."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        obj["passwordProfile"] = None  # write-only: GET never returns the password (graph-notes 2)
+        obj.update(createdDateTime=now_iso(), deletedDateTime=None)
+        obj.setdefault("mail", None)
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if "passwordProfile" in patch:
+            patch["passwordProfile"] = None
+
+
+HOOKS: dict[str, Hook] = {
+    "": Hook(),
+    "ca_policy": CaPolicy(),
+    "named_location": NamedLocation(),
+    "auth_strength": AuthStrength(),
+    "auth_method_config": AuthMethodConfig(),
+    "group": Group(),
+    "application": Application(),
+    "service_principal": ServicePrincipal(),
+    "app_role_assignment": AppRoleAssignment(),
+    "oauth2_grant": OAuth2Grant(),
+    "role_assignment": RoleAssignment(),
+    "role_definition": RoleDefinition(),
+    "user": User(),
+}
+
+
+def hook_for(res: Resource) -> Hook:
+    return HOOKS[res.hook]
+
+
+# -- deletion mechanics shared by routes and cascades --------------------------------------------
+def soft_delete(store: Store, res: Resource, obj: Obj) -> None:
+    """Move to the kind's deleted-items container; links stay so restore brings them back."""
+    key = obj[res.key]
+    store.pop(res.name, key)
+    store.deleted[res.soft_delete][key] = {"kind": res.name, "object": {**obj, "deletedDateTime": now_iso()}}
+
+
+def hard_delete(store: Store, res: Resource, key: str) -> None:
+    """Gone for good: leaves every relationship; assignments naming it go too. Properties of other
+    objects that hold its id (CA includeGroups, ...) keep the dangling GUID, as in Entra (graph-notes 3.1)."""
+    store.pop(res.name, key)
+    store.purge_links(res.name, key)
+    if res.directory:
+        for kind, fields in (("appRoleAssignments", ("principalId", "resourceId")),
+                             ("oauth2PermissionGrants", ("clientId", "resourceId", "principalId")),
+                             ("roleAssignments", ("principalId",))):
+            for o in list(store.all(kind)):
+                if any(o.get(f) == key for f in fields):
+                    store.pop(kind, o["id"])

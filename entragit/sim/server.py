@@ -1,0 +1,162 @@
+"""HTTP glue: a threading stdlib server that feeds the router, the token endpoint and /_sim helpers."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import time
+import uuid
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from entragit.sim import auth
+from entragit.sim.errors import GraphHTTPError
+from entragit.sim.router import Request, RequestRecord, Response, Router
+
+if TYPE_CHECKING:
+    from entragit.sim import Simulator
+
+JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
+_FAULT_CODES = {500: "generalException", 503: "serviceNotAvailable", 504: "gatewayTimeout"}
+
+
+class SimHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr: tuple[str, int], sim: Simulator, context: ssl.SSLContext | None) -> None:
+        super().__init__(addr, _Handler)
+        self.sim = sim
+        self.context = context
+
+    def get_request(self):  # type: ignore[no-untyped-def]
+        sock, addr = super().get_request()
+        if self.context is not None:
+            # Handshake in the worker thread (do_handshake_on_connect=False) so one slow client can't block accept().
+            sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: SimHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
+
+    def setup(self) -> None:
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except (ssl.SSLError, OSError):
+                self.close_connection = True
+
+    # ---------------------------------------------------------------------------------------
+    def _handle(self) -> None:
+        sim = self.server.sim
+        split = urlsplit(self.path)
+        path = split.path
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        scheme = "https" if self.server.context is not None else "http"
+        base = f"{scheme}://{self.headers.get('Host') or sim.host_port}"
+        parts = path.lstrip("/").split("/", 1)
+        if parts[0] in ("v1.0", "beta"):
+            self._graph(parts[0], unquote(parts[1] if len(parts) > 1 else ""), split.query, headers, raw, base)
+        elif path.endswith("/oauth2/v2.0/token") and self.command == "POST":
+            form = dict(parse_qsl(raw.decode("utf-8", "replace")))
+            status, body = auth.token_response(sim.store, parts[0], form)
+            sim.record(self.command, path, "", status, form.get("client_id", ""))
+            self._send(status, body, {"Content-Type": "application/json; charset=utf-8"})
+        elif path.endswith("/v2.0/.well-known/openid-configuration"):
+            self._send(200, auth.openid_configuration(base, parts[0]), {"Content-Type": "application/json; charset=utf-8"})
+        elif parts[0] == "_sim":
+            self._sim_admin(parts[1] if len(parts) > 1 else "", headers)
+        else:
+            self._send(404, GraphHTTPError(404, "NotFound", f"No route for '{path}'.").body(), {})
+
+    def _graph(self, version: str, path: str, query: str, headers: dict[str, str], raw: bytes, base: str) -> None:
+        sim = self.server.sim
+        fate, value = sim.router.faults.draw()
+        if fate == "reset":
+            sim.record(self.command, f"/{version}/{path}", query, 0, "")
+            self.close_connection = True
+            return
+        if sim.latency_ms:
+            time.sleep(sim.latency_ms / 1000)
+        if fate == "slow":
+            time.sleep(value / 1000)
+        req = Request(
+            method=self.command, version=version, path=path.strip("/"),
+            query=dict(parse_qsl(query, keep_blank_values=True)), headers=headers, body=None, base=base,
+        )
+        if fate == "status":
+            err = GraphHTTPError(value, _FAULT_CODES[value], "The service is temporarily unavailable (injected fault).")
+            resp = Response(value, err.body(headers.get("client-request-id")))
+        elif raw:
+            try:
+                req.body = json.loads(raw)
+                resp = sim.router.dispatch(req)
+            except ValueError:
+                resp = Response(400, GraphHTTPError(400, "BadRequest", "Unable to read JSON request payload.").body())
+        else:
+            resp = sim.router.dispatch(req)
+        sim.record(self.command, f"/{version}/{req.path}", query, resp.status, req.caller.app_id)
+        if resp.drop_connection:
+            self.close_connection = True
+            return
+        self._send(resp.status, resp.body, resp.headers, headers.get("client-request-id"))
+
+    def _sim_admin(self, what: str, headers: dict[str, str]) -> None:
+        sim = self.server.sim
+        try:
+            caller = auth.caller_from_header(headers.get("authorization"), sim.store.tenant_id)
+            if not caller.admin:
+                raise GraphHTTPError(403, "Authorization_RequestDenied", "The /_sim endpoints need the sim-admin token.")
+        except GraphHTTPError as e:
+            self._send(e.status, e.body(), {})
+            return
+        if what == "state" and self.command == "GET":
+            self._send(200, sim.store.snapshot(), {})
+        elif what == "save" and self.command == "POST":
+            if not sim.state_file:
+                self._send(400, GraphHTTPError(400, "BadRequest", "The simulator runs without a state file.").body(), {})
+            else:
+                sim.store.save(sim.state_file)
+                self._send(204, None, {})
+        else:
+            self._send(404, GraphHTTPError(404, "NotFound", f"Unknown simulator endpoint '{what}'.").body(), {})
+
+    def _send(self, status: int, body: Any, headers: dict[str, str], client_request_id: str | None = None) -> None:
+        data = b""
+        if body is not None:
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        self.send_response(status)
+        if body is not None and "Content-Type" not in headers:
+            self.send_header("Content-Type", JSON_TYPE)
+        rid = str(uuid.uuid4())
+        self.send_header("request-id", rid)
+        self.send_header("client-request-id", client_request_id or rid)
+        self.send_header("Date", formatdate(usegmt=True))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)
+
+
+def serve_in_thread(server: SimHTTPServer) -> threading.Thread:
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="entragit-sim", daemon=True)
+    t.start()
+    return t

@@ -1,0 +1,330 @@
+"""The simulator's resource table: one row per Graph resource, written from Graph's docs (graph-notes 1, 2, 4, 5, 7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Server-managed on every kind (graph-notes 2: "always strip"); writes carrying them are rejected.
+ALWAYS_READ_ONLY = ("createdDateTime", "modifiedDateTime", "deletedDateTime")
+
+
+@dataclass(frozen=True)
+class Perms:
+    """Application permissions: any one of `read` grants GET; any one tuple of `write` (all of it) grants writes."""
+
+    read: tuple[str, ...]
+    write: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class View:
+    """A nested route over a flat collection, e.g. servicePrincipals/{parent}/appRoleAssignedTo."""
+
+    path: str  # with one {parent} placeholder
+    parent: str  # resource name the {parent} id belongs to
+    fk: str  # property of the child that holds the parent id
+    writable: bool = True
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One Graph resource. Code branches on these fields, never on `name`."""
+
+    name: str  # store collection, == seed key
+    path: str | None  # route under /v1.0 and /beta; None = only reachable through views
+    odata_type: str  # entity type, e.g. "#microsoft.graph.group"
+    perms: Perms
+    singleton: bool = False
+    fixed_id: str = ""  # store key of a singleton
+    key: str = "id"  # property that is the URL key (partners: tenantId)
+    id_style: str = "guid"  # guid | opaque | client (URL chooses it) | key (body property `key`)
+    create: str = "POST"  # POST | PATCH (upsert by URL id) | PUT (child singleton) | "" (no create)
+    deletable: bool = True
+    updatable: bool = True
+    required: tuple[str, ...] = ()
+    read_only: tuple[str, ...] = ()
+    create_only: tuple[str, ...] = ()  # settable on POST, rejected on PATCH
+    polymorphic: tuple[str, ...] = ()  # allowed @odata.type values; non-empty: required on POST and PATCH
+    directory: bool = False  # a directoryObject: Request_* error codes, $count rules
+    soft_delete: str = ""  # "" hard | directory | roleDefinitions | beta (CA/named locations/partners)
+    throttle: str = "ru"  # ru (resource units) | ca (1 rps per tenant) | none
+    rels: tuple[str, ...] = ()  # $ref relationships to directory objects
+    alt_keys: tuple[str, ...] = ()  # /resource(alt='value') addressing
+    aliases: tuple[str, ...] = ()  # more paths for the same collection (beta-only routes)
+    beta_only_aliases: bool = True
+    views: tuple[View, ...] = ()
+    parent: str = ""  # for child singletons: the parent resource name (URL {parent})
+    builtin: tuple[str, Any] | None = None  # (prop, value) marking read-only built-in objects
+    unique: tuple[str, ...] = ()  # properties whose values must be unique in the tenant
+    max_top: int = 999
+    audit: tuple[str, str] = ("Policy", "Policy")  # (category, targetResources type)
+    defaults: dict[str, Any] = field(default_factory=dict)  # properties Graph fills on create
+    hook: str = ""  # name of a narrow hook in hooks.py
+    ru_list_cost: int = 1  # base RU of a list GET (graph-notes 6.5)
+    rel_perms: Perms | None = None  # permissions for $ref relationships when narrower ones exist
+    purgeable: bool = True  # may be permanently deleted from deleted items
+
+
+def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
+    return Perms(read=read, write=tuple(write))
+
+
+DIR_READ = "Directory.Read.All"
+DIR_WRITE = "Directory.ReadWrite.All"
+CA_PERMS = _p(("Policy.Read.All", "Policy.Read.ConditionalAccess"), ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"))
+NL_PERMS = _p(("Policy.Read.All",), ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"))
+XTENANT_PERMS = _p(("Policy.Read.All",), ("Policy.ReadWrite.CrossTenantAccess",))
+AUTHMETHOD_PERMS = _p(("Policy.Read.AuthenticationMethod", "Policy.Read.All"), ("Policy.ReadWrite.AuthenticationMethod",))
+APP_PERMS = _p(("Application.Read.All", DIR_READ), ("Application.ReadWrite.All",), ("Application.ReadWrite.OwnedBy",), (DIR_WRITE,))
+ROLE_PERMS = _p(("RoleManagement.Read.Directory", "RoleManagement.Read.All", DIR_READ), ("RoleManagement.ReadWrite.Directory",))
+
+_GROUP_DEFAULTS: dict[str, Any] = {
+    "classification": None, "description": None, "expirationDateTime": None, "groupTypes": [],
+    "isAssignableToRole": None, "membershipRule": None, "membershipRuleProcessingState": None,
+    "onPremisesDomainName": None, "onPremisesLastSyncDateTime": None, "onPremisesNetBiosName": None,
+    "onPremisesSamAccountName": None, "onPremisesSecurityIdentifier": None, "onPremisesSyncEnabled": None,
+    "preferredDataLocation": None, "preferredLanguage": None, "proxyAddresses": [], "resourceBehaviorOptions": [],
+    "resourceProvisioningOptions": [], "theme": None, "visibility": None, "onPremisesProvisioningErrors": [],
+    "serviceProvisioningErrors": [],
+}  # fmt: skip
+_APP_DEFAULTS: dict[str, Any] = {
+    "description": None, "identifierUris": [], "isFallbackPublicClient": None, "notes": None, "signInAudience": "AzureADMyOrg",
+    "tags": [], "tokenEncryptionKeyId": None, "uniqueName": None, "verifiedPublisher": {}, "addIns": [],
+    "api": {"acceptMappedClaims": None, "knownClientApplications": [], "requestedAccessTokenVersion": None,
+            "oauth2PermissionScopes": [], "preAuthorizedApplications": []},
+    "appRoles": [], "info": {}, "keyCredentials": [], "optionalClaims": None, "parentalControlSettings": {},
+    "passwordCredentials": [], "publicClient": {"redirectUris": []}, "requiredResourceAccess": [],
+    "spa": {"redirectUris": []}, "web": {"homePageUrl": None, "logoutUrl": None, "redirectUris": [],
+    "implicitGrantSettings": {"enableAccessTokenIssuance": False, "enableIdTokenIssuance": False}},
+}  # fmt: skip
+_SP_DEFAULTS: dict[str, Any] = {
+    "accountEnabled": True, "alternativeNames": [], "appRoleAssignmentRequired": False, "appRoles": [],
+    "description": None, "homepage": None, "keyCredentials": [], "loginUrl": None, "logoutUrl": None, "notes": None,
+    "notificationEmailAddresses": [], "oauth2PermissionScopes": [], "passwordCredentials": [],
+    "preferredSingleSignOnMode": None, "replyUrls": [], "servicePrincipalType": "Application", "tags": [],
+}  # fmt: skip
+
+RESOURCES: tuple[Resource, ...] = (
+    Resource(
+        name="conditionalAccessPolicies", path="identity/conditionalAccess/policies",
+        odata_type="#microsoft.graph.conditionalAccessPolicy", perms=CA_PERMS,
+        required=("displayName", "state", "conditions"), read_only=("templateId",),
+        soft_delete="beta", throttle="ca", hook="ca_policy", audit=("Policy", "Policy"),
+        defaults={"templateId": None, "sessionControls": None, "grantControls": None},
+    ),
+    Resource(
+        name="namedLocations", path="identity/conditionalAccess/namedLocations",
+        odata_type="#microsoft.graph.namedLocation", perms=NL_PERMS,
+        required=("displayName",), soft_delete="beta", throttle="ca", hook="named_location",
+        polymorphic=("#microsoft.graph.ipNamedLocation", "#microsoft.graph.countryNamedLocation",
+                     "#microsoft.graph.compliantNetworkNamedLocation"),
+    ),
+    Resource(
+        name="authenticationStrengthPolicies", path="policies/authenticationStrengthPolicies",
+        odata_type="#microsoft.graph.authenticationStrengthPolicy",
+        perms=_p(("Policy.Read.All", "Policy.Read.AuthenticationMethod", "Policy.ReadWrite.ConditionalAccess"),
+                 ("Policy.ReadWrite.ConditionalAccess",), ("Policy.ReadWrite.AuthenticationMethod",)),
+        required=("displayName", "allowedCombinations"), read_only=("policyType", "requirementsSatisfied"),
+        aliases=("identity/conditionalAccess/authenticationStrength/policies",), throttle="none",
+        builtin=("policyType", "builtIn"), hook="auth_strength",
+        defaults={"description": None, "policyType": "custom", "requirementsSatisfied": "mfa", "combinationConfigurations": []},
+    ),
+    Resource(
+        name="authenticationContextClassReferences",
+        path="identity/conditionalAccess/authenticationContextClassReferences",
+        odata_type="#microsoft.graph.authenticationContextClassReference",
+        perms=_p(("AuthenticationContext.Read.All", "Policy.Read.All"),
+                 ("AuthenticationContext.ReadWrite.All",), ("Policy.ReadWrite.ConditionalAccess",)),
+        id_style="client", create="PATCH", throttle="none",
+        defaults={"displayName": None, "description": None, "isAvailable": False},
+    ),
+    Resource(
+        name="groups", path="groups", odata_type="#microsoft.graph.group",
+        perms=_p(("Group.Read.All", DIR_READ), ("Group.ReadWrite.All",), (DIR_WRITE,)),
+        required=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
+        read_only=("mail", "proxyAddresses", "securityIdentifier", "renewedDateTime", "expirationDateTime",
+                   "onPremisesSyncEnabled", "onPremisesLastSyncDateTime", "onPremisesSecurityIdentifier",
+                   "onPremisesDomainName", "onPremisesNetBiosName", "onPremisesSamAccountName",
+                   "membershipRuleProcessingStatus", "createdByAppId", "organizationId"),
+        create_only=("isAssignableToRole", "resourceProvisioningOptions"),
+        directory=True, soft_delete="directory", rels=("members", "owners"), unique=("mailNickname",),
+        hook="group", audit=("GroupManagement", "Group"), defaults=_GROUP_DEFAULTS,
+        rel_perms=_p(("Group.Read.All", "GroupMember.Read.All", DIR_READ),
+                     ("Group.ReadWrite.All",), ("GroupMember.ReadWrite.All",), (DIR_WRITE,)),
+    ),
+    Resource(
+        name="applications", path="applications", odata_type="#microsoft.graph.application", perms=APP_PERMS,
+        required=("displayName",),
+        read_only=("appId", "publisherDomain", "createdByAppId", "uniqueName", "certification", "verifiedPublisher",
+                   "disabledByMicrosoftStatus", "passwordCredentials"),
+        directory=True, soft_delete="directory", rels=("owners",), alt_keys=("appId", "uniqueName"),
+        unique=("identifierUris",), hook="application", audit=("ApplicationManagement", "Application"),
+        defaults=_APP_DEFAULTS, ru_list_cost=2,
+    ),
+    Resource(
+        name="servicePrincipals", path="servicePrincipals", odata_type="#microsoft.graph.servicePrincipal",
+        perms=APP_PERMS, required=("appId",),
+        read_only=("appDisplayName", "appOwnerOrganizationId", "applicationTemplateId", "servicePrincipalType",
+                   "signInAudience", "publisherName", "passwordCredentials"),
+        create_only=("appId",), directory=True, soft_delete="directory", rels=("owners",), alt_keys=("appId",),
+        hook="service_principal", audit=("ApplicationManagement", "ServicePrincipal"), defaults=_SP_DEFAULTS,
+    ),
+    Resource(
+        name="appRoleAssignments", path=None, odata_type="#microsoft.graph.appRoleAssignment",
+        perms=_p(("Application.Read.All", DIR_READ),
+                 ("AppRoleAssignment.ReadWrite.All", "Application.Read.All"),
+                 ("AppRoleAssignment.ReadWrite.All", DIR_READ), (DIR_WRITE,)),
+        id_style="opaque", required=("principalId", "resourceId", "appRoleId"),
+        read_only=("principalDisplayName", "principalType", "resourceDisplayName", "creationTimestamp"),
+        updatable=False, directory=True, hook="app_role_assignment",
+        audit=("ApplicationManagement", "ServicePrincipal"),
+        views=(
+            View("servicePrincipals/{parent}/appRoleAssignedTo", "servicePrincipals", "resourceId"),
+            View("servicePrincipals/{parent}/appRoleAssignments", "servicePrincipals", "principalId"),
+            View("users/{parent}/appRoleAssignments", "users", "principalId"),
+            View("groups/{parent}/appRoleAssignments", "groups", "principalId"),
+        ),
+    ),
+    Resource(
+        name="oauth2PermissionGrants", path="oauth2PermissionGrants",
+        odata_type="#microsoft.graph.oAuth2PermissionGrant",
+        perms=_p(("DelegatedPermissionGrant.Read.All", DIR_READ), ("DelegatedPermissionGrant.ReadWrite.All",), (DIR_WRITE,)),
+        id_style="opaque", required=("clientId", "consentType", "resourceId"), directory=True,
+        hook="oauth2_grant", audit=("ApplicationManagement", "ServicePrincipal"), ru_list_cost=2,
+        views=(View("servicePrincipals/{parent}/oauth2PermissionGrants", "servicePrincipals", "clientId", writable=False),),
+    ),
+    Resource(
+        name="roleAssignments", path="roleManagement/directory/roleAssignments",
+        odata_type="#microsoft.graph.unifiedRoleAssignment", perms=ROLE_PERMS, id_style="opaque",
+        required=("principalId", "roleDefinitionId"), updatable=False, hook="role_assignment",
+        audit=("RoleManagement", "Role"), defaults={"directoryScopeId": "/"},
+    ),
+    Resource(
+        name="roleDefinitions", path="roleManagement/directory/roleDefinitions",
+        odata_type="#microsoft.graph.unifiedRoleDefinition", perms=ROLE_PERMS,
+        required=("displayName", "rolePermissions", "isEnabled"),
+        read_only=("isBuiltIn", "inheritsPermissionsFrom", "version"), soft_delete="roleDefinitions",
+        builtin=("isBuiltIn", True), hook="role_definition", audit=("RoleManagement", "Role"),
+        defaults={"description": None, "isBuiltIn": False, "resourceScopes": ["/"], "version": None,
+                  "inheritsPermissionsFrom": []},
+    ),
+    Resource(
+        name="administrativeUnits", path="directory/administrativeUnits",
+        odata_type="#microsoft.graph.administrativeUnit",
+        perms=_p(("AdministrativeUnit.Read.All", DIR_READ), ("AdministrativeUnit.ReadWrite.All",), (DIR_WRITE,)),
+        required=("displayName",), directory=True, soft_delete="directory", rels=("members",),
+        aliases=("administrativeUnits",), audit=("AdministrativeUnit", "AdministrativeUnit"), purgeable=False,
+        defaults={"description": None, "visibility": None, "membershipType": None, "membershipRule": None,
+                  "membershipRuleProcessingState": None, "isMemberManagementRestricted": None},
+    ),
+    Resource(
+        name="authenticationMethodsPolicy", path="policies/authenticationMethodsPolicy",
+        odata_type="#microsoft.graph.authenticationMethodsPolicy", perms=AUTHMETHOD_PERMS,
+        singleton=True, fixed_id="authenticationMethodsPolicy", create="", deletable=False, throttle="none",
+        read_only=("lastModifiedDateTime", "policyVersion", "authenticationMethodConfigurations"),
+    ),
+    Resource(
+        name="authenticationMethodConfigurations",
+        path="policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
+        odata_type="#microsoft.graph.authenticationMethodConfiguration", perms=AUTHMETHOD_PERMS,
+        id_style="client", create="POST", throttle="none", hook="auth_method_config",
+        polymorphic=tuple(f"#microsoft.graph.{t}AuthenticationMethodConfiguration" for t in (
+            "fido2", "microsoftAuthenticator", "sms", "temporaryAccessPass", "hardwareOath", "softwareOath",
+            "voice", "email", "x509Certificate", "external", "qrCodePin")),
+    ),
+    Resource(
+        name="authorizationPolicy", path="policies/authorizationPolicy",
+        odata_type="#microsoft.graph.authorizationPolicy",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.Authorization",)),
+        singleton=True, fixed_id="authorizationPolicy", create="", deletable=False, throttle="none",
+    ),
+    Resource(
+        name="crossTenantAccessPolicy", path="policies/crossTenantAccessPolicy",
+        odata_type="#microsoft.graph.crossTenantAccessPolicy", perms=XTENANT_PERMS,
+        singleton=True, fixed_id="crossTenantAccessPolicy", create="", deletable=False, throttle="none",
+    ),
+    Resource(
+        name="crossTenantAccessPolicyDefault", path="policies/crossTenantAccessPolicy/default",
+        odata_type="#microsoft.graph.crossTenantAccessPolicyConfigurationDefault", perms=XTENANT_PERMS,
+        singleton=True, fixed_id="default", create="", deletable=False, throttle="none",
+        read_only=("isServiceDefault",),
+    ),
+    Resource(
+        name="crossTenantPartners", path="policies/crossTenantAccessPolicy/partners",
+        odata_type="#microsoft.graph.crossTenantAccessPolicyConfigurationPartner", perms=XTENANT_PERMS,
+        key="tenantId", id_style="key", required=("tenantId",), create_only=("tenantId",),
+        read_only=("isServiceProvider", "isInMultiTenantOrganization"), soft_delete="beta", throttle="none",
+        defaults={"isServiceProvider": False, "isInMultiTenantOrganization": False, "inboundTrust": None,
+                  "automaticUserConsentSettings": {"inboundAllowed": None, "outboundAllowed": None},
+                  "b2bCollaborationInbound": None, "b2bCollaborationOutbound": None,
+                  "b2bDirectConnectInbound": None, "b2bDirectConnectOutbound": None, "tenantRestrictions": None},
+    ),
+    Resource(
+        name="crossTenantIdentitySync",
+        path="policies/crossTenantAccessPolicy/partners/{parent}/identitySynchronization",
+        odata_type="#microsoft.graph.crossTenantIdentitySyncPolicyPartner", perms=XTENANT_PERMS,
+        singleton=True, parent="crossTenantPartners", key="tenantId", create="PUT", throttle="none",
+    ),
+    Resource(
+        name="identitySecurityDefaultsEnforcementPolicy", path="policies/identitySecurityDefaultsEnforcementPolicy",
+        odata_type="#microsoft.graph.identitySecurityDefaultsEnforcementPolicy",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.SecurityDefaults",)),
+        singleton=True, fixed_id="identitySecurityDefaultsEnforcementPolicy", create="", deletable=False,
+        throttle="none", read_only=("displayName", "description"),
+    ),
+    Resource(
+        name="tokenLifetimePolicies", path="policies/tokenLifetimePolicies",
+        odata_type="#microsoft.graph.tokenLifetimePolicy",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
+        required=("displayName", "definition"), defaults={"isOrganizationDefault": False, "description": None},
+    ),
+    Resource(
+        name="claimsMappingPolicies", path="policies/claimsMappingPolicies",
+        odata_type="#microsoft.graph.claimsMappingPolicy",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
+        required=("displayName", "definition"), defaults={"isOrganizationDefault": False, "description": None},
+    ),
+    Resource(
+        name="users", path="users", odata_type="#microsoft.graph.user",
+        perms=_p(("User.Read.All", "User.ReadBasic.All", DIR_READ), ("User.ReadWrite.All",), (DIR_WRITE,)),
+        required=("accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"),
+        read_only=("proxyAddresses", "signInActivity", "lastPasswordChangeDateTime", "creationType",
+                   "securityIdentifier", "onPremisesSyncEnabled", "onPremisesSecurityIdentifier"),
+        directory=True, soft_delete="directory", unique=("userPrincipalName",), alt_keys=("userPrincipalName",),
+        hook="user", audit=("UserManagement", "User"), ru_list_cost=2,
+        defaults={"businessPhones": [], "givenName": None, "jobTitle": None, "mail": None, "mobilePhone": None,
+                  "officeLocation": None, "preferredLanguage": None, "surname": None, "userType": "Member"},
+    ),
+    Resource(
+        name="organization", path="organization", odata_type="#microsoft.graph.organization",
+        perms=_p(("Organization.Read.All", DIR_READ, "User.Read.All"), ("Organization.ReadWrite.All",)),
+        create="", deletable=False, directory=True, audit=("DirectoryManagement", "Directory"),
+    ),
+)
+
+BY_NAME: dict[str, Resource] = {r.name: r for r in RESOURCES}
+
+# Types that may sit in /directory/deletedItems (cast segment -> resource name).
+DELETED_CASTS: dict[str, str] = {
+    "microsoft.graph.user": "users",
+    "microsoft.graph.group": "groups",
+    "microsoft.graph.application": "applications",
+    "microsoft.graph.servicePrincipal": "servicePrincipals",
+    "microsoft.graph.administrativeUnit": "administrativeUnits",
+}
+
+# Beta policy deleted-items containers (graph-notes 5.3): URL segment -> resource name.
+BETA_DELETED: dict[str, tuple[str, str]] = {
+    "identity/conditionalAccess/deletedItems/policies": ("conditionalAccessPolicies", "policies"),
+    "identity/conditionalAccess/deletedItems/namedLocations": ("namedLocations", "namedLocations"),
+    "policies/deletedItems/crossTenantPartners": ("crossTenantPartners", "crossTenantPartners"),
+}
+
+# Directory object kinds a $ref or principal id may point at, with their @odata.type.
+DIRECTORY_OBJECT_KINDS = ("users", "groups", "servicePrincipals", "applications", "administrativeUnits")
+
+AUDIT_PERMS = Perms(read=("AuditLog.Read.All",), write=())
+
+# Soft-deleted items are purged after this (graph-notes 5.1).
+DELETED_RETENTION_DAYS = 30
