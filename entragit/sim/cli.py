@@ -8,3 +8,99 @@ import click
 @click.group()
 def sim() -> None:
     """Run the built-in Microsoft Graph simulator (for rehearsals, tests and the demo)."""
+
+
+SERVE_HELP = """Serve a simulated Microsoft Graph tenant in the foreground (Ctrl-C stops).
+
+Prints one JSON line on start:
+{"graph_url": ..., "token_url": ..., "tenant_id": ..., "ca_bundle": ...}
+then serves Graph v1.0 at <graph_url> and beta next to it (…/beta).
+
+\b
+Auth:
+  Authorization: Bearer sim-admin        dev token with every permission
+  POST <token_url> client_credentials    JWT whose roles are the app's Graph
+                                         app role assignments (secret from
+                                         POST /applications/{id}/addPassword)
+  X-Sim-Actor: admin@contoso.example     optional header: audit entries name
+                                         this user as the initiator
+
+\b
+Examples:
+  entragit sim serve --seed demo --port 8765
+  curl -H 'Authorization: Bearer sim-admin' \\
+       'http://127.0.0.1:8765/v1.0/identity/conditionalAccess/policies?$top=5'
+  curl -X DELETE -H 'Authorization: Bearer sim-admin' \\
+       http://127.0.0.1:8765/v1.0/groups/<id>
+  curl -H 'Authorization: Bearer sim-admin' \\
+       http://127.0.0.1:8765/v1.0/directory/deletedItems/microsoft.graph.group
+  curl -X POST -H 'Authorization: Bearer sim-admin' \\
+       http://127.0.0.1:8765/v1.0/directory/deletedItems/<id>/restore
+
+\b
+--throttle SPEC (off by default; comma separated):
+  ru=RU/SECONDS   resource units per app+tenant on directory paths, 429 with
+                  Retry-After and x-ms-throttle-* headers (Graph: 3500/10)
+  w=N/SECONDS     write requests per app+tenant (Graph: 3000/150)
+  ca=N/SECONDS    requests per tenant to CA policies and named locations,
+                  429 WITHOUT Retry-After (Graph: 1/1)
+  on              all three with Graph's numbers
+
+\b
+--faults SPEC (comma separated, deterministic for a given seed):
+  500=P,503=P,504=P   answer that status with probability P
+  reset=P             drop the connection without an answer
+  slow=P:MS           delay the answer by MS milliseconds
+  lag=MS              a new object 404s on GET by id for MS milliseconds
+  seed=N              random seed (default 0)
+  e.g. --faults '503=0.02,reset=0.01,slow=0.02:2000,lag=1500,seed=7'
+
+\b
+Seeds: demo (a small company), empty, synthetic:N (about N objects), or a
+directory of JSON files laid out <collection>/<name>.json.
+With --state FILE the tenant is loaded from FILE if it exists (instead of the
+seed) and saved back on exit and on POST /_sim/save, so a rehearsal survives
+a restart. GET /_sim/state dumps the whole state (sim-admin token only).
+"""
+
+
+@sim.command(help=SERVE_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=0, type=int, help="0 picks a free port.")
+@click.option("--seed", default="demo", show_default=True, help="demo | empty | synthetic:N | DIR")
+@click.option("--tenant-id", default=None, help="Tenant GUID (default: a fixed demo tenant id).")
+@click.option("--latency-ms", default=0, type=int, help="Added to every Graph answer.")
+@click.option("--throttle", default=None, metavar="SPEC", help="See above, e.g. ru=3500/10,ca=1/1 or 'on'.")
+@click.option("--faults", default=None, metavar="SPEC", help="See above, e.g. 503=0.02,lag=1500,seed=7.")
+@click.option("--tls", is_flag=True, help="Serve HTTPS with a generated CA (needed by azure-identity).")
+@click.option("--state", "state_file", default=None, type=click.Path(dir_okay=False), help="Load/save state here.")
+def serve(host: str, port: int, seed: str, tenant_id: str | None, latency_ms: int, throttle: str | None,
+          faults: str | None, tls: bool, state_file: str | None) -> None:
+    import json
+    import signal
+    import threading
+
+    from entragit.errors import EntragitError
+    from entragit.sim import Simulator
+    from entragit.sim.faults import FaultSpecError
+    from entragit.sim.seeds import SeedError
+    from entragit.sim.throttle import ThrottleSpecError
+
+    try:
+        simulator = Simulator(seed=seed, tenant_id=tenant_id, tls=tls, latency_ms=latency_ms,
+                              throttle=throttle, faults=faults, state_file=state_file)
+    except (SeedError, FaultSpecError, ThrottleSpecError) as e:
+        raise EntragitError(str(e)) from e
+    def _stop(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)  # save state on a polite kill too
+    simulator.start(host=host, port=port)
+    click.echo(json.dumps({"graph_url": simulator.graph_url, "token_url": simulator.token_url,
+                           "tenant_id": simulator.tenant_id, "ca_bundle": simulator.ca_bundle}), nl=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        simulator.stop()
