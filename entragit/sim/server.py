@@ -157,6 +157,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def serve_in_thread(server: SimHTTPServer) -> threading.Thread:
-    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, name="entragit-sim", daemon=True)
+    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="entragit-sim", daemon=True)
     t.start()
     return t
