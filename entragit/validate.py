@@ -228,7 +228,7 @@ def _evolvable(validator: Any, value: Any, instance: Any, schema: Mapping[str, A
             f"(known: {', '.join(known)}); fine if Graph added it")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator_for(name: str) -> Any:
     """The (cached) Draft 2020-12 validator of schemas/<name>.schema.json; None if there is none."""
     import json
@@ -452,7 +452,7 @@ def _unique_findings(t: Tenant, selected: set[str]) -> Iterator[Finding]:
             for d, path in hits:
                 if d.path in selected:
                     others = ", ".join(sorted({o.path for o, _ in hits if o.path != d.path}))
-                    value = _get(d.data, path[0]) if len(path) == 1 else d.data[path[0]][path[1]]
+                    value = d.data[path[0]] if len(path) == 1 else d.data[path[0]][path[1]]
                     yield Finding(d.path, d.line(path), "duplicate-name",
                                   f"{_dotted(path)} {value!r} is also used by {others}: {rule.why}",
                                   rule.severity)
@@ -465,10 +465,11 @@ def _duplicate_ids(t: Tenant, selected: set[str]) -> Iterator[Finding]:
             seen[(d.kind.name, key_of(d.kind, d.data, d.path).lower())].append(d)
     for (kname, key), docs in sorted(seen.items()):
         if len(docs) > 1:
+            id_field = kindmod.get(kname).id_field
             for d in docs:
                 if d.path in selected:
                     others = ", ".join(o.path for o in docs if o is not d)
-                    yield Finding(d.path, d.line((d.kind.id_field,)), "duplicate-id",
+                    yield Finding(d.path, d.line((id_field,)), "duplicate-id",
                                   f"{kname} {key} is also described by {others}")
 
 
@@ -489,12 +490,10 @@ def _user_keys(t: Tenant, account: str) -> set[str]:
     return ids - {""}
 
 
-def _excluded_via(t: Tenant, users: Mapping[str, Any], ids: set[str]) -> bool:
-    """Whether one of `ids` is excluded: by user, by (nested) group membership, or by role."""
-    if ids & {str(u).lower() for u in users.get("excludeUsers") or ()}:
-        return True
+def _in_groups(t: Tenant, groups: Iterable[Any], ids: set[str]) -> bool | None:
+    """Whether one of `ids` is a (nested) member of `groups`; None when some membership is unknown."""
     members = {str(d.data.get("id", "")).lower(): d.data.get("members") for d in t.of_kind("groups")}
-    todo, seen = [str(g).lower() for g in users.get("excludeGroups") or ()], set()
+    todo, seen, unknown = [str(g).lower() for g in groups], set(), False
     while todo:
         gid = todo.pop()
         if gid in seen:
@@ -502,17 +501,33 @@ def _excluded_via(t: Tenant, users: Mapping[str, Any], ids: set[str]) -> bool:
         seen.add(gid)
         held = members.get(gid)
         if held is None:
-            return True  # membership unknown (dynamic group, groups not exported): no false alarm
-        held = {str(m).lower() for m in held}
-        if ids & held:
+            unknown = True  # dynamic group, or groups not exported
+            continue
+        held_ids = {str(m).lower() for m in held}
+        if ids & held_ids:
             return True
-        todo += [m for m in held if m in members]
+        todo += [m for m in held_ids if m in members]
+    return None if unknown else False
+
+
+def _applies(t: Tenant, users: Mapping[str, Any], ids: set[str]) -> tuple[str, str]:
+    """(how, key): how a policy's user scope reaches the account; ("", "") when it does not or may not."""
+    if ids & {str(u).lower() for u in users.get("excludeUsers") or ()}:
+        return "", ""
+    if _in_groups(t, users.get("excludeGroups") or (), ids) is not False:
+        return "", ""  # excluded, or membership unknown: no false alarm
     roles = {str(r).lower() for r in users.get("excludeRoles") or ()}
     for d in t.of_kind("roleAssignments"):
         if (str(d.data.get("principalId", "")).lower() in ids and d.data.get("directoryScopeId") == "/"
                 and str(d.data.get("roleDefinitionId", "")).lower() in roles):
-            return True
-    return False
+            return "", ""
+    if "All" in (users.get("includeUsers") or ()):
+        return "All users", "includeUsers"
+    if ids & {str(u).lower() for u in users.get("includeUsers") or ()}:
+        return "the account itself", "includeUsers"
+    if _in_groups(t, users.get("includeGroups") or (), ids):
+        return "a group it is a member of", "includeGroups"
+    return "", ""
 
 
 def _requires_something(grant: Any) -> bool:
@@ -523,7 +538,7 @@ def _requires_something(grant: Any) -> bool:
 
 
 def _lockout_findings(t: Tenant, selected: set[str]) -> list[Finding]:
-    """Enabled CA policies on All users that block or demand something must exclude break-glass."""
+    """Enabled CA policies that block or demand something must not apply to break-glass accounts."""
     out: list[Finding] = []
     cfg = t.config.data if t.config and isinstance(t.config.data, dict) else {}
     accounts = [str(a) for a in cfg.get("breakGlass") or () if a]
@@ -538,14 +553,15 @@ def _lockout_findings(t: Tenant, selected: set[str]) -> list[Finding]:
         if d.path not in selected or d.data.get("state") != "enabled":
             continue
         users = _get(d.data, "conditions.users") or {}
-        if "All" not in (users.get("includeUsers") or ()) or not _requires_something(d.data.get("grantControls")):
+        grant = d.data.get("grantControls")
+        if not isinstance(users, dict) or not _requires_something(grant):
             continue
+        what = "blocks" if "block" in (grant.get("builtInControls") or ()) else "requires grant controls for"
         for a in accounts:
-            if resolved[a] and not _excluded_via(t, users, resolved[a]):
-                grant = d.data["grantControls"]
-                what = "blocks" if "block" in (grant.get("builtInControls") or ()) else "requires grant controls for"
-                out.append(Finding(d.path, d.line(("conditions", "users", "includeUsers")), "ca-lockout",
-                                   f"would lock out break-glass account {a}: the policy {what} All users "
+            scope, key = _applies(t, users, resolved[a]) if resolved[a] else ("", "")
+            if scope:
+                out.append(Finding(d.path, d.line(("conditions", "users", key)), "ca-lockout",
+                                   f"would lock out break-glass account {a}: the policy {what} {scope} "
                                    f"and does not exclude it"))
     return out
 

@@ -18,7 +18,7 @@ GA_ROLE = "62e90394-69f5-4237-9190-012177145e10"
 APP_ID = "c0000000-0000-0000-0000-00000000000a"
 SP = "c0000000-0000-0000-0000-000000000001"
 
-TENANT = f"""\
+TENANT = """\
 tenantId: 11111111-2222-3333-4444-555555555555
 auth:
   method: sim
@@ -337,6 +337,29 @@ def test_ca_lockout_block_and_excluded_by_id(repo: Path) -> None:
     fixed = block.replace("    includeRoles:", f"    excludeUsers:\n    - {BG_USER}\n    includeRoles:")
     fixed += f"  {BG_USER}: {{kind: users, name: Break Glass 1, userPrincipalName: bg1@contoso.example}}\n"
     write(repo, f"{T}/conditionalAccessPolicies/require-mfa-for-admins.yaml", fixed)
+    assert validate_paths(repo) == []
+
+
+def test_ca_lockout_via_included_group(repo: Path) -> None:
+    scoped = LOCKOUT.replace("    includeUsers:\n    - All\n", f"    includeGroups:\n    - {BG_GROUP}\n")
+    write(repo, f"{T}/conditionalAccessPolicies/require-mfa-for-admins.yaml", scoped)
+    [f] = validate_paths(repo)
+    assert (f.rule, f.line) == ("ca-lockout", 18)  # the includeGroups key
+    assert "requires grant controls for a group it is a member of" in f.message
+
+
+def test_ca_lockout_excluded_via_role(repo: Path) -> None:
+    write(repo, f"{T}/conditionalAccessPolicies/require-mfa-for-admins.yaml",
+          LOCKOUT.replace("    includeRoles:", f"    excludeRoles:\n    - {GA_ROLE}\n    includeRoles:"))
+    write(repo, f"{T}/roleAssignments/bg-ga.yaml", f"""\
+        id: ra-bg
+        principalId: {BG_USER}
+        roleDefinitionId: {GA_ROLE}
+        directoryScopeId: /
+        refs:
+          {BG_USER}: {{kind: users, name: Break Glass 1, userPrincipalName: bg1@contoso.example}}
+          {GA_ROLE}: {{kind: roleDefinitions, name: Global Administrator, templateId: {GA_ROLE}}}
+        """)
     assert validate_paths(repo) == []
 
 

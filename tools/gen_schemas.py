@@ -146,7 +146,7 @@ def derived_types(cls: type) -> list[tuple[str, type]]:
     return sorted(out)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def field_docs(cls: type) -> dict[str, str]:
     """python attribute -> the comment written above it in the model (and its bases)."""
     docs: dict[str, str] = {}
@@ -224,9 +224,7 @@ class Builder:
 
     def value_schema(self, method: str, arg: Any, path: str, annotation: str) -> dict[str, Any]:
         if method in _PRIMITIVE:
-            s = dict(_PRIMITIVE[method])
-            s["type"] = [s["type"], "null"]
-            return s
+            return {**_PRIMITIVE[method], "type": [_PRIMITIVE[method]["type"], "null"]}
         if method == "get_enum_value":
             return self.enum_schema(arg)
         if method == "get_object_value":
@@ -328,7 +326,7 @@ def refs_schema() -> dict[str, Any]:
 def kind_schema(kind: Kind) -> dict[str, Any]:
     """The JSON Schema for one kind's files."""
     cls = model_class(GRAPH_TYPE[kind.name])
-    b = Builder(only_id=kind.only_id, ref_paths=tuple(r.path for r in kind.refs))
+    b = Builder(only_id=frozenset(kind.only_id), ref_paths=tuple(r.path for r in kind.refs))
     strip = frozenset(top_level_strip(kind))
     body = b.object_schema(cls, "", polymorphic=kind.polymorphic, skip=strip)
     props = body["properties"]
@@ -338,6 +336,9 @@ def kind_schema(kind: Kind) -> dict[str, Any]:
         # Server-managed: never in a file. `not {}` rather than `false` so editors show why
         # (and jsonschema keeps the error's path, which it drops for a bare `false`).
         props[name] = {"description": STRIPPED, "not": {}}
+    for name in sorted(getattr(kind, "readonly", ())):
+        if name in props:  # kept for refs to match on, never written back
+            props[name] = {**props[name], "readOnly": True}
     for rel in kind.relations:
         props[rel.name] = {
             "description": f"Object ids of the {rel.name} (sorted), read and written as a relationship.",
