@@ -42,6 +42,7 @@ class SimHTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body in one segment; avoids 40 ms delayed-ACK stalls
     server: SimHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -151,9 +152,8 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if data and self.command != "HEAD":
-            self.wfile.write(data)
+        self._headers_buffer.append(b"\r\n" + (data if self.command != "HEAD" else b""))
+        self.flush_headers()
 
 
 def serve_in_thread(server: SimHTTPServer) -> threading.Thread:
