@@ -210,7 +210,10 @@ def schema_dir() -> Path:
     for cand in (here / "schemas", here.parent / "schemas"):
         if (cand / "tenant.schema.json").is_file():
             return cand
-    raise FileNotFoundError(f"entragit's JSON Schemas are missing (looked in {here / 'schemas'})")
+    from entragit.errors import EntragitError
+
+    raise EntragitError(f"entragit's JSON Schemas are missing (looked in {here / 'schemas'})",
+                        hint="reinstall entragit, or run `python tools/gen_schemas.py` in a source checkout")
 
 
 def _evolvable(validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
