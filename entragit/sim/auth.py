@@ -115,7 +115,7 @@ def require_write(caller: Caller, perms: Perms) -> None:
 
 
 def _oauth_error(status: int, error: str, code: str, text: str) -> tuple[int, dict[str, Any]]:
-    return status, {"error": error, "error_description": f"{code}: {text}", "error_codes": [int(code[5:])]}
+    return status, {"error": error, "error_description": f"{code}: {text}", "error_codes": [int(code[6:])]}
 
 
 def token_response(store: Store, tenant_in_path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:

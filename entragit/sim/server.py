@@ -49,7 +49,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        self._handle()
+        try:
+            self._handle()
+        except Exception as e:  # a simulator bug must still answer like Graph's 500, not drop the socket
+            err = GraphHTTPError(500, "generalException", f"Simulator error: {type(e).__name__}: {e}")
+            self._send(500, err.body(), {})
 
     do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
 
