@@ -156,7 +156,14 @@ class Runner:
         if kind.create == "upsert":
             await self._send("PATCH", f"{self._path(kind, body)}/{op.key}", kind, body=body)
             return "created"
-        made = await self._send("POST", self._path(kind, body), kind, body=body)
+        try:
+            made = await self._send("POST", self._path(kind, body), kind, body=body)
+        except GraphError as e:
+            # Assignments and grants come back with a restored service principal or user;
+            # Graph then answers "already exists", which means the desired state holds.
+            if not kind.name_field and (e.status == 409 or "already exist" in e.graph_message):
+                return "already exists (came back with a restore)"
+            raise
         new = str(made.get(kind.id_field, ""))
         self.fresh.add(new)
         if new and new != op.key:

@@ -63,8 +63,16 @@ def display_name(kind: Kind, body: dict[str, Any], names: Names) -> str:
         if hit:
             parts.append(str(hit[1].get("displayName") or hit[1].get("userPrincipalName") or v))
         else:
-            parts.append("tenant" if v == "/" else v[:8])
+            parts.append("directory" if v == "/" else v[:8])
     return " -- ".join(parts) or str(body.get(kind.id_field, "?"))
+
+
+def _unique_width(keys: list[str], start: int = 8) -> int:
+    """Shortest id prefix (at least 8) that tells colliding objects apart."""
+    width = start
+    while len({k[:width] for k in keys}) < len(keys) and width < max(map(len, keys)):
+        width += 4
+    return width
 
 
 def layout(snap: Snapshot) -> tuple[dict[str, str], list[str]]:
@@ -84,8 +92,9 @@ def layout(snap: Snapshot) -> tuple[dict[str, str], list[str]]:
             if len(keys) > 1 and kind.name_field:
                 warnings.append(f"{len(keys)} {kind.title}s share the name {display_name(kind, objs[keys[0]], names)!r}; "
                                 f"files get an id suffix ({', '.join(sorted(keys))})")
+            width = _unique_width([canonical.slugify(k) for k in keys])
             for key in keys:
-                name = slug if len(keys) == 1 else f"{slug}-{canonical.slugify(key)[:8]}"
+                name = slug if len(keys) == 1 else f"{slug}-{canonical.slugify(key)[:width]}"
                 doc = canonical.to_document(kind, objs[key], resolve)
                 files[f"{kname}/{name}.yaml"] = canonical.render(kind, doc)
     return files, warnings

@@ -161,16 +161,19 @@ class Graph:
             async with self._sem:
                 await self._pace(url)
                 started = time.monotonic()
+                span = self._adapter.start_tracing_span(ri, "entragit.send")
                 try:
-                    resp = await self._adapter.get_http_response_message(ri, None)
+                    resp = await self._adapter.get_http_response_message(ri, span)
                 except httpx.TransportError as e:
-                    # Dropped connections: retry idempotent reads; a write may have landed,
-                    # so apply's journal, not this loop, decides about writes.
+                    # Dropped connections: retry idempotent reads. A write may have landed, so
+                    # writes are not retried here: the next plan adopts what a lost create made.
                     if method.upper() == "GET" and attempt < _RESET_RETRIES:
                         self.stats.retries += 1
                         await asyncio.sleep(0.2 * 2**attempt)
                         continue
                     raise EntragitError(f"{method} {url}: connection failed ({type(e).__name__}: {e})") from None
+                finally:
+                    span.end()
             self.stats.requests += 1
             if method.upper() != "GET":
                 self.stats.writes += 1

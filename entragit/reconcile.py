@@ -26,7 +26,7 @@ def desired_state(root: Path, t: Tenant, ref: str) -> tuple[Snapshot, dict[tuple
         snap = read_files(t.dir, root)
     else:
         files = {p: text for p, text in gitstore.files_at(root, ref, rel).items()
-                 if p.count("/") == 3 and not p.endswith(("tenant.yaml", applymod.IDMAP))}
+                 if p.count("/") == 3 and Path(p).name not in ("tenant.yaml", applymod.IDMAP)}
         snap = read_files(t.dir, root, files)
     slugs = {k: Path(p).stem for k, p in snap.paths.items()}
     return snap, slugs

@@ -174,16 +174,13 @@ async def _read_referenced(g: Graph, snap: Snapshot) -> None:
                 if ref.key == "id" and names.find(ref, value) is None and "users" in ref.targets:
                     wanted[value] = ref
     ids = sorted(wanted)
-    reqs = [{"method": "GET", "url": f"/directoryObjects/{i}"} for i in ids]
+    fields = "id,displayName,userPrincipalName"
+    reqs = [{"method": "GET", "url": f"/users/{i}?$select={fields}"} for i in ids]
     for oid, resp in zip(ids, await g.batch(reqs), strict=True):
         if resp.status == 200:
-            t = str(resp.body.get("@odata.type", "")).rsplit(".", 1)[-1]
-            kname = {"user": "users", "group": "groups", "servicePrincipal": "servicePrincipals"}.get(t, "users")
-            slim = {k: resp.body.get(k) for k in ("id", "displayName", "userPrincipalName", "appId", "mailNickname")
-                    if resp.body.get(k) is not None}
-            snap.lookup.setdefault(kname, {})[oid] = slim
-        elif resp.status not in (404, 403):
-            raise resp.error("GET", f"/directoryObjects/{oid}")
+            snap.lookup.setdefault("users", {})[oid] = {k: v for k, v in resp.body.items() if k in fields.split(",")}
+        elif resp.status not in (404, 403):  # 404: a dangling id, which the refs index marks missing
+            raise resp.error("GET", f"/users/{oid}")
 
 
 async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
