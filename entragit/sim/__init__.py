@@ -47,6 +47,14 @@ class Simulator:
         self._thread: threading.Thread | None = None
         self.host_port = ""
 
+    def load(self, seed: str | Seed | None) -> None:
+        """Replace the whole tenant with `seed` (on top of the built-ins), e.g. between test cases."""
+        store = Store(self.tenant_id)
+        load_into(store, resolve_seed(seed, self.tenant_id))
+        with self.store.lock:
+            self.store = store
+            self.router.store = store
+
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Simulator:
         from entragit.sim.server import SimHTTPServer, serve_in_thread
 

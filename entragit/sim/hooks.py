@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -433,7 +434,16 @@ class User(Hook):
             patch["passwordProfile"] = None
 
 
+class AuthMethodsPolicy(Hook):
+    """GET returns the method configurations inline, as Graph's example response does."""
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        configs = copy.deepcopy(ctx.store.all("authenticationMethodConfigurations"))
+        return {**obj, "authenticationMethodConfigurations": configs}
+
+
 HOOKS: dict[str, Hook] = {
+    "auth_methods_policy": AuthMethodsPolicy(),
     "": Hook(),
     "ca_policy": CaPolicy(),
     "named_location": NamedLocation(),

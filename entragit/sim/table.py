@@ -222,7 +222,7 @@ RESOURCES: tuple[Resource, ...] = (
         name="authenticationMethodsPolicy", path="policies/authenticationMethodsPolicy",
         odata_type="#microsoft.graph.authenticationMethodsPolicy", perms=AUTHMETHOD_PERMS,
         singleton=True, fixed_id="authenticationMethodsPolicy", create="", deletable=False, throttle="none",
-        read_only=("lastModifiedDateTime", "policyVersion", "authenticationMethodConfigurations"),
+        hook="auth_methods_policy", read_only=("lastModifiedDateTime", "policyVersion", "authenticationMethodConfigurations"),
     ),
     Resource(
         name="authenticationMethodConfigurations",

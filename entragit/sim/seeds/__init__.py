@@ -15,6 +15,7 @@ Graph GET returns them. Extras the loader understands:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import uuid
@@ -153,11 +154,15 @@ def _load_one(store: Store, kind: str, raw: dict[str, Any]) -> None:
         if res.key == "id":
             obj = {"id": key, **obj}
     for cred in obj.get("passwordCredentials") or []:
-        text = cred.pop("secretText", None)
+        text, cred["secretText"] = cred.get("secretText"), None  # Graph never returns a secret after creation
         if text:
             cred.setdefault("keyId", str(uuid.uuid5(_SEED_NS, f"{key}/{text}")))
             cred.setdefault("hint", text[:3])
             store.secrets[f"{key}/{cred['keyId']}"] = hashlib.sha256(text.encode()).hexdigest()
+    if res.parent and store.get(res.parent, key) is None:
+        # A partner's identitySynchronization implies the partner itself.
+        parent = BY_NAME[res.parent]
+        store.put(parent.name, key, {**copy.deepcopy(parent.defaults), parent.key: key})
     store.put(kind, key, obj)
     for rel, ids in rels.items():
         store.links[f"{kind}/{key}/{rel}"] = [str(i) for i in ids]
