@@ -38,7 +38,12 @@ class Simulator:
             self.tenant_id = self.store.tenant_id
         else:
             load_into(self.store, resolve_seed(seed, self.tenant_id))
-        self.router = Router(self.store, throttle=Throttle(throttle), faults=parse_faults(faults), latency_ms=latency_ms)
+        self.router = Router(
+            self.store,
+            throttle=Throttle(throttle),
+            faults=parse_faults(faults),
+            latency_ms=latency_ms,
+        )
         self.router.on_batch_item = self._record_batch_item  # type: ignore[method-assign]
         self.requests: list[RequestRecord] = []
         self._records_lock = threading.Lock()
@@ -97,7 +102,13 @@ class Simulator:
     def _record_batch_item(self, req: Any, resp: Any) -> None:
         from urllib.parse import urlencode
 
-        self.record(req.method, f"/{req.version}/{req.path}", urlencode(req.query), resp.status, req.caller.app_id)
+        self.record(
+            req.method,
+            f"/{req.version}/{req.path}",
+            urlencode(req.query),
+            resp.status,
+            req.caller.app_id,
+        )
 
     def save(self) -> None:
         if self.state_file:

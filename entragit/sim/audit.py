@@ -23,20 +23,36 @@ def _json(v: Any) -> str:
     return json.dumps(v, separators=(",", ":"))
 
 
-def modified(old: Obj | None, new: Obj | None) -> list[dict[str, str]]:
+def modified(old: Obj | None, new: Obj | None) -> list[dict[str, str | None]]:
     old, new = old or {}, new or {}
     keys = [k for k in {**old, **new} if old.get(k) != new.get(k) and not k.startswith("@")]
-    return [{"displayName": k, "oldValue": _json(old.get(k)), "newValue": _json(new.get(k))} for k in keys]
+    return [
+        {"displayName": k, "oldValue": _json(old.get(k)), "newValue": _json(new.get(k))}
+        for k in keys
+    ]
 
 
-def record(store: Store, caller: Caller, actor: str | None, res: Resource, operation: str, activity: str,
-           target: Obj, changes: list[dict[str, str]] | None = None, result: str = "success") -> None:
+def record(
+    store: Store,
+    caller: Caller,
+    actor: str | None,
+    res: Resource,
+    operation: str,
+    activity: str,
+    target: Obj,
+    changes: list[dict[str, str | None]] | None = None,
+    result: str = "success",
+) -> None:
     """Append one entry; call with the store lock held. `actor` is X-Sim-Actor (a UPN) or None."""
     app = None if actor else {
         "appId": caller.app_id, "displayName": caller.display_name, "servicePrincipalId": caller.sp_id,
         "servicePrincipalName": None,
     }  # fmt: skip
-    user = {"id": None, "displayName": None, "userPrincipalName": actor, "ipAddress": None} if actor else None
+    user = (
+        {"id": None, "displayName": None, "userPrincipalName": actor, "ipAddress": None}
+        if actor
+        else None
+    )
     category, type_ = res.audit
     store.audit.append({
         "id": f"Directory_{uuid.uuid4()}",

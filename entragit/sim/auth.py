@@ -99,8 +99,10 @@ def caller_from_header(header: str | None, tenant_id: str) -> Caller:
     if payload.get("exp", 0) < time.time():
         raise _unauthorized("Lifetime validation failed, the token is expired.")
     return Caller(
-        app_id=payload.get("appid", ""), roles=frozenset(payload.get("roles", [])),
-        sp_id=payload.get("oid"), display_name=payload.get("app_displayname", ""),
+        app_id=payload.get("appid", ""),
+        roles=frozenset(payload.get("roles", [])),
+        sp_id=payload.get("oid"),
+        display_name=payload.get("app_displayname", ""),
     )
 
 
@@ -115,44 +117,76 @@ def require_write(caller: Caller, perms: Perms) -> None:
 
 
 def _oauth_error(status: int, error: str, code: str, text: str) -> tuple[int, dict[str, Any]]:
-    return status, {"error": error, "error_description": f"{code}: {text}", "error_codes": [int(code[6:])]}
+    return status, {
+        "error": error,
+        "error_description": f"{code}: {text}",
+        "error_codes": [int(code[6:])],
+    }
 
 
-def token_response(store: Store, tenant_in_path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+def token_response(
+    store: Store, tenant_in_path: str, form: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
     """POST /{tenant}/oauth2/v2.0/token with grant_type=client_credentials and a client secret."""
     if tenant_in_path not in (store.tenant_id,):
-        return _oauth_error(400, "invalid_request", "AADSTS90002", f"Tenant '{tenant_in_path}' not found.")
+        return _oauth_error(
+            400, "invalid_request", "AADSTS90002", f"Tenant '{tenant_in_path}' not found."
+        )
     if form.get("grant_type") != "client_credentials":
-        return _oauth_error(400, "unsupported_grant_type", "AADSTS70003", "The app requested an unsupported grant type.")
+        return _oauth_error(
+            400,
+            "unsupported_grant_type",
+            "AADSTS70003",
+            "The app requested an unsupported grant type.",
+        )
     client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
     with store.lock:
         app = next((a for a in store.all("applications") if a.get("appId") == client_id), None)
         sp = next((s for s in store.all("servicePrincipals") if s.get("appId") == client_id), None)
         if app is None or sp is None:
-            return _oauth_error(400, "unauthorized_client", "AADSTS700016",
-                                f"Application with identifier '{client_id}' was not found in the directory.")
+            return _oauth_error(
+                400,
+                "unauthorized_client",
+                "AADSTS700016",
+                f"Application with identifier '{client_id}' was not found in the directory.",
+            )
         digest = hashlib.sha256(secret.encode()).hexdigest()
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         valid = [
-            c for c in app.get("passwordCredentials") or []
+            c
+            for c in app.get("passwordCredentials") or []
             if store.secrets.get(f"{app['id']}/{c.get('keyId')}") == digest
         ]
         if not valid:
-            return _oauth_error(401, "invalid_client", "AADSTS7000215", "Invalid client secret provided.")
+            return _oauth_error(
+                401, "invalid_client", "AADSTS7000215", "Invalid client secret provided."
+            )
         if all((c.get("endDateTime") or "9999") < now for c in valid):
-            return _oauth_error(401, "invalid_client", "AADSTS7000222", "The provided client secret keys are expired.")
+            return _oauth_error(
+                401,
+                "invalid_client",
+                "AADSTS7000222",
+                "The provided client secret keys are expired.",
+            )
         gsp = store.get("servicePrincipals", graph_sp_id(store.tenant_id)) or {}
         by_id = {r["id"]: r["value"] for r in gsp.get("appRoles", [])}
         roles = sorted(
-            by_id[a["appRoleId"]] for a in store.all("appRoleAssignments")
-            if a.get("principalId") == sp["id"] and a.get("resourceId") == gsp.get("id") and a.get("appRoleId") in by_id
+            by_id[a["appRoleId"]]
+            for a in store.all("appRoleAssignments")
+            if a.get("principalId") == sp["id"]
+            and a.get("resourceId") == gsp.get("id")
+            and a.get("appRoleId") in by_id
         )
     token = issue_jwt(store.tenant_id, {
         "appid": client_id, "oid": sp["id"], "sub": sp["id"], "app_displayname": app.get("displayName", ""),
         "roles": roles,
     })  # fmt: skip
-    return 200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
-                 "access_token": token}
+    return 200, {
+        "token_type": "Bearer",
+        "expires_in": TOKEN_LIFETIME,
+        "ext_expires_in": TOKEN_LIFETIME,
+        "access_token": token,
+    }
 
 
 def openid_configuration(base: str, tenant_id: str) -> dict[str, Any]:
@@ -161,10 +195,20 @@ def openid_configuration(base: str, tenant_id: str) -> dict[str, Any]:
         "authorization_endpoint": f"{base}/{tenant_id}/oauth2/v2.0/authorize",
         "token_endpoint": f"{base}/{tenant_id}/oauth2/v2.0/token",
         "jwks_uri": f"{base}/{tenant_id}/discovery/v2.0/keys",
-        "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+        "response_types_supported": [
+            "code",
+            "id_token",
+            "code id_token",
+            "token id_token",
+            "token",
+        ],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
+        ],
         "tenant_region_scope": "NA",
         "cloud_instance_name": "microsoftonline.com",
         "msgraph_host": "graph.microsoft.com",

@@ -136,7 +136,9 @@ def _graph_sp(tenant_id: str) -> dict[str, Any]:
             "adminConsentDisplayName": value,
             "id": sid,
             "isEnabled": True,
-            "type": "User" if value in {"User.Read", "openid", "profile", "offline_access", "email"} else "Admin",
+            "type": "User"
+            if value in {"User.Read", "openid", "profile", "offline_access", "email"}
+            else "Admin",
             "userConsentDescription": None,
             "userConsentDisplayName": None,
             "value": value,
@@ -156,7 +158,11 @@ def _graph_sp(tenant_id: str) -> dict[str, Any]:
         "description": None,
         "displayName": "Microsoft Graph",
         "oauth2PermissionScopes": scopes,
-        "servicePrincipalNames": [GRAPH_APP_ID, "https://graph.microsoft.com", "https://graph.microsoft.com/"],
+        "servicePrincipalNames": [
+            GRAPH_APP_ID,
+            "https://graph.microsoft.com",
+            "https://graph.microsoft.com/",
+        ],
         "servicePrincipalType": "Application",
         "signInAudience": "AzureADMultipleOrgs",
         "tags": [],
@@ -174,7 +180,9 @@ def _role_definitions() -> list[dict[str, Any]]:
             "resourceScopes": ["/"],
             "templateId": tid,
             "version": "1",
-            "rolePermissions": [{"allowedResourceActions": ["microsoft.directory/*/read"], "condition": None}],
+            "rolePermissions": [
+                {"allowedResourceActions": ["microsoft.directory/*/read"], "condition": None}
+            ],
             "inheritsPermissionsFrom": [],
         }
         for name, tid in ROLE_TEMPLATES.items()
@@ -220,7 +228,12 @@ def _all_users(**extra: Any) -> list[dict[str, Any]]:
 
 def _method_configs() -> list[dict[str, Any]]:
     def cfg(type_: str, id_: str, state: str, **props: Any) -> dict[str, Any]:
-        base = {"@odata.type": f"#microsoft.graph.{type_}AuthenticationMethodConfiguration", "id": id_, "state": state, "excludeTargets": []}
+        base = {
+            "@odata.type": f"#microsoft.graph.{type_}AuthenticationMethodConfiguration",
+            "id": id_,
+            "state": state,
+            "excludeTargets": [],
+        }
         return {**base, "includeTargets": _all_users(), **props}
 
     return [
@@ -242,8 +255,14 @@ def _method_configs() -> list[dict[str, Any]]:
 
 def _b2b(access: str = "allowed") -> dict[str, Any]:
     return {
-        "usersAndGroups": {"accessType": access, "targets": [{"target": "AllUsers", "targetType": "user"}]},
-        "applications": {"accessType": access, "targets": [{"target": "AllApplications", "targetType": "application"}]},
+        "usersAndGroups": {
+            "accessType": access,
+            "targets": [{"target": "AllUsers", "targetType": "user"}],
+        },
+        "applications": {
+            "accessType": access,
+            "targets": [{"target": "AllApplications", "targetType": "application"}],
+        },
     }
 
 
@@ -251,14 +270,22 @@ def default_cross_tenant_default() -> dict[str, Any]:
     """The service default of crossTenantAccessPolicy/default (also what resetToSystemDefault restores)."""
     return {
         "isServiceDefault": True,
-        "inboundTrust": {"isMfaAccepted": False, "isCompliantDeviceAccepted": False, "isHybridAzureADJoinedDeviceAccepted": False},
+        "inboundTrust": {
+            "isMfaAccepted": False,
+            "isCompliantDeviceAccepted": False,
+            "isHybridAzureADJoinedDeviceAccepted": False,
+        },
         "automaticUserConsentSettings": {"inboundAllowed": False, "outboundAllowed": False},
         "b2bCollaborationInbound": _b2b(),
         "b2bCollaborationOutbound": _b2b(),
         "b2bDirectConnectInbound": _b2b("blocked"),
         "b2bDirectConnectOutbound": _b2b("blocked"),
         "invitationRedemptionIdentityProviderConfiguration": {
-            "primaryIdentityProviderPrecedenceOrder": ["externalFederation", "azureActiveDirectory", "socialIdentityProviders"],
+            "primaryIdentityProviderPrecedenceOrder": [
+                "externalFederation",
+                "azureActiveDirectory",
+                "socialIdentityProviders",
+            ],
             "fallbackIdentityProvider": "defaultConfiguredIdp",
         },
         "tenantRestrictions": None,
@@ -268,61 +295,100 @@ def default_cross_tenant_default() -> dict[str, Any]:
 def builtin_state(tenant_id: str) -> dict[str, list[dict[str, Any]]]:
     """Seed-format state of a brand-new tenant; seeds merge on top of it."""
     return {
-        "organization": [{
-            "id": tenant_id,
-            "displayName": "Contoso (simulated)",
-            "tenantType": "AAD",
-            "countryLetterCode": "US",
-            "createdDateTime": BUILTIN_CREATED,
-            "verifiedDomains": [{"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": True,
-                                 "isInitial": True, "name": "contoso.example", "type": "Managed"}],
-        }],  # fmt: skip
+        "organization": [
+            {
+                "id": tenant_id,
+                "displayName": "Contoso (simulated)",
+                "tenantType": "AAD",
+                "countryLetterCode": "US",
+                "createdDateTime": BUILTIN_CREATED,
+                "verifiedDomains": [
+                    {
+                        "capabilities": "Email, OfficeCommunicationsOnline",
+                        "isDefault": True,
+                        "isInitial": True,
+                        "name": "contoso.example",
+                        "type": "Managed",
+                    }
+                ],
+            }
+        ],  # fmt: skip
         "servicePrincipals": [_graph_sp(tenant_id)],
         "roleDefinitions": _role_definitions(),
         "authenticationStrengthPolicies": _strengths(),
-        "authorizationPolicy": [{
-            "id": "authorizationPolicy",
-            "displayName": "Authorization Policy",
-            "description": "Used to manage authorization related settings across the company.",
-            "allowInvitesFrom": "everyone",
-            "allowedToSignUpEmailBasedSubscriptions": True,
-            "allowedToUseSSPR": True,
-            "allowEmailVerifiedUsersToJoinOrganization": True,
-            "allowUserConsentForRiskyApps": False,
-            "blockMsolPowerShell": False,
-            "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
-            "defaultUserRolePermissions": {
-                "allowedToCreateApps": True, "allowedToCreateSecurityGroups": True, "allowedToCreateTenants": True,
-                "allowedToReadBitlockerKeysForOwnedDevice": True, "allowedToReadOtherUsers": True,
-                "permissionGrantPoliciesAssigned": ["ManagePermissionGrantsForSelf.microsoft-user-default-legacy"],
-            },
-        }],  # fmt: skip
-        "authenticationMethodsPolicy": [{
-            "id": "authenticationMethodsPolicy",
-            "displayName": "Authentication Methods Policy",
-            "description": "The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings",
-            "lastModifiedDateTime": BUILTIN_CREATED,
-            "policyVersion": "1.5",
-            "policyMigrationState": "preMigration",
-            "registrationEnforcement": {"authenticationMethodsRegistrationCampaign": {
-                "snoozeDurationInDays": 1, "enforceRegistrationAfterAllowedSnoozes": True, "state": "default",
-                "excludeTargets": [], "includeTargets": [
-                    {"id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator"}]}},
-            "reportSuspiciousActivitySettings": {"state": "default", "voiceReportingCode": 0,
-                                                 "includeTarget": {"id": "all_users", "targetType": "group"}},
-            "systemCredentialPreferences": {"state": "default", "excludeTargets": [],
-                                            "includeTargets": [{"id": "all_users", "targetType": "group"}]},
-        }],  # fmt: skip
+        "authorizationPolicy": [
+            {
+                "id": "authorizationPolicy",
+                "displayName": "Authorization Policy",
+                "description": "Used to manage authorization related settings across the company.",
+                "allowInvitesFrom": "everyone",
+                "allowedToSignUpEmailBasedSubscriptions": True,
+                "allowedToUseSSPR": True,
+                "allowEmailVerifiedUsersToJoinOrganization": True,
+                "allowUserConsentForRiskyApps": False,
+                "blockMsolPowerShell": False,
+                "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
+                "defaultUserRolePermissions": {
+                    "allowedToCreateApps": True,
+                    "allowedToCreateSecurityGroups": True,
+                    "allowedToCreateTenants": True,
+                    "allowedToReadBitlockerKeysForOwnedDevice": True,
+                    "allowedToReadOtherUsers": True,
+                    "permissionGrantPoliciesAssigned": [
+                        "ManagePermissionGrantsForSelf.microsoft-user-default-legacy"
+                    ],
+                },
+            }
+        ],  # fmt: skip
+        "authenticationMethodsPolicy": [
+            {
+                "id": "authenticationMethodsPolicy",
+                "displayName": "Authentication Methods Policy",
+                "description": "The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings",
+                "lastModifiedDateTime": BUILTIN_CREATED,
+                "policyVersion": "1.5",
+                "policyMigrationState": "preMigration",
+                "registrationEnforcement": {
+                    "authenticationMethodsRegistrationCampaign": {
+                        "snoozeDurationInDays": 1,
+                        "enforceRegistrationAfterAllowedSnoozes": True,
+                        "state": "default",
+                        "excludeTargets": [],
+                        "includeTargets": [
+                            {
+                                "id": "all_users",
+                                "targetType": "group",
+                                "targetedAuthenticationMethod": "microsoftAuthenticator",
+                            }
+                        ],
+                    }
+                },
+                "reportSuspiciousActivitySettings": {
+                    "state": "default",
+                    "voiceReportingCode": 0,
+                    "includeTarget": {"id": "all_users", "targetType": "group"},
+                },
+                "systemCredentialPreferences": {
+                    "state": "default",
+                    "excludeTargets": [],
+                    "includeTargets": [{"id": "all_users", "targetType": "group"}],
+                },
+            }
+        ],  # fmt: skip
         "authenticationMethodConfigurations": _method_configs(),
-        "crossTenantAccessPolicy": [{
-            "displayName": "CrossTenantAccessPolicy",
-            "allowedCloudEndpoints": [],
-        }],  # fmt: skip
+        "crossTenantAccessPolicy": [
+            {
+                "displayName": "CrossTenantAccessPolicy",
+                "allowedCloudEndpoints": [],
+            }
+        ],  # fmt: skip
         "crossTenantAccessPolicyDefault": [default_cross_tenant_default()],
-        "identitySecurityDefaultsEnforcementPolicy": [{
-            "id": "00000000-0000-0000-0000-000000000005",
-            "displayName": "Security Defaults",
-            "description": "Security defaults is a set of basic identity security mechanisms recommended by Microsoft. When enabled, these recommendations will be automatically enforced in your organization. Administrators and users will be better protected from common identity related attacks.",
-            "isEnabled": False,
-        }],  # fmt: skip
+        "identitySecurityDefaultsEnforcementPolicy": [
+            {
+                "id": "00000000-0000-0000-0000-000000000005",
+                "displayName": "Security Defaults",
+                "description": "Security defaults is a set of basic identity security mechanisms recommended by Microsoft. When enabled, these recommendations will be automatically enforced in your organization. Administrators and users will be better protected from common identity related attacks.",
+                "isEnabled": False,
+            }
+        ],  # fmt: skip
     }

@@ -70,12 +70,33 @@ a restart. GET /_sim/state dumps the whole state (sim-admin token only).
 @click.option("--seed", default="demo", show_default=True, help="demo | empty | synthetic:N | DIR")
 @click.option("--tenant-id", default=None, help="Tenant GUID (default: a fixed demo tenant id).")
 @click.option("--latency-ms", default=0, type=int, help="Added to every Graph answer.")
-@click.option("--throttle", default=None, metavar="SPEC", help="See above, e.g. ru=3500/10,ca=1/1 or 'on'.")
-@click.option("--faults", default=None, metavar="SPEC", help="See above, e.g. 503=0.02,lag=1500,seed=7.")
-@click.option("--tls", is_flag=True, help="Serve HTTPS with a generated CA (needed by azure-identity).")
-@click.option("--state", "state_file", default=None, type=click.Path(dir_okay=False), help="Load/save state here.")
-def serve(host: str, port: int, seed: str, tenant_id: str | None, latency_ms: int, throttle: str | None,
-          faults: str | None, tls: bool, state_file: str | None) -> None:
+@click.option(
+    "--throttle", default=None, metavar="SPEC", help="See above, e.g. ru=3500/10,ca=1/1 or 'on'."
+)
+@click.option(
+    "--faults", default=None, metavar="SPEC", help="See above, e.g. 503=0.02,lag=1500,seed=7."
+)
+@click.option(
+    "--tls", is_flag=True, help="Serve HTTPS with a generated CA (needed by azure-identity)."
+)
+@click.option(
+    "--state",
+    "state_file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Load/save state here.",
+)
+def serve(
+    host: str,
+    port: int,
+    seed: str,
+    tenant_id: str | None,
+    latency_ms: int,
+    throttle: str | None,
+    faults: str | None,
+    tls: bool,
+    state_file: str | None,
+) -> None:
     import json
     import signal
     import threading
@@ -87,17 +108,34 @@ def serve(host: str, port: int, seed: str, tenant_id: str | None, latency_ms: in
     from entragit.sim.throttle import ThrottleSpecError
 
     try:
-        simulator = Simulator(seed=seed, tenant_id=tenant_id, tls=tls, latency_ms=latency_ms,
-                              throttle=throttle, faults=faults, state_file=state_file)
+        simulator = Simulator(
+            seed=seed,
+            tenant_id=tenant_id,
+            tls=tls,
+            latency_ms=latency_ms,
+            throttle=throttle,
+            faults=faults,
+            state_file=state_file,
+        )
     except (SeedError, FaultSpecError, ThrottleSpecError) as e:
         raise EntragitError(str(e)) from e
+
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)  # save state on a polite kill too
     simulator.start(host=host, port=port)
-    click.echo(json.dumps({"graph_url": simulator.graph_url, "token_url": simulator.token_url,
-                           "tenant_id": simulator.tenant_id, "ca_bundle": simulator.ca_bundle}), nl=True)
+    click.echo(
+        json.dumps(
+            {
+                "graph_url": simulator.graph_url,
+                "token_url": simulator.token_url,
+                "tenant_id": simulator.tenant_id,
+                "ca_bundle": simulator.ca_bundle,
+            }
+        ),
+        nl=True,
+    )
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -10,8 +10,15 @@ from typing import Any
 class GraphHTTPError(Exception):
     """An error response: status, Graph error code and message (and optional headers)."""
 
-    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
-                 inner_message: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        headers: dict[str, str] | None = None,
+        inner_message: str | None = None,
+    ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
         self.code = code
@@ -34,7 +41,8 @@ class GraphHTTPError(Exception):
 def not_found(key: str, *, directory: bool = True) -> GraphHTTPError:
     if directory:
         return GraphHTTPError(
-            404, "Request_ResourceNotFound",
+            404,
+            "Request_ResourceNotFound",
             f"Resource '{key}' does not exist or one of its queried reference-property objects are not present.",
         )
     return GraphHTTPError(404, "NotFound", f"The requested resource '{key}' was not found.")
@@ -45,4 +53,6 @@ def bad_request(message: str, *, directory: bool = True) -> GraphHTTPError:
 
 
 def denied() -> GraphHTTPError:
-    return GraphHTTPError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+    return GraphHTTPError(
+        403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+    )

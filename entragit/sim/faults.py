@@ -69,7 +69,9 @@ def parse_faults(spec: str | None) -> Faults:
             elif name == "seed":
                 f.seed = int(value)
             else:
-                raise FaultSpecError(f"unknown fault {name!r}: use 500, 503, 504, reset, slow, lag, seed")
+                raise FaultSpecError(
+                    f"unknown fault {name!r}: use 500, 503, 504, reset, slow, lag, seed"
+                )
         except ValueError as e:
             raise FaultSpecError(f"bad fault item {part!r}") from e
     if f.reset + sum(f.status.values()) > 1:

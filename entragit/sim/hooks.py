@@ -101,8 +101,13 @@ class CaPolicy(Hook):
 
     def _check(self, ctx: Ctx, obj: Obj) -> None:
         cond = obj.get("conditions")
-        if not isinstance(cond, dict) or not isinstance(cond.get("applications"), dict) or not (
-            isinstance(cond.get("users"), dict) or isinstance(cond.get("clientApplications"), dict)
+        if (
+            not isinstance(cond, dict)
+            or not isinstance(cond.get("applications"), dict)
+            or not (
+                isinstance(cond.get("users"), dict)
+                or isinstance(cond.get("clientApplications"), dict)
+            )
         ):
             raise bad_request(
                 "1007: Incoming ConditionalAccessPolicy object is null or does not match the schema of "
@@ -110,18 +115,27 @@ class CaPolicy(Hook):
                 directory=False,
             )
         if obj.get("state") not in ("enabled", "disabled", "enabledForReportingButNotEnforced"):
-            raise bad_request(f"1007: Invalid value for property 'state': '{obj.get('state')}'.", directory=False)
+            raise bad_request(
+                f"1007: Invalid value for property 'state': '{obj.get('state')}'.", directory=False
+            )
         locs = cond.get("locations") or {}
         for key in ("includeLocations", "excludeLocations"):
             for lid in locs.get(key) or []:
                 if lid not in LOCATION_SENTINELS and ctx.store.get("namedLocations", lid) is None:
-                    raise bad_request(f"1054: Named location with id '{lid}' was not found.", directory=False)
+                    raise bad_request(
+                        f"1054: Named location with id '{lid}' was not found.", directory=False
+                    )
         grant = obj.get("grantControls") or {}
         strength = grant.get("authenticationStrength")
         if isinstance(strength, dict) and strength.get("id"):
             if ctx.store.get("authenticationStrengthPolicies", strength["id"]) is None:
-                raise bad_request(f"1054: Authentication strength '{strength['id']}' was not found.", directory=False)
-            grant["authenticationStrength"] = {"id": strength["id"]}  # stored as a reference, expanded on read
+                raise bad_request(
+                    f"1054: Authentication strength '{strength['id']}' was not found.",
+                    directory=False,
+                )
+            grant["authenticationStrength"] = {
+                "id": strength["id"]
+            }  # stored as a reference, expanded on read
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         self._check(ctx, obj)
@@ -135,7 +149,9 @@ class CaPolicy(Hook):
 
     def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
         grant = obj.get("grantControls")
-        strength = grant.get("authenticationStrength") if isinstance(grant, dict) else None
+        if not isinstance(grant, dict):
+            return obj
+        strength = grant.get("authenticationStrength")
         if isinstance(strength, dict) and set(strength) == {"id"}:
             full = ctx.store.get("authenticationStrengthPolicies", strength["id"])
             if full is not None:  # GET returns the navigation property expanded (graph-notes 4.1)
@@ -155,7 +171,9 @@ class NamedLocation(Hook):
         if t.endswith("ipNamedLocation") and not obj.get("ipRanges"):
             raise bad_request("1007: ipRanges is required for an ipNamedLocation.", directory=False)
         if t.endswith("countryNamedLocation") and not obj.get("countriesAndRegions"):
-            raise bad_request("1007: countriesAndRegions is required for a countryNamedLocation.", directory=False)
+            raise bad_request(
+                "1007: countriesAndRegions is required for a countryNamedLocation.", directory=False
+            )
         if obj.get("isTrusted") and not t.endswith("ipNamedLocation"):
             raise bad_request("1007: Only IP named locations can be trusted.", directory=False)
 
@@ -168,15 +186,30 @@ class NamedLocation(Hook):
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         if obj.get("isTrusted"):  # MicrosoftDocs/azure-docs PR #108713: untrust first
-            raise bad_request("1003: A trusted named location cannot be deleted; set isTrusted to false first.",
-                              directory=False)
+            raise bad_request(
+                "1003: A trusted named location cannot be deleted; set isTrusted to false first.",
+                directory=False,
+            )
         lid = obj["id"]
-        users = _policies_using(ctx.store, lambda p: lid in (
-            ((p.get("conditions") or {}).get("locations") or {}).get("includeLocations") or []) + (
-            ((p.get("conditions") or {}).get("locations") or {}).get("excludeLocations") or []))
+        users = _policies_using(
+            ctx.store,
+            lambda p: (
+                lid
+                in (
+                    ((p.get("conditions") or {}).get("locations") or {}).get("includeLocations")
+                    or []
+                )
+                + (
+                    ((p.get("conditions") or {}).get("locations") or {}).get("excludeLocations")
+                    or []
+                )
+            ),
+        )
         if users:
-            raise bad_request(f"1003: Named location '{lid}' is referenced by policies: {', '.join(users)}.",
-                              directory=False)
+            raise bad_request(
+                f"1003: Named location '{lid}' is referenced by policies: {', '.join(users)}.",
+                directory=False,
+            )
 
 
 class AuthStrength(Hook):
@@ -187,15 +220,24 @@ class AuthStrength(Hook):
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
         if "allowedCombinations" in patch:
-            raise bad_request("Use updateAllowedCombinations to change allowedCombinations.", directory=False)
+            raise bad_request(
+                "Use updateAllowedCombinations to change allowedCombinations.", directory=False
+            )
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         sid = obj["id"]
-        users = _policies_using(ctx.store, lambda p: (((p.get("grantControls") or {}).get(
-            "authenticationStrength") or {}).get("id")) == sid)
+        users = _policies_using(
+            ctx.store,
+            lambda p: (
+                (((p.get("grantControls") or {}).get("authenticationStrength") or {}).get("id"))
+                == sid
+            ),
+        )
         if users:
-            raise bad_request(f"Authentication strength '{sid}' is used by policies: {', '.join(users)}.",
-                              directory=False)
+            raise bad_request(
+                f"Authentication strength '{sid}' is used by policies: {', '.join(users)}.",
+                directory=False,
+            )
 
 
 class AuthMethodConfig(Hook):
@@ -203,16 +245,25 @@ class AuthMethodConfig(Hook):
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         if not obj.get("@odata.type", "").endswith("externalAuthenticationMethodConfiguration"):
-            raise bad_request("Only external authentication method configurations can be created.", directory=False)
+            raise bad_request(
+                "Only external authentication method configurations can be created.",
+                directory=False,
+            )
         obj["id"] = str(uuid.uuid4())
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
         if patch.get("@odata.type") != old.get("@odata.type"):
-            raise bad_request(f"The @odata.type must be '{old.get('@odata.type')}'.", directory=False)
+            raise bad_request(
+                f"The @odata.type must be '{old.get('@odata.type')}'.", directory=False
+            )
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         if not obj.get("@odata.type", "").endswith("externalAuthenticationMethodConfiguration"):
-            raise GraphHTTPError(405, "BadRequest", "Built-in authentication method configurations cannot be deleted.")
+            raise GraphHTTPError(
+                405,
+                "BadRequest",
+                "Built-in authentication method configurations cannot be deleted.",
+            )
 
 
 def _default_domain(store: Store) -> str:
@@ -225,7 +276,7 @@ def _default_domain(store: Store) -> str:
 
 def _sid(oid: str) -> str:
     b = _le(oid)
-    parts = [int.from_bytes(b[i:i + 4], "little") for i in range(0, 16, 4)]
+    parts = [int.from_bytes(b[i : i + 4], "little") for i in range(0, 16, 4)]
     return "S-1-12-1-" + "-".join(str(p) for p in parts)
 
 
@@ -238,21 +289,40 @@ class Group(Hook):
         if unified and not obj.get("mailEnabled"):
             raise bad_request("Microsoft 365 groups must be mail-enabled (mailEnabled: true).")
         if not unified and obj.get("mailEnabled") and obj.get("securityEnabled"):
-            raise bad_request("Mail-enabled security groups can't be created through Microsoft Graph.")
+            raise bad_request(
+                "Mail-enabled security groups can't be created through Microsoft Graph."
+            )
         if "DynamicMembership" in types and not obj.get("membershipRule"):
-            raise bad_request("Invalid value specified for property 'membershipRule' of resource 'Group'.")
-        if obj.get("isAssignableToRole") and (not obj.get("securityEnabled") or "DynamicMembership" in types):
-            raise bad_request("Role-assignable groups must be security-enabled and can't be dynamic.")
+            raise bad_request(
+                "Invalid value specified for property 'membershipRule' of resource 'Group'."
+            )
+        if obj.get("isAssignableToRole") and (
+            not obj.get("securityEnabled") or "DynamicMembership" in types
+        ):
+            raise bad_request(
+                "Role-assignable groups must be security-enabled and can't be dynamic."
+            )
         nick = str(obj.get("mailNickname") or "")
-        if not nick or len(nick) > 64 or any(c in nick for c in ' @()\\[]";:.<>,') or not nick.isascii():
-            raise bad_request("Invalid value specified for property 'mailNickname' of resource 'Group'.")
+        if (
+            not nick
+            or len(nick) > 64
+            or any(c in nick for c in ' @()\\[]";:.<>,')
+            or not nick.isascii()
+        ):
+            raise bad_request(
+                "Invalid value specified for property 'mailNickname' of resource 'Group'."
+            )
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         self._check(obj)
         self.extra_write_perms(ctx, obj)
         stamp = now_iso()
-        obj.update(createdDateTime=stamp, renewedDateTime=stamp, deletedDateTime=None,
-                   securityIdentifier=_sid(obj["id"]))
+        obj.update(
+            createdDateTime=stamp,
+            renewedDateTime=stamp,
+            deletedDateTime=None,
+            securityIdentifier=_sid(obj["id"]),
+        )
         if obj.get("mailEnabled"):
             mail = f"{obj['mailNickname']}@{_default_domain(ctx.store)}"
             obj.update(mail=mail, proxyAddresses=[f"SMTP:{mail}"])
@@ -267,12 +337,17 @@ class Group(Hook):
 
     def extra_write_perms(self, ctx: Ctx, obj: Obj) -> None:
         # graph-notes 4.5: role-assignable groups need RoleManagement.ReadWrite.Directory on top.
-        if obj.get("isAssignableToRole") and not ctx.caller.has("RoleManagement.ReadWrite.Directory"):
+        if obj.get("isAssignableToRole") and not ctx.caller.has(
+            "RoleManagement.ReadWrite.Directory"
+        ):
             raise denied()
 
     def soft(self, res: Resource, obj: Obj) -> bool:
-        distribution = obj.get("mailEnabled") and not obj.get("securityEnabled") and "Unified" not in (
-            obj.get("groupTypes") or [])
+        distribution = (
+            obj.get("mailEnabled")
+            and not obj.get("securityEnabled")
+            and "Unified" not in (obj.get("groupTypes") or [])
+        )
         return not distribution
 
     def conflicts(self, store: Store, res: Resource, obj: Obj) -> str | None:
@@ -281,9 +356,11 @@ class Group(Hook):
             return None
         nick = str(obj.get("mailNickname", "")).lower()
         for other in store.all("groups"):
-            if other["id"] != obj["id"] and "Unified" in (other.get("groupTypes") or []) and str(
-                other.get("mailNickname", "")
-            ).lower() == nick:
+            if (
+                other["id"] != obj["id"]
+                and "Unified" in (other.get("groupTypes") or [])
+                and str(other.get("mailNickname", "")).lower() == nick
+            ):
                 return "mailNickname"
         return None
 
@@ -292,8 +369,13 @@ class Application(Hook):
     """appId is server-assigned; deleting an app soft-deletes its SP (restore does not bring it back)."""
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
-        obj.update(appId=str(uuid.uuid4()), createdDateTime=now_iso(), deletedDateTime=None,
-                   publisherDomain=_default_domain(ctx.store), passwordCredentials=[])
+        obj.update(
+            appId=str(uuid.uuid4()),
+            createdDateTime=now_iso(),
+            deletedDateTime=None,
+            publisherDomain=_default_domain(ctx.store),
+            passwordCredentials=[],
+        )
         obj.setdefault("uniqueName", None)
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
@@ -309,21 +391,35 @@ class ServicePrincipal(Hook):
         app_id = obj.get("appId")
         app = next((a for a in ctx.store.all("applications") if a.get("appId") == app_id), None)
         if app is None:
-            raise bad_request(f"The appId '{app_id}' of the service principal does not reference a valid application object.")
+            raise bad_request(
+                f"The appId '{app_id}' of the service principal does not reference a valid application object."
+            )
         if any(s.get("appId") == app_id for s in ctx.store.all("servicePrincipals")):
-            raise GraphHTTPError(409, "Request_MultipleObjectsWithSameKeyValue",
-                                 "Another object with the same value for property servicePrincipalNames already exists.")
+            raise GraphHTTPError(
+                409,
+                "Request_MultipleObjectsWithSameKeyValue",
+                "Another object with the same value for property servicePrincipalNames already exists.",
+            )
         obj.setdefault("displayName", app.get("displayName"))
-        obj.update(appDisplayName=app.get("displayName"), appOwnerOrganizationId=ctx.store.tenant_id,
-                   deletedDateTime=None, signInAudience=app.get("signInAudience"),
-                   servicePrincipalNames=[app_id, *(app.get("identifierUris") or [])])
+        obj.update(
+            appDisplayName=app.get("displayName"),
+            appOwnerOrganizationId=ctx.store.tenant_id,
+            deletedDateTime=None,
+            signInAudience=app.get("signInAudience"),
+            servicePrincipalNames=[app_id, *(app.get("identifierUris") or [])],
+        )
 
     def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
-        app = next((a for a in ctx.store.all("applications") if a.get("appId") == obj.get("appId")), None)
+        app = next(
+            (a for a in ctx.store.all("applications") if a.get("appId") == obj.get("appId")), None
+        )
         if app is None:
             return obj
-        return {**obj, "appRoles": app.get("appRoles", []),
-                "oauth2PermissionScopes": (app.get("api") or {}).get("oauth2PermissionScopes", [])}
+        return {
+            **obj,
+            "appRoles": app.get("appRoles", []),
+            "oauth2PermissionScopes": (app.get("api") or {}).get("oauth2PermissionScopes", []),
+        }
 
 
 def _hidden_if_deleted(store: Store, obj: Obj, *fields: str) -> bool:
@@ -336,20 +432,27 @@ class AppRoleAssignment(Hook):
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         pkind, principal = _require_directory_object(ctx.store, obj.get("principalId"), "principal")
         if pkind not in _PRINCIPAL_TYPES:
-            raise bad_request(f"'{obj.get('principalId')}' is not a user, group or service principal.")
+            raise bad_request(
+                f"'{obj.get('principalId')}' is not a user, group or service principal."
+            )
         resource = ctx.store.get("servicePrincipals", str(obj.get("resourceId")))
         if resource is None:
             raise not_found(str(obj.get("resourceId")))
         resource = HOOKS["service_principal"].on_read(ctx, BY_NAME["servicePrincipals"], resource)
         role_ids = {r.get("id") for r in resource.get("appRoles") or []}
         if obj.get("appRoleId") != ZERO_GUID and obj.get("appRoleId") not in role_ids:
-            raise bad_request(f"Permission being assigned was not found on application '{resource.get('appId')}'.")
+            raise bad_request(
+                f"Permission being assigned was not found on application '{resource.get('appId')}'."
+            )
         for a in ctx.store.all("appRoleAssignments"):
             if all(a.get(k) == obj.get(k) for k in ("principalId", "resourceId", "appRoleId")):
                 raise bad_request("Permission being assigned already exists on the object.")
         obj.update(
-            id=_b64(_le(obj["principalId"]) + uuid.uuid4().bytes), createdDateTime=now_iso(), deletedDateTime=None,
-            principalDisplayName=principal.get("displayName"), principalType=_PRINCIPAL_TYPES[pkind],
+            id=_b64(_le(obj["principalId"]) + uuid.uuid4().bytes),
+            createdDateTime=now_iso(),
+            deletedDateTime=None,
+            principalDisplayName=principal.get("displayName"),
+            principalType=_PRINCIPAL_TYPES[pkind],
             resourceDisplayName=resource.get("displayName"),
         )
 
@@ -366,15 +469,25 @@ class OAuth2Grant(Hook):
                 raise not_found(str(obj.get(f)))
         kind = obj.get("consentType")
         if kind not in ("AllPrincipals", "Principal"):
-            raise bad_request(f"Invalid value specified for property 'consentType' of resource 'OAuth2PermissionGrant'.")
+            raise bad_request(
+                "Invalid value specified for property 'consentType' of resource 'OAuth2PermissionGrant'."
+            )
         if kind == "Principal":
             _require_directory_object(ctx.store, obj.get("principalId"), "principal")
         else:
             obj["principalId"] = None
         for g in ctx.store.all("oauth2PermissionGrants"):
             if all(g.get(k) == obj.get(k) for k in ("clientId", "resourceId", "principalId")):
-                raise GraphHTTPError(409, "Request_MultipleObjectsWithSameKeyValue", "Permission entry already exists.")
-        raw = _le(obj["clientId"]) + _le(obj["resourceId"]) + (_le(obj["principalId"]) if obj["principalId"] else b"")
+                raise GraphHTTPError(
+                    409,
+                    "Request_MultipleObjectsWithSameKeyValue",
+                    "Permission entry already exists.",
+                )
+        raw = (
+            _le(obj["clientId"])
+            + _le(obj["resourceId"])
+            + (_le(obj["principalId"]) if obj["principalId"] else b"")
+        )
         obj["id"] = _b64(raw)
         obj.setdefault("scope", "")
 
@@ -397,11 +510,19 @@ class RoleAssignment(Hook):
             raise not_found(str(obj.get("roleDefinitionId")))
         pkind, principal = _require_directory_object(ctx.store, obj.get("principalId"), "principal")
         if pkind == "groups" and not principal.get("isAssignableToRole"):
-            raise bad_request(f"The group '{principal['id']}' is not role-assignable (isAssignableToRole is not true).")
+            raise bad_request(
+                f"The group '{principal['id']}' is not role-assignable (isAssignableToRole is not true)."
+            )
         for a in ctx.store.all("roleAssignments"):
-            if all(a.get(k) == obj.get(k) for k in ("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId")):
-                raise GraphHTTPError(409, "Request_MultipleObjectsWithSameKeyValue",
-                                     "A conflicting object with one or more of the specified property values is present in the directory.")
+            if all(
+                a.get(k) == obj.get(k)
+                for k in ("principalId", "roleDefinitionId", "directoryScopeId", "appScopeId")
+            ):
+                raise GraphHTTPError(
+                    409,
+                    "Request_MultipleObjectsWithSameKeyValue",
+                    "A conflicting object with one or more of the specified property values is present in the directory.",
+                )
         scope = obj.get("directoryScopeId") or obj.get("appScopeId")
         suffix = "1" if scope == "/" else hashlib.sha256(str(scope).encode()).hexdigest()[:8]
         obj["id"] = f"{_b64(_le(obj['roleDefinitionId']) + _le(obj['principalId']))}-{suffix}"
@@ -469,7 +590,10 @@ def soft_delete(store: Store, res: Resource, obj: Obj) -> None:
     """Move to the kind's deleted-items container; links stay so restore brings them back."""
     key = obj[res.key]
     store.pop(res.name, key)
-    store.deleted[res.soft_delete][key] = {"kind": res.name, "object": {**obj, "deletedDateTime": now_iso()}}
+    store.deleted[res.soft_delete][key] = {
+        "kind": res.name,
+        "object": {**obj, "deletedDateTime": now_iso()},
+    }
 
 
 def hard_delete(store: Store, res: Resource, key: str) -> None:
@@ -478,9 +602,11 @@ def hard_delete(store: Store, res: Resource, key: str) -> None:
     store.pop(res.name, key)
     store.purge_links(res.name, key)
     if res.directory:
-        for kind, fields in (("appRoleAssignments", ("principalId", "resourceId")),
-                             ("oauth2PermissionGrants", ("clientId", "resourceId", "principalId")),
-                             ("roleAssignments", ("principalId",))):
+        for kind, fields in (
+            ("appRoleAssignments", ("principalId", "resourceId")),
+            ("oauth2PermissionGrants", ("clientId", "resourceId", "principalId")),
+            ("roleAssignments", ("principalId",)),
+        ):
             for o in list(store.all(kind)):
                 if any(o.get(f) == key for f in fields):
                     store.pop(kind, o["id"])

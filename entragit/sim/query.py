@@ -68,7 +68,9 @@ class _Parser:
         return value is None or self.toks[self.i][1].lower() == value
 
     def take(self, value: str | None = None) -> tuple[str, str]:
-        if self.i >= len(self.toks) or (value is not None and self.toks[self.i][1].lower() != value):
+        if self.i >= len(self.toks) or (
+            value is not None and self.toks[self.i][1].lower() != value
+        ):
             want = value or "a token"
             raise QueryError(f"Invalid filter clause: expected {want}.")
         tok = self.toks[self.i]
@@ -145,13 +147,25 @@ class _Parser:
         if fn in ("startswith", "endswith", "contains") and len(args) == 2:
             self.used.add(fn)
             a, b = args
-            method = {"startswith": str.startswith, "endswith": str.endswith, "contains": str.__contains__}[fn]
-            return lambda o: isinstance(a(o), str) and isinstance(b(o), str) and method(a(o).lower(), b(o).lower())
+            method = {
+                "startswith": str.startswith,
+                "endswith": str.endswith,
+                "contains": str.__contains__,
+            }[fn]
+            return lambda o: (
+                isinstance(a(o), str)
+                and isinstance(b(o), str)
+                and method(a(o).lower(), b(o).lower())
+            )
         raise QueryError(f"Invalid filter clause: unsupported function '{fn}'.")
 
     def comparison(self) -> Pred:
         # lambda: path/any(x: expr)
-        if self.i + 1 < len(self.toks) and self.toks[self.i][0] == "word" and self.toks[self.i][1].lower().endswith(("/any", "/all")):
+        if (
+            self.i + 1 < len(self.toks)
+            and self.toks[self.i][0] == "word"
+            and self.toks[self.i][1].lower().endswith(("/any", "/all"))
+        ):
             return self.lambda_()
         left = self.operand()
         if not self.peek():

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from entragit.sim import audit
 from entragit.sim.auth import ADMIN, Caller, caller_from_header, require_read, require_write
-from entragit.sim.errors import GraphHTTPError, bad_request, denied, not_found
+from entragit.sim.errors import GraphHTTPError, bad_request, not_found
 from entragit.sim.faults import Faults
 from entragit.sim.hooks import Ctx, hard_delete, hook_for, now_iso, soft_delete
 from entragit.sim.query import QueryError, decode_skiptoken, encode_skiptoken, parse_filter, select
@@ -84,7 +84,11 @@ Handler = Callable[[Request, "re.Match[str]"], Response]
 
 
 def _policy_errors(res: Resource) -> bool:
-    return not res.directory and bool(res.path) and str(res.path).startswith(("identity/", "policies/"))
+    return (
+        not res.directory
+        and bool(res.path)
+        and str(res.path).startswith(("identity/", "policies/"))
+    )
 
 
 def _dir(res: Resource) -> bool:
@@ -98,12 +102,16 @@ def _ctx_url(req: Request, tail: str) -> str:
 class Router:
     """Dispatches one Graph request (also used for every $batch item)."""
 
-    def __init__(self, store: Store, *, throttle: Throttle, faults: Faults, latency_ms: int = 0) -> None:
+    def __init__(
+        self, store: Store, *, throttle: Throttle, faults: Faults, latency_ms: int = 0
+    ) -> None:
         self.store = store
         self.throttle = throttle
         self.faults = faults
         self.latency_ms = latency_ms
-        self.routes: list[tuple[re.Pattern[str], str, Handler, bool]] = []  # (regex, family, handler, beta_only)
+        self.routes: list[
+            tuple[re.Pattern[str], str, Handler, bool]
+        ] = []  # (regex, family, handler, beta_only)
         self._build()
 
     # -- route table ----------------------------------------------------------------------------
@@ -113,26 +121,67 @@ class Router:
     def _build(self) -> None:
         add = self._add
         add(r"\$batch", "none", self._batch)
-        add(r"directory/deletedItems", "ru", lambda r, m: _raise(bad_request(
-            "The type cast segment is required: use directory/deletedItems/microsoft.graph.{type}.")))
+        add(
+            r"directory/deletedItems",
+            "ru",
+            lambda r, m: _raise(
+                bad_request(
+                    "The type cast segment is required: use directory/deletedItems/microsoft.graph.{type}."
+                )
+            ),
+        )
         add(r"directory/deletedItems/(?P<cast>microsoft\.graph\.\w+)", "ru", self._deleted_list)
         add(r"directory/deletedItems/(?P<key>[^/]+)", "ru", self._deleted_item)
         add(r"directory/deletedItems/(?P<key>[^/]+)/restore", "ru", self._deleted_restore)
-        add(r"roleManagement/directory/deletedItems/roleDefinitions", "ru", self._container_list("roleDefinitions"))
-        add(r"roleManagement/directory/deletedItems/roleDefinitions/(?P<key>[^/]+)", "ru", self._container_item("roleDefinitions"))
-        add(r"roleManagement/directory/deletedItems/roleDefinitions/(?P<key>[^/]+)/restore", "ru", self._container_restore("roleDefinitions"))
+        add(
+            r"roleManagement/directory/deletedItems/roleDefinitions",
+            "ru",
+            self._container_list("roleDefinitions"),
+        )
+        add(
+            r"roleManagement/directory/deletedItems/roleDefinitions/(?P<key>[^/]+)",
+            "ru",
+            self._container_item("roleDefinitions"),
+        )
+        add(
+            r"roleManagement/directory/deletedItems/roleDefinitions/(?P<key>[^/]+)/restore",
+            "ru",
+            self._container_restore("roleDefinitions"),
+        )
         for path, (kind, _) in BETA_DELETED.items():
             fam = BY_NAME[kind].throttle
             add(re.escape(path), fam, self._container_list("beta", kind), beta_only=True)
-            add(re.escape(path) + r"/(?P<key>[^/]+)", fam, self._container_item("beta", kind), beta_only=True)
-            add(re.escape(path) + r"/(?P<key>[^/]+)/restore", fam, self._container_restore("beta", kind), beta_only=True)
+            add(
+                re.escape(path) + r"/(?P<key>[^/]+)",
+                fam,
+                self._container_item("beta", kind),
+                beta_only=True,
+            )
+            add(
+                re.escape(path) + r"/(?P<key>[^/]+)/restore",
+                fam,
+                self._container_restore("beta", kind),
+                beta_only=True,
+            )
         add(r"auditLogs/directoryAudits", "none", self._audit_list)
         add(r"auditLogs/directoryAudits/(?P<key>[^/]+)", "none", self._audit_item)
         add(r"applications/(?P<key>[^/]+)/addPassword", "ru", self._add_password)
         add(r"applications/(?P<key>[^/]+)/removePassword", "ru", self._remove_password)
-        add(r"policies/authenticationStrengthPolicies/(?P<key>[^/]+)/updateAllowedCombinations", "none", self._update_combinations)
-        add(r"policies/authenticationStrengthPolicies/(?P<key>[^/]+)/usage", "none", self._strength_usage)
-        add(r"policies/crossTenantAccessPolicy/default/resetToSystemDefault", "none", self._reset_default)
+        add(
+            r"policies/authenticationStrengthPolicies/(?P<key>[^/]+)/updateAllowedCombinations",
+            "none",
+            self._update_combinations,
+        )
+        add(
+            r"policies/authenticationStrengthPolicies/(?P<key>[^/]+)/usage",
+            "none",
+            self._strength_usage,
+        )
+        add(
+            r"policies/crossTenantAccessPolicy/default/resetToSystemDefault",
+            "none",
+            self._reset_default,
+        )
         for res in RESOURCES:
             for view in res.views:
                 base = view.path.replace("{parent}", "(?P<parent>[^/]+)")
@@ -140,25 +189,50 @@ class Router:
                 add(base + r"/(?P<key>[^/]+)", res.throttle, self._view_item(res, view))
             if res.path is None:
                 continue
-            for path, beta_only in [(res.path, False), *[(a, res.beta_only_aliases) for a in res.aliases]]:
+            for path, beta_only in [
+                (res.path, False),
+                *[(a, res.beta_only_aliases) for a in res.aliases],
+            ]:
                 self._add_resource_routes(res, path, beta_only)
 
     def _add_resource_routes(self, res: Resource, path: str, beta_only: bool) -> None:
         add = self._add
         if res.parent:
-            add(path.replace("{parent}", "(?P<parent>[^/]+)"), res.throttle, self._child(res), beta_only)
+            add(
+                path.replace("{parent}", "(?P<parent>[^/]+)"),
+                res.throttle,
+                self._child(res),
+                beta_only,
+            )
             return
         p = re.escape(path)
         if res.singleton:
             add(p, res.throttle, self._singleton(res), beta_only)
             return
         for rel in res.rels:
-            add(p + rf"/(?P<key>[^/]+)/(?P<rel>{rel})", res.throttle, self._rel_list(res), beta_only)
-            add(p + rf"/(?P<key>[^/]+)/(?P<rel>{rel})/\$ref", res.throttle, self._rel_add(res), beta_only)
-            add(p + rf"/(?P<key>[^/]+)/(?P<rel>{rel})/(?P<target>[^/]+)/\$ref", res.throttle, self._rel_remove(res), beta_only)
+            add(
+                p + rf"/(?P<key>[^/]+)/(?P<rel>{rel})", res.throttle, self._rel_list(res), beta_only
+            )
+            add(
+                p + rf"/(?P<key>[^/]+)/(?P<rel>{rel})/\$ref",
+                res.throttle,
+                self._rel_add(res),
+                beta_only,
+            )
+            add(
+                p + rf"/(?P<key>[^/]+)/(?P<rel>{rel})/(?P<target>[^/]+)/\$ref",
+                res.throttle,
+                self._rel_remove(res),
+                beta_only,
+            )
         add(p + r"/\$count", res.throttle, self._count(res), beta_only)
         if res.alt_keys:
-            add(p + r"\((?P<alt>\w+)='(?P<altval>[^']*)'\)", res.throttle, self._item(res), beta_only)
+            add(
+                p + r"\((?P<alt>\w+)='(?P<altval>[^']*)'\)",
+                res.throttle,
+                self._item(res),
+                beta_only,
+            )
         add(p + r"/(?P<key>[^/]+)", res.throttle, self._item(res), beta_only)
         add(p, res.throttle, self._collection(res), beta_only)
 
@@ -173,7 +247,11 @@ class Router:
                 if m is None:
                     continue
                 if beta_only and req.version != "beta":
-                    raise GraphHTTPError(400, "BadRequest", f"Resource not found for the segment '{req.path.split('/')[-1]}'.")
+                    raise GraphHTTPError(
+                        400,
+                        "BadRequest",
+                        f"Resource not found for the segment '{req.path.split('/')[-1]}'.",
+                    )
                 if family == "none" and handler == self._batch:
                     return handler(req, m)
                 blocked, extra = self._throttle(req, family)
@@ -183,12 +261,18 @@ class Router:
                 resp.headers.update(extra)
                 return resp
             segment = req.path.split("/")[0] if req.path else ""
-            raise GraphHTTPError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
+            raise GraphHTTPError(
+                400, "BadRequest", f"Resource not found for the segment '{segment}'."
+            )
         except GraphHTTPError as e:
             return Response(e.status, e.body(req.header("client-request-id")), dict(e.headers))
         except QueryError as e:
-            return Response(400, GraphHTTPError(400, "Request_UnsupportedQuery" if e.advanced else "BadRequest",
-                                                str(e)).body(req.header("client-request-id")))
+            return Response(
+                400,
+                GraphHTTPError(
+                    400, "Request_UnsupportedQuery" if e.advanced else "BadRequest", str(e)
+                ).body(req.header("client-request-id")),
+            )
 
     def _throttle(self, req: Request, family: str) -> tuple[Response | None, dict[str, str]]:
         if family == "none" or not self.throttle.limits:
@@ -196,7 +280,14 @@ class Router:
         write = req.method != "GET"
         cost = 1
         if not write:
-            cost = 3 if req.path.endswith(("/members", "/owners")) else 2 if req.path in ("users", "applications", "oauth2PermissionGrants") or req.path.endswith("/appRoleAssignments") else 1
+            cost = (
+                3
+                if req.path.endswith(("/members", "/owners"))
+                else 2
+                if req.path in ("users", "applications", "oauth2PermissionGrants")
+                or req.path.endswith("/appRoleAssignments")
+                else 1
+            )
             cost += 1 if "$expand" in req.query else 0
             cost -= 1 if "$select" in req.query else 0
             cost -= 1 if req.query.get("$top", "").isdigit() and int(req.query["$top"]) < 20 else 0
@@ -207,9 +298,13 @@ class Router:
             return None, headers
         if verdict.retry_after:
             headers["Retry-After"] = retry_after_seconds(verdict.wait)
-        err = GraphHTTPError(429, "TooManyRequests" if family == "ca" else "Request_ThrottledTemporarily",
-                             "Too many requests." if family == "ca" else
-                             "Your request is throttled temporarily. Please try after the time given in the Retry-After header.")
+        err = GraphHTTPError(
+            429,
+            "TooManyRequests" if family == "ca" else "Request_ThrottledTemporarily",
+            "Too many requests."
+            if family == "ca"
+            else "Your request is throttled temporarily. Please try after the time given in the Retry-After header.",
+        )
         return Response(429, err.body(req.header("client-request-id")), headers), {}
 
     def ctx(self, req: Request) -> Ctx:
@@ -222,28 +317,45 @@ class Router:
             out = {"@odata.type": res.odata_type, **out}
         return out
 
-    def _entity(self, req: Request, res: Resource, obj: Obj, context: str, status: int = 200) -> Response:
+    def _entity(
+        self, req: Request, res: Resource, obj: Obj, context: str, status: int = 200
+    ) -> Response:
         body = {"@odata.context": _ctx_url(req, f"{context}/$entity"), **self._out(req, res, obj)}
         fields = _select_fields(req)
         if fields:
             body = {"@odata.context": body["@odata.context"], **select(body, fields)}
         return Response(status, body)
 
-    def _page(self, req: Request, items: list[Obj], context: str, *, directory: bool, max_top: int = 999) -> Response:
+    def _page(
+        self, req: Request, items: list[Obj], context: str, *, directory: bool, max_top: int = 999
+    ) -> Response:
         """$filter/$count/$orderby/$top/$skiptoken/$select over already-rendered items."""
         q = req.query
         eventual = (req.header("consistencylevel") or "").lower() == "eventual"
         if "$filter" in q:
             pred, used = parse_filter(q["$filter"])
-            if directory and used & {"ne", "not", "endswith"} and not (eventual and q.get("$count") == "true"):
-                raise QueryError("Unsupported or invalid query filter clause specified for property of resource.", advanced=True)
+            if (
+                directory
+                and used & {"ne", "not", "endswith"}
+                and not (eventual and q.get("$count") == "true")
+            ):
+                raise QueryError(
+                    "Unsupported or invalid query filter clause specified for property of resource.",
+                    advanced=True,
+                )
             items = [o for o in items if pred(o)]
         if "$search" in q and directory and not eventual:
-            raise QueryError("Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'", advanced=True)
+            raise QueryError(
+                "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+                advanced=True,
+            )
         if "$orderby" in q:
             prop, _, direction = q["$orderby"].strip().partition(" ")
-            items = sorted(items, key=lambda o: (o.get(prop) is None, str(o.get(prop) or "").lower()),
-                           reverse=direction.strip().lower() == "desc")
+            items = sorted(
+                items,
+                key=lambda o: (o.get(prop) is None, str(o.get(prop) or "").lower()),
+                reverse=direction.strip().lower() == "desc",
+            )
         count = len(items)
         top = DEFAULT_PAGE
         if "$top" in q:
@@ -252,10 +364,13 @@ class Router:
             except ValueError:
                 top = 0
             if not 1 <= top <= max_top:
-                raise GraphHTTPError(400, "Request_BadRequest" if directory else "BadRequest",
-                                     f"Invalid page size specified: '{q['$top']}'. Must be between 1 and {max_top} inclusive.")
+                raise GraphHTTPError(
+                    400,
+                    "Request_BadRequest" if directory else "BadRequest",
+                    f"Invalid page size specified: '{q['$top']}'. Must be between 1 and {max_top} inclusive.",
+                )
         offset = decode_skiptoken(q["$skiptoken"]) if "$skiptoken" in q else 0
-        page = items[offset:offset + top]
+        page = items[offset : offset + top]
         fields = _select_fields(req)
         body: dict[str, Any] = {"@odata.context": _ctx_url(req, context)}
         if q.get("$count") == "true":
@@ -266,7 +381,9 @@ class Router:
         if offset + top < len(items):
             nq = {k: v for k, v in q.items() if k != "$skiptoken"}
             nq["$skiptoken"] = encode_skiptoken(offset + top)
-            body["@odata.nextLink"] = f"{req.root}/{quote(req.path)}?{urlencode(nq, quote_via=quote, safe='$,()')}"
+            body["@odata.nextLink"] = (
+                f"{req.root}/{quote(req.path)}?{urlencode(nq, quote_via=quote, safe='$,()')}"
+            )
         body["value"] = [select(o, fields) for o in page]
         return Response(200, body)
 
@@ -281,7 +398,9 @@ class Router:
                 require_read(req.caller, res.perms)
                 with self.store.lock:
                     items = [self._out(req, res, o) for o in self._visible(res)]
-                return self._page(req, items, str(res.path), directory=res.directory, max_top=res.max_top)
+                return self._page(
+                    req, items, str(res.path), directory=res.directory, max_top=res.max_top
+                )
             if req.method == "POST" and res.create == "POST":
                 return self._create(req, res)
             raise _method_not_allowed()
@@ -308,12 +427,22 @@ class Router:
             alt, val = groups["alt"], unquote(groups["altval"])
             if alt not in res.alt_keys:
                 raise bad_request(f"Invalid alternate key '{alt}'.", directory=_dir(res))
-            obj = next((o for o in self.store.all(res.name) if str(o.get(alt, "")).lower() == val.lower()), None)
+            obj = next(
+                (o for o in self.store.all(res.name) if str(o.get(alt, "")).lower() == val.lower()),
+                None,
+            )
             return (obj[res.key] if obj else f"{alt}='{val}'"), obj
         key = unquote(groups["key"])
         obj = self.store.get(res.name, key)
         if obj is None and "@" in key and "userPrincipalName" in res.alt_keys:
-            obj = next((o for o in self.store.all(res.name) if str(o.get("userPrincipalName", "")).lower() == key.lower()), None)
+            obj = next(
+                (
+                    o
+                    for o in self.store.all(res.name)
+                    if str(o.get("userPrincipalName", "")).lower() == key.lower()
+                ),
+                None,
+            )
             key = obj[res.key] if obj else key
         if obj is not None and not hook_for(res).visible(self.store, obj):
             obj = None
@@ -339,8 +468,12 @@ class Router:
                     if obj is None:
                         if res.create == "PATCH":
                             return self._create(req, res, key=key, status=204)
-                        if m.groupdict().get("alt") == "uniqueName" and "create-if-missing" in (req.header("prefer") or ""):
-                            return self._create(req, res, extra={"uniqueName": unquote(m.group("altval"))})
+                        if m.groupdict().get("alt") == "uniqueName" and "create-if-missing" in (
+                            req.header("prefer") or ""
+                        ):
+                            return self._create(
+                                req, res, extra={"uniqueName": unquote(m.group("altval"))}
+                            )
                         raise not_found(key, directory=_dir(res))
                     return self._update(req, res, key, obj)
                 if req.method == "DELETE" and res.deletable:
@@ -387,8 +520,16 @@ class Router:
                     body = _body_object(req, res)
                     new = {**body, res.key: pkey}
                     self.store.put(res.name, pkey, new)
-                    audit.record(self.store, req.caller, req.actor, res, "Update" if obj else "Add",
-                                 f"{'Update' if obj else 'Add'} {audit.label(res)}", new, audit.modified(obj, new))
+                    audit.record(
+                        self.store,
+                        req.caller,
+                        req.actor,
+                        res,
+                        "Update" if obj else "Add",
+                        f"{'Update' if obj else 'Add'} {audit.label(res)}",
+                        new,
+                        audit.modified(obj, new),
+                    )
                     return Response(204)
                 if req.method == "PATCH":
                     if obj is None:
@@ -399,21 +540,39 @@ class Router:
                     if obj is None:
                         raise not_found(pkey, directory=False)
                     self.store.pop(res.name, pkey)
-                    audit.record(self.store, req.caller, req.actor, res, "Delete", f"Delete {audit.label(res)}", obj)
+                    audit.record(
+                        self.store,
+                        req.caller,
+                        req.actor,
+                        res,
+                        "Delete",
+                        f"Delete {audit.label(res)}",
+                        obj,
+                    )
                     return Response(204)
             raise _method_not_allowed()
 
         return handler
 
     # -- create / update / delete ---------------------------------------------------------------
-    def _check_writable(self, res: Resource, body: Obj, *, creating: bool, current_key: str | None = None) -> None:
-        blocked = set(ALWAYS_READ_ONLY) | set(res.read_only) | (set() if creating else set(res.create_only))
+    def _check_writable(
+        self, res: Resource, body: Obj, *, creating: bool, current_key: str | None = None
+    ) -> None:
+        blocked = (
+            set(ALWAYS_READ_ONLY)
+            | set(res.read_only)
+            | (set() if creating else set(res.create_only))
+        )
         for k in body:
             if k == res.key and res.key == "id" and res.id_style not in ("client",):
                 if creating or body[k] != current_key:
-                    raise bad_request(f"Property 'id' is read-only and cannot be set.", directory=_dir(res))
+                    raise bad_request(
+                        "Property 'id' is read-only and cannot be set.", directory=_dir(res)
+                    )
             elif k in blocked:
-                raise bad_request(f"Property '{k}' is read-only and cannot be set.", directory=_dir(res))
+                raise bad_request(
+                    f"Property '{k}' is read-only and cannot be set.", directory=_dir(res)
+                )
 
     def _check_type(self, res: Resource, body: Obj, current: Obj | None) -> None:
         if not res.polymorphic:
@@ -421,7 +580,9 @@ class Router:
             return
         t = body.get("@odata.type")
         if not t:
-            raise bad_request("The @odata.type property is required for this derived type.", directory=_dir(res))
+            raise bad_request(
+                "The @odata.type property is required for this derived type.", directory=_dir(res)
+            )
         if t not in res.polymorphic or (current is not None and current.get("@odata.type") != t):
             raise bad_request(f"Invalid @odata.type '{t}'.", directory=_dir(res))
 
@@ -430,56 +591,79 @@ class Router:
         for k in [k for k in body if k.endswith("@odata.bind")]:
             rel = k.split("@", 1)[0]
             if rel not in res.rels:
-                raise bad_request(f"Property '{rel}' is not a navigation property of '{res.odata_type[1:]}'.")
+                raise bad_request(
+                    f"Property '{rel}' is not a navigation property of '{res.odata_type[1:]}'."
+                )
             urls = body.pop(k)
             urls = urls if isinstance(urls, list) else [urls]
             binds[rel] = [_target_id(u) for u in urls]
         if sum(len(v) for v in binds.values()) > MAX_BIND:
-            raise bad_request(f"The number of relationships added in one request exceeds the limit of {MAX_BIND}.")
+            raise bad_request(
+                f"The number of relationships added in one request exceeds the limit of {MAX_BIND}."
+            )
         for ids in binds.values():
             for oid in ids:
                 if self.store.find_directory_object(oid) is None:
                     raise not_found(oid)
         return binds
 
-    def _create(self, req: Request, res: Resource, *, key: str | None = None, status: int = 201,
-                extra: Obj | None = None) -> Response:
+    def _create(
+        self,
+        req: Request,
+        res: Resource,
+        *,
+        key: str | None = None,
+        status: int = 201,
+        extra: Obj | None = None,
+    ) -> Response:
         require_write(req.caller, res.perms)
         body = _body_object(req, res)
         with self.store.lock:
             self._check_type(res, body, None)
             self._check_writable(res, body, creating=True)
             binds = self._binds(res, body)
-            for prop in res.required:
-                if body.get(prop) in (None, ""):
-                    raise _missing(res, prop)
+            for name in res.required:
+                if body.get(name) in (None, ""):
+                    raise _missing(res, name)
             obj: Obj = {**copy.deepcopy(res.defaults), **body, **(extra or {})}
             if res.id_style == "key":
                 key = str(body[res.key])
                 if self.store.get(res.name, key) is not None:
-                    raise GraphHTTPError(409, "Conflict", f"An object with {res.key} '{key}' already exists.")
+                    raise GraphHTTPError(
+                        409, "Conflict", f"An object with {res.key} '{key}' already exists."
+                    )
             elif res.id_style == "client" and key is not None:
                 obj = {"id": key, **obj}
             else:
                 obj = {"id": str(uuid.uuid4()), **obj}
             hook = hook_for(res)
             hook.on_create(self.ctx(req), res, obj)
-            key = str(obj[res.key])
+            new_key = str(obj[res.key])
             if (prop := hook.conflicts(self.store, res, obj)) is not None:
-                raise bad_request(f"Another object with the same value for property {prop} already exists.",
-                                  directory=_dir(res))
+                raise bad_request(
+                    f"Another object with the same value for property {prop} already exists.",
+                    directory=_dir(res),
+                )
             if res.polymorphic and "@odata.type" in obj:
                 obj = {"@odata.type": obj.pop("@odata.type"), **obj}
-            self.store.put(res.name, key, obj)
-            self.store.mark_created(key)
+            self.store.put(res.name, new_key, obj)
+            self.store.mark_created(new_key)
             for rel, ids in binds.items():
-                self.store.links[f"{res.name}/{key}/{rel}"] = list(dict.fromkeys(ids))
-            audit.record(self.store, req.caller, req.actor, res, "Add", f"Add {audit.label(res)}", obj,
-                         audit.modified(None, obj))
+                self.store.links[f"{res.name}/{new_key}/{rel}"] = list(dict.fromkeys(ids))
+            audit.record(
+                self.store,
+                req.caller,
+                req.actor,
+                res,
+                "Add",
+                f"Add {audit.label(res)}",
+                obj,
+                audit.modified(None, obj),
+            )
             if status == 204:
                 return Response(204)
             resp = self._entity(req, res, obj, str(res.path), status=201)
-            resp.headers["Location"] = f"{req.root}/{res.path}/{key}"
+            resp.headers["Location"] = f"{req.root}/{res.path}/{new_key}"
             return resp
 
     def _update(self, req: Request, res: Resource, key: str, obj: Obj) -> Response:
@@ -487,7 +671,9 @@ class Router:
         if not res.updatable:
             raise _method_not_allowed()
         if res.builtin and obj.get(res.builtin[0]) == res.builtin[1]:
-            raise bad_request(f"Built-in {audit.label(res)} objects cannot be modified.", directory=_dir(res))
+            raise bad_request(
+                f"Built-in {audit.label(res)} objects cannot be modified.", directory=_dir(res)
+            )
         patch = _body_object(req, res)
         self._check_type(res, patch, obj)
         self._check_writable(res, patch, creating=False, current_key=key)
@@ -496,28 +682,43 @@ class Router:
         hook.on_update(self.ctx(req), res, obj, patch)
         new = {**obj, **{k: v for k, v in patch.items() if k != "@odata.type"}}
         if (prop := hook.conflicts(self.store, res, new)) is not None:
-            raise bad_request(f"Another object with the same value for property {prop} already exists.", directory=_dir(res))
+            raise bad_request(
+                f"Another object with the same value for property {prop} already exists.",
+                directory=_dir(res),
+            )
         for stamp in ("modifiedDateTime", "lastModifiedDateTime"):
             if stamp in new:
                 new[stamp] = now_iso()
         self.store.put(res.name, key, new)
         for rel, ids in binds.items():
             self._link_add(req, res, key, obj, rel, ids)
-        audit.record(self.store, req.caller, req.actor, res, "Update", f"Update {audit.label(res)}", new,
-                     audit.modified(obj, new))
+        audit.record(
+            self.store,
+            req.caller,
+            req.actor,
+            res,
+            "Update",
+            f"Update {audit.label(res)}",
+            new,
+            audit.modified(obj, new),
+        )
         return Response(204)
 
     def _delete(self, req: Request, res: Resource, key: str, obj: Obj) -> Response:
         require_write(req.caller, res.perms)
         if res.builtin and obj.get(res.builtin[0]) == res.builtin[1]:
-            raise bad_request(f"Built-in {audit.label(res)} objects cannot be deleted.", directory=_dir(res))
+            raise bad_request(
+                f"Built-in {audit.label(res)} objects cannot be deleted.", directory=_dir(res)
+            )
         hook = hook_for(res)
         hook.on_delete(self.ctx(req), res, obj)
         if res.soft_delete and hook.soft(res, obj):
             soft_delete(self.store, res, obj)
         else:
             hard_delete(self.store, res, key)
-        audit.record(self.store, req.caller, req.actor, res, "Delete", f"Delete {audit.label(res)}", obj)
+        audit.record(
+            self.store, req.caller, req.actor, res, "Delete", f"Delete {audit.label(res)}", obj
+        )
         return Response(204)
 
     # -- relationships ($ref) -------------------------------------------------------------------
@@ -533,8 +734,10 @@ class Router:
                 key, obj = self._find(req, res, m)
                 if obj is None:
                     raise not_found(key)
-                items = [self._out(req, BY_NAME[k], o, with_type=True)
-                         for k, o in self.store.active_links(res.name, key, m.group("rel"))]
+                items = [
+                    self._out(req, BY_NAME[k], o, with_type=True)
+                    for k, o in self.store.active_links(res.name, key, m.group("rel"))
+                ]
             return self._page(req, items, "directoryObjects", directory=True)
 
         return handler
@@ -556,24 +759,42 @@ class Router:
 
         return handler
 
-    def _link_add(self, req: Request, res: Resource, key: str, obj: Obj, rel: str, ids: list[str]) -> None:
+    def _link_add(
+        self, req: Request, res: Resource, key: str, obj: Obj, rel: str, ids: list[str]
+    ) -> None:
         hook_for(res).extra_write_perms(self.ctx(req), obj)
         if rel == "members" and _dynamic(obj):
-            raise bad_request("Members of a dynamic group or administrative unit cannot be added or removed manually.")
+            raise bad_request(
+                "Members of a dynamic group or administrative unit cannot be added or removed manually."
+            )
         current = self.store.link_ids(res.name, key, rel)
         for oid in ids:
             found = self.store.find_directory_object(oid)
             if found is None:
                 raise not_found(oid)
             if oid in current:
-                raise bad_request(f"One or more added object references already exist for the following modified properties: '{rel}'.")
+                raise bad_request(
+                    f"One or more added object references already exist for the following modified properties: '{rel}'."
+                )
         for oid in ids:
             current.append(oid)
             target = self.store.find_directory_object(oid)
-            audit.record(self.store, req.caller, req.actor, res, "Assign",
-                         f"Add {rel[:-1]} to {audit.label(res)}", obj,
-                         [{"displayName": f"{target[0][:-1]}.objectId" if target else "objectId",
-                           "oldValue": None, "newValue": json.dumps(oid)}])
+            audit.record(
+                self.store,
+                req.caller,
+                req.actor,
+                res,
+                "Assign",
+                f"Add {rel[:-1]} to {audit.label(res)}",
+                obj,
+                [
+                    {
+                        "displayName": f"{target[0][:-1]}.objectId" if target else "objectId",
+                        "oldValue": None,
+                        "newValue": json.dumps(oid),
+                    }
+                ],
+            )
 
     def _rel_remove(self, res: Resource) -> Handler:
         def handler(req: Request, m: re.Match[str]) -> Response:
@@ -587,14 +808,23 @@ class Router:
                 rel, target = m.group("rel"), unquote(m.group("target"))
                 hook_for(res).extra_write_perms(self.ctx(req), obj)
                 if rel == "members" and _dynamic(obj):
-                    raise bad_request("Members of a dynamic group cannot be added or removed manually.")
+                    raise bad_request(
+                        "Members of a dynamic group cannot be added or removed manually."
+                    )
                 current = self.store.link_ids(res.name, key, rel)
                 if target not in current:
                     raise not_found(target)
                 current.remove(target)
-                audit.record(self.store, req.caller, req.actor, res, "Unassign",
-                             f"Remove {rel[:-1]} from {audit.label(res)}", obj,
-                             [{"displayName": "objectId", "oldValue": json.dumps(target), "newValue": None}])
+                audit.record(
+                    self.store,
+                    req.caller,
+                    req.actor,
+                    res,
+                    "Unassign",
+                    f"Remove {rel[:-1]} from {audit.label(res)}",
+                    obj,
+                    [{"displayName": "objectId", "oldValue": json.dumps(target), "newValue": None}],
+                )
             return Response(204)
 
         return handler
@@ -611,7 +841,9 @@ class Router:
                     raise not_found(pkey)
                 if req.method == "GET":
                     require_read(req.caller, res.perms)
-                    items = [self._out(req, res, o) for o in self._visible(res) if o.get(view.fk) == pkey]
+                    items = [
+                        self._out(req, res, o) for o in self._visible(res) if o.get(view.fk) == pkey
+                    ]
                     return self._page(req, items, context, directory=True)
                 if req.method == "POST" and view.writable:
                     body = req.body if isinstance(req.body, dict) else {}
@@ -628,7 +860,11 @@ class Router:
             pkey, key = unquote(m.group("parent")), unquote(m.group("key"))
             with self.store.lock:
                 obj = self.store.get(res.name, key)
-                if obj is None or obj.get(view.fk) != pkey or not hook_for(res).visible(self.store, obj):
+                if (
+                    obj is None
+                    or obj.get(view.fk) != pkey
+                    or not hook_for(res).visible(self.store, obj)
+                ):
                     raise not_found(key)
                 if req.method == "GET":
                     require_read(req.caller, res.perms)
@@ -641,9 +877,13 @@ class Router:
 
     # -- deleted items --------------------------------------------------------------------------
     def _expire(self, container: str) -> None:
-        cutoff = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - DELETED_RETENTION_DAYS * 86400))
+        cutoff = time.strftime(
+            "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - DELETED_RETENTION_DAYS * 86400)
+        )
         box = self.store.deleted[container]
-        for key in [k for k, e in box.items() if (e["object"].get("deletedDateTime") or "9") < cutoff]:
+        for key in [
+            k for k, e in box.items() if (e["object"].get("deletedDateTime") or "9") < cutoff
+        ]:
             entry = box.pop(key)
             self.store.purge_links(entry["kind"], key)
 
@@ -657,7 +897,11 @@ class Router:
         require_read(req.caller, BY_NAME[kind].perms)
         with self.store.lock:
             self._expire("directory")
-            items = [self._deleted_out(req, e) for e in self.store.deleted["directory"].values() if e["kind"] == kind]
+            items = [
+                self._deleted_out(req, e)
+                for e in self.store.deleted["directory"].values()
+                if e["kind"] == kind
+            ]
         return self._page(req, items, f"directory/deletedItems/{m.group('cast')}", directory=True)
 
     def _deleted_entry(self, container: str, key: str, kind: str | None = None) -> dict[str, Any]:
@@ -674,17 +918,31 @@ class Router:
             res = BY_NAME[entry["kind"]]
             if req.method == "GET":
                 require_read(req.caller, res.perms)
-                return Response(200, {"@odata.context": _ctx_url(req, "directory/deletedItems/$entity"),
-                                      **self._deleted_out(req, entry)})
+                return Response(
+                    200,
+                    {
+                        "@odata.context": _ctx_url(req, "directory/deletedItems/$entity"),
+                        **self._deleted_out(req, entry),
+                    },
+                )
             if req.method == "DELETE":
                 require_write(req.caller, res.perms)
                 if not res.purgeable:
                     # graph-notes 5.1: a soft-deleted AU can't be hard-deleted; it expires after 30 days.
-                    raise bad_request("Administrative units in deleted items cannot be permanently deleted.")
+                    raise bad_request(
+                        "Administrative units in deleted items cannot be permanently deleted."
+                    )
                 self.store.deleted["directory"].pop(key)
                 hard_delete(self.store, res, key)
-                audit.record(self.store, req.caller, req.actor, res, "Delete",
-                             f"Hard delete {audit.label(res)}", entry["object"])
+                audit.record(
+                    self.store,
+                    req.caller,
+                    req.actor,
+                    res,
+                    "Delete",
+                    f"Hard delete {audit.label(res)}",
+                    entry["object"],
+                )
                 return Response(204)
         raise _method_not_allowed()
 
@@ -695,14 +953,29 @@ class Router:
             require_write(req.caller, res.perms)
             obj = {**entry["object"], "deletedDateTime": None}
             if (prop := hook_for(res).conflicts(self.store, res, obj)) is not None:
-                raise bad_request(f"Another object with the same value for property {prop} already exists.",
-                                  directory=_dir(res))
+                raise bad_request(
+                    f"Another object with the same value for property {prop} already exists.",
+                    directory=_dir(res),
+                )
             self.store.deleted[container].pop(key)
             self.store.put(res.name, key, obj)
-            audit.record(self.store, req.caller, req.actor, res, "Restore", f"Restore {audit.label(res)}", obj)
+            audit.record(
+                self.store,
+                req.caller,
+                req.actor,
+                res,
+                "Restore",
+                f"Restore {audit.label(res)}",
+                obj,
+            )
             ctx = "directory/deletedItems" if container == "directory" else str(res.path)
-            return Response(200, {"@odata.context": _ctx_url(req, f"{ctx}/$entity"),
-                                  **self._out(req, res, obj, with_type=container == "directory")})
+            return Response(
+                200,
+                {
+                    "@odata.context": _ctx_url(req, f"{ctx}/$entity"),
+                    **self._out(req, res, obj, with_type=container == "directory"),
+                },
+            )
 
     def _deleted_restore(self, req: Request, m: re.Match[str]) -> Response:
         if req.method != "POST":
@@ -718,8 +991,11 @@ class Router:
             require_read(req.caller, res.perms)
             with self.store.lock:
                 self._expire(container)
-                items = [self._out(req, res, e["object"]) for e in self.store.deleted[container].values()
-                         if e["kind"] == kind]
+                items = [
+                    self._out(req, res, e["object"])
+                    for e in self.store.deleted[container].values()
+                    if e["kind"] == kind
+                ]
             return self._page(req, items, req.path, directory=_dir(res))
 
         return handler
@@ -733,14 +1009,28 @@ class Router:
                 entry = self._deleted_entry(container, key, kind)
                 if req.method == "GET":
                     require_read(req.caller, res.perms)
-                    return Response(200, {"@odata.context": _ctx_url(req, f"{req.path.rsplit('/', 1)[0]}/$entity"),
-                                          **self._out(req, res, entry["object"])})
+                    return Response(
+                        200,
+                        {
+                            "@odata.context": _ctx_url(
+                                req, f"{req.path.rsplit('/', 1)[0]}/$entity"
+                            ),
+                            **self._out(req, res, entry["object"]),
+                        },
+                    )
                 if req.method == "DELETE":
                     require_write(req.caller, res.perms)
                     self.store.deleted[container].pop(key)
                     hard_delete(self.store, res, key)
-                    audit.record(self.store, req.caller, req.actor, res, "Delete",
-                                 f"Hard delete {audit.label(res)}", entry["object"])
+                    audit.record(
+                        self.store,
+                        req.caller,
+                        req.actor,
+                        res,
+                        "Delete",
+                        f"Hard delete {audit.label(res)}",
+                        entry["object"],
+                    )
                     return Response(204)
             raise _method_not_allowed()
 
@@ -768,20 +1058,58 @@ class Router:
     def _add_password(self, req: Request, m: re.Match[str]) -> Response:
         with self.store.lock:
             res, obj = self._app(req, m)
-            spec = (req.body or {}).get("passwordCredential") or {} if isinstance(req.body, dict) else {}
+            spec = (
+                (req.body or {}).get("passwordCredential") or {}
+                if isinstance(req.body, dict)
+                else {}
+            )
             text = secrets.token_urlsafe(30)[:40]
             start = spec.get("startDateTime") or now_iso()
-            end = spec.get("endDateTime") or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 730 * 86400))
-            cred = {"customKeyIdentifier": None, "displayName": spec.get("displayName"), "endDateTime": end,
-                    "hint": text[:3], "keyId": str(uuid.uuid4()), "secretText": None, "startDateTime": start}
-            self.store.secrets[f"{obj['id']}/{cred['keyId']}"] = hashlib.sha256(text.encode()).hexdigest()
+            end = spec.get("endDateTime") or time.strftime(
+                "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 730 * 86400)
+            )
+            cred = {
+                "customKeyIdentifier": None,
+                "displayName": spec.get("displayName"),
+                "endDateTime": end,
+                "hint": text[:3],
+                "keyId": str(uuid.uuid4()),
+                "secretText": None,
+                "startDateTime": start,
+            }
+            self.store.secrets[f"{obj['id']}/{cred['keyId']}"] = hashlib.sha256(
+                text.encode()
+            ).hexdigest()
             new = {**obj, "passwordCredentials": [*(obj.get("passwordCredentials") or []), cred]}
             self.store.put(res.name, obj["id"], new)
-            audit.record(self.store, req.caller, req.actor, res, "Update", "Update application – Certificates and secrets management",
-                         new, [{"displayName": "KeyDescription", "oldValue": "[]",
-                                "newValue": json.dumps([f"[KeyIdentifier={cred['keyId']},KeyType=Password,KeyUsage=Verify,DisplayName={cred['displayName']}]"])}])
-            return Response(200, {"@odata.context": _ctx_url(req, "microsoft.graph.passwordCredential"),
-                                  **cred, "secretText": text})
+            audit.record(
+                self.store,
+                req.caller,
+                req.actor,
+                res,
+                "Update",
+                "Update application – Certificates and secrets management",
+                new,
+                [
+                    {
+                        "displayName": "KeyDescription",
+                        "oldValue": "[]",
+                        "newValue": json.dumps(
+                            [
+                                f"[KeyIdentifier={cred['keyId']},KeyType=Password,KeyUsage=Verify,DisplayName={cred['displayName']}]"
+                            ]
+                        ),
+                    }
+                ],
+            )
+            return Response(
+                200,
+                {
+                    "@odata.context": _ctx_url(req, "microsoft.graph.passwordCredential"),
+                    **cred,
+                    "secretText": text,
+                },
+            )
 
     def _remove_password(self, req: Request, m: re.Match[str]) -> Response:
         with self.store.lock:
@@ -793,8 +1121,22 @@ class Router:
             new = {**obj, "passwordCredentials": [c for c in creds if c.get("keyId") != key_id]}
             self.store.secrets.pop(f"{obj['id']}/{key_id}", None)
             self.store.put(res.name, obj["id"], new)
-            audit.record(self.store, req.caller, req.actor, res, "Update", "Update application – Certificates and secrets management",
-                         new, [{"displayName": "KeyDescription", "oldValue": json.dumps([key_id]), "newValue": "[]"}])
+            audit.record(
+                self.store,
+                req.caller,
+                req.actor,
+                res,
+                "Update",
+                "Update application – Certificates and secrets management",
+                new,
+                [
+                    {
+                        "displayName": "KeyDescription",
+                        "oldValue": json.dumps([key_id]),
+                        "newValue": "[]",
+                    }
+                ],
+            )
             return Response(204)
 
     def _strength(self, req: Request, m: re.Match[str], write: bool) -> tuple[Resource, Obj]:
@@ -811,31 +1153,62 @@ class Router:
         with self.store.lock:
             res, obj = self._strength(req, m, True)
             if obj.get("policyType") == "builtIn":
-                raise bad_request("Built-in authentication strength policies cannot be modified.", directory=False)
-            combos = (req.body or {}).get("allowedCombinations") if isinstance(req.body, dict) else None
+                raise bad_request(
+                    "Built-in authentication strength policies cannot be modified.", directory=False
+                )
+            combos = (
+                (req.body or {}).get("allowedCombinations") if isinstance(req.body, dict) else None
+            )
             if not isinstance(combos, list) or not combos:
                 raise bad_request("allowedCombinations is required.", directory=False)
             new = {**obj, "allowedCombinations": combos, "modifiedDateTime": now_iso()}
             self.store.put(res.name, obj["id"], new)
-            audit.record(self.store, req.caller, req.actor, res, "Update", f"Update {audit.label(res)}", new,
-                         audit.modified(obj, new))
-            refs = [p["id"] for p in self.store.all("conditionalAccessPolicies")
-                    if (((p.get("grantControls") or {}).get("authenticationStrength")) or {}).get("id") == obj["id"]]
-            return Response(200, {
-                "@odata.context": _ctx_url(req, "microsoft.graph.updateAllowedCombinationsResult"),
-                "additionalInformation": None,
-                "conditionalAccessReferences": refs,
-                "currentCombinations": combos,
-                "previousCombinations": obj.get("allowedCombinations", []),
-            })
+            audit.record(
+                self.store,
+                req.caller,
+                req.actor,
+                res,
+                "Update",
+                f"Update {audit.label(res)}",
+                new,
+                audit.modified(obj, new),
+            )
+            refs = [
+                p["id"]
+                for p in self.store.all("conditionalAccessPolicies")
+                if (((p.get("grantControls") or {}).get("authenticationStrength")) or {}).get("id")
+                == obj["id"]
+            ]
+            return Response(
+                200,
+                {
+                    "@odata.context": _ctx_url(
+                        req, "microsoft.graph.updateAllowedCombinationsResult"
+                    ),
+                    "additionalInformation": None,
+                    "conditionalAccessReferences": refs,
+                    "currentCombinations": combos,
+                    "previousCombinations": obj.get("allowedCombinations", []),
+                },
+            )
 
     def _strength_usage(self, req: Request, m: re.Match[str]) -> Response:
         with self.store.lock:
             _, obj = self._strength(req, m, False)
-            users = [{"id": p["id"], "displayName": p.get("displayName")} for p in self.store.all("conditionalAccessPolicies")
-                     if (((p.get("grantControls") or {}).get("authenticationStrength")) or {}).get("id") == obj["id"]]
-        return Response(200, {"@odata.context": _ctx_url(req, "microsoft.graph.authenticationStrengthUsage"),
-                              "mfa": users, "none": []})
+            users = [
+                {"id": p["id"], "displayName": p.get("displayName")}
+                for p in self.store.all("conditionalAccessPolicies")
+                if (((p.get("grantControls") or {}).get("authenticationStrength")) or {}).get("id")
+                == obj["id"]
+            ]
+        return Response(
+            200,
+            {
+                "@odata.context": _ctx_url(req, "microsoft.graph.authenticationStrengthUsage"),
+                "mfa": users,
+                "none": [],
+            },
+        )
 
     def _reset_default(self, req: Request, m: re.Match[str]) -> Response:
         from entragit.sim.builtins import default_cross_tenant_default
@@ -848,8 +1221,16 @@ class Router:
             old = self.store.get(res.name, res.fixed_id)
             new = default_cross_tenant_default()
             self.store.put(res.name, res.fixed_id, new)
-            audit.record(self.store, req.caller, req.actor, res, "Update", f"Reset {audit.label(res)}", new,
-                         audit.modified(old, new))
+            audit.record(
+                self.store,
+                req.caller,
+                req.actor,
+                res,
+                "Update",
+                f"Reset {audit.label(res)}",
+                new,
+                audit.modified(old, new),
+            )
         return Response(204)
 
     # -- audit log ------------------------------------------------------------------------------
@@ -858,7 +1239,9 @@ class Router:
             raise _method_not_allowed()
         require_read(req.caller, AUDIT_PERMS)
         with self.store.lock:
-            items = copy.deepcopy(list(reversed(self.store.audit)))  # newest first, as Graph lists them
+            items = copy.deepcopy(
+                list(reversed(self.store.audit))
+            )  # newest first, as Graph lists them
         return self._page(req, items, "auditLogs/directoryAudits", directory=False)
 
     def _audit_item(self, req: Request, m: re.Match[str]) -> Response:
@@ -868,7 +1251,9 @@ class Router:
             entry = next((a for a in self.store.audit if a["id"] == key), None)
         if entry is None:
             raise GraphHTTPError(404, "NotFound", f"Audit entry '{key}' was not found.")
-        return Response(200, {"@odata.context": _ctx_url(req, "auditLogs/directoryAudits/$entity"), **entry})
+        return Response(
+            200, {"@odata.context": _ctx_url(req, "auditLogs/directoryAudits/$entity"), **entry}
+        )
 
     # -- JSON batching (graph-notes 6.4) --------------------------------------------------------
     def _batch(self, req: Request, m: re.Match[str]) -> Response:
@@ -878,15 +1263,27 @@ class Router:
         if not isinstance(items, list) or not items:
             raise GraphHTTPError(400, "BadRequest", "Invalid batch payload format.")
         if len(items) > MAX_BATCH:
-            raise GraphHTTPError(400, "BadRequest", f"The number of batch requests exceeds the limit of {MAX_BATCH}.")
+            raise GraphHTTPError(
+                400, "BadRequest", f"The number of batch requests exceeds the limit of {MAX_BATCH}."
+            )
         ids = [str(i.get("id")) for i in items]
-        if len(set(ids)) != len(ids) or any(not isinstance(i, dict) or "method" not in i or "url" not in i for i in items):
-            raise GraphHTTPError(400, "BadRequest", "Batch request ids must be unique and each needs id, method and url.")
+        if len(set(ids)) != len(ids) or any(
+            not isinstance(i, dict) or "method" not in i or "url" not in i for i in items
+        ):
+            raise GraphHTTPError(
+                400,
+                "BadRequest",
+                "Batch request ids must be unique and each needs id, method and url.",
+            )
         known = set(ids)
         for i in items:
             for dep in i.get("dependsOn") or []:
                 if str(dep) not in known:
-                    raise GraphHTTPError(400, "BadRequest", f"Request '{i['id']}' depends on unknown request '{dep}'.")
+                    raise GraphHTTPError(
+                        400,
+                        "BadRequest",
+                        f"Request '{i['id']}' depends on unknown request '{dep}'.",
+                    )
         status: dict[str, int] = {}
         out = []
         for item in items:
@@ -895,24 +1292,47 @@ class Router:
             failed = [d for d in deps if status.get(d, 424) >= 400]
             if failed:
                 status[rid] = 424
-                err = GraphHTTPError(424, "FailedDependency", "The request could not be processed because a dependency failed.")
-                out.append({"id": rid, "status": 424, "headers": {"Content-Type": "application/json"}, "body": err.body()})
+                err = GraphHTTPError(
+                    424,
+                    "FailedDependency",
+                    "The request could not be processed because a dependency failed.",
+                )
+                out.append(
+                    {
+                        "id": rid,
+                        "status": 424,
+                        "headers": {"Content-Type": "application/json"},
+                        "body": err.body(),
+                    }
+                )
                 continue
             url = str(item["url"])
             if url.startswith(("/v1.0/", "/beta/")) or "://" in url:
-                raise GraphHTTPError(400, "BadRequest", "Batch request urls must be relative and without the version.")
+                raise GraphHTTPError(
+                    400,
+                    "BadRequest",
+                    "Batch request urls must be relative and without the version.",
+                )
             split = urlsplit(url)
             headers = {k.lower(): str(v) for k, v in (item.get("headers") or {}).items()}
             sub = Request(
-                method=str(item["method"]).upper(), version=req.version, path=unquote(split.path.lstrip("/")),
-                query=dict(parse_qsl(split.query, keep_blank_values=True)), headers={**req.headers, **headers},
-                body=item.get("body"), base=req.base, caller=req.caller,
+                method=str(item["method"]).upper(),
+                version=req.version,
+                path=unquote(split.path.lstrip("/")),
+                query=dict(parse_qsl(split.query, keep_blank_values=True)),
+                headers={**req.headers, **headers},
+                body=item.get("body"),
+                base=req.base,
+                caller=req.caller,
             )
             resp = self.dispatch(sub, in_batch=True)
             self.on_batch_item(sub, resp)
             status[rid] = resp.status
-            entry: dict[str, Any] = {"id": rid, "status": resp.status,
-                                     "headers": {"Content-Type": "application/json", **resp.headers}}
+            entry: dict[str, Any] = {
+                "id": rid,
+                "status": resp.status,
+                "headers": {"Content-Type": "application/json", **resp.headers},
+            }
             if resp.body is not None:
                 entry["body"] = resp.body
             out.append(entry)
@@ -923,7 +1343,10 @@ class Router:
 
 
 def _dynamic(obj: Obj) -> bool:
-    return "DynamicMembership" in (obj.get("groupTypes") or []) or str(obj.get("membershipType")).lower() == "dynamic"
+    return (
+        "DynamicMembership" in (obj.get("groupTypes") or [])
+        or str(obj.get("membershipType")).lower() == "dynamic"
+    )
 
 
 def _raise(e: GraphHTTPError) -> Response:
@@ -931,23 +1354,36 @@ def _raise(e: GraphHTTPError) -> Response:
 
 
 def _method_not_allowed() -> GraphHTTPError:
-    return GraphHTTPError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+    return GraphHTTPError(
+        405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."
+    )
 
 
 def _missing(res: Resource, prop: str) -> GraphHTTPError:
     if _policy_errors(res):
-        return bad_request(f"1007: Incoming {res.odata_type.rsplit('.', 1)[-1]} object is null or does not match "
-                           f"the schema: property '{prop}' is required.", directory=False)
-    return bad_request(f"Invalid value specified for property '{prop}' of resource "
-                       f"'{res.odata_type.rsplit('.', 1)[-1][0].upper()}{res.odata_type.rsplit('.', 1)[-1][1:]}'.")
+        return bad_request(
+            f"1007: Incoming {res.odata_type.rsplit('.', 1)[-1]} object is null or does not match "
+            f"the schema: property '{prop}' is required.",
+            directory=False,
+        )
+    return bad_request(
+        f"Invalid value specified for property '{prop}' of resource "
+        f"'{res.odata_type.rsplit('.', 1)[-1][0].upper()}{res.odata_type.rsplit('.', 1)[-1][1:]}'."
+    )
 
 
 def _body_object(req: Request, res: Resource) -> Obj:
     if not isinstance(req.body, dict):
-        raise bad_request("Write requests (excluding DELETE) must contain the Content-Type header declaration "
-                          "and a JSON object body.", directory=_dir(res))
-    return {k: v for k, v in copy.deepcopy(req.body).items() if not (k.startswith("@odata.") and k != "@odata.type"
-                                                                    and not k.endswith("@odata.bind"))}
+        raise bad_request(
+            "Write requests (excluding DELETE) must contain the Content-Type header declaration "
+            "and a JSON object body.",
+            directory=_dir(res),
+        )
+    return {
+        k: v
+        for k, v in copy.deepcopy(req.body).items()
+        if not (k.startswith("@odata.") and k != "@odata.type" and not k.endswith("@odata.bind"))
+    }
 
 
 def _target_id(url: Any) -> str:

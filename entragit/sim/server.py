@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from entragit.sim import auth
 from entragit.sim.errors import GraphHTTPError
-from entragit.sim.router import Request, RequestRecord, Response, Router
+from entragit.sim.router import Request, Response
 
 if TYPE_CHECKING:
     from entragit.sim import Simulator
@@ -27,7 +27,9 @@ class SimHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, addr: tuple[str, int], sim: Simulator, context: ssl.SSLContext | None) -> None:
+    def __init__(
+        self, addr: tuple[str, int], sim: Simulator, context: ssl.SSLContext | None
+    ) -> None:
         super().__init__(addr, _Handler)
         self.sim = sim
         self.context = context
@@ -42,7 +44,9 @@ class SimHTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body in one segment; avoids 40 ms delayed-ACK stalls
+    disable_nagle_algorithm = (
+        True  # headers and body in one segment; avoids 40 ms delayed-ACK stalls
+    )
     server: SimHTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -51,8 +55,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         try:
             self._handle()
-        except Exception as e:  # a simulator bug must still answer like Graph's 500, not drop the socket
-            err = GraphHTTPError(500, "generalException", f"Simulator error: {type(e).__name__}: {e}")
+        except (
+            Exception
+        ) as e:  # a simulator bug must still answer like Graph's 500, not drop the socket
+            err = GraphHTTPError(
+                500, "generalException", f"Simulator error: {type(e).__name__}: {e}"
+            )
             self._send(500, err.body(), {})
 
     do_POST = do_PATCH = do_PUT = do_DELETE = do_GET
@@ -77,20 +85,33 @@ class _Handler(BaseHTTPRequestHandler):
         base = f"{scheme}://{self.headers.get('Host') or sim.host_port}"
         parts = path.lstrip("/").split("/", 1)
         if parts[0] in ("v1.0", "beta"):
-            self._graph(parts[0], unquote(parts[1] if len(parts) > 1 else ""), split.query, headers, raw, base)
+            self._graph(
+                parts[0],
+                unquote(parts[1] if len(parts) > 1 else ""),
+                split.query,
+                headers,
+                raw,
+                base,
+            )
         elif path.endswith("/oauth2/v2.0/token") and self.command == "POST":
             form = dict(parse_qsl(raw.decode("utf-8", "replace")))
             status, body = auth.token_response(sim.store, parts[0], form)
             sim.record(self.command, path, "", status, form.get("client_id", ""))
             self._send(status, body, {"Content-Type": "application/json; charset=utf-8"})
         elif path.endswith("/v2.0/.well-known/openid-configuration"):
-            self._send(200, auth.openid_configuration(base, parts[0]), {"Content-Type": "application/json; charset=utf-8"})
+            self._send(
+                200,
+                auth.openid_configuration(base, parts[0]),
+                {"Content-Type": "application/json; charset=utf-8"},
+            )
         elif parts[0] == "_sim":
             self._sim_admin(parts[1] if len(parts) > 1 else "", headers)
         else:
             self._send(404, GraphHTTPError(404, "NotFound", f"No route for '{path}'.").body(), {})
 
-    def _graph(self, version: str, path: str, query: str, headers: dict[str, str], raw: bytes, base: str) -> None:
+    def _graph(
+        self, version: str, path: str, query: str, headers: dict[str, str], raw: bytes, base: str
+    ) -> None:
         sim = self.server.sim
         fate, value = sim.router.faults.draw()
         if fate == "reset":
@@ -102,18 +123,32 @@ class _Handler(BaseHTTPRequestHandler):
         if fate == "slow":
             time.sleep(value / 1000)
         req = Request(
-            method=self.command, version=version, path=path.strip("/"),
-            query=dict(parse_qsl(query, keep_blank_values=True)), headers=headers, body=None, base=base,
+            method=self.command,
+            version=version,
+            path=path.strip("/"),
+            query=dict(parse_qsl(query, keep_blank_values=True)),
+            headers=headers,
+            body=None,
+            base=base,
         )
         if fate == "status":
-            err = GraphHTTPError(value, _FAULT_CODES[value], "The service is temporarily unavailable (injected fault).")
+            err = GraphHTTPError(
+                value,
+                _FAULT_CODES[value],
+                "The service is temporarily unavailable (injected fault).",
+            )
             resp = Response(value, err.body(headers.get("client-request-id")))
         elif raw:
             try:
                 req.body = json.loads(raw)
                 resp = sim.router.dispatch(req)
             except ValueError:
-                resp = Response(400, GraphHTTPError(400, "BadRequest", "Unable to read JSON request payload.").body())
+                resp = Response(
+                    400,
+                    GraphHTTPError(
+                        400, "BadRequest", "Unable to read JSON request payload."
+                    ).body(),
+                )
         else:
             resp = sim.router.dispatch(req)
         sim.record(self.command, f"/{version}/{req.path}", query, resp.status, req.caller.app_id)
@@ -127,7 +162,11 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             caller = auth.caller_from_header(headers.get("authorization"), sim.store.tenant_id)
             if not caller.admin:
-                raise GraphHTTPError(403, "Authorization_RequestDenied", "The /_sim endpoints need the sim-admin token.")
+                raise GraphHTTPError(
+                    403,
+                    "Authorization_RequestDenied",
+                    "The /_sim endpoints need the sim-admin token.",
+                )
         except GraphHTTPError as e:
             self._send(e.status, e.body(), {})
             return
@@ -135,14 +174,26 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, sim.store.snapshot(), {})
         elif what == "save" and self.command == "POST":
             if not sim.state_file:
-                self._send(400, GraphHTTPError(400, "BadRequest", "The simulator runs without a state file.").body(), {})
+                self._send(
+                    400,
+                    GraphHTTPError(
+                        400, "BadRequest", "The simulator runs without a state file."
+                    ).body(),
+                    {},
+                )
             else:
                 sim.store.save(sim.state_file)
                 self._send(204, None, {})
         else:
-            self._send(404, GraphHTTPError(404, "NotFound", f"Unknown simulator endpoint '{what}'.").body(), {})
+            self._send(
+                404,
+                GraphHTTPError(404, "NotFound", f"Unknown simulator endpoint '{what}'.").body(),
+                {},
+            )
 
-    def _send(self, status: int, body: Any, headers: dict[str, str], client_request_id: str | None = None) -> None:
+    def _send(
+        self, status: int, body: Any, headers: dict[str, str], client_request_id: str | None = None
+    ) -> None:
         data = b""
         if body is not None:
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
@@ -156,11 +207,18 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
-        self._headers_buffer.append(b"\r\n" + (data if self.command != "HEAD" else b""))
+        # Body rides in the header buffer so the answer leaves in one write (see disable_nagle_algorithm).
+        payload = b"\r\n" + (data if self.command != "HEAD" else b"")
+        self._headers_buffer.append(payload)  # type: ignore[attr-defined]
         self.flush_headers()
 
 
 def serve_in_thread(server: SimHTTPServer) -> threading.Thread:
-    t = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="entragit-sim", daemon=True)
+    t = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="entragit-sim",
+        daemon=True,
+    )
     t.start()
     return t

@@ -24,7 +24,11 @@ class Store:
         # "kind/id/rel" -> ordered target ids (group members/owners, app/SP owners, AU members)
         self.links: dict[str, list[str]] = {}
         # container ("directory" | "roleDefinitions" | "beta") -> id -> {"kind", "object"}
-        self.deleted: dict[str, dict[str, dict[str, Any]]] = {"directory": {}, "roleDefinitions": {}, "beta": {}}
+        self.deleted: dict[str, dict[str, dict[str, Any]]] = {
+            "directory": {},
+            "roleDefinitions": {},
+            "beta": {},
+        }
         # "appObjectId/keyId" -> sha256 of the secret text (secrets themselves are never kept)
         self.secrets: dict[str, str] = {}
         self.audit: list[Obj] = []
@@ -110,4 +114,3 @@ class Store:
 
     def mark_created(self, oid: str) -> None:
         self.created_at[oid] = time.monotonic()
-

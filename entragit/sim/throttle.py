@@ -59,7 +59,9 @@ def parse_spec(spec: str) -> dict[str, tuple[float, float]]:
         except ValueError as e:
             raise ThrottleSpecError(f"bad throttle item {part!r}: expected NAME=N/SECONDS") from e
         if name not in ("ru", "w", "ca") or out[name][0] <= 0 or out[name][1] <= 0:
-            raise ThrottleSpecError(f"bad throttle item {part!r}: names are ru, w, ca with positive numbers")
+            raise ThrottleSpecError(
+                f"bad throttle item {part!r}: names are ru, w, ca with positive numbers"
+            )
     return out
 
 
@@ -102,14 +104,28 @@ class Throttle:
             if ru is not None:
                 wait = ru.take(cost, now)
                 if wait > 0:
-                    return Verdict(wait, True, (*headers, ("x-ms-throttle-scope", scope),
-                                                ("x-ms-throttle-information", "ResourceUnitLimitExceeded")))
+                    return Verdict(
+                        wait,
+                        True,
+                        (
+                            *headers,
+                            ("x-ms-throttle-scope", scope),
+                            ("x-ms-throttle-information", "ResourceUnitLimitExceeded"),
+                        ),
+                    )
                 if ru.used_fraction() > 0.8:
                     headers.append(("x-ms-throttle-limit-percentage", f"{ru.used_fraction():.2f}"))
             wq = self._bucket("w", f"{app_id}/{tenant_id}") if write else None
             if wq is not None and (wait := wq.take(1, now)) > 0:
-                return Verdict(wait, True, (*headers, ("x-ms-throttle-scope", scope),
-                                            ("x-ms-throttle-information", "WriteLimitExceeded")))
+                return Verdict(
+                    wait,
+                    True,
+                    (
+                        *headers,
+                        ("x-ms-throttle-scope", scope),
+                        ("x-ms-throttle-information", "WriteLimitExceeded"),
+                    ),
+                )
             return Verdict(headers=tuple(headers))
 
 

@@ -26,31 +26,75 @@ def oid(name: str) -> str:
 def small_seed() -> dict[str, list[dict[str, Any]]]:
     """A tiny tenant: two users, three groups, a named location, a CA policy naming them, an app + SP."""
     users = [
-        {"id": oid(f"user{i}"), "displayName": f"User {i}", "userPrincipalName": f"user{i}@contoso.example",
-         "accountEnabled": True, "mailNickname": f"user{i}"}
+        {
+            "id": oid(f"user{i}"),
+            "displayName": f"User {i}",
+            "userPrincipalName": f"user{i}@contoso.example",
+            "accountEnabled": True,
+            "mailNickname": f"user{i}",
+        }
         for i in range(2)
     ]
     groups = [
-        {"id": oid(f"group{i}"), "displayName": f"Group {i}", "mailEnabled": False, "mailNickname": f"group{i}",
-         "securityEnabled": True, "groupTypes": [], "members": [users[0]["id"]], "owners": [users[1]["id"]]}
+        {
+            "id": oid(f"group{i}"),
+            "displayName": f"Group {i}",
+            "mailEnabled": False,
+            "mailNickname": f"group{i}",
+            "securityEnabled": True,
+            "groupTypes": [],
+            "members": [users[0]["id"]],
+            "owners": [users[1]["id"]],
+        }
         for i in range(3)
     ]
-    location = {"@odata.type": "#microsoft.graph.ipNamedLocation", "id": oid("loc"), "displayName": "HQ",
-                "isTrusted": False, "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "10.0.0.0/8"}]}
+    location = {
+        "@odata.type": "#microsoft.graph.ipNamedLocation",
+        "id": oid("loc"),
+        "displayName": "HQ",
+        "isTrusted": False,
+        "ipRanges": [
+            {"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "10.0.0.0/8"}
+        ],
+    }
     policies = [
-        {"id": oid(f"ca{i}"), "displayName": f"CA{i:03d}", "state": "enabled",
-         "conditions": {"users": {"includeUsers": ["All"], "excludeGroups": [g["id"] for g in groups]},
-                        "applications": {"includeApplications": ["All"]}, "clientAppTypes": ["all"],
-                        "locations": {"includeLocations": ["All"], "excludeLocations": [location["id"]]}},
-         "grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}
+        {
+            "id": oid(f"ca{i}"),
+            "displayName": f"CA{i:03d}",
+            "state": "enabled",
+            "conditions": {
+                "users": {"includeUsers": ["All"], "excludeGroups": [g["id"] for g in groups]},
+                "applications": {"includeApplications": ["All"]},
+                "clientAppTypes": ["all"],
+                "locations": {"includeLocations": ["All"], "excludeLocations": [location["id"]]},
+            },
+            "grantControls": {"operator": "OR", "builtInControls": ["mfa"]},
+        }
         for i in range(5)
     ]
-    app = {"id": oid("app"), "appId": oid("appId"), "displayName": "Export tool", "owners": [users[0]["id"]],
-           "passwordCredentials": [{"displayName": "seed", "secretText": "seed-secret-1", "keyId": oid("key"),
-                                     "endDateTime": "2099-01-01T00:00:00Z"}]}
+    app = {
+        "id": oid("app"),
+        "appId": oid("appId"),
+        "displayName": "Export tool",
+        "owners": [users[0]["id"]],
+        "passwordCredentials": [
+            {
+                "displayName": "seed",
+                "secretText": "seed-secret-1",
+                "keyId": oid("key"),
+                "endDateTime": "2099-01-01T00:00:00Z",
+            }
+        ],
+    }
     sp = {"id": oid("sp"), "appId": app["appId"], "displayName": "Export tool"}
-    return {"users": users, "groups": groups, "namedLocations": [location], "conditionalAccessPolicies": policies,
-            "applications": [app], "servicePrincipals": [sp]}
+    return {
+        "users": users,
+        "groups": groups,
+        "namedLocations": [location],
+        "conditionalAccessPolicies": policies,
+        "applications": [app],
+        "servicePrincipals": [sp],
+    }
 
 
 @pytest.fixture

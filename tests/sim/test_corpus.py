@@ -14,7 +14,10 @@ from entragit.sim import Simulator
 from tests.sim.conftest import ADMIN, CORPUS, TENANT
 
 if not CORPUS.is_dir():
-    pytest.skip(f"shared corpus not found at {CORPUS} (a clone outside the workspace)", allow_module_level=True)
+    pytest.skip(
+        f"shared corpus not found at {CORPUS} (a clone outside the workspace)",
+        allow_module_level=True,
+    )
 
 FILES = sorted(p for p in CORPUS.glob("*/*.json") if p.parent.name != "misc")
 # Folder -> (collection path, polymorphic?) as Graph serves it (README of the corpus).
@@ -34,9 +37,16 @@ PATHS = {
 def expected(value: Any, top: bool, keep_type: bool) -> Any:
     """The payload minus OData control information (written independently of the loader)."""
     if isinstance(value, dict):
-        return {k: expected(v, False, True) for k, v in value.items()
-                if not (k.startswith("#") or k.startswith("@microsoft.graph.")
-                        or ("@odata." in k and k != "@odata.type") or (k == "@odata.type" and top and not keep_type))}
+        return {
+            k: expected(v, False, True)
+            for k, v in value.items()
+            if not (
+                k.startswith("#")
+                or k.startswith("@microsoft.graph.")
+                or ("@odata." in k and k != "@odata.type")
+                or (k == "@odata.type" and top and not keep_type)
+            )
+        }
     if isinstance(value, list):
         return [expected(v, False, True) for v in value]
     return value
@@ -58,8 +68,11 @@ def find(client: httpx.Client, path: str, raw: dict[str, Any]) -> dict[str, Any]
         r = client.get(f"{path}/{raw['id']}")
         assert r.status_code == 200, r.text
         return unannotated(r.json())
-    matches = [o for o in client.get(path, params={"$top": 999}).json()["value"]
-               if o.get("displayName") == raw.get("displayName")]
+    matches = [
+        o
+        for o in client.get(path, params={"$top": 999}).json()["value"]
+        if o.get("displayName") == raw.get("displayName")
+    ]
     assert len(matches) == 1
     return {k: v for k, v in matches[0].items() if k != "id"}
 
@@ -80,14 +93,18 @@ def test_corpus_payload_round_trips(shared_sim: Simulator, path: Path) -> None:
                 got["grantControls"]["authenticationStrength"] = strength
             assert got == want
         elif folder == "authorizationPolicy":
-            assert unannotated(c.get("policies/authorizationPolicy").json()) == expected(raw, True, False)
+            assert unannotated(c.get("policies/authorizationPolicy").json()) == expected(
+                raw, True, False
+            )
         elif folder == "authenticationMethodsPolicy":
             got = unannotated(c.get("policies/authenticationMethodsPolicy").json())
             want = expected(raw, True, False)
             configs = {x["id"]: x for x in got.pop("authenticationMethodConfigurations")}
             for cfg in want.pop("authenticationMethodConfigurations"):
                 assert configs[cfg["id"]] == cfg
-                one = c.get(f"policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{cfg['id']}")
+                one = c.get(
+                    f"policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{cfg['id']}"
+                )
                 assert unannotated(one.json()) == cfg
             assert got == want
         elif folder == "crossTenantAccessPolicy":
@@ -102,14 +119,22 @@ def check_cross_tenant(c: httpx.Client, raw: dict[str, Any]) -> None:
     base = "policies/crossTenantAccessPolicy"
     if "isServiceDefault" in raw:
         assert unannotated(c.get(f"{base}/default").json()) == want
-    elif "tenantId" in raw and ("identitySynchronization/$entity" in context or "userSyncInbound" in raw
-                                or "groupSyncInbound" in raw):
-        assert unannotated(c.get(f"{base}/partners/{raw['tenantId']}/identitySynchronization").json()) == want
+    elif "tenantId" in raw and (
+        "identitySynchronization/$entity" in context
+        or "userSyncInbound" in raw
+        or "groupSyncInbound" in raw
+    ):
+        assert (
+            unannotated(c.get(f"{base}/partners/{raw['tenantId']}/identitySynchronization").json())
+            == want
+        )
     elif "tenantId" in raw:
         sync = want.pop("identitySynchronization", None)
         assert unannotated(c.get(f"{base}/partners/{raw['tenantId']}").json()) == want
         if sync is not None:
-            got = unannotated(c.get(f"{base}/partners/{raw['tenantId']}/identitySynchronization").json())
+            got = unannotated(
+                c.get(f"{base}/partners/{raw['tenantId']}/identitySynchronization").json()
+            )
             assert got == sync
     else:
         assert unannotated(c.get(base).json()) == want

@@ -20,8 +20,15 @@ def assert_error(r: httpx.Response, status: int, code: str) -> dict:
 
 
 def test_group_lifecycle(graph: httpx.Client) -> None:
-    r = graph.post("groups", json={"displayName": "Finance", "mailEnabled": False, "mailNickname": "finance",
-                                   "securityEnabled": True})
+    r = graph.post(
+        "groups",
+        json={
+            "displayName": "Finance",
+            "mailEnabled": False,
+            "mailNickname": "finance",
+            "securityEnabled": True,
+        },
+    )
     assert r.status_code == 201
     body = r.json()
     assert GUID.match(body["id"])
@@ -36,15 +43,40 @@ def test_group_lifecycle(graph: httpx.Client) -> None:
 
 
 def test_required_and_read_only(graph: httpx.Client) -> None:
-    err = assert_error(graph.post("groups", json={"displayName": "x", "mailEnabled": False, "securityEnabled": True}),
-                       400, "Request_BadRequest")
+    err = assert_error(
+        graph.post(
+            "groups", json={"displayName": "x", "mailEnabled": False, "securityEnabled": True}
+        ),
+        400,
+        "Request_BadRequest",
+    )
     assert "mailNickname" in err["message"]
-    assert_error(graph.post("groups", json={"displayName": "x", "mailEnabled": False, "securityEnabled": True,
-                                            "mailNickname": "x", "mail": "x@y"}), 400, "Request_BadRequest")
-    assert_error(graph.patch(f"groups/{oid('group0')}", json={"createdDateTime": "2020-01-01T00:00:00Z"}),
-                 400, "Request_BadRequest")
-    err = assert_error(graph.post("identity/conditionalAccess/policies", json={"displayName": "x", "state": "enabled"}),
-                       400, "BadRequest")
+    assert_error(
+        graph.post(
+            "groups",
+            json={
+                "displayName": "x",
+                "mailEnabled": False,
+                "securityEnabled": True,
+                "mailNickname": "x",
+                "mail": "x@y",
+            },
+        ),
+        400,
+        "Request_BadRequest",
+    )
+    assert_error(
+        graph.patch(f"groups/{oid('group0')}", json={"createdDateTime": "2020-01-01T00:00:00Z"}),
+        400,
+        "Request_BadRequest",
+    )
+    err = assert_error(
+        graph.post(
+            "identity/conditionalAccess/policies", json={"displayName": "x", "state": "enabled"}
+        ),
+        400,
+        "BadRequest",
+    )
     assert err["message"].startswith("1007:")
 
 
@@ -54,32 +86,58 @@ def test_unknown_segment_and_method(graph: httpx.Client) -> None:
 
 
 def test_ca_policy_create_update(graph: httpx.Client) -> None:
-    body = {"displayName": "Block legacy", "state": "enabledForReportingButNotEnforced",
-            "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
-                           "clientAppTypes": ["exchangeActiveSync", "other"]},
-            "grantControls": {"operator": "OR", "builtInControls": ["block"]}}
+    body = {
+        "displayName": "Block legacy",
+        "state": "enabledForReportingButNotEnforced",
+        "conditions": {
+            "users": {"includeUsers": ["All"]},
+            "applications": {"includeApplications": ["All"]},
+            "clientAppTypes": ["exchangeActiveSync", "other"],
+        },
+        "grantControls": {"operator": "OR", "builtInControls": ["block"]},
+    }
     r = graph.post("identity/conditionalAccess/policies", json=body)
     assert r.status_code == 201, r.text
     pid = r.json()["id"]
     assert r.json()["createdDateTime"]
-    assert graph.patch(f"identity/conditionalAccess/policies/{pid}", json={"state": "enabled"}).status_code == 204
+    assert (
+        graph.patch(
+            f"identity/conditionalAccess/policies/{pid}", json={"state": "enabled"}
+        ).status_code
+        == 204
+    )
     got = graph.get(f"identity/conditionalAccess/policies/{pid}").json()
     assert got["state"] == "enabled" and got["modifiedDateTime"]
 
 
 def test_ca_policy_rejects_unknown_named_location(graph: httpx.Client) -> None:
-    body = {"displayName": "x", "state": "disabled",
-            "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
-                           "locations": {"includeLocations": [oid("nowhere")]}}}
+    body = {
+        "displayName": "x",
+        "state": "disabled",
+        "conditions": {
+            "users": {"includeUsers": ["All"]},
+            "applications": {"includeApplications": ["All"]},
+            "locations": {"includeLocations": [oid("nowhere")]},
+        },
+    }
     assert_error(graph.post("identity/conditionalAccess/policies", json=body), 400, "BadRequest")
     body["conditions"]["locations"]["includeLocations"] = [oid("loc"), "AllTrusted"]
     assert graph.post("identity/conditionalAccess/policies", json=body).status_code == 201
 
 
 def test_ca_policy_expands_authentication_strength(graph: httpx.Client) -> None:
-    body = {"displayName": "x", "state": "disabled",
-            "conditions": {"users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]}},
-            "grantControls": {"operator": "OR", "authenticationStrength": {"id": "00000000-0000-0000-0000-000000000004"}}}
+    body = {
+        "displayName": "x",
+        "state": "disabled",
+        "conditions": {
+            "users": {"includeUsers": ["All"]},
+            "applications": {"includeApplications": ["All"]},
+        },
+        "grantControls": {
+            "operator": "OR",
+            "authenticationStrength": {"id": "00000000-0000-0000-0000-000000000004"},
+        },
+    }
     pid = graph.post("identity/conditionalAccess/policies", json=body).json()["id"]
     got = graph.get(f"identity/conditionalAccess/policies/{pid}").json()
     assert got["grantControls"]["authenticationStrength"]["displayName"] == "Phishing resistant MFA"
@@ -88,12 +146,24 @@ def test_ca_policy_expands_authentication_strength(graph: httpx.Client) -> None:
 def test_named_location_needs_odata_type(graph: httpx.Client) -> None:
     path = "identity/conditionalAccess/namedLocations"
     assert graph.post(path, json={"displayName": "x", "ipRanges": []}).status_code == 400
-    r = graph.post(path, json={"@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "NL",
-                               "countriesAndRegions": ["NL"], "includeUnknownCountriesAndRegions": False})
-    assert r.status_code == 201 and r.json()["@odata.type"] == "#microsoft.graph.countryNamedLocation"
+    r = graph.post(
+        path,
+        json={
+            "@odata.type": "#microsoft.graph.countryNamedLocation",
+            "displayName": "NL",
+            "countriesAndRegions": ["NL"],
+            "includeUnknownCountriesAndRegions": False,
+        },
+    )
+    assert (
+        r.status_code == 201 and r.json()["@odata.type"] == "#microsoft.graph.countryNamedLocation"
+    )
     lid = r.json()["id"]
     assert graph.patch(f"{path}/{lid}", json={"displayName": "NL2"}).status_code == 400
-    ok = graph.patch(f"{path}/{lid}", json={"@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "NL2"})
+    ok = graph.patch(
+        f"{path}/{lid}",
+        json={"@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "NL2"},
+    )
     assert ok.status_code == 204
     items = graph.get(path).json()["value"]
     assert all("@odata.type" in i for i in items)
@@ -102,18 +172,35 @@ def test_named_location_needs_odata_type(graph: httpx.Client) -> None:
 def test_named_location_in_use_or_trusted_cannot_be_deleted(graph: httpx.Client) -> None:
     path = "identity/conditionalAccess/namedLocations"
     assert graph.delete(f"{path}/{oid('loc')}").status_code == 400  # used by the seeded CA policies
-    r = graph.post(path, json={"@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "T", "isTrusted": True,
-                               "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "1.2.3.0/24"}]})
+    r = graph.post(
+        path,
+        json={
+            "@odata.type": "#microsoft.graph.ipNamedLocation",
+            "displayName": "T",
+            "isTrusted": True,
+            "ipRanges": [
+                {"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "1.2.3.0/24"}
+            ],
+        },
+    )
     lid = r.json()["id"]
     assert graph.delete(f"{path}/{lid}").status_code == 400
-    graph.patch(f"{path}/{lid}", json={"@odata.type": "#microsoft.graph.ipNamedLocation", "isTrusted": False})
+    graph.patch(
+        f"{path}/{lid}",
+        json={"@odata.type": "#microsoft.graph.ipNamedLocation", "isTrusted": False},
+    )
     assert graph.delete(f"{path}/{lid}").status_code == 204
 
 
 def test_auth_context_patch_upsert(graph: httpx.Client) -> None:
     path = "identity/conditionalAccess/authenticationContextClassReferences"
     assert graph.patch(f"{path}/c3", json={}).status_code == 204
-    assert graph.patch(f"{path}/c3", json={"displayName": "Sensitive", "isAvailable": True}).status_code == 204
+    assert (
+        graph.patch(
+            f"{path}/c3", json={"displayName": "Sensitive", "isAvailable": True}
+        ).status_code
+        == 204
+    )
     got = graph.get(f"{path}/c3").json()
     assert got["id"] == "c3" and got["displayName"] == "Sensitive"
     assert graph.delete(f"{path}/c3").status_code == 204
@@ -123,27 +210,54 @@ def test_authentication_strengths(graph: httpx.Client) -> None:
     path = "policies/authenticationStrengthPolicies"
     ids = {p["id"] for p in graph.get(path).json()["value"]}
     assert {f"00000000-0000-0000-0000-00000000000{n}" for n in (2, 3, 4)} <= ids
-    assert graph.patch(f"{path}/00000000-0000-0000-0000-000000000002", json={"displayName": "x"}).status_code == 400
+    assert (
+        graph.patch(
+            f"{path}/00000000-0000-0000-0000-000000000002", json={"displayName": "x"}
+        ).status_code
+        == 400
+    )
     r = graph.post(path, json={"displayName": "Keys only", "allowedCombinations": ["fido2"]})
     assert r.status_code == 201 and r.json()["policyType"] == "custom"
     sid = r.json()["id"]
     assert graph.patch(f"{path}/{sid}", json={"allowedCombinations": ["sms"]}).status_code == 400
-    res = graph.post(f"{path}/{sid}/updateAllowedCombinations", json={"allowedCombinations": ["fido2", "windowsHelloForBusiness"]})
+    res = graph.post(
+        f"{path}/{sid}/updateAllowedCombinations",
+        json={"allowedCombinations": ["fido2", "windowsHelloForBusiness"]},
+    )
     assert res.status_code == 200 and res.json()["previousCombinations"] == ["fido2"]
-    assert graph.get(f"{path}/{sid}").json()["allowedCombinations"] == ["fido2", "windowsHelloForBusiness"]
+    assert graph.get(f"{path}/{sid}").json()["allowedCombinations"] == [
+        "fido2",
+        "windowsHelloForBusiness",
+    ]
     assert graph.delete(f"{path}/{sid}").status_code == 204
 
 
 def test_singletons(graph: httpx.Client) -> None:
-    for path in ("policies/authorizationPolicy", "policies/authenticationMethodsPolicy",
-                 "policies/crossTenantAccessPolicy", "policies/crossTenantAccessPolicy/default",
-                 "policies/identitySecurityDefaultsEnforcementPolicy"):
+    for path in (
+        "policies/authorizationPolicy",
+        "policies/authenticationMethodsPolicy",
+        "policies/crossTenantAccessPolicy",
+        "policies/crossTenantAccessPolicy/default",
+        "policies/identitySecurityDefaultsEnforcementPolicy",
+    ):
         r = graph.get(path)
         assert r.status_code == 200, path
         assert "value" not in r.json()
-    assert graph.patch("policies/identitySecurityDefaultsEnforcementPolicy", json={"isEnabled": True}).status_code == 204
-    assert graph.get("policies/identitySecurityDefaultsEnforcementPolicy").json()["isEnabled"] is True
-    assert graph.patch("policies/authorizationPolicy", json={"allowInvitesFrom": "adminsAndGuestInviters"}).status_code == 204
+    assert (
+        graph.patch(
+            "policies/identitySecurityDefaultsEnforcementPolicy", json={"isEnabled": True}
+        ).status_code
+        == 204
+    )
+    assert (
+        graph.get("policies/identitySecurityDefaultsEnforcementPolicy").json()["isEnabled"] is True
+    )
+    assert (
+        graph.patch(
+            "policies/authorizationPolicy", json={"allowInvitesFrom": "adminsAndGuestInviters"}
+        ).status_code
+        == 204
+    )
     assert graph.post("policies/authorizationPolicy", json={}).status_code == 405
     assert graph.delete("policies/authorizationPolicy").status_code == 405
 
@@ -153,8 +267,13 @@ def test_auth_method_configurations(graph: httpx.Client) -> None:
     ids = {c["id"] for c in graph.get(path).json()["value"]}
     assert {"Fido2", "MicrosoftAuthenticator", "Sms", "TemporaryAccessPass", "Email"} <= ids
     assert graph.patch(f"{path}/Fido2", json={"state": "enabled"}).status_code == 400
-    ok = graph.patch(f"{path}/Fido2", json={"@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
-                                            "state": "enabled"})
+    ok = graph.patch(
+        f"{path}/Fido2",
+        json={
+            "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
+            "state": "enabled",
+        },
+    )
     assert ok.status_code == 204
     assert graph.get(f"{path}/Fido2").json()["state"] == "enabled"
     assert graph.delete(f"{path}/Fido2").status_code == 405
@@ -167,13 +286,24 @@ def test_cross_tenant_partners_and_identity_sync(graph: httpx.Client) -> None:
     r = graph.post(base, json={"tenantId": partner})
     assert r.status_code == 201 and r.json()["tenantId"] == partner
     assert graph.post(base, json={"tenantId": partner}).status_code == 409
-    assert graph.patch(f"{base}/{partner}", json={"inboundTrust": {"isMfaAccepted": True}}).status_code == 204
+    assert (
+        graph.patch(f"{base}/{partner}", json={"inboundTrust": {"isMfaAccepted": True}}).status_code
+        == 204
+    )
     sync = f"{base}/{partner}/identitySynchronization"
     assert graph.get(sync).status_code == 404
-    assert graph.put(sync, json={"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}).status_code == 204
+    assert (
+        graph.put(
+            sync, json={"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}
+        ).status_code
+        == 204
+    )
     assert graph.get(sync).json()["userSyncInbound"]["isSyncAllowed"] is True
     assert graph.patch(sync, json={"userSyncInbound": {"isSyncAllowed": False}}).status_code == 204
-    assert graph.post("policies/crossTenantAccessPolicy/default/resetToSystemDefault").status_code == 204
+    assert (
+        graph.post("policies/crossTenantAccessPolicy/default/resetToSystemDefault").status_code
+        == 204
+    )
     assert graph.delete(f"{base}/{partner}").status_code == 204
 
 
@@ -183,15 +313,27 @@ def test_applications_and_passwords(graph: httpx.Client) -> None:
     app = r.json()
     assert GUID.match(app["appId"]) and app["passwordCredentials"] == []
     assert graph.get(f"applications(appId='{app['appId']}')").json()["id"] == app["id"]
-    dup = graph.post("applications", json={"displayName": "Other", "identifierUris": ["api://app-one"]})
+    dup = graph.post(
+        "applications", json={"displayName": "Other", "identifierUris": ["api://app-one"]}
+    )
     assert dup.status_code == 400 and "already exists" in dup.json()["error"]["message"]
-    assert graph.post("applications", json={"displayName": "x", "passwordCredentials": []}).status_code == 400
-    pw = graph.post(f"applications/{app['id']}/addPassword", json={"passwordCredential": {"displayName": "ci"}})
+    assert (
+        graph.post("applications", json={"displayName": "x", "passwordCredentials": []}).status_code
+        == 400
+    )
+    pw = graph.post(
+        f"applications/{app['id']}/addPassword", json={"passwordCredential": {"displayName": "ci"}}
+    )
     assert pw.status_code == 200 and len(pw.json()["secretText"]) >= 30
     creds = graph.get(f"applications/{app['id']}").json()["passwordCredentials"]
     assert creds[0]["secretText"] is None and creds[0]["hint"] == pw.json()["secretText"][:3]
     assert pw.json()["secretText"] not in graph.get(f"applications/{app['id']}").text
-    assert graph.post(f"applications/{app['id']}/removePassword", json={"keyId": pw.json()["keyId"]}).status_code == 204
+    assert (
+        graph.post(
+            f"applications/{app['id']}/removePassword", json={"keyId": pw.json()["keyId"]}
+        ).status_code
+        == 204
+    )
     assert graph.get(f"applications/{app['id']}").json()["passwordCredentials"] == []
 
 
@@ -200,13 +342,31 @@ def test_application_upsert_by_unique_name(graph: httpx.Client) -> None:
     assert graph.patch(path, json={"displayName": "Tool X"}).status_code == 404
     r = graph.patch(path, json={"displayName": "Tool X"}, headers={"Prefer": "create-if-missing"})
     assert r.status_code == 201 and r.json()["uniqueName"] == "tool-x"
-    assert graph.patch(path, json={"displayName": "Tool X2"}, headers={"Prefer": "create-if-missing"}).status_code == 204
+    assert (
+        graph.patch(
+            path, json={"displayName": "Tool X2"}, headers={"Prefer": "create-if-missing"}
+        ).status_code
+        == 204
+    )
 
 
 def test_service_principals(graph: httpx.Client) -> None:
-    app = graph.post("applications", json={"displayName": "Api", "appRoles": [
-        {"id": oid("role"), "allowedMemberTypes": ["Application"], "value": "Things.Read", "displayName": "r",
-         "description": "r", "isEnabled": True}]}).json()
+    app = graph.post(
+        "applications",
+        json={
+            "displayName": "Api",
+            "appRoles": [
+                {
+                    "id": oid("role"),
+                    "allowedMemberTypes": ["Application"],
+                    "value": "Things.Read",
+                    "displayName": "r",
+                    "description": "r",
+                    "isEnabled": True,
+                }
+            ],
+        },
+    ).json()
     assert graph.post("servicePrincipals", json={"appId": oid("no-such-app")}).status_code == 400
     sp = graph.post("servicePrincipals", json={"appId": app["appId"]})
     assert sp.status_code == 201
@@ -216,9 +376,19 @@ def test_service_principals(graph: httpx.Client) -> None:
 
 
 def test_users_by_upn_and_password_not_returned(graph: httpx.Client) -> None:
-    r = graph.post("users", json={"accountEnabled": True, "displayName": "Ada", "mailNickname": "ada",
-                                  "userPrincipalName": "ada@contoso.example",
-                                  "passwordProfile": {"password": "Secr3t!Secr3t!", "forceChangePasswordNextSignIn": True}})
+    r = graph.post(
+        "users",
+        json={
+            "accountEnabled": True,
+            "displayName": "Ada",
+            "mailNickname": "ada",
+            "userPrincipalName": "ada@contoso.example",
+            "passwordProfile": {
+                "password": "Secr3t!Secr3t!",
+                "forceChangePasswordNextSignIn": True,
+            },
+        },
+    )
     assert r.status_code == 201 and r.json()["passwordProfile"] is None
     assert graph.get("users/ada@contoso.example").json()["id"] == r.json()["id"]
     assert "Secr3t" not in graph.get(f"users/{r.json()['id']}").text
@@ -233,20 +403,50 @@ def test_role_definitions(graph: httpx.Client) -> None:
     ga = "62e90394-69f5-4237-9190-012177145e10"
     got = graph.get(f"roleManagement/directory/roleDefinitions/{ga}").json()
     assert got["isBuiltIn"] is True and got["templateId"] == ga
-    assert graph.patch(f"roleManagement/directory/roleDefinitions/{ga}", json={"description": "x"}).status_code == 400
+    assert (
+        graph.patch(
+            f"roleManagement/directory/roleDefinitions/{ga}", json={"description": "x"}
+        ).status_code
+        == 400
+    )
     assert graph.delete(f"roleManagement/directory/roleDefinitions/{ga}").status_code == 400
-    r = graph.post("roleManagement/directory/roleDefinitions", json={
-        "displayName": "App reader", "isEnabled": True,
-        "rolePermissions": [{"allowedResourceActions": ["microsoft.directory/applications/standard/read"]}]})
-    assert r.status_code == 201 and r.json()["isBuiltIn"] is False and r.json()["templateId"] == r.json()["id"]
+    r = graph.post(
+        "roleManagement/directory/roleDefinitions",
+        json={
+            "displayName": "App reader",
+            "isEnabled": True,
+            "rolePermissions": [
+                {"allowedResourceActions": ["microsoft.directory/applications/standard/read"]}
+            ],
+        },
+    )
+    assert (
+        r.status_code == 201
+        and r.json()["isBuiltIn"] is False
+        and r.json()["templateId"] == r.json()["id"]
+    )
 
 
 def test_beta_serves_ca_and_aliases(beta: httpx.Client, graph: httpx.Client) -> None:
     assert len(beta.get("identity/conditionalAccess/policies").json()["value"]) == 5
     assert beta.get("identity/conditionalAccess/authenticationStrength/policies").status_code == 200
-    assert graph.get("identity/conditionalAccess/authenticationStrength/policies").status_code == 400
-    r = beta.patch(f"identity/conditionalAccess/policies/{oid('ca0')}", json={"conditions": {
-        "users": {"includeUsers": ["All"]}, "applications": {"includeApplications": ["All"]},
-        "insiderRiskLevels": "elevated"}})
+    assert (
+        graph.get("identity/conditionalAccess/authenticationStrength/policies").status_code == 400
+    )
+    r = beta.patch(
+        f"identity/conditionalAccess/policies/{oid('ca0')}",
+        json={
+            "conditions": {
+                "users": {"includeUsers": ["All"]},
+                "applications": {"includeApplications": ["All"]},
+                "insiderRiskLevels": "elevated",
+            }
+        },
+    )
     assert r.status_code == 204
-    assert graph.get(f"identity/conditionalAccess/policies/{oid('ca0')}").json()["conditions"]["insiderRiskLevels"] == "elevated"
+    assert (
+        graph.get(f"identity/conditionalAccess/policies/{oid('ca0')}").json()["conditions"][
+            "insiderRiskLevels"
+        ]
+        == "elevated"
+    )

@@ -47,8 +47,16 @@ def test_hard_deleted_member_leaves_memberships(graph: httpx.Client) -> None:
     uid = oid("user0")
     graph.delete(f"users/{uid}")
     graph.delete(f"directory/deletedItems/{uid}")
-    graph.post(f"users", json={"accountEnabled": True, "displayName": "u", "mailNickname": "u",
-                               "userPrincipalName": "u@contoso.example", "passwordProfile": {"password": "x"}})
+    graph.post(
+        "users",
+        json={
+            "accountEnabled": True,
+            "displayName": "u",
+            "mailNickname": "u",
+            "userPrincipalName": "u@contoso.example",
+            "passwordProfile": {"password": "x"},
+        },
+    )
     assert graph.get(f"groups/{oid('group2')}/members").json()["value"] == []
 
 
@@ -76,17 +84,32 @@ def test_administrative_unit_soft_delete_cannot_be_purged(graph: httpx.Client) -
 def test_distribution_group_is_hard_deleted(graph: httpx.Client) -> None:
     # Distribution groups can't be created through Graph; seed-like state via a unified group turned off is
     # not possible either, so check the rule on a security group (soft) and a unified group (soft).
-    r = graph.post("groups", json={"displayName": "M365", "mailEnabled": True, "mailNickname": "m365",
-                                   "securityEnabled": False, "groupTypes": ["Unified"]})
+    r = graph.post(
+        "groups",
+        json={
+            "displayName": "M365",
+            "mailEnabled": True,
+            "mailNickname": "m365",
+            "securityEnabled": False,
+            "groupTypes": ["Unified"],
+        },
+    )
     gid = r.json()["id"]
     assert r.json()["mail"] == "m365@contoso.example"
     graph.delete(f"groups/{gid}")
-    assert [d["id"] for d in graph.get("directory/deletedItems/microsoft.graph.group").json()["value"]] == [gid]
+    assert [
+        d["id"] for d in graph.get("directory/deletedItems/microsoft.graph.group").json()["value"]
+    ] == [gid]
 
 
 def test_unique_mail_nickname_blocks_restore(graph: httpx.Client) -> None:
-    body = {"displayName": "M", "mailEnabled": True, "mailNickname": "team", "securityEnabled": False,
-            "groupTypes": ["Unified"]}
+    body = {
+        "displayName": "M",
+        "mailEnabled": True,
+        "mailNickname": "team",
+        "securityEnabled": False,
+        "groupTypes": ["Unified"],
+    }
     first = graph.post("groups", json=body).json()["id"]
     dup = graph.post("groups", json=body)
     assert dup.status_code == 400 and "mailNickname" in dup.json()["error"]["message"]
@@ -102,7 +125,10 @@ def test_ca_soft_delete_visible_only_in_beta(graph: httpx.Client, beta: httpx.Cl
     assert graph.get("identity/conditionalAccess/deletedItems/policies").status_code == 400
     listed = beta.get("identity/conditionalAccess/deletedItems/policies").json()["value"]
     assert [p["id"] for p in listed] == [pid]
-    assert beta.get(f"identity/conditionalAccess/deletedItems/policies/{pid}").json()["displayName"] == "CA001"
+    assert (
+        beta.get(f"identity/conditionalAccess/deletedItems/policies/{pid}").json()["displayName"]
+        == "CA001"
+    )
     r = beta.post(f"identity/conditionalAccess/deletedItems/policies/{pid}/restore")
     assert r.status_code == 200 and r.json()["id"] == pid
     assert graph.get(f"identity/conditionalAccess/policies/{pid}").status_code == 200
@@ -112,18 +138,35 @@ def test_ca_soft_delete_visible_only_in_beta(graph: httpx.Client, beta: httpx.Cl
 
 
 def test_named_location_beta_deleted_items(graph: httpx.Client, beta: httpx.Client) -> None:
-    r = graph.post("identity/conditionalAccess/namedLocations", json={
-        "@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "C", "countriesAndRegions": ["US"]})
+    r = graph.post(
+        "identity/conditionalAccess/namedLocations",
+        json={
+            "@odata.type": "#microsoft.graph.countryNamedLocation",
+            "displayName": "C",
+            "countriesAndRegions": ["US"],
+        },
+    )
     lid = r.json()["id"]
     graph.delete(f"identity/conditionalAccess/namedLocations/{lid}")
     listed = beta.get("identity/conditionalAccess/deletedItems/namedLocations").json()["value"]
     assert listed[0]["@odata.type"] == "#microsoft.graph.countryNamedLocation"
-    assert beta.post(f"identity/conditionalAccess/deletedItems/namedLocations/{lid}/restore").status_code == 200
+    assert (
+        beta.post(
+            f"identity/conditionalAccess/deletedItems/namedLocations/{lid}/restore"
+        ).status_code
+        == 200
+    )
 
 
 def test_custom_role_definition_soft_delete(graph: httpx.Client) -> None:
-    rd = graph.post("roleManagement/directory/roleDefinitions", json={
-        "displayName": "R", "isEnabled": True, "rolePermissions": [{"allowedResourceActions": ["a/b/read"]}]}).json()
+    rd = graph.post(
+        "roleManagement/directory/roleDefinitions",
+        json={
+            "displayName": "R",
+            "isEnabled": True,
+            "rolePermissions": [{"allowedResourceActions": ["a/b/read"]}],
+        },
+    ).json()
     assert graph.delete(f"roleManagement/directory/roleDefinitions/{rd['id']}").status_code == 204
     path = "roleManagement/directory/deletedItems/roleDefinitions"
     assert [d["id"] for d in graph.get(path).json()["value"]] == [rd["id"]]
@@ -133,8 +176,13 @@ def test_custom_role_definition_soft_delete(graph: httpx.Client) -> None:
 
 
 def test_hard_deleted_kinds(graph: httpx.Client) -> None:
-    ra = graph.post("roleManagement/directory/roleAssignments", json={
-        "principalId": oid("user0"), "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
-        "directoryScopeId": "/"}).json()
+    ra = graph.post(
+        "roleManagement/directory/roleAssignments",
+        json={
+            "principalId": oid("user0"),
+            "roleDefinitionId": "62e90394-69f5-4237-9190-012177145e10",
+            "directoryScopeId": "/",
+        },
+    ).json()
     assert graph.delete(f"roleManagement/directory/roleAssignments/{ra['id']}").status_code == 204
     assert graph.get(f"roleManagement/directory/roleAssignments/{ra['id']}").status_code == 404

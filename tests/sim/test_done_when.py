@@ -26,7 +26,9 @@ def test_curl_flow(demo_graph: httpx.Client) -> None:
         policies += page["value"]
         url = page.get("@odata.nextLink")
     assert len(policies) >= 3 and len({p["id"] for p in policies}) == len(policies)
-    referenced = [gid for p in policies for gid in p["conditions"]["users"].get("excludeGroups") or []]
+    referenced = [
+        gid for p in policies for gid in p["conditions"]["users"].get("excludeGroups") or []
+    ]
     existing = {x["id"] for x in g.get("groups", params={"$top": 999}).json()["value"]}
     candidates = [gid for gid in dict.fromkeys(referenced) if gid in existing]
     assert len(candidates) >= 2

@@ -9,10 +9,20 @@ from tests.sim.conftest import oid
 
 def test_paging_follows_absolute_next_links(sim, graph: httpx.Client) -> None:
     for i in range(120):
-        graph.post("users", json={"accountEnabled": True, "displayName": f"P{i:03d}", "mailNickname": f"p{i}",
-                                  "userPrincipalName": f"p{i}@contoso.example", "passwordProfile": {"password": "x"}})
+        graph.post(
+            "users",
+            json={
+                "accountEnabled": True,
+                "displayName": f"P{i:03d}",
+                "mailNickname": f"p{i}",
+                "userPrincipalName": f"p{i}@contoso.example",
+                "passwordProfile": {"password": "x"},
+            },
+        )
     first = graph.get("users").json()
-    assert len(first["value"]) == 100 and first["@odata.nextLink"].startswith(sim.graph_url + "/users?")
+    assert len(first["value"]) == 100 and first["@odata.nextLink"].startswith(
+        sim.graph_url + "/users?"
+    )
     assert "$skiptoken=" in first["@odata.nextLink"]
     second = graph.get(first["@odata.nextLink"]).json()
     assert len(second["value"]) == 22 and "@odata.nextLink" not in second
@@ -44,19 +54,32 @@ def test_filter(graph: httpx.Client) -> None:
 
     assert names("groups", "displayName eq 'Group 1'") == ["Group 1"]
     assert names("groups", "startswith(displayName,'group')") == ["Group 0", "Group 1", "Group 2"]
-    assert names("groups", f"id in ('{oid('group0')}', '{oid('group2')}')") == ["Group 0", "Group 2"]
+    assert names("groups", f"id in ('{oid('group0')}', '{oid('group2')}')") == [
+        "Group 0",
+        "Group 2",
+    ]
     assert names("groups", f"id eq '{oid('group2')}'") == ["Group 2"]
-    assert names("groups", "securityEnabled eq true and mailEnabled eq false") == ["Group 0", "Group 1", "Group 2"]
+    assert names("groups", "securityEnabled eq true and mailEnabled eq false") == [
+        "Group 0",
+        "Group 1",
+        "Group 2",
+    ]
     assert names("servicePrincipals", f"appId eq '{oid('appId')}'") == ["Export tool"]
-    assert names("identity/conditionalAccess/policies", "state eq 'enabled'")[:2] == ["CA000", "CA001"]
+    assert names("identity/conditionalAccess/policies", "state eq 'enabled'")[:2] == [
+        "CA000",
+        "CA001",
+    ]
     assert graph.get("groups", params={"$filter": "displayName eq"}).status_code == 400
 
 
 def test_advanced_queries_need_consistency_level(graph: httpx.Client) -> None:
     r = graph.get("groups", params={"$filter": "displayName ne 'Group 1'"})
     assert r.status_code == 400 and r.json()["error"]["code"] == "Request_UnsupportedQuery"
-    r = graph.get("groups", params={"$filter": "displayName ne 'Group 1'", "$count": "true"},
-                  headers={"ConsistencyLevel": "eventual"})
+    r = graph.get(
+        "groups",
+        params={"$filter": "displayName ne 'Group 1'", "$count": "true"},
+        headers={"ConsistencyLevel": "eventual"},
+    )
     assert r.status_code == 200 and r.json()["@odata.count"] == 2
     assert graph.get("groups", params={"$count": "true"}).status_code == 400
     c = graph.get("groups/$count", headers={"ConsistencyLevel": "eventual"})
@@ -64,13 +87,30 @@ def test_advanced_queries_need_consistency_level(graph: httpx.Client) -> None:
 
 
 def test_batch(graph: httpx.Client) -> None:
-    body = {"requests": [
-        {"id": "1", "method": "POST", "url": "/groups", "headers": {"Content-Type": "application/json"},
-         "body": {"displayName": "B", "mailEnabled": False, "mailNickname": "b", "securityEnabled": True}},
-        {"id": "2", "method": "GET", "url": f"/groups/{oid('group0')}?$select=displayName", "dependsOn": ["1"]},
-        {"id": "3", "method": "GET", "url": "/groups/00000000-0000-0000-0000-00000000dead"},
-        {"id": "4", "method": "GET", "url": "/groups", "dependsOn": ["3"]},
-    ]}
+    body = {
+        "requests": [
+            {
+                "id": "1",
+                "method": "POST",
+                "url": "/groups",
+                "headers": {"Content-Type": "application/json"},
+                "body": {
+                    "displayName": "B",
+                    "mailEnabled": False,
+                    "mailNickname": "b",
+                    "securityEnabled": True,
+                },
+            },
+            {
+                "id": "2",
+                "method": "GET",
+                "url": f"/groups/{oid('group0')}?$select=displayName",
+                "dependsOn": ["1"],
+            },
+            {"id": "3", "method": "GET", "url": "/groups/00000000-0000-0000-0000-00000000dead"},
+            {"id": "4", "method": "GET", "url": "/groups", "dependsOn": ["3"]},
+        ]
+    }
     r = graph.post("$batch", json=body)
     assert r.status_code == 200
     by_id = {x["id"]: x for x in r.json()["responses"]}

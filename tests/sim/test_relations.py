@@ -23,48 +23,100 @@ def test_members_ref_add_list_remove(graph: httpx.Client) -> None:
     dup = graph.post(f"groups/{gid}/members/$ref", json=ref(uid))
     assert dup.status_code == 400
     assert dup.json()["error"]["message"] == (
-        "One or more added object references already exist for the following modified properties: 'members'.")
+        "One or more added object references already exist for the following modified properties: 'members'."
+    )
     assert graph.post(f"groups/{gid}/members/$ref", json=ref(oid("ghost"))).status_code == 404
     assert graph.delete(f"groups/{gid}/members/{uid}/$ref").status_code == 204
     assert graph.delete(f"groups/{gid}/members/{uid}/$ref").status_code == 404
     assert graph.post(f"groups/{gid}/owners/$ref", json=ref(oid("sp"))).status_code == 204
     owners = graph.get(f"groups/{gid}/owners").json()["value"]
-    assert {o["@odata.type"] for o in owners} == {"#microsoft.graph.user", "#microsoft.graph.servicePrincipal"}
+    assert {o["@odata.type"] for o in owners} == {
+        "#microsoft.graph.user",
+        "#microsoft.graph.servicePrincipal",
+    }
 
 
 def test_dynamic_group_rejects_manual_members(graph: httpx.Client) -> None:
-    g = graph.post("groups", json={"displayName": "Dyn", "mailEnabled": False, "mailNickname": "dyn",
-                                   "securityEnabled": True, "groupTypes": ["DynamicMembership"],
-                                   "membershipRule": "user.department -eq \"Sales\"",
-                                   "membershipRuleProcessingState": "On"}).json()
+    g = graph.post(
+        "groups",
+        json={
+            "displayName": "Dyn",
+            "mailEnabled": False,
+            "mailNickname": "dyn",
+            "securityEnabled": True,
+            "groupTypes": ["DynamicMembership"],
+            "membershipRule": 'user.department -eq "Sales"',
+            "membershipRuleProcessingState": "On",
+        },
+    ).json()
     assert graph.post(f"groups/{g['id']}/members/$ref", json=ref(oid("user0"))).status_code == 400
 
 
 def test_bind_on_create_and_limit(graph: httpx.Client) -> None:
-    users = [graph.post("users", json={"accountEnabled": True, "displayName": f"b{i}", "mailNickname": f"b{i}",
-                                       "userPrincipalName": f"b{i}@contoso.example",
-                                       "passwordProfile": {"password": "x"}}).json()["id"] for i in range(21)]
-    base = {"displayName": "Bound", "mailEnabled": False, "mailNickname": "bound", "securityEnabled": True}
+    users = [
+        graph.post(
+            "users",
+            json={
+                "accountEnabled": True,
+                "displayName": f"b{i}",
+                "mailNickname": f"b{i}",
+                "userPrincipalName": f"b{i}@contoso.example",
+                "passwordProfile": {"password": "x"},
+            },
+        ).json()["id"]
+        for i in range(21)
+    ]
+    base = {
+        "displayName": "Bound",
+        "mailEnabled": False,
+        "mailNickname": "bound",
+        "securityEnabled": True,
+    }
     url = "https://graph.microsoft.com/v1.0/users/"
-    too_many = {**base, "members@odata.bind": [url + u for u in users[:15]],
-                "owners@odata.bind": [url + u for u in users[15:]]}
+    too_many = {
+        **base,
+        "members@odata.bind": [url + u for u in users[:15]],
+        "owners@odata.bind": [url + u for u in users[15:]],
+    }
     assert graph.post("groups", json=too_many).status_code == 400
-    ok = {**base, "members@odata.bind": [url + u for u in users[:19]], "owners@odata.bind": [url + users[20]]}
+    ok = {
+        **base,
+        "members@odata.bind": [url + u for u in users[:19]],
+        "owners@odata.bind": [url + users[20]],
+    }
     r = graph.post("groups", json=ok)
     assert r.status_code == 201
-    assert len(graph.get(f"groups/{r.json()['id']}/members", params={"$top": 999}).json()["value"]) == 19
+    assert (
+        len(graph.get(f"groups/{r.json()['id']}/members", params={"$top": 999}).json()["value"])
+        == 19
+    )
 
 
 def test_role_assignable_group_needs_role_management(graph: httpx.Client) -> None:
-    g = graph.post("groups", json={"displayName": "Admins", "mailEnabled": False, "mailNickname": "admins",
-                                   "securityEnabled": True, "isAssignableToRole": True})
+    g = graph.post(
+        "groups",
+        json={
+            "displayName": "Admins",
+            "mailEnabled": False,
+            "mailNickname": "admins",
+            "securityEnabled": True,
+            "isAssignableToRole": True,
+        },
+    )
     assert g.status_code == 201
-    assert graph.patch(f"groups/{g.json()['id']}", json={"isAssignableToRole": False}).status_code == 400
-    ra = graph.post("roleManagement/directory/roleAssignments", json={
-        "principalId": g.json()["id"], "roleDefinitionId": GA, "directoryScopeId": "/"})
+    assert (
+        graph.patch(f"groups/{g.json()['id']}", json={"isAssignableToRole": False}).status_code
+        == 400
+    )
+    ra = graph.post(
+        "roleManagement/directory/roleAssignments",
+        json={"principalId": g.json()["id"], "roleDefinitionId": GA, "directoryScopeId": "/"},
+    )
     assert ra.status_code == 201
-    plain = graph.post("roleManagement/directory/roleAssignments", json={
-        "principalId": oid("group1"), "roleDefinitionId": GA, "directoryScopeId": "/"})
+    plain = graph.post(
+        "roleManagement/directory/roleAssignments",
+        json={"principalId": oid("group1"), "roleDefinitionId": GA, "directoryScopeId": "/"},
+    )
     assert plain.status_code == 400
 
 
@@ -77,7 +129,9 @@ def test_role_assignments(graph: httpx.Client) -> None:
     assert graph.post(path, json={**body, "roleDefinitionId": oid("nope")}).status_code == 404
     listed = graph.get(path, params={"$filter": f"principalId eq '{oid('user0')}'"}).json()["value"]
     assert [a["id"] for a in listed] == [r.json()["id"]]
-    assert graph.patch(f"{path}/{r.json()['id']}", json={"directoryScopeId": "/x"}).status_code == 405
+    assert (
+        graph.patch(f"{path}/{r.json()['id']}", json={"directoryScopeId": "/x"}).status_code == 405
+    )
 
 
 def test_app_role_assignments_views(sim, graph: httpx.Client) -> None:
@@ -85,11 +139,17 @@ def test_app_role_assignments_views(sim, graph: httpx.Client) -> None:
 
     gsp = graph_sp_id(sim.tenant_id)
     path = f"servicePrincipals/{gsp}/appRoleAssignedTo"
-    body = {"principalId": oid("sp"), "resourceId": gsp, "appRoleId": GRAPH_PERMISSIONS["Group.Read.All"]}
+    body = {
+        "principalId": oid("sp"),
+        "resourceId": gsp,
+        "appRoleId": GRAPH_PERMISSIONS["Group.Read.All"],
+    }
     r = graph.post(path, json=body)
     assert r.status_code == 201, r.text
     a = r.json()
-    assert a["principalType"] == "ServicePrincipal" and a["resourceDisplayName"] == "Microsoft Graph"
+    assert (
+        a["principalType"] == "ServicePrincipal" and a["resourceDisplayName"] == "Microsoft Graph"
+    )
     assert len(a["id"]) == 43  # opaque base64url, not a GUID
     assert graph.post(path, json=body).status_code == 400
     assert graph.post(path, json={**body, "appRoleId": oid("no-role")}).status_code == 400
@@ -99,36 +159,71 @@ def test_app_role_assignments_views(sim, graph: httpx.Client) -> None:
     assert graph.delete(f"servicePrincipals/{gsp}/appRoleAssignedTo/{a['id']}").status_code == 204
     assert graph.get(path).json()["value"] == []
     user_path = f"users/{oid('user0')}/appRoleAssignments"
-    r = graph.post(user_path, json={"principalId": oid("user0"), "resourceId": oid("sp"),
-                                    "appRoleId": "00000000-0000-0000-0000-000000000000"})
+    r = graph.post(
+        user_path,
+        json={
+            "principalId": oid("user0"),
+            "resourceId": oid("sp"),
+            "appRoleId": "00000000-0000-0000-0000-000000000000",
+        },
+    )
     assert r.status_code == 201 and r.json()["principalType"] == "User"
 
 
 def test_oauth2_permission_grants(sim, graph: httpx.Client) -> None:
     from entragit.sim.builtins import graph_sp_id
 
-    body = {"clientId": oid("sp"), "consentType": "AllPrincipals", "resourceId": graph_sp_id(sim.tenant_id),
-            "scope": "User.Read"}
+    body = {
+        "clientId": oid("sp"),
+        "consentType": "AllPrincipals",
+        "resourceId": graph_sp_id(sim.tenant_id),
+        "scope": "User.Read",
+    }
     r = graph.post("oauth2PermissionGrants", json=body)
     assert r.status_code == 201 and r.json()["principalId"] is None
     gid = r.json()["id"]
     assert graph.post("oauth2PermissionGrants", json=body).status_code == 409
-    assert graph.patch(f"oauth2PermissionGrants/{gid}", json={"scope": "User.Read openid"}).status_code == 204
-    assert graph.patch(f"oauth2PermissionGrants/{gid}", json={"clientId": oid("x")}).status_code == 400
-    listed = graph.get("oauth2PermissionGrants", params={"$filter": f"clientId eq '{oid('sp')}'"}).json()["value"]
+    assert (
+        graph.patch(f"oauth2PermissionGrants/{gid}", json={"scope": "User.Read openid"}).status_code
+        == 204
+    )
+    assert (
+        graph.patch(f"oauth2PermissionGrants/{gid}", json={"clientId": oid("x")}).status_code == 400
+    )
+    listed = graph.get(
+        "oauth2PermissionGrants", params={"$filter": f"clientId eq '{oid('sp')}'"}
+    ).json()["value"]
     assert listed[0]["scope"] == "User.Read openid"
-    assert graph.get(f"servicePrincipals/{oid('sp')}/oauth2PermissionGrants").json()["value"][0]["id"] == gid
+    assert (
+        graph.get(f"servicePrincipals/{oid('sp')}/oauth2PermissionGrants").json()["value"][0]["id"]
+        == gid
+    )
     assert graph.delete(f"oauth2PermissionGrants/{gid}").status_code == 204
 
 
 def test_app_and_sp_owners(graph: httpx.Client) -> None:
-    assert [o["id"] for o in graph.get(f"applications/{oid('app')}/owners").json()["value"]] == [oid("user0")]
-    assert graph.post(f"servicePrincipals/{oid('sp')}/owners/$ref", json=ref(oid("user1"))).status_code == 204
-    assert [o["id"] for o in graph.get(f"servicePrincipals/{oid('sp')}/owners").json()["value"]] == [oid("user1")]
+    assert [o["id"] for o in graph.get(f"applications/{oid('app')}/owners").json()["value"]] == [
+        oid("user0")
+    ]
+    assert (
+        graph.post(f"servicePrincipals/{oid('sp')}/owners/$ref", json=ref(oid("user1"))).status_code
+        == 204
+    )
+    assert [
+        o["id"] for o in graph.get(f"servicePrincipals/{oid('sp')}/owners").json()["value"]
+    ] == [oid("user1")]
 
 
 def test_administrative_unit_members(graph: httpx.Client, beta: httpx.Client) -> None:
     au = graph.post("directory/administrativeUnits", json={"displayName": "EU"}).json()
-    assert graph.post(f"directory/administrativeUnits/{au['id']}/members/$ref", json=ref(oid("user0"))).status_code == 204
-    assert [m["id"] for m in graph.get(f"directory/administrativeUnits/{au['id']}/members").json()["value"]] == [oid("user0")]
+    assert (
+        graph.post(
+            f"directory/administrativeUnits/{au['id']}/members/$ref", json=ref(oid("user0"))
+        ).status_code
+        == 204
+    )
+    assert [
+        m["id"]
+        for m in graph.get(f"directory/administrativeUnits/{au['id']}/members").json()["value"]
+    ] == [oid("user0")]
     assert beta.get(f"administrativeUnits/{au['id']}").status_code == 200

@@ -42,16 +42,28 @@ def test_ca_family_one_per_second_without_retry_after(make_sim) -> None:
 def test_write_quota(make_sim) -> None:
     sim = make_sim(throttle="w=1/60")
     with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN) as g:
-        body = {"displayName": "t", "mailEnabled": False, "mailNickname": "t", "securityEnabled": True}
+        body = {
+            "displayName": "t",
+            "mailEnabled": False,
+            "mailNickname": "t",
+            "securityEnabled": True,
+        }
         assert g.post("groups", json=body).status_code == 201
         r = g.post("groups", json=body)
-        assert r.status_code == 429 and r.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
+        assert (
+            r.status_code == 429 and r.headers["x-ms-throttle-information"] == "WriteLimitExceeded"
+        )
 
 
 def test_batch_items_are_throttled_individually(make_sim) -> None:
     sim = make_sim(throttle="ru=2/60")
     with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN) as g:
-        r = g.post("$batch", json={"requests": [{"id": str(i), "method": "GET", "url": "/groups"} for i in range(3)]})
+        r = g.post(
+            "$batch",
+            json={
+                "requests": [{"id": str(i), "method": "GET", "url": "/groups"} for i in range(3)]
+            },
+        )
         statuses = sorted(x["status"] for x in r.json()["responses"])
         assert r.status_code == 200 and statuses == [200, 200, 429]
 
@@ -88,8 +100,15 @@ def test_fault_body_and_reset(make_sim) -> None:
 def test_read_after_write_lag(make_sim) -> None:
     sim = make_sim(faults="lag=300")
     with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN) as g:
-        gid = g.post("groups", json={"displayName": "L", "mailEnabled": False, "mailNickname": "l",
-                                     "securityEnabled": True}).json()["id"]
+        gid = g.post(
+            "groups",
+            json={
+                "displayName": "L",
+                "mailEnabled": False,
+                "mailNickname": "l",
+                "securityEnabled": True,
+            },
+        ).json()["id"]
         assert g.get(f"groups/{gid}").status_code == 404
         time.sleep(0.35)
         assert g.get(f"groups/{gid}").status_code == 200

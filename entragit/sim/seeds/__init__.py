@@ -61,7 +61,9 @@ def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
         try:
             n = int(seed.split(":", 1)[1])
         except ValueError as e:
-            raise SeedError(f"synthetic seed needs a number of objects, e.g. synthetic:1000 (got {seed!r})") from e
+            raise SeedError(
+                f"synthetic seed needs a number of objects, e.g. synthetic:1000 (got {seed!r})"
+            ) from e
         try:
             from entragit.sim.seeds.synthetic import synthetic_seed
         except ImportError as e:
@@ -70,7 +72,9 @@ def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
     path = Path(seed)
     if path.is_dir():
         return load_dir(path)
-    raise SeedError(f"unknown seed {seed!r}: use empty, demo, synthetic:N or a directory of JSON files")
+    raise SeedError(
+        f"unknown seed {seed!r}: use empty, demo, synthetic:N or a directory of JSON files"
+    )
 
 
 def load_dir(root: Path) -> Seed:
@@ -93,7 +97,11 @@ def strip_annotations(value: Any, *, keep_type: bool) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if k.startswith("#") or k.startswith("@microsoft.graph.") or ("@odata." in k and k != "@odata.type"):
+            if (
+                k.startswith("#")
+                or k.startswith("@microsoft.graph.")
+                or ("@odata." in k and k != "@odata.type")
+            ):
                 continue
             if k == "@odata.type" and not keep_type:
                 continue
@@ -109,7 +117,9 @@ def _classify_cross_tenant(obj: dict[str, Any]) -> str:
         return "crossTenantAccessPolicyDefault"
     if "tenantId" in obj:
         sync_keys = {"userSyncInbound", "groupSyncInbound"}
-        if sync_keys & obj.keys() or "/identitySynchronization" in str(obj.get("@odata.context", "")):
+        if sync_keys & obj.keys() or "/identitySynchronization" in str(
+            obj.get("@odata.context", "")
+        ):
             return "crossTenantIdentitySync"
         return "crossTenantPartners"
     return "crossTenantAccessPolicy"
@@ -123,13 +133,21 @@ def _entries(seed: Seed) -> list[tuple[str, dict[str, Any]]]:
             kind = _KEY_ALIASES.get(key, key)
             if kind == "crossTenantAccessPolicy":
                 kind = _classify_cross_tenant(obj)
-            if kind == "crossTenantPartners" and isinstance(obj.get("identitySynchronization"), dict):
+            if kind == "crossTenantPartners" and isinstance(
+                obj.get("identitySynchronization"), dict
+            ):
                 obj = dict(obj)
                 sync = obj.pop("identitySynchronization")
                 out.append(("crossTenantIdentitySync", {"tenantId": obj["tenantId"], **sync}))
-            if kind == "authenticationMethodsPolicy" and "authenticationMethodConfigurations" in obj:
+            if (
+                kind == "authenticationMethodsPolicy"
+                and "authenticationMethodConfigurations" in obj
+            ):
                 obj = dict(obj)
-                out.extend(("authenticationMethodConfigurations", c) for c in obj.pop("authenticationMethodConfigurations") or [])
+                out.extend(
+                    ("authenticationMethodConfigurations", c)
+                    for c in obj.pop("authenticationMethodConfigurations") or []
+                )
             if kind not in BY_NAME:
                 raise SeedError(f"unknown seed collection {key!r}")
             out.append((kind, obj))
@@ -150,11 +168,16 @@ def _load_one(store: Store, kind: str, raw: dict[str, Any]) -> None:
     if res.singleton and not res.parent:
         key = res.fixed_id
     else:
-        key = obj.get(res.key) or str(uuid.uuid5(_SEED_NS, f"{kind}/{json.dumps(obj, sort_keys=True)}"))
+        key = obj.get(res.key) or str(
+            uuid.uuid5(_SEED_NS, f"{kind}/{json.dumps(obj, sort_keys=True)}")
+        )
         if res.key == "id":
             obj = {"id": key, **obj}
     for cred in obj.get("passwordCredentials") or []:
-        text, cred["secretText"] = cred.get("secretText"), None  # Graph never returns a secret after creation
+        text, cred["secretText"] = (
+            cred.get("secretText"),
+            None,
+        )  # Graph never returns a secret after creation
         if text:
             cred.setdefault("keyId", str(uuid.uuid5(_SEED_NS, f"{key}/{text}")))
             cred.setdefault("hint", text[:3])
