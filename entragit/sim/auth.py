@@ -42,6 +42,7 @@ class Caller:
         return any(all(self.has(p) for p in need) for need in perms.write)
 
 
+ANONYMOUS = Caller(app_id="", roles=frozenset())
 ADMIN = Caller(app_id=ADMIN_TOKEN, roles=frozenset(), admin=True, display_name="sim-admin")
 
 

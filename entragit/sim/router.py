@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from entragit.sim import audit
-from entragit.sim.auth import ADMIN, Caller, caller_from_header, require_read, require_write
+from entragit.sim.auth import ANONYMOUS, Caller, caller_from_header, require_read, require_write
 from entragit.sim.errors import GraphHTTPError, bad_request, not_found
 from entragit.sim.faults import Faults
 from entragit.sim.hooks import Ctx, hard_delete, hook_for, now_iso, soft_delete
@@ -50,7 +50,7 @@ class Request:
     headers: dict[str, str]  # lower-cased names
     body: Any
     base: str  # scheme://host:port
-    caller: Caller = ADMIN
+    caller: Caller = ANONYMOUS
     actor: str | None = None
 
     @property
