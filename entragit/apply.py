@@ -75,6 +75,7 @@ class Runner:
         self.result = ApplyResult()
         self.on_op = on_op
         self.deferred: list[Op] = []
+        self.final = False  # in the deferred pass nothing can wait any longer
 
     def value(self, v: Any, *, strict: bool = True) -> Any:
         if isinstance(v, dict):
@@ -115,6 +116,7 @@ class Runner:
     async def run(self) -> ApplyResult:
         for op in self.plan.ops:
             await self._one(op)
+        self.final = True
         for op in self.deferred:  # references that pointed at objects created later (cycles)
             await self._one(op)
         return self.result
@@ -125,6 +127,9 @@ class Runner:
             detail = await getattr(self, "_" + op.action)(kind, op)
             out = Outcome(op, True, detail or "")
         except Unresolved as e:
+            if not self.final and op.action in ("update", "link"):
+                self.deferred.append(op)  # the object it names is created further down the plan
+                return
             out = Outcome(op, False, f"depends on {e} which was not created")
         except GraphError as e:
             out = Outcome(op, False, e.message)

@@ -47,12 +47,12 @@ def _drop_path(node: Any, parts: list[str]) -> None:
         _drop_path(node[head], parts[1:])
 
 
-def _sort_lists(node: Any) -> Any:
+def sort_lists(node: Any) -> Any:
     """Set-like lists sorted so ordering churn never shows up as a diff; Graph lists here are sets."""
     if isinstance(node, dict):
-        return {k: _sort_lists(v) for k, v in node.items()}
+        return {k: sort_lists(v) for k, v in node.items()}
     if isinstance(node, list):
-        items = [_sort_lists(v) for v in node]
+        items = [sort_lists(v) for v in node]
         return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
     return node
 
@@ -71,7 +71,7 @@ def clean(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
             parent = parent.get(part) if isinstance(parent, dict) else None
         if isinstance(parent, dict) and isinstance(parent.get(parts[-1]), dict):
             parent[parts[-1]] = {"id": parent[parts[-1]].get("id")}
-    return _sort_lists(body)
+    return sort_lists(body)
 
 
 def _ordered(node: Any) -> Any:

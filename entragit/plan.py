@@ -123,9 +123,10 @@ def _deep(path: str, old: Any, new: Any, out: list[Change]) -> None:
 
 
 def _norm(v: Any) -> str:
-    if isinstance(v, list):
-        return json.dumps(sorted(json.dumps(i, sort_keys=True) for i in v))
-    return json.dumps(v, sort_keys=True)
+    """Order-free form: every Graph list we manage is a set (canonical form sorts them too)."""
+    from entragit.canonical import sort_lists
+
+    return json.dumps(sort_lists(v), sort_keys=True)
 
 
 def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any]) -> tuple[dict[str, Any], list[Change]]:
@@ -188,6 +189,7 @@ class Planner:
         self.slugs = slugs or {}
         self.status: dict[tuple[str, str], _Status] = {}
         self.created: set[str] = set()  # old ids (and appIds) of objects apply will create anew
+        self.pulled: set[tuple[str, str]] = set()  # missing objects --only brings back (selected or dependent)
         self.warnings: list[str] = []
         self.names = Names(live)
         self.dnames = Names(desired)
@@ -224,6 +226,10 @@ class Planner:
 
     def _classify_missing(self, kind: Kind, key: str, body: Mapping[str, Any],
                           by_nat: dict[tuple[str, ...], list[str]]) -> None:
+        # With --only, a missing object is planned when selected, or when it hangs off a selected
+        # object being recreated (the role and app role assignments a hard delete took with it).
+        if self._is_selected(kind, key) or any(v in self.created for _, v in refmod.iter_refs(kind, dict(body))):
+            self.pulled.add((kind.name, key))
         want = self._translated(kind, body)
         lk = self._live_key(kind, key)
         gone = self.deleted.get(kind.name, {}).get(lk)
@@ -246,7 +252,7 @@ class Planner:
             self.warnings.append(f"{kind.title} {self._name(kind, body)!r}: {len(hits)} live objects share "
                                  "its natural key; creating a new one")
         self.status[(kind.name, key)] = _Status("create", "")
-        if not kind.client_id:
+        if not kind.client_id and (kind.name, key) in self.pulled:
             self.created.add(key)
             for f in kind.readonly:
                 if isinstance(body.get(f), str):
@@ -268,10 +274,10 @@ class Planner:
         for kind in kindmod.apply_order():
             objs = self.desired.objects.get(kind.name, {})
             for key in sorted(objs, key=lambda k: (self._name(kind, objs[k]), k)):
-                if self._is_selected(kind, key):
+                if self._is_selected(kind, key) or (kind.name, key) in self.pulled:
                     self._plan_object(kind, key, objs[key], writes, links)
                 else:
-                    self._plan_remap_only(kind, key, writes)
+                    self._plan_remap_only(kind, key, writes, links)
         deletes, unmanaged = self._plan_deletes()
         return Plan(self.tenant, self.ref, tuple(writes + links + deletes), tuple(unmanaged),
                     tuple(self.warnings), dict(self.idmap))
@@ -331,7 +337,7 @@ class Planner:
                 return str(describe(*hit).get("name", ""))
         return ""
 
-    def _plan_remap_only(self, kind: Kind, key: str, writes: list[Op]) -> None:
+    def _plan_remap_only(self, kind: Kind, key: str, writes: list[Op], links: list[Op]) -> None:
         """An object outside --only still gets its references to recreated objects fixed."""
         st = self.status[(kind.name, key)]
         if st.how != "live":
@@ -342,6 +348,11 @@ class Planner:
         if patch and kind.update is not None:
             writes.append(Op("update", kind.name, key, self._name(kind, have), target=st.target, body=patch,
                              changes=tuple(changes), note="references remapped"))
+        desired = self.desired.objects[kind.name][key]
+        for rel in kind.relations:  # memberships of a recreated object (e.g. in an administrative unit)
+            for m in sorted(set(desired.get(rel.name) or ()) & self.created):
+                links.append(Op("link", kind.name, key, self._name(kind, have), target=st.target, rel=rel.name,
+                                member=placeholder(m), note=self._member_name(m)))
 
     def _plan_deletes(self) -> tuple[list[Op], list[tuple[str, str]]]:
         wanted = {(k, s.target) for (k, _), s in self.status.items() if s.target}

@@ -23,7 +23,7 @@ def _no_annotations(node):
 
 
 def _sorted(node):
-    return json.loads(json.dumps(canonical._sort_lists(node), sort_keys=True))
+    return json.loads(json.dumps(canonical.sort_lists(node), sort_keys=True))
 
 
 @pytest.mark.parametrize("kind_name,path", CASES, ids=[p.name for _, p in CASES] or None)

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import git
 import httpx
-import pytest
 
 from .conftest import make_repo
 
@@ -51,22 +50,24 @@ def test_files_name_every_referenced_id(repo, sim):
 
 
 def test_portal_edits_make_one_commit_with_exactly_those_changes(repo, sim):
+    beta = sim.graph_url.replace("/v1.0", "/beta")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        made = c.post(f"{beta}/identity/conditionalAccess/namedLocations", json={
+            "@odata.type": "#microsoft.graph.countryNamedLocation", "displayName": "Old pilot countries",
+            "countriesAndRegions": ["BE", "LU"], "includeUnknownCountriesAndRegions": False})
+        assert made.status_code == 201, made.text
+        loc = made.json()
     repo("export", "--commit")
     r = git.Repo(repo.repo)
     start = r.head.commit.hexsha
     with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
         g = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]
         assert c.patch(f"/groups/{g['id']}", json={"displayName": "Finance Administrators"}).status_code == 204
-        beta = sim.graph_url.replace("/v1.0", "/beta")
         pols = c.get(f"{beta}/identity/conditionalAccess/policies").json()["value"]
         mfa = next(p for p in pols if (p.get("grantControls") or {}).get("builtInControls") == ["mfa"])
         grant = dict(mfa["grantControls"], builtInControls=["mfa", "compliantDevice"], operator="AND")
         assert c.patch(f"{beta}/identity/conditionalAccess/policies/{mfa['id']}",
                        json={"grantControls": grant}).status_code == 204
-        locs = c.get(f"{beta}/identity/conditionalAccess/namedLocations").json()["value"]
-        used = {v for p in pols for v in (p["conditions"].get("locations") or {}).get("includeLocations", []) +
-                (p["conditions"].get("locations") or {}).get("excludeLocations", [])}
-        loc = next(x for x in locs if x["id"] not in used and not x.get("isTrusted"))
         assert c.delete(f"{beta}/identity/conditionalAccess/namedLocations/{loc['id']}").status_code == 204
     out = repo("export", "--commit").output
     assert r.head.commit.parents[0].hexsha == start
@@ -125,13 +126,14 @@ def test_missing_permission_is_named_and_partial_is_opt_in(tmp_path, sim_factory
 
 def test_sigkill_mid_export_leaves_the_repo_untouched(tmp_path):
     sim = subprocess.Popen([sys.executable, "-m", "entragit.cli", "sim", "serve", "--seed", "demo", "--port", "0",
-                            "--latency-ms", "40"], stdout=subprocess.PIPE, text=True)
+                            "--latency-ms", "400"], stdout=subprocess.PIPE, text=True)
     try:
         import json
 
         info = json.loads(sim.stdout.readline())
-        from entragit.cli import main
         from click.testing import CliRunner
+
+        from entragit.cli import main
 
         assert CliRunner().invoke(main, ["init", str(tmp_path / "r")]).exit_code == 0
         root = info["graph_url"].rsplit("/v1.0", 1)[0]
@@ -143,7 +145,7 @@ def test_sigkill_mid_export_leaves_the_repo_untouched(tmp_path):
         head = r.head.commit.hexsha
         proc = subprocess.Popen([sys.executable, "-m", "entragit.cli", "export", "--commit", "--repo",
                                  str(tmp_path / "r")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1.5)
+        time.sleep(1.0)
         assert proc.poll() is None, "export finished before it could be killed; raise --latency-ms"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
