@@ -315,7 +315,23 @@ class Router:
         out = hook_for(res).on_read(self.ctx(req), res, copy.deepcopy(obj))
         if (with_type or res.polymorphic) and "@odata.type" not in out:
             out = {"@odata.type": res.odata_type, **out}
+        for name in _expand_fields(req):
+            out[name] = self._expanded(res, obj, name)
         return out
+
+    def _expanded(self, res: Resource, obj: Obj, name: str) -> Any:
+        """$expand of relationships (first 20, graph-notes 6.2) or of a principalId as `principal`."""
+        if name in res.rels:
+            found = self.store.active_links(res.name, str(obj.get(res.key)), name)[:20]
+            return [{"@odata.type": BY_NAME[k].odata_type, **copy.deepcopy(o)} for k, o in found]
+        if name == "principal" and "principalId" in obj:
+            hit = self.store.find_directory_object(str(obj["principalId"]))
+            return (
+                {"@odata.type": BY_NAME[hit[0]].odata_type, **copy.deepcopy(hit[1])}
+                if hit
+                else None
+            )
+        raise QueryError(f"Could not find a property named '{name}' to expand.")
 
     def _entity(
         self, req: Request, res: Resource, obj: Obj, context: str, status: int = 200
@@ -1391,6 +1407,11 @@ def _target_id(url: Any) -> str:
     if not found:
         raise bad_request(f"Invalid object identifier '{url}'.")
     return found[-1].lower()
+
+
+def _expand_fields(req: Request) -> list[str]:
+    raw = req.query.get("$expand", "")
+    return [f.split("(")[0].strip() for f in raw.split(",") if f.strip()]
 
 
 def _select_fields(req: Request) -> list[str] | None:

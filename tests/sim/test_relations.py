@@ -227,3 +227,17 @@ def test_administrative_unit_members(graph: httpx.Client, beta: httpx.Client) ->
         for m in graph.get(f"directory/administrativeUnits/{au['id']}/members").json()["value"]
     ] == [oid("user0")]
     assert beta.get(f"administrativeUnits/{au['id']}").status_code == 200
+
+
+def test_expand(graph: httpx.Client) -> None:
+    g = graph.get(f"groups/{oid('group0')}", params={"$expand": "members"}).json()
+    assert [m["id"] for m in g["members"]] == [oid("user0")]
+    graph.post(
+        "roleManagement/directory/roleAssignments",
+        json={"principalId": oid("user1"), "roleDefinitionId": GA, "directoryScopeId": "/"},
+    )
+    listed = graph.get(
+        "roleManagement/directory/roleAssignments", params={"$expand": "principal"}
+    ).json()["value"]
+    assert listed[0]["principal"]["userPrincipalName"] == "user1@contoso.example"
+    assert graph.get("groups", params={"$expand": "nonsense"}).status_code == 400
