@@ -110,7 +110,12 @@ class Graph:
             auth = AzureIdentityAuthenticationProvider(
                 self._credential, scopes=[scope], allowed_hosts=[self.host]
             )
-        raw = httpx.AsyncClient(base_url=self.root, verify=self._verify, timeout=httpx.Timeout(60.0))
+        verify = self._verify
+        if isinstance(verify, str):  # a CA bundle path (the TLS simulator, a private cloud)
+            import ssl
+
+            verify = ssl.create_default_context(cafile=verify)
+        raw = httpx.AsyncClient(base_url=self.root, verify=verify, timeout=httpx.Timeout(60.0))
         retry = RetryHandlerOption(delay=1.0, max_retries=self._max_retries, should_retry=True)
         self._client = GraphClientFactory.create_with_default_middleware(
             client=raw, options={RetryHandlerOption.get_key(): retry}

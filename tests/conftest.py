@@ -53,7 +53,8 @@ def make_repo(path: Path, sim: Any, name: str = "demo", *extra: str) -> Cli:
     assert r.exit_code == 0, r.output
     cli = Cli(path)
     root = sim.graph_url.rsplit("/v1.0", 1)[0]
-    cli("tenant", "add", name, "--tenant-id", sim.tenant_id, "--graph-url", root, "--auth", "sim", *extra)
+    auth = () if "--auth" in extra else ("--auth", "sim")
+    cli("tenant", "add", name, "--tenant-id", sim.tenant_id, "--graph-url", root, *auth, *extra)
     return cli
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -98,30 +99,45 @@ def test_secrets_never_reach_the_repo(repo, sim):
     assert secret not in git.Repo(repo.repo).git.log("-p")
 
 
-def test_missing_permission_is_named_and_partial_is_opt_in(tmp_path, sim_factory):
-    sim = sim_factory("demo")
-    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+def _reader_secret(sim) -> tuple[dict, str]:
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=ssl.create_default_context(cafile=sim.ca_bundle)) as c:
         app = c.get("/applications", params={"$filter": "displayName eq 'entragit-reader'"}).json()["value"][0]
-        secret = c.post(f"/applications/{app['id']}/addPassword", json={"passwordCredential": {}}).json()["secretText"]
-        token = httpx.post(sim.token_url, data={
-            "grant_type": "client_credentials", "client_id": app["appId"], "client_secret": secret,
-            "scope": "https://graph.microsoft.com/.default"}).json()["access_token"]
-    cli = make_repo(tmp_path / "r", sim)
-    tyaml = tmp_path / "r" / "tenants" / "demo" / "tenant.yaml"
-    tyaml.write_text(tyaml.read_text().replace("method: sim", f"method: sim\n  token: {token}"))
-    cli("export")  # the reader profile can read every kind entragit exports by default
-    assert len(list((tmp_path / "r" / "tenants" / "demo").glob("*/*.yaml"))) > 100
-    # Drop the policy store permission: export names it and writes nothing; --allow-partial skips it.
-    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        made = c.post(f"/applications/{app['id']}/addPassword", json={"passwordCredential": {"displayName": "t"}})
+        return app, made.json()["secretText"]
+
+
+def test_reader_app_exports_with_a_real_client_secret_credential(tmp_path, sim_factory, monkeypatch):
+    sim = sim_factory("demo", tls=True)
+    app, secret = _reader_secret(sim)
+    monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
+    cli = make_repo(tmp_path / "r", sim, "demo", "--auth", "secret", "--client-id", app["appId"],
+                    "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)
+    cli("export", "--commit")
+    tdir = tmp_path / "r" / "tenants" / "demo"
+    assert len(list(tdir.glob("*/*.yaml"))) > 100
+    assert secret not in (tdir / "tenant.yaml").read_text()
+    assert {r.app_id for r in sim.requests if r.path.startswith("/v1.0/groups")} == {app["appId"]}
+
+
+def test_missing_permission_is_named_and_partial_is_opt_in(tmp_path, sim_factory, monkeypatch):
+    sim = sim_factory("demo", tls=True)
+    app, secret = _reader_secret(sim)
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=ssl.create_default_context(cafile=sim.ca_bundle)) as c:
         sp = c.get("/servicePrincipals", params={"$filter": f"appId eq '{app['appId']}'"}).json()["value"][0]
+        graph = c.get("/servicePrincipals", params={"$filter": "displayName eq 'Microsoft Graph'"}).json()["value"][0]
+        perm = {r["value"]: r["id"] for r in graph["appRoles"]}["Policy.Read.All"]
         for a in c.get(f"/servicePrincipals/{sp['id']}/appRoleAssignments").json()["value"]:
-            c.delete(f"/servicePrincipals/{sp['id']}/appRoleAssignments/{a['id']}")
-        token2 = httpx.post(sim.token_url, data={
-            "grant_type": "client_credentials", "client_id": app["appId"], "client_secret": secret,
-            "scope": "https://graph.microsoft.com/.default"}).json()["access_token"]
-    tyaml.write_text(tyaml.read_text().replace(token, token2))
+            if a["appRoleId"] == perm:
+                assert c.delete(f"/servicePrincipals/{sp['id']}/appRoleAssignments/{a['id']}").status_code == 204
+    monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
+    cli = make_repo(tmp_path / "r", sim, "demo", "--auth", "secret", "--client-id", app["appId"],
+                    "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)
     res = cli("export", code=1)
-    assert "needs" in res.output and ".Read" in res.output
+    assert "Policy.Read.All" in res.output
+    assert not list((tmp_path / "r" / "tenants" / "demo").glob("*/*.yaml")), "a failed export writes nothing"
+    res = cli("export", "--allow-partial")
+    assert "skipped" in res.output and "conditionalAccessPolicies" in res.output
+    assert list((tmp_path / "r" / "tenants" / "demo" / "groups").glob("*.yaml"))
 
 
 def test_sigkill_mid_export_leaves_the_repo_untouched(tmp_path):
