@@ -162,3 +162,99 @@ def test_old_commit_applies_through_a_chained_id_map(exported, sim):
     pols = json.dumps([p["conditions"] for p in g.policies()])
     assert final in pols and not any(i in pols for i in ids)
     assert "No changes" in _apply(exported, "--ref", first).output
+
+
+def test_apply_killed_mid_way_resumes_without_duplicates(exported, sim_factory, sim):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    g = G(sim)
+    old = g.one("/groups", "Finance Admins")["id"]
+    g.delete(f"/groups/{old}")
+    g.delete(f"/directory/deletedItems/{old}")
+    sim.latency_ms = 150  # slow enough to stop the run between the create and the references
+    since = len(sim.requests)
+    proc = subprocess.Popen([sys.executable, "-m", "entragit.cli", "apply", "--yes", "--repo", str(exported.repo)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any(r.method == "POST" and r.path.endswith("/groups") for r in sim.requests[since:]):
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.01)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "apply ended before the kill"
+    sim.latency_ms = 0
+    out = _apply(exported).output
+    groups = g.c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"]
+    assert len(groups) == 1, "the rerun adopted the group the killed run created instead of making another"
+    new = groups[0]["id"]
+    assert "adopt" in out or new in (exported.repo / "tenants" / "demo" / "idmap.yaml").read_text()
+    pols = json.dumps([p["conditions"] for p in g.policies()])
+    assert pols.count(new) == 12 and old not in pols
+    assert "No changes" in _apply(exported).output
+
+
+def test_apply_refuses_a_token_for_another_tenant(exported, sim):
+    tyaml = exported.repo / "tenants" / "demo" / "tenant.yaml"
+    tyaml.write_text(tyaml.read_text().replace(sim.tenant_id, "11111111-2222-3333-4444-555555555555"))
+    g = G(sim)
+    pol = next(p for p in g.policies() if p["displayName"].startswith("CA100"))
+    g.c.patch(f"{g.beta}{CA}/{pol['id']}", json={"state": "disabled"})
+    since = len(sim.requests)
+    res = exported("apply", "--yes", code=1)
+    assert "refusing to write" in res.output
+    assert G(sim).writes(sim, since) == []
+
+
+def test_apply_refuses_to_lock_out_break_glass_accounts(tmp_path, sim):
+    from .conftest import make_repo
+
+    cli = make_repo(tmp_path / "r", sim, "demo", "--break-glass", "bg-admin-01@contosodemo.onmicrosoft.com")
+    cli("export", "--commit")
+    f = next((tmp_path / "r" / "tenants" / "demo" / "conditionalAccessPolicies").glob("ca000*.yaml"))
+    text = f.read_text()
+    bg_group = "b495a2dd-d4ed-521f-ba65-d84bba718786"  # CA-BreakGlassAccounts - Exclude
+    assert bg_group in text
+    f.write_text(text.replace(f"    - {bg_group}\n", "", 1).replace("1c0b3a86-2c39-5fde-add6-497841c5fa46", "x"))
+    res = cli("plan", "--ref", "WORKTREE")
+    assert "LOCKOUT RISK" in res.output and "bg-admin-01" in res.output
+    since = len(sim.requests)
+    res = cli("apply", "--ref", "WORKTREE", "--yes", code=1)
+    assert "break-glass" in res.output
+    assert G(sim).writes(sim, since) == []
+
+
+def test_prune_deletes_only_with_the_flag(exported, sim):
+    g = G(sim)
+    made = g.c.post("/groups", json={"displayName": "Shadow IT", "mailEnabled": False, "mailNickname": "shadow-it",
+                                     "securityEnabled": True})
+    assert made.status_code == 201
+    plan = exported("plan").output
+    assert "not in the files" in plan and "Shadow IT" in plan
+    _apply(exported)
+    g.get(f"/groups/{made.json()['id']}")
+    out = exported("plan", "--prune", "--only", "groups").output
+    assert "delete" in out and "Shadow IT" in out
+    exported("apply", "--prune", "--only", "groups", "--yes")
+    g.get(f"/groups/{made.json()['id']}", code=404)
+    assert any(x["id"] == made.json()["id"] for x in g.get("/directory/deletedItems/microsoft.graph.group")["value"])
+
+
+def test_apply_survives_throttling_and_replication_lag(tmp_path, sim_factory):
+    from .conftest import make_repo
+
+    sim = sim_factory("demo", throttle="ca=1/1", faults="lag=800,seed=3")
+    cli = make_repo(tmp_path / "r", sim)
+    cli("export", "--commit")
+    g = G(sim)
+    old = g.one("/groups", "Finance Admins")["id"]
+    g.delete(f"/groups/{old}")
+    g.delete(f"/directory/deletedItems/{old}")
+    cli("apply", "--yes")
+    new = g.one("/groups", "Finance Admins")["id"]
+    assert len(g.get(f"/groups/{new}/members")["value"]) == 2
+    assert "No changes" in cli("apply", "--yes").output
