@@ -78,7 +78,7 @@ def _identity(repo: Any) -> dict[str, str]:
     import os
 
     reader = repo.config_reader()
-    env = {}
+    env: dict[str, str] = {}
     if not (os.environ.get("GIT_AUTHOR_NAME") or reader.get_value("user", "name", "")):
         env.update(GIT_AUTHOR_NAME="entragit", GIT_COMMITTER_NAME="entragit")
     if not (os.environ.get("GIT_AUTHOR_EMAIL") or reader.get_value("user", "email", "")):

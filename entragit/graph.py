@@ -103,7 +103,7 @@ class Graph:
         scope = f"https://{self.host}/.default" if self.host.endswith(("microsoft.com", ".us", ".cn")) \
             else "https://graph.microsoft.com/.default"
         if self._token is not None:
-            auth: Any = BaseBearerTokenAuthenticationProvider(_StaticToken(self._token, self.host))
+            auth: Any = BaseBearerTokenAuthenticationProvider(_StaticToken(self._token, self.host))  # type: ignore[arg-type]  # duck-typed AccessTokenProvider, kept lazy
         else:
             from msgraph_core import AzureIdentityAuthenticationProvider
 

@@ -239,7 +239,7 @@ class Planner:
             return
         nat = _natural(kind, want)
         hits = by_nat.get(nat, []) if nat else []
-        if len(hits) == 1:
+        if nat is not None and len(hits) == 1:
             self.status[(kind.name, key)] = _Status("adopt", hits[0])
             self.idmap[key] = hits[0]
             live_body = self.live.objects[kind.name][hits[0]]

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from entragit import canonical, kinds, yamlio
-from entragit.snapshot import Snapshot, Names
+from entragit.snapshot import Names, Snapshot
 
 from .corpus import load, payloads, require_corpus
 

@@ -179,6 +179,7 @@ def make_user(
     """A user as GET /users/{id}?$select=<the usual admin columns> returns it."""
     display = display or f"{given} {surname}"
     guest = user_type == "Guest"
+    mail: str | None
     if guest:
         assert external_mail
         nick = external_mail.replace("@", "_") + "#EXT#"

@@ -446,12 +446,12 @@ class _Synth:
             else:
                 resource_id = graph_sp["id"]
                 scopes = rng.sample(_GRAPH_USER_SCOPES, rng.randint(1, 4))
-            principal = rng.choice(self.members_only) if rng.random() < 0.3 else None
-            if (client["id"], resource_id, principal) in grants or client["id"] == resource_id:
+            principal_id = rng.choice(self.members_only) if rng.random() < 0.3 else None
+            if (client["id"], resource_id, principal_id) in grants or client["id"] == resource_id:
                 continue
-            grants.add((client["id"], resource_id, principal))
+            grants.add((client["id"], resource_id, principal_id))
             self.put(
-                "oauth2PermissionGrants", make_grant(client["id"], resource_id, scopes, principal)
+                "oauth2PermissionGrants", make_grant(client["id"], resource_id, scopes, principal_id)
             )
             made += 1
 
