@@ -333,5 +333,70 @@ def demo(directory: str | None) -> None:
     demomod.run(Path(directory) if directory else None, click.echo)
 
 
+# ---------------------------------------------------------------- review: diff / drift / log
+
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text",
+                             show_default=True, help="markdown fits a pull-request comment.")
+
+
+def _break_glass(root: Any) -> dict[str, tuple[str, ...]]:
+    from entragit import config
+
+    return {t.name: t.break_glass for t in config.tenants(root)} if (root / "tenants").is_dir() else {}
+
+
+@main.command("diff")
+@click.argument("revs", nargs=-1, metavar="[REV_A [REV_B]]")
+@click.option("--tenant", "tenant_name", metavar="NAME", help="Only this tenant.")
+@format_option
+@repo_option
+def diff_cmd(revs: tuple[str, ...], tenant_name: str | None, fmt: str, repo: str | None) -> None:
+    """Semantic diff of the files: objects added, removed, renamed, changed, field by field, with risk notes.
+
+    \b
+    Like git: no REV compares HEAD with the work tree, one REV compares it with the work tree,
+    two compare REV_A with REV_B (e.g. `entragit diff HEAD~1 HEAD` for the last export).
+    Referenced ids show the names of the objects they point at.
+    """
+    from entragit import diff as diffmod
+    from entragit import gitstore
+    from entragit.errors import EntragitError
+
+    if len(revs) > 2:
+        raise EntragitError("diff takes at most two revisions")
+    old, new = (*revs, gitstore.WORKTREE) if len(revs) == 1 else revs if revs else ("HEAD", gitstore.WORKTREE)
+    root = _root(repo)
+    changes = diffmod.diff_revs(root, old, new, [tenant_name] if tenant_name else None, _break_glass(root))
+    click.echo(diffmod.render(changes, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
+
+
+@main.command()
+@click.option("--tenant", "tenant_name", metavar="NAME", help="Check one tenant.")
+@click.option("--all", "all_tenants", is_flag=True, help="Check every tenant (the default when there is one).")
+@format_option
+@click.option("-v", "--verbose", count=True)
+@repo_option
+def drift(tenant_name: str | None, all_tenants: bool, fmt: str, verbose: int, repo: str | None) -> None:
+    """Compare the live tenant(s) with the files at HEAD without writing anything.
+
+    Exit 0: no drift; 2: the tenant changed since the last export (details printed); 1: error.
+    """
+    from entragit import config
+    from entragit import diff as diffmod
+    from entragit.errors import EntragitError
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    if tenant_name and all_tenants:
+        raise EntragitError("use --tenant NAME or --all, not both")
+    ts = config.tenants(root, tenant_name)
+    if not tenant_name and not all_tenants and len(ts) > 1:
+        raise EntragitError(f"{len(ts)} tenants here; pick one with --tenant NAME or use --all")
+    changes = diffmod.drift(root, ts)
+    click.echo(diffmod.render(changes, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
+    if not changes.empty:
+        sys.exit(2)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,223 @@
+"""Risk notes: one declarative table of rules that flag security-relevant changes, each saying why."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Body = Mapping[str, Any]
+
+# Directory role template ids (the same in every tenant). Source: learn.microsoft.com
+# /entra/identity/role-based-access-control/permissions-reference ("privileged" roles).
+PRIVILEGED_ROLES: Mapping[str, str] = {
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",
+    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d": "Security Administrator",
+    "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3": "Application Administrator",
+    "158c047a-c907-4556-b7ef-446551a6b5f7": "Cloud Application Administrator",
+    "c4e39bd9-1100-46d3-8c65-fb160da0071f": "Authentication Administrator",
+    "fe930be7-5e62-47db-91af-98c3a49a38b1": "User Administrator",
+    "29232cdf-9323-42fd-ade2-1d097af3e4de": "Exchange Administrator",
+    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c": "SharePoint Administrator",
+    "966707d0-3269-4727-9be2-8c3a10f19b9d": "Password Administrator",
+    "729827e3-9c14-49f7-bb1b-9608f156bbb8": "Helpdesk Administrator",
+    "3a2c62db-5318-420d-8d74-23affee5d9d5": "Intune Administrator",
+}
+
+# Microsoft Graph application permission (appRole) ids, the same in every tenant. Copied from
+# the Graph permissions reference (the simulator keeps its own copy; the client never imports it).
+HIGH_PRIVILEGE_APP_PERMISSIONS: Mapping[str, str] = {
+    "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8": "RoleManagement.ReadWrite.Directory",
+    "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9": "Application.ReadWrite.All",
+    "19dbc75e-c2e2-444c-a770-ec69d8559fc7": "Directory.ReadWrite.All",
+    "06b708a9-e830-4db3-a914-8e69da51d44f": "AppRoleAssignment.ReadWrite.All",
+    "01c0a623-fc9b-48e9-b794-0756f8e8f067": "Policy.ReadWrite.ConditionalAccess",
+    "741f803b-c850-494e-b5df-cde7c675a1ca": "User.ReadWrite.All",
+    "62a82d76-70ea-41e2-9197-370581804d09": "Group.ReadWrite.All",
+    "fb221be6-99f2-473f-bd32-01c6a0e9ca3b": "Policy.ReadWrite.Authorization",
+}
+
+# Who may invite guests, from tightest to loosest (authorizationPolicy.allowInvitesFrom).
+INVITE_LEVELS = ("none", "adminsAndGuestInviters", "adminsGuestInvitersAndAllMembers", "everyone")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What rules need beyond the two bodies: break-glass ids and group members, names for messages."""
+
+    break_glass: frozenset[str] = frozenset()  # user ids (lowercase)
+    members: Mapping[str, Collection[str]] = field(default_factory=dict)  # group id -> member ids
+    names: Mapping[str, str] = field(default_factory=dict)  # id -> display name
+
+    def name(self, value: str) -> str:
+        n = self.names.get(value) or self.names.get(value.lower())
+        return f"{n} ({value[:8]})" if n else value
+
+
+Predicate = Callable[[Body | None, Body | None, Context], str | None]  # detail, or None: no risk
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kinds: frozenset[str]
+    test: Predicate
+    why: str
+
+
+@dataclass(frozen=True)
+class Note:
+    rule: str
+    kind: str
+    name: str
+    detail: str
+    why: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"rule": self.rule, "kind": self.kind, "name": self.name, "detail": self.detail, "why": self.why}
+
+
+# ---------------------------------------------------------------- body readers
+
+
+def _get(body: Body | None, path: str) -> Any:
+    node: Any = body
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, Mapping) else None
+    return node
+
+
+def _set(body: Body | None, path: str) -> set[str]:
+    return {str(v) for v in _get(body, path) or () if isinstance(v, str)}
+
+
+def _users(field_name: str) -> str:
+    return f"conditions.users.{field_name}"
+
+
+def _grant(body: Body | None) -> set[str]:
+    """The strong-auth controls a CA policy demands: `mfa` and/or an authentication strength."""
+    out = _set(body, "grantControls.builtInControls") & {"mfa"}
+    if _get(body, "grantControls.authenticationStrength.id"):
+        out.add("authentication strength")
+    return out
+
+
+# ---------------------------------------------------------------- predicates
+
+
+def ca_weakened_state(old: Body | None, new: Body | None, ctx: Context) -> str | None:
+    was, now = _get(old, "state"), _get(new, "state")
+    if was != "enabled" or now == "enabled":
+        return None
+    return "deleted while enabled" if new is None else f"state {was} -> {now}"
+
+
+def ca_mfa_removed(old: Body | None, new: Body | None, ctx: Context) -> str | None:
+    if new is None:
+        return None
+    lost = _grant(old) - _grant(new)
+    return f"no longer requires {' or '.join(sorted(lost))}" if lost else None
+
+
+def ca_newly_excluded(old: Body | None, new: Body | None, ctx: Context) -> str | None:
+    if old is None or new is None:
+        return None
+    added = []
+    for what in ("excludeUsers", "excludeGroups", "excludeRoles"):
+        added += [f"{what[7:-1].lower()} {ctx.name(v)}" for v in sorted(_set(new, _users(what)) - _set(old, _users(what)))]
+    return "newly excluded: " + ", ".join(added) if added else None
+
+
+def _bg_excluded(body: Body | None, ctx: Context) -> set[str]:
+    users = {u.lower() for u in _set(body, _users("excludeUsers"))}
+    for g in _set(body, _users("excludeGroups")):
+        users |= {m.lower() for m in ctx.members.get(g, ())}
+    return users & ctx.break_glass
+
+
+def ca_break_glass_unexcluded(old: Body | None, new: Body | None, ctx: Context) -> str | None:
+    if new is None or not ctx.break_glass:
+        return None
+    lost = _bg_excluded(old, ctx) - _bg_excluded(new, ctx)
+    return "break-glass no longer excluded: " + ", ".join(ctx.name(u) for u in sorted(lost)) if lost else None
+
+
+def ca_all_users_narrowed(old: Body | None, new: Body | None, ctx: Context) -> str | None:
+    if new is None or "All" not in _set(old, _users("includeUsers")) or "All" in _set(new, _users("includeUsers")):
+        return None
+    scope = sorted(_set(new, _users("includeUsers")) | _set(new, _users("includeGroups")))
+    return "includeUsers no longer 'All'; now " + (", ".join(ctx.name(v) for v in scope) or "nobody")
+
+
+def privileged_role_added(old: Body | None, new: Body | None, ctx: Context) -> str | None:
+    role = str(_get(new, "roleDefinitionId") or "")
+    if old is not None or role not in PRIVILEGED_ROLES:
+        return None
+    return f"{PRIVILEGED_ROLES[role]} assigned to {ctx.name(str(_get(new, 'principalId') or '?'))}"
+
+
+def high_privilege_app_permission(old: Body | None, new: Body | None, ctx: Context) -> str | None:
+    perm = str(_get(new, "appRoleId") or "")
+    if old is not None or perm not in HIGH_PRIVILEGE_APP_PERMISSIONS:
+        return None
+    return (f"{ctx.name(str(_get(new, 'principalId') or '?'))} granted application permission "
+            f"{HIGH_PRIVILEGE_APP_PERMISSIONS[perm]} on {ctx.name(str(_get(new, 'resourceId') or '?'))}")
+
+
+def security_defaults_toggled(old: Body | None, new: Body | None, ctx: Context) -> str | None:
+    was, now = _get(old, "isEnabled"), _get(new, "isEnabled")
+    if old is None or new is None or was == now:
+        return None
+    return f"security defaults {'enabled' if now else 'disabled'}"
+
+
+def guest_invites_loosened(old: Body | None, new: Body | None, ctx: Context) -> str | None:
+    was, now = _get(old, "allowInvitesFrom"), _get(new, "allowInvitesFrom")
+    if was not in INVITE_LEVELS or now not in INVITE_LEVELS:
+        return None
+    return f"allowInvitesFrom {was} -> {now}" if INVITE_LEVELS.index(now) > INVITE_LEVELS.index(was) else None
+
+
+CA = frozenset({"conditionalAccessPolicies"})
+
+RULES: tuple[Rule, ...] = (
+    Rule("ca-not-enforced", CA, ca_weakened_state,
+         "an enforced Conditional Access policy stops protecting sign-ins (report-only or off only logs)"),
+    Rule("ca-mfa-removed", CA, ca_mfa_removed,
+         "sign-ins this policy covers no longer need a second factor, so a stolen password is enough"),
+    Rule("ca-new-exclusion", CA, ca_newly_excluded,
+         "excluded users, groups and roles bypass the policy entirely; exclusions are a common persistence trick"),
+    Rule("ca-break-glass-unexcluded", CA, ca_break_glass_unexcluded,
+         "a policy that applies to break-glass accounts can lock everyone out when it misfires"),
+    Rule("ca-all-users-narrowed", CA, ca_all_users_narrowed,
+         "a baseline that covered every user now leaves some users unprotected"),
+    Rule("privileged-role-assigned", frozenset({"roleAssignments"}), privileged_role_added,
+         "a privileged directory role can take over the tenant; assignments should be rare and reviewed"),
+    Rule("app-high-privilege-permission", frozenset({"appRoleAssignments"}), high_privilege_app_permission,
+         "an app with this permission can act as a tenant admin with no user present and no MFA"),
+    Rule("security-defaults-toggled", frozenset({"securityDefaults"}), security_defaults_toggled,
+         "security defaults enforce MFA tenant-wide; turning them off without CA policies removes it"),
+    Rule("guest-invites-loosened", frozenset({"authorizationPolicy"}), guest_invites_loosened,
+         "more people can invite external accounts into the directory"),
+)
+
+
+def assess(kind: str, name: str, old: Body | None, new: Body | None, ctx: Context) -> list[Note]:
+    """Notes for one object's change (old None = added, new None = removed)."""
+    notes = []
+    for rule in RULES:
+        if kind in rule.kinds:
+            detail = rule.test(old, new, ctx)
+            if detail:
+                notes.append(Note(rule.id, kind, name, detail, rule.why))
+    return notes
+
+
+def break_glass_ids(accounts: Collection[str], users: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
+    """tenant.yaml breakGlass entries (UPN or id) -> user ids, via the users we can name."""
+    by_upn = {str(b.get("userPrincipalName", "")).lower(): uid for uid, b in users.items()}
+    return frozenset(by_upn.get(a.lower(), a).lower() for a in accounts)
