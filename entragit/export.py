@@ -183,7 +183,9 @@ async def read_tenant(t: Tenant, *, allow_partial: bool, progress: Progress | No
                       concurrency: int = 8) -> tuple[Snapshot, Stats]:
     cred, token = auth.credential(t)
     verify: Any = t.ca_bundle or True
-    async with Graph(t.graph_url, credential=cred, token=token, verify=verify, concurrency=concurrency) as g:
+    graph = Graph(t.graph_url, credential=cred, token=token, verify=verify, concurrency=concurrency,
+                  paced_paths=kindmod.PACED_PATHS)
+    async with graph as g:
         try:
             snap = await read_live(g, t.export_kinds, allow_partial=allow_partial, progress=progress)
         finally:

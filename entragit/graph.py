@@ -79,6 +79,7 @@ class Graph:
     def __init__(
         self, url: str, *, credential: Any = None, token: str | None = None, verify: Any = True,
         concurrency: int = 8, paced_rps: float | None = None, max_retries: int = 5,
+        paced_paths: tuple[str, ...] = (),
     ) -> None:
         self.root = graph_root(url)
         self.host = urlsplit(self.root).hostname or ""
@@ -87,6 +88,7 @@ class Graph:
         self._verify = verify
         self._sem = asyncio.Semaphore(concurrency)
         self._paced_rps = paced_rps  # None = adaptive: start pacing after the first 429
+        self._paced_paths = paced_paths
         self._pace_lock = asyncio.Lock()
         self._pace_next = 0.0
         self._max_retries = max_retries
@@ -134,8 +136,12 @@ class Graph:
         q = ("?" + urlencode(params, safe="$,'()=:/ ")) if params else ""
         return f"{self.root}/{version}{path}{q}"
 
+    def _is_paced(self, url: str) -> bool:
+        path = urlsplit(url).path
+        return any(f"/{v}{p}" in path for p in self._paced_paths for v in ("v1.0", "beta"))
+
     async def _pace(self, url: str) -> None:
-        if self._paced_rps is None or "/identity/conditionalAccess/" not in url:
+        if self._paced_rps is None or not self._is_paced(url):
             return
         async with self._pace_lock:
             now = time.monotonic()
@@ -186,7 +192,7 @@ class Graph:
             log.debug("%s %s -> %s (%.0f ms)", method, url, resp.status_code, (time.monotonic() - started) * 1000)
             if resp.status_code == 429:
                 self.stats.throttled += 1
-                if self._paced_rps is None and "/identity/conditionalAccess/" in url:
+                if self._paced_rps is None and self._is_paced(url):
                     self._paced_rps = 1.0  # the CA family allows 1 rps per tenant; pace from now on
                 if attempt < _RESET_RETRIES:
                     self.stats.retries += 1

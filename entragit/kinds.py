@@ -337,6 +337,10 @@ KINDS: tuple[Kind, ...] = (
 
 BY_NAME: Mapping[str, Kind] = {k.name: k for k in KINDS}
 
+# Paths in the 1 request/second/tenant Conditional Access throttle family (their recycle bins too).
+PACED_PATHS: tuple[str, ...] = tuple(k.path for k in KINDS if k.paced) + tuple(
+    k.deleted_list for k in KINDS if k.paced and k.deleted_list)
+
 
 def get(name: str) -> Kind:
     """The kind called `name`; raises KeyError with the known names."""

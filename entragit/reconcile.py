@@ -59,7 +59,8 @@ class Session:
 
 def _graph(t: Tenant) -> tuple[Graph, Any]:
     cred, token = auth.credential(t)
-    return Graph(t.graph_url, credential=cred, token=token, verify=t.ca_bundle or True), cred
+    return Graph(t.graph_url, credential=cred, token=token, verify=t.ca_bundle or True,
+                 paced_paths=kindmod.PACED_PATHS), cred
 
 
 async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str], prune: bool,
