@@ -1,0 +1,108 @@
+"""CLI contract: init, tenant add, multi-tenant export, and bad input (one clear line, exit 1, nothing written)."""
+
+from __future__ import annotations
+
+import git
+import yaml
+import httpx
+from click.testing import CliRunner
+
+from entragit.cli import main
+
+from .conftest import Cli, make_repo
+
+
+def test_help_teaches_and_lists_every_command():
+    out = CliRunner().invoke(main, ["--help"]).output
+    for cmd in ("init", "tenant", "export", "plan", "apply", "validate", "fmt", "demo", "sim"):
+        assert f"  {cmd}" in out
+    assert "entragit demo" in out
+
+
+def test_init_scaffolds_a_config_repo(tmp_path):
+    r = CliRunner().invoke(main, ["init", str(tmp_path / "cfg")])
+    assert r.exit_code == 0, r.output
+    root = tmp_path / "cfg"
+    assert (root / ".git").is_dir() and (root / "tenants").is_dir()
+    assert (root / ".pre-commit-config.yaml").read_text().count("entragit") >= 2
+    assert (root / "schemas" / "conditionalAccessPolicies.schema.json").is_file()
+    assert (root / "schemas" / "tenant.schema.json").is_file()
+
+
+def test_tenant_add_rejects_bad_input_and_writes_nothing(tmp_path):
+    CliRunner().invoke(main, ["init", str(tmp_path / "cfg")])
+    cli = Cli(tmp_path / "cfg")
+    r = cli("tenant", "add", "contoso", "--tenant-id", "not-a-guid", code=1)
+    assert "GUID" in r.output
+    r = cli("tenant", "add", "Bad Name", "--tenant-id", "2d6b1f4e-7c3a-4e85-9f20-6a1b3c5d7e90", code=1)
+    assert "tenant name" in r.output
+    assert not list((tmp_path / "cfg" / "tenants").glob("*/tenant.yaml"))
+    cli("tenant", "add", "contoso", "--tenant-id", "2D6B1F4E-7C3A-4E85-9F20-6A1B3C5D7E90", "--auth", "secret",
+        "--client-id", "abc")
+    text = (tmp_path / "cfg" / "tenants" / "contoso" / "tenant.yaml").read_text()
+    assert "tenantId: 2d6b1f4e-7c3a-4e85-9f20-6a1b3c5d7e90" in text and "secret" in text
+    assert "clientSecret" not in text
+    assert "already exists" in cli("tenant", "add", "contoso", "--tenant-id",
+                                   "2d6b1f4e-7c3a-4e85-9f20-6a1b3c5d7e90", code=1).output
+
+
+def test_export_all_runs_every_tenant_and_commits_each(tmp_path, sim_factory):
+    a, b = sim_factory("demo"), sim_factory("synthetic:300")
+    cli = make_repo(tmp_path / "cfg", a, "contoso")
+    root = b.graph_url.rsplit("/v1.0", 1)[0]
+    cli("tenant", "add", "fabrikam", "--tenant-id", b.tenant_id, "--graph-url", root, "--auth", "sim")
+    res = cli("export", code=1)
+    assert "--tenant NAME or use --all" in res.output
+    out = cli("export", "--all", "--commit").output
+    assert "contoso:" in out and "fabrikam:" in out
+    repo = git.Repo(tmp_path / "cfg")
+    subjects = [c.summary for c in repo.iter_commits()]
+    assert any(s.startswith("contoso: ") for s in subjects) and any(s.startswith("fabrikam: ") for s in subjects)
+
+
+def test_malformed_yaml_names_file_and_line_and_writes_nothing(repo, sim):
+    repo("export", "--commit")
+    f = next((repo.repo / "tenants" / "demo" / "groups").glob("finance-admins.yaml"))
+    lines = f.read_text().splitlines()
+    lines[3] = "description: [unclosed"
+    f.write_text("\n".join(lines) + "\n")
+    since = len(sim.requests)
+    res = repo("apply", "--ref", "WORKTREE", "--yes", code=1)
+    assert "tenants/demo/groups/finance-admins.yaml:" in res.output and "invalid YAML" in res.output
+    assert len(res.output.strip().splitlines()) <= 2
+    assert not [r for r in sim.requests[since:] if r.method != "GET"]
+    res = repo("validate", code=1)
+    assert "finance-admins.yaml:" in res.output
+
+
+def test_unknown_revision_and_unknown_tenant_are_clear_errors(repo, sim):
+    repo("export", "--commit")
+    assert "unknown revision 'nope'" in repo("plan", "--ref", "nope", code=1).output
+    assert "unknown tenant 'acme'" in repo("plan", "--tenant", "acme", code=1).output
+
+
+def test_fmt_rewrites_hand_edits_to_canonical_form(repo, sim):
+    repo("export", "--commit")
+    f = repo.repo / "tenants" / "demo" / "groups" / "finance-admins.yaml"
+    canonical_text = f.read_text()
+    doc = yaml.safe_load(canonical_text)
+    doc.pop("refs")
+    doc["members"].reverse()
+    f.write_text(yaml.safe_dump(dict(reversed(doc.items())), sort_keys=False, default_flow_style=True))
+    assert "would reformat" in repo("fmt", "--check", code=1).output
+    repo("fmt")
+    assert f.read_text() == canonical_text
+    repo("fmt", "--check")
+
+
+def test_drifted_export_shows_names_and_no_secret_env_leaks(repo, sim, monkeypatch):
+    monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", "s3cr3t-value-never-written")
+    repo("export", "--commit")
+    with httpx.Client(base_url=sim.graph_url, headers={"Authorization": "Bearer sim-admin"}) as c:
+        g = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]
+        c.patch(f"/groups/{g['id']}", json={"description": "changed in the portal"})
+    out = repo("plan", "--detailed-exitcode", code=2).output
+    assert "group 'Finance Admins'" in out and "description:" in out
+    for p in (repo.repo).rglob("*"):
+        if p.is_file() and ".git" not in p.parts:
+            assert "s3cr3t-value-never-written" not in p.read_text(errors="ignore")
