@@ -18,6 +18,7 @@ Status = Literal["added", "removed", "renamed", "changed"]
 SYMBOL: Mapping[str, str] = {"added": "+", "removed": "-", "renamed": ">", "changed": "~"}
 COLOUR: Mapping[str, str] = {"added": "32", "removed": "31", "renamed": "36", "changed": "33", "risk": "1;31"}
 KIND_ORDER = {k.name: i for i, k in enumerate(kindmod.KINDS)}
+ARROW = "\u2192"  # markdown: an arrow needs no escaping, unlike `->`
 TENANT_FILES = ("tenant.yaml", "idmap.yaml")  # tenant folder files that are not objects
 
 
@@ -332,7 +333,7 @@ def risk_markdown(notes: Sequence[risk.Note]) -> list[str]:
 def markdown(changes: Changes) -> str:
     out: list[str] = []
     for t in changes.tenants:
-        out += [f"### entragit diff: `{t.tenant}` (`{changes.old}` → `{changes.new}`)", "",
+        out += [f"### entragit diff: `{t.tenant}` (`{changes.old}` {ARROW} `{changes.new}`)", "",
                 f"**{counts_line(t)}**", ""]
         out += risk_markdown(t.risks)
         if t.objects:
@@ -347,7 +348,7 @@ def markdown(changes: Changes) -> str:
                 continue
             out += [f"<details><summary>{SYMBOL[o.status]} {md_escape(o.title)}: {len(o.fields)} field(s)</summary>",
                     "", "| field | change |", "|---|---|"]
-            out += [f"| `{f.path}` | {md_escape(describe_change(f, t.names, "→"))} |" for f in o.fields]
+            out += [f"| `{f.path}` | {md_escape(describe_change(f, t.names, ARROW))} |" for f in o.fields]
             out += ["", "</details>", ""]
     return "\n".join(out) + "\n"
 
