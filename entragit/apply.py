@@ -167,7 +167,10 @@ class Runner:
             # Assignments and grants come back with a restored service principal or user;
             # Graph then answers "already exists", which means the desired state holds.
             if not kind.name_field and (e.status == 409 or "already exist" in e.graph_message):
-                return "already exists (came back with a restore)"
+                found = await self._find_existing(kind, body)
+                if found and found != op.key:
+                    self._record(kind, op.key, found)
+                return f"already exists ({found or 'id unknown'})"
             raise
         new = str(made.get(kind.id_field, ""))
         self.fresh.add(new)
@@ -180,6 +183,14 @@ class Runner:
             self.deferred.append(Op("update", op.kind, op.key, op.name, target=new, body=later,
                                     note="references to objects created later"))
         return f"id {new}"
+
+    async def _find_existing(self, kind: Kind, body: Mapping[str, Any]) -> str | None:
+        """The live object a create collided with, found by natural key, so the id map learns it."""
+        items = await self.g.list_all(self._path(kind, body), version=kind.version)
+        for item in items:
+            if all(item.get(f) == body.get(f) for f in kind.natural_key):
+                return str(item.get(kind.id_field))
+        return None
 
     async def _update(self, kind: Kind, op: Op) -> str:
         body = self.value(dict(op.body))

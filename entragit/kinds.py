@@ -68,7 +68,7 @@ class Kind:
     write_perm: tuple[str, ...] = ()
     depends: tuple[str, ...] = ()
     default_on: bool = True  # users are opt-in (privacy)
-    select: tuple[str, ...] = ()  # $select for list reads; empty = all properties
+    top: int = 0  # page size for list reads (directory collections allow 999); 0 = Graph's default
     parent_field: str = ""  # body field holding the parent's id (appRoleAssignments: resourceId)
     deleted_list: str = ""  # where Entra keeps soft-deleted objects of this kind
     deleted_item: str = ""  # one soft-deleted object; `{id}` filled in; `/restore` restores it
@@ -181,13 +181,13 @@ KINDS: tuple[Kind, ...] = (
         actions={"allowedCombinations": "updateAllowedCombinations"},
     ),
     Kind(
-        name="users", title="user", path="/users", default_on=False,
+        name="users", top=999, title="user", path="/users", default_on=False,
         natural_key=("userPrincipalName",), strip=_USER_STRIP, soft_delete="directory",
         odata_cast="microsoft.graph.user",
         deleted_list="/directory/deletedItems/microsoft.graph.user", deleted_item="/directory/deletedItems/{id}", read_perm=("User.Read.All",), write_perm=("User.ReadWrite.All",),
     ),
     Kind(
-        name="groups", title="group", path="/groups", natural_key=("displayName", "mailNickname"),
+        name="groups", top=999, title="group", path="/groups", natural_key=("displayName", "mailNickname"),
         strip=_GROUP_STRIP, create_only=frozenset({"isAssignableToRole", "resourceProvisioningOptions"}),
         relations=(Relation("owners"), Relation("members", unless=("groupTypes", "DynamicMembership"))),
         soft_delete="directory", odata_cast="microsoft.graph.group",
@@ -196,7 +196,7 @@ KINDS: tuple[Kind, ...] = (
         depends=("users",),
     ),
     Kind(
-        name="administrativeUnits", title="administrative unit", path="/directory/administrativeUnits",
+        name="administrativeUnits", top=999, title="administrative unit", path="/directory/administrativeUnits",
         relations=(Relation("members", unless=("membershipType", "dynamic")),), soft_delete="directory",
         odata_cast="microsoft.graph.administrativeUnit",
         deleted_list="/directory/deletedItems/microsoft.graph.administrativeUnit", deleted_item="/directory/deletedItems/{id}", strip=_TS,
@@ -204,7 +204,7 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("AdministrativeUnit.ReadWrite.All",), depends=("users", "groups"),
     ),
     Kind(
-        name="applications", title="application", path="/applications",
+        name="applications", top=999, title="application", path="/applications",
         natural_key=("displayName", "identifierUris"), strip=_APP_STRIP, readonly=frozenset({"appId"}),
         refs=(
             Ref("requiredResourceAccess[].resourceAppId", ("applications", "servicePrincipals"), key="appId"),
@@ -217,7 +217,7 @@ KINDS: tuple[Kind, ...] = (
         depends=("users",),
     ),
     Kind(
-        name="servicePrincipals", title="service principal", path="/servicePrincipals",
+        name="servicePrincipals", top=999, title="service principal", path="/servicePrincipals",
         natural_key=("appId",), strip=_SP_STRIP, create_only=frozenset({"appId"}),
         refs=(Ref("appId", ("applications",), key="appId"),),
         relations=(Relation("owners"),), soft_delete="directory",

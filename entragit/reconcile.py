@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from entragit import apply as applymod
-from entragit import auth, gitstore, safety
+from entragit import auth, gitstore, risk, safety
 from entragit import kinds as kindmod
 from entragit import plan as planmod
+from entragit import refs as refmod
 from entragit.config import Tenant
 from entragit.errors import EntragitError, GraphError
 from entragit.export import read_tenant
@@ -40,7 +41,8 @@ async def _deleted(g: Graph, kinds: list[str]) -> dict[str, dict[str, dict[str, 
         kind = kindmod.get(kname)
         version = "beta" if kind.soft_delete == "policy-beta" else "v1.0"
         try:
-            items = await g.list_all(kind.deleted_list, version=version)
+            items = await g.list_all(kind.deleted_list, version=version,
+                                     params={"$top": kind.top} if kind.top else None)
         except GraphError as e:
             if e.status in (400, 404, 405):  # no recycle bin for this kind here: recreate instead
                 continue
@@ -55,6 +57,35 @@ class Session:
     plan: planmod.Plan
     live: Snapshot
     stats: Stats
+    risks: tuple[risk.Note, ...] = ()  # security-relevant changes the plan makes (risk.py rules)
+
+
+def _assessed(kind: kindmod.Kind, body: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A body as risk rules should see it: placeholders read as the old ids they stand for."""
+    if body is None:
+        return None
+    return refmod.rewrite(kind, dict(body), lambda _r, v: planmod.placeholder_target(v) or v)
+
+
+def plan_risks(plan: planmod.Plan, desired: Snapshot, live: Snapshot, t: Tenant) -> tuple[risk.Note, ...]:
+    """Risk notes for each write: live body before, the body the plan leaves behind after."""
+    from entragit.diff import id_names
+
+    users = {**desired.lookup.get("users", {}), **live.lookup.get("users", {}), **live.objects.get("users", {})}
+    members = {g: set(b.get("members") or ()) for s in (desired, live) for g, b in s.objects.get("groups", {}).items()}
+    ctx = risk.Context(risk.break_glass_ids(t.break_glass, users), members, id_names(desired, live))
+    notes: list[risk.Note] = []
+    for op in plan.ops:
+        kind = kindmod.get(op.kind)
+        have = live.objects.get(op.kind, {}).get(op.target) if op.action in ("update", "delete") else None
+        if op.action == "delete":
+            after = None if op.note != "replaced (no update in Graph)" else have
+        elif op.action in ("create", "update"):
+            after = {**(have or {}), **op.body}
+        else:
+            continue
+        notes += risk.assess(op.kind, op.name, _assessed(kind, have), _assessed(kind, after), ctx)
+    return tuple(notes)
 
 
 def _graph(t: Tenant) -> tuple[Graph, Any]:
@@ -77,7 +108,7 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     if risks:
         plan = planmod.Plan(plan.tenant, plan.ref, plan.ops, plan.unmanaged,
                             plan.warnings + tuple("LOCKOUT RISK: " + r for r in risks), plan.idmap)
-    return Session(t, plan, live, g.stats)
+    return Session(t, plan, live, g.stats, plan_risks(plan, desired, live, t))
 
 
 def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False) -> Session:

@@ -114,7 +114,8 @@ async def _read_collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
         raw = await _guard(kind, g.get(kind.path, version=kind.version))
         snap.kind(kind.name)[kind.name] = canonical.clean(kind, raw)
         return
-    items = await _guard(kind, g.list_all(kind.path, version=kind.version))
+    params = {"$top": kind.top} if kind.top else None
+    items = await _guard(kind, g.list_all(kind.path, version=kind.version, params=params))
     await _store(kind, items, snap)
 
 
@@ -150,7 +151,7 @@ async def _read_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
     owned = snap.kind(kind.name)
     jobs = [(oid, rel.name) for oid, body in sorted(owned.items()) for rel in kind.relations
             if not _skip_relation(body, rel.unless)]
-    reqs = [{"method": "GET", "url": f"{kind.path}/{oid}/{rel}?$select=id"} for oid, rel in jobs]
+    reqs = [{"method": "GET", "url": f"{kind.path}/{oid}/{rel}?$select=id&$top=999"} for oid, rel in jobs]
     for (oid, rel), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=kind.version)), strict=True):
         if resp.status >= 400:
             raise resp.error("GET", f"{kind.path}/{oid}/{rel}")
