@@ -267,7 +267,7 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
     root = _root(repo)
     t = _one_tenant(root, tenant_name)
     s = reconcile.plan(root, t, ref, selectors, prune)
-    click.echo(render.render(s.plan, fmt, reconcile.id_names(s.live)))
+    click.echo(render.render(s.plan, fmt, reconcile.id_names(s.live), s.risks))
     if detailed_exitcode and not s.plan.empty:
         sys.exit(2)
 
@@ -289,7 +289,7 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
     t = _one_tenant(root, tenant_name)
     s = reconcile.plan(root, t, ref, selectors, prune)
     names = reconcile.id_names(s.live)
-    click.echo(render.text(s.plan, names))
+    click.echo(render.text(s.plan, names, s.risks))
     if s.plan.empty:
         return
     if not yes and not click.confirm("Apply these changes?", default=False):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from entragit import kinds as kindmod
+from entragit.diff import risk_lines, risk_markdown
 from entragit.plan import Op, Plan, placeholder_target
+from entragit.risk import Note
 
 SYMBOL = {"create": "+", "restore": "↺", "adopt": "=", "update": "~", "link": "+", "unlink": "-", "delete": "-"}
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
@@ -47,7 +50,7 @@ def counts_line(plan: Plan) -> str:
     return "Plan: " + ", ".join(f"{c[a]} to {a}" for a in order if a in c) + "."
 
 
-def text(plan: Plan, names: dict[str, str]) -> str:
+def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
     out = [f"Tenant {plan.tenant} (files at {plan.ref}):", ""]
     for op in plan.ops:
         out.append(_line(op, names))
@@ -62,12 +65,14 @@ def text(plan: Plan, names: dict[str, str]) -> str:
         out += [f"    {k}: {n}" for k, n in plan.unmanaged[:20]]
         if len(plan.unmanaged) > 20:
             out.append(f"    ... and {len(plan.unmanaged) - 20} more")
+    out += risk_lines(risks)
     out.append(counts_line(plan))
     return "\n".join(out)
 
 
-def markdown(plan: Plan, names: dict[str, str]) -> str:
+def markdown(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
     out = [f"### entragit plan: `{plan.tenant}` at `{plan.ref}`", "", f"**{counts_line(plan)}**", ""]
+    out += risk_markdown(risks)
     if plan.ops:
         out += ["| | action | kind | object | note |", "|---|---|---|---|---|"]
         for op in plan.ops:
@@ -90,9 +95,9 @@ def markdown(plan: Plan, names: dict[str, str]) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(plan: Plan, fmt: str, names: dict[str, str]) -> str:
+def render(plan: Plan, fmt: str, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
     if fmt == "json":
-        return json.dumps(plan.to_json(), indent=2, ensure_ascii=False)
+        return json.dumps({**plan.to_json(), "risks": [n.to_json() for n in risks]}, indent=2, ensure_ascii=False)
     if fmt == "markdown":
-        return markdown(plan, names)
-    return text(plan, names)
+        return markdown(plan, names, risks)
+    return text(plan, names, risks)
