@@ -171,7 +171,8 @@ def export(tenant_name: str | None, all_tenants: bool, do_commit: bool, message:
             click.echo(f"skipped: {r.tenant}: {kname}: {why}", err=True)
         tail = f" -> commit {r.commit[:10]}" if r.commit else (" (nothing to commit)" if do_commit else "")
         st = r.stats
-        reqs = f", {st.requests} requests, {st.retries} retries" if st else ""
+        reqs = (f", {st.requests} requests, {st.retries} retries, {st.resource_units} RU, {st.paced} paced"
+                if st else "")
         click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}")
 
 
@@ -396,6 +397,31 @@ def drift(tenant_name: str | None, all_tenants: bool, fmt: str, verbose: int, re
     click.echo(diffmod.render(changes, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
     if not changes.empty:
         sys.exit(2)
+
+
+@main.command("log")
+@click.argument("obj", required=False, metavar="[OBJECT]")
+@click.option("--tenant", "tenant_name", metavar="NAME", help="Only this tenant.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-n", "--max-count", type=int, help="At most this many commits.")
+@repo_option
+def log_cmd(obj: str | None, tenant_name: str | None, fmt: str, max_count: int | None, repo: str | None) -> None:
+    """History of one OBJECT, or of a whole tenant: commit, date, author, field-level changes.
+
+    \b
+    OBJECT is a file path, kind/slug (groups/finance-admins) or an object id; renames of its
+    file are followed. Without OBJECT: every change to the tenant('s objects).
+    """
+    from entragit import config
+    from entragit import history as hist
+
+    root = _root(repo)
+    names = [t.name for t in config.tenants(root, tenant_name)]
+    if obj:
+        log = hist.object_log(root, hist.find_object(root, names, obj), max_count)
+    else:
+        log = hist.tenant_log(root, _one_tenant(root, tenant_name).name, max_count)
+    click.echo(hist.render(log, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ class Stats:
     retries: int = 0
     throttled: int = 0
     writes: int = 0
+    resource_units: int = 0  # Graph's x-ms-resource-unit cost of each answer (identity throttle family)
+    paced: int = 0  # requests in the CA family (1 request/second/tenant)
     by_status: dict[int, int] = field(default_factory=dict)
 
 
@@ -189,6 +191,8 @@ class Graph:
             if method.upper() != "GET":
                 self.stats.writes += 1
             self.stats.by_status[resp.status_code] = self.stats.by_status.get(resp.status_code, 0) + 1
+            self.stats.resource_units += int(resp.headers.get("x-ms-resource-unit") or 0)
+            self.stats.paced += self._is_paced(url)
             log.debug("%s %s -> %s (%.0f ms)", method, url, resp.status_code, (time.monotonic() - started) * 1000)
             if resp.status_code == 429:
                 self.stats.throttled += 1
@@ -244,6 +248,7 @@ class Graph:
                 retry_after = 0.0
                 for item in body.get("responses", []):
                     resp = Response(int(item["status"]), item.get("headers") or {}, item.get("body"))
+                    self.stats.resource_units += int(resp.headers.get("x-ms-resource-unit") or 0)
                     if resp.status == 429:  # each sub-request is throttled on its own
                         retry_after = max(retry_after, float(resp.headers.get("Retry-After") or 1))
                         continue
