@@ -280,11 +280,11 @@ def counts_line(t: TenantChanges) -> str:
     return ", ".join(f"{c[s]} {s}" for s in ("added", "changed", "renamed", "removed") if s in c)
 
 
-def _paint(text: str, what: str, colour: bool) -> str:
+def paint(text: str, what: str, colour: bool) -> str:
     return f"\033[{COLOUR[what]}m{text}\033[0m" if colour else text
 
 
-def _head(o: ObjectChange) -> str:
+def heading(o: ObjectChange) -> str:
     if o.status == "renamed":
         moved = f" ({o.old_path} -> {o.new_path})" if o.old_path and o.new_path and o.old_path != o.new_path else ""
         return f"{o.title} (was {o.old_name!r}){moved}"
@@ -296,7 +296,7 @@ def text(changes: Changes, colour: bool = False) -> str:
     for t in changes.tenants:
         out.append(f"Tenant {t.tenant} ({changes.old} -> {changes.new}): {counts_line(t)}")
         for o in t.objects:
-            out.append(_paint(f"  {SYMBOL[o.status]} {_head(o)}", o.status, colour))
+            out.append(paint(f"  {SYMBOL[o.status]} {heading(o)}", o.status, colour))
             out += [f"      {f.path}: {describe_change(f, t.names)}" for f in o.fields]
         out += risk_lines(t.risks, colour)
         out.append("")
@@ -306,10 +306,10 @@ def text(changes: Changes, colour: bool = False) -> str:
 def risk_lines(notes: Sequence[risk.Note], colour: bool = False) -> list[str]:
     if not notes:
         return []
-    out = [_paint(f"  Risk notes ({len(notes)}):", "risk", colour)]
+    out = [paint(f"  Risk notes ({len(notes)}):", "risk", colour)]
     for n in notes:
         k = kindmod.BY_NAME.get(n.kind)
-        out.append(_paint(f"  ! [{n.rule}] {k.title if k else n.kind} {n.name!r}: {n.detail}", "risk", colour))
+        out.append(paint(f"  ! [{n.rule}] {k.title if k else n.kind} {n.name!r}: {n.detail}", "risk", colour))
         out.append(f"      why: {n.why}")
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +89,63 @@ def _identity(repo: Any) -> dict[str, str]:
 
 def status_clean(root: Path, paths: list[str]) -> bool:
     return not _repo(root).git.status("--porcelain", "--", *paths)
+
+
+# ---------------------------------------------------------------- history (entragit log)
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    date: str  # author date, ISO 8601
+    author: str  # "Name <email>"
+    subject: str
+    files: tuple[tuple[str, str, str], ...]  # (status letter, old path, new path); "" where absent
+    parent: str | None = None  # first parent, None for a root commit
+
+
+_SEP, _FS = "\x1e", "\x1f"
+
+
+def _file_entry(line: str) -> tuple[str, str, str] | None:
+    parts = line.split("\t")
+    if len(parts) < 2:
+        return None
+    status = parts[0][:1]
+    if status in ("R", "C") and len(parts) == 3:
+        return status, parts[1], parts[2]
+    if status == "A":
+        return status, "", parts[1]
+    if status == "D":
+        return status, parts[1], ""
+    return status, parts[1], parts[1]
+
+
+def history(root: Path, path: str, *, follow: bool = False, max_count: int | None = None) -> list[CommitInfo]:
+    """Commits touching `path` (newest first) with the files each changed; `follow` tracks renames."""
+    import git
+
+    repo = _repo(root)
+    args = [f"--format={_SEP}%H{_FS}%P{_FS}%aI{_FS}%an <%ae>{_FS}%s", "--name-status", "-M"]
+    args += ["--follow"] if follow else []
+    args += [f"--max-count={max_count}"] if max_count else []
+    try:
+        out = repo.git.log(*args, "--", path) if head(root) else ""
+    except git.GitCommandError as e:
+        raise RepoError(f"git log failed: {e.stderr.strip() or e}") from None
+    commits = []
+    for chunk in out.split(_SEP)[1:]:
+        lines = chunk.strip("\n").split("\n")
+        sha, parents, date, author, subject = lines[0].split(_FS, 4)
+        files = tuple(f for f in map(_file_entry, lines[1:]) if f)
+        commits.append(CommitInfo(sha, date, author, subject, files, parents.split()[0] if parents else None))
+    return commits
+
+
+def text_at(root: Path, rev: str, path: str) -> str | None:
+    """A file's text at `rev`, or None when it does not exist there."""
+    try:
+        blob = _repo(root).commit(rev).tree / path
+    except KeyError:
+        return None
+    return str(blob.data_stream.read().decode("utf-8"))
