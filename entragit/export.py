@@ -16,11 +16,23 @@ from typing import Any
 from entragit import auth, canonical, gitstore, yamlio
 from entragit import kinds as kindmod
 from entragit.config import Tenant
+from entragit.errors import GraphError
 from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
 from entragit.snapshot import Names, Progress, Snapshot, read_live
 
 KEEP = ("tenant.yaml", "idmap.yaml")  # tenant files that export never rewrites
+EXPORTED_AT = "Entragit-Exported-At"  # commit trailer: when the export read the tenant
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who changed one exported object since the previous export, per the directory audit log."""
+
+    kind: str
+    name: str
+    actors: tuple[str, ...]
+    operations: tuple[str, ...]
 
 
 @dataclass
@@ -34,6 +46,9 @@ class ExportResult:
     commit: str | None = None
     objects: int = 0
     stats: Stats | None = None
+    who: list[Attribution] = field(default_factory=list)  # from the directory audit log (--commit)
+    audit_note: str = ""  # why there is no attribution, when the audit log could not be read
+    audit_since: str = ""
 
     @property
     def summary(self) -> str:
@@ -174,9 +189,92 @@ def commit_message(t: Tenant, r: ExportResult, when: dt.datetime, extra: str | N
         if items:
             lines.append(f"{label}:")
             lines += [f"  {k}: {n}" for k, n in items]
-    lines += ["", f"Entragit-Tenant: {t.name} ({t.tenant_id})",
-              f"Entragit-Exported-At: {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"]
+    lines += _who_lines(r)
+    lines += ["", f"Entragit-Tenant: {t.name} ({t.tenant_id})", f"{EXPORTED_AT}: {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"]
+    actors = sorted({a for w in r.who for a in w.actors})
+    if actors:
+        lines.append(f"Entragit-Actors: {', '.join(actors)}")
     return "\n".join(lines) + "\n"
+
+
+def _who_lines(r: ExportResult) -> list[str]:
+    if r.audit_note:
+        return ["", f"Who changed it: {r.audit_note}"]
+    if not r.who:
+        return []
+    lines = ["", f"Who changed it (directory audit log since {r.audit_since}):"]
+    for w in r.who:
+        lines.append(f"  {w.kind}: {w.name}: {', '.join(w.actors)} ({'; '.join(w.operations)})")
+    return lines
+
+
+# ---------------------------------------------------------------- who changed it (directory audit log)
+
+
+def _object_ids(r_files: dict[str, str], rels: list[str]) -> dict[str, tuple[str, str]]:
+    """id -> (kind, name) of the objects in `rels` (singletons have no id to match and are left out)."""
+    out: dict[str, tuple[str, str]] = {}
+    for rel in rels:
+        doc = yamlio.load(r_files[rel])
+        kname = rel.split("/", 1)[0]
+        oid = doc.get("id") or doc.get("tenantId") if isinstance(doc, dict) else None
+        if oid:
+            out[str(oid).lower()] = (kname, _doc_name(r_files[rel], kname))
+    return out
+
+
+def changed_ids(old: dict[str, str], new: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Every object the export added, changed or removed, by id."""
+    gone = [rel for rel in old if rel not in new]
+    here = [rel for rel in new if old.get(rel) != new[rel]]
+    return {**_object_ids(old, gone), **_object_ids(new, here)}
+
+
+def _actor(entry: dict[str, Any]) -> str:
+    by = entry.get("initiatedBy") or {}
+    return str((by.get("user") or {}).get("userPrincipalName") or (by.get("app") or {}).get("displayName") or "unknown")
+
+
+def attribute(entries: list[dict[str, Any]], ids: dict[str, tuple[str, str]]) -> list[Attribution]:
+    """Match audit entries' target ids to the changed objects: actors and operations per object."""
+    found: dict[str, tuple[list[str], list[str]]] = {}
+    for e in sorted(entries, key=lambda e: str(e.get("activityDateTime", ""))):
+        for target in e.get("targetResources") or ():
+            oid = str(target.get("id") or "").lower()
+            if oid in ids:
+                actors, ops = found.setdefault(oid, ([], []))
+                for lst, v in ((actors, _actor(e)), (ops, str(e.get("activityDisplayName") or "?"))):
+                    if v not in lst:
+                        lst.append(v)
+    return sorted((Attribution(*ids[oid], tuple(a), tuple(o)) for oid, (a, o) in found.items()),
+                  key=lambda w: (w.kind, w.name))
+
+
+async def read_audit(t: Tenant, since: str) -> tuple[list[dict[str, Any]], str]:
+    """Directory audit entries since `since`, or ([], why not) when they cannot be read."""
+    cred, token = auth.credential(t)
+    try:
+        async with Graph(t.graph_url, credential=cred, token=token, verify=t.ca_bundle or True) as g:
+            # https://learn.microsoft.com/graph/api/directoryaudit-list (needs AuditLog.Read.All)
+            return await g.list_all("/auditLogs/directoryAudits",
+                                    params={"$filter": f"activityDateTime ge {since}"}), ""
+    except GraphError as e:
+        if e.status == 403:
+            return [], "skipped (the token lacks AuditLog.Read.All)"
+        return [], f"skipped (the audit log could not be read: {e.status} {e.code})"
+    finally:
+        if cred is not None:
+            await cred.close()
+
+
+def _attribute_changes(root: Path, t: Tenant, r: ExportResult, old: dict[str, str], new: dict[str, str]) -> None:
+    ids = changed_ids(old, new)
+    since = gitstore.last_trailer(root, str(t.dir.relative_to(root)), EXPORTED_AT)
+    if not ids or not since:
+        return
+    entries, r.audit_note = asyncio.run(read_audit(t, since))
+    r.audit_since = since
+    r.who = attribute(entries, ids)
 
 
 async def read_tenant(t: Tenant, *, allow_partial: bool, progress: Progress | None = None,
@@ -207,9 +305,10 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
         return await asyncio.gather(*(read_tenant(t, allow_partial=allow_partial, progress=cb(t.name),
                                                   concurrency=concurrency) for t in tenants))
 
+    # Taken before reading, so the next export's audit window overlaps this read instead of missing part of it.
+    now = dt.datetime.now(dt.timezone.utc)
     snaps = asyncio.run(read_all())  # every read finishes before any file is touched
     results = []
-    now = dt.datetime.now(dt.timezone.utc)
     for t, (snap, stats) in zip(tenants, snaps, strict=True):
         files, warnings = layout(snap)
         r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
@@ -221,6 +320,7 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
         old = write_tenant(root, t, files)
         _diff(r, old, files)
         if do_commit:
+            _attribute_changes(root, t, r, old, files)
             rel = str(t.dir.relative_to(root))
             r.commit = gitstore.commit(root, [rel], commit_message(t, r, now, message))
         results.append(r)

@@ -149,3 +149,18 @@ def text_at(root: Path, rev: str, path: str) -> str | None:
     except KeyError:
         return None
     return str(blob.data_stream.read().decode("utf-8"))
+
+
+def last_trailer(root: Path, path: str, key: str, scan: int = 50) -> str | None:
+    """The value of trailer `key` in the newest commit touching `path` that has one."""
+    import re
+
+    if head(root) is None:
+        return None
+    out = _repo(root).git.log(f"--max-count={scan}", "--format=%B%x00", "--", path)
+    pattern = re.compile(rf"^{re.escape(key)}:\s*(.+?)\s*$", re.M)
+    for body in out.split("\x00"):
+        m = pattern.search(body)
+        if m:
+            return m.group(1)
+    return None
