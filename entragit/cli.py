@@ -136,13 +136,15 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
 @main.command()
 @click.option("--tenant", "tenant_name", metavar="NAME", help="Export one tenant.")
 @click.option("--all", "all_tenants", is_flag=True, help="Export every tenant (concurrently).")
+@click.option("--shard", metavar="K/N", help="With --all: only the tenants of job K of N. Tenants are split by a "
+              "stable hash of their name, so N CI jobs given 1/N..N/N export each tenant exactly once.")
 @click.option("--commit", "do_commit", is_flag=True, help="Commit what changed (one commit per tenant).")
 @click.option("-m", "--message", help="Commit message first line (default: a summary of the changes).")
 @click.option("--allow-partial", is_flag=True, help="Skip kinds the token may not read (their files stay).")
 @click.option("--concurrency", default=8, show_default=True, help="Parallel Graph requests per tenant.")
 @click.option("-v", "--verbose", count=True, help="-v progress lines, -vv every request.")
 @repo_option
-def export(tenant_name: str | None, all_tenants: bool, do_commit: bool, message: str | None,
+def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool, message: str | None,
            allow_partial: bool, concurrency: int, verbose: int, repo: str | None) -> None:
     """Read the live tenant(s) and write canonical YAML under tenants/<name>/.
 
@@ -159,6 +161,13 @@ def export(tenant_name: str | None, all_tenants: bool, do_commit: bool, message:
     ts = config.tenants(root, tenant_name)
     if not tenant_name and not all_tenants and len(ts) > 1:
         raise EntragitError(f"{len(ts)} tenants here; pick one with --tenant NAME or use --all")
+    if shard:
+        if not all_tenants:
+            raise EntragitError("--shard splits --all; use them together")
+        ts = exp.shard(ts, shard)
+        if not ts:
+            click.echo(f"shard {shard}: no tenants")
+            return
     from entragit.progress import reporter
 
     with reporter(verbose) as progress:
@@ -252,9 +261,10 @@ def _with(options: list[Any]) -> Any:
 @_with(plan_options)
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there is something to do, 0 when not.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan; `apply --plan FILE` runs exactly it.")
 @click.option("-v", "--verbose", count=True)
 def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
-         fmt: str, detailed_exitcode: bool, verbose: int) -> None:
+         fmt: str, detailed_exitcode: bool, out_file: str | None, verbose: int) -> None:
     """Show what `apply` would do to make the live tenant match the files at --ref.
 
     \b
@@ -267,8 +277,18 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
     _setup_logging(verbose)
     root = _root(repo)
     t = _one_tenant(root, tenant_name)
+    if ref != "WORKTREE":
+        from entragit import gitstore
+
+        ref = gitstore.resolve(root, ref)  # a saved plan names the exact commit
     s = reconcile.plan(root, t, ref, selectors, prune)
     click.echo(render.render(s.plan, fmt, reconcile.id_names(s.live), s.risks))
+    if out_file:
+        import json
+        from pathlib import Path
+
+        Path(out_file).write_text(json.dumps(s.plan.to_file(selectors, prune), indent=1), encoding="utf-8")
+        click.echo(f"plan saved to {out_file}", err=True)
     if detailed_exitcode and not s.plan.empty:
         sys.exit(2)
 
@@ -278,17 +298,23 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
 @click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
 @click.option("--force-lockout-risk", is_flag=True, help="Apply even if a CA policy would lock out break-glass accounts.")
 @click.option("--commit", "do_commit", is_flag=True, help="Commit idmap.yaml and re-export after applying.")
+@click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False),
+              help="Run exactly a plan saved by `plan --out`; refused if the tenant or files moved since.")
 @click.option("-v", "--verbose", count=True)
 def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
-          yes: bool, force_lockout_risk: bool, do_commit: bool, verbose: int) -> None:
+          yes: bool, force_lockout_risk: bool, do_commit: bool, plan_file: str | None, verbose: int) -> None:
     """Make the live tenant match the files at --ref (shows the plan and asks first)."""
     from entragit import reconcile, render
     from entragit.errors import EntragitError
 
     _setup_logging(verbose)
     root = _root(repo)
-    t = _one_tenant(root, tenant_name)
-    s = reconcile.plan(root, t, ref, selectors, prune)
+    if plan_file:
+        s = reconcile.load_saved(root, plan_file)
+        t = s.tenant
+    else:
+        t = _one_tenant(root, tenant_name)
+        s = reconcile.plan(root, t, ref, selectors, prune)
     names = reconcile.id_names(s.live)
     click.echo(render.text(s.plan, names, s.risks))
     if s.plan.empty:

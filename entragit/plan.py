@@ -73,6 +73,20 @@ class Plan:
             out[op.action] = out.get(op.action, 0) + 1
         return out
 
+    def to_file(self, selectors: Sequence[str], prune: bool) -> dict[str, Any]:
+        """Everything apply needs to execute exactly this plan later (`plan --out`)."""
+        return {"format": 1, "tenant": self.tenant, "ref": self.ref, "selectors": list(selectors), "prune": prune,
+                "idmap": dict(self.idmap), "warnings": list(self.warnings),
+                "unmanaged": [list(u) for u in self.unmanaged],
+                "ops": [{**{k: v for k, v in o.__dict__.items() if k != "changes"},
+                         "changes": [c.__dict__ for c in o.changes]} for o in self.ops]}
+
+    @staticmethod
+    def from_file(data: Mapping[str, Any]) -> Plan:
+        ops = tuple(Op(**{**o, "changes": tuple(Change(**c) for c in o["changes"])}) for o in data["ops"])
+        return Plan(data["tenant"], data["ref"], ops, tuple(tuple(u) for u in data["unmanaged"]),  # type: ignore[misc]
+                    tuple(data["warnings"]), dict(data["idmap"]))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "tenant": self.tenant, "ref": self.ref, "counts": self.counts(),

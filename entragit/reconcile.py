@@ -127,6 +127,26 @@ def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = ()
     return asyncio.run(go())
 
 
+def load_saved(root: Path, path: str) -> Session:
+    """A plan saved by `plan --out`, checked against a fresh plan: a stale plan is refused."""
+    import json
+
+    from entragit import config
+    from entragit.errors import InputError
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        saved = planmod.Plan.from_file(data)
+    except (ValueError, KeyError, TypeError) as e:
+        raise InputError(path, None, f"not a saved entragit plan ({e})") from None
+    t = config.tenants(root, saved.tenant)[0]
+    fresh = plan(root, t, saved.ref, data["selectors"], data["prune"])
+    if json.loads(json.dumps(fresh.plan.to_file(data["selectors"], data["prune"]))) != data:
+        raise EntragitError(f"{path} is stale: the tenant or the files changed since it was made",
+                            hint="run `entragit plan --out` again and review the new plan")
+    return Session(t, saved, fresh.live, fresh.stats)
+
+
 def apply(root: Path, t: Tenant, session: Session, *, force_lockout: bool = False,
           on_op: Callable[[applymod.Outcome], None] | None = None) -> tuple[applymod.ApplyResult, Stats]:
     """Execute exactly the plan the user saw, after checking tenant identity and lock-out risk."""

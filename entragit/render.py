@@ -29,6 +29,10 @@ def _short(v: Any, names: dict[str, str]) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
+def _ref(ref: str) -> str:
+    return ref[:10] if len(ref) == 40 else ref
+
+
 def _title(op: Op) -> str:
     k = kindmod.BY_NAME.get(op.kind)
     return f"{k.title if k else op.kind} {op.name!r}"
@@ -51,7 +55,7 @@ def counts_line(plan: Plan) -> str:
 
 
 def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
-    out = [f"Tenant {plan.tenant} (files at {plan.ref}):", ""]
+    out = [f"Tenant {plan.tenant} (files at {_ref(plan.ref)}):", ""]
     for op in plan.ops:
         out.append(_line(op, names))
         for ch in op.changes:
@@ -71,7 +75,7 @@ def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
 
 
 def markdown(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
-    out = [f"### entragit plan: `{plan.tenant}` at `{plan.ref}`", "", f"**{counts_line(plan)}**", ""]
+    out = [f"### entragit plan: `{plan.tenant}` at `{_ref(plan.ref)}`", "", f"**{counts_line(plan)}**", ""]
     out += risk_markdown(risks)
     if plan.ops:
         out += ["| | action | kind | object | note |", "|---|---|---|---|---|"]

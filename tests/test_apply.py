@@ -258,3 +258,22 @@ def test_apply_survives_throttling_and_replication_lag(tmp_path, sim_factory):
     new = g.one("/groups", "Finance Admins")["id"]
     assert len(g.get(f"/groups/{new}/members")["value"]) == 2
     assert "No changes" in cli("apply", "--yes").output
+
+
+def test_saved_plan_runs_exactly_and_a_stale_one_is_refused(exported, sim, tmp_path):
+    g = G(sim)
+    pol = next(p for p in g.policies() if p["displayName"].startswith("CA100"))
+    g.c.patch(f"{g.beta}{CA}/{pol['id']}", json={"state": "disabled"})
+    saved = tmp_path / "plan.json"
+    exported("plan", "--out", str(saved))
+    # The tenant moves after review: the saved plan no longer describes it.
+    grp = g.one("/groups", "Finance Admins")
+    g.c.patch(f"/groups/{grp['id']}", json={"description": "edited after the review"})
+    since = len(sim.requests)
+    res = exported("apply", "--plan", str(saved), "--yes", code=1)
+    assert "stale" in res.output
+    assert G(sim).writes(sim, since) == []
+    exported("plan", "--out", str(saved))
+    out = exported("apply", "--plan", str(saved), "--yes").output
+    assert "Applied 2/2" in out
+    assert g.get(f"{g.beta}{CA}/{pol['id']}")["state"] == "enabled"
