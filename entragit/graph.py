@@ -154,14 +154,18 @@ class Graph:
 
     async def send(
         self, method: str, path: str, *, version: str = "v1.0", params: Mapping[str, Any] | None = None,
-        body: Any = None, headers: Mapping[str, str] | None = None,
+        body: Any = None, headers: Mapping[str, str] | None = None, idempotent: bool | None = None,
     ) -> Response:
-        """Send one request through the middleware; returns any status (callers decide)."""
+        """Send one request through the middleware; returns any status (callers decide).
+
+        Idempotent requests (GETs, and $batch of GETs) are retried on dropped connections and 500s.
+        """
         import httpx
         from kiota_abstractions.method import Method
         from kiota_abstractions.request_information import RequestInformation
 
         url = self.url(path, version, params)
+        retry_ok = method.upper() == "GET" if idempotent is None else idempotent
         for attempt in range(_RESET_RETRIES + 1):
             ri = RequestInformation()
             ri.http_method = Method[method.upper()]
@@ -180,7 +184,7 @@ class Graph:
                 except httpx.TransportError as e:
                     # Dropped connections: retry idempotent reads. A write may have landed, so
                     # writes are not retried here: the next plan adopts what a lost create made.
-                    if method.upper() == "GET" and attempt < _RESET_RETRIES:
+                    if retry_ok and attempt < _RESET_RETRIES:
                         self.stats.retries += 1
                         await asyncio.sleep(0.2 * 2**attempt)
                         continue
@@ -202,7 +206,7 @@ class Graph:
                     self.stats.retries += 1
                     await asyncio.sleep(float(resp.headers.get("Retry-After") or 1.0))
                     continue
-            if resp.status_code == 500 and method.upper() == "GET" and attempt < _RESET_RETRIES:
+            if resp.status_code in (500, 502, 503, 504) and retry_ok and attempt < _RESET_RETRIES:
                 self.stats.retries += 1
                 await asyncio.sleep(0.2 * 2**attempt)
                 continue
@@ -244,13 +248,18 @@ class Graph:
                 for r in reqs:
                     if "body" in r:
                         r["headers"] = {"Content-Type": "application/json", **r.get("headers", {})}
-                body = await self.call("POST", "/$batch", version=version, body={"requests": reqs})
+                reads = all(r.get("method", "GET").upper() == "GET" for r in reqs)
+                body = await self.call("POST", "/$batch", version=version, body={"requests": reqs},
+                                       idempotent=reads)
                 retry_after = 0.0
                 for item in body.get("responses", []):
                     resp = Response(int(item["status"]), item.get("headers") or {}, item.get("body"))
                     self.stats.resource_units += int(resp.headers.get("x-ms-resource-unit") or 0)
                     if resp.status == 429:  # each sub-request is throttled on its own
                         retry_after = max(retry_after, float(resp.headers.get("Retry-After") or 1))
+                        continue
+                    if resp.status in (500, 502, 503, 504) and reads:
+                        retry_after = max(retry_after, 0.5)
                         continue
                     answers[item["id"]] = resp
                     pending.pop(item["id"], None)

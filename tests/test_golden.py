@@ -35,3 +35,13 @@ def test_golden_files_are_canonical_and_valid(tmp_path):
     r = CliRunner().invoke(main, ["validate", "--repo", str(copy)])
     assert r.exit_code == 0, r.output
     assert r.output.strip().splitlines()[-1].startswith("ok")
+
+
+def test_export_through_faults_and_throttling_still_matches_the_golden_files(tmp_path, sim_factory):
+    from .conftest import make_repo
+
+    sim = sim_factory("demo", throttle="ru=400/1", faults="500=0.04,503=0.04,504=0.02,reset=0.03,seed=11")
+    cli = make_repo(tmp_path / "r", sim)
+    out = cli("export").output
+    assert _files(tmp_path / "r" / "tenants" / "demo") == _files(GOLDEN)
+    assert " 0 retries" not in out, "the faults should have forced retries"
