@@ -90,8 +90,10 @@ def _unique_width(keys: list[str], start: int = 8) -> int:
     return width
 
 
-def layout(snap: Snapshot) -> tuple[dict[str, str], list[str]]:
-    """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind."""
+def layout(snap: Snapshot, names_out: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+    """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind.
+
+    `names_out`, when given, receives each file's display name (commit messages use them)."""
     names = Names(snap)
     resolve = names.resolve
     files: dict[str, str] = {}
@@ -112,6 +114,8 @@ def layout(snap: Snapshot) -> tuple[dict[str, str], list[str]]:
                 name = slug if len(keys) == 1 else f"{slug}-{canonical.slugify(key)[:width]}"
                 doc = canonical.to_document(kind, objs[key], resolve)
                 files[f"{kname}/{name}.yaml"] = canonical.render(kind, doc)
+                if names_out is not None:
+                    names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
     return files, warnings
 
 
@@ -172,15 +176,15 @@ def write_tenant(root: Path, t: Tenant, files: dict[str, str]) -> dict[str, str]
     return old
 
 
-def _diff(result: ExportResult, old: dict[str, str], new: dict[str, str]) -> None:
+def _diff(result: ExportResult, old: dict[str, str], new: dict[str, str], names: dict[str, str]) -> None:
     for rel in sorted(set(old) | set(new)):
         kname = rel.split("/", 1)[0]
         if rel not in old:
-            result.added.append((kname, _doc_name(new[rel], kname)))
+            result.added.append((kname, names.get(rel) or _doc_name(new[rel], kname)))
         elif rel not in new:
             result.removed.append((kname, _doc_name(old[rel], kname)))
         elif old[rel] != new[rel]:
-            result.changed.append((kname, _doc_name(new[rel], kname)))
+            result.changed.append((kname, names.get(rel) or _doc_name(new[rel], kname)))
 
 
 def commit_message(t: Tenant, r: ExportResult, when: dt.datetime, extra: str | None = None) -> str:
@@ -310,7 +314,8 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
     snaps = asyncio.run(read_all())  # every read finishes before any file is touched
     results = []
     for t, (snap, stats) in zip(tenants, snaps, strict=True):
-        files, warnings = layout(snap)
+        names: dict[str, str] = {}
+        files, warnings = layout(snap, names)
         r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
         if snap.errors:
             # A kind we could not read keeps its previous files instead of looking deleted.
@@ -318,10 +323,23 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
                 files.update({rel: text for rel, text in _current_files(t.dir).items()
                               if rel.startswith(kname + "/")})
         old = write_tenant(root, t, files)
-        _diff(r, old, files)
+        _diff(r, old, files, names)
         if do_commit:
             _attribute_changes(root, t, r, old, files)
             rel = str(t.dir.relative_to(root))
             r.commit = gitstore.commit(root, [rel], commit_message(t, r, now, message))
         results.append(r)
     return results
+
+
+def shard(tenants: list[Tenant], spec: str) -> list[Tenant]:
+    """Tenants for job K of N (`K/N`, 1-based): a stable hash of the name, so every job agrees."""
+    import hashlib
+
+    from entragit.errors import EntragitError
+
+    k, _, n = spec.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise EntragitError(f"--shard must be K/N with 1 <= K <= N, got {spec!r}")
+    return [t for t in tenants
+            if int(hashlib.sha256(t.name.encode()).hexdigest(), 16) % int(n) == int(k) - 1]
