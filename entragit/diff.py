@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,8 +215,13 @@ def diff_revs(root: Path, old_rev: str, new_rev: str, tenants: Iterable[str] | N
     wanted = sorted(set(tenants) if tenants is not None else set(a) | set(b))
     bg = break_glass or {}
     out = [tenant_changes(t, a.get(t, Snapshot()), b.get(t, Snapshot()), bg.get(t, ())) for t in wanted]
-    label = {gitstore.WORKTREE: "work tree"}
-    return Changes(label.get(old_rev, old_rev), label.get(new_rev, new_rev), tuple(out))
+    return Changes(_rev_label(old_rev), _rev_label(new_rev), tuple(out))
+
+
+def _rev_label(rev: str) -> str:
+    if rev == gitstore.WORKTREE:
+        return "work tree"
+    return rev[:10] if re.fullmatch(r"[0-9a-f]{40}", rev) else rev
 
 
 # ---------------------------------------------------------------- rendering

@@ -70,4 +70,23 @@ def init(root: Path) -> list[str]:
                 dest.parent.mkdir(exist_ok=True)
                 shutil.copy2(f, dest)
         created.append("schemas/")
+    for rel, text in ci_templates().items():
+        write(rel, text)
     return created
+
+
+# Template file (under entragit/templates) -> where it goes in a config repo.
+CI_TEMPLATES = {
+    "github/workflows/entragit-nightly.yml": ".github/workflows/entragit-nightly.yml",
+    "github/workflows/entragit-pr.yml": ".github/workflows/entragit-pr.yml",
+    "github/workflows/entragit-apply.yml": ".github/workflows/entragit-apply.yml",
+    "azure-pipelines.yml": "azure-pipelines.yml",
+}
+
+
+def ci_templates() -> dict[str, str]:
+    """{repo path: text} of the CI templates shipped as package data."""
+    from importlib.resources import files
+
+    base = files("entragit") / "templates"
+    return {dest: (base / src).read_text(encoding="utf-8") for src, dest in CI_TEMPLATES.items()}

@@ -15,7 +15,7 @@ from .portal import Portal
 def rendered_text(md: str) -> str:
     """The markdown as a reader sees it: parsed (GFM tables on), tags stripped, entities decoded."""
     out = MarkdownIt("commonmark").enable("table").render(md)
-    return html.unescape(re.sub(r"<[^>]+>", " ", out))
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", out)))
 
 
 def _exported_with_changes(tmp_path, sim):
