@@ -282,7 +282,7 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
 
         ref = gitstore.resolve(root, ref)  # a saved plan names the exact commit
     s = reconcile.plan(root, t, ref, selectors, prune)
-    click.echo(render.render(s.plan, fmt, reconcile.id_names(s.live), s.risks))
+    click.echo(render.render(s.plan, fmt, s.names(), s.risks))
     if out_file:
         import json
         from pathlib import Path
@@ -315,7 +315,7 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
     else:
         t = _one_tenant(root, tenant_name)
         s = reconcile.plan(root, t, ref, selectors, prune)
-    names = reconcile.id_names(s.live)
+    names = s.names()
     click.echo(render.text(s.plan, names, s.risks))
     if s.plan.empty:
         return

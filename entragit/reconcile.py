@@ -58,6 +58,11 @@ class Session:
     live: Snapshot
     stats: Stats
     risks: tuple[risk.Note, ...] = ()  # security-relevant changes the plan makes (risk.py rules)
+    desired: Snapshot | None = None
+
+    def names(self) -> dict[str, str]:
+        """id -> display name from live and the files (recreated objects are only in the files)."""
+        return id_names(self.live, *([self.desired] if self.desired else []))
 
 
 def _assessed(kind: kindmod.Kind, body: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -108,7 +113,7 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     if risks:
         plan = planmod.Plan(plan.tenant, plan.ref, plan.ops, plan.unmanaged,
                             plan.warnings + tuple("LOCKOUT RISK: " + r for r in risks), plan.idmap)
-    return Session(t, plan, live, g.stats, plan_risks(plan, desired, live, t))
+    return Session(t, plan, live, g.stats, plan_risks(plan, desired, live, t), desired)
 
 
 def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False) -> Session:
@@ -144,7 +149,7 @@ def load_saved(root: Path, path: str) -> Session:
     if json.loads(json.dumps(fresh.plan.to_file(data["selectors"], data["prune"]))) != data:
         raise EntragitError(f"{path} is stale: the tenant or the files changed since it was made",
                             hint="run `entragit plan --out` again and review the new plan")
-    return Session(t, saved, fresh.live, fresh.stats)
+    return Session(t, saved, fresh.live, fresh.stats, fresh.risks, fresh.desired)
 
 
 def apply(root: Path, t: Tenant, session: Session, *, force_lockout: bool = False,

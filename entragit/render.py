@@ -19,6 +19,8 @@ GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 def _short(v: Any, names: dict[str, str]) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_short(x, names) for x in v) + "]"
+    if isinstance(v, dict):  # e.g. method targets: names inside, no @odata noise
+        return "{" + ", ".join(f"{k}: {_short(x, names)}" for k, x in v.items() if not k.startswith("@")) + "}"
     if isinstance(v, str):
         old = placeholder_target(v)
         if old:
