@@ -116,9 +116,24 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     return Session(t, plan, live, g.stats, plan_risks(plan, desired, live, t), desired)
 
 
+def _check_files(root: Path, t: Tenant) -> None:
+    """Uncommitted files get the checks pre-commit would have run: the first error stops the plan.
+
+    The lock-out rule is left to the plan's own guard, which --force-lockout-risk can override."""
+    from entragit.errors import InputError
+    from entragit.validate import validate_paths
+
+    errors = [f for f in validate_paths(root, [t.dir]) if f.severity == "error" and f.rule != "ca-lockout"]
+    if errors:  # a file that does not parse explains the errors that follow from it: report it first
+        f = min(errors, key=lambda f: (f.rule != "yaml", f.path, f.line or 0))
+        raise InputError(f.path, f.line, f"{f.message} [{f.rule}]")
+
+
 def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False) -> Session:
     if ref != gitstore.WORKTREE:
         gitstore.resolve(root, ref)
+    else:
+        _check_files(root, t)
 
     async def go() -> Session:
         g, cred = _graph(t)

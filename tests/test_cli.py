@@ -106,3 +106,15 @@ def test_drifted_export_shows_names_and_no_secret_env_leaks(repo, sim, monkeypat
     for p in (repo.repo).rglob("*"):
         if p.is_file() and ".git" not in p.parts:
             assert "s3cr3t-value-never-written" not in p.read_text(errors="ignore")
+
+
+def test_schema_error_in_an_edited_file_stops_apply_before_any_write(repo, sim):
+    repo("export", "--commit")
+    f = repo.repo / "tenants" / "demo" / "conditionalAccessPolicies"
+    f = next(f.glob("ca100*.yaml"))
+    f.write_text(f.read_text().replace("state: enabled", "state: 42"))
+    since = len(sim.requests)
+    res = repo("apply", "--ref", "WORKTREE", "--yes", code=1)
+    line = next(i for i, t in enumerate(f.read_text().splitlines(), 1) if t.startswith("state:"))
+    assert f"{f.relative_to(repo.repo)}:{line}:" in res.output and "[schema]" in res.output
+    assert not [r for r in sim.requests[since:] if r.method != "GET"]
