@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import git
-import yaml
 import httpx
+import yaml
 from click.testing import CliRunner
 
 from entragit.cli import main
