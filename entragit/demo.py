@@ -70,7 +70,7 @@ def run(directory: Path | None, say: Say, keep: Callable[[Any], None] | None = N
 
         say("4. Drift and the plan to restore the last good commit (entragit plan --ref HEAD):")
         s = reconcile.plan(root, t, "HEAD")
-        say(_indent(render.text(s.plan, s.names())))
+        say(_indent(render.text(s.plan, s.names(), s.risks)))
 
         say("5. Apply it (entragit apply --yes):")
         result, stats = reconcile.apply(root, t, s, on_op=lambda o: None)

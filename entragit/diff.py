@@ -13,7 +13,7 @@ from typing import Any, Literal
 from entragit import canonical, gitstore, risk
 from entragit import kinds as kindmod
 from entragit.export import display_name
-from entragit.snapshot import Names, Snapshot, read_files
+from entragit.snapshot import Names, Snapshot, id_names, read_files
 
 Status = Literal["added", "removed", "renamed", "changed"]
 SYMBOL: Mapping[str, str] = {"added": "+", "removed": "-", "renamed": ">", "changed": "~"}
@@ -86,22 +86,6 @@ class Changes:
 
 
 # ---------------------------------------------------------------- computing
-
-
-def id_names(*snaps: Snapshot) -> dict[str, str]:
-    """id / appId / role template id -> display name, from owned objects and the refs indexes."""
-    out: dict[str, str] = {}
-    for s in snaps:
-        for source in (s.objects, s.lookup):
-            for objs in source.values():
-                for oid, body in objs.items():
-                    name = body.get("displayName") or body.get("userPrincipalName")
-                    if not name:
-                        continue
-                    for v in (oid, body.get("id"), body.get("appId"), body.get("templateId")):
-                        if isinstance(v, str) and v:
-                            out.setdefault(v.lower(), str(name))
-    return out
 
 
 def _members(*snaps: Snapshot) -> dict[str, set[str]]:

@@ -17,7 +17,7 @@ from entragit.config import Tenant
 from entragit.errors import EntragitError, GraphError
 from entragit.export import read_tenant
 from entragit.graph import Graph, Stats
-from entragit.snapshot import Snapshot, read_files, read_live
+from entragit.snapshot import Snapshot, id_names, read_files, read_live
 
 
 def desired_state(root: Path, t: Tenant, ref: str) -> tuple[Snapshot, dict[tuple[str, str], str]]:
@@ -74,8 +74,6 @@ def _assessed(kind: kindmod.Kind, body: Mapping[str, Any] | None) -> dict[str, A
 
 def plan_risks(plan: planmod.Plan, desired: Snapshot, live: Snapshot, t: Tenant) -> tuple[risk.Note, ...]:
     """Risk notes for each write: live body before, the body the plan leaves behind after."""
-    from entragit.diff import id_names
-
     users = {**desired.lookup.get("users", {}), **live.lookup.get("users", {}), **live.objects.get("users", {})}
     members = {g: set(b.get("members") or ()) for s in (desired, live) for g, b in s.objects.get("groups", {}).items()}
     ctx = risk.Context(risk.break_glass_ids(t.break_glass, users), members, id_names(desired, live))
@@ -189,19 +187,3 @@ def apply(root: Path, t: Tenant, session: Session, *, force_lockout: bool = Fals
 
 
 __all__ = ["Session", "apply", "desired_state", "plan", "read_tenant"]
-
-
-def id_names(*snaps: Snapshot) -> dict[str, str]:
-    """id / appId -> display name, for rendering plans with names next to ids."""
-    out: dict[str, str] = {}
-    for s in snaps:
-        for source in (s.lookup, s.objects):
-            for objs in source.values():
-                for oid, body in objs.items():
-                    name = body.get("displayName") or body.get("userPrincipalName")
-                    if name:
-                        out.setdefault(oid, str(name))
-                        for f in ("appId", "templateId"):
-                            if body.get(f):
-                                out.setdefault(str(body[f]), str(name))
-    return out

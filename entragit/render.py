@@ -24,9 +24,9 @@ def _short(v: Any, names: dict[str, str]) -> str:
     if isinstance(v, str):
         old = placeholder_target(v)
         if old:
-            return f"<new id of {names.get(old, old)}>"
-        if GUID.match(v) and v in names:
-            return f"{names[v]} ({v[:8]})"
+            return f"<new id of {names.get(old.lower(), old)}>"
+        if GUID.match(v) and v.lower() in names:
+            return f"{names[v.lower()]} ({v[:8]})"
     text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
     return text if len(text) <= 120 else text[:117] + "..."
 
@@ -43,7 +43,7 @@ def _title(op: Op) -> str:
 def _line(op: Op, names: dict[str, str]) -> str:
     head = f"  {SYMBOL[op.action]} {op.action:<8} {_title(op)}"
     if op.action in ("link", "unlink"):
-        who = op.note or names.get(op.member, op.member)
+        who = op.note or names.get(op.member.lower(), op.member)
         return f"{head}: {op.rel} {'+=' if op.action == 'link' else '-='} {who}"
     return head + (f"  ({op.note})" if op.note else "")
 

@@ -69,6 +69,24 @@ class Names:
         return describe(kname, body)
 
 
+def id_names(*snaps: Snapshot) -> dict[str, str]:
+    """id / appId / role template id (lowercase) -> display name, from owned objects and lookups.
+
+    Earlier snapshots win, so pass the most current first."""
+    out: dict[str, str] = {}
+    for s in snaps:
+        for source in (s.objects, s.lookup):
+            for objs in source.values():
+                for oid, body in objs.items():
+                    name = body.get("displayName") or body.get("userPrincipalName")
+                    if not name:
+                        continue
+                    for v in (oid, body.get("id"), body.get("appId"), body.get("templateId")):
+                        if isinstance(v, str) and v:
+                            out.setdefault(v.lower(), str(name))
+    return out
+
+
 def describe(kname: str, body: dict[str, Any]) -> dict[str, Any]:
     """{kind, name, natural keys}: what a reviewer reads and what plan matches on."""
     kind = kindmod.BY_NAME.get(kname)
