@@ -341,6 +341,33 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
         raise EntragitError(f"{len(result.failed)} operation(s) failed; fix and rerun apply (it resumes safely)")
 
 
+# ---------------------------------------------------------------- permissions
+
+@main.command()
+@click.option("--tenant", "tenant_name", metavar="NAME", help="Only the kinds this tenant exports.")
+@click.option("--table", "as_table", is_flag=True, help="Every kind with its read and write permissions.")
+@repo_option
+def permissions(tenant_name: str | None, as_table: bool, repo: str | None) -> None:
+    """The Graph application permissions to grant the app registration entragit signs in as.
+
+    Export needs only the read list; apply needs the write list too. Admin consent is required.
+    """
+    from entragit import config
+    from entragit import kinds as kindmod
+    from entragit import permissions as perms
+
+    if as_table:
+        for kind, read, write in perms.table():
+            click.echo(f"{kind:<38} read: {read:<62} write: {write}")
+        return
+    ks = list(kindmod.KINDS)
+    if tenant_name or repo:
+        ks = config.tenants(_root(repo), tenant_name)[0].export_kinds
+    click.echo("export: " + " ".join(perms.for_export(ks)))
+    click.echo("        optional: " + " ".join(perms.EXPORT_OPTIONAL) + " (names who changed what in commits)")
+    click.echo("apply:  " + " ".join(perms.for_apply(ks)))
+
+
 # ---------------------------------------------------------------- demo
 
 @main.command()
