@@ -4,6 +4,7 @@ after every create, so an interrupted apply resumes (the next plan adopts what t
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,6 +162,11 @@ class Runner:
         if kind.create == "upsert":
             await self._send("PATCH", f"{self._path(kind, body)}/{op.key}", kind, body=body)
             return "created"
+        note = ""
+        if kind.initial_password and "passwordProfile" not in body:
+            body["passwordProfile"] = {"forceChangePasswordNextSignIn": True,
+                                       "password": secrets.token_urlsafe(24) + "aA1!"}
+            note = "; random initial password, must be reset before first sign-in"
         try:
             made = await self._send("POST", self._path(kind, body), kind, body=body)
         except GraphError as e:
@@ -182,7 +188,7 @@ class Runner:
         if later:
             self.deferred.append(Op("update", op.kind, op.key, op.name, target=new, body=later,
                                     note="references to objects created later"))
-        return f"id {new}"
+        return f"id {new}{note}"
 
     async def _find_existing(self, kind: Kind, body: Mapping[str, Any]) -> str | None:
         """The live object a create collided with, found by natural key, so the id map learns it."""

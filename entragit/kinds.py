@@ -75,6 +75,9 @@ class Kind:
     actions: Mapping[str, str] = field(default_factory=dict)  # field -> POST action that writes it
     typed_paths: tuple[str, ...] = ()  # nested places whose @odata.type is a derived type to keep
     only_id: tuple[str, ...] = ()  # expanded navigation objects written back as {id} only
+    # Graph requires a password to create a user; apply makes a random one at execution time
+    # (never in a plan, file or log) and forces a change at next sign-in.
+    initial_password: bool = False
 
 
 ALL = frozenset({"All"})
@@ -181,7 +184,7 @@ KINDS: tuple[Kind, ...] = (
         actions={"allowedCombinations": "updateAllowedCombinations"},
     ),
     Kind(
-        name="users", top=999, title="user", path="/users", default_on=False,
+        name="users", top=999, title="user", path="/users", default_on=False, initial_password=True,
         natural_key=("userPrincipalName",), strip=_USER_STRIP, soft_delete="directory",
         odata_cast="microsoft.graph.user",
         deleted_list="/directory/deletedItems/microsoft.graph.user", deleted_item="/directory/deletedItems/{id}", read_perm=("User.Read.All",), write_perm=("User.ReadWrite.All",),

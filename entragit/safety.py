@@ -45,9 +45,16 @@ def _restricts(policy: dict[str, Any]) -> bool:
     return bool(grant.get("builtInControls") or grant.get("authenticationStrength") or grant.get("termsOfUse"))
 
 
+def _blocks_everyone(policy: dict[str, Any]) -> bool:
+    """Block for All users with no exclusion at all: every administrator is locked out too."""
+    users = (policy.get("conditions") or {}).get("users") or {}
+    grant = policy.get("grantControls") or {}
+    excluded = any(users.get(f) for f in ("excludeUsers", "excludeGroups", "excludeRoles"))
+    return "All" in (users.get("includeUsers") or []) and "block" in (grant.get("builtInControls") or []) \
+        and not excluded
+
+
 def lockout_risks(plan: Plan, desired: Snapshot, live: Snapshot, t: Tenant) -> list[str]:
-    if not t.break_glass:
-        return []
     snaps = (desired, live)
     known = _users(snaps)
     risks = []
@@ -58,6 +65,9 @@ def lockout_risks(plan: Plan, desired: Snapshot, live: Snapshot, t: Tenant) -> l
         policy.update(op.body)
         if policy.get("state") != "enabled" or not _restricts(policy):
             continue
+        if _blocks_everyone(policy):
+            risks.append(f"conditional access policy {op.name!r} would block every account, administrators "
+                         "included (All users, no exclusion)")
         for account in t.break_glass:
             uid = known.get(account.lower(), account)
             if _applies(policy, uid, snaps):

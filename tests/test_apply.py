@@ -7,6 +7,7 @@ import json
 import git
 import httpx
 import pytest
+import yaml
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 CA = "/identity/conditionalAccess/policies"
@@ -277,3 +278,38 @@ def test_saved_plan_runs_exactly_and_a_stale_one_is_refused(exported, sim, tmp_p
     out = exported("apply", "--plan", str(saved), "--yes").output
     assert "Applied 2/2" in out
     assert g.get(f"{g.beta}{CA}/{pol['id']}")["state"] == "enabled"
+
+
+def test_hard_deleted_user_is_recreated_with_a_random_password_and_references_fixed(tmp_path, sim):
+    from .conftest import make_repo
+
+    cli = make_repo(tmp_path / "r", sim, "demo", "--users")
+    cli("export", "--commit")
+    g = G(sim)
+    user = g.one("/users", "bg-admin-02@contosodemo.onmicrosoft.com", "userPrincipalName")
+    g.delete(f"/users/{user['id']}")
+    g.delete(f"/directory/deletedItems/{user['id']}")
+    out = cli("apply", "--yes").output
+    assert "random initial password" in out
+    new = g.one("/users", "bg-admin-02@contosodemo.onmicrosoft.com", "userPrincipalName")
+    assert new["id"] != user["id"]
+    pols = json.dumps([p["conditions"] for p in g.policies()])
+    assert new["id"] in pols and user["id"] not in pols
+    ras = g.get("/roleManagement/directory/roleAssignments")["value"]
+    assert any(r["principalId"] == new["id"] for r in ras)
+    assert "password" not in (tmp_path / "r" / "tenants" / "demo" / "idmap.yaml").read_text()
+    assert "No changes" in cli("apply", "--yes").output
+
+
+def test_a_policy_blocking_everyone_is_refused_even_without_break_glass_accounts(exported, sim):
+    f = next((exported.repo / "tenants" / "demo" / "conditionalAccessPolicies").glob("ca000*.yaml"))
+    doc = yaml.safe_load(f.read_text())
+    doc["state"] = "enabled"
+    doc["conditions"]["users"].update(includeUsers=["All"], excludeUsers=[], excludeGroups=[], excludeRoles=[])
+    doc["grantControls"] = {"builtInControls": ["block"], "operator": "OR"}
+    f.write_text(yaml.safe_dump(doc, sort_keys=False))
+    res = exported("plan", "--ref", "WORKTREE")
+    assert "would block every account" in res.output
+    since = len(sim.requests)
+    assert "would block every account" in exported("apply", "--ref", "WORKTREE", "--yes", code=1).output
+    assert G(sim).writes(sim, since) == []
