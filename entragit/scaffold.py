@@ -38,12 +38,10 @@ Daily use: `entragit export --all --commit` (nightly), `entragit plan`, `entragi
 
 
 def schemas_source() -> Path:
-    """The schemas shipped with entragit (next to the package in a source checkout)."""
-    here = Path(__file__).resolve().parent
-    for cand in (here / "schemas", here.parent / "schemas"):
-        if cand.is_dir():
-            return cand
-    return here / "schemas"
+    """The schemas shipped with entragit (validate knows every place they can be installed)."""
+    from entragit.validate import schema_dir
+
+    return schema_dir()
 
 
 def init(root: Path) -> list[str]:

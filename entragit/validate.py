@@ -206,8 +206,11 @@ def _duplicate_keys(doc: Document) -> Iterator[Finding]:
 
 def schema_dir() -> Path:
     """Schemas shipped with entragit (package data) or, in a source checkout, the repo's schemas/."""
+    import sys
+
     here = Path(__file__).resolve().parent
-    for cand in (here / "schemas", here.parent / "schemas"):
+    # package data, a source checkout, or a wheel's data files (pyproject: tool.setuptools.data-files)
+    for cand in (here / "schemas", here.parent / "schemas", Path(sys.prefix) / "share" / "entragit" / "schemas"):
         if (cand / "tenant.schema.json").is_file():
             return cand
     from entragit.errors import EntragitError
