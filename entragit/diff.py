@@ -15,9 +15,10 @@ from entragit import kinds as kindmod
 from entragit.export import display_name
 from entragit.snapshot import Names, Snapshot, id_names, read_files
 
-Status = Literal["added", "removed", "renamed", "changed"]
-SYMBOL: Mapping[str, str] = {"added": "+", "removed": "-", "renamed": ">", "changed": "~"}
-COLOUR: Mapping[str, str] = {"added": "32", "removed": "31", "renamed": "36", "changed": "33", "risk": "1;31"}
+Status = Literal["added", "removed", "renamed", "changed", "recreated"]
+SYMBOL: Mapping[str, str] = {"added": "+", "removed": "-", "renamed": ">", "changed": "~", "recreated": "*"}
+COLOUR: Mapping[str, str] = {"added": "32", "removed": "31", "renamed": "36", "changed": "33", "recreated": "35",
+                             "risk": "1;31"}
 KIND_ORDER = {k.name: i for i, k in enumerate(kindmod.KINDS)}
 ARROW = "\u2192"  # markdown: an arrow needs no escaping, unlike `->`
 TENANT_FILES = ("tenant.yaml", "idmap.yaml")  # tenant folder files that are not objects
@@ -118,8 +119,20 @@ def _added_fields(kind: kindmod.Kind, body: Mapping[str, Any]) -> tuple[FieldCha
                  if k != kind.id_field and v not in (None, [], {}, ""))
 
 
-def tenant_changes(tenant: str, old: Snapshot, new: Snapshot, break_glass: Sequence[str] = ()) -> TenantChanges:
-    """What changed between two snapshots of one tenant, with risk notes."""
+def _recreations(a: Mapping[str, Any], b: Mapping[str, Any], idmap: Mapping[str, str]) -> dict[str, str]:
+    """old key -> new key for objects apply recreated between the two snapshots (per the id map)."""
+    from entragit.plan import chain
+
+    gone, came = set(a) - set(b), set(b) - set(a)
+    return {k: chain(idmap, k) for k in sorted(gone) if chain(idmap, k) in came}
+
+
+def tenant_changes(tenant: str, old: Snapshot, new: Snapshot, break_glass: Sequence[str] = (),
+                   idmap: Mapping[str, str] | None = None) -> TenantChanges:
+    """What changed between two snapshots of one tenant, with risk notes.
+
+    With the new side's id map, a removed object that apply recreated under a new id shows as one
+    `recreated` change instead of a removal and an addition."""
     old_names, new_names = Names(old), Names(new)
     names = id_names(new, old)
     users = {**old.lookup.get("users", {}), **old.objects.get("users", {}),
@@ -130,7 +143,14 @@ def tenant_changes(tenant: str, old: Snapshot, new: Snapshot, break_glass: Seque
     for kname in sorted(set(old.objects) | set(new.objects), key=lambda k: KIND_ORDER.get(k, 99)):
         kind = kindmod.get(kname)
         a, b = old.objects.get(kname, {}), new.objects.get(kname, {})
-        for key in sorted(set(a) | set(b)):
+        again = _recreations(a, b, idmap or {})
+        for was, now in again.items():
+            nb = b[now]
+            fields = tuple(f for f in field_changes(a[was], nb) if f.path != kind.id_field)
+            objects.append(ObjectChange("recreated", kname, now, display_name(kind, nb, new_names), old_name=was,
+                                        old_path=old.paths.get((kname, was), ""),
+                                        new_path=new.paths.get((kname, now), ""), fields=fields))
+        for key in sorted((set(a) | set(b)) - set(again) - set(again.values())):
             ob, nb = a.get(key), b.get(key)
             change = _object_change(kind, key, ob, nb, old, new, old_names, new_names)
             if change is None:
@@ -198,8 +218,22 @@ def diff_revs(root: Path, old_rev: str, new_rev: str, tenants: Iterable[str] | N
     a, b = snapshots_at(root, old_rev), snapshots_at(root, new_rev)
     wanted = sorted(set(tenants) if tenants is not None else set(a) | set(b))
     bg = break_glass or {}
-    out = [tenant_changes(t, a.get(t, Snapshot()), b.get(t, Snapshot()), bg.get(t, ())) for t in wanted]
+    out = [tenant_changes(t, a.get(t, Snapshot()), b.get(t, Snapshot()), bg.get(t, ()), idmap_at(root, new_rev, t))
+           for t in wanted]
     return Changes(_rev_label(old_rev), _rev_label(new_rev), tuple(out))
+
+
+def idmap_at(root: Path, rev: str, tenant: str) -> dict[str, str]:
+    """The tenant's id map (old -> new, flat) as it was at `rev`."""
+    from entragit import yamlio
+
+    rel = f"tenants/{tenant}/idmap.yaml"
+    if rev == gitstore.WORKTREE:
+        text = (root / rel).read_text(encoding="utf-8") if (root / rel).exists() else ""
+    else:
+        text = gitstore.files_at(root, rev, f"tenants/{tenant}").get(rel, "")
+    data = yamlio.load(text, rel) if text else {}
+    return {str(k): str(v) for section in (data or {}).values() for k, v in (section or {}).items()}
 
 
 def _rev_label(rev: str) -> str:
@@ -267,7 +301,7 @@ def counts_line(t: TenantChanges) -> str:
     c = t.counts()
     if not c:
         return "no changes"
-    return ", ".join(f"{c[s]} {s}" for s in ("added", "changed", "renamed", "removed") if s in c)
+    return ", ".join(f"{c[s]} {s}" for s in ("added", "changed", "renamed", "recreated", "removed") if s in c)
 
 
 def paint(text: str, what: str, colour: bool) -> str:
@@ -275,6 +309,8 @@ def paint(text: str, what: str, colour: bool) -> str:
 
 
 def heading(o: ObjectChange) -> str:
+    if o.status == "recreated":
+        return f"{o.title} (recreated by apply: {o.old_name} -> {o.key})"
     if o.status == "renamed":
         moved = f" ({o.old_path} -> {o.new_path})" if o.old_path and o.new_path and o.old_path != o.new_path else ""
         return f"{o.title} (was {o.old_name!r}){moved}"

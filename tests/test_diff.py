@@ -95,3 +95,17 @@ def test_diff_defaults_follow_git_and_bad_revs_fail(tmp_path, sim):
     one = cli("diff", "HEAD~1").output  # HEAD~1 vs work tree: securityDefaults back where it was
     assert "security defaults" not in one.split("Risk notes")[0] and "Finance Administrators" in one
     assert "unknown revision 'nope'" in cli("diff", "nope", code=1).output
+
+
+def test_diff_shows_an_object_apply_recreated_as_one_recreation(repo, sim):
+    import httpx
+
+    repo("export", "--commit")
+    with httpx.Client(base_url=sim.graph_url, headers={"Authorization": "Bearer sim-admin"}) as c:
+        gid = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]["id"]
+        c.delete(f"/groups/{gid}")
+        c.delete(f"/directory/deletedItems/{gid}")
+    repo("apply", "--yes", "--commit")
+    out = repo("diff", "HEAD~1", "HEAD").output
+    assert "* group 'Finance Admins' (recreated by apply: " + gid in out
+    assert "- group 'Finance Admins'" not in out and "recreated" in out.splitlines()[0]
