@@ -145,9 +145,8 @@ def tenant_changes(tenant: str, old: Snapshot, new: Snapshot, break_glass: Seque
         a, b = old.objects.get(kname, {}), new.objects.get(kname, {})
         again = _recreations(a, b, idmap or {})
         for was, now in again.items():
-            nb = b[now]
-            fields = tuple(f for f in field_changes(a[was], nb) if f.path != kind.id_field)
-            objects.append(ObjectChange("recreated", kname, now, display_name(kind, nb, new_names), old_name=was,
+            fields = tuple(f for f in field_changes(a[was], b[now]) if f.path != kind.id_field)
+            objects.append(ObjectChange("recreated", kname, now, display_name(kind, b[now], new_names), old_name=was,
                                         old_path=old.paths.get((kname, was), ""),
                                         new_path=new.paths.get((kname, now), ""), fields=fields))
         for key in sorted((set(a) | set(b)) - set(again) - set(again.values())):
