@@ -142,10 +142,12 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
 @click.option("-m", "--message", help="Commit message first line (default: a summary of the changes).")
 @click.option("--allow-partial", is_flag=True, help="Skip kinds the token may not read (their files stay).")
 @click.option("--concurrency", default=8, show_default=True, help="Parallel Graph requests per tenant.")
+@click.option("--parallel-tenants", default=4, show_default=True,
+              help="Tenants exported at the same time (--all); each is written and committed on its own.")
 @click.option("-v", "--verbose", count=True, help="-v progress lines, -vv every request.")
 @repo_option
 def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool, message: str | None,
-           allow_partial: bool, concurrency: int, verbose: int, repo: str | None) -> None:
+           allow_partial: bool, concurrency: int, parallel_tenants: int, verbose: int, repo: str | None) -> None:
     """Read the live tenant(s) and write canonical YAML under tenants/<name>/.
 
     Only real changes touch files; with --commit a run that changed nothing makes no commit.
@@ -172,8 +174,12 @@ def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_com
 
     with reporter(verbose) as progress:
         results = exp.export(root, ts, do_commit=do_commit, message=message, allow_partial=allow_partial,
-                             progress=progress, concurrency=concurrency)
+                             progress=progress, concurrency=concurrency, parallel_tenants=parallel_tenants)
+    failed = [r for r in results if r.failed]
     for r in results:
+        if r.failed:
+            click.echo(f"FAILED {r.tenant}: {r.failed}", err=True)
+            continue
         for w in r.warnings:
             click.echo(f"warning: {r.tenant}: {w}", err=True)
         for kname, why in r.errors.items():
@@ -183,6 +189,8 @@ def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_com
         reqs = (f", {st.requests} requests, {st.retries} retries, {st.resource_units} RU, {st.paced} paced"
                 if st else "")
         click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}")
+    if failed:
+        raise EntragitError(f"{len(failed)} of {len(results)} tenant(s) failed: {', '.join(r.tenant for r in failed)}")
 
 
 # ---------------------------------------------------------------- validate / fmt

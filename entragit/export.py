@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 from entragit import auth, canonical, gitstore, yamlio
 from entragit import kinds as kindmod
 from entragit.config import Tenant
-from entragit.errors import GraphError
+from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
 from entragit.snapshot import Names, Progress, Snapshot, read_live
@@ -46,6 +47,7 @@ class ExportResult:
     commit: str | None = None
     objects: int = 0
     stats: Stats | None = None
+    failed: str = ""  # with several tenants, one failure is reported here and the others go on
     who: list[Attribution] = field(default_factory=list)  # from the directory audit log (--commit)
     audit_note: str = ""  # why there is no attribution, when the audit log could not be read
     audit_since: str = ""
@@ -296,39 +298,60 @@ async def read_tenant(t: Tenant, *, allow_partial: bool, progress: Progress | No
         return snap, g.stats
 
 
+def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: bool, message: str | None,
+               now: dt.datetime) -> ExportResult:
+    names: dict[str, str] = {}
+    files, warnings = layout(snap, names)
+    r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
+    if snap.errors:
+        # A kind we could not read keeps its previous files instead of looking deleted.
+        for kname in snap.errors:
+            files.update({rel: text for rel, text in _current_files(t.dir).items() if rel.startswith(kname + "/")})
+    old = write_tenant(root, t, files)
+    _diff(r, old, files, names)
+    if do_commit:
+        _attribute_changes(root, t, r, old, files)
+        rel = str(t.dir.relative_to(root))
+        r.commit = gitstore.commit(root, [rel], commit_message(t, r, now, message))
+    return r
+
+
 def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, message: str | None = None,
            allow_partial: bool = False, progress: Callable[[str, str, int], None] | None = None,
-           concurrency: int = 8) -> list[ExportResult]:
-    """Export every tenant concurrently; write each atomically; commit once per tenant if asked."""
+           concurrency: int = 8, parallel_tenants: int = 4) -> list[ExportResult]:
+    """Export tenants, `parallel_tenants` at a time. Each tenant is read completely before its files
+    are touched (a failed read writes nothing), then written atomically and committed on its own, so
+    one broken tenant among hundreds does not hold back the others; its failure is in its result."""
     recover(root)
-
-    async def read_all() -> list[tuple[Snapshot, Stats]]:
-        def cb(tname: str) -> Progress | None:
-            return (lambda k, n: progress(tname, k, n)) if progress else None
-
-        return await asyncio.gather(*(read_tenant(t, allow_partial=allow_partial, progress=cb(t.name),
-                                                  concurrency=concurrency) for t in tenants))
-
     # Taken before reading, so the next export's audit window overlaps this read instead of missing part of it.
     now = dt.datetime.now(dt.timezone.utc)
-    snaps = asyncio.run(read_all())  # every read finishes before any file is touched
+    git_lock = threading.Lock()  # one writer of the work tree and index at a time
+
+    def write(t: Tenant, snap: Snapshot, stats: Stats) -> ExportResult:
+        with git_lock:
+            return _write_one(root, t, snap, stats, do_commit, message, now)
+
+    async def one(t: Tenant, sem: asyncio.Semaphore) -> ExportResult:
+        cb = (lambda k, n: progress(t.name, k, n)) if progress else None
+        async with sem:
+            snap, stats = await read_tenant(t, allow_partial=allow_partial, progress=cb, concurrency=concurrency)
+        return await asyncio.to_thread(write, t, snap, stats)
+
+    async def run_all() -> list[ExportResult | BaseException]:
+        sem = asyncio.Semaphore(max(1, parallel_tenants))
+        return await asyncio.gather(*(one(t, sem) for t in tenants), return_exceptions=True)
+
+    outcomes = asyncio.run(run_all())
+    if len(tenants) == 1 and isinstance(outcomes[0], BaseException):
+        raise outcomes[0]  # one tenant: its error is the command's error
     results = []
-    for t, (snap, stats) in zip(tenants, snaps, strict=True):
-        names: dict[str, str] = {}
-        files, warnings = layout(snap, names)
-        r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
-        if snap.errors:
-            # A kind we could not read keeps its previous files instead of looking deleted.
-            for kname in snap.errors:
-                files.update({rel: text for rel, text in _current_files(t.dir).items()
-                              if rel.startswith(kname + "/")})
-        old = write_tenant(root, t, files)
-        _diff(r, old, files, names)
-        if do_commit:
-            _attribute_changes(root, t, r, old, files)
-            rel = str(t.dir.relative_to(root))
-            r.commit = gitstore.commit(root, [rel], commit_message(t, r, now, message))
-        results.append(r)
+    for t, o in zip(tenants, outcomes, strict=True):
+        if isinstance(o, EntragitError):
+            results.append(ExportResult(t.name, failed=o.message))
+        elif isinstance(o, BaseException):
+            raise o
+        else:
+            results.append(o)
     return results
 
 

@@ -118,3 +118,16 @@ def test_schema_error_in_an_edited_file_stops_apply_before_any_write(repo, sim):
     line = next(i for i, t in enumerate(f.read_text().splitlines(), 1) if t.startswith("state:"))
     assert f"{f.relative_to(repo.repo)}:{line}:" in res.output and "[schema]" in res.output
     assert not [r for r in sim.requests[since:] if r.method != "GET"]
+
+
+def test_one_broken_tenant_does_not_hold_back_the_others(tmp_path, sim_factory):
+    good = sim_factory("demo")
+    cli = make_repo(tmp_path / "cfg", good, "contoso")
+    cli("tenant", "add", "gone", "--tenant-id", "6f1c2b1e-0000-4000-8000-000000000001",
+        "--graph-url", "http://127.0.0.1:9", "--auth", "sim")  # nothing listens there
+    res = cli("export", "--all", "--commit", code=1)
+    assert "FAILED gone:" in res.output and "1 of 2 tenant(s) failed: gone" in res.output
+    assert "contoso:" in res.output
+    assert list((tmp_path / "cfg" / "tenants" / "contoso" / "groups").glob("*.yaml"))
+    assert not list((tmp_path / "cfg" / "tenants" / "gone").glob("*/*.yaml"))
+    assert git.Repo(tmp_path / "cfg").head.commit.summary.startswith("contoso: ")
