@@ -143,7 +143,25 @@ def _norm(v: Any) -> str:
     return json.dumps(sort_lists(v), sort_keys=True)
 
 
-def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any]) -> tuple[dict[str, Any], list[Change]]:
+def managed_fields(kind: Kind) -> frozenset[str] | None:
+    """Top-level properties Graph's own model lists for the kind (its JSON Schema); None if unknown.
+
+    A property absent from a file but set live is reset only when it is one of these: a property
+    Graph adds after the files were written is left alone instead of being nulled everywhere."""
+    import json
+
+    from entragit.errors import EntragitError
+    from entragit.validate import schema_dir
+
+    try:
+        path = schema_dir() / f"{kind.name}.schema.json"
+        return frozenset(json.loads(path.read_text(encoding="utf-8")).get("properties", {}))
+    except (EntragitError, OSError, ValueError):
+        return None
+
+
+def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any],
+              managed: frozenset[str] | None = None) -> tuple[dict[str, Any], list[Change]]:
     """(PATCH body of differing top-level fields, field-level changes). Absent desired = reset to null."""
     skip = {kind.id_field, "refs", *kind.create_only, *kind.readonly, *(r.name for r in kind.relations)}
     patch: dict[str, Any] = {}
@@ -152,7 +170,7 @@ def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any]) -
         if k in skip or k == "@odata.type":
             continue
         want, have = desired.get(k), live.get(k)
-        if k not in desired and have in (None, [], {}):
+        if k not in desired and (have in (None, [], {}) or (managed is not None and k not in managed)):
             continue
         if _norm(want) != _norm(have):
             patch[k] = want
@@ -207,6 +225,7 @@ class Planner:
         self.warnings: list[str] = []
         self.names = Names(live)
         self.dnames = Names(desired)
+        self.managed = {k.name: managed_fields(k) for k in kindmod.KINDS}
 
     # the value a reference in a desired body should hold live
     def translate(self, ref: Any, value: str) -> str:
@@ -316,7 +335,7 @@ class Planner:
             have = self.live.objects[kind.name][st.target]
         else:
             have = self.live.objects[kind.name][st.target]
-        patch, changes = body_diff(kind, want, have)
+        patch, changes = body_diff(kind, want, have, self.managed[kind.name])
         if patch:
             if kind.update is None:
                 writes.append(Op("delete", kind.name, key, name, target=st.target, note="replaced (no update in Graph)"))
@@ -358,7 +377,7 @@ class Planner:
             return
         have = self.live.objects[kind.name][st.target]
         fixed = refmod.rewrite(kind, dict(have), self.translate)
-        patch, changes = body_diff(kind, fixed, have)
+        patch, changes = body_diff(kind, fixed, have, self.managed[kind.name])
         if patch and kind.update is not None:
             writes.append(Op("update", kind.name, key, self._name(kind, have), target=st.target, body=patch,
                              changes=tuple(changes), note="references remapped"))
