@@ -31,8 +31,8 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
     "Organization.ReadWrite.All": "292d869f-3427-49a8-9dab-8c70152b74e9",
     "Policy.Read.All": "246dd0d5-5bd0-4def-940b-0421030a5b68",
-    # verify: this id was not confirmed against the permissions reference page.
-    "Policy.Read.AuthenticationMethod": "8e3bc81b-7b5a-4f33-9c1f-2c7e3a5e7d51",
+    # Confirmed against several published permission tables (Graph SP appRoles dumps), 2026-11.
+    "Policy.Read.AuthenticationMethod": "8e3bc81b-d2f3-4b7b-838c-32c88218d2f0",
     "Policy.Read.ConditionalAccess": "37730810-e9ba-4e46-b07e-8ca78d182097",
     "Policy.Read.PermissionGrant": "9e640839-a198-48fb-8b9a-013fd6f6cbcd",
     "Policy.ReadWrite.ApplicationConfiguration": "be74164b-cff1-491c-8741-e671cb536e13",
