@@ -115,8 +115,20 @@ class Runner:
         return kind.path
 
     async def run(self) -> ApplyResult:
-        for op in self.plan.ops:
-            await self._one(op)
+        ops = list(self.plan.ops)
+        i = 0
+        while i < len(ops):
+            # Memberships are independent of each other: send a run of them concurrently (the Graph
+            # client bounds how many are in flight), instead of one round trip at a time.
+            j = i
+            while j < len(ops) and ops[j].action in ("link", "unlink"):
+                j += 1
+            if j > i:
+                await asyncio.gather(*(self._one(op) for op in ops[i:j]))
+                i = j
+            else:
+                await self._one(ops[i])
+                i += 1
         self.final = True
         for op in self.deferred:  # references that pointed at objects created later (cycles)
             await self._one(op)
