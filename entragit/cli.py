@@ -308,15 +308,22 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
 @click.option("--commit", "do_commit", is_flag=True, help="Commit idmap.yaml and re-export after applying.")
 @click.option("--plan", "plan_file", type=click.Path(exists=True, dir_okay=False),
               help="Run exactly a plan saved by `plan --out`; refused if the tenant or files moved since.")
+@click.option("--rehearse", is_flag=True,
+              help="Apply to a simulated twin of the tenant (seeded from the files at HEAD) instead of the "
+                   "real one, then check a second plan is empty. Nothing is sent to the tenant.")
 @click.option("-v", "--verbose", count=True)
 def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
-          yes: bool, force_lockout_risk: bool, do_commit: bool, plan_file: str | None, verbose: int) -> None:
+          yes: bool, force_lockout_risk: bool, do_commit: bool, plan_file: str | None, rehearse: bool,
+          verbose: int) -> None:
     """Make the live tenant match the files at --ref (shows the plan and asks first)."""
     from entragit import reconcile, render
     from entragit.errors import EntragitError
 
     _setup_logging(verbose)
     root = _root(repo)
+    if rehearse:
+        _rehearse(root, _one_tenant(root, tenant_name), ref, selectors, prune, force_lockout_risk)
+        return
     if plan_file:
         s = reconcile.load_saved(root, plan_file)
         t = s.tenant
@@ -347,6 +354,26 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
             click.echo(f"committed {sha[:10]}")
     if result.failed:
         raise EntragitError(f"{len(result.failed)} operation(s) failed; fix and rerun apply (it resumes safely)")
+
+
+def _rehearse(root: Any, t: Any, ref: str, selectors: tuple[str, ...], prune: bool, force: bool) -> None:
+    from entragit import rehearse, render
+    from entragit.errors import EntragitError
+
+    click.echo(f"Rehearsal: a simulated twin of {t.name} seeded from the files at HEAD; "
+               "nothing is sent to the tenant.\n")
+    r = rehearse.run(root, t, ref, selectors, prune, force)
+    click.echo(render.text(r.session.plan, r.session.names(), r.session.risks))
+    for o in r.result.outcomes:
+        click.echo(f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
+    done = len(r.result.outcomes) - len(r.result.failed)
+    click.echo(f"Rehearsed {done}/{len(r.result.outcomes)} operations.")
+    if r.after.plan.empty:
+        click.echo("Converged: a second plan against the twin has nothing to do.")
+    else:
+        click.echo("NOT converged: a second plan would still do:\n" + render.text(r.after.plan, r.after.names()))
+    if r.result.failed or not r.after.plan.empty:
+        raise EntragitError("the rehearsal did not finish cleanly; see above")
 
 
 # ---------------------------------------------------------------- permissions

@@ -42,6 +42,11 @@ class Tenant:
     users: bool = False
     break_glass: tuple[str, ...] = ()
     ca_bundle: str | None = None
+    state_dir: Path | None = None  # where apply keeps idmap.yaml; a rehearsal points it elsewhere
+
+    @property
+    def idmap_dir(self) -> Path:
+        return self.state_dir or self.dir
 
     @property
     def export_kinds(self) -> list[kindmod.Kind]:

@@ -104,7 +104,7 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
     kinds = [kindmod.get(k) for k in desired.objects]
     live = await read_live(g, kinds)
-    idmap = applymod.load_idmap(t.dir)
+    idmap = applymod.load_idmap(t.idmap_dir)
     deleted = await _deleted(g, list(planmod.missing_kinds(desired, live, idmap)))
     plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, selectors, prune, slugs)
     risks = safety.lockout_risks(plan, desired, live, t)
@@ -177,7 +177,7 @@ def apply(root: Path, t: Tenant, session: Session, *, force_lockout: bool = Fals
         async with g:
             try:
                 await applymod.check_tenant(g, t.tenant_id)
-                result = await applymod.execute(g, session.plan, t.dir, on_op)
+                result = await applymod.execute(g, session.plan, t.idmap_dir, on_op)
                 return result, g.stats
             finally:
                 if cred is not None:
