@@ -44,6 +44,7 @@ class Kind:
     name: str  # folder name and selector: tenants/<t>/<name>/<slug>.yaml
     path: str  # Graph path below the version root; `{parent}` for child collections
     title: str  # human name, singular
+    graph_type: str = ""  # Graph's entity type (schemas are generated from its model)
     version: Literal["v1.0", "beta"] = "v1.0"
     singleton: bool = False
     parent: str | None = None  # kind whose ids fill `{parent}` in path
@@ -162,7 +163,7 @@ _USER_STRIP = frozenset({
 
 KINDS: tuple[Kind, ...] = (
     Kind(
-        name="namedLocations", title="named location", version="beta",
+        name="namedLocations", graph_type="namedLocation", title="named location", version="beta",
         path="/identity/conditionalAccess/namedLocations", polymorphic=True, paced=True,
         typed_paths=("ipRanges[]",),
         soft_delete="policy-beta", write_perm=_CA_WRITE, strip=_TS,
@@ -170,27 +171,27 @@ KINDS: tuple[Kind, ...] = (
         deleted_item="/identity/conditionalAccess/deletedItems/namedLocations/{id}",
     ),
     Kind(
-        name="authenticationContextClassReferences", title="authentication context",
+        name="authenticationContextClassReferences", graph_type="authenticationContextClassReference", title="authentication context",
         path="/identity/conditionalAccess/authenticationContextClassReferences",
         create="upsert", client_id=True,
         read_perm=("AuthenticationContext.Read.All", "Policy.Read.All"),
         write_perm=("AuthenticationContext.ReadWrite.All",),
     ),
     Kind(
-        name="authenticationStrengthPolicies", title="authentication strength",
+        name="authenticationStrengthPolicies", graph_type="authenticationStrengthPolicy", title="authentication strength",
         path="/policies/authenticationStrengthPolicies",
         strip=frozenset({"policyType", "requirementsSatisfied"} | _TS),
         skip_when={"policyType": "builtIn"}, write_perm=("Policy.ReadWrite.ConditionalAccess",),
         actions={"allowedCombinations": "updateAllowedCombinations"},
     ),
     Kind(
-        name="users", top=999, title="user", path="/users", default_on=False, initial_password=True,
+        name="users", graph_type="user", top=999, title="user", path="/users", default_on=False, initial_password=True,
         natural_key=("userPrincipalName",), strip=_USER_STRIP, soft_delete="directory",
         odata_cast="microsoft.graph.user",
         deleted_list="/directory/deletedItems/microsoft.graph.user", deleted_item="/directory/deletedItems/{id}", read_perm=("User.Read.All",), write_perm=("User.ReadWrite.All",),
     ),
     Kind(
-        name="groups", top=999, title="group", path="/groups", natural_key=("displayName", "mailNickname"),
+        name="groups", graph_type="group", top=999, title="group", path="/groups", natural_key=("displayName", "mailNickname"),
         strip=_GROUP_STRIP, create_only=frozenset({"isAssignableToRole", "resourceProvisioningOptions"}),
         relations=(Relation("owners"), Relation("members", unless=("groupTypes", "DynamicMembership"))),
         soft_delete="directory", odata_cast="microsoft.graph.group",
@@ -199,7 +200,7 @@ KINDS: tuple[Kind, ...] = (
         depends=("users",),
     ),
     Kind(
-        name="administrativeUnits", top=999, title="administrative unit", path="/directory/administrativeUnits",
+        name="administrativeUnits", graph_type="administrativeUnit", top=999, title="administrative unit", path="/directory/administrativeUnits",
         relations=(Relation("members", unless=("membershipType", "dynamic")),), soft_delete="directory",
         odata_cast="microsoft.graph.administrativeUnit",
         deleted_list="/directory/deletedItems/microsoft.graph.administrativeUnit", deleted_item="/directory/deletedItems/{id}", strip=_TS,
@@ -207,7 +208,7 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("AdministrativeUnit.ReadWrite.All",), depends=("users", "groups"),
     ),
     Kind(
-        name="applications", top=999, title="application", path="/applications",
+        name="applications", graph_type="application", top=999, title="application", path="/applications",
         natural_key=("displayName", "identifierUris"), strip=_APP_STRIP, readonly=frozenset({"appId"}),
         refs=(
             Ref("requiredResourceAccess[].resourceAppId", ("applications", "servicePrincipals"), key="appId"),
@@ -220,7 +221,7 @@ KINDS: tuple[Kind, ...] = (
         depends=("users",),
     ),
     Kind(
-        name="servicePrincipals", top=999, title="service principal", path="/servicePrincipals",
+        name="servicePrincipals", graph_type="servicePrincipal", top=999, title="service principal", path="/servicePrincipals",
         natural_key=("appId",), strip=_SP_STRIP, create_only=frozenset({"appId"}),
         refs=(Ref("appId", ("applications",), key="appId"),),
         relations=(Relation("owners"),), soft_delete="directory",
@@ -230,7 +231,7 @@ KINDS: tuple[Kind, ...] = (
         depends=("applications",),
     ),
     Kind(
-        name="appRoleAssignments", title="app role assignment", parent="servicePrincipals",
+        name="appRoleAssignments", graph_type="appRoleAssignment", title="app role assignment", parent="servicePrincipals",
         path="/servicePrincipals/{parent}/appRoleAssignedTo", name_field="",
         natural_key=("principalId", "resourceId", "appRoleId"), label=("principalId", "resourceId", "appRoleId"),
         strip=frozenset({"principalDisplayName", "principalType", "resourceDisplayName"} | _TS),
@@ -239,7 +240,7 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("AppRoleAssignment.ReadWrite.All",), depends=("users", "groups", "servicePrincipals"),
     ),
     Kind(
-        name="oauth2PermissionGrants", title="delegated permission grant", path="/oauth2PermissionGrants",
+        name="oauth2PermissionGrants", graph_type="oAuth2PermissionGrant", title="delegated permission grant", path="/oauth2PermissionGrants",
         name_field="", natural_key=("clientId", "resourceId", "consentType", "principalId"),
         label=("clientId", "resourceId", "principalId"), strip=_TS,
         create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
@@ -249,7 +250,7 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("DelegatedPermissionGrant.ReadWrite.All",), depends=("users", "servicePrincipals"),
     ),
     Kind(
-        name="roleDefinitions", title="custom role", path="/roleManagement/directory/roleDefinitions",
+        name="roleDefinitions", graph_type="unifiedRoleDefinition", title="custom role", path="/roleManagement/directory/roleDefinitions",
         strip=frozenset({"isBuiltIn", "inheritsPermissionsFrom", "version", "resourceScopes", "isPrivileged"} | _TS),
         skip_when={"isBuiltIn": True}, soft_delete="roleDefinitions",
         deleted_list="/roleManagement/directory/deletedItems/roleDefinitions",
@@ -258,7 +259,7 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("RoleManagement.ReadWrite.Directory",),
     ),
     Kind(
-        name="roleAssignments", title="role assignment", path="/roleManagement/directory/roleAssignments",
+        name="roleAssignments", graph_type="unifiedRoleAssignment", title="role assignment", path="/roleManagement/directory/roleAssignments",
         name_field="", natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
         label=("roleDefinitionId", "principalId", "directoryScopeId"), strip=_TS, update=None,
         refs=(
@@ -272,7 +273,7 @@ KINDS: tuple[Kind, ...] = (
         depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
     ),
     Kind(
-        name="authenticationMethodsPolicy", title="authentication methods policy", singleton=True,
+        name="authenticationMethodsPolicy", graph_type="authenticationMethodsPolicy", title="authentication methods policy", singleton=True,
         path="/policies/authenticationMethodsPolicy",
         strip=frozenset({"policyVersion", "displayName", "description", "authenticationMethodConfigurations",
                          "reconfirmationInDays"} | _TS),
@@ -286,7 +287,7 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("Policy.ReadWrite.AuthenticationMethod",),
     ),
     Kind(
-        name="authenticationMethodConfigurations", title="authentication method",
+        name="authenticationMethodConfigurations", graph_type="authenticationMethodConfiguration", title="authentication method",
         path="/policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
         name_field="id", natural_key=("id",), polymorphic=True, client_id=True, create=None, strip=_TS,
         refs=(
@@ -297,36 +298,44 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("Policy.ReadWrite.AuthenticationMethod",), depends=("groups",),
     ),
     Kind(
-        name="authorizationPolicy", title="authorization policy", singleton=True,
+        name="authorizationPolicy", graph_type="authorizationPolicy", title="authorization policy", singleton=True,
         path="/policies/authorizationPolicy", strip=frozenset({"id"} | _TS), create=None,
         write_perm=("Policy.ReadWrite.Authorization",),
     ),
     Kind(
-        name="crossTenantAccessPolicy", title="cross-tenant access policy", singleton=True,
+        name="crossTenantAccessPolicy", graph_type="crossTenantAccessPolicy", title="cross-tenant access policy", singleton=True,
         path="/policies/crossTenantAccessPolicy", strip=frozenset({"id", "displayName", "definition",
                                                                    "isOrganizationDefault"} | _TS),
         create=None, write_perm=("Policy.ReadWrite.CrossTenantAccess",),
     ),
     Kind(
-        name="crossTenantAccessDefault", title="cross-tenant access default", singleton=True,
+        name="crossTenantAccessDefault", graph_type="crossTenantAccessPolicyConfigurationDefault", title="cross-tenant access default", singleton=True,
         path="/policies/crossTenantAccessPolicy/default", name_field="", strip=frozenset({"isServiceDefault", "id"} | _TS),
         refs=_xtap_refs(), create=None, write_perm=("Policy.ReadWrite.CrossTenantAccess",),
     ),
     Kind(
-        name="crossTenantAccessPartners", title="cross-tenant partner",
+        name="crossTenantAccessPartners", graph_type="crossTenantAccessPolicyConfigurationPartner", title="cross-tenant partner",
         path="/policies/crossTenantAccessPolicy/partners", id_field="tenantId", name_field="",
         natural_key=("tenantId",), label=("tenantId",), client_id=True,
         strip=frozenset({"isServiceProvider", "isInMultiTenantOrganization", "identitySynchronization"} | _TS),
         refs=_xtap_refs(), write_perm=("Policy.ReadWrite.CrossTenantAccess",),
     ),
     Kind(
-        name="securityDefaults", title="security defaults", singleton=True,
+        name="securityDefaults", graph_type="identitySecurityDefaultsEnforcementPolicy", title="security defaults", singleton=True,
         path="/policies/identitySecurityDefaultsEnforcementPolicy",
         strip=frozenset({"id", "displayName", "description"} | _TS), create=None,
         write_perm=("Policy.ReadWrite.SecurityDefaults",),
     ),
     Kind(
-        name="conditionalAccessPolicies", title="conditional access policy", version="beta",
+        name="tokenLifetimePolicies", graph_type="tokenLifetimePolicy", title="token lifetime policy", path="/policies/tokenLifetimePolicies",
+        strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
+    ),
+    Kind(
+        name="claimsMappingPolicies", graph_type="claimsMappingPolicy", title="claims mapping policy", path="/policies/claimsMappingPolicies",
+        strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
+    ),
+    Kind(
+        name="conditionalAccessPolicies", graph_type="conditionalAccessPolicy", title="conditional access policy", version="beta",
         path="/identity/conditionalAccess/policies", paced=True, soft_delete="policy-beta",
         deleted_list="/identity/conditionalAccess/deletedItems/policies",
         deleted_item="/identity/conditionalAccess/deletedItems/policies/{id}",

@@ -313,3 +313,20 @@ def test_a_policy_blocking_everyone_is_refused_even_without_break_glass_accounts
     since = len(sim.requests)
     assert "would block every account" in exported("apply", "--ref", "WORKTREE", "--yes", code=1).output
     assert G(sim).writes(sim, since) == []
+
+
+def test_token_lifetime_policy_round_trips_through_export_and_apply(exported, sim):
+    g = G(sim)
+    made = g.c.post("/policies/tokenLifetimePolicies", json={
+        "displayName": "Short web sessions", "isOrganizationDefault": False,
+        "definition": ['{"TokenLifetimePolicy":{"Version":1,"AccessTokenLifetime":"01:00:00"}}']})
+    assert made.status_code == 201, made.text
+    exported("export", "--commit")
+    f = exported.repo / "tenants" / "demo" / "tokenLifetimePolicies" / "short-web-sessions.yaml"
+    assert "AccessTokenLifetime" in f.read_text()
+    g.delete(f"/policies/tokenLifetimePolicies/{made.json()['id']}")
+    assert "+ create   token lifetime policy 'Short web sessions'" in exported("plan").output
+    _apply(exported)
+    again = g.one("/policies/tokenLifetimePolicies", "Short web sessions")
+    assert again["definition"] == made.json()["definition"]
+    assert "No changes" in _apply(exported).output
