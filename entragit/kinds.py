@@ -70,6 +70,9 @@ class Kind:
     depends: tuple[str, ...] = ()
     default_on: bool = True  # users are opt-in (privacy)
     top: int = 0  # page size for list reads (directory collections allow 999); 0 = Graph's default
+    # $select for list reads, where Graph's default property set leaves out what we manage (users:
+    # accountEnabled, mailNickname, department... are only returned when selected). Empty = default set.
+    select: tuple[str, ...] = ()
     parent_field: str = ""  # body field holding the parent's id (appRoleAssignments: resourceId)
     deleted_list: str = ""  # where Entra keeps soft-deleted objects of this kind
     deleted_item: str = ""  # one soft-deleted object; `{id}` filled in; `/restore` restores it
@@ -132,6 +135,15 @@ def _xtap_refs() -> tuple[Ref, ...]:
     return tuple(refs)
 
 
+# Writable, identity-relevant user properties that list reads support (properties such as aboutMe or
+# birthday are single-user only, and signInActivity/mailboxSettings need other permissions).
+_USER_SELECT = (
+    "id", "accountEnabled", "ageGroup", "businessPhones", "city", "companyName", "consentProvidedForMinor",
+    "country", "department", "displayName", "employeeHireDate", "employeeId", "employeeOrgData", "employeeType",
+    "faxNumber", "givenName", "jobTitle", "mailNickname", "mobilePhone", "officeLocation", "otherMails",
+    "passwordPolicies", "postalCode", "preferredDataLocation", "preferredLanguage", "showInAddressList", "state",
+    "streetAddress", "surname", "usageLocation", "userPrincipalName", "userType",
+)
 _CA_WRITE = ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess")
 _GROUP_STRIP = frozenset({
     "mail", "proxyAddresses", "securityIdentifier", "onPremisesDomainName", "onPremisesLastSyncDateTime",
@@ -185,7 +197,7 @@ KINDS: tuple[Kind, ...] = (
         actions={"allowedCombinations": "updateAllowedCombinations"},
     ),
     Kind(
-        name="users", graph_type="user", top=999, title="user", path="/users", default_on=False, initial_password=True,
+        name="users", select=_USER_SELECT, graph_type="user", top=999, title="user", path="/users", default_on=False, initial_password=True,
         natural_key=("userPrincipalName",), strip=_USER_STRIP, soft_delete="directory",
         odata_cast="microsoft.graph.user",
         deleted_list="/directory/deletedItems/microsoft.graph.user", deleted_item="/directory/deletedItems/{id}", read_perm=("User.Read.All",), write_perm=("User.ReadWrite.All",),

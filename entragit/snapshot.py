@@ -132,8 +132,10 @@ async def _read_collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
         raw = await _guard(kind, g.get(kind.path, version=kind.version))
         snap.kind(kind.name)[kind.name] = canonical.clean(kind, raw)
         return
-    params = {"$top": kind.top} if kind.top else None
-    items = await _guard(kind, g.list_all(kind.path, version=kind.version, params=params))
+    params: dict[str, Any] = {"$top": kind.top} if kind.top else {}
+    if kind.select:
+        params["$select"] = ",".join(kind.select)
+    items = await _guard(kind, g.list_all(kind.path, version=kind.version, params=params or None))
     await _store(kind, items, snap)
 
 
