@@ -235,7 +235,8 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="servicePrincipals", graph_type="servicePrincipal", top=999, title="service principal", path="/servicePrincipals",
         natural_key=("appId",), strip=_SP_STRIP, create_only=frozenset({"appId"}),
-        refs=(Ref("appId", ("applications",), key="appId"),),
+        # An app registered in another tenant (first-party, multi-tenant) is named by its own SP.
+        refs=(Ref("appId", ("applications", "servicePrincipals"), key="appId"),),
         relations=(Relation("owners"),), soft_delete="directory",
         odata_cast="microsoft.graph.servicePrincipal",
         deleted_list="/directory/deletedItems/microsoft.graph.servicePrincipal", deleted_item="/directory/deletedItems/{id}",
