@@ -180,6 +180,11 @@ def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any],
     return patch, changes
 
 
+def _parent_of(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
+    """What a delete needs to build the path of a child collection (an assignment's resource SP)."""
+    return {kind.parent_field: body.get(kind.parent_field)} if kind.parent else {}
+
+
 def write_body(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
     """A create body: no server ids (unless client-chosen), no relationships, no read-only fields."""
     drop = {*(r.name for r in kind.relations), *kind.readonly, "refs"}
@@ -338,7 +343,8 @@ class Planner:
         patch, changes = body_diff(kind, want, have, self.managed[kind.name])
         if patch:
             if kind.update is None:
-                writes.append(Op("delete", kind.name, key, name, target=st.target, note="replaced (no update in Graph)"))
+                writes.append(Op("delete", kind.name, key, name, target=st.target, body=_parent_of(kind, have),
+                                 note="replaced (no update in Graph)"))
                 writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), changes=tuple(changes)))
             else:
                 writes.append(Op("update", kind.name, key, name, target=st.target, body=patch, changes=tuple(changes)))
@@ -400,7 +406,8 @@ class Planner:
                 name = display_name(kind, body, self.names)
                 if self.prune and selected(self.selectors, kind, lid, None):
                     soft = " (soft: restorable for 30 days)" if kind.deleted_list else ""
-                    ops.append(Op("delete", kind.name, lid, name, target=lid, note="not in the files" + soft))
+                    ops.append(Op("delete", kind.name, lid, name, target=lid, body=_parent_of(kind, body),
+                                  note="not in the files" + soft))
                 else:
                     unmanaged.append((kind.name, name))
         return ops, unmanaged

@@ -330,3 +330,16 @@ def test_token_lifetime_policy_round_trips_through_export_and_apply(exported, si
     again = g.one("/policies/tokenLifetimePolicies", "Short web sessions")
     assert again["definition"] == made.json()["definition"]
     assert "No changes" in _apply(exported).output
+
+
+def test_prune_deletes_an_app_role_assignment_through_its_resource(exported, sim):
+    g = G(sim)
+    hr = g.one("/servicePrincipals", "HR Portal")
+    user = g.one("/servicePrincipals", "Sales Dashboard")
+    made = g.c.post(f"/servicePrincipals/{hr['id']}/appRoleAssignedTo", json={
+        "principalId": user["id"], "resourceId": hr["id"], "appRoleId": "00000000-0000-0000-0000-000000000000"})
+    assert made.status_code == 201, made.text
+    exported("apply", "--prune", "--only", "appRoleAssignments", "--yes")
+    left = g.get(f"/servicePrincipals/{hr['id']}/appRoleAssignedTo")["value"]
+    assert made.json()["id"] not in {a["id"] for a in left}
+    assert "No changes" in exported("apply", "--prune", "--only", "appRoleAssignments", "--yes").output
