@@ -315,7 +315,19 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
 def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
           yes: bool, force_lockout_risk: bool, do_commit: bool, plan_file: str | None, rehearse: bool,
           verbose: int) -> None:
-    """Make the live tenant match the files at --ref (shows the plan and asks first)."""
+    """Make the live tenant match the files at --ref (shows the plan and asks first).
+
+    \b
+    Examples:
+      entragit apply                                  bring the tenant back to HEAD
+      entragit apply --ref HEAD~1 --rehearse          dress rehearsal on a simulated twin
+      entragit apply --only groups/finance-admins     one object; references to it are fixed too
+      entragit plan --out p.json && entragit apply --plan p.json --yes   exactly the reviewed plan
+
+    A second apply of the same commit prints "No changes" and sends no write. An interrupted
+    apply is safe to rerun: the id map is written after every create and the next plan adopts
+    whatever the interrupted run created.
+    """
     from entragit import reconcile, render
     from entragit.errors import EntragitError
 
