@@ -131,6 +131,18 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
     click.echo(f"wrote {path.relative_to(root)}")
 
 
+@tenant.command("list")
+@repo_option
+def tenant_list(repo: str | None) -> None:
+    """The repo's tenants: id, where Graph is, how entragit signs in, what it exports."""
+    from entragit import config
+
+    for t in config.tenants(_root(repo)):
+        files = len(list(t.dir.glob("*/*.yaml")))
+        click.echo(f"{t.name:<20} {t.tenant_id}  {t.graph_url:<36} auth={t.auth.get('method', 'default'):<18} "
+                   f"{len(t.export_kinds)} kinds, {files} files")
+
+
 # ---------------------------------------------------------------- export
 
 @main.command()

@@ -131,3 +131,9 @@ def test_one_broken_tenant_does_not_hold_back_the_others(tmp_path, sim_factory):
     assert list((tmp_path / "cfg" / "tenants" / "contoso" / "groups").glob("*.yaml"))
     assert not list((tmp_path / "cfg" / "tenants" / "gone").glob("*/*.yaml"))
     assert git.Repo(tmp_path / "cfg").head.commit.summary.startswith("contoso: ")
+
+
+def test_tenant_list_shows_each_tenant(repo, sim):
+    repo("export")
+    out = repo("tenant", "list").output
+    assert out.startswith("demo ") and sim.tenant_id in out and "auth=sim" in out and " files" in out
