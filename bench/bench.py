@@ -48,8 +48,9 @@ def export(n: int) -> dict[str, float]:
             subprocess.run([*EXE, "tenant", "add", "bench", "--tenant-id", info["tenant_id"], "--graph-url", root,
                             "--auth", "sim", "--repo", d], check=True, capture_output=True)
             cpu0, t0 = _cpu_children(), time.perf_counter()
-            out = subprocess.run([*EXE, "export", "--repo", d, "--commit"], check=True, capture_output=True,
-                                 text=True)
+            out = subprocess.run([*EXE, "export", "--repo", d, "--commit"], capture_output=True, text=True)
+            if out.returncode:
+                raise SystemExit(f"export of synthetic:{n} failed:\n{out.stdout}{out.stderr}")
             wall, cpu = time.perf_counter() - t0, _cpu_children() - cpu0
             files = len(list(Path(d, "tenants", "bench").glob("*/*.yaml")))
             # A plan of the commit just exported: a full live read plus the comparison; must be empty.
