@@ -22,7 +22,8 @@ from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
 from entragit.snapshot import Names, Progress, Snapshot, read_live
 
-KEEP = ("tenant.yaml", "idmap.yaml")  # tenant files that export never rewrites
+KEEP = ("tenant.yaml", "idmap.yaml")
+BODY_LIMIT = 500  # objects listed per section of a commit message  # tenant files that export never rewrites
 EXPORTED_AT = "Entragit-Exported-At"  # commit trailer: when the export read the tenant
 
 
@@ -194,7 +195,9 @@ def commit_message(t: Tenant, r: ExportResult, when: dt.datetime, extra: str | N
     for label, items in (("Changed", r.changed), ("Added", r.added), ("Removed", r.removed)):
         if items:
             lines.append(f"{label}:")
-            lines += [f"  {k}: {n}" for k, n in items]
+            lines += [f"  {k}: {n}" for k, n in items[:BODY_LIMIT]]
+            if len(items) > BODY_LIMIT:  # `git show --stat` has them all; a first export lists thousands
+                lines.append(f"  ... and {len(items) - BODY_LIMIT} more")
     lines += _who_lines(r)
     lines += ["", f"Entragit-Tenant: {t.name} ({t.tenant_id})", f"{EXPORTED_AT}: {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"]
     actors = sorted({a for w in r.who for a in w.actors})

@@ -70,7 +70,17 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     repo.git.add("-A", "--", *paths)
     if head(root) is not None and not repo.git.diff("--cached", "--name-only", "--", *paths):
         return None
-    repo.git.commit("-q", "-m", message, "--", *paths, env=_identity(repo))
+    # The message goes through a file: a first export of a large tenant lists thousands of objects,
+    # more than a command line may carry.
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".msg", delete=False,
+                                     dir=repo.git_dir) as f:
+        f.write(message)
+    try:
+        repo.git.commit("-q", "-F", f.name, "--", *paths, env=_identity(repo))
+    finally:
+        Path(f.name).unlink(missing_ok=True)
     return str(repo.head.commit.hexsha)
 
 
