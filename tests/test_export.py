@@ -170,3 +170,11 @@ def test_sigkill_mid_export_leaves_the_repo_untouched(tmp_path):
     finally:
         sim.terminate()
         sim.wait()
+
+
+def test_first_export_of_a_large_tenant_commits_with_a_bounded_message(tmp_path, sim_factory):
+    sim = sim_factory("synthetic:1500")
+    cli = make_repo(tmp_path / "r", sim)
+    cli("export", "--commit")
+    msg = git.Repo(tmp_path / "r").head.commit.message
+    assert "more" in msg.split("Added:")[1] and len(msg.splitlines()) < 600
