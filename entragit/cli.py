@@ -62,6 +62,19 @@ def _root(repo: str | None) -> Any:
 repo_option = click.option("--repo", metavar="DIR", help="Config repo (default: the one containing the cwd).")
 
 
+def _pick_tenants(root: Any, name: str | None, all_tenants: bool) -> list[Any]:
+    """--tenant NAME, --all, or the only tenant there is."""
+    from entragit import config
+    from entragit.errors import EntragitError
+
+    if name and all_tenants:
+        raise EntragitError("use --tenant NAME or --all, not both")
+    ts = config.tenants(root, name)
+    if not name and not all_tenants and len(ts) > 1:
+        raise EntragitError(f"{len(ts)} tenants here; pick one with --tenant NAME or use --all")
+    return ts
+
+
 def _setup_logging(verbose: int) -> None:
     import logging
 
@@ -164,17 +177,12 @@ def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_com
 
     Only real changes touch files; with --commit a run that changed nothing makes no commit.
     """
-    from entragit import config
     from entragit import export as exp
     from entragit.errors import EntragitError
 
     _setup_logging(verbose)
     root = _root(repo)
-    if tenant_name and all_tenants:
-        raise EntragitError("use --tenant NAME or --all, not both")
-    ts = config.tenants(root, tenant_name)
-    if not tenant_name and not all_tenants and len(ts) > 1:
-        raise EntragitError(f"{len(ts)} tenants here; pick one with --tenant NAME or use --all")
+    ts = _pick_tenants(root, tenant_name, all_tenants)
     if shard:
         if not all_tenants:
             raise EntragitError("--shard splits --all; use them together")
@@ -494,17 +502,11 @@ def drift(tenant_name: str | None, all_tenants: bool, fmt: str, verbose: int, re
 
     Exit 0: no drift; 2: the tenant changed since the last export (details printed); 1: error.
     """
-    from entragit import config
     from entragit import diff as diffmod
-    from entragit.errors import EntragitError
 
     _setup_logging(verbose)
     root = _root(repo)
-    if tenant_name and all_tenants:
-        raise EntragitError("use --tenant NAME or --all, not both")
-    ts = config.tenants(root, tenant_name)
-    if not tenant_name and not all_tenants and len(ts) > 1:
-        raise EntragitError(f"{len(ts)} tenants here; pick one with --tenant NAME or use --all")
+    ts = _pick_tenants(root, tenant_name, all_tenants)
     changes = diffmod.drift(root, ts)
     click.echo(diffmod.render(changes, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
     if not changes.empty:

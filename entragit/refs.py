@@ -7,9 +7,11 @@ from typing import Any
 
 from entragit.kinds import Kind, Ref
 
+JsonPath = tuple["str | int", ...]
 
-def _walk(node: Any, parts: list[str]) -> Iterator[tuple[Any, Any]]:
-    """Yield (container, key) pairs for every leaf the path names; containers are dicts or lists."""
+
+def _walk(node: Any, parts: list[str], here: JsonPath = ()) -> Iterator[tuple[Any, Any, JsonPath]]:
+    """Yield (container, key, json path) for every leaf the path names; containers are dicts or lists."""
     if not parts:
         return
     head, rest = parts[0], parts[1:]
@@ -17,24 +19,24 @@ def _walk(node: Any, parts: list[str]) -> Iterator[tuple[Any, Any]]:
     key = head[:-2] if is_list else head
     if not isinstance(node, dict) or node.get(key) is None:
         return
-    child = node[key]
+    child, here = node[key], (*here, key)
     if is_list:
         if not isinstance(child, list):
             return
         for i, item in enumerate(child):
             if rest:
-                yield from _walk(item, rest)
+                yield from _walk(item, rest, (*here, i))
             else:
-                yield child, i
+                yield child, i, (*here, i)
     elif rest:
-        yield from _walk(child, rest)
+        yield from _walk(child, rest, here)
     else:
-        yield node, key
+        yield node, key, here
 
 
-def values(body: dict[str, Any], ref: Ref) -> Iterator[str]:
-    """The referenced keys at `ref` in `body` (sentinels and prefix handled, empties skipped)."""
-    for container, key in _walk(body, ref.path.split(".")):
+def sites(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
+    """(json path, referenced key) at `ref` in `body` (sentinels and prefix handled, empties skipped)."""
+    for container, key, path in _walk(body, ref.path.split(".")):
         v = container[key]
         if not isinstance(v, str) or not v or v in ref.sentinels:
             continue
@@ -42,7 +44,18 @@ def values(body: dict[str, Any], ref: Ref) -> Iterator[str]:
             if not v.startswith(ref.prefix):
                 continue
             v = v[len(ref.prefix):]
+        yield path, v
+
+
+def values(body: dict[str, Any], ref: Ref) -> Iterator[str]:
+    """The referenced keys at `ref` in `body`."""
+    for _, v in sites(body, ref):
         yield v
+
+
+def all_refs(kind: Kind) -> list[Ref]:
+    """The kind's reference paths, relationships (member and owner ids) included."""
+    return [*kind.refs, *(relation_ref(r.name) for r in kind.relations)]
 
 
 def iter_refs(kind: Kind, body: dict[str, Any]) -> Iterator[tuple[Ref, str]]:
@@ -65,9 +78,8 @@ def rewrite(kind: Kind, body: dict[str, Any], fn: Callable[[Ref, str], str]) -> 
     import copy
 
     out = copy.deepcopy(body)
-    refs = list(kind.refs) + [relation_ref(r.name) for r in kind.relations]
-    for ref in refs:
-        for container, key in _walk(out, ref.path.split(".")):
+    for ref in all_refs(kind):
+        for container, key, _ in _walk(out, ref.path.split(".")):
             v = container[key]
             if not isinstance(v, str) or not v or v in ref.sentinels:
                 continue

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from entragit import kinds as kindmod
+from entragit import refs as refmod
 from entragit.kinds import Kind, Ref
 
 Severity = Literal["error", "warning"]
@@ -301,39 +302,6 @@ def _dotted(path: JsonPath) -> str:
 # --- references -----------------------------------------------------------------------------
 
 
-def ref_sites(data: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
-    """(json path, referenced key) for every value at `ref.path` (sentinels and prefix handled)."""
-
-    def walk(node: Any, parts: list[str], here: JsonPath) -> Iterator[tuple[JsonPath, Any]]:
-        head, rest = parts[0], parts[1:]
-        key = head.removesuffix("[]")
-        if not isinstance(node, dict) or node.get(key) is None:
-            return
-        child, here = node[key], (*here, key)
-        if head.endswith("[]"):
-            if isinstance(child, list):
-                for i, item in enumerate(child):
-                    yield from (walk(item, rest, (*here, i)) if rest else [((*here, i), item)])
-        elif rest:
-            yield from walk(child, rest, here)
-        else:
-            yield here, child
-
-    for path, v in walk(data, ref.path.split("."), ()):
-        if not isinstance(v, str) or not v or v in ref.sentinels:
-            continue
-        if ref.prefix:
-            if not v.startswith(ref.prefix):
-                continue
-            v = v[len(ref.prefix):]
-        yield path, v
-
-
-def _refs_of(kind: Kind) -> list[Ref]:
-    rels = [Ref(r.name + "[]", ("users", "groups", "servicePrincipals")) for r in kind.relations]
-    return [*kind.refs, *rels]
-
-
 class Index:
     """What a tenant's files name: (kind, key field, value) -> object, plus each file's refs index."""
 
@@ -382,8 +350,8 @@ def _reference_findings(doc: Document, index: Index) -> Iterator[Finding]:
     assert doc.kind is not None
     refs = doc.data.get("refs") if isinstance(doc.data.get("refs"), dict) else {}
     local = {str(k).lower(): v for k, v in refs.items()}
-    for ref in _refs_of(doc.kind):
-        for path, value in ref_sites(doc.data, ref):
+    for ref in refmod.all_refs(doc.kind):
+        for path, value in refmod.sites(doc.data, ref):
             if index.find(ref, value):
                 continue
             entry = local.get(value.lower())
