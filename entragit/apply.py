@@ -234,22 +234,20 @@ class Runner:
         return "linked"
 
     async def _unlink(self, kind: Kind, op: Op) -> str:
-        try:
-            await self._send("DELETE", f"{kind.path}/{op.target}/{op.rel}/{op.member}/$ref", kind)
-        except GraphError as e:
-            if e.status == 404:
-                return "already unlinked"
-            raise
-        return "unlinked"
+        return await self._remove(kind, f"{kind.path}/{op.target}/{op.rel}/{op.member}/$ref", "unlinked")
 
     async def _delete(self, kind: Kind, op: Op) -> str:
+        return await self._remove(kind, f"{self._path(kind, op.body)}/{op.target}", "deleted")
+
+    async def _remove(self, kind: Kind, path: str, done: str) -> str:
+        """DELETE where a 404 means the goal already holds (a rerun, or someone else got there first)."""
         try:
-            await self._send("DELETE", f"{self._path(kind, op.body)}/{op.target}", kind)
+            await self._send("DELETE", path, kind)
         except GraphError as e:
             if e.status == 404:
-                return "already gone"
+                return f"already {done}"
             raise
-        return "deleted"
+        return done
 
 
 async def check_tenant(g: Graph, tenant_id: str) -> None:
