@@ -46,6 +46,9 @@ def resolve(root: Path, rev: str) -> str:
     try:
         return str(_repo(root).commit(rev).hexsha)
     except (git.BadName, ValueError, git.GitCommandError):
+        if head(root) is None:
+            raise RepoError("the config repo has no commit yet",
+                            hint="run `entragit export --commit` first (or plan --ref WORKTREE)") from None
         raise RepoError(f"unknown revision {rev!r}") from None
 
 
