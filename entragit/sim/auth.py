@@ -1,4 +1,7 @@
-"""Bearer tokens: the dev token, a client-credentials token endpoint issuing HS256 JWTs, permission checks."""
+"""Bearer tokens: the dev token, a client-credentials token endpoint issuing HS256 JWTs, permission checks.
+
+The token endpoint takes a client secret, a certificate-signed client assertion or a federated
+(workload identity) assertion; credentials.py says what is verified for each."""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from entragit.sim import credentials as cred
 from entragit.sim.builtins import GRAPH_APP_ID, graph_sp_id
 from entragit.sim.errors import GraphHTTPError, denied
-from entragit.sim.store import Store
+from entragit.sim.store import Obj, Store
 from entragit.sim.table import Perms
 
 ADMIN_TOKEN = "sim-admin"  # documented dev token with every permission
@@ -118,17 +123,41 @@ def require_write(caller: Caller, perms: Perms) -> None:
 
 
 def _oauth_error(status: int, error: str, code: str, text: str) -> tuple[int, dict[str, Any]]:
+    trace, corr = str(uuid.uuid4()), str(uuid.uuid4())
+    stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
     return status, {
         "error": error,
-        "error_description": f"{code}: {text}",
+        "error_description": f"{code}: {text} Trace ID: {trace} Correlation ID: {corr} Timestamp: {stamp}",
         "error_codes": [int(code[6:])],
+        "timestamp": stamp,
+        "trace_id": trace,
+        "correlation_id": corr,
+        "error_uri": f"https://login.microsoftonline.com/error?code={code[6:]}",
     }
 
 
+def _find_app(store: Store, client_id: str) -> tuple[Obj | None, Obj | None]:
+    app = next((a for a in store.all("applications") if a.get("appId") == client_id), None)
+    sp = next((s for s in store.all("servicePrincipals") if s.get("appId") == client_id), None)
+    return app, sp
+
+
+def _not_found(client_id: str) -> tuple[int, dict[str, Any]]:
+    return _oauth_error(
+        400,
+        "unauthorized_client",
+        "AADSTS700016",
+        f"Application with identifier '{client_id}' was not found in the directory.",
+    )
+
+
 def token_response(
-    store: Store, tenant_in_path: str, form: dict[str, str]
+    store: Store, tenant_in_path: str, form: dict[str, str], base: str | None = None
 ) -> tuple[int, dict[str, Any]]:
-    """POST /{tenant}/oauth2/v2.0/token with grant_type=client_credentials and a client secret."""
+    """POST /{tenant}/oauth2/v2.0/token, grant_type=client_credentials, authenticated by a client
+    secret, a certificate-signed client assertion or a federated (workload identity) assertion.
+    `base` is scheme://host:port as the client addressed us: certificate assertions must name this
+    token endpoint as their audience (see credentials.py for what is and isn't verified)."""
     if tenant_in_path not in (store.tenant_id,):
         return _oauth_error(
             400, "invalid_request", "AADSTS90002", f"Tenant '{tenant_in_path}' not found."
@@ -140,16 +169,20 @@ def token_response(
             "AADSTS70003",
             "The app requested an unsupported grant type.",
         )
+    if "client_assertion" in form or "client_assertion_type" in form:
+        return _assertion_token(store, form, base)
     client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
     with store.lock:
-        app = next((a for a in store.all("applications") if a.get("appId") == client_id), None)
-        sp = next((s for s in store.all("servicePrincipals") if s.get("appId") == client_id), None)
+        app, sp = _find_app(store, client_id)
         if app is None or sp is None:
+            return _not_found(client_id)
+        if not secret:
             return _oauth_error(
-                400,
-                "unauthorized_client",
-                "AADSTS700016",
-                f"Application with identifier '{client_id}' was not found in the directory.",
+                401,
+                "invalid_client",
+                "AADSTS7000216",
+                "'client_assertion', 'client_secret' or 'request' is required for the "
+                "'client_credentials' grant type.",
             )
         digest = hashlib.sha256(secret.encode()).hexdigest()
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -169,15 +202,72 @@ def token_response(
                 "AADSTS7000222",
                 "The provided client secret keys are expired.",
             )
-        gsp = store.get("servicePrincipals", graph_sp_id(store.tenant_id)) or {}
-        by_id = {r["id"]: r["value"] for r in gsp.get("appRoles", [])}
-        roles = sorted(
-            by_id[a["appRoleId"]]
-            for a in store.all("appRoleAssignments")
-            if a.get("principalId") == sp["id"]
-            and a.get("resourceId") == gsp.get("id")
-            and a.get("appRoleId") in by_id
+        return _issue(store, client_id, app, sp)
+
+
+def _assertion_token(
+    store: Store, form: dict[str, str], base: str | None
+) -> tuple[int, dict[str, Any]]:
+    if form.get("client_assertion_type") != cred.JWT_BEARER or not form.get("client_assertion"):
+        return _oauth_error(
+            400,
+            "invalid_request",
+            "AADSTS50027",
+            f"client_assertion_type must be '{cred.JWT_BEARER}' and client_assertion must be a JWT.",
         )
+    try:
+        jwt = cred.parse_jwt(form["client_assertion"])
+        iss, sub = str(jwt.claims.get("iss", "")), str(jwt.claims.get("sub", ""))
+        client_id = form.get("client_id") or (sub if iss == sub else "")
+        with store.lock:
+            app, sp = _find_app(store, client_id)
+            if app is None or sp is None:
+                return _not_found(client_id)
+            cred.check_lifetime(jwt)
+            if iss == client_id or sub == client_id:
+                # Signed by the app itself with a registered certificate.
+                if iss != client_id or sub != client_id:
+                    raise cred.AssertionError_(
+                        401,
+                        "invalid_client",
+                        "AADSTS700021",
+                        "Client assertion application identifier doesn't match 'client_id' parameter. "
+                        "Review the documentation at https://learn.microsoft.com/entra/identity-platform/"
+                        "certificate-credentials.",
+                    )
+                now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                cred.verify_certificate_assertion(jwt, [app, sp], _token_urls(store, base), now)
+            else:
+                # An external IdP's token (workload identity federation): claims only.
+                cred.verify_federated_assertion(jwt, app)
+            return _issue(store, client_id, app, sp)
+    except cred.AssertionError_ as e:
+        return _oauth_error(e.status, e.error, e.code, e.text)
+
+
+def _token_urls(store: Store, base: str | None) -> set[str]:
+    """Audiences a certificate assertion may name: this endpoint (v2 and v1 paths, by tenant id)."""
+    origins = {base} if base else set()
+    if base and "://localhost:" in base:
+        origins.add(base.replace("://localhost:", "://127.0.0.1:"))
+    if base and "://127.0.0.1:" in base:
+        origins.add(base.replace("://127.0.0.1:", "://localhost:"))
+    return {
+        f"{o}/{store.tenant_id}/oauth2{v}/token".lower() for o in origins for v in ("/v2.0", "")
+    }
+
+
+def _issue(store: Store, client_id: str, app: Obj, sp: Obj) -> tuple[int, dict[str, Any]]:
+    """An access token for the app's service principal carrying its Graph app roles (lock held)."""
+    gsp = store.get("servicePrincipals", graph_sp_id(store.tenant_id)) or {}
+    by_id = {r["id"]: r["value"] for r in gsp.get("appRoles", [])}
+    roles = sorted(
+        by_id[a["appRoleId"]]
+        for a in store.all("appRoleAssignments")
+        if a.get("principalId") == sp["id"]
+        and a.get("resourceId") == gsp.get("id")
+        and a.get("appRoleId") in by_id
+    )
     token = issue_jwt(store.tenant_id, {
         "appid": client_id, "oid": sp["id"], "sub": sp["id"], "app_displayname": app.get("displayName", ""),
         "roles": roles,

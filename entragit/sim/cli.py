@@ -20,8 +20,19 @@ then serves Graph v1.0 at <graph_url> and beta next to it (…/beta).
 Auth:
   Authorization: Bearer sim-admin        dev token with every permission
   POST <token_url> client_credentials    JWT whose roles are the app's Graph
-                                         app role assignments (secret from
-                                         POST /applications/{id}/addPassword)
+                                         app role assignments, for one of:
+    client_secret     from POST /applications/{id}/addPassword
+    certificate       client_assertion signed RS256 (x5t) or PS256
+                      (x5t#S256) by a cert registered with PATCH
+                      /applications/{id} {"keyCredentials": [{"type":
+                      "AsymmetricX509Cert", "usage": "Verify", "key":
+                      <base64 DER>}]}; signature, aud, exp, iss/sub checked
+    federated token   workload identity (GitHub Actions, Azure DevOps):
+                      iss/sub/aud must match one of POST /applications/{id}/
+                      federatedIdentityCredentials; exp checked, alg none
+                      refused, but the IdP's SIGNATURE IS NOT VERIFIED
+                      (HS256/RS256/... accepted unverified)
+  Token endpoint needs --tls for azure-identity (https authorities only).
   X-Sim-Actor: admin@contoso.example     optional header: audit entries name
                                          this user as the initiator
 

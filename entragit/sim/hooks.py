@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from entragit.sim import credentials
 from entragit.sim.auth import Caller
 from entragit.sim.errors import GraphHTTPError, bad_request, denied, not_found
 from entragit.sim.store import Obj, Store
@@ -63,6 +64,10 @@ class Hook:
 
     def visible(self, store: Store, obj: Obj) -> bool:
         return True
+
+    def reveal(self, raw: Obj, out: Obj, fields: list[str]) -> Obj:
+        """A single-object GET with `$select=fields`: put back what on_read hides from lists."""
+        return out
 
     def extra_write_perms(self, ctx: Ctx, obj: Obj) -> None:
         """Raise 403 when the object needs more than the resource's write permission."""
@@ -365,10 +370,33 @@ class Group(Hook):
         return None
 
 
-class Application(Hook):
-    """appId is server-assigned; deleting an app soft-deletes its SP (restore does not bring it back)."""
+class _KeyCredentials(Hook):
+    """keyCredentials: certificates are parsed and completed on write; `key` reads back as null
+    except on `GET /{collection}/{id}?$select=keyCredentials` (Graph's keyCredential docs)."""
+
+    def _keys(self, body: Obj, current: Obj | None) -> None:
+        if "keyCredentials" in body:
+            body["keyCredentials"] = credentials.normalize_key_credentials(
+                body["keyCredentials"], (current or {}).get("keyCredentials")
+            )
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        obj.pop(credentials.FIC_KEY, None)  # a navigation property: its own routes, never inline
+        return credentials.hide_keys(obj)
+
+    def reveal(self, raw: Obj, out: Obj, fields: list[str]) -> Obj:
+        if "keyCredentials" in fields and isinstance(raw.get("keyCredentials"), list):
+            out["keyCredentials"] = copy.deepcopy(raw["keyCredentials"])
+        return out
+
+
+class Application(_KeyCredentials):
+    """appId is server-assigned; deleting an app soft-deletes its SP (restore does not bring it back).
+    Federated identity credentials live inside the stored object (credentials.FIC_KEY), so they go
+    and come back with the application."""
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        self._keys(obj, None)
         obj.update(
             appId=str(uuid.uuid4()),
             createdDateTime=now_iso(),
@@ -378,16 +406,23 @@ class Application(Hook):
         )
         obj.setdefault("uniqueName", None)
 
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        self._keys(patch, old)
+
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         for sp in list(ctx.store.all("servicePrincipals")):
             if sp.get("appId") == obj.get("appId"):
                 soft_delete(ctx.store, BY_NAME["servicePrincipals"], sp)
 
 
-class ServicePrincipal(Hook):
+class ServicePrincipal(_KeyCredentials):
     """An SP needs an application with that appId; appRoles and scopes mirror the application."""
 
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        self._keys(patch, old)
+
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        self._keys(obj, None)
         app_id = obj.get("appId")
         app = next((a for a in ctx.store.all("applications") if a.get("appId") == app_id), None)
         if app is None:
@@ -413,6 +448,7 @@ class ServicePrincipal(Hook):
         app = next(
             (a for a in ctx.store.all("applications") if a.get("appId") == obj.get("appId")), None
         )
+        obj = super().on_read(ctx, res, obj)
         if app is None:
             return obj
         return {

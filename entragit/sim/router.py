@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from entragit.sim import audit
+from entragit.sim import audit, credentials
 from entragit.sim.auth import ANONYMOUS, Caller, caller_from_header, require_read, require_write
-from entragit.sim.errors import GraphHTTPError, bad_request, not_found
+from entragit.sim.errors import GraphHTTPError, bad_request, denied, not_found
 from entragit.sim.faults import Faults
 from entragit.sim.hooks import Ctx, hard_delete, hook_for, now_iso, soft_delete
 from entragit.sim.query import QueryError, decode_skiptoken, encode_skiptoken, parse_filter, select
@@ -28,6 +28,7 @@ from entragit.sim.table import (
     BY_NAME,
     DELETED_CASTS,
     DELETED_RETENTION_DAYS,
+    DIRECTORY_OBJECT_KINDS,
     RESOURCES,
     Perms,
     Resource,
@@ -37,7 +38,25 @@ from entragit.sim.throttle import Throttle, retry_after_seconds
 
 DEFAULT_PAGE = 100
 MAX_BATCH = 20
+MAX_GET_BY_IDS = 1000  # POST /directoryObjects/getByIds (Graph docs)
 MAX_BIND = 20  # members@odata.bind + owners@odata.bind per request (graph-notes 4.5)
+# getByIds `types` (lower-cased) -> the simulator's collections; the rest exist in Graph, not here.
+_DIRECTORY_TYPES: dict[str, tuple[str, ...]] = {
+    "user": ("users",),
+    "group": ("groups",),
+    "application": ("applications",),
+    "serviceprincipal": ("servicePrincipals",),
+    "administrativeunit": ("administrativeUnits",),
+    "device": (),
+    "orgcontact": (),
+    "directoryrole": (),
+    "directoryroletemplate": (),
+}
+# federatedIdentityCredentials: read with the app's read permissions, write with Application.ReadWrite.*
+FIC_PERMS = Perms(
+    read=BY_NAME["applications"].perms.read,
+    write=(("Application.ReadWrite.All",), ("Application.ReadWrite.OwnedBy",)),
+)
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -165,6 +184,15 @@ class Router:
             )
         add(r"auditLogs/directoryAudits", "none", self._audit_list)
         add(r"auditLogs/directoryAudits/(?P<key>[^/]+)", "none", self._audit_item)
+        add(r"directoryObjects/getByIds", "ru", self._get_by_ids)
+        add(r"directoryObjects/(?P<key>[^/]+)", "ru", self._directory_object)
+        add(r"applications/(?P<key>[^/(]+)/federatedIdentityCredentials", "ru", self._fic_list)
+        add(
+            r"applications/(?P<key>[^/(]+)/federatedIdentityCredentials"
+            r"(?:/(?P<fid>[^/(]+)|\(name='(?P<fname>[^']*)'\))",
+            "ru",
+            self._fic_item,
+        )
         add(r"applications/(?P<key>[^/]+)/addPassword", "ru", self._add_password)
         add(r"applications/(?P<key>[^/]+)/removePassword", "ru", self._remove_password)
         add(
@@ -277,11 +305,14 @@ class Router:
     def _throttle(self, req: Request, family: str) -> tuple[Response | None, dict[str, str]]:
         if family == "none" or not self.throttle.limits:
             return None, {}
-        write = req.method != "GET"
+        by_ids = req.path == "directoryObjects/getByIds"  # a read by POST: 5 RU (graph-notes 6.5)
+        write = req.method != "GET" and not by_ids
         cost = 1
         if not write:
             cost = (
-                3
+                5
+                if by_ids
+                else 3
                 if req.path.endswith(("/members", "/owners"))
                 else 2
                 if req.path in ("users", "applications", "oauth2PermissionGrants")
@@ -316,21 +347,29 @@ class Router:
         if (with_type or res.polymorphic) and "@odata.type" not in out:
             out = {"@odata.type": res.odata_type, **out}
         for name in _expand_fields(req):
-            out[name] = self._expanded(res, obj, name)
+            out[name] = self._expanded(req, res, obj, name)
         return out
 
-    def _expanded(self, res: Resource, obj: Obj, name: str) -> Any:
-        """$expand of relationships (first 20, graph-notes 6.2) or of a principalId as `principal`."""
+    def _typed(self, req: Request, kind: str, obj: Obj) -> Obj:
+        """A directory object as a polymorphic collection shows it: @odata.type first, on_read applied."""
+        res = BY_NAME[kind]
+        out = hook_for(res).on_read(self.ctx(req), res, copy.deepcopy(obj))
+        return {
+            "@odata.type": res.odata_type,
+            **{k: v for k, v in out.items() if k != "@odata.type"},
+        }
+
+    def _expanded(self, req: Request, res: Resource, obj: Obj, name: str) -> Any:
+        """$expand of relationships (first 20, graph-notes 6.2), of a principalId as `principal`,
+        and of an application's federatedIdentityCredentials."""
         if name in res.rels:
             found = self.store.active_links(res.name, str(obj.get(res.key)), name)[:20]
-            return [{"@odata.type": BY_NAME[k].odata_type, **copy.deepcopy(o)} for k, o in found]
+            return [self._typed(req, k, o) for k, o in found]
         if name == "principal" and "principalId" in obj:
             hit = self.store.find_directory_object(str(obj["principalId"]))
-            return (
-                {"@odata.type": BY_NAME[hit[0]].odata_type, **copy.deepcopy(hit[1])}
-                if hit
-                else None
-            )
+            return self._typed(req, *hit) if hit else None
+        if name == credentials.FIC_KEY and res.hook == "application":
+            return copy.deepcopy(obj.get(credentials.FIC_KEY) or [])
         raise QueryError(f"Could not find a property named '{name}' to expand.")
 
     def _entity(
@@ -340,6 +379,7 @@ class Router:
         fields = _select_fields(req)
         if fields:
             body = {"@odata.context": body["@odata.context"], **select(body, fields)}
+            body = hook_for(res).reveal(obj, body, fields)
         return Response(status, body)
 
     def _page(
@@ -1059,6 +1099,197 @@ class Router:
             return self._restore(req, container, unquote(m.group("key")), kind)
 
         return handler
+
+    # -- directoryObjects -----------------------------------------------------------------------
+    def _may_read_directory(self, caller: Caller) -> bool:
+        return any(caller.may_read(BY_NAME[k].perms) for k in DIRECTORY_OBJECT_KINDS)
+
+    def _directory_object(self, req: Request, m: re.Match[str]) -> Response:
+        """GET /directoryObjects/{id}: the user/group/SP/app/AU with its @odata.type. Needs the read
+        permission of the object's type (Directory.Read.All is one for every type)."""
+        if req.method != "GET":
+            raise _method_not_allowed()
+        if not self._may_read_directory(req.caller):
+            raise denied()
+        key = unquote(m.group("key")).lower()
+        with self.store.lock:
+            hit = self.store.find_directory_object(key)
+            if hit is None or self._lagging(key):
+                raise not_found(key)
+            kind, obj = hit
+            res = BY_NAME[kind]
+            require_read(req.caller, res.perms)
+            body = {
+                "@odata.context": _ctx_url(req, "directoryObjects/$entity"),
+                **self._typed(req, kind, obj),
+            }
+            for name in _expand_fields(req):
+                body[name] = self._expanded(req, res, obj, name)
+        fields = _select_fields(req)
+        if fields:
+            body = {
+                "@odata.context": body["@odata.context"],
+                "@odata.type": body["@odata.type"],
+                **select(body, fields),
+            }
+            body = hook_for(res).reveal(obj, body, fields)
+        return Response(200, body)
+
+    def _get_by_ids(self, req: Request, m: re.Match[str]) -> Response:
+        """POST /directoryObjects/getByIds {"ids": [...], "types": [...]}: found objects in the order
+        asked, unknown (or soft-deleted) ids silently left out; at most 1000 ids; no paging."""
+        if req.method != "POST":
+            raise _method_not_allowed()
+        body = req.body if isinstance(req.body, dict) else None
+        ids = body.get("ids") if body is not None else None
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise bad_request(
+                "Invalid value specified for property 'ids' of resource 'directoryObject'."
+            )
+        if len(ids) > MAX_GET_BY_IDS:
+            raise bad_request(
+                f"Too many identifiers: at most {MAX_GET_BY_IDS} ids may be requested at once, got {len(ids)}."
+            )
+        for i in ids:
+            if not _GUID.fullmatch(i):
+                raise bad_request(f"Invalid object identifier '{i}'.")
+        types = body.get("types") if body is not None else None
+        wanted: set[str] | None = None
+        if types is not None:
+            if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+                raise bad_request(
+                    "Invalid value specified for property 'types' of resource 'directoryObject'."
+                )
+            wanted = set()
+            for t in types:
+                name = t.strip().lower().removeprefix("microsoft.graph.")
+                if name == "directoryobject":
+                    wanted = None
+                    break
+                if name not in _DIRECTORY_TYPES:
+                    raise bad_request(f"Invalid type '{t}' specified in types.")
+                wanted.update(_DIRECTORY_TYPES[name])
+        if not self._may_read_directory(req.caller):
+            raise denied()
+        out = []
+        with self.store.lock:
+            for key in dict.fromkeys(i.lower() for i in ids):
+                hit = self.store.find_directory_object(key)
+                if (
+                    hit is None
+                    or (wanted is not None and hit[0] not in wanted)
+                    or self._lagging(key)
+                ):
+                    continue
+                require_read(req.caller, BY_NAME[hit[0]].perms)
+                out.append(self._typed(req, *hit))
+        fields = _select_fields(req)
+        if fields:
+            out = [{"@odata.type": o["@odata.type"], **select(o, fields)} for o in out]
+        return Response(200, {"@odata.context": _ctx_url(req, "directoryObjects"), "value": out})
+
+    # -- application federatedIdentityCredentials ----------------------------------------------
+    def _fic_app(self, req: Request, m: re.Match[str], write: bool) -> tuple[Resource, Obj]:
+        res = BY_NAME["applications"]
+        (require_write if write else require_read)(req.caller, FIC_PERMS)
+        key = unquote(m.group("key"))
+        obj = self.store.get(res.name, key)
+        if obj is None or self._lagging(key):
+            raise not_found(key)
+        return res, obj
+
+    def _fic_out(self, req: Request, app: Obj, fic: Obj, entity: bool = True) -> Obj:
+        ctx = f"applications('{app['id']}')/federatedIdentityCredentials" + (
+            "/$entity" if entity else ""
+        )
+        return {"@odata.context": _ctx_url(req, ctx), **copy.deepcopy(fic)}
+
+    def _fic_save(
+        self, req: Request, res: Resource, app: Obj, fics: list[Obj], activity: str
+    ) -> None:
+        new = {**app, credentials.FIC_KEY: fics}
+        self.store.put(res.name, app["id"], new)
+        audit.record(
+            self.store,
+            req.caller,
+            req.actor,
+            res,
+            "Update",
+            activity,
+            new,
+            [
+                {
+                    "displayName": "FederatedIdentityCredentials",
+                    "oldValue": json.dumps(app.get(credentials.FIC_KEY) or []),
+                    "newValue": json.dumps(fics),
+                }
+            ],
+        )
+
+    def _fic_list(self, req: Request, m: re.Match[str]) -> Response:
+        with self.store.lock:
+            if req.method == "GET":
+                res, app = self._fic_app(req, m, False)
+                items = copy.deepcopy(app.get(credentials.FIC_KEY) or [])
+                return self._page(
+                    req,
+                    items,
+                    f"applications('{app['id']}')/federatedIdentityCredentials",
+                    directory=True,
+                )
+            if req.method == "POST":
+                res, app = self._fic_app(req, m, True)
+                body = _body_object(req, res)
+                current = list(app.get(credentials.FIC_KEY) or [])
+                fic = credentials.new_fic(body, current)
+                self._fic_save(req, res, app, [*current, fic], "Update application")
+                resp = Response(201, self._fic_out(req, app, fic))
+                resp.headers["Location"] = (
+                    f"{req.root}/applications/{app['id']}/federatedIdentityCredentials/{fic['id']}"
+                )
+                return resp
+        raise _method_not_allowed()
+
+    def _fic_item(self, req: Request, m: re.Match[str]) -> Response:
+        fid, fname = m.group("fid"), m.group("fname")
+        with self.store.lock:
+            res, app = self._fic_app(req, m, req.method != "GET")
+            current = list(app.get(credentials.FIC_KEY) or [])
+            if fid is not None:
+                fid = unquote(fid)
+                fic = next((f for f in current if f["id"] == fid), None)
+            else:
+                fname = unquote(fname or "")
+                fic = next((f for f in current if f["name"].lower() == fname.lower()), None)
+            if req.method == "PATCH" and fic is None and fname is not None:
+                # Upsert by name: PATCH .../federatedIdentityCredentials(name='x') creates it.
+                created = credentials.new_fic(_body_object(req, res), current, name=fname)
+                self._fic_save(req, res, app, [*current, created], "Update application")
+                return Response(201, self._fic_out(req, app, created))
+            if fic is None:
+                raise not_found(fid if fid is not None else f"name='{fname}'")
+            if req.method == "GET":
+                return Response(200, self._fic_out(req, app, fic))
+            if req.method == "PATCH":
+                new = credentials.patch_fic(fic, _body_object(req, res), current)
+                self._fic_save(
+                    req,
+                    res,
+                    app,
+                    [new if f["id"] == fic["id"] else f for f in current],
+                    "Update application",
+                )
+                return Response(204)
+            if req.method == "DELETE":
+                self._fic_save(
+                    req,
+                    res,
+                    app,
+                    [f for f in current if f["id"] != fic["id"]],
+                    "Update application",
+                )
+                return Response(204)
+        raise _method_not_allowed()
 
     # -- actions --------------------------------------------------------------------------------
     def _app(self, req: Request, m: re.Match[str]) -> tuple[Resource, Obj]:

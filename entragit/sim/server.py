@@ -95,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif path.endswith("/oauth2/v2.0/token") and self.command == "POST":
             form = dict(parse_qsl(raw.decode("utf-8", "replace")))
-            status, body = auth.token_response(sim.store, parts[0], form)
+            status, body = auth.token_response(sim.store, parts[0], form, base)
             sim.record(self.command, path, "", status, form.get("client_id", ""))
             self._send(status, body, {"Content-Type": "application/json; charset=utf-8"})
         elif path.endswith("/v2.0/.well-known/openid-configuration"):

@@ -244,6 +244,7 @@ RESOURCES: tuple[Resource, ...] = (
             "verifiedPublisher",
             "disabledByMicrosoftStatus",
             "passwordCredentials",
+            "federatedIdentityCredentials",  # navigation property: its own routes
         ),
         directory=True,
         soft_delete="directory",

@@ -86,6 +86,11 @@ def test_corpus_payload_round_trips(shared_sim: Simulator, path: Path) -> None:
         if folder in PATHS:
             coll, poly = PATHS[folder]
             got, want = find(c, coll, raw), expected(raw, True, poly)
+            if want.get("keyCredentials") and "id" in raw:
+                # Graph returns keyCredentials[].key only on GET {id}?$select=keyCredentials.
+                sel = c.get(f"{coll}/{raw['id']}", params={"$select": "keyCredentials"}).json()
+                assert sel["keyCredentials"] == want["keyCredentials"]
+                want["keyCredentials"] = [{**k, "key": None} for k in want["keyCredentials"]]
             strength = (want.get("grantControls") or {}).get("authenticationStrength")
             if isinstance(strength, dict) and set(strength) == {"id"}:
                 # A POST-style reference comes back expanded, as Graph's GET does (graph-notes 4.1).
