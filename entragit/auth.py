@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any
 
@@ -11,12 +12,70 @@ from entragit.errors import EntragitError
 SIM_TOKEN = "sim-admin"  # the simulator's documented full-permission dev token
 
 
+_HINTS = {
+    "secret": "is the secret in the environment variable tenant.yaml names, and not expired?",
+    "certificate": "is this certificate registered on the app (keyCredentials) and not expired?",
+    "workload-identity": "does a federated identity credential on the app match the token's "
+                         "issuer, subject and audience, and is the token file fresh?",
+}
+
+
+class SignIn:
+    """An azure-identity async credential, made safe for many concurrent first requests.
+
+    One token request at a time: the callers that waited find the token in the credential's own
+    cache, so an export asks the token endpoint once instead of once per concurrent request. A
+    refused sign-in becomes an EntragitError (one line, the AADSTS code and a hint) and is
+    remembered, so the other waiting requests fail with it instead of asking again."""
+
+    def __init__(self, inner: Any, tenant: Tenant) -> None:
+        self._inner = inner
+        self._tenant = tenant
+        self._lock: asyncio.Lock | None = None
+        self._failed: EntragitError | None = None
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        from azure.core.exceptions import ClientAuthenticationError
+
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._failed is not None:
+                raise self._failed
+            try:
+                return await self._inner.get_token(*scopes, **kwargs)
+            except ClientAuthenticationError as e:
+                self._failed = self._error(e)
+                raise self._failed from None
+
+    def _error(self, e: Exception) -> EntragitError:
+        text = str(getattr(e, "message", None) or e).split("\nContent:", 1)[0].strip()
+        text = text.split(" Trace ID:", 1)[0].rstrip("'")
+        method = str(self._tenant.auth.get("method", "default"))
+        return EntragitError(f"tenant {self._tenant.name}: sign-in ({method}) failed: {text}",
+                             hint=_HINTS.get(method))
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+    async def __aenter__(self) -> SignIn:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
 def credential(t: Tenant) -> tuple[Any, str | None]:
-    """(azure-identity async credential, None) or (None, static token) for `auth.method: sim`."""
+    """(async credential, None) or (None, static token) for `auth.method: sim`."""
+    a = t.auth
+    if a.get("method", "default") == "sim":
+        return None, str(a.get("token") or SIM_TOKEN)
+    return SignIn(_azure_credential(t), t), None
+
+
+def _azure_credential(t: Tenant) -> Any:
     a = t.auth
     method = a.get("method", "default")
-    if method == "sim":
-        return None, str(a.get("token") or SIM_TOKEN)
     from azure.identity import aio
 
     kw: dict[str, Any] = {"authority": t.authority}
@@ -31,19 +90,29 @@ def credential(t: Tenant) -> tuple[Any, str | None]:
         secret = os.environ.get(env)
         if not secret or not client_id:
             raise EntragitError(f"tenant {t.name}: auth 'secret' needs clientId in tenant.yaml and the secret in ${env}")
-        return aio.ClientSecretCredential(t.tenant_id, client_id, secret, **kw), None
+        return aio.ClientSecretCredential(t.tenant_id, client_id, secret, **kw)
     if method == "certificate":
+        # The file holds the private key: tenant.yaml names its path (or the variable holding the
+        # path), never its content; a password comes only from the environment.
         cert = a.get("certificatePath") or os.environ.get(a.get("certificateEnv", "ENTRAGIT_CERTIFICATE_PATH"), "")
         if not cert or not client_id:
-            raise EntragitError(f"tenant {t.name}: auth 'certificate' needs clientId and certificatePath")
-        return aio.CertificateCredential(t.tenant_id, client_id, cert, **kw), None
+            raise EntragitError(f"tenant {t.name}: auth 'certificate' needs clientId and certificatePath "
+                                "(or the path in $ENTRAGIT_CERTIFICATE_PATH)")
+        if not os.path.isfile(cert):
+            raise EntragitError(f"tenant {t.name}: certificate file {cert} not found")
+        password = os.environ.get(str(a.get("certificatePasswordEnv") or "ENTRAGIT_CERTIFICATE_PASSWORD"))
+        if password:
+            kw["password"] = password
+        return aio.CertificateCredential(t.tenant_id, client_id, certificate_path=cert, **kw)
     if method == "workload-identity":
         # GitHub Actions / Azure DevOps OIDC: the federated token file comes from the CI runner.
+        # azure-identity re-reads it (at most every 10 minutes), so a refreshed file is picked up.
         token_file = a.get("tokenFile") or os.environ.get("AZURE_FEDERATED_TOKEN_FILE")
         if not token_file or not client_id:
-            raise EntragitError(f"tenant {t.name}: auth 'workload-identity' needs clientId and AZURE_FEDERATED_TOKEN_FILE")
+            raise EntragitError(f"tenant {t.name}: auth 'workload-identity' needs clientId and a federated token "
+                                "file (tokenFile in tenant.yaml or $AZURE_FEDERATED_TOKEN_FILE)")
         return aio.WorkloadIdentityCredential(tenant_id=t.tenant_id, client_id=client_id,
-                                              token_file_path=token_file, **kw), None
+                                              token_file_path=str(token_file), **kw)
     if method == "azure-cli":
-        return aio.AzureCliCredential(tenant_id=t.tenant_id), None
-    return aio.DefaultAzureCredential(**({"authority": t.authority} if "authority" in a else {})), None
+        return aio.AzureCliCredential(tenant_id=t.tenant_id)
+    return aio.DefaultAzureCredential(**({"authority": t.authority} if "authority" in a else {}))

@@ -119,15 +119,20 @@ def tenant() -> None:
                    "never from a file; sim uses the simulator's dev token.")
 @click.option("--client-id", help="App registration (client) id for secret/certificate/workload-identity.")
 @click.option("--secret-env", help="Environment variable holding the client secret.")
-@click.option("--certificate-path", help="PEM certificate (with key) for --auth certificate.")
+@click.option("--certificate-path", help="PEM (certificate + private key) or PKCS12 file for --auth certificate.")
+@click.option("--certificate-password-env", metavar="VAR",
+              help="Environment variable holding the certificate file's password, if it has one.")
+@click.option("--token-file", help="Federated token file for --auth workload-identity (default: "
+                                   "$AZURE_FEDERATED_TOKEN_FILE, as CI runners set it).")
 @click.option("--authority", help="Token authority, for private clouds or the TLS simulator.")
 @click.option("--ca-bundle", help="CA bundle to trust (TLS simulator).")
 @click.option("--users/--no-users", default=False, show_default=True, help="Export users too (privacy: opt-in).")
 @click.option("--break-glass", multiple=True, metavar="UPN|ID", help="Break-glass account; repeatable.")
 @repo_option
 def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, method: str, client_id: str | None,
-               secret_env: str | None, certificate_path: str | None, authority: str | None,
-               ca_bundle: str | None, users: bool, break_glass: tuple[str, ...], repo: str | None) -> None:
+               secret_env: str | None, certificate_path: str | None, certificate_password_env: str | None,
+               token_file: str | None, authority: str | None, ca_bundle: str | None, users: bool,
+               break_glass: tuple[str, ...], repo: str | None) -> None:
     """Add tenant NAME: writes tenants/NAME/tenant.yaml (no secrets are ever written)."""
     from entragit.config import tenant_yaml
     from entragit.errors import EntragitError
@@ -138,7 +143,9 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
         raise EntragitError(f"{path.relative_to(root)} already exists")
     text = tenant_yaml(name, tenant_id, graph_url=graph_url, cloud=cloud, users=users, break_glass=break_glass,
                        ca_bundle=ca_bundle, auth={"method": method, "clientId": client_id, "secretEnv": secret_env,
-                                                  "certificatePath": certificate_path, "authority": authority})
+                                                  "certificatePath": certificate_path,
+                                                  "certificatePasswordEnv": certificate_password_env,
+                                                  "tokenFile": token_file, "authority": authority})
     path.parent.mkdir(parents=True)
     path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {path.relative_to(root)}")

@@ -59,6 +59,9 @@ def test_corpus_payloads_survive_export(kname, batch, tmp_path, sim_factory):
     checked = 0
     for path, raw in batch:
         expected = canonical.clean(kind, raw)
+        if isinstance(expected.get("keyCredentials"), list):
+            # Graph (and the simulator) return keyCredentials[].key as null except on a $select of one object.
+            expected["keyCredentials"] = [{**k, "key": None} for k in expected["keyCredentials"]]
         if any(raw.get(k) == v for k, v in kind.skip_when.items()):
             continue  # built-ins are never exported
         key = kname if kind.singleton else raw[kind.id_field]
