@@ -988,19 +988,16 @@ class Router:
                     raise bad_request(
                         "Administrative units in deleted items cannot be permanently deleted."
                     )
-                self.store.deleted["directory"].pop(key)
-                hard_delete(self.store, res, key)
-                audit.record(
-                    self.store,
-                    req.caller,
-                    req.actor,
-                    res,
-                    "Delete",
-                    f"Hard delete {audit.label(res)}",
-                    entry["object"],
-                )
-                return Response(204)
+                return self._purge(req, "directory", key, res, entry)
         raise _method_not_allowed()
+
+    def _purge(self, req: Request, container: str, key: str, res: Any, entry: dict[str, Any]) -> Response:
+        """Permanent delete from a recycle bin: gone for good, references left dangling, audited."""
+        self.store.deleted[container].pop(key)
+        hard_delete(self.store, res, key)
+        audit.record(self.store, req.caller, req.actor, res, "Delete", f"Hard delete {audit.label(res)}",
+                     entry["object"])
+        return Response(204)
 
     def _restore(self, req: Request, container: str, key: str, kind: str | None = None) -> Response:
         with self.store.lock:
@@ -1076,18 +1073,7 @@ class Router:
                     )
                 if req.method == "DELETE":
                     require_write(req.caller, res.perms)
-                    self.store.deleted[container].pop(key)
-                    hard_delete(self.store, res, key)
-                    audit.record(
-                        self.store,
-                        req.caller,
-                        req.actor,
-                        res,
-                        "Delete",
-                        f"Hard delete {audit.label(res)}",
-                        entry["object"],
-                    )
-                    return Response(204)
+                    return self._purge(req, container, key, res, entry)
             raise _method_not_allowed()
 
         return handler

@@ -573,6 +573,30 @@ def make_app_role_assignment(tenant_id: str, principal: Obj, principal_type: str
     }
 
 
+def authorization_policy(*, members_create_security_groups: bool = False) -> Obj:
+    """The tenant-wide authorization policy: guests restricted, no user consent to risky apps."""
+    return {
+        "id": "authorizationPolicy",
+        "displayName": "Authorization Policy",
+        "description": "Used to manage authorization related settings across the company.",
+        "allowInvitesFrom": "adminsAndGuestInviters",
+        "allowedToSignUpEmailBasedSubscriptions": False,
+        "allowedToUseSSPR": True,
+        "allowEmailVerifiedUsersToJoinOrganization": False,
+        "allowUserConsentForRiskyApps": False,
+        "blockMsolPowerShell": True,
+        "guestUserRoleId": GUEST_USER_ROLE_ID,
+        "defaultUserRolePermissions": {
+            "allowedToCreateApps": False,
+            "allowedToCreateSecurityGroups": members_create_security_groups,
+            "allowedToCreateTenants": False,
+            "allowedToReadBitlockerKeysForOwnedDevice": True,
+            "allowedToReadOtherUsers": True,
+            "permissionGrantPoliciesAssigned": ["ManagePermissionGrantsForSelf.microsoft-user-default-low"],
+        },
+    }
+
+
 def make_grant(
     client_sp_id: str, resource_sp_id: str, scopes: list[str], principal_id: str | None = None
 ) -> Obj:
@@ -1728,26 +1752,7 @@ class _Demo:
             "verifiedDomains": [{"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": True,
                                  "isInitial": True, "name": DOMAIN, "type": "Managed"}],
         })  # fmt: skip
-        self.add("authorizationPolicy", {
-            "id": "authorizationPolicy",
-            "displayName": "Authorization Policy",
-            "description": "Used to manage authorization related settings across the company.",
-            "allowInvitesFrom": "adminsAndGuestInviters",
-            "allowedToSignUpEmailBasedSubscriptions": False,
-            "allowedToUseSSPR": True,
-            "allowEmailVerifiedUsersToJoinOrganization": False,
-            "allowUserConsentForRiskyApps": False,
-            "blockMsolPowerShell": True,
-            "guestUserRoleId": GUEST_USER_ROLE_ID,
-            "defaultUserRolePermissions": {
-                "allowedToCreateApps": False,
-                "allowedToCreateSecurityGroups": False,
-                "allowedToCreateTenants": False,
-                "allowedToReadBitlockerKeysForOwnedDevice": True,
-                "allowedToReadOtherUsers": True,
-                "permissionGrantPoliciesAssigned": ["ManagePermissionGrantsForSelf.microsoft-user-default-low"],
-            },
-        })  # fmt: skip
+        self.add("authorizationPolicy", authorization_policy())
         self.add("identitySecurityDefaultsEnforcementPolicy", {
             "id": SECURITY_DEFAULTS_ID,
             "displayName": "Security Defaults",

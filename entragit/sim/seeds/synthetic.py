@@ -28,6 +28,7 @@ from entragit.sim.seeds.demo import (
     SHAREPOINT_ONLINE_APP_ID,
     all_guests,
     app_role,
+    authorization_policy,
     builtins,
     ca_policy,
     country_location,
@@ -702,31 +703,7 @@ class _Synth:
                 ],  # fmt: skip
             },
         )
-        self.put(
-            "authorizationPolicy",
-            {
-                "id": "authorizationPolicy",
-                "displayName": "Authorization Policy",
-                "description": "Used to manage authorization related settings across the company.",
-                "allowInvitesFrom": "adminsAndGuestInviters",
-                "allowedToSignUpEmailBasedSubscriptions": False,
-                "allowedToUseSSPR": True,
-                "allowEmailVerifiedUsersToJoinOrganization": False,
-                "allowUserConsentForRiskyApps": False,
-                "blockMsolPowerShell": True,
-                "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
-                "defaultUserRolePermissions": {
-                    "allowedToCreateApps": False,
-                    "allowedToCreateSecurityGroups": True,
-                    "allowedToCreateTenants": False,
-                    "allowedToReadBitlockerKeysForOwnedDevice": True,
-                    "allowedToReadOtherUsers": True,
-                    "permissionGrantPoliciesAssigned": [
-                        "ManagePermissionGrantsForSelf.microsoft-user-default-low"
-                    ],
-                },
-            },
-        )
+        self.put("authorizationPolicy", authorization_policy(members_create_security_groups=True))
         self.put(
             "identitySecurityDefaultsEnforcementPolicy",
             {
