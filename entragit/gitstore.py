@@ -27,10 +27,6 @@ def init(root: Path) -> None:
         git.Repo.init(root, initial_branch="main")
 
 
-def toplevel(root: Path) -> Path:
-    return Path(_repo(root).working_tree_dir)
-
-
 def head(root: Path) -> str | None:
     repo = _repo(root)
     try:
@@ -98,10 +94,6 @@ def _identity(repo: Any) -> dict[str, str]:
     if not (os.environ.get("GIT_AUTHOR_EMAIL") or reader.get_value("user", "email", "")):
         env.update(GIT_AUTHOR_EMAIL="entragit@localhost", GIT_COMMITTER_EMAIL="entragit@localhost")
     return env
-
-
-def status_clean(root: Path, paths: list[str]) -> bool:
-    return not _repo(root).git.status("--porcelain", "--", *paths)
 
 
 # ---------------------------------------------------------------- history (entragit log)

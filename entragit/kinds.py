@@ -84,8 +84,6 @@ class Kind:
     initial_password: bool = False
 
 
-ALL = frozenset({"All"})
-NONE_ALL = frozenset({"All", "None"})
 PRINCIPALS = ("users", "groups", "servicePrincipals")
 _TS = frozenset({"createdDateTime", "modifiedDateTime", "deletedDateTime", "lastModifiedDateTime"})
 

@@ -16,7 +16,7 @@ from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.export import display_name
 from entragit.kinds import Kind
-from entragit.snapshot import Names, Snapshot, describe, key_of
+from entragit.snapshot import Names, Snapshot, describe
 
 Action = Literal["restore", "adopt", "create", "update", "link", "unlink", "delete"]
 NEW = "{new:%s}"
@@ -429,7 +429,3 @@ def missing_kinds(desired: Snapshot, live: Snapshot, idmap: Mapping[str, str]) -
         have = live.objects.get(kname, {})
         if any(chain(idmap, k) not in have for k in objs):
             yield kname
-
-
-def desired_key(kind: Kind, body: Mapping[str, Any]) -> str:
-    return key_of(kind, dict(body))

@@ -15,7 +15,6 @@ from entragit import plan as planmod
 from entragit import refs as refmod
 from entragit.config import Tenant
 from entragit.errors import EntragitError, GraphError
-from entragit.export import read_tenant
 from entragit.graph import Graph, Stats
 from entragit.snapshot import Snapshot, id_names, read_files, read_live
 
@@ -185,5 +184,3 @@ def apply(root: Path, t: Tenant, session: Session, *, force_lockout: bool = Fals
 
     return asyncio.run(go())
 
-
-__all__ = ["Session", "apply", "desired_state", "plan", "read_tenant"]
