@@ -41,7 +41,7 @@ def main() -> None:
 
 
 def _register_sim() -> None:
-    from entragit.sim.cli import sim
+    from entragit_sim.cli import sim
 
     main.add_command(sim)
 

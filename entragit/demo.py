@@ -42,7 +42,7 @@ async def _damage(graph_url: str, say: Say) -> None:
 
 
 def run(directory: Path | None, say: Say, keep: Callable[[Any], None] | None = None) -> Path:
-    from entragit.sim import Simulator
+    from entragit_sim import Simulator
 
     root = directory or Path(tempfile.mkdtemp(prefix="entragit-demo-"))
     sim = Simulator(seed="demo")

@@ -51,7 +51,7 @@ class Rehearsal:
 
 def run(root: Path, t: Tenant, ref: str, selectors: Sequence[str] = (), prune: bool = False,
         force_lockout: bool = False, on_op: Callable[[Any], None] | None = None) -> Rehearsal:
-    from entragit.sim import Simulator
+    from entragit_sim import Simulator
 
     twin_files, _ = reconcile.desired_state(root, t, "HEAD")
     sim = Simulator(seed=seed_from(twin_files), tenant_id=t.tenant_id)

@@ -28,7 +28,7 @@ class Cli:
 
 @pytest.fixture
 def sim_factory() -> Iterator[Any]:
-    from entragit.sim import Simulator
+    from entragit_sim import Simulator
 
     started: list[Any] = []
 

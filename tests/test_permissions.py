@@ -14,7 +14,7 @@ ADMIN = {"Authorization": "Bearer sim-admin"}
 
 @pytest.fixture(scope="module")
 def oracle():
-    from entragit.sim import Simulator
+    from entragit_sim import Simulator
 
     s = Simulator(seed="demo")
     s.start(host="127.0.0.1", port=0)

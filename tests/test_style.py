@@ -20,13 +20,13 @@ def _run(*cmd: str) -> subprocess.CompletedProcess[str]:
                     reason="ruff is not installed (pip install -e '.[test]')")
 def test_ruff_is_clean():
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
-    r = _run(ruff, "check", "entragit", "tests", "tools", "bench")
+    r = _run(ruff, "check", "entragit", "entragit_sim", "tests", "tools", "bench")
     assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_mypy_is_clean():
     pytest.importorskip("mypy")
-    r = _run(sys.executable, "-m", "mypy", "entragit")
+    r = _run(sys.executable, "-m", "mypy", "entragit", "entragit_sim")
     assert r.returncode == 0, r.stdout + r.stderr
 
 

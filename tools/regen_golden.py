@@ -9,7 +9,7 @@ from pathlib import Path
 
 from entragit import config
 from entragit import export as exp
-from entragit.sim import Simulator
+from entragit_sim import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from entragit.sim import Simulator
-from entragit.sim.builtins import ROLE_TEMPLATES
+from entragit_sim import Simulator
+from entragit_sim.builtins import ROLE_TEMPLATES
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"

@@ -10,7 +10,7 @@ import ssl
 import httpx
 import pytest
 
-from entragit.sim.builtins import GRAPH_PERMISSIONS, graph_sp_id
+from entragit_sim.builtins import GRAPH_PERMISSIONS, graph_sp_id
 from tests.sim.conftest import ADMIN, oid
 
 APP_ID, SECRET = oid("appId"), "seed-secret-1"

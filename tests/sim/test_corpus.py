@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from entragit.sim import Simulator
+from entragit_sim import Simulator
 from tests.sim.conftest import ADMIN, CORPUS, TENANT
 
 if not CORPUS.is_dir():

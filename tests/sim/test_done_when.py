@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from entragit.sim import Simulator
+from entragit_sim import Simulator
 from tests.sim.conftest import ADMIN, small_seed
 
 

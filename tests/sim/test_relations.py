@@ -135,7 +135,7 @@ def test_role_assignments(graph: httpx.Client) -> None:
 
 
 def test_app_role_assignments_views(sim, graph: httpx.Client) -> None:
-    from entragit.sim.builtins import GRAPH_PERMISSIONS, graph_sp_id
+    from entragit_sim.builtins import GRAPH_PERMISSIONS, graph_sp_id
 
     gsp = graph_sp_id(sim.tenant_id)
     path = f"servicePrincipals/{gsp}/appRoleAssignedTo"
@@ -171,7 +171,7 @@ def test_app_role_assignments_views(sim, graph: httpx.Client) -> None:
 
 
 def test_oauth2_permission_grants(sim, graph: httpx.Client) -> None:
-    from entragit.sim.builtins import graph_sp_id
+    from entragit_sim.builtins import graph_sp_id
 
     body = {
         "clientId": oid("sp"),

@@ -32,17 +32,17 @@ def _module(name: str) -> Any:
 
 @pytest.fixture(scope="module")
 def b() -> Any:
-    return _module("entragit.sim.builtins")
+    return _module("entragit_sim.builtins")
 
 
 @pytest.fixture(scope="module")
 def demo(b: Any) -> Any:
-    return _module("entragit.sim.seeds.demo")
+    return _module("entragit_sim.seeds.demo")
 
 
 @pytest.fixture(scope="module")
 def synthetic(b: Any) -> Any:
-    return _module("entragit.sim.seeds.synthetic")
+    return _module("entragit_sim.seeds.synthetic")
 
 
 @pytest.fixture(scope="module")
@@ -266,7 +266,7 @@ def test_demo_is_deterministic_and_json(demo: Any, seed: Seed) -> None:
 def test_demo_tenant_id_is_the_simulator_default(demo: Any) -> None:
     assert GUID.match(demo.DEMO_TENANT_ID)
     try:
-        from entragit.sim.seeds import DEFAULT_TENANT_ID
+        from entragit_sim.seeds import DEFAULT_TENANT_ID
     except ImportError as e:
         pytest.skip(f"seed loader not importable yet ({e})")
     assert demo.DEMO_TENANT_ID == DEFAULT_TENANT_ID
@@ -698,9 +698,9 @@ def _list(url: str) -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def running_demo(seed: Seed) -> Any:
-    sim_mod = _module("entragit.sim")
+    sim_mod = _module("entragit_sim")
     if not hasattr(sim_mod, "Simulator"):
-        pytest.skip("entragit.sim.Simulator is not there yet")
+        pytest.skip("entragit_sim.Simulator is not there yet")
     sim = sim_mod.Simulator(seed="demo")
     sim.start(host="127.0.0.1", port=0)
     yield sim
@@ -735,9 +735,9 @@ def test_simulator_serves_finance_admins(running_demo: Any, seed: Seed) -> None:
 
 
 def test_simulator_loads_synthetic(synthetic: Any) -> None:
-    sim_mod = _module("entragit.sim")
+    sim_mod = _module("entragit_sim")
     if not hasattr(sim_mod, "Simulator"):
-        pytest.skip("entragit.sim.Simulator is not there yet")
+        pytest.skip("entragit_sim.Simulator is not there yet")
     seed = synthetic.synthetic_seed(2000, OTHER_TENANT)
     sim = sim_mod.Simulator(seed=seed, tenant_id=OTHER_TENANT).start(host="127.0.0.1", port=0)
     try:

@@ -7,8 +7,8 @@ import time
 import httpx
 import pytest
 
-from entragit.sim.faults import FaultSpecError, parse_faults
-from entragit.sim.throttle import ThrottleSpecError, parse_spec
+from entragit_sim.faults import FaultSpecError, parse_faults
+from entragit_sim.throttle import ThrottleSpecError, parse_spec
 from tests.sim.conftest import ADMIN
 
 

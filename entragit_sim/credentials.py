@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from entragit.sim.errors import bad_request
+from entragit_sim.errors import bad_request
 
 Obj = dict[str, Any]
 

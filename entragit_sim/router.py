@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
-from entragit.sim import audit, credentials
-from entragit.sim.auth import ANONYMOUS, Caller, caller_from_header, require_read, require_write
-from entragit.sim.errors import GraphHTTPError, bad_request, denied, not_found
-from entragit.sim.faults import Faults
-from entragit.sim.hooks import Ctx, hard_delete, hook_for, now_iso, soft_delete
-from entragit.sim.query import QueryError, decode_skiptoken, encode_skiptoken, parse_filter, select
-from entragit.sim.store import Obj, Store
-from entragit.sim.table import (
+from entragit_sim import audit, credentials
+from entragit_sim.auth import ANONYMOUS, Caller, caller_from_header, require_read, require_write
+from entragit_sim.errors import GraphHTTPError, bad_request, denied, not_found
+from entragit_sim.faults import Faults
+from entragit_sim.hooks import Ctx, hard_delete, hook_for, now_iso, soft_delete
+from entragit_sim.query import QueryError, decode_skiptoken, encode_skiptoken, parse_filter, select
+from entragit_sim.store import Obj, Store
+from entragit_sim.table import (
     ALWAYS_READ_ONLY,
     AUDIT_PERMS,
     BETA_DELETED,
@@ -34,7 +34,7 @@ from entragit.sim.table import (
     Resource,
     View,
 )
-from entragit.sim.throttle import Throttle, retry_after_seconds
+from entragit_sim.throttle import Throttle, retry_after_seconds
 
 DEFAULT_PAGE = 100
 MAX_BATCH = 20
@@ -1444,7 +1444,7 @@ class Router:
         )
 
     def _reset_default(self, req: Request, m: re.Match[str]) -> Response:
-        from entragit.sim.builtins import default_cross_tenant_default
+        from entragit_sim.builtins import default_cross_tenant_default
 
         res = BY_NAME["crossTenantAccessPolicyDefault"]
         if req.method != "POST":

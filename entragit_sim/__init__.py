@@ -6,11 +6,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from entragit.sim.faults import parse_faults
-from entragit.sim.router import RequestRecord, Router
-from entragit.sim.seeds import DEFAULT_TENANT_ID, Seed, load_into, resolve_seed
-from entragit.sim.store import Store
-from entragit.sim.throttle import Throttle
+from entragit_sim.faults import parse_faults
+from entragit_sim.router import RequestRecord, Router
+from entragit_sim.seeds import DEFAULT_TENANT_ID, Seed, load_into, resolve_seed
+from entragit_sim.store import Store
+from entragit_sim.throttle import Throttle
 
 __all__ = ["DEFAULT_TENANT_ID", "RequestRecord", "Simulator"]
 
@@ -61,11 +61,11 @@ class Simulator:
             self.router.store = store
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Simulator:
-        from entragit.sim.server import SimHTTPServer, serve_in_thread
+        from entragit_sim.server import SimHTTPServer, serve_in_thread
 
         context = None
         if self.tls:
-            from entragit.sim.tls import make_context
+            from entragit_sim.tls import make_context
 
             context, self.ca_bundle = make_context()
         self._server = SimHTTPServer((host, port), self, context)

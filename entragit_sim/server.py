@@ -12,12 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from entragit.sim import auth
-from entragit.sim.errors import GraphHTTPError
-from entragit.sim.router import Request, Response
+from entragit_sim import auth
+from entragit_sim.errors import GraphHTTPError
+from entragit_sim.router import Request, Response
 
 if TYPE_CHECKING:
-    from entragit.sim import Simulator
+    from entragit_sim import Simulator
 
 JSON_TYPE = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
 _FAULT_CODES = {500: "generalException", 503: "serviceNotAvailable", 504: "gatewayTimeout"}

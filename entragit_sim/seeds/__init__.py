@@ -22,9 +22,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from entragit.sim.builtins import builtin_state
-from entragit.sim.store import Store
-from entragit.sim.table import BY_NAME
+from entragit_sim.builtins import builtin_state
+from entragit_sim.store import Store
+from entragit_sim.table import BY_NAME
 
 Seed = dict[str, list[dict[str, Any]]]
 
@@ -53,7 +53,7 @@ def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
         return seed
     if seed == "demo":
         try:
-            from entragit.sim.seeds.demo import demo_seed
+            from entragit_sim.seeds.demo import demo_seed
         except ImportError as e:
             raise SeedError(f"the demo seed is not available in this build ({e})") from e
         return demo_seed(tenant_id)
@@ -65,7 +65,7 @@ def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
                 f"synthetic seed needs a number of objects, e.g. synthetic:1000 (got {seed!r})"
             ) from e
         try:
-            from entragit.sim.seeds.synthetic import synthetic_seed
+            from entragit_sim.seeds.synthetic import synthetic_seed
         except ImportError as e:
             raise SeedError(f"the synthetic seed is not available in this build ({e})") from e
         return synthetic_seed(n, tenant_id)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from entragit.sim import credentials
-from entragit.sim.auth import Caller
-from entragit.sim.errors import GraphHTTPError, bad_request, denied, not_found
-from entragit.sim.store import Obj, Store
-from entragit.sim.table import BY_NAME, Resource
+from entragit_sim import credentials
+from entragit_sim.auth import Caller
+from entragit_sim.errors import GraphHTTPError, bad_request, denied, not_found
+from entragit_sim.store import Obj, Store
+from entragit_sim.table import BY_NAME, Resource
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 LOCATION_SENTINELS = {"All", "AllTrusted", ZERO_GUID}

@@ -7,10 +7,10 @@ import re
 import uuid
 from typing import Any
 
-from entragit.sim.auth import Caller
-from entragit.sim.hooks import now_iso
-from entragit.sim.store import Obj, Store
-from entragit.sim.table import Resource
+from entragit_sim.auth import Caller
+from entragit_sim.hooks import now_iso
+from entragit_sim.store import Obj, Store
+from entragit_sim.table import Resource
 
 
 def label(res: Resource) -> str:

@@ -112,11 +112,10 @@ def serve(
     import signal
     import threading
 
-    from entragit.errors import EntragitError
-    from entragit.sim import Simulator
-    from entragit.sim.faults import FaultSpecError
-    from entragit.sim.seeds import SeedError
-    from entragit.sim.throttle import ThrottleSpecError
+    from entragit_sim import Simulator
+    from entragit_sim.faults import FaultSpecError
+    from entragit_sim.seeds import SeedError
+    from entragit_sim.throttle import ThrottleSpecError
 
     try:
         simulator = Simulator(
@@ -129,7 +128,8 @@ def serve(
             state_file=state_file,
         )
     except (SeedError, FaultSpecError, ThrottleSpecError) as e:
-        raise EntragitError(str(e)) from e
+        # click's own usage error: one line, exit 2, and no import of the client's error types
+        raise click.BadParameter(str(e)) from e
 
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt

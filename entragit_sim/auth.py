@@ -14,11 +14,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from entragit.sim import credentials as cred
-from entragit.sim.builtins import GRAPH_APP_ID, graph_sp_id
-from entragit.sim.errors import GraphHTTPError, denied
-from entragit.sim.store import Obj, Store
-from entragit.sim.table import Perms
+from entragit_sim import credentials as cred
+from entragit_sim.builtins import GRAPH_APP_ID, graph_sp_id
+from entragit_sim.errors import GraphHTTPError, denied
+from entragit_sim.store import Obj, Store
+from entragit_sim.table import Perms
 
 ADMIN_TOKEN = "sim-admin"  # documented dev token with every permission
 TOKEN_LIFETIME = 3600  # azure-identity refetches tokens expiring within 300 s (graph-notes 13)
@@ -29,10 +29,29 @@ class Caller:
     """Who is calling: from the dev token or a JWT issued by the token endpoint."""
 
     app_id: str
-    roles: frozenset[str]
+    roles: frozenset[str]  # app-only: application permissions; delegated: consented scopes
     admin: bool = False
     sp_id: str | None = None
     display_name: str = ""
+    # Delegated sign-in: the signed-in user's object id (None = an app-only token).
+    user_id: str | None = None
+    # Directory role template ids held tenant-wide: by the user (delegated) or by the
+    # service principal (app-only). Graph checks these for sensitive operations.
+    directory_roles: frozenset[str] = frozenset()
+    # Directory roles held at an administrative-unit scope: {AU id: role template ids}.
+    scoped_roles: tuple[tuple[str, frozenset[str]], ...] = ()
+
+    @property
+    def delegated(self) -> bool:
+        return self.user_id is not None
+
+    def has_role(self, *template_ids: str, unit: str | None = None) -> bool:
+        """Holds any of these directory roles tenant-wide (or at the AU `unit`); the dev token holds all."""
+        if self.admin or self.directory_roles.intersection(template_ids):
+            return True
+        return unit is not None and any(
+            au == unit and roles.intersection(template_ids) for au, roles in self.scoped_roles
+        )
 
     def has(self, perm: str) -> bool:
         # X.ReadWrite.Y implies X.Read.Y (graph-notes 7); nothing else is implied.

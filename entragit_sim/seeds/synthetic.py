@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from entragit.sim.seeds.demo import (
+from entragit_sim.seeds.demo import (
     AUTOMATION_PERMISSIONS,
     DEFAULT_ACCESS_ROLE_ID,
     EXCHANGE_ONLINE_APP_ID,

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from entragit.sim.table import DIRECTORY_OBJECT_KINDS, RESOURCES
+from entragit_sim.table import DIRECTORY_OBJECT_KINDS, RESOURCES
 
 Obj = dict[str, Any]
 

@@ -20,7 +20,7 @@ Automation apps (tests mint secrets for them with ``addPassword``):
 what it manages (``AUTOMATION_PERMISSIONS``); ``entragit-reader`` holds only the reader-only export
 profile (``READER_PERMISSIONS``).
 
-Only ``entragit.sim.builtins`` is imported from the rest of the package, lazily.
+Only ``entragit_sim.builtins`` is imported from the rest of the package, lazily.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 Seed = dict[str, list[dict[str, Any]]]
 Obj = dict[str, Any]
 
-# Same value as the simulator's default tenant (entragit.sim.seeds.DEFAULT_TENANT_ID), so the demo
+# Same value as the simulator's default tenant (entragit_sim.seeds.DEFAULT_TENANT_ID), so the demo
 # started without --tenant-id gives the golden ids.
 DEMO_TENANT_ID = "2d6b1f4e-7c3a-4e85-9f20-6a1b3c5d7e90"
 SEED_NAMESPACE = uuid.UUID("024887cd-c929-594d-9513-cc46f7bf6a23")  # uuid5(URL, entragit sim seeds)
@@ -105,8 +105,8 @@ _BASE_TIME = datetime(2024, 3, 4, 8, 30, 0, tzinfo=timezone.utc)
 
 
 def builtins() -> Any:
-    """`entragit.sim.builtins`, imported when a seed is built (never at module import)."""
-    from entragit.sim import builtins as b
+    """`entragit_sim.builtins`, imported when a seed is built (never at module import)."""
+    from entragit_sim import builtins as b
 
     return b
 
@@ -765,7 +765,7 @@ def builtin_strength(tenant_id: str, strength_id: str) -> Obj:
         if s.get("id") == strength_id:
             return {k: v for k, v in s.items() if not k.startswith("@")}
     raise LookupError(
-        f"built-in authentication strength {strength_id} missing from entragit.sim.builtins"
+        f"built-in authentication strength {strength_id} missing from entragit_sim.builtins"
     )
 
 
