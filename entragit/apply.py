@@ -4,6 +4,7 @@ after every create, so an interrupted apply resumes (the next plan adopts what t
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from entragit.kinds import Kind
 from entragit.plan import Op, Plan, chain, placeholder_target
 
 IDMAP = "idmap.yaml"
+_EMBEDDED = re.compile(r"\{new:[^}]+\}")
 _LAG_RETRIES = 8  # Entra replicas may not see a fresh object for a few seconds (graph-notes 6.9)
 
 
@@ -83,6 +85,9 @@ class Runner:
             return {k: self.value(x, strict=strict) for k, x in v.items()}
         if isinstance(v, list):
             return [self.value(x, strict=strict) for x in v]
+        if isinstance(v, str) and "{new:" in v and placeholder_target(v) is None:
+            # A placeholder inside a string (an identifier URI `api://{new:<old appId>}`).
+            return _EMBEDDED.sub(lambda m: self.value(m.group(0), strict=strict), v)
         old = placeholder_target(v) if isinstance(v, str) else None
         if old is None:
             return v

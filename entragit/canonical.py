@@ -47,14 +47,24 @@ def _drop_path(node: Any, parts: list[str]) -> None:
         _drop_path(node[head], parts[1:])
 
 
-def sort_lists(node: Any) -> Any:
-    """Set-like lists sorted so ordering churn never shows up as a diff; Graph lists here are sets."""
+def sort_lists(node: Any, ordered: frozenset[str] = frozenset(), here: str = "") -> Any:
+    """Set-like lists sorted so ordering churn never shows up as a diff.
+
+    Lists at `ordered` paths (dotted, relative to the body) keep their order: Graph documents it as
+    meaning (an identity provider precedence), so sorting them would rewrite the tenant's choice."""
     if isinstance(node, dict):
-        return {k: sort_lists(v) for k, v in node.items()}
+        return {k: sort_lists(v, ordered, f"{here}.{k}" if here else k) for k, v in node.items()}
     if isinstance(node, list):
-        items = [sort_lists(v) for v in node]
+        items = [sort_lists(v, ordered, here + "[]") for v in node]
+        if here in ordered:
+            return items
         return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
     return node
+
+
+def norm(value: Any, ordered: frozenset[str] = frozenset(), here: str = "") -> str:
+    """A comparable form of a value at `here`: sets compare order-free, ordered lists by order."""
+    return json.dumps(sort_lists(value, ordered, here), sort_keys=True)
 
 
 def clean(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -71,7 +81,7 @@ def clean(kind: Kind, raw: Mapping[str, Any]) -> dict[str, Any]:
             parent = parent.get(part) if isinstance(parent, dict) else None
         if isinstance(parent, dict) and isinstance(parent.get(parts[-1]), dict):
             parent[parts[-1]] = {"id": parent[parts[-1]].get("id")}
-    return sort_lists(body)
+    return sort_lists(body, kind.ordered)
 
 
 def _ordered(node: Any) -> Any:

@@ -97,21 +97,18 @@ def _members(*snaps: Snapshot) -> dict[str, set[str]]:
     return out
 
 
-def field_changes(old: Mapping[str, Any], new: Mapping[str, Any], path: str = "") -> list[FieldChange]:
-    """Leaf-level differences; lists compare order-free and are reported whole."""
+def field_changes(old: Mapping[str, Any], new: Mapping[str, Any], path: str = "",
+                  ordered: frozenset[str] = frozenset()) -> list[FieldChange]:
+    """Leaf-level differences; lists compare order-free (except `ordered` paths) and are reported whole."""
     out: list[FieldChange] = []
     for k in sorted(set(old) | set(new)):
         here = f"{path}.{k}" if path else k
         a, b = old.get(k), new.get(k)
         if isinstance(a, Mapping) and isinstance(b, Mapping):
-            out += field_changes(a, b, here)
-        elif _norm(a) != _norm(b):
+            out += field_changes(a, b, here, ordered)
+        elif canonical.norm(a, ordered, here) != canonical.norm(b, ordered, here):
             out.append(FieldChange(here, a, b))
     return out
-
-
-def _norm(v: Any) -> str:
-    return json.dumps(canonical.sort_lists(v), sort_keys=True)
 
 
 def _added_fields(kind: kindmod.Kind, body: Mapping[str, Any]) -> tuple[FieldChange, ...]:
@@ -145,7 +142,7 @@ def tenant_changes(tenant: str, old: Snapshot, new: Snapshot, break_glass: Seque
         a, b = old.objects.get(kname, {}), new.objects.get(kname, {})
         again = _recreations(a, b, idmap or {})
         for was, now in again.items():
-            fields = tuple(f for f in field_changes(a[was], b[now]) if f.path != kind.id_field)
+            fields = tuple(f for f in field_changes(a[was], b[now], ordered=kind.ordered) if f.path != kind.id_field)
             objects.append(ObjectChange("recreated", kname, now, display_name(kind, b[now], new_names), old_name=was,
                                         old_path=old.paths.get((kname, was), ""),
                                         new_path=new.paths.get((kname, now), ""), fields=fields))
@@ -169,7 +166,7 @@ def _object_change(kind: kindmod.Kind, key: str, ob: dict[str, Any] | None, nb: 
     if nb is None and ob is not None:
         return ObjectChange("removed", kind.name, key, display_name(kind, ob, old_names), old_path=op)
     assert ob is not None and nb is not None
-    fields = tuple(field_changes(ob, nb))
+    fields = tuple(field_changes(ob, nb, ordered=kind.ordered))
     was, now = display_name(kind, ob, old_names), display_name(kind, nb, new_names)
     moved = bool(op and np_ and Path(op).name != Path(np_).name)
     if was != now or moved:

@@ -18,6 +18,8 @@ class Ref:
     `key` names the target's field the value matches (object id, appId, role template id).
     `sentinels` are literal values that are not references (`All`, `None`, ...).
     `prefix` is for ids embedded in a string (`/administrativeUnits/{id}`).
+    `only_guids`: only GUID-shaped values are references (an identifier URI `api://{appId}` is,
+    `api://finance.contoso.com` is a name, not a reference).
     """
 
     path: str
@@ -25,6 +27,7 @@ class Ref:
     key: KeyType = "id"
     sentinels: frozenset[str] = frozenset()
     prefix: str = ""
+    only_guids: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,13 @@ class Kind:
     readonly: frozenset[str] = frozenset()  # kept in files (refs match on them) but never written
     refs: tuple[Ref, ...] = ()
     relations: tuple[Relation, ...] = ()
+    relation_version: Literal["v1.0", "beta", ""] = ""  # API version relationships are read from ("" = version)
+    # Lists whose order Graph documents as meaningful: kept as given, compared by order (dotted paths,
+    # `[]` for list items); every other list is a set and sorted.
+    ordered: frozenset[str] = frozenset()
+    # Fields kept in files but never written back, with what a recreated object needs instead
+    # (Graph never returns a certificate's key on list reads, so apply cannot upload it again).
+    lost_on_create: Mapping[str, str] = field(default_factory=dict)
     skip_when: Mapping[str, object] = field(default_factory=dict)  # built-ins we never own
     soft_delete: Literal["directory", "policy-beta", "roleDefinitions"] | None = None
     odata_cast: str = ""  # microsoft.graph.<type> for directory/deletedItems
@@ -171,6 +181,13 @@ _USER_STRIP = frozenset({
     "assignedPlans", "provisionedPlans", "licenseAssignmentStates",
 } | _TS)
 
+# "Collection of identity providers in priority order of preference"
+# (https://learn.microsoft.com/graph/api/resources/defaultinvitationredemptionidentityproviderconfiguration).
+_PRECEDENCE = frozenset({"invitationRedemptionIdentityProviderConfiguration.primaryIdentityProviderPrecedenceOrder"})
+# keyCredential.key is "returned only on $select for a single object ... otherwise, it's always null"
+# (https://learn.microsoft.com/graph/api/resources/keycredential): files keep the public metadata only.
+_KEYS_LOST = {"keyCredentials": "its certificates must be uploaded again (the files keep no key)"}
+
 KINDS: tuple[Kind, ...] = (
     Kind(
         name="namedLocations", graph_type="namedLocation", title="named location", version="beta",
@@ -202,8 +219,14 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="groups", graph_type="group", top=999, title="group", path="/groups", natural_key=("displayName", "mailNickname"),
-        strip=_GROUP_STRIP, create_only=frozenset({"isAssignableToRole", "resourceProvisioningOptions"}),
+        strip=_GROUP_STRIP,
+        # visibility: "can be set only ... when the groups are created. It can't be updated later"
+        # (https://learn.microsoft.com/graph/api/resources/group).
+        create_only=frozenset({"isAssignableToRole", "resourceProvisioningOptions", "visibility"}),
         relations=(Relation("owners"), Relation("members", unless=("groupTypes", "DynamicMembership"))),
+        # v1.0 does not list service principals as group members or owners, beta does
+        # (https://learn.microsoft.com/graph/api/group-list-members, .../group-list-owners).
+        relation_version="beta",
         soft_delete="directory", odata_cast="microsoft.graph.group",
         deleted_list="/directory/deletedItems/microsoft.graph.group", deleted_item="/directory/deletedItems/{id}",
         read_perm=("Group.Read.All", "Directory.Read.All"), write_perm=("Group.ReadWrite.All",),
@@ -214,13 +237,19 @@ KINDS: tuple[Kind, ...] = (
         relations=(Relation("members", unless=("membershipType", "dynamic")),), soft_delete="directory",
         odata_cast="microsoft.graph.administrativeUnit",
         deleted_list="/directory/deletedItems/microsoft.graph.administrativeUnit", deleted_item="/directory/deletedItems/{id}", strip=_TS,
+        # Fixed when the unit is created (https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management).
+        create_only=frozenset({"isMemberManagementRestricted", "visibility"}),
         read_perm=("AdministrativeUnit.Read.All", "Directory.Read.All"),
         write_perm=("AdministrativeUnit.ReadWrite.All",), depends=("users", "groups"),
     ),
     Kind(
         name="applications", graph_type="application", top=999, title="application", path="/applications",
-        natural_key=("displayName", "identifierUris"), strip=_APP_STRIP, readonly=frozenset({"appId"}),
+        natural_key=("displayName", "identifierUris"), strip=_APP_STRIP,
+        readonly=frozenset({"appId", "keyCredentials"}), lost_on_create=_KEYS_LOST,
         refs=(
+            # The portal's default App ID URI embeds the app's own appId; a recreated app has a new
+            # one and Graph accepts only its own (https://learn.microsoft.com/entra/identity-platform/identifier-uri-restrictions).
+            Ref("identifierUris[]", ("applications",), key="appId", prefix="api://", only_guids=True),
             Ref("requiredResourceAccess[].resourceAppId", ("applications", "servicePrincipals"), key="appId"),
             Ref("api.preAuthorizedApplications[].appId", ("applications", "servicePrincipals"), key="appId"),
             Ref("api.knownClientApplications[]", ("applications", "servicePrincipals"), key="appId"),
@@ -233,6 +262,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="servicePrincipals", graph_type="servicePrincipal", top=999, title="service principal", path="/servicePrincipals",
         natural_key=("appId",), strip=_SP_STRIP, create_only=frozenset({"appId"}),
+        readonly=frozenset({"keyCredentials"}), lost_on_create=_KEYS_LOST,
         # An app registered in another tenant (first-party, multi-tenant) is named by its own SP.
         refs=(Ref("appId", ("applications", "servicePrincipals"), key="appId"),),
         relations=(Relation("owners"),), soft_delete="directory",
@@ -272,7 +302,10 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="roleAssignments", graph_type="unifiedRoleAssignment", title="role assignment", path="/roleManagement/directory/roleAssignments",
         name_field="", natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
-        label=("roleDefinitionId", "principalId", "directoryScopeId"), strip=_TS, update=None,
+        label=("roleDefinitionId", "principalId", "directoryScopeId"), update=None,
+        # resourceScope: deprecated, still returned next to directoryScopeId; principalOrganizationId: beta
+        # (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments).
+        strip=frozenset({"resourceScope", "principalOrganizationId"} | _TS),
         refs=(
             Ref("principalId", PRINCIPALS),
             Ref("roleDefinitionId", ("roleDefinitions",), key="templateId"),
@@ -322,6 +355,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="crossTenantAccessDefault", graph_type="crossTenantAccessPolicyConfigurationDefault", title="cross-tenant access default", singleton=True,
         path="/policies/crossTenantAccessPolicy/default", name_field="", strip=frozenset({"isServiceDefault", "id"} | _TS),
+        ordered=_PRECEDENCE,
         refs=_xtap_refs(), create=None, write_perm=("Policy.ReadWrite.CrossTenantAccess",),
     ),
     Kind(
@@ -329,7 +363,7 @@ KINDS: tuple[Kind, ...] = (
         path="/policies/crossTenantAccessPolicy/partners", id_field="tenantId", name_field="",
         natural_key=("tenantId",), label=("tenantId",), client_id=True,
         strip=frozenset({"isServiceProvider", "isInMultiTenantOrganization", "identitySynchronization"} | _TS),
-        refs=_xtap_refs(), write_perm=("Policy.ReadWrite.CrossTenantAccess",),
+        refs=_xtap_refs(), write_perm=("Policy.ReadWrite.CrossTenantAccess",), ordered=_PRECEDENCE,
     ),
     Kind(
         name="securityDefaults", graph_type="identitySecurityDefaultsEnforcementPolicy", title="security defaults", singleton=True,

@@ -128,19 +128,19 @@ def chain(idmap: Mapping[str, str], value: str) -> str:
 # ---------------------------------------------------------------- diff
 
 
-def _deep(path: str, old: Any, new: Any, out: list[Change]) -> None:
+def _deep(kind: Kind, path: str, old: Any, new: Any, out: list[Change]) -> None:
     if isinstance(old, dict) and isinstance(new, dict):
         for k in sorted(set(old) | set(new)):
-            _deep(f"{path}.{k}" if path else k, old.get(k), new.get(k), out)
-    elif _norm(old) != _norm(new):
+            _deep(kind, f"{path}.{k}" if path else k, old.get(k), new.get(k), out)
+    elif _norm(kind, path, old) != _norm(kind, path, new):
         out.append(Change(path, old, new))
 
 
-def _norm(v: Any) -> str:
-    """Order-free form: every Graph list we manage is a set (canonical form sorts them too)."""
-    from entragit.canonical import sort_lists
+def _norm(kind: Kind, path: str, v: Any) -> str:
+    """Lists compare as sets, except the ones the Kind row names as ordered."""
+    from entragit.canonical import norm
 
-    return json.dumps(sort_lists(v), sort_keys=True)
+    return norm(v, kind.ordered, path)
 
 
 def managed_fields(kind: Kind) -> frozenset[str] | None:
@@ -172,9 +172,9 @@ def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any],
         want, have = desired.get(k), live.get(k)
         if k not in desired and (have in (None, [], {}) or (managed is not None and k not in managed)):
             continue
-        if _norm(want) != _norm(have):
+        if _norm(kind, k, want) != _norm(kind, k, have):
             patch[k] = want
-            _deep(k, have, want, changes)
+            _deep(kind, k, have, want, changes)
     if patch and kind.polymorphic and "@odata.type" in desired:
         patch = {"@odata.type": desired["@odata.type"], **patch}  # Graph requires it on PATCH
     return patch, changes
@@ -282,7 +282,7 @@ class Planner:
             self.idmap[key] = hits[0]
             live_body = self.live.objects[kind.name][hits[0]]
             for f in kind.readonly:  # an adopted app brings its own appId
-                if body.get(f) and live_body.get(f) and body[f] != live_body[f]:
+                if isinstance(body.get(f), str) and live_body.get(f) and body[f] != live_body[f]:
                     self.idmap[str(body[f])] = str(live_body[f])
             by_nat[nat] = []
             return
@@ -326,8 +326,9 @@ class Planner:
         name = self._name(kind, body)
         if st.how == "create":
             note = "new id; references to the old id are remapped" if not kind.client_id else ""
-            old = {f: body[f] for f in kind.readonly if f in body}
+            old = {f: body[f] for f in kind.readonly if isinstance(body.get(f), str)}
             writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), note=note, old=old))
+            self._lost(kind, name, body, "recreated")
             self._links(kind, key, placeholder(key), want, {}, links)
             return
         if st.how == "restore":
@@ -348,11 +349,21 @@ class Planner:
                 writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), changes=tuple(changes)))
             else:
                 writes.append(Op("update", kind.name, key, name, target=st.target, body=patch, changes=tuple(changes)))
+        if st.how != "restore":
+            self._lost(kind, name, body, "differs live", have)
         for f in kind.create_only:
             if f in want and f in have and want[f] != have[f]:
                 self.warnings.append(f"{kind.title} {name!r}: {f} cannot change in place ({have[f]!r} live, "
                                      f"{want[f]!r} in the files)")
         self._links(kind, key, st.target, want, have if st.how != "restore" else {}, links)
+
+    def _lost(self, kind: Kind, name: str, body: Mapping[str, Any], why: str,
+              have: Mapping[str, Any] | None = None) -> None:
+        """Fields the files keep but apply cannot write (certificates): say what a person must do."""
+        for f, todo in kind.lost_on_create.items():
+            if not body.get(f) or (have is not None and _norm(kind, f, body.get(f)) == _norm(kind, f, have.get(f))):
+                continue
+            self.warnings.append(f"{kind.title} {name!r}: {f} {why}; {todo}")
 
     def _links(self, kind: Kind, key: str, target: str, want: Mapping[str, Any], have: Mapping[str, Any],
                links: list[Op]) -> None:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from entragit.kinds import Kind, Ref
 
 JsonPath = tuple["str | int", ...]
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|\{new:[^}]+\}")
+
+
+def _target(ref: Ref, v: Any) -> str | None:
+    """The referenced key a value holds at `ref`, or None (sentinel, empty, not this ref's shape)."""
+    if not isinstance(v, str) or not v or v in ref.sentinels:
+        return None
+    if ref.prefix:
+        if not v.startswith(ref.prefix):
+            return None
+        v = v[len(ref.prefix):]
+    if ref.only_guids and not _GUID.fullmatch(v):
+        return None
+    return v
 
 
 def _walk(node: Any, parts: list[str], here: JsonPath = ()) -> Iterator[tuple[Any, Any, JsonPath]]:
@@ -37,14 +52,9 @@ def _walk(node: Any, parts: list[str], here: JsonPath = ()) -> Iterator[tuple[An
 def sites(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
     """(json path, referenced key) at `ref` in `body` (sentinels and prefix handled, empties skipped)."""
     for container, key, path in _walk(body, ref.path.split(".")):
-        v = container[key]
-        if not isinstance(v, str) or not v or v in ref.sentinels:
-            continue
-        if ref.prefix:
-            if not v.startswith(ref.prefix):
-                continue
-            v = v[len(ref.prefix):]
-        yield path, v
+        v = _target(ref, container[key])
+        if v is not None:
+            yield path, v
 
 
 def values(body: dict[str, Any], ref: Ref) -> Iterator[str]:
@@ -80,12 +90,7 @@ def rewrite(kind: Kind, body: dict[str, Any], fn: Callable[[Ref, str], str]) -> 
     out = copy.deepcopy(body)
     for ref in all_refs(kind):
         for container, key, _ in _walk(out, ref.path.split(".")):
-            v = container[key]
-            if not isinstance(v, str) or not v or v in ref.sentinels:
-                continue
-            if ref.prefix:
-                if v.startswith(ref.prefix):
-                    container[key] = ref.prefix + fn(ref, v[len(ref.prefix):])
-            else:
-                container[key] = fn(ref, v)
+            v = _target(ref, container[key])
+            if v is not None:
+                container[key] = ref.prefix + fn(ref, v)
     return out

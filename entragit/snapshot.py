@@ -172,7 +172,8 @@ async def _read_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
     jobs = [(oid, rel.name) for oid, body in sorted(owned.items()) for rel in kind.relations
             if not _skip_relation(body, rel.unless)]
     reqs = [{"method": "GET", "url": f"{kind.path}/{oid}/{rel}?$select=id&$top=999"} for oid, rel in jobs]
-    for (oid, rel), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=kind.version)), strict=True):
+    version = kind.relation_version or kind.version
+    for (oid, rel), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=version)), strict=True):
         if resp.status >= 400:
             raise resp.error("GET", f"{kind.path}/{oid}/{rel}")
         ids = [v["id"] for v in resp.body.get("value", [])]
