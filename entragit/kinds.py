@@ -41,6 +41,19 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Transient:
+    """Live objects another collection marks as time-bound: named, never owned, never restored.
+
+    A PIM activation shows up in roleAssignments like a standing assignment; exporting it would
+    let a restore turn a one-hour activation into a permanent admin."""
+
+    path: str  # collection that marks them (read with `filter`)
+    filter: str
+    match: tuple[str, ...]  # fields equal on the marker and the object
+    version: Literal["v1.0", "beta"] = "v1.0"
+
+
+@dataclass(frozen=True)
 class Kind:
     """One kind of Entra configuration object and everything export/plan/apply need to know."""
 
@@ -68,6 +81,7 @@ class Kind:
     # Fields kept in files but never written back, with what a recreated object needs instead
     # (Graph never returns a certificate's key on list reads, so apply cannot upload it again).
     lost_on_create: Mapping[str, str] = field(default_factory=dict)
+    transient: Transient | None = None
     skip_when: Mapping[str, object] = field(default_factory=dict)  # built-ins we never own
     soft_delete: Literal["directory", "policy-beta", "roleDefinitions"] | None = None
     odata_cast: str = ""  # microsoft.graph.<type> for directory/deletedItems
@@ -306,6 +320,10 @@ KINDS: tuple[Kind, ...] = (
         # resourceScope: deprecated, still returned next to directoryScopeId; principalOrganizationId: beta
         # (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments).
         strip=frozenset({"resourceScope", "principalOrganizationId"} | _TS),
+        # https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentscheduleinstances
+        # (RoleManagement.Read.Directory reads it too, so the manifest needs nothing more).
+        transient=Transient("/roleManagement/directory/roleAssignmentScheduleInstances",
+                            "assignmentType eq 'Activated'", ("principalId", "roleDefinitionId", "directoryScopeId")),
         refs=(
             Ref("principalId", PRINCIPALS),
             Ref("roleDefinitionId", ("roleDefinitions",), key="templateId"),

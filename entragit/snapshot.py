@@ -136,15 +136,31 @@ async def _read_collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
     if kind.select:
         params["$select"] = ",".join(kind.select)
     items = await _guard(kind, g.list_all(kind.path, version=kind.version, params=params or None))
-    await _store(kind, items, snap)
+    await _store(kind, items, snap, await _transient(g, kind))
 
 
-async def _store(kind: Kind, items: Iterable[dict[str, Any]], snap: Snapshot) -> None:
+async def _transient(g: Graph, kind: Kind) -> set[tuple[Any, ...]]:
+    """Match keys of the kind's time-bound live objects (PIM activations)."""
+    t = kind.transient
+    if t is None:
+        return set()
+    try:
+        marks = await _guard(kind, g.list_all(t.path, version=t.version, params={"$filter": t.filter}))
+    except GraphError as e:
+        if 400 <= e.status < 500:  # no PIM in this tenant (license): nothing can be activated
+            return set()
+        raise
+    return {tuple(m.get(f) for f in t.match) for m in marks}
+
+
+async def _store(kind: Kind, items: Iterable[dict[str, Any]], snap: Snapshot,
+                 transient: set[tuple[Any, ...]] | None = None) -> None:
     owned = snap.kind(kind.name)
+    match = kind.transient.match if kind.transient else ()
     for raw in items:
         key = str(raw.get(kind.id_field, ""))
-        if _matches(raw, dict(kind.skip_when)):
-            snap.lookup.setdefault(kind.name, {})[key] = raw
+        if _matches(raw, dict(kind.skip_when)) or (transient and tuple(raw.get(f) for f in match) in transient):
+            snap.lookup.setdefault(kind.name, {})[key] = raw  # named where referenced, never owned
         else:
             owned[key] = canonical.clean(kind, raw)
 

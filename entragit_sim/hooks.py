@@ -568,6 +568,36 @@ class RoleAssignment(Hook):
     def visible(self, store: Store, obj: Obj) -> bool:
         return _hidden_if_deleted(store, obj, "principalId")
 
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        ctx.store.pop("roleAssignmentScheduleInstances", obj["id"])  # no longer active
+
+
+class RoleScheduleRequest(Hook):
+    """adminAssign / selfActivate make the role active: a roleAssignment plus a schedule instance.
+
+    https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignmentschedulerequests. Not
+    modelled: eligibility checks for selfActivate, expiry, approvals; the result is provisioned at once."""
+
+    KINDS = {"adminAssign": "Assigned", "selfActivate": "Activated"}
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        kind = self.KINDS.get(str(obj.get("action")))
+        if kind is None:
+            raise bad_request(f"Action '{obj.get('action')}' is not supported here; use adminAssign or selfActivate.")
+        assignment = {k: obj.get(k) for k in ("principalId", "roleDefinitionId", "directoryScopeId")}
+        ra_res = BY_NAME["roleAssignments"]
+        HOOKS[ra_res.hook].on_create(ctx, ra_res, assignment)
+        aid = str(assignment["id"])
+        ctx.store.put("roleAssignments", aid, {**ra_res.defaults, **assignment})
+        schedule = obj.get("scheduleInfo") or {}
+        ctx.store.put("roleAssignmentScheduleInstances", aid, {
+            **assignment, "appScopeId": None, "assignmentType": kind, "memberType": "Direct",
+            "startDateTime": schedule.get("startDateTime") or now_iso(),
+            "endDateTime": (schedule.get("expiration") or {}).get("endDateTime"),
+            "roleAssignmentOriginId": aid, "roleAssignmentScheduleId": obj["id"],
+        })
+        obj.update(status="Provisioned", createdDateTime=now_iso(), targetScheduleId=obj["id"])
+
 
 class RoleDefinition(Hook):
     """Custom roles only; templateId defaults to the id."""
@@ -612,6 +642,7 @@ HOOKS: dict[str, Hook] = {
     "app_role_assignment": AppRoleAssignment(),
     "oauth2_grant": OAuth2Grant(),
     "role_assignment": RoleAssignment(),
+    "role_schedule_request": RoleScheduleRequest(),
     "role_definition": RoleDefinition(),
     "user": User(),
 }
@@ -642,6 +673,7 @@ def hard_delete(store: Store, res: Resource, key: str) -> None:
             ("appRoleAssignments", ("principalId", "resourceId")),
             ("oauth2PermissionGrants", ("clientId", "resourceId", "principalId")),
             ("roleAssignments", ("principalId",)),
+            ("roleAssignmentScheduleInstances", ("principalId",)),
         ):
             for o in list(store.all(kind)):
                 if any(o.get(f) == key for f in fields):

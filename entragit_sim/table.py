@@ -97,6 +97,13 @@ ROLE_PERMS = _p(
     ("RoleManagement.ReadWrite.Directory",),
 )
 
+# https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentscheduleinstances
+PIM_PERMS = _p(
+    ("RoleAssignmentSchedule.Read.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All"),
+    ("RoleAssignmentSchedule.ReadWrite.Directory",),
+    ("RoleManagement.ReadWrite.Directory",),
+)
+
 _GROUP_DEFAULTS: dict[str, Any] = {
     "classification": None, "description": None, "expirationDateTime": None, "groupTypes": [],
     "isAssignableToRole": None, "membershipRule": None, "membershipRuleProcessingState": None,
@@ -346,6 +353,32 @@ RESOURCES: tuple[Resource, ...] = (
         hook="role_assignment",
         audit=("RoleManagement", "Role"),
         defaults={"directoryScopeId": "/"},
+    ),
+    # PIM (https://learn.microsoft.com/graph/api/resources/privilegedidentitymanagementv3-overview):
+    # a schedule request assigns or activates a role; the active result shows up both as a
+    # roleAssignment and as a schedule instance whose assignmentType says Assigned or Activated.
+    Resource(
+        name="roleAssignmentScheduleRequests",
+        path="roleManagement/directory/roleAssignmentScheduleRequests",
+        odata_type="#microsoft.graph.unifiedRoleAssignmentScheduleRequest",
+        perms=PIM_PERMS,
+        required=("action", "principalId", "roleDefinitionId"),
+        updatable=False,
+        deletable=False,
+        hook="role_schedule_request",
+        audit=("RoleManagement", "Role"),
+        defaults={"directoryScopeId": "/", "justification": None, "scheduleInfo": None},
+    ),
+    Resource(
+        name="roleAssignmentScheduleInstances",
+        path="roleManagement/directory/roleAssignmentScheduleInstances",
+        odata_type="#microsoft.graph.unifiedRoleAssignmentScheduleInstance",
+        perms=PIM_PERMS,
+        id_style="opaque",
+        create="",
+        updatable=False,
+        deletable=False,
+        audit=("RoleManagement", "Role"),
     ),
     Resource(
         name="roleDefinitions",

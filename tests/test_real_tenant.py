@@ -15,6 +15,8 @@ from tests.portal import Portal
 from tests.sim.test_credentials import Cert
 
 DEFAULT = "/policies/crossTenantAccessPolicy/default"
+GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
+SECURITY_READER = "5d6b6bb7-de71-4623-b4af-96380a352509"
 PRECEDENCE = ("invitationRedemptionIdentityProviderConfiguration", "primaryIdentityProviderPrecedenceOrder")
 
 
@@ -112,3 +114,29 @@ def test_visibility_and_restricted_flags_are_never_patched(repo: Any, sim: Any) 
     plan = _plan(repo, "--ref", "WORKTREE")
     assert plan["operations"] == []
     assert any("isMemberManagementRestricted cannot change in place" in w for w in plan["warnings"])
+
+
+def test_a_pim_activation_is_never_exported_as_a_standing_assignment(repo: Any, sim: Any) -> None:
+    p = Portal(sim)
+    user = p.one("/users", "Marcus Reid")
+    # https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignmentschedulerequests
+    p.ok(p.c.post("/roleManagement/directory/roleAssignmentScheduleRequests", json={
+        "action": "selfActivate", "principalId": user["id"], "roleDefinitionId": GLOBAL_ADMIN,
+        "directoryScopeId": "/", "justification": "incident 4711",
+        "scheduleInfo": {"expiration": {"type": "afterDuration", "duration": "PT1H"}}}))
+    live = p.ok(p.c.get("/roleManagement/directory/roleAssignments"))["value"]
+    assert any(a["principalId"] == user["id"] and a["roleDefinitionId"] == GLOBAL_ADMIN for a in live)
+
+    repo("export", "--commit")
+    files = [yaml.safe_load(f.read_text()) for f in (Path(repo.repo) / "tenants/demo/roleAssignments").glob("*.yaml")]
+    assert not [f for f in files if f["principalId"] == user["id"] and f["roleDefinitionId"] == GLOBAL_ADMIN]
+    # --prune does not end the activation either: it is not ours to own.
+    assert [o for o in _plan(repo, "--prune")["operations"] if o["kind"] == "roleAssignments"] == []
+
+    # A standing assignment made the same way (adminAssign) is exported as usual.
+    p.ok(p.c.post("/roleManagement/directory/roleAssignmentScheduleRequests", json={
+        "action": "adminAssign", "principalId": user["id"], "roleDefinitionId": SECURITY_READER,
+        "directoryScopeId": "/"}))
+    repo("export", "--commit")
+    files = [yaml.safe_load(f.read_text()) for f in (Path(repo.repo) / "tenants/demo/roleAssignments").glob("*.yaml")]
+    assert [f for f in files if f["principalId"] == user["id"] and f["roleDefinitionId"] == SECURITY_READER]
