@@ -242,7 +242,10 @@ class Runner:
         return await self._remove(kind, f"{kind.path}/{op.target}/{op.rel}/{op.member}/$ref", "unlinked")
 
     async def _delete(self, kind: Kind, op: Op) -> str:
-        return await self._remove(kind, f"{self._path(kind, op.body)}/{op.target}", "deleted")
+        path = f"{self._path(kind, op.body)}/{op.target}"
+        for child in kind.delete_first:
+            await self._remove(kind, f"{path}/{child}", "deleted")
+        return await self._remove(kind, path, "deleted")
 
     async def _remove(self, kind: Kind, path: str, done: str) -> str:
         """DELETE where a 404 means the goal already holds (a rerun, or someone else got there first)."""

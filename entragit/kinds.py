@@ -82,6 +82,7 @@ class Kind:
     # (Graph never returns a certificate's key on list reads, so apply cannot upload it again).
     lost_on_create: Mapping[str, str] = field(default_factory=dict)
     transient: Transient | None = None
+    delete_first: tuple[str, ...] = ()  # child resources Graph wants deleted before the object (404 = none)
     skip_when: Mapping[str, object] = field(default_factory=dict)  # built-ins we never own
     soft_delete: Literal["directory", "policy-beta", "roleDefinitions"] | None = None
     odata_cast: str = ""  # microsoft.graph.<type> for directory/deletedItems
@@ -382,6 +383,8 @@ KINDS: tuple[Kind, ...] = (
         natural_key=("tenantId",), label=("tenantId",), client_id=True,
         strip=frozenset({"isServiceProvider", "isInMultiTenantOrganization", "identitySynchronization"} | _TS),
         refs=_xtap_refs(), write_perm=("Policy.ReadWrite.CrossTenantAccess",), ordered=_PRECEDENCE,
+        # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-delete
+        delete_first=("identitySynchronization",),
     ),
     Kind(
         name="securityDefaults", graph_type="identitySecurityDefaultsEnforcementPolicy", title="security defaults", singleton=True,

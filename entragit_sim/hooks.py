@@ -572,6 +572,20 @@ class RoleAssignment(Hook):
         ctx.store.pop("roleAssignmentScheduleInstances", obj["id"])  # no longer active
 
 
+class CrossTenantPartner(Hook):
+    """ "If a configuration includes a user synchronization policy, you must first delete the user
+    synchronization policy before you can delete the partner-specific configuration"
+    (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-delete).
+    The error text is a best guess: the docs give none."""
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if ctx.store.get("crossTenantIdentitySync", str(obj.get("tenantId"))) is not None:
+            raise bad_request(
+                "The partner configuration has a user synchronization policy; delete "
+                "identitySynchronization first."
+            )
+
+
 class RoleScheduleRequest(Hook):
     """adminAssign / selfActivate make the role active: a roleAssignment plus a schedule instance.
 
@@ -643,6 +657,7 @@ HOOKS: dict[str, Hook] = {
     "oauth2_grant": OAuth2Grant(),
     "role_assignment": RoleAssignment(),
     "role_schedule_request": RoleScheduleRequest(),
+    "xtap_partner": CrossTenantPartner(),
     "role_definition": RoleDefinition(),
     "user": User(),
 }

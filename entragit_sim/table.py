@@ -509,6 +509,7 @@ RESOURCES: tuple[Resource, ...] = (
         read_only=("isServiceProvider", "isInMultiTenantOrganization"),
         soft_delete="beta",
         throttle="none",
+        hook="xtap_partner",
         defaults={
             "isServiceProvider": False,
             "isInMultiTenantOrganization": False,

@@ -140,3 +140,19 @@ def test_a_pim_activation_is_never_exported_as_a_standing_assignment(repo: Any, 
     repo("export", "--commit")
     files = [yaml.safe_load(f.read_text()) for f in (Path(repo.repo) / "tenants/demo/roleAssignments").glob("*.yaml")]
     assert [f for f in files if f["principalId"] == user["id"] and f["roleDefinitionId"] == SECURITY_READER]
+
+
+def test_prune_of_a_partner_with_identity_sync_deletes_the_sync_policy_first(repo: Any, sim: Any) -> None:
+    p = Portal(sim)
+    partners = "/policies/crossTenantAccessPolicy/partners"
+    tid = "3d4e5f60-7182-4a3b-9c4d-5e6f70819203"
+    p.ok(p.c.post(partners, json={"tenantId": tid}))
+    p.ok(p.c.put(f"{partners}/{tid}/identitySynchronization",
+                 json={"displayName": "Fabrikam sync", "userSyncInbound": {"isSyncAllowed": True}}))
+    # Graph refuses to delete a partner that still has a user synchronization policy.
+    assert p.c.delete(f"{partners}/{tid}").status_code == 400
+    repo("export", "--commit")
+    (Path(repo.repo) / "tenants/demo/crossTenantAccessPartners" / f"{tid[:8]}.yaml").unlink()
+    repo("apply", "--yes", "--ref", "WORKTREE", "--prune", "--only", "crossTenantAccessPartners")
+    assert p.c.get(f"{partners}/{tid}").status_code == 404
+    assert _plan(repo, "--ref", "WORKTREE", "--prune")["operations"] == []
