@@ -301,10 +301,25 @@ async def read_tenant(t: Tenant, *, allow_partial: bool, progress: Progress | No
         return snap, g.stats
 
 
+def _fill_gaps(snap: Snapshot, t: Tenant) -> None:
+    """A relationship the token could not read keeps the value the files had, instead of looking emptied."""
+    if not snap.gaps:
+        return
+    from entragit.snapshot import read_files
+
+    before = read_files(t.dir, t.dir.parent.parent) if t.dir.exists() else Snapshot()
+    for (kname, oid, rel) in snap.gaps:
+        old = before.objects.get(kname, {}).get(oid, {})
+        if rel in old:
+            snap.objects[kname][oid][rel] = old[rel]
+
+
 def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: bool, message: str | None,
                now: dt.datetime) -> ExportResult:
     names: dict[str, str] = {}
+    _fill_gaps(snap, t)
     files, warnings = layout(snap, names)
+    warnings = [*warnings, *snap.gaps.values()]
     r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
     if snap.errors:
         # A kind we could not read keeps its previous files instead of looking deleted.

@@ -25,6 +25,9 @@ class Snapshot:
     objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     lookup: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    # (kind, id, relation) the token may not read (hidden membership, restricted AU): a named gap,
+    # not an empty list; export keeps the previous files' value and plan leaves it alone.
+    gaps: dict[tuple[str, str, str], str] = field(default_factory=dict)
     paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, key) -> file, when from files
 
     def kind(self, name: str) -> dict[str, dict[str, Any]]:
@@ -190,6 +193,12 @@ async def _read_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
     reqs = [{"method": "GET", "url": f"{kind.path}/{oid}/{rel}?$select=id&$top=999"} for oid, rel in jobs]
     version = kind.relation_version or kind.version
     for (oid, rel), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=version)), strict=True):
+        if resp.status == 403:
+            # Hidden membership needs Member.Read.Hidden
+            # (https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta).
+            snap.gaps[(kind.name, oid, rel)] = (f"reading the {rel} of {kind.title} {owned[oid].get(kind.name_field) or oid}"
+                                                " was denied (hidden membership needs Member.Read.Hidden)")
+            continue
         if resp.status >= 400:
             raise resp.error("GET", f"{kind.path}/{oid}/{rel}")
         ids = [v["id"] for v in resp.body.get("value", [])]
