@@ -245,17 +245,7 @@ class Actions(Render):
             if not isinstance(combos, list) or not combos:
                 raise bad_request("allowedCombinations is required.", directory=False)
             new = {**obj, "allowedCombinations": combos, "modifiedDateTime": now_iso()}
-            self.store.put(res.name, obj["id"], new)
-            audit.record(
-                self.store,
-                req.caller,
-                req.actor,
-                res,
-                "Update",
-                f"Update {audit.label(res)}",
-                new,
-                audit.modified(obj, new),
-            )
+            self._save(req, res, obj["id"], obj, new, f"Update {audit.label(res)}")
             refs = [
                 p["id"]
                 for p in self.store.all("conditionalAccessPolicies")
@@ -303,16 +293,6 @@ class Actions(Render):
         with self.store.lock:
             old = self.store.get(res.name, res.fixed_id)
             new = default_cross_tenant_default()
-            self.store.put(res.name, res.fixed_id, new)
-            audit.record(
-                self.store,
-                req.caller,
-                req.actor,
-                res,
-                "Update",
-                f"Reset {audit.label(res)}",
-                new,
-                audit.modified(old, new),
-            )
+            self._save(req, res, res.fixed_id, old, new, f"Reset {audit.label(res)}")
         return Response(204)
 

@@ -8,7 +8,7 @@ import time
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
-from entragit_sim import credentials
+from entragit_sim import audit, credentials
 from entragit_sim.errors import GraphHTTPError, bad_request
 from entragit_sim.faults import Faults
 from entragit_sim.hooks import Ctx, hook_for
@@ -28,6 +28,11 @@ class Render:
 
     def ctx(self, req: Request) -> Ctx:
         return Ctx(self.store, req.caller, req.version)
+
+    def _save(self, req: Request, res: Resource, key: str, old: Obj | None, new: Obj, activity: str) -> None:
+        """Store an updated object and audit the change (call with the store lock held)."""
+        self.store.put(res.name, key, new)
+        audit.record(self.store, req.caller, req.actor, res, "Update", activity, new, audit.modified(old, new))
 
     # -- output helpers -------------------------------------------------------------------------
     def _out(self, req: Request, res: Resource, obj: Obj, *, with_type: bool = False) -> Obj:

@@ -623,21 +623,16 @@ RECYCLE_BINS: tuple[RecycleBin, ...] = (
         kinds=("roleDefinitions",),
     ),
     # Beta policy deleted-items containers (graph-notes 5.3).
-    RecycleBin(
-        path="identity/conditionalAccess/deletedItems/policies",
-        store="beta",
-        kinds=("conditionalAccessPolicies",),
-        beta_only=True,
-        app_restore=False,
-        restore_roles=CA_RESTORE_ROLES,
-    ),
-    RecycleBin(
-        path="identity/conditionalAccess/deletedItems/namedLocations",
-        store="beta",
-        kinds=("namedLocations",),
-        beta_only=True,
-        app_restore=False,
-        restore_roles=CA_RESTORE_ROLES,
+    *(
+        RecycleBin(
+            path=f"identity/conditionalAccess/deletedItems/{segment}",
+            store="beta",
+            kinds=(kind,),
+            beta_only=True,
+            app_restore=False,
+            restore_roles=CA_RESTORE_ROLES,
+        )
+        for segment, kind in (("policies", "conditionalAccessPolicies"), ("namedLocations", "namedLocations"))
     ),
     RecycleBin(
         path="policies/deletedItems/crossTenantPartners",
