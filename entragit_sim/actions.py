@@ -138,6 +138,12 @@ class Actions(Render):
             raise not_found(m.group("key"))
         return res, obj
 
+    def _save_secrets(self, req: Request, res: Resource, new: Obj, old_keys: str, new_keys: str) -> None:
+        self.store.put(res.name, new["id"], new)
+        audit.record(self.store, req.caller, req.actor, res, "Update",
+                     "Update application – Certificates and secrets management", new,
+                     [{"displayName": "KeyDescription", "oldValue": old_keys, "newValue": new_keys}])  # fmt: skip
+
     def _add_password(self, req: Request, m: re.Match[str]) -> Response:
         with self.store.lock:
             res, obj = self._app(req, m)
@@ -164,27 +170,8 @@ class Actions(Render):
                 text.encode()
             ).hexdigest()
             new = {**obj, "passwordCredentials": [*(obj.get("passwordCredentials") or []), cred]}
-            self.store.put(res.name, obj["id"], new)
-            audit.record(
-                self.store,
-                req.caller,
-                req.actor,
-                res,
-                "Update",
-                "Update application – Certificates and secrets management",
-                new,
-                [
-                    {
-                        "displayName": "KeyDescription",
-                        "oldValue": "[]",
-                        "newValue": json.dumps(
-                            [
-                                f"[KeyIdentifier={cred['keyId']},KeyType=Password,KeyUsage=Verify,DisplayName={cred['displayName']}]"
-                            ]
-                        ),
-                    }
-                ],
-            )
+            described = f"[KeyIdentifier={cred['keyId']},KeyType=Password,KeyUsage=Verify,DisplayName={cred['displayName']}]"
+            self._save_secrets(req, res, new, "[]", json.dumps([described]))
             return Response(
                 200,
                 {
@@ -203,23 +190,7 @@ class Actions(Render):
                 raise bad_request(f"No password credential found with keyId '{key_id}'.")
             new = {**obj, "passwordCredentials": [c for c in creds if c.get("keyId") != key_id]}
             self.store.secrets.pop(f"{obj['id']}/{key_id}", None)
-            self.store.put(res.name, obj["id"], new)
-            audit.record(
-                self.store,
-                req.caller,
-                req.actor,
-                res,
-                "Update",
-                "Update application – Certificates and secrets management",
-                new,
-                [
-                    {
-                        "displayName": "KeyDescription",
-                        "oldValue": json.dumps([key_id]),
-                        "newValue": "[]",
-                    }
-                ],
-            )
+            self._save_secrets(req, res, new, json.dumps([key_id]), "[]")
             return Response(204)
 
     def _strength(self, req: Request, m: re.Match[str], write: bool) -> tuple[Resource, Obj]:
