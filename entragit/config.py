@@ -24,6 +24,8 @@ AUTHORITIES = {
     "china": "https://login.chinacloudapi.cn",
 }
 AUTH_METHODS = ("secret", "certificate", "workload-identity", "azure-cli", "default", "sim")
+# Client-credentials sign-ins: always an app-only token, never a signed-in user.
+APP_ONLY_METHODS = ("secret", "certificate", "workload-identity")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 

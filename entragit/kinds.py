@@ -101,6 +101,10 @@ class Kind:
     parent_field: str = ""  # body field holding the parent's id (appRoleAssignments: resourceId)
     deleted_list: str = ""  # where Entra keeps soft-deleted objects of this kind
     deleted_item: str = ""  # one soft-deleted object; `{id}` filled in; `/restore` restores it
+    # Restore needs a signed-in admin: "Application: Not supported" (CA policies, named locations,
+    # https://learn.microsoft.com/graph/api/conditionalaccesspolicy-restore?view=graph-rest-beta).
+    # An app-only identity plans a recreate instead.
+    restore_app_only: bool = True
     actions: Mapping[str, str] = field(default_factory=dict)  # field -> POST action that writes it
     typed_paths: tuple[str, ...] = ()  # nested places whose @odata.type is a derived type to keep
     only_id: tuple[str, ...] = ()  # expanded navigation objects written back as {id} only
@@ -211,6 +215,7 @@ KINDS: tuple[Kind, ...] = (
         soft_delete="policy-beta", write_perm=_CA_WRITE, strip=_TS,
         deleted_list="/identity/conditionalAccess/deletedItems/namedLocations",
         deleted_item="/identity/conditionalAccess/deletedItems/namedLocations/{id}",
+        restore_app_only=False,
     ),
     Kind(
         name="authenticationContextClassReferences", graph_type="authenticationContextClassReference", title="authentication context",
@@ -405,6 +410,7 @@ KINDS: tuple[Kind, ...] = (
         path="/identity/conditionalAccess/policies", paced=True, soft_delete="policy-beta",
         deleted_list="/identity/conditionalAccess/deletedItems/policies",
         deleted_item="/identity/conditionalAccess/deletedItems/policies/{id}",
+        restore_app_only=False,
         strip=frozenset({"templateId", "partialEnablementStrategy"} | _TS),
         refs=_ca_user_refs(), write_perm=_CA_WRITE, only_id=("grantControls.authenticationStrength",),
         typed_paths=tuple(f"conditions.users.{s}GuestsOrExternalUsers.externalTenants" for s in ("include", "exclude")),

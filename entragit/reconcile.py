@@ -13,7 +13,7 @@ from entragit import auth, gitstore, risk, safety
 from entragit import kinds as kindmod
 from entragit import plan as planmod
 from entragit import refs as refmod
-from entragit.config import Tenant
+from entragit.config import APP_ONLY_METHODS, Tenant
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph, Stats
 from entragit.snapshot import Snapshot, id_names, read_files, read_live
@@ -32,18 +32,23 @@ def desired_state(root: Path, t: Tenant, ref: str) -> tuple[Snapshot, dict[tuple
     return snap, slugs
 
 
-async def _deleted(g: Graph, kinds: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+async def _deleted(g: Graph, kinds: list[str], *, app_only: bool) -> dict[str, dict[str, dict[str, Any]]]:
+    """Recycle-bin contents per kind, for the kinds this identity may restore (the rest are recreated)."""
     from entragit import canonical
 
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for kname in kinds:
         kind = kindmod.get(kname)
+        if app_only and not kind.restore_app_only:
+            continue
         version = "beta" if kind.soft_delete == "policy-beta" else "v1.0"
         try:
             items = await g.list_all(kind.deleted_list, version=version,
                                      params={"$top": kind.top} if kind.top else None)
         except GraphError as e:
-            if e.status in (400, 404, 405):  # no recycle bin for this kind here: recreate instead
+            # No recycle bin for this kind here, or not for this identity (403 on the policy bins):
+            # recreate instead.
+            if e.status in (400, 403, 404, 405):
                 continue
             raise
         out[kname] = {str(i.get(kind.id_field)): canonical.clean(kind, i) for i in items}
@@ -104,7 +109,8 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     kinds = [kindmod.get(k) for k in desired.objects]
     live = await read_live(g, kinds)
     idmap = applymod.load_idmap(t.idmap_dir)
-    deleted = await _deleted(g, list(planmod.missing_kinds(desired, live, idmap)))
+    deleted = await _deleted(g, list(planmod.missing_kinds(desired, live, idmap)),
+                             app_only=t.auth.get("method") in APP_ONLY_METHODS)
     plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, selectors, prune, slugs)
     risks = safety.lockout_risks(plan, desired, live, t)
     if risks:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from entragit_sim.builtins import ROLE_TEMPLATES
+
 # Server-managed on every kind (graph-notes 2: "always strip"); writes carrying them are rejected.
 ALWAYS_READ_ONLY = ("createdDateTime", "modifiedDateTime", "deletedDateTime")
 
@@ -49,9 +51,7 @@ class Resource:
         str, ...
     ] = ()  # allowed @odata.type values; non-empty: required on POST and PATCH
     directory: bool = False  # a directoryObject: Request_* error codes, $count rules
-    soft_delete: str = (
-        ""  # "" hard | directory | roleDefinitions | beta (CA/named locations/partners)
-    )
+    soft_delete: str = ""  # "" hard | the Store.deleted key of its RECYCLE_BINS row
     throttle: str = "ru"  # ru (resource units) | ca (1 rps per tenant) | none
     rels: tuple[str, ...] = ()  # $ref relationships to directory objects
     alt_keys: tuple[str, ...] = ()  # /resource(alt='value') addressing
@@ -619,21 +619,129 @@ RESOURCES: tuple[Resource, ...] = (
 
 BY_NAME: dict[str, Resource] = {r.name: r for r in RESOURCES}
 
-# Types that may sit in /directory/deletedItems (cast segment -> resource name).
-DELETED_CASTS: dict[str, str] = {
-    "microsoft.graph.user": "users",
-    "microsoft.graph.group": "groups",
-    "microsoft.graph.application": "applications",
-    "microsoft.graph.servicePrincipal": "servicePrincipals",
-    "microsoft.graph.administrativeUnit": "administrativeUnits",
-}
+@dataclass(frozen=True)
+class RecycleBin:
+    """One deleted-items container (graph-notes 5): where it lives, what it holds, who may empty it."""
 
-# Beta policy deleted-items containers (graph-notes 5.3): URL segment -> resource name.
-BETA_DELETED: dict[str, tuple[str, str]] = {
-    "identity/conditionalAccess/deletedItems/policies": ("conditionalAccessPolicies", "policies"),
-    "identity/conditionalAccess/deletedItems/namedLocations": ("namedLocations", "namedLocations"),
-    "policies/deletedItems/crossTenantPartners": ("crossTenantPartners", "crossTenantPartners"),
-}
+    path: str  # URL of the container
+    store: str  # Store.deleted key; == Resource.soft_delete of its kinds
+    kinds: tuple[str, ...]  # resource names it holds
+    cast: bool = False  # listing needs a microsoft.graph.{type} cast segment after `path`
+    beta_only: bool = False
+    # Application tokens may restore and permanently delete (False: only a signed-in user
+    # holding one of `restore_roles`, plus the write permission, may).
+    app_restore: bool = True
+    restore_roles: tuple[str, ...] = ()  # directory role template ids
+
+
+# Restore and permanent delete of deleted CA policies and named locations: "Application: Not
+# supported"; the signed-in user needs the Conditional Access or Security Administrator role
+# (https://learn.microsoft.com/graph/api/conditionalaccesspolicy-restore?view=graph-rest-beta,
+# https://learn.microsoft.com/graph/api/policydeletableitem-delete?view=graph-rest-beta).
+CA_RESTORE_ROLES = (
+    ROLE_TEMPLATES["Conditional Access Administrator"],
+    ROLE_TEMPLATES["Security Administrator"],
+    ROLE_TEMPLATES["Global Administrator"],
+)
+
+RECYCLE_BINS: tuple[RecycleBin, ...] = (
+    RecycleBin(
+        path="directory/deletedItems",
+        store="directory",
+        kinds=("users", "groups", "applications", "servicePrincipals", "administrativeUnits"),
+        cast=True,
+    ),
+    RecycleBin(
+        path="roleManagement/directory/deletedItems/roleDefinitions",
+        store="roleDefinitions",
+        kinds=("roleDefinitions",),
+    ),
+    # Beta policy deleted-items containers (graph-notes 5.3).
+    *(
+        RecycleBin(
+            path=f"identity/conditionalAccess/deletedItems/{segment}",
+            store="beta",
+            kinds=(kind,),
+            beta_only=True,
+            app_restore=False,
+            restore_roles=CA_RESTORE_ROLES,
+        )
+        for segment, kind in (("policies", "conditionalAccessPolicies"), ("namedLocations", "namedLocations"))
+    ),
+    RecycleBin(
+        path="policies/deletedItems/crossTenantPartners",
+        store="beta",
+        kinds=("crossTenantPartners",),
+        beta_only=True,
+    ),
+)
+
+
+def cast_of(kind: str) -> str:
+    """The type cast segment of a kind, e.g. microsoft.graph.group."""
+    return BY_NAME[kind].odata_type.lstrip("#")
+
+
+@dataclass(frozen=True)
+class Action:
+    """A bound action or fixed sub-resource route; `handler` names a Router method."""
+
+    template: str  # Graph path form, {id} = the resource's key
+    methods: tuple[str, ...]
+    resource: str  # resource name whose object the route addresses
+    handler: str
+    perms: Perms | None = None  # checked for reads / writes; None = the resource's perms
+    regex: str = ""  # when the template's {id} -> key rule is not enough
+    family: str = "ru"  # throttle family
+
+
+# federatedIdentityCredentials: read with the app's read permissions, write with Application.ReadWrite.*
+FIC_PERMS = Perms(
+    read=APP_PERMS.read, write=(("Application.ReadWrite.All",), ("Application.ReadWrite.OwnedBy",))
+)
+
+ACTIONS: tuple[Action, ...] = (
+    Action(
+        "applications/{id}/federatedIdentityCredentials",
+        ("GET", "POST"),
+        "applications",
+        "_fic_list",
+        perms=FIC_PERMS,
+        regex=r"applications/(?P<key>[^/(]+)/federatedIdentityCredentials",
+    ),
+    Action(
+        "applications/{id}/federatedIdentityCredentials/{federatedIdentityCredential-id}",
+        ("GET", "PATCH", "DELETE"),
+        "applications",
+        "_fic_item",
+        perms=FIC_PERMS,
+        regex=r"applications/(?P<key>[^/(]+)/federatedIdentityCredentials"
+        r"(?:/(?P<fid>[^/(]+)|\(name='(?P<fname>[^']*)'\))",
+    ),
+    Action("applications/{id}/addPassword", ("POST",), "applications", "_add_password"),
+    Action("applications/{id}/removePassword", ("POST",), "applications", "_remove_password"),
+    Action(
+        "policies/authenticationStrengthPolicies/{id}/updateAllowedCombinations",
+        ("POST",),
+        "authenticationStrengthPolicies",
+        "_update_combinations",
+        family="none",
+    ),
+    Action(
+        "policies/authenticationStrengthPolicies/{id}/usage",
+        ("GET",),
+        "authenticationStrengthPolicies",
+        "_strength_usage",
+        family="none",
+    ),
+    Action(
+        "policies/crossTenantAccessPolicy/default/resetToSystemDefault",
+        ("POST",),
+        "crossTenantAccessPolicyDefault",
+        "_reset_default",
+        family="none",
+    ),
+)
 
 # Directory object kinds a $ref or principal id may point at, with their @odata.type.
 DIRECTORY_OBJECT_KINDS = (

@@ -1,6 +1,6 @@
 """The ``synthetic:N`` seed: a generated tenant of about N objects for benchmarks.
 
-Same shapes as the demo seed (the builders live in ``demo.py``) and a realistic reference density:
+Same shapes as the demo seed (both are built with ``builders.py``) and a realistic reference density:
 users and groups make up most of the tenant (~40% each), Conditional Access policies ~1.5% (capped
 at 200) referencing groups, users, roles, apps, named locations and service principals; every
 policy excludes the break-glass group. Deterministic for (n, tenant_id, seed): a
@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from entragit_sim.seeds.demo import (
+from entragit_sim.seeds.builders import (
     AUTOMATION_PERMISSIONS,
     DEFAULT_ACCESS_ROLE_ID,
     EXCHANGE_ONLINE_APP_ID,

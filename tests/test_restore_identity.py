@@ -1,0 +1,44 @@
+"""An app-only identity can't restore CA policies from the recycle bin (Graph: "Application: Not
+supported"), so plan recreates them with a new id instead of planning a restore that fails at apply."""
+
+from __future__ import annotations
+
+import ssl
+
+import httpx
+
+from tests.conftest import make_repo
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+CA = "identity/conditionalAccess/policies"
+
+
+def _automation_secret(c: httpx.Client) -> str:
+    app = c.get("/applications", params={"$filter": "displayName eq 'entragit-automation'"}).json()["value"][0]
+    made = c.post(f"/applications/{app['id']}/addPassword", json={"passwordCredential": {"displayName": "t"}})
+    return app["appId"], made.json()["secretText"]
+
+
+def test_app_identity_recreates_a_deleted_ca_policy(tmp_path, sim_factory, monkeypatch):
+    sim = sim_factory("demo", tls=True)
+    verify = ssl.create_default_context(cafile=sim.ca_bundle)
+    beta = sim.graph_url.replace("/v1.0", "/beta")
+    with httpx.Client(base_url=beta, headers=ADMIN, verify=verify) as c:
+        app_id, secret = _automation_secret(c)
+        monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
+        cli = make_repo(tmp_path / "r", sim, "demo", "--auth", "secret", "--client-id", app_id,
+                        "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)
+        cli("export", "--commit")
+        pol = next(p for p in c.get(f"/{CA}").json()["value"] if p["displayName"].startswith("CA100"))
+        assert c.delete(f"/{CA}/{pol['id']}").status_code == 204
+        plan = cli("plan", "--detailed-exitcode", code=2).output
+        line = next(ln for ln in plan.splitlines() if pol["displayName"] in ln)
+        assert "restore" not in line and "create" in line, plan
+        cli("apply", "--yes")
+        back = [p for p in c.get(f"/{CA}").json()["value"] if p["displayName"] == pol["displayName"]]
+        assert len(back) == 1 and back[0]["id"] != pol["id"]
+        assert back[0]["state"] == pol["state"]  # the closing plan (no changes) checks the rest
+        # The old copy stays in the recycle bin: only a signed-in administrator could restore it.
+        binned = c.get("/identity/conditionalAccess/deletedItems/policies").json()["value"]
+        assert pol["id"] in [p["id"] for p in binned]
+        cli("plan", "--detailed-exitcode", code=0)
