@@ -4,12 +4,34 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from entragit.config import AUTHORITIES, Tenant
 from entragit.errors import EntragitError
 
 SIM_TOKEN = "sim-admin"  # the simulator's documented full-permission dev token
+# `auth.method: device-code` without clientId signs in as Microsoft Graph Command Line Tools, the
+# Microsoft public client Graph accepts in every tenant (the one Microsoft Graph PowerShell uses);
+# an administrator consents its Graph scopes once per tenant.
+DEVICE_CODE_CLIENT_ID = "14d82eec-204b-4c2f-b7e8-296a70dab67e"
+
+# (verification URL, user code, code expiry) -> None. The command line sets it to print the
+# sign-in instructions; library code never prints.
+DeviceCodePrompt = Callable[[str, str, datetime], None]
+_prompt: DeviceCodePrompt | None = None
+# Device code credentials of this run, so one sign-in serves every command step (export, audit
+# read, plan). Tokens live in azure-identity's in-memory cache: nothing is kept after the run.
+_signed_in: dict[tuple[str, ...], Any] = {}
+
+
+def set_device_code_prompt(prompt: DeviceCodePrompt | None) -> None:
+    """Who shows the device code to the person signing in (`auth.method: device-code`); starts a
+    new run, so earlier sign-ins are forgotten (the command line calls it once per command)."""
+    global _prompt
+    _prompt = prompt
+    _signed_in.clear()
 
 
 _HINTS = {
@@ -17,6 +39,8 @@ _HINTS = {
     "certificate": "is this certificate registered on the app (keyCredentials) and not expired?",
     "workload-identity": "does a federated identity credential on the app match the token's "
                          "issuer, subject and audience, and is the token file fresh?",
+    "device-code": "was the code entered before it expired, and may this client sign in to the tenant "
+                   "(a public client with consented Graph scopes)?",
 }
 
 
@@ -113,6 +137,36 @@ def _azure_credential(t: Tenant) -> Any:
                                 "file (tokenFile in tenant.yaml or $AZURE_FEDERATED_TOKEN_FILE)")
         return aio.WorkloadIdentityCredential(tenant_id=t.tenant_id, client_id=client_id,
                                               token_file_path=str(token_file), **kw)
+    if method == "device-code":
+        return _device_code(t, kw)
     if method == "azure-cli":
         return aio.AzureCliCredential(tenant_id=t.tenant_id)
     return aio.DefaultAzureCredential(**({"authority": t.authority} if "authority" in a else {}))
+
+
+class _InThread:
+    """An azure-identity sync credential behind the async interface (DeviceCodeCredential has no
+    aio twin). close() leaves it open: it is shared by the whole run (_signed_in)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        return await asyncio.to_thread(self._inner.get_token, *scopes, **kwargs)
+
+    async def close(self) -> None:
+        return None
+
+
+def _device_code(t: Tenant, kw: dict[str, Any]) -> _InThread:
+    """A person signs in from the terminal: the device code flow, prompt through set_device_code_prompt."""
+    from azure.identity import DeviceCodeCredential
+
+    if _prompt is None:
+        raise EntragitError(f"tenant {t.name}: auth 'device-code' needs a terminal to show the sign-in code")
+    client_id = str(t.auth.get("clientId") or DEVICE_CODE_CLIENT_ID)
+    key = (t.tenant_id, t.authority, client_id, str(t.ca_bundle))
+    if key not in _signed_in:
+        _signed_in[key] = DeviceCodeCredential(client_id=client_id, tenant_id=t.tenant_id,
+                                               prompt_callback=_prompt, **kw)
+    return _InThread(_signed_in[key])

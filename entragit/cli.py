@@ -38,6 +38,7 @@ def main() -> None:
 
     Try it without a tenant: `entragit demo`.
     """
+    _register_prompt()  # one device code sign-in per command run
 
 
 def _register_sim() -> None:
@@ -113,11 +114,17 @@ def tenant() -> None:
 @click.option("--cloud", type=click.Choice(["global", "usgov", "usgov-dod", "china"]), default="global",
               show_default=True, help="National cloud; ignored when --graph-url is given.")
 @click.option("--graph-url", help="Explicit Graph root, e.g. a simulator's http://127.0.0.1:8080.")
-@click.option("--auth", "method", type=click.Choice(["secret", "certificate", "workload-identity", "azure-cli",
-                                                      "default", "sim"]), default="default", show_default=True,
+@click.option("--auth", "method", type=click.Choice(["secret", "certificate", "workload-identity", "device-code",
+                                                      "azure-cli", "default", "sim"]), default="default",
+              show_default=True,
               help="How to sign in. secret reads the secret from $ENTRAGIT_CLIENT_SECRET (or --secret-env), "
-                   "never from a file; sim uses the simulator's dev token.")
-@click.option("--client-id", help="App registration (client) id for secret/certificate/workload-identity.")
+                   "never from a file. device-code and azure-cli sign in as YOU (delegated: your directory "
+                   "roles and the consented scopes both apply): device-code prints a URL and a code to enter "
+                   "in a browser, once per run; use it when the automation app is gone or locked out "
+                   "(break-glass), and for operations Graph refuses to apps. sim uses the simulator's dev token.")
+@click.option("--client-id", help="App registration (client) id for secret/certificate/workload-identity; for "
+                                  "device-code a public client (default: Microsoft Graph Command Line Tools, "
+                                  "14d82eec-204b-4c2f-b7e8-296a70dab67e).")
 @click.option("--secret-env", help="Environment variable holding the client secret.")
 @click.option("--certificate-path", help="PEM (certificate + private key) or PKCS12 file for --auth certificate.")
 @click.option("--certificate-password-env", metavar="VAR",
@@ -149,6 +156,18 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
     path.parent.mkdir(parents=True)
     path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {path.relative_to(root)}")
+
+
+def _device_code_prompt(url: str, code: str, expires_on: Any) -> None:
+    """Sign-in instructions for `auth.method: device-code`, on stderr so stdout stays parseable."""
+    click.echo(f"To sign in, open {url} in a browser and enter the code {code} "
+               f"(valid until {expires_on:%H:%M} UTC).", err=True)
+
+
+def _register_prompt() -> None:
+    from entragit import auth
+
+    auth.set_device_code_prompt(_device_code_prompt)
 
 
 @tenant.command("list")

@@ -23,7 +23,7 @@ AUTHORITIES = {
     "usgov-dod": "https://login.microsoftonline.us",
     "china": "https://login.chinacloudapi.cn",
 }
-AUTH_METHODS = ("secret", "certificate", "workload-identity", "azure-cli", "default", "sim")
+AUTH_METHODS = ("secret", "certificate", "workload-identity", "device-code", "azure-cli", "default", "sim")
 # Client-credentials sign-ins: always an app-only token, never a signed-in user.
 APP_ONLY_METHODS = ("secret", "certificate", "workload-identity")
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")

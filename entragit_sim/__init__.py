@@ -6,13 +6,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from entragit_sim.devicecode import DeviceFlows, UnknownUser, check_user
 from entragit_sim.faults import parse_faults
 from entragit_sim.router import RequestRecord, Router
 from entragit_sim.seeds import DEFAULT_TENANT_ID, Seed, load_into, resolve_seed
 from entragit_sim.store import Store
 from entragit_sim.throttle import Throttle
 
-__all__ = ["DEFAULT_TENANT_ID", "RequestRecord", "Simulator"]
+__all__ = ["DEFAULT_TENANT_ID", "RequestRecord", "Simulator", "UnknownUser"]
 
 
 class Simulator:
@@ -27,7 +28,9 @@ class Simulator:
         throttle: str | None = None,
         faults: str | None = None,
         state_file: str | Path | None = None,
+        user: str | None = None,
     ) -> None:
+        """`user`: approve every device code sign-in for this UPN (ValueError if unknown)."""
         self.tenant_id = (tenant_id or DEFAULT_TENANT_ID).lower()
         self.tls = tls
         self.latency_ms = latency_ms
@@ -45,6 +48,9 @@ class Simulator:
             latency_ms=latency_ms,
         )
         self.router.on_batch_item = self._record_batch_item  # type: ignore[method-assign]
+        if user:
+            check_user(self.store, user)
+        self.device_flows = DeviceFlows(user=user)
         self.requests: list[RequestRecord] = []
         self._records_lock = threading.Lock()
         self.ca_bundle: str | None = None
@@ -90,6 +96,10 @@ class Simulator:
     @property
     def token_url(self) -> str:
         return f"{self._origin}/{self.tenant_id}/oauth2/v2.0/token"
+
+    @property
+    def device_code_url(self) -> str:
+        return f"{self._origin}/{self.tenant_id}/oauth2/v2.0/devicecode"
 
     @property
     def authority(self) -> str:

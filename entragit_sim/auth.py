@@ -1,7 +1,8 @@
-"""Bearer tokens: the dev token, a client-credentials token endpoint issuing HS256 JWTs, permission checks.
+"""Bearer tokens: the dev token, a token endpoint issuing HS256 JWTs, directory roles, permission checks.
 
 The token endpoint takes a client secret, a certificate-signed client assertion or a federated
-(workload identity) assertion; credentials.py says what is verified for each."""
+(workload identity) assertion (credentials.py says what is verified for each), and the device code
+grant for delegated sign-in (devicecode.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from entragit_sim import credentials as cred
+from entragit_sim import roles as rolemod
 from entragit_sim.builtins import GRAPH_APP_ID, graph_sp_id
 from entragit_sim.errors import GraphHTTPError, denied
 from entragit_sim.store import Obj, Store
@@ -54,10 +56,29 @@ class Caller:
         )
 
     def has(self, perm: str) -> bool:
+        if self.admin:
+            return True
+        if not self.delegated:
+            return self._granted(perm)
+        # Delegated: the app's consented scope AND a directory role of the user that allows it
+        # ("effective permissions", https://learn.microsoft.com/graph/auth/auth-concepts#delegated-access).
+        # Roles held only at an administrative-unit scope don't count for tenant-wide operations.
+        return self._granted(perm) and rolemod.allows(self.directory_roles, perm)
+
+    def _granted(self, perm: str) -> bool:
         # X.ReadWrite.Y implies X.Read.Y (graph-notes 7); nothing else is implied.
-        if self.admin or perm in self.roles:
+        if perm in self.roles:
             return True
         return ".Read." in perm and perm.replace(".Read.", ".ReadWrite.", 1) in self.roles
+
+    def describe(self) -> dict[str, Any]:
+        """The caller as GET /_sim/whoami shows it."""
+        return {
+            "appId": self.app_id, "displayName": self.display_name, "servicePrincipalId": self.sp_id,
+            "userId": self.user_id, "delegated": self.delegated, "admin": self.admin,
+            "permissions": sorted(self.roles), "directoryRoles": sorted(self.directory_roles),
+            "scopedRoles": {au: sorted(r) for au, r in self.scoped_roles},
+        }  # fmt: skip
 
     def may_read(self, perms: Perms) -> bool:
         return any(self.has(p) for p in perms.read)
@@ -123,12 +144,61 @@ def caller_from_header(header: str | None, tenant_id: str) -> Caller:
         raise _unauthorized("Access token validation failure. Invalid audience.")
     if payload.get("exp", 0) < time.time():
         raise _unauthorized("Lifetime validation failed, the token is expired.")
+    scoped = tuple(
+        sorted((au, frozenset(r)) for au, r in (payload.get(SCOPED_WIDS) or {}).items())
+    )
+    if payload.get("idtyp") == "user":
+        return Caller(
+            app_id=payload.get("appid", ""),
+            roles=frozenset(str(payload.get("scp", "")).split()),
+            display_name=payload.get("app_displayname", ""),
+            user_id=payload.get("oid"),
+            directory_roles=frozenset(payload.get("wids", [])),
+            scoped_roles=scoped,
+        )
     return Caller(
         app_id=payload.get("appid", ""),
         roles=frozenset(payload.get("roles", [])),
         sp_id=payload.get("oid"),
         display_name=payload.get("app_displayname", ""),
+        directory_roles=frozenset(payload.get("wids", [])),
+        scoped_roles=scoped,
     )
+
+
+# Directory roles travel in the token, as Entra's `wids` claim does: computed once at issue, so a
+# role assigned (or removed) later takes effect with the next token, as in a real tenant
+# (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference, `wids`).
+# Computing them at issue also keeps caller_from_header free of the store. Real tokens carry only
+# tenant-wide roles; Graph looks administrative-unit scoped ones up itself. The simulator carries
+# those in a claim of its own, SCOPED_WIDS: {AU id: [role template ids]}.
+SCOPED_WIDS = "xms_sim_scoped_wids"
+
+
+def directory_roles(store: Store, principal_id: str) -> tuple[list[str], dict[str, list[str]]]:
+    """(tenant-wide role template ids, {AU id: template ids}) of a user or service principal (lock held).
+
+    Counts assignments to the principal and to role-assignable groups it is a direct member of
+    (such groups can't be nested: https://learn.microsoft.com/entra/identity/role-based-access-control/groups-concept).
+    Assignments scoped to one object (an application) are not roles of the caller at large."""
+    principals = {principal_id} | {
+        key.split("/")[1]
+        for key, ids in store.links.items()
+        if key.startswith("groups/") and key.endswith("/members") and principal_id in ids
+    }
+    wide: set[str] = set()
+    scoped: dict[str, set[str]] = {}
+    for a in store.all("roleAssignments"):
+        if a.get("principalId") not in principals:
+            continue
+        definition = store.get("roleDefinitions", str(a.get("roleDefinitionId"))) or {}
+        template = str(definition.get("templateId") or a.get("roleDefinitionId"))
+        scope = str(a.get("directoryScopeId") or "/")
+        if scope == "/":
+            wide.add(template)
+        elif scope.startswith("/administrativeUnits/"):
+            scoped.setdefault(scope.rsplit("/", 1)[1], set()).add(template)
+    return sorted(wide), {au: sorted(r) for au, r in sorted(scoped.items())}
 
 
 def require_read(caller: Caller, perms: Perms) -> None:
@@ -153,6 +223,9 @@ def _oauth_error(status: int, error: str, code: str, text: str) -> tuple[int, di
         "correlation_id": corr,
         "error_uri": f"https://login.microsoftonline.com/error?code={code[6:]}",
     }
+
+
+oauth_error = _oauth_error  # for devicecode.py
 
 
 def _find_app(store: Store, client_id: str) -> tuple[Obj | None, Obj | None]:
@@ -287,9 +360,10 @@ def _issue(store: Store, client_id: str, app: Obj, sp: Obj) -> tuple[int, dict[s
         and a.get("resourceId") == gsp.get("id")
         and a.get("appRoleId") in by_id
     )
+    wids, scoped = directory_roles(store, sp["id"])
     token = issue_jwt(store.tenant_id, {
         "appid": client_id, "oid": sp["id"], "sub": sp["id"], "app_displayname": app.get("displayName", ""),
-        "roles": roles,
+        "roles": roles, "wids": wids, SCOPED_WIDS: scoped,
     })  # fmt: skip
     return 200, {
         "token_type": "Bearer",
@@ -304,6 +378,7 @@ def openid_configuration(base: str, tenant_id: str) -> dict[str, Any]:
         "issuer": f"{base}/{tenant_id}/v2.0",
         "authorization_endpoint": f"{base}/{tenant_id}/oauth2/v2.0/authorize",
         "token_endpoint": f"{base}/{tenant_id}/oauth2/v2.0/token",
+        "device_authorization_endpoint": f"{base}/{tenant_id}/oauth2/v2.0/devicecode",
         "jwks_uri": f"{base}/{tenant_id}/discovery/v2.0/keys",
         "response_types_supported": [
             "code",

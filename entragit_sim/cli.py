@@ -32,6 +32,20 @@ Auth:
                       federatedIdentityCredentials; exp checked, alg none
                       refused, but the IdP's SIGNATURE IS NOT VERIFIED
                       (HS256/RS256/... accepted unverified)
+  POST <token_url> device_code grant     delegated sign-in as a user (device
+                                         code flow: POST .../oauth2/v2.0/
+                                         devicecode first). The token's scp is
+                                         the consented scopes, wids the user's
+                                         directory roles; Graph allows what
+                                         BOTH allow. Client: Azure CLI or Graph
+                                         Command Line Tools app ids, or a
+                                         tenant app with isFallbackPublicClient.
+    approve a code    POST /_sim/devicecode/approve {"user_code": ...,
+                      "upn": ...} (sim-admin token), or start with --user UPN
+                      to approve every code for that user at once
+  GET /_sim/whoami                       any token: the caller as the
+                                         simulator sees it (permissions,
+                                         directory roles, user)
   Token endpoint needs --tls for azure-identity (https authorities only).
   X-Sim-Actor: admin@contoso.example     optional header: audit entries name
                                          this user as the initiator
@@ -97,6 +111,12 @@ a restart. GET /_sim/state dumps the whole state (sim-admin token only).
     type=click.Path(dir_okay=False),
     help="Load/save state here.",
 )
+@click.option(
+    "--user",
+    default=None,
+    metavar="UPN",
+    help="Approve every device code sign-in as this user (e.g. bg-admin-01@contosodemo.onmicrosoft.com).",
+)
 def serve(
     host: str,
     port: int,
@@ -107,12 +127,13 @@ def serve(
     faults: str | None,
     tls: bool,
     state_file: str | None,
+    user: str | None,
 ) -> None:
     import json
     import signal
     import threading
 
-    from entragit_sim import Simulator
+    from entragit_sim import Simulator, UnknownUser
     from entragit_sim.faults import FaultSpecError
     from entragit_sim.seeds import SeedError
     from entragit_sim.throttle import ThrottleSpecError
@@ -126,8 +147,9 @@ def serve(
             throttle=throttle,
             faults=faults,
             state_file=state_file,
+            user=user,
         )
-    except (SeedError, FaultSpecError, ThrottleSpecError) as e:
+    except (SeedError, FaultSpecError, ThrottleSpecError, UnknownUser) as e:
         # click's own usage error: one line, exit 2, and no import of the client's error types
         raise click.BadParameter(str(e)) from e
 

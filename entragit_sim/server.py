@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from entragit_sim import auth
+from entragit_sim import auth, devicecode
 from entragit_sim.errors import GraphHTTPError
 from entragit_sim.router import Request, Response
 
@@ -93,11 +93,24 @@ class _Handler(BaseHTTPRequestHandler):
                 raw,
                 base,
             )
-        elif path.endswith("/oauth2/v2.0/token") and self.command == "POST":
+        elif path.endswith(("/oauth2/v2.0/token", "/oauth2/v2.0/devicecode")) and self.command == "POST":
             form = dict(parse_qsl(raw.decode("utf-8", "replace")))
-            status, body = auth.token_response(sim.store, parts[0], form, base)
+            if path.endswith("/devicecode"):
+                status, body = sim.device_flows.start(sim.store, parts[0], form, base)
+            elif form.get("grant_type") == devicecode.GRANT_TYPE:
+                status, body = sim.device_flows.token(sim.store, parts[0], form, base)
+            elif form.get("grant_type") == devicecode.REFRESH_GRANT:
+                status, body = sim.device_flows.refresh(sim.store, parts[0], form, base)
+            else:
+                status, body = auth.token_response(sim.store, parts[0], form, base)
             sim.record(self.command, path, "", status, form.get("client_id", ""))
             self._send(status, body, {"Content-Type": "application/json; charset=utf-8"})
+        elif path == "/devicelogin":
+            # Where the device code prompt sends the user. No browser sign-in here: tests approve
+            # a code with POST /_sim/devicecode/approve, or the simulator runs with --user.
+            text = "entragit simulator: approve a code with POST /_sim/devicecode/approve " \
+                   '{"user_code": ..., "upn": ...} (sim-admin token), or start it with --user UPN.\n'
+            self._send(200, text, {"Content-Type": "text/plain; charset=utf-8"})
         elif path.endswith("/v2.0/.well-known/openid-configuration"):
             self._send(
                 200,
@@ -105,7 +118,7 @@ class _Handler(BaseHTTPRequestHandler):
                 {"Content-Type": "application/json; charset=utf-8"},
             )
         elif parts[0] == "_sim":
-            self._sim_admin(parts[1] if len(parts) > 1 else "", headers)
+            self._sim_admin(parts[1] if len(parts) > 1 else "", headers, raw)
         else:
             self._send(404, GraphHTTPError(404, "NotFound", f"No route for '{path}'.").body(), {})
 
@@ -157,10 +170,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(resp.status, resp.body, resp.headers, headers.get("client-request-id"))
 
-    def _sim_admin(self, what: str, headers: dict[str, str]) -> None:
+    def _sim_admin(self, what: str, headers: dict[str, str], raw: bytes) -> None:
         sim = self.server.sim
         try:
             caller = auth.caller_from_header(headers.get("authorization"), sim.store.tenant_id)
+            if what == "whoami" and self.command == "GET":
+                # Any valid token: who the simulator takes the caller to be (roles, scopes, user).
+                self._send(200, caller.describe(), {})
+                return
             if not caller.admin:
                 raise GraphHTTPError(
                     403,
@@ -184,12 +201,35 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 sim.store.save(sim.state_file)
                 self._send(204, None, {})
+        elif what == "devicecode/approve" and self.command == "POST":
+            self._approve(raw)
         else:
             self._send(
                 404,
                 GraphHTTPError(404, "NotFound", f"Unknown simulator endpoint '{what}'.").body(),
                 {},
             )
+
+    def _approve(self, raw: bytes) -> None:
+        """POST /_sim/devicecode/approve {"user_code", "upn"}: the user signs in on a pending code."""
+        sim = self.server.sim
+        try:
+            body = json.loads(raw or b"{}")
+            user_code, upn = str(body["user_code"]), str(body["upn"])
+        except (ValueError, KeyError, TypeError):
+            err = GraphHTTPError(400, "BadRequest", 'Expected {"user_code": ..., "upn": ...}.')
+            self._send(400, err.body(), {})
+            return
+        try:
+            user_id = sim.device_flows.approve(sim.store, user_code, upn)
+        except devicecode.UnknownUser as e:
+            self._send(404, GraphHTTPError(404, "Request_ResourceNotFound", f"{e}.").body(), {})
+            return
+        except KeyError:
+            text = f"No pending device code '{user_code}' (unknown, expired or already redeemed)."
+            self._send(404, GraphHTTPError(404, "NotFound", text).body(), {})
+            return
+        self._send(200, {"user_code": user_code, "upn": upn, "userId": user_id}, {})
 
     def _send(
         self, status: int, body: Any, headers: dict[str, str], client_request_id: str | None = None

@@ -304,6 +304,9 @@ def test_cross_tenant_partners_and_identity_sync(graph: httpx.Client) -> None:
         graph.post("policies/crossTenantAccessPolicy/default/resetToSystemDefault").status_code
         == 204
     )
+    # The sync policy goes first (crosstenantaccesspolicyconfigurationpartner-delete)
+    assert graph.delete(f"{base}/{partner}").status_code == 400
+    assert graph.delete(sync).status_code == 204
     assert graph.delete(f"{base}/{partner}").status_code == 204
 
 
