@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,11 +108,19 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     if not desired.objects:
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
     kinds = [kindmod.get(k) for k in desired.objects]
-    live = await read_live(g, kinds)
+    # A kind this identity may not read (a Conditional Access Administrator signed in to restore a
+    # policy cannot read role assignments) is left out of the plan, named, never guessed at: with no
+    # live side its objects would all look missing and be created twice.
+    live = await read_live(g, kinds, allow_partial=True)
+    unread = tuple(f"{kindmod.get(k).title}s not planned: {why}" for k, why in sorted(live.errors.items()))
+    for kname in live.errors:
+        desired.objects.pop(kname, None)
     idmap = applymod.load_idmap(t.idmap_dir)
     deleted = await _deleted(g, list(planmod.missing_kinds(desired, live, idmap)),
                              app_only=t.auth.get("method") in APP_ONLY_METHODS)
     plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, selectors, prune, slugs)
+    if unread:
+        plan = dataclasses.replace(plan, warnings=unread + plan.warnings)
     risks = safety.lockout_risks(plan, desired, live, t)
     if risks:
         plan = planmod.Plan(plan.tenant, plan.ref, plan.ops, plan.unmanaged,

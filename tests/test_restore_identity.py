@@ -42,3 +42,25 @@ def test_app_identity_recreates_a_deleted_ca_policy(tmp_path, sim_factory, monke
         binned = c.get("/identity/conditionalAccess/deletedItems/policies").json()["value"]
         assert pol["id"] in [p["id"] for p in binned]
         cli("plan", "--detailed-exitcode", code=0)
+
+
+def test_a_signed_in_ca_administrator_restores_the_policy_with_its_original_id(tmp_path, sim_factory):
+    # tomas.ortega is Conditional Access Administrator (through role-ca-admins) in the demo seed.
+    sim = sim_factory("demo", tls=True, user="tomas.ortega@contosodemo.onmicrosoft.com")
+    verify = ssl.create_default_context(cafile=sim.ca_bundle)
+    beta = sim.graph_url.replace("/v1.0", "/beta")
+    with httpx.Client(base_url=beta, headers=ADMIN, verify=verify) as c:
+        cli = make_repo(tmp_path / "r", sim, "demo", "--auth", "device-code",
+                        "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)
+        # A CA administrator may not read everything (role assignments): export says what it skipped.
+        out = cli("export", "--commit", "--allow-partial").output
+        assert "skipped" in out and "roleAssignments" in out
+        pol = next(p for p in c.get(f"/{CA}").json()["value"] if p["displayName"].startswith("CA100"))
+        assert c.delete(f"/{CA}/{pol['id']}").status_code == 204
+        plan = cli("plan", "--detailed-exitcode", code=2).output
+        line = next(ln for ln in plan.splitlines() if pol["displayName"] in ln)
+        assert "restore" in line, plan
+        cli("apply", "--yes")
+        back = [p for p in c.get(f"/{CA}").json()["value"] if p["displayName"] == pol["displayName"]]
+        assert [p["id"] for p in back] == [pol["id"]]
+        cli("plan", "--detailed-exitcode", code=0)

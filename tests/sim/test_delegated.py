@@ -262,3 +262,25 @@ def test_serve_tls_with_a_user_from_the_command_line() -> None:
     bad = subprocess.run([sys.executable, "-c", "from entragit.cli import main; main()", "sim", "serve",
                           "--user", f"nobody@{DOMAIN}"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and f"no user with userPrincipalName 'nobody@{DOMAIN}'" in bad.stderr
+
+
+def test_a_conditional_access_administrator_restores_and_purges_deleted_policies(make_sim) -> None:
+    # Restore/purge of deleted CA policies: not supported for apps, open to a signed-in CA or Security
+    # Administrator (https://learn.microsoft.com/graph/api/conditionalaccesspolicy-restore?view=graph-rest-beta).
+    sim = make_sim(seed="demo")
+    beta = sim.graph_url.replace("/v1.0", "/beta")
+    bin_ = f"{beta}/identity/conditionalAccess/deletedItems/policies"
+    with _http(sim) as c:
+        made = [c.post(f"{beta}/identity/conditionalAccess/policies", headers=ADMIN, json=_ca_policy(f"probe {i}")).json()
+                for i in range(2)]
+        for p in made:
+            assert c.delete(f"{beta}/identity/conditionalAccess/policies/{p['id']}", headers=ADMIN).status_code == 204
+        admin = {"Authorization": f"Bearer {_sign_in(c, sim, 'tomas.ortega', CA_SCOPES)}"}
+        r = c.post(f"{bin_}/{made[0]['id']}/restore", headers=admin)
+        assert r.status_code == 200 and r.json()["id"] == made[0]["id"], r.text
+        assert c.delete(f"{bin_}/{made[1]['id']}", headers=admin).status_code == 204
+        # The same scopes without the role are refused (daniel.okafor holds no role in the demo seed).
+        reader = {"Authorization": f"Bearer {_sign_in(c, sim, 'daniel.okafor', CA_SCOPES)}"}
+        p = c.post(f"{beta}/identity/conditionalAccess/policies", headers=ADMIN, json=_ca_policy("probe 3")).json()
+        assert c.delete(f"{beta}/identity/conditionalAccess/policies/{p['id']}", headers=ADMIN).status_code == 204
+        assert c.post(f"{bin_}/{p['id']}/restore", headers=reader).status_code == 403
