@@ -316,7 +316,9 @@ RESOURCES: tuple[Resource, ...] = (
         path="oauth2PermissionGrants",
         odata_type="#microsoft.graph.oAuth2PermissionGrant",
         perms=_p(
-            ("DelegatedPermissionGrant.Read.All", DIR_READ),
+            # https://learn.microsoft.com/graph/api/oauth2permissiongrant-list: Directory.Read.All or
+            # DelegatedPermissionGrant.ReadWrite.All (no DelegatedPermissionGrant.Read.All app role exists).
+            (DIR_READ, "DelegatedPermissionGrant.ReadWrite.All"),
             ("DelegatedPermissionGrant.ReadWrite.All",),
             (DIR_WRITE,),
         ),
