@@ -198,6 +198,9 @@ KINDS: tuple[Kind, ...] = (
         read_perm=("Policy.Read.AuthenticationMethod", "Policy.Read.All"),
         write_perm=("Policy.ReadWrite.ConditionalAccess",),
         actions={"allowedCombinations": "updateAllowedCombinations"},
+        # combinationConfigurations are polymorphic (fido2 / x509CertificateCombinationConfiguration); a create
+        # must name the derived type: https://learn.microsoft.com/graph/api/authenticationstrengthpolicy-post-combinationconfigurations
+        typed_paths=("combinationConfigurations[]",),
     ),
     Kind(
         name="users", select=_USER_SELECT, graph_type="user", top=999, title="user", path="/users", default_on=False, initial_password=True,

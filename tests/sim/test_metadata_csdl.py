@@ -13,7 +13,6 @@ import pytest
 from entragit_sim import Simulator
 from entragit_sim.table import RESOURCES, Resource
 from tests import metadata
-
 from tests.sim.conftest import ADMIN
 
 BETA = "https://learn.microsoft.com/graph/api/resources/{}?view=graph-rest-beta"
