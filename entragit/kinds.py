@@ -90,7 +90,8 @@ class Kind:
     update: Literal["patch"] | None = "patch"
     client_id: bool = False  # id chosen by the client (c1, Fido2, partner tenantId)
     paced: bool = False  # CA family: 1 request/second/tenant, 429 without Retry-After
-    read_perm: tuple[str, ...] = ("Policy.Read.All",)
+    read_perm: tuple[str, ...] = ("Policy.Read.All",)  # alternatives, narrowest first
+    read_also: tuple[str, ...] = ()  # needed on top of read_perm (hidden memberships)
     write_perm: tuple[str, ...] = ()
     depends: tuple[str, ...] = ()
     default_on: bool = True  # users are opt-in (privacy)
@@ -228,8 +229,15 @@ KINDS: tuple[Kind, ...] = (
         name="authenticationStrengthPolicies", graph_type="authenticationStrengthPolicy", title="authentication strength",
         path="/policies/authenticationStrengthPolicies",
         strip=frozenset({"policyType", "requirementsSatisfied"} | _TS),
-        skip_when={"policyType": "builtIn"}, write_perm=("Policy.ReadWrite.ConditionalAccess",),
+        skip_when={"policyType": "builtIn"},
+        # https://learn.microsoft.com/graph/api/authenticationstrengthroot-list-policies: least privileged
+        # read is Policy.Read.AuthenticationMethod (permissions.json agrees).
+        read_perm=("Policy.Read.AuthenticationMethod", "Policy.Read.All"),
+        write_perm=("Policy.ReadWrite.ConditionalAccess",),
         actions={"allowedCombinations": "updateAllowedCombinations"},
+        # combinationConfigurations are polymorphic (fido2 / x509CertificateCombinationConfiguration); a create
+        # must name the derived type: https://learn.microsoft.com/graph/api/authenticationstrengthpolicy-post-combinationconfigurations
+        typed_paths=("combinationConfigurations[]",),
     ),
     Kind(
         name="users", select=_USER_SELECT, graph_type="user", top=999, title="user", path="/users", default_on=False, initial_password=True,
@@ -249,7 +257,12 @@ KINDS: tuple[Kind, ...] = (
         relation_version="beta",
         soft_delete="directory", odata_cast="microsoft.graph.group",
         deleted_list="/directory/deletedItems/microsoft.graph.group", deleted_item="/directory/deletedItems/{id}",
-        read_perm=("Group.Read.All", "Directory.Read.All"), write_perm=("Group.ReadWrite.All",),
+        # Hidden-membership groups list their members only with Member.Read.Hidden
+        # (https://learn.microsoft.com/graph/api/group-list-members); role-assignable groups are
+        # written only with RoleManagement.ReadWrite.Directory on top
+        # (https://learn.microsoft.com/graph/api/group-delete, .../group-update, .../group-post-members).
+        read_perm=("Group.Read.All", "Directory.Read.All"), read_also=("Member.Read.Hidden",),
+        write_perm=("Group.ReadWrite.All", "RoleManagement.ReadWrite.Directory"),
         depends=("users",),
     ),
     Kind(
@@ -259,7 +272,9 @@ KINDS: tuple[Kind, ...] = (
         deleted_list="/directory/deletedItems/microsoft.graph.administrativeUnit", deleted_item="/directory/deletedItems/{id}", strip=_TS,
         # Fixed when the unit is created (https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management).
         create_only=frozenset({"isMemberManagementRestricted", "visibility"}),
-        read_perm=("AdministrativeUnit.Read.All", "Directory.Read.All"),
+        # Members of a HiddenMembership AU need Member.Read.Hidden
+        # (https://learn.microsoft.com/graph/api/administrativeunit-list-members).
+        read_perm=("AdministrativeUnit.Read.All", "Directory.Read.All"), read_also=("Member.Read.Hidden",),
         write_perm=("AdministrativeUnit.ReadWrite.All",), depends=("users", "groups"),
     ),
     Kind(
@@ -307,7 +322,9 @@ KINDS: tuple[Kind, ...] = (
         create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
         refs=(Ref("clientId", ("servicePrincipals",)), Ref("resourceId", ("servicePrincipals",)),
               Ref("principalId", ("users",))),
-        read_perm=("DelegatedPermissionGrant.Read.All", "Directory.Read.All"),
+        # https://learn.microsoft.com/graph/api/oauth2permissiongrant-list: Application least privileged
+        # is Directory.Read.All; there is no DelegatedPermissionGrant.Read.All application permission.
+        read_perm=("Directory.Read.All",),
         write_perm=("DelegatedPermissionGrant.ReadWrite.All",), depends=("users", "servicePrincipals"),
     ),
     Kind(

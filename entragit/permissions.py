@@ -14,8 +14,8 @@ EXPORT_OPTIONAL = ("AuditLog.Read.All",)
 
 
 def for_export(kinds: Iterable[Kind]) -> list[str]:
-    """Least-privilege read permissions: the first (narrowest) alternative of each kind."""
-    return sorted({k.read_perm[0] for k in kinds})
+    """Least-privilege read permissions: the first (narrowest) alternative of each kind, and what it needs on top."""
+    return sorted({p for k in kinds for p in (k.read_perm[0], *k.read_also)})
 
 
 def for_apply(kinds: Iterable[Kind]) -> list[str]:
@@ -26,4 +26,5 @@ def for_apply(kinds: Iterable[Kind]) -> list[str]:
 
 def table() -> list[tuple[str, str, str]]:
     """(kind, read, write) rows for docs and `entragit permissions`."""
-    return [(k.name, " or ".join(k.read_perm), " + ".join(k.write_perm) or "-") for k in kindmod.KINDS]
+    return [(k.name, " + ".join([" or ".join(k.read_perm), *k.read_also]), " + ".join(k.write_perm) or "-")
+            for k in kindmod.KINDS]

@@ -28,6 +28,7 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",
     "GroupMember.Read.All": "98830695-27a2-44f7-8c18-0c3ebc9698f6",
     "GroupMember.ReadWrite.All": "dbaae8cf-10b5-4b86-a4a1-f871c94c6695",
+    "Member.Read.Hidden": "658aa5d8-239f-45c4-aa12-864f4fc7e490",
     "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
     "Organization.ReadWrite.All": "292d869f-3427-49a8-9dab-8c70152b74e9",
     "Policy.Read.All": "246dd0d5-5bd0-4def-940b-0421030a5b68",

@@ -323,7 +323,11 @@ RESOURCES: tuple[Resource, ...] = (
         path="oauth2PermissionGrants",
         odata_type="#microsoft.graph.oAuth2PermissionGrant",
         perms=_p(
-            ("DelegatedPermissionGrant.Read.All", DIR_READ),
+            # https://learn.microsoft.com/graph/api/oauth2permissiongrant-list: Directory.Read.All or
+            # DelegatedPermissionGrant.ReadWrite.All (no DelegatedPermissionGrant.Read.All app role exists).
+            # finding: fix in seed: the demo seed's entragit-reader app still holds
+            # DelegatedPermissionGrant.Read.All (seeds/demo.py); drop it here once the seed grants Directory.Read.All.
+            (DIR_READ, "DelegatedPermissionGrant.ReadWrite.All", "DelegatedPermissionGrant.Read.All"),
             ("DelegatedPermissionGrant.ReadWrite.All",),
             (DIR_WRITE,),
         ),
