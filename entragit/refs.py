@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -34,11 +35,30 @@ def _walk(node: Any, parts: list[str], here: JsonPath = ()) -> Iterator[tuple[An
         yield node, key, here
 
 
-def sites(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
-    """(json path, referenced key) at `ref` in `body` (sentinels and prefix handled, empties skipped)."""
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def is_keyword(ref: Ref, value: str) -> bool:
+    """A value that names no object: a keyword Graph documents, or any non-GUID in a GUID-valued field
+    (a keyword newer than our table; `undocumented_keywords` reports those)."""
+    # `{new:<old id>}` is plan's placeholder for an id apply will learn: a reference all the same.
+    return value in ref.sentinels or (ref.guid and not ref.prefix and not GUID.match(value)
+                                      and not value.startswith("{new:"))
+
+
+def undocumented_keywords(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
+    """(json path, value) of non-GUID values at a GUID-valued `ref` that are not documented keywords."""
     for container, key, path in _walk(body, ref.path.split(".")):
         v = container[key]
-        if not isinstance(v, str) or not v or v in ref.sentinels:
+        if isinstance(v, str) and v and v not in ref.sentinels and is_keyword(ref, v):
+            yield path, v
+
+
+def sites(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
+    """(json path, referenced key) at `ref` in `body` (keywords and prefix handled, empties skipped)."""
+    for container, key, path in _walk(body, ref.path.split(".")):
+        v = container[key]
+        if not isinstance(v, str) or not v or is_keyword(ref, v):
             continue
         if ref.prefix:
             if not v.startswith(ref.prefix):
@@ -81,7 +101,7 @@ def rewrite(kind: Kind, body: dict[str, Any], fn: Callable[[Ref, str], str]) -> 
     for ref in all_refs(kind):
         for container, key, _ in _walk(out, ref.path.split(".")):
             v = container[key]
-            if not isinstance(v, str) or not v or v in ref.sentinels:
+            if not isinstance(v, str) or not v or is_keyword(ref, v):
                 continue
             if ref.prefix:
                 if v.startswith(ref.prefix):
