@@ -43,6 +43,7 @@ class ExportResult:
     added: list[tuple[str, str]] = field(default_factory=list)  # (kind, name)
     changed: list[tuple[str, str]] = field(default_factory=list)
     removed: list[tuple[str, str]] = field(default_factory=list)
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, old name, new name): same id
     warnings: list[str] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
     commit: str | None = None
@@ -55,8 +56,8 @@ class ExportResult:
 
     @property
     def summary(self) -> str:
-        parts = [f"{len(v)} {w}" for v, w in ((self.changed, "changed"), (self.added, "added"),
-                                              (self.removed, "removed")) if v]
+        parts = [f"{len(v)} {w}" for v, w in ((self.changed, "changed"), (self.renamed, "renamed"),
+                                              (self.added, "added"), (self.removed, "removed")) if v]
         return f"{self.tenant}: " + (", ".join(parts) if parts else "no changes")
 
 
@@ -179,9 +180,32 @@ def write_tenant(root: Path, t: Tenant, files: dict[str, str]) -> dict[str, str]
     return old
 
 
+def _file_id(text: str) -> str | None:
+    doc = yamlio.load(text)
+    oid = (doc.get("id") or doc.get("tenantId")) if isinstance(doc, dict) else None
+    return str(oid).lower() if oid else None
+
+
+def _renames(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
+    """old path -> new path of objects whose file moved but whose id stayed (renamed in the portal)."""
+    gone = {(rel.split("/", 1)[0], i): rel for rel in old if rel not in new and (i := _file_id(old[rel]))}
+    out = {}
+    for rel in new:
+        if rel not in old and (i := _file_id(new[rel])) and (rel.split("/", 1)[0], i) in gone:
+            out[gone[(rel.split("/", 1)[0], i)]] = rel
+    return out
+
+
 def _diff(result: ExportResult, old: dict[str, str], new: dict[str, str], names: dict[str, str]) -> None:
+    moved = _renames(old, new)
+    for was, now in sorted(moved.items()):
+        kname = now.split("/", 1)[0]
+        result.renamed.append((kname, _doc_name(old[was], kname), names.get(now) or _doc_name(new[now], kname)))
+    arrived = set(moved.values())
     for rel in sorted(set(old) | set(new)):
         kname = rel.split("/", 1)[0]
+        if rel in moved or rel in arrived:
+            continue
         if rel not in old:
             result.added.append((kname, names.get(rel) or _doc_name(new[rel], kname)))
         elif rel not in new:
@@ -198,6 +222,9 @@ def commit_message(t: Tenant, r: ExportResult, when: dt.datetime, extra: str | N
             lines += [f"  {k}: {n}" for k, n in items[:BODY_LIMIT]]
             if len(items) > BODY_LIMIT:  # `git show --stat` has them all; a first export lists thousands
                 lines.append(f"  ... and {len(items) - BODY_LIMIT} more")
+        if label == "Changed" and r.renamed:
+            lines.append("Renamed:")
+            lines += [f"  {k}: {was} -> {now}" for k, was, now in r.renamed[:BODY_LIMIT]]
     lines += _who_lines(r)
     lines += ["", f"Entragit-Tenant: {t.name} ({t.tenant_id})", f"{EXPORTED_AT}: {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"]
     actors = sorted({a for w in r.who for a in w.actors})

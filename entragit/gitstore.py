@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,16 +127,35 @@ def _file_entry(line: str) -> tuple[str, str, str] | None:
     return status, parts[1], parts[1]
 
 
-def history(root: Path, path: str, *, follow: bool = False, max_count: int | None = None) -> list[CommitInfo]:
-    """Commits touching `path` (newest first) with the files each changed; `follow` tracks renames."""
+def paths_matching(root: Path, regex: str, under: str) -> list[str]:
+    """Every path below `under` that ever gained or lost a line matching `regex` (POSIX extended).
+
+    Renames are not detected, so a moved file shows as the delete of one path and the add of another:
+    both are listed."""
+    import git
+
+    if not head(root):
+        return []
+    try:
+        out = _repo(root).git.log("--no-renames", "--regexp-ignore-case", "--format=", "--name-only", "-G", regex, "--", under)
+    except git.GitCommandError as e:
+        raise RepoError(f"git log failed: {e.stderr.strip() or e}") from None
+    return sorted({line for line in out.splitlines() if line})
+
+
+def history(root: Path, path: str | Sequence[str], *, follow: bool = False,
+            max_count: int | None = None) -> list[CommitInfo]:
+    """Commits touching `path` (or any of several paths; newest first) with the files each changed;
+    `follow` tracks renames (one path only)."""
     import git
 
     repo = _repo(root)
+    paths = [path] if isinstance(path, str) else list(path)
     args = [f"--format={_SEP}%H{_FS}%P{_FS}%aI{_FS}%an <%ae>{_FS}%s", "--name-status", "-M"]
-    args += ["--follow"] if follow else []
+    args += ["--follow"] if follow and len(paths) == 1 else []
     args += [f"--max-count={max_count}"] if max_count else []
     try:
-        out = repo.git.log(*args, "--", path) if head(root) else ""
+        out = repo.git.log(*args, "--", *paths) if head(root) else ""
     except git.GitCommandError as e:
         raise RepoError(f"git log failed: {e.stderr.strip() or e}") from None
     commits = []

@@ -88,7 +88,7 @@ def object_log(root: Path, rel: str, max_count: int | None = None) -> Log:
     snap = read_files(root, root, {rel: text}) if text else None
     key = next((k for (_, k) in snap.paths), None) if snap else None
     keys = _former_ids(root, tenant, key) if key else None
-    commits = gitstore.history(root, rel, follow=True, max_count=max_count)
+    commits = gitstore.history(root, _paths_of(root, rel, keys), follow=True, max_count=max_count)
     entries = [e for c in commits if (e := _entry(root, c, tenant, keys))]
     name = ""
     if snap:
@@ -96,6 +96,17 @@ def object_log(root: Path, rel: str, max_count: int | None = None) -> Log:
         name = display_name(kindmod.get(kname), snap.objects[kname][k], Names(snap))
         name = f"{kindmod.get(kname).title} {name!r} "
     return Log(f"{name}({rel})", tuple(entries))
+
+
+def _paths_of(root: Path, rel: str, keys: frozenset[str] | None) -> list[str]:
+    """Every path that held the object: its history follows its id, not its file (a rename in the
+    portal moves the file to a new slug; an export with other changes hides the move from git)."""
+    if not keys:
+        return [rel]
+    folder = rel.rsplit("/", 1)[0]
+    ids = "|".join(re.sub(r"([.\[\](){}*+?|^$\\])", r"\\\1", k) for k in sorted(keys))
+    regex = f"^(id|tenantId): ['\"]?({ids})['\"]?$"  # ID_LINE, in git's POSIX extended syntax
+    return sorted({rel, *gitstore.paths_matching(root, regex, folder)})
 
 
 def _former_ids(root: Path, tenant: str, key: str) -> frozenset[str]:

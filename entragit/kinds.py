@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from entragit import keywords
+
 KeyType = Literal["id", "appId", "templateId", "tenantId"]
 
 
@@ -20,6 +22,7 @@ class Ref:
     `prefix` is for ids embedded in a string (`/administrativeUnits/{id}`).
     `only_guids`: only GUID-shaped values are references (an identifier URI `api://{appId}` is,
     `api://finance.contoso.com` is a name, not a reference).
+    `guid`: values are GUIDs, so any other value is a keyword (documented or not), not a reference.
     """
 
     path: str
@@ -28,6 +31,28 @@ class Ref:
     sentinels: frozenset[str] = frozenset()
     prefix: str = ""
     only_guids: bool = False
+    guid: bool = True
+
+
+@dataclass(frozen=True)
+class SystemOwned:
+    """Objects of a kind that Microsoft creates and owns in the tenant (matched on their fields).
+
+    Plan never creates or deletes them (Graph creates them and forbids deleting them) and never
+    writes `locked` fields (None: no field at all, the object is read-only); it reports them as left
+    alone with `reason`. A match needs every `equals` value, every `prefix` and every `present` field.
+    """
+
+    reason: str
+    equals: tuple[tuple[str, str], ...] = ()
+    prefix: tuple[tuple[str, str], ...] = ()
+    present: tuple[str, ...] = ()
+    locked: frozenset[str] | None = None
+
+    def matches(self, body: Mapping[str, object]) -> bool:
+        return (all(body.get(f) == v for f, v in self.equals)
+                and all(str(body.get(f) or "").startswith(p) for f, p in self.prefix)
+                and all(body.get(f) not in (None, "") for f in self.present))
 
 
 @dataclass(frozen=True)
@@ -112,6 +137,15 @@ class Kind:
     # Graph requires a password to create a user; apply makes a random one at execution time
     # (never in a plan, file or log) and forces a change at next sign-in.
     initial_password: bool = False
+    system_owned: tuple[SystemOwned, ...] = ()  # Microsoft's own objects in the tenant
+    # (field, kind): when no file of `kind` holds the object's `field` value, the object names an app
+    # of another tenant (Microsoft first-party, multi-tenant) and is created from that value alone
+    # (POST {appId}); the rest follows by PATCH.
+    instantiate: tuple[str, str] | None = None
+
+    def owner(self, body: Mapping[str, object]) -> SystemOwned | None:
+        """The rule that makes `body` one of Microsoft's own objects, if any."""
+        return next((r for r in self.system_owned if r.matches(body)), None)
 
 
 PRINCIPALS = ("users", "groups", "servicePrincipals")
@@ -120,33 +154,34 @@ _TS = frozenset({"createdDateTime", "modifiedDateTime", "deletedDateTime", "last
 
 def _ca_user_refs() -> tuple[Ref, ...]:
     u = "conditions.users."
-    user_sent = frozenset({"All", "None", "GuestsOrExternalUsers"})
     refs = [
-        Ref(u + "includeUsers[]", ("users",), sentinels=user_sent),
-        Ref(u + "excludeUsers[]", ("users",), sentinels=user_sent),
+        Ref(u + "includeUsers[]", ("users",), sentinels=keywords.ca("includeUsers")),
+        Ref(u + "excludeUsers[]", ("users",), sentinels=keywords.ca("excludeUsers")),
         Ref(u + "includeGroups[]", ("groups",)),
         Ref(u + "excludeGroups[]", ("groups",)),
         Ref(u + "includeRoles[]", ("roleDefinitions",), key="templateId"),
         Ref(u + "excludeRoles[]", ("roleDefinitions",), key="templateId"),
     ]
-    apps = frozenset({"All", "None", "Office365", "MicrosoftAdminPortals"})
     a = "conditions.applications."
+    apps = ("applications", "servicePrincipals")
     refs += [
-        Ref(a + "includeApplications[]", ("applications", "servicePrincipals"), key="appId", sentinels=apps),
-        Ref(a + "excludeApplications[]", ("applications", "servicePrincipals"), key="appId", sentinels=apps),
-        Ref(a + "includeAuthenticationContextClassReferences[]", ("authenticationContextClassReferences",)),
+        Ref(a + "includeApplications[]", apps, key="appId", sentinels=keywords.ca("includeApplications")),
+        Ref(a + "excludeApplications[]", apps, key="appId", sentinels=keywords.ca("excludeApplications")),
+        # Authentication context ids are client-chosen short strings (c1..c99), not GUIDs.
+        Ref(a + "includeAuthenticationContextClassReferences[]", ("authenticationContextClassReferences",),
+            guid=False),
     ]
-    sp_sent = frozenset({"ServicePrincipalsInMyTenant"})
     c = "conditions.clientApplications."
     refs += [
-        Ref(c + "includeServicePrincipals[]", ("servicePrincipals",), sentinels=sp_sent),
-        Ref(c + "excludeServicePrincipals[]", ("servicePrincipals",), sentinels=sp_sent),
+        Ref(c + "includeServicePrincipals[]", ("servicePrincipals",),
+            sentinels=keywords.ca("includeServicePrincipals")),
+        Ref(c + "excludeServicePrincipals[]", ("servicePrincipals",),
+            sentinels=keywords.ca("excludeServicePrincipals")),
     ]
-    # 00000000-... is the legacy "MFA trusted IPs" pseudo-location, not an object.
-    loc_sent = frozenset({"All", "AllTrusted", "00000000-0000-0000-0000-000000000000"})
+    loc = "conditions.locations."
     refs += [
-        Ref("conditions.locations.includeLocations[]", ("namedLocations",), sentinels=loc_sent),
-        Ref("conditions.locations.excludeLocations[]", ("namedLocations",), sentinels=loc_sent),
+        Ref(loc + "includeLocations[]", ("namedLocations",), sentinels=keywords.ca("includeLocations")),
+        Ref(loc + "excludeLocations[]", ("namedLocations",), sentinels=keywords.ca("excludeLocations")),
         Ref("grantControls.authenticationStrength.id", ("authenticationStrengthPolicies",)),
     ]
     return tuple(refs)
@@ -213,6 +248,11 @@ KINDS: tuple[Kind, ...] = (
         name="namedLocations", graph_type="namedLocation", title="named location", version="beta",
         path="/identity/conditionalAccess/namedLocations", polymorphic=True, paced=True,
         typed_paths=("ipRanges[]",),
+        # Beta-only, created by Global Secure Access; CA policies reference it, nobody writes it.
+        # https://learn.microsoft.com/graph/api/resources/compliantnetworknamedlocation?view=graph-rest-beta
+        system_owned=(SystemOwned(
+            "compliant network location: Global Secure Access creates and manages it",
+            equals=(("@odata.type", "#microsoft.graph.compliantNetworkNamedLocation"),)),),
         soft_delete="policy-beta", write_perm=_CA_WRITE, strip=_TS,
         deleted_list="/identity/conditionalAccess/deletedItems/namedLocations",
         deleted_item="/identity/conditionalAccess/deletedItems/namedLocations/{id}",
@@ -298,6 +338,8 @@ KINDS: tuple[Kind, ...] = (
         name="servicePrincipals", graph_type="servicePrincipal", top=999, title="service principal", path="/servicePrincipals",
         natural_key=("appId",), strip=_SP_STRIP, create_only=frozenset({"appId"}),
         readonly=frozenset({"keyCredentials"}), lost_on_create=_KEYS_LOST,
+        # https://learn.microsoft.com/graph/api/serviceprincipal-post-serviceprincipals
+        instantiate=("appId", "applications"),
         # An app registered in another tenant (first-party, multi-tenant) is named by its own SP.
         refs=(Ref("appId", ("applications", "servicePrincipals"), key="appId"),),
         relations=(Relation("owners"),), soft_delete="directory",
@@ -428,7 +470,13 @@ KINDS: tuple[Kind, ...] = (
         deleted_list="/identity/conditionalAccess/deletedItems/policies",
         deleted_item="/identity/conditionalAccess/deletedItems/policies/{id}",
         restore_app_only=False,
-        strip=frozenset({"templateId", "partialEnablementStrategy"} | _TS),
+        strip=frozenset({"partialEnablementStrategy"} | _TS), readonly=frozenset({"templateId"}),
+        # https://learn.microsoft.com/entra/identity/conditional-access/managed-policies
+        system_owned=(SystemOwned(
+            "Microsoft-managed policy: Microsoft creates it, and Entra forbids deleting or renaming it "
+            "(its state and exclusions may change)",
+            prefix=(("displayName", "Microsoft-managed:"),), present=("templateId",),
+            locked=frozenset({"displayName"})),),
         refs=_ca_user_refs(), write_perm=_CA_WRITE, only_id=("grantControls.authenticationStrength",),
         typed_paths=tuple(f"conditions.users.{s}GuestsOrExternalUsers.externalTenants" for s in ("include", "exclude")),
         depends=("namedLocations", "authenticationContextClassReferences", "authenticationStrengthPolicies",

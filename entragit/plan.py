@@ -54,6 +54,22 @@ class Op:
     old: Mapping[str, Any] = field(default_factory=dict)  # read-only values in the file (an app's appId)
 
 
+LeftAloneWhy = Literal["not-deletable", "not-creatable", "locked-fields"]
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """An object Microsoft owns that the plan does not touch (or touches only partly), and why."""
+
+    kind: str
+    key: str
+    name: str
+    why: LeftAloneWhy  # not-deletable: live, not in the files; not-creatable: in the files, not live;
+    #                    locked-fields: `fields` differ but Graph forbids writing them
+    reason: str  # the Kind table's SystemOwned.reason, for the reviewer
+    fields: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Plan:
     tenant: str
@@ -62,6 +78,7 @@ class Plan:
     unmanaged: tuple[tuple[str, str], ...] = ()  # live objects not in the files (kept; --prune deletes)
     warnings: tuple[str, ...] = ()
     idmap: Mapping[str, str] = field(default_factory=dict)
+    left_alone: tuple[LeftAlone, ...] = ()  # Microsoft's own objects: never created, deleted or renamed
 
     @property
     def empty(self) -> bool:
@@ -78,14 +95,16 @@ class Plan:
         return {"format": 1, "tenant": self.tenant, "ref": self.ref, "selectors": list(selectors), "prune": prune,
                 "idmap": dict(self.idmap), "warnings": list(self.warnings),
                 "unmanaged": [list(u) for u in self.unmanaged],
+                "left_alone": [{**a.__dict__, "fields": list(a.fields)} for a in self.left_alone],
                 "ops": [{**{k: v for k, v in o.__dict__.items() if k != "changes"},
                          "changes": [c.__dict__ for c in o.changes]} for o in self.ops]}
 
     @staticmethod
     def from_file(data: Mapping[str, Any]) -> Plan:
         ops = tuple(Op(**{**o, "changes": tuple(Change(**c) for c in o["changes"])}) for o in data["ops"])
+        left = tuple(LeftAlone(**{**a, "fields": tuple(a["fields"])}) for a in data.get("left_alone", ()))
         return Plan(data["tenant"], data["ref"], ops, tuple(tuple(u) for u in data["unmanaged"]),  # type: ignore[misc]
-                    tuple(data["warnings"]), dict(data["idmap"]))
+                    tuple(data["warnings"]), dict(data["idmap"]), left)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -97,6 +116,8 @@ class Plan:
                 for o in self.ops
             ],
             "unmanaged": [{"kind": k, "name": n} for k, n in self.unmanaged],
+            "left_alone": [{"kind": a.kind, "key": a.key, "name": a.name, "why": a.why, "reason": a.reason,
+                            "fields": list(a.fields)} for a in self.left_alone],
             "warnings": list(self.warnings),
         }
 
@@ -236,6 +257,7 @@ class Planner:
         self.created: set[str] = set()  # old ids (and appIds) of objects apply will create anew
         self.pulled: set[tuple[str, str]] = set()  # missing objects --only brings back (selected or dependent)
         self.warnings: list[str] = []
+        self.left_alone: list[LeftAlone] = []
         self.names = Names(live)
         self.dnames = Names(desired)
         self.managed = {k.name: managed_fields(k) for k in kindmod.KINDS}
@@ -298,6 +320,8 @@ class Planner:
             self.warnings.append(f"{kind.title} {self._name(kind, body)!r}: {len(hits)} live objects share "
                                  "its natural key; creating a new one")
         self.status[(kind.name, key)] = _Status("create", "")
+        if kind.owner(body):  # Graph creates Microsoft's own objects; references to it stay as they are
+            return
         if not kind.client_id and (kind.name, key) in self.pulled:
             self.created.add(key)
             for f in kind.readonly:
@@ -315,6 +339,7 @@ class Planner:
 
     def build(self) -> Plan:
         self.classify()
+        self.left_alone = []
         writes: list[Op] = []
         links: list[Op] = []
         for kind in kindmod.apply_order():
@@ -326,16 +351,31 @@ class Planner:
                     self._plan_remap_only(kind, key, writes, links)
         deletes, unmanaged = self._plan_deletes()
         return Plan(self.tenant, self.ref, tuple(writes + links + deletes), tuple(unmanaged),
-                    tuple(self.warnings), dict(self.idmap))
+                    tuple(self.warnings), dict(self.idmap), tuple(self.left_alone))
 
     def _plan_object(self, kind: Kind, key: str, body: dict[str, Any], writes: list[Op], links: list[Op]) -> None:
         st = self.status[(kind.name, key)]
         want = self._translated(kind, body)
         name = self._name(kind, body)
+        owner = kind.owner(body)
+        if st.how == "create" and owner:
+            self.left_alone.append(LeftAlone(kind.name, key, name, "not-creatable", owner.reason))
+            return
         if st.how == "create":
             note = "new id; references to the old id are remapped" if not kind.client_id else ""
             old = {f: body[f] for f in kind.readonly if isinstance(body.get(f), str)}
-            writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), note=note, old=old))
+            create = write_body(kind, want)
+            rest: dict[str, Any] = {}
+            if self._foreign(kind, want):
+                field_ = kind.instantiate[0] if kind.instantiate else ""
+                rest = {k: v for k, v in create.items() if k != field_ and v not in (None, [], {})}
+                create = {field_: create[field_]}
+                note = f"instantiated from {field_} {want[field_]} (an app of another tenant)"
+            writes.append(Op("create", kind.name, key, name, body=create, note=note, old=old))
+            if rest:
+                writes.append(Op("update", kind.name, key, name, target=placeholder(key), body=rest,
+                                 changes=tuple(Change(k, None, v) for k, v in sorted(rest.items())),
+                                 note="properties of the instantiated object"))
             self._lost(kind, name, body, "recreated")
             self._links(kind, key, placeholder(key), want, {}, links)
             return
@@ -350,6 +390,7 @@ class Planner:
         else:
             have = self.live.objects[kind.name][st.target]
         patch, changes = body_diff(kind, want, have, self.managed[kind.name])
+        patch, changes = self._unlocked(kind, key, name, have, patch, changes)
         if patch:
             if kind.update is None:
                 writes.append(Op("delete", kind.name, key, name, target=st.target, body=_parent_of(kind, have),
@@ -377,6 +418,29 @@ class Planner:
             if not body.get(f) or (have is not None and _norm(kind, f, body.get(f)) == _norm(kind, f, have.get(f))):
                 continue
             self.warnings.append(f"{kind.title} {name!r}: {f} {why}; {todo}")
+
+    def _foreign(self, kind: Kind, want: Mapping[str, Any]) -> bool:
+        """Whether `want` names an app no file of this tenant registers (Microsoft first-party, multi-tenant)."""
+        if not kind.instantiate or not want.get(kind.instantiate[0]):
+            return False
+        field_, owner_kind = kind.instantiate
+        ours = {str(b.get(field_)).lower() for b in self.desired.objects.get(owner_kind, {}).values()}
+        return str(want[field_]).lower() not in ours
+
+    def _unlocked(self, kind: Kind, key: str, name: str, have: Mapping[str, Any], patch: dict[str, Any],
+                  changes: list[Change]) -> tuple[dict[str, Any], list[Change]]:
+        """The patch without the fields Graph forbids writing on one of Microsoft's own objects."""
+        owner = kind.owner(have)
+        if owner is None or not patch:
+            return patch, changes
+        locked = set(patch) - {"@odata.type"} if owner.locked is None else set(patch) & owner.locked
+        if not locked:
+            return patch, changes
+        self.left_alone.append(LeftAlone(kind.name, key, name, "locked-fields", owner.reason, tuple(sorted(locked))))
+        kept = {k: v for k, v in patch.items() if k not in locked}
+        if set(kept) <= {"@odata.type"}:
+            kept = {}
+        return kept, [c for c in changes if c.path.split(".", 1)[0] not in locked]
 
     def _links(self, kind: Kind, key: str, target: str, want: Mapping[str, Any], have: Mapping[str, Any],
                links: list[Op]) -> None:
@@ -428,7 +492,10 @@ class Planner:
                 if (kind.name, lid) in wanted:
                     continue
                 name = display_name(kind, body, self.names)
-                if self.prune and selected(self.selectors, kind, lid, None):
+                owner = kind.owner(body)
+                if owner:  # Graph forbids deleting it, so --prune leaves it and says why
+                    self.left_alone.append(LeftAlone(kind.name, lid, name, "not-deletable", owner.reason))
+                elif self.prune and selected(self.selectors, kind, lid, None):
                     soft = " (soft: restorable for 30 days)" if kind.deleted_list else ""
                     ops.append(Op("delete", kind.name, lid, name, target=lid, body=_parent_of(kind, body),
                                   note="not in the files" + soft))

@@ -9,20 +9,6 @@ from typing import Any
 from entragit.kinds import Kind, Ref
 
 JsonPath = tuple["str | int", ...]
-_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|\{new:[^}]+\}")
-
-
-def _target(ref: Ref, v: Any) -> str | None:
-    """The referenced key a value holds at `ref`, or None (sentinel, empty, not this ref's shape)."""
-    if not isinstance(v, str) or not v or v in ref.sentinels:
-        return None
-    if ref.prefix:
-        if not v.startswith(ref.prefix):
-            return None
-        v = v[len(ref.prefix):]
-    if ref.only_guids and not _GUID.fullmatch(v):
-        return None
-    return v
 
 
 def _walk(node: Any, parts: list[str], here: JsonPath = ()) -> Iterator[tuple[Any, Any, JsonPath]]:
@@ -49,8 +35,40 @@ def _walk(node: Any, parts: list[str], here: JsonPath = ()) -> Iterator[tuple[An
         yield node, key, here
 
 
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+
+
+def is_keyword(ref: Ref, value: str) -> bool:
+    """A value that names no object: a keyword Graph documents, or any non-GUID in a GUID-valued field
+    (a keyword newer than our table; `undocumented_keywords` reports those)."""
+    # `{new:<old id>}` is plan's placeholder for an id apply will learn: a reference all the same.
+    return value in ref.sentinels or (ref.guid and not ref.prefix and not GUID.match(value)
+                                      and not value.startswith("{new:"))
+
+
+def _target(ref: Ref, v: Any) -> str | None:
+    """The referenced key a value holds at `ref`, or None (keyword, empty, not this ref's shape)."""
+    if not isinstance(v, str) or not v or is_keyword(ref, v):
+        return None
+    if ref.prefix:
+        if not v.startswith(ref.prefix):
+            return None
+        v = v[len(ref.prefix):]
+    if ref.only_guids and not (GUID.match(v) or v.startswith("{new:")):
+        return None  # a name such as api://finance.contoso.com, not a reference
+    return v
+
+
+def undocumented_keywords(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
+    """(json path, value) of non-GUID values at a GUID-valued `ref` that are not documented keywords."""
+    for container, key, path in _walk(body, ref.path.split(".")):
+        v = container[key]
+        if isinstance(v, str) and v and v not in ref.sentinels and is_keyword(ref, v):
+            yield path, v
+
+
 def sites(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
-    """(json path, referenced key) at `ref` in `body` (sentinels and prefix handled, empties skipped)."""
+    """(json path, referenced key) at `ref` in `body` (keywords and prefix handled, empties skipped)."""
     for container, key, path in _walk(body, ref.path.split(".")):
         v = _target(ref, container[key])
         if v is not None:

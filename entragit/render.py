@@ -9,7 +9,7 @@ from typing import Any
 
 from entragit import kinds as kindmod
 from entragit.diff import risk_lines, risk_markdown
-from entragit.plan import Op, Plan, placeholder_target
+from entragit.plan import LeftAlone, Op, Plan, placeholder_target
 from entragit.risk import Note
 
 SYMBOL = {"create": "+", "restore": "↺", "adopt": "=", "update": "~", "link": "+", "unlink": "-", "delete": "-"}
@@ -48,6 +48,19 @@ def _line(op: Op, names: dict[str, str]) -> str:
     return head + (f"  ({op.note})" if op.note else "")
 
 
+WHY = {
+    "not-deletable": "not in the files; never deleted",
+    "not-creatable": "in the files but not in the tenant; Graph creates it, entragit does not",
+    "locked-fields": "fields not written",
+}
+
+
+def _left_alone(a: LeftAlone) -> str:
+    k = kindmod.BY_NAME.get(a.kind)
+    fields = f" ({', '.join(a.fields)})" if a.fields else ""
+    return f"{k.title if k else a.kind} {a.name!r}: {WHY[a.why]}{fields}: {a.reason}"
+
+
 def counts_line(plan: Plan) -> str:
     c = plan.counts()
     if not c:
@@ -66,6 +79,9 @@ def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
         out.append("")
     for w in plan.warnings:
         out.append(f"warning: {w}")
+    if plan.left_alone:
+        out.append(f"{len(plan.left_alone)} Microsoft-owned object(s) left alone:")
+        out += [f"    = {_left_alone(a)}" for a in plan.left_alone]
     if plan.unmanaged:
         out.append(f"{len(plan.unmanaged)} live object(s) are not in the files (kept; --prune deletes them):")
         out += [f"    {k}: {n}" for k, n in plan.unmanaged[:20]]
@@ -96,6 +112,9 @@ def markdown(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> s
             out += ["", "</details>", ""]
     for w in plan.warnings:
         out.append(f"> :warning: {w}")
+    if plan.left_alone:
+        out += ["", f"{len(plan.left_alone)} Microsoft-owned object(s) left alone:", ""]
+        out += [f"- {_left_alone(a).replace('|', '/')}" for a in plan.left_alone]
     if plan.unmanaged:
         out += ["", f"{len(plan.unmanaged)} live object(s) not in the files are left alone (`--prune` deletes them)."]
     return "\n".join(out) + "\n"

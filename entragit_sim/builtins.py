@@ -6,6 +6,33 @@ import uuid
 from typing import Any
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+MICROSOFT_TENANT_ID = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # appOwnerOrganizationId of first-party apps
+
+# Microsoft first-party applications: registered in Microsoft's own tenant, so a customer tenant
+# holds only their service principals. appIds are global; display names are Graph's.
+# https://learn.microsoft.com/troubleshoot/entra/entra-id/governance/verify-first-party-apps-sign-in
+FIRST_PARTY_APPS: dict[str, str] = {
+    GRAPH_APP_ID: "Microsoft Graph",
+    "00000002-0000-0ff1-ce00-000000000000": "Office 365 Exchange Online",
+    "00000003-0000-0ff1-ce00-000000000000": "Office 365 SharePoint Online",
+    "00000004-0000-0ff1-ce00-000000000000": "Skype for Business Online",
+    "0000000a-0000-0000-c000-000000000000": "Microsoft Intune",
+    "d4ebce55-015a-49b5-a083-c84d1797ae8c": "Microsoft Intune Enrollment",
+    "c44b4083-3bb0-49c1-b47d-974e53cbdf3c": "Azure Portal",
+    "797f4846-ba00-4fd7-ba43-dac1f8f63013": "Windows Azure Service Management API",
+    "00000002-0000-0000-c000-000000000000": "Windows Azure Active Directory",
+    "00000009-0000-0000-c000-000000000000": "Power BI Service",
+    "00000007-0000-0000-c000-000000000000": "Dynamics CRM Online",
+    "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe": "Microsoft Teams Services",
+    "1fec8e78-bce4-4aaf-ab1b-5451cc387264": "Microsoft Teams",
+    "0000000c-0000-0000-c000-000000000000": "Microsoft App Access Panel",
+    "04b07795-8ddb-461a-bbee-02f9e1bf7b46": "Microsoft Azure CLI",
+    "1950a258-227b-4e31-a9cf-717495945fc2": "Microsoft Azure PowerShell",
+    "14d82eec-204b-4c2f-b7e8-296a70dab67e": "Microsoft Graph Command Line Tools",
+    "de8bc8b5-d9f9-48b1-a8ad-b748da725064": "Graph Explorer",
+    "d3590ed6-52b3-4102-aeff-aad2292ab01c": "Microsoft Office",
+    "4765445b-32c6-49b0-83e6-1d93765276ca": "OfficeHome",
+}
 
 # Application permission value -> appRole id on the Microsoft Graph SP. These ids are the
 # same in every tenant (https://learn.microsoft.com/graph/permissions-reference).
@@ -151,7 +178,7 @@ def _graph_sp(tenant_id: str) -> dict[str, Any]:
         "accountEnabled": True,
         "appDisplayName": "Microsoft Graph",
         "appId": GRAPH_APP_ID,
-        "appOwnerOrganizationId": "f8cdef31-a31e-4b4a-93e4-5f571e91255a",
+        "appOwnerOrganizationId": MICROSOFT_TENANT_ID,
         "appRoleAssignmentRequired": False,
         "appRoles": app_roles,
         "createdDateTime": BUILTIN_CREATED,

@@ -12,12 +12,14 @@ from typing import Any
 
 from entragit_sim import credentials
 from entragit_sim.auth import Caller
+from entragit_sim.builtins import FIRST_PARTY_APPS, MICROSOFT_TENANT_ID
 from entragit_sim.errors import GraphHTTPError, bad_request, denied, not_found
 from entragit_sim.store import Obj, Store
 from entragit_sim.table import BY_NAME, Resource
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 LOCATION_SENTINELS = {"All", "AllTrusted", ZERO_GUID}
+COMPLIANT_NETWORK = "compliantNetworkNamedLocation"
 
 
 def now_iso() -> str:
@@ -101,6 +103,16 @@ def _require_directory_object(store: Store, oid: Any, what: str) -> tuple[str, O
 _PRINCIPAL_TYPES = {"users": "User", "groups": "Group", "servicePrincipals": "ServicePrincipal"}
 
 
+MANAGED_PREFIX = "Microsoft-managed:"
+
+
+def microsoft_managed(obj: Obj) -> bool:
+    """A CA policy Microsoft created in the tenant: a template id and the "Microsoft-managed:" name.
+
+    https://learn.microsoft.com/entra/identity/conditional-access/managed-policies"""
+    return bool(obj.get("templateId")) and str(obj.get("displayName") or "").startswith(MANAGED_PREFIX)
+
+
 class CaPolicy(Hook):
     """CA: schema basics, named-location existence (graph-notes 4.2), authenticationStrength by id."""
 
@@ -147,10 +159,24 @@ class CaPolicy(Hook):
         obj["createdDateTime"], obj["modifiedDateTime"] = now_iso(), None
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if microsoft_managed(old) and patch.get("displayName", old["displayName"]) != old["displayName"]:
+            # Admins may change a Microsoft-managed policy's state and exclusions, never its name.
+            # https://learn.microsoft.com/entra/identity/conditional-access/managed-policies
+            # The exact error text is a best guess (the page does not quote one).
+            raise bad_request(
+                "1007: The displayName of a Microsoft-managed policy cannot be changed.", directory=False
+            )
         self._check(ctx, {**old, **patch})
         grant = patch.get("grantControls")
         if isinstance(grant, dict) and isinstance(grant.get("authenticationStrength"), dict):
             grant["authenticationStrength"] = {"id": grant["authenticationStrength"].get("id")}
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if microsoft_managed(obj):
+            # Microsoft-managed policies cannot be deleted (only turned off or set to report-only).
+            # https://learn.microsoft.com/entra/identity/conditional-access/managed-policies
+            # The exact error text is a best guess.
+            raise bad_request("1007: A Microsoft-managed policy cannot be deleted.", directory=False)
 
     def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
         grant = obj.get("grantControls")
@@ -179,17 +205,40 @@ class NamedLocation(Hook):
             raise bad_request(
                 "1007: countriesAndRegions is required for a countryNamedLocation.", directory=False
             )
-        if obj.get("isTrusted") and not t.endswith("ipNamedLocation"):
+        # A compliant-network location (Global Secure Access) is trusted by definition.
+        # https://learn.microsoft.com/graph/api/resources/compliantnetworknamedlocation?view=graph-rest-beta
+        if obj.get("isTrusted") and not t.endswith(("ipNamedLocation", COMPLIANT_NETWORK)):
             raise bad_request("1007: Only IP named locations can be trusted.", directory=False)
 
+    def _system_managed(self, ctx: Ctx, obj: Obj, verb: str) -> None:
+        """Compliant-network locations are beta-only and created by Global Secure Access, not by callers.
+
+        https://learn.microsoft.com/graph/api/resources/compliantnetworknamedlocation?view=graph-rest-beta
+        (the type exists only in beta; Global Secure Access creates it). The error texts are best guesses."""
+        if not str(obj.get("@odata.type", "")).endswith(COMPLIANT_NETWORK):
+            return
+        if ctx.version != "beta":
+            raise bad_request(
+                f"1007: The type '#microsoft.graph.{COMPLIANT_NETWORK}' is not supported in this API version.",
+                directory=False,
+            )
+        if verb:
+            raise bad_request(
+                f"1007: A compliant network named location is managed by Global Secure Access and cannot be {verb}.",
+                directory=False,
+            )
+
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        self._system_managed(ctx, obj, "created")
         self._check(obj)
         obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        self._system_managed(ctx, {**old, **patch}, "")
         self._check({**old, **patch})
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        self._system_managed(ctx, obj, "deleted")
         if obj.get("isTrusted"):  # MicrosoftDocs/azure-docs PR #108713: untrust first
             raise bad_request(
                 "1003: A trusted named location cannot be deleted; set isTrusted to false first.",
@@ -425,10 +474,19 @@ class ServicePrincipal(_KeyCredentials):
         self._keys(obj, None)
         app_id = obj.get("appId")
         app = next((a for a in ctx.store.all("applications") if a.get("appId") == app_id), None)
-        if app is None:
+        if app is None and app_id in FIRST_PARTY_APPS:
+            # A Microsoft first-party app lives in Microsoft's tenant; POST {appId} instantiates its SP
+            # here, the documented fix when one is missing.
+            # https://learn.microsoft.com/graph/api/serviceprincipal-post-serviceprincipals
+            # https://learn.microsoft.com/troubleshoot/entra/entra-id/governance/verify-first-party-apps-sign-in
+            app = {"displayName": FIRST_PARTY_APPS[str(app_id)], "signInAudience": "AzureADMultipleOrgs"}
+            owner = MICROSOFT_TENANT_ID
+        elif app is None:
             raise bad_request(
                 f"The appId '{app_id}' of the service principal does not reference a valid application object."
             )
+        else:
+            owner = ctx.store.tenant_id
         if any(s.get("appId") == app_id for s in ctx.store.all("servicePrincipals")):
             raise GraphHTTPError(
                 409,
@@ -438,7 +496,7 @@ class ServicePrincipal(_KeyCredentials):
         obj.setdefault("displayName", app.get("displayName"))
         obj.update(
             appDisplayName=app.get("displayName"),
-            appOwnerOrganizationId=ctx.store.tenant_id,
+            appOwnerOrganizationId=owner,
             deletedDateTime=None,
             signInAudience=app.get("signInAudience"),
             servicePrincipalNames=[app_id, *(app.get("identifierUris") or [])],

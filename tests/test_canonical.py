@@ -78,23 +78,25 @@ def test_polymorphic_type_is_kept_where_writes_need_it():
 
 
 def test_refs_index_names_every_reference():
+    # Graph ids are GUIDs: a short non-GUID string in an id field is a keyword, not a reference.
+    g1, u1, r1, gone = (f"{n}0000000-0000-4000-8000-000000000000" for n in "1234")
     ca = kinds.get("conditionalAccessPolicies")
     snap = Snapshot()
-    snap.kind("groups")["g1"] = {"id": "g1", "displayName": "Finance Admins", "mailNickname": "finance-admins"}
-    snap.lookup["users"] = {"u1": {"id": "u1", "displayName": "Break Glass", "userPrincipalName": "bg@x.example"}}
-    snap.lookup["roleDefinitions"] = {"r1": {"id": "r1", "templateId": "r1", "displayName": "Global Administrator"}}
+    snap.kind("groups")[g1] = {"id": g1, "displayName": "Finance Admins", "mailNickname": "finance-admins"}
+    snap.lookup["users"] = {u1: {"id": u1, "displayName": "Break Glass", "userPrincipalName": "bg@x.example"}}
+    snap.lookup["roleDefinitions"] = {r1: {"id": r1, "templateId": r1, "displayName": "Global Administrator"}}
     body = {"id": "p", "displayName": "CA", "state": "enabled",
-            "conditions": {"users": {"includeUsers": ["All"], "excludeUsers": ["u1"], "excludeGroups": ["g1", "gone"],
-                                     "includeRoles": ["r1"]}}}
+            "conditions": {"users": {"includeUsers": ["All"], "excludeUsers": [u1], "excludeGroups": [g1, gone],
+                                     "includeRoles": [r1]}}}
     doc = canonical.to_document(ca, body, Names(snap).resolve)
     refs = doc["refs"]
-    assert refs["g1"] == {"kind": "groups", "name": "Finance Admins", "mailNickname": "finance-admins"}
-    assert refs["u1"]["userPrincipalName"] == "bg@x.example"
-    assert refs["r1"]["name"] == "Global Administrator"
-    assert refs["gone"] == {"kind": "groups", "missing": True}
+    assert refs[g1] == {"kind": "groups", "name": "Finance Admins", "mailNickname": "finance-admins"}
+    assert refs[u1]["userPrincipalName"] == "bg@x.example"
+    assert refs[r1]["name"] == "Global Administrator"
+    assert refs[gone] == {"kind": "groups", "missing": True}
     assert "All" not in refs
     text = canonical.render(ca, doc)
-    assert "g1: {kind: groups, name: Finance Admins, mailNickname: finance-admins}" in text
+    assert f"{g1}: {{kind: groups, name: Finance Admins, mailNickname: finance-admins}}" in text
     assert list(doc)[:2] == ["id", "displayName"] and list(doc)[-1] == "refs"
 
 
