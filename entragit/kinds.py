@@ -38,21 +38,26 @@ class Ref:
 class SystemOwned:
     """Objects of a kind that Microsoft creates and owns in the tenant (matched on their fields).
 
-    Plan never creates or deletes them (Graph creates them and forbids deleting them) and never
-    writes `locked` fields (None: no field at all, the object is read-only); it reports them as left
-    alone with `reason`. A match needs every `equals` value, every `prefix` and every `present` field.
+    Also objects another system masters (on-premises AD, Exchange): Graph refuses to write them.
+    Plan never creates (unless `creatable`) or deletes them and never writes `locked` fields (None:
+    no field at all, the object and its relationships are read-only); it reports them as left alone
+    with `reason`. A match needs every `equals` value, every `prefix`, every `present` field, and no
+    `lacks` item in its list field.
     """
 
     reason: str
-    equals: tuple[tuple[str, str], ...] = ()
+    equals: tuple[tuple[str, object], ...] = ()
     prefix: tuple[tuple[str, str], ...] = ()
     present: tuple[str, ...] = ()
+    lacks: tuple[tuple[str, str], ...] = ()
     locked: frozenset[str] | None = None
+    creatable: bool = False  # Graph lets a tenant bring it back (a first-party SP by appId)
 
     def matches(self, body: Mapping[str, object]) -> bool:
         return (all(body.get(f) == v for f, v in self.equals)
                 and all(str(body.get(f) or "").startswith(p) for f, p in self.prefix)
-                and all(body.get(f) not in (None, "") for f in self.present))
+                and all(body.get(f) not in (None, "") for f in self.present)
+                and all(v not in (body.get(f) or ()) for f, v in self.lacks))  # type: ignore[operator]
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,9 @@ class Kind:
     # (Graph never returns a certificate's key on list reads, so apply cannot upload it again).
     lost_on_create: Mapping[str, str] = field(default_factory=dict)
     transient: Transient | None = None
+    # (field, value, kinds): a write that sets `field` to `value` runs after the writes of `kinds`
+    # (Graph refuses to enable security defaults while a CA policy is on, and the reverse).
+    after_when: tuple[str, object, tuple[str, ...]] | None = None
     delete_first: tuple[str, ...] = ()  # child resources Graph wants deleted before the object (404 = none)
     skip_when: Mapping[str, object] = field(default_factory=dict)  # built-ins we never own
     soft_delete: Literal["directory", "policy-beta", "roleDefinitions"] | None = None
@@ -205,13 +213,13 @@ _USER_SELECT = (
     "country", "department", "displayName", "employeeHireDate", "employeeId", "employeeOrgData", "employeeType",
     "faxNumber", "givenName", "jobTitle", "mailNickname", "mobilePhone", "officeLocation", "otherMails",
     "passwordPolicies", "postalCode", "preferredDataLocation", "preferredLanguage", "showInAddressList", "state",
-    "streetAddress", "surname", "usageLocation", "userPrincipalName", "userType",
+    "streetAddress", "surname", "usageLocation", "userPrincipalName", "userType", "onPremisesSyncEnabled",
 )
 _CA_WRITE = ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess")
 _GROUP_STRIP = frozenset({
     "mail", "proxyAddresses", "securityIdentifier", "onPremisesDomainName", "onPremisesLastSyncDateTime",
     "onPremisesNetBiosName", "onPremisesProvisioningErrors", "onPremisesSamAccountName",
-    "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "renewedDateTime", "expirationDateTime",
+    "onPremisesSecurityIdentifier", "renewedDateTime", "expirationDateTime",
     "membershipRuleProcessingStatus", "organizationId", "createdByAppId", "serviceProvisioningErrors",
     "isManagementRestricted", "infoCatalogs", "writebackConfiguration",
     "resourceBehaviorOptions", "uniqueName", "cloudLicensing", "isArchived",
@@ -221,7 +229,7 @@ _APP_STRIP = frozenset({
     "disabledByMicrosoftStatus", "passwordCredentials", "uniqueName", "signInAudienceRestrictions",
 } | _TS)
 _SP_STRIP = frozenset({
-    "appDisplayName", "appOwnerOrganizationId", "applicationTemplateId", "servicePrincipalType",
+    "appDisplayName", "applicationTemplateId",
     "signInAudience", "publisherName", "appRoles", "oauth2PermissionScopes", "servicePrincipalNames",
     "passwordCredentials", "appDescription", "verifiedPublisher", "info", "resourceSpecificApplicationPermissions",
     "disabledByMicrosoftStatus", "homepage", "replyUrls", "logoutUrl", "samlMetadataUrl",
@@ -230,7 +238,7 @@ _USER_STRIP = frozenset({
     "passwordProfile", "proxyAddresses", "signInActivity", "lastPasswordChangeDateTime", "creationType",
     "securityIdentifier", "externalUserState", "externalUserStateChangeDateTime", "onPremisesDistinguishedName",
     "onPremisesDomainName", "onPremisesImmutableId", "onPremisesLastSyncDateTime", "onPremisesSamAccountName",
-    "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "onPremisesUserPrincipalName",
+    "onPremisesSecurityIdentifier", "onPremisesUserPrincipalName",
     "onPremisesProvisioningErrors", "onPremisesExtensionAttributes", "mail", "imAddresses",
     "refreshTokensValidFromDateTime", "signInSessionsValidFromDateTime", "identities", "assignedLicenses",
     "assignedPlans", "provisionedPlans", "licenseAssignmentStates",
@@ -242,6 +250,16 @@ _PRECEDENCE = frozenset({"invitationRedemptionIdentityProviderConfiguration.prim
 # keyCredential.key is "returned only on $select for a single object ... otherwise, it's always null"
 # (https://learn.microsoft.com/graph/api/resources/keycredential): files keep the public metadata only.
 _KEYS_LOST = {"keyCredentials": "its certificates must be uploaded again (the files keep no key)"}
+
+# Writes to directory-synced objects: 400 "Unable to update the specified properties for on-premises
+# mastered Directory Sync objects" (https://github.com/microsoftgraph/microsoft-graph-docs/issues/7301).
+_SYNCED = SystemOwned("synced from on-premises Active Directory: change it there (Graph refuses writes)",
+                      equals=(("onPremisesSyncEnabled", True),))
+# "Mail-enabled security groups and distribution groups ... are read-only through Microsoft Graph"
+# (https://learn.microsoft.com/graph/office365-groups-concept-overview).
+_EXCHANGE = SystemOwned("mail-enabled security group or distribution list: Exchange manages it",
+                        equals=(("mailEnabled", True),), lacks=(("groupTypes", "Unified"),))
+MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -282,12 +300,13 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="users", select=_USER_SELECT, graph_type="user", top=999, title="user", path="/users", default_on=False, initial_password=True,
         natural_key=("userPrincipalName",), strip=_USER_STRIP, soft_delete="directory",
+        readonly=frozenset({"onPremisesSyncEnabled"}), system_owned=(_SYNCED,),
         odata_cast="microsoft.graph.user",
         deleted_list="/directory/deletedItems/microsoft.graph.user", deleted_item="/directory/deletedItems/{id}", read_perm=("User.Read.All",), write_perm=("User.ReadWrite.All",),
     ),
     Kind(
         name="groups", graph_type="group", top=999, title="group", path="/groups", natural_key=("displayName", "mailNickname"),
-        strip=_GROUP_STRIP,
+        strip=_GROUP_STRIP, readonly=frozenset({"onPremisesSyncEnabled"}), system_owned=(_SYNCED, _EXCHANGE),
         # visibility: "can be set only ... when the groups are created. It can't be updated later"
         # (https://learn.microsoft.com/graph/api/resources/group).
         create_only=frozenset({"isAssignableToRole", "resourceProvisioningOptions", "visibility"}),
@@ -337,9 +356,17 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="servicePrincipals", graph_type="servicePrincipal", top=999, title="service principal", path="/servicePrincipals",
         natural_key=("appId",), strip=_SP_STRIP, create_only=frozenset({"appId"}),
-        readonly=frozenset({"keyCredentials"}), lost_on_create=_KEYS_LOST,
+        readonly=frozenset({"keyCredentials", "servicePrincipalType", "appOwnerOrganizationId"}),
+        lost_on_create=_KEYS_LOST,
         # https://learn.microsoft.com/graph/api/serviceprincipal-post-serviceprincipals
         instantiate=("appId", "applications"),
+        system_owned=(
+            SystemOwned("managed identity: Azure creates and deletes it with its resource",
+                        equals=(("servicePrincipalType", "ManagedIdentity"),)),
+            SystemOwned("Microsoft first-party app: the tenant may disable it, never delete it "
+                        "(re-created by appId if it goes missing)",
+                        equals=(("appOwnerOrganizationId", MICROSOFT_TENANT),), locked=frozenset(), creatable=True),
+        ),
         # An app registered in another tenant (first-party, multi-tenant) is named by its own SP.
         refs=(Ref("appId", ("applications", "servicePrincipals"), key="appId"),),
         relations=(Relation("owners"),), soft_delete="directory",
@@ -455,6 +482,9 @@ KINDS: tuple[Kind, ...] = (
         path="/policies/identitySecurityDefaultsEnforcementPolicy",
         strip=frozenset({"id", "displayName", "description"} | _TS), create=None,
         write_perm=("Policy.ReadWrite.SecurityDefaults",),
+        # "Security Defaults is enabled in the tenant. You must disable Security defaults before enabling
+        # a Conditional Access policy" (https://github.com/j0eyv/ConditionalAccessBaseline/issues/17).
+        after_when=("isEnabled", True, ("conditionalAccessPolicies",)),
     ),
     Kind(
         name="tokenLifetimePolicies", graph_type="tokenLifetimePolicy", title="token lifetime policy", path="/policies/tokenLifetimePolicies",

@@ -201,6 +201,20 @@ def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any],
     return patch, changes
 
 
+def _directed(writes: list[Op]) -> list[Op]:
+    """Writes whose order depends on their direction (Kind.after_when) moved after the kinds they wait for."""
+    out = list(writes)
+    for op in writes:
+        rule = kindmod.get(op.kind).after_when
+        if rule is None or op.body.get(rule[0]) != rule[1]:
+            continue
+        last = max((i for i, o in enumerate(out) if o.kind in rule[2]), default=-1)
+        here = out.index(op)
+        if last > here:
+            out.insert(last, out.pop(here))
+    return out
+
+
 def _skip(body: Mapping[str, Any], rel: Any) -> bool:
     """A relationship the kind never reads for this object (dynamic members come from a rule)."""
     if not rel.unless:
@@ -350,6 +364,7 @@ class Planner:
                 else:
                     self._plan_remap_only(kind, key, writes, links)
         deletes, unmanaged = self._plan_deletes()
+        writes = _directed(writes)
         return Plan(self.tenant, self.ref, tuple(writes + links + deletes), tuple(unmanaged),
                     tuple(self.warnings), dict(self.idmap), tuple(self.left_alone))
 
@@ -358,7 +373,7 @@ class Planner:
         want = self._translated(kind, body)
         name = self._name(kind, body)
         owner = kind.owner(body)
-        if st.how == "create" and owner:
+        if st.how == "create" and owner and not owner.creatable:
             self.left_alone.append(LeftAlone(kind.name, key, name, "not-creatable", owner.reason))
             return
         if st.how == "create":
@@ -445,6 +460,13 @@ class Planner:
     def _links(self, kind: Kind, key: str, target: str, want: Mapping[str, Any], have: Mapping[str, Any],
                links: list[Op]) -> None:
         name = self._name(kind, want)
+        owner = kind.owner(have or want)
+        if owner is not None and owner.locked is None:  # read-only, memberships included (a synced group)
+            rels = tuple(r.name for r in kind.relations
+                         if r.name in want and set(want.get(r.name) or ()) != set(have.get(r.name) or ()))
+            if rels and have:
+                self.left_alone.append(LeftAlone(kind.name, key, name, "locked-fields", owner.reason, rels))
+            return
         for rel in kind.relations:
             if rel.name not in want:
                 continue

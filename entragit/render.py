@@ -80,7 +80,7 @@ def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
     for w in plan.warnings:
         out.append(f"warning: {w}")
     if plan.left_alone:
-        out.append(f"{len(plan.left_alone)} Microsoft-owned object(s) left alone:")
+        out.append(f"{len(plan.left_alone)} object(s) owned elsewhere (Microsoft, on-premises AD, Exchange) left alone:")
         out += [f"    = {_left_alone(a)}" for a in plan.left_alone]
     if plan.unmanaged:
         out.append(f"{len(plan.unmanaged)} live object(s) are not in the files (kept; --prune deletes them):")
@@ -113,7 +113,7 @@ def markdown(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> s
     for w in plan.warnings:
         out.append(f"> :warning: {w}")
     if plan.left_alone:
-        out += ["", f"{len(plan.left_alone)} Microsoft-owned object(s) left alone:", ""]
+        out += ["", f"{len(plan.left_alone)} object(s) owned elsewhere (Microsoft, on-premises AD, Exchange) left alone:", ""]
         out += [f"- {_left_alone(a).replace('|', '/')}" for a in plan.left_alone]
     if plan.unmanaged:
         out += ["", f"{len(plan.unmanaged)} live object(s) not in the files are left alone (`--prune` deletes them)."]

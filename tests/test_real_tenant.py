@@ -156,3 +156,71 @@ def test_prune_of_a_partner_with_identity_sync_deletes_the_sync_policy_first(rep
     repo("apply", "--yes", "--ref", "WORKTREE", "--prune", "--only", "crossTenantAccessPartners")
     assert p.c.get(f"{partners}/{tid}").status_code == 404
     assert _plan(repo, "--ref", "WORKTREE", "--prune")["operations"] == []
+
+
+def _seed_with_owned_elsewhere() -> dict[str, Any]:
+    from entragit_sim.seeds import DEFAULT_TENANT_ID
+    from entragit_sim.seeds.demo import demo_seed
+
+    seed = demo_seed(DEFAULT_TENANT_ID)
+    base = {"description": None, "groupTypes": [], "securityEnabled": True, "mailEnabled": False}
+    seed["groups"] += [
+        {**base, "id": "5a1c0d6e-1b2f-4c3d-8e4f-5a6b7c8d9e01", "displayName": "HQ Staff (synced)",
+         "mailNickname": "hq-staff", "onPremisesSyncEnabled": True, "onPremisesSamAccountName": "HQ-Staff"},
+        {**base, "id": "5a1c0d6e-1b2f-4c3d-8e4f-5a6b7c8d9e02", "displayName": "Sales Announcements",
+         "mailNickname": "sales-announce", "mailEnabled": True, "securityEnabled": False,
+         "mail": "sales-announce@contosodemo.example"},
+    ]
+    seed["servicePrincipals"].append({
+        "id": "5a1c0d6e-1b2f-4c3d-8e4f-5a6b7c8d9e03", "appId": "5a1c0d6e-1b2f-4c3d-8e4f-5a6b7c8d9e04",
+        "displayName": "func-payroll-prod", "servicePrincipalType": "ManagedIdentity", "accountEnabled": True,
+        "alternativeNames": ["isExplicit=False", "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Web/sites/func"]})
+    return seed
+
+
+def test_objects_owned_elsewhere_are_kept_in_files_and_never_written(tmp_path: Path, sim_factory: Any) -> None:
+    from tests.conftest import make_repo
+
+    sim = sim_factory(_seed_with_owned_elsewhere())
+    repo = make_repo(tmp_path / "config", sim)
+    repo("export", "--commit")
+    root = Path(repo.repo) / "tenants" / "demo"
+    synced = root / "groups" / "hq-staff-synced.yaml"
+    assert yaml.safe_load(synced.read_text())["onPremisesSyncEnabled"] is True
+    doc = yaml.safe_load(synced.read_text())
+    doc["description"] = "edited in git"
+    synced.write_text(yaml.safe_dump(doc, sort_keys=False))
+    (root / "groups" / "sales-announcements.yaml").unlink()
+    (root / "servicePrincipals" / "func-payroll-prod.yaml").unlink()
+    repo("fmt")
+    plan = _plan(repo, "--ref", "WORKTREE", "--prune")
+    touched = {o["name"] for o in plan["operations"]}
+    assert not touched & {"HQ Staff (synced)", "Sales Announcements", "func-payroll-prod"}, plan["operations"]
+    why = {a["name"]: (a["why"], a["reason"]) for a in plan["left_alone"]}
+    assert why["HQ Staff (synced)"][0] == "locked-fields" and "on-premises" in why["HQ Staff (synced)"][1]
+    assert why["Sales Announcements"][0] == "not-deletable" and "Exchange" in why["Sales Announcements"][1]
+    assert why["func-payroll-prod"][0] == "not-deletable" and "managed identity" in why["func-payroll-prod"][1]
+    # Microsoft's own service principals are never pruned either (they are in the files, so untouched here).
+    text = repo("plan", "--ref", "WORKTREE", "--prune").output
+    assert "left alone" in text and "synced from on-premises Active Directory" in text
+
+
+def test_security_defaults_are_enabled_only_after_the_ca_policies_are_off(repo: Any, sim: Any) -> None:
+    repo("export", "--commit")
+    root = Path(repo.repo) / "tenants" / "demo"
+    for f in (root / "conditionalAccessPolicies").glob("*.yaml"):
+        doc = yaml.safe_load(f.read_text())
+        if doc["state"] == "enabled":
+            doc["state"] = "disabled"
+            f.write_text(yaml.safe_dump(doc, sort_keys=False))
+    sd = root / "securityDefaults" / "security-defaults.yaml"
+    doc = yaml.safe_load(sd.read_text())
+    doc["isEnabled"] = True
+    sd.write_text(yaml.safe_dump(doc, sort_keys=False))
+    repo("fmt")
+    kinds_in_order = [o["kind"] for o in _plan(repo, "--ref", "WORKTREE")["operations"]]
+    assert "conditionalAccessPolicies" in kinds_in_order
+    last_ca = max(i for i, k in enumerate(kinds_in_order) if k == "conditionalAccessPolicies")
+    assert kinds_in_order.index("securityDefaults") > last_ca
+    repo("apply", "--yes", "--ref", "WORKTREE")
+    assert _plan(repo, "--ref", "WORKTREE")["operations"] == []
