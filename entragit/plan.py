@@ -334,8 +334,14 @@ class Planner:
             self.warnings.append(f"{kind.title} {self._name(kind, body)!r}: {len(hits)} live objects share "
                                  "its natural key; creating a new one")
         self.status[(kind.name, key)] = _Status("create", "")
-        if kind.owner(body):  # Graph creates Microsoft's own objects; references to it stay as they are
+        owner = kind.owner(body)
+        if owner and not owner.creatable:  # Graph creates Microsoft's own objects; references to it stay
             return
+        if kind.deleted_list and (kind.name, key) in self.pulled:
+            # The headline promise is "original id"; when Entra no longer holds it, say so up front.
+            self.warnings.append(f"{kind.title} {self._name(kind, body)!r} is not in the recycle bin "
+                                 "(hard-deleted, purged, past its 30 days, or this identity may not restore it): "
+                                 "recreated with a new id, every reference remapped")
         if not kind.client_id and (kind.name, key) in self.pulled:
             self.created.add(key)
             for f in kind.readonly:

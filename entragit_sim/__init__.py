@@ -29,8 +29,14 @@ class Simulator:
         faults: str | None = None,
         state_file: str | Path | None = None,
         user: str | None = None,
+        security_group_delete: str = "soft",
     ) -> None:
-        """`user`: approve every device code sign-in for this UPN (ValueError if unknown)."""
+        """`user`: approve every device code sign-in for this UPN (ValueError if unknown).
+        `security_group_delete`: "soft" (recycle bin, as group-delete documents) or "hard" (as
+        directory-deleteditems-restore documents: "security groups cannot be restored")."""
+        if security_group_delete not in ("soft", "hard"):
+            raise ValueError(f"security_group_delete must be soft or hard, not {security_group_delete!r}")
+        self.security_groups_restorable = security_group_delete == "soft"
         self.tenant_id = (tenant_id or DEFAULT_TENANT_ID).lower()
         self.tls = tls
         self.latency_ms = latency_ms
@@ -41,6 +47,7 @@ class Simulator:
             self.tenant_id = self.store.tenant_id
         else:
             load_into(self.store, resolve_seed(seed, self.tenant_id))
+        self.store.security_groups_restorable = self.security_groups_restorable
         self.router = Router(
             self.store,
             throttle=Throttle(throttle),
@@ -62,6 +69,7 @@ class Simulator:
         """Replace the whole tenant with `seed` (on top of the built-ins), e.g. between test cases."""
         store = Store(self.tenant_id)
         load_into(store, resolve_seed(seed, self.tenant_id))
+        store.security_groups_restorable = self.security_groups_restorable
         with self.store.lock:
             self.store = store
             self.router.store = store

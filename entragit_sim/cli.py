@@ -117,6 +117,13 @@ a restart. GET /_sim/state dumps the whole state (sim-admin token only).
     metavar="UPN",
     help="Approve every device code sign-in as this user (e.g. bg-admin-01@contosodemo.onmicrosoft.com).",
 )
+@click.option(
+    "--security-group-delete",
+    type=click.Choice(["soft", "hard"]),
+    default="soft",
+    show_default=True,
+    help="Whether deleted security groups can be restored (Graph's docs disagree: rehearse both).",
+)
 def serve(
     host: str,
     port: int,
@@ -128,6 +135,7 @@ def serve(
     tls: bool,
     state_file: str | None,
     user: str | None,
+    security_group_delete: str,
 ) -> None:
     import json
     import signal
@@ -148,6 +156,7 @@ def serve(
             faults=faults,
             state_file=state_file,
             user=user,
+            security_group_delete=security_group_delete,
         )
     except (SeedError, FaultSpecError, ThrottleSpecError, UnknownUser) as e:
         # click's own usage error: one line, exit 2, and no import of the client's error types

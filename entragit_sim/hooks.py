@@ -58,7 +58,7 @@ class Hook:
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         """Validate a delete; may cascade."""
 
-    def soft(self, res: Resource, obj: Obj) -> bool:
+    def soft(self, res: Resource, obj: Obj, store: Store) -> bool:
         return bool(res.soft_delete)
 
     def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
@@ -396,13 +396,14 @@ class Group(Hook):
         ):
             raise denied()
 
-    def soft(self, res: Resource, obj: Obj) -> bool:
-        distribution = (
-            obj.get("mailEnabled")
-            and not obj.get("securityEnabled")
-            and "Unified" not in (obj.get("groupTypes") or [])
-        )
-        return not distribution
+    def soft(self, res: Resource, obj: Obj, store: Store) -> bool:
+        unified = "Unified" in (obj.get("groupTypes") or [])
+        distribution = obj.get("mailEnabled") and not obj.get("securityEnabled") and not unified
+        # The docs disagree on security groups (findings row 14): group-delete says they go to the
+        # recycle bin, directory-deleteditems-restore says "security groups cannot be restored".
+        # A tenant may be simulated either way (`Simulator(security_group_delete="hard")`).
+        security = obj.get("securityEnabled") and not unified
+        return not distribution and not (security and not store.security_groups_restorable)
 
     def conflicts(self, store: Store, res: Resource, obj: Obj) -> str | None:
         # mailNickname is unique only among Microsoft 365 groups (graph-notes 4.5).

@@ -332,7 +332,7 @@ class Resources(Relations):
             )
         hook = hook_for(res)
         hook.on_delete(self.ctx(req), res, obj)
-        if res.soft_delete and hook.soft(res, obj):
+        if res.soft_delete and hook.soft(res, obj, self.store):
             soft_delete(self.store, res, obj)
         else:
             hard_delete(self.store, res, key)

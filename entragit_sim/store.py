@@ -34,6 +34,8 @@ class Store:
         self.audit: list[Obj] = []
         # id -> time.monotonic() of creation, for read-after-write lag faults (not persisted)
         self.created_at: dict[str, float] = {}
+        # Whether deleted security groups go to the recycle bin (Graph's docs disagree: findings row 14).
+        self.security_groups_restorable = True
 
     # -- objects ---------------------------------------------------------------------------
     def get(self, kind: str, key: str) -> Obj | None:

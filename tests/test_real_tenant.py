@@ -224,3 +224,27 @@ def test_security_defaults_are_enabled_only_after_the_ca_policies_are_off(repo: 
     assert kinds_in_order.index("securityDefaults") > last_ca
     repo("apply", "--yes", "--ref", "WORKTREE")
     assert _plan(repo, "--ref", "WORKTREE")["operations"] == []
+
+
+def test_a_deleted_security_group_comes_back_either_way_graph_documents(tmp_path: Path, sim_factory: Any) -> None:
+    from tests.conftest import make_repo
+
+    # group-delete: security groups go to the recycle bin; directory-deleteditems-restore: they cannot
+    # be restored. The story must hold on both kinds of tenant (findings row 14).
+    for mode, action in (("soft", "restore"), ("hard", "create")):
+        sim = sim_factory("demo", security_group_delete=mode)
+        repo = make_repo(tmp_path / mode, sim)
+        repo("export", "--commit")
+        p = Portal(sim)
+        grp = p.one("/groups", "Finance Admins")
+        p.ok(p.c.delete(f"/groups/{grp['id']}"))
+        plan = _plan(repo, "--only", "groups/finance-admins")
+        [op] = [o for o in plan["operations"] if o["kind"] == "groups" and o["name"] == "Finance Admins"
+                and o["action"] in ("restore", "create")]
+        assert op["action"] == action, (mode, op)
+        recreated_warning = any("Finance Admins" in w and "not in the recycle bin" in w for w in plan["warnings"])
+        assert recreated_warning == (mode == "hard")
+        repo("apply", "--yes", "--only", "groups/finance-admins")
+        back = p.one("/groups", "Finance Admins")
+        assert (back["id"] == grp["id"]) == (mode == "soft")
+        assert _plan(repo)["operations"] == []
