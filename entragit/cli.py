@@ -399,9 +399,13 @@ def _rehearse(root: Any, t: Any, ref: str, selectors: tuple[str, ...], prune: bo
     from entragit import rehearse, render
     from entragit.errors import EntragitError
 
-    click.echo(f"Rehearsal: a simulated twin of {t.name} seeded from the files at HEAD; "
-               "nothing is sent to the tenant.\n")
+    click.echo(f"Rehearsal: a simulated twin of {t.name} seeded from the files at HEAD and the tenant's "
+               "recycle bins; nothing is written to the tenant (it is only read).\n")
     r = rehearse.run(root, t, ref, selectors, prune, force)
+    if r.identity is not None:
+        click.echo(f"The twin signs in as {r.identity.name!r} ({r.identity.kind}) with its "
+                   f"{len(r.identity.permissions)} permission(s) and {len(r.identity.directory_roles)} "
+                   "directory role(s).\n")
     click.echo(render.text(r.session.plan, r.session.names(), r.session.risks))
     for o in r.result.outcomes:
         click.echo(f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
