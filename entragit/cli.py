@@ -450,7 +450,9 @@ def permissions(tenant_name: str | None, as_table: bool, repo: str | None) -> No
 
 @main.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Where to create the demo repo (default: a temp dir).")
-def demo(directory: str | None) -> None:
+@click.option("--seed", type=click.Choice(["demo", "enterprise"]), default="demo", show_default=True,
+              help="The simulated company: demo (Contoso Demo) or enterprise (a hybrid Northwind Enterprise).")
+def demo(directory: str | None, seed: str) -> None:
     """The whole story on a simulated tenant: export to git, a disaster, plan, apply, verify.
 
     Starts the built-in Graph simulator with its demo company, exports it to a fresh config repo,
@@ -462,7 +464,7 @@ def demo(directory: str | None) -> None:
 
     from entragit import demo as demomod
 
-    demomod.run(Path(directory) if directory else None, click.echo)
+    demomod.run(Path(directory) if directory else None, click.echo, seed=seed)
 
 
 # ---------------------------------------------------------------- review: diff / drift / log

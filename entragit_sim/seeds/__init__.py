@@ -51,7 +51,7 @@ class SeedError(Exception):
 
 
 def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
-    """'empty' | 'demo' | 'synthetic:N' | a directory of JSON files | an in-memory seed dict."""
+    """'empty' | 'demo' | 'enterprise' | 'synthetic:N' | a directory of JSON files | an in-memory seed dict."""
     if seed is None or seed == "empty":
         return {}
     if isinstance(seed, dict):
@@ -62,6 +62,10 @@ def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
         except ImportError as e:
             raise SeedError(f"the demo seed is not available in this build ({e})") from e
         return demo_seed(tenant_id)
+    if seed == "enterprise":
+        from entragit_sim.seeds.enterprise import enterprise_seed
+
+        return enterprise_seed(tenant_id)
     if seed.startswith("synthetic:"):
         try:
             n = int(seed.split(":", 1)[1])
@@ -78,7 +82,7 @@ def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
     if path.is_dir():
         return load_dir(path)
     raise SeedError(
-        f"unknown seed {seed!r}: use empty, demo, synthetic:N or a directory of JSON files"
+        f"unknown seed {seed!r}: use empty, demo, enterprise, synthetic:N or a directory of JSON files"
     )
 
 
