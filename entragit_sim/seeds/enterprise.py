@@ -271,7 +271,7 @@ class _Enterprise:
         t = self.t
         self.app: dict[str, Obj] = {}
         self.sp: dict[str, Obj] = {}
-        common = {"publisher_domain": DOMAIN}
+        common: dict[str, Any] = {"publisher_domain": DOMAIN}
         orders = make_application(t, "orders-api", "Northwind Orders API", created=ts(25),
                                   description="Order management API.", graph_scopes=("User.Read",), **common)
         payroll = make_application(t, "payroll", SOFT_DELETED_APP, created=ts(26),
