@@ -96,7 +96,11 @@ class Identity:
 
 
 async def _make_twin_identity(g: Graph, who: Identity) -> tuple[str, str]:
-    """An app + service principal in the twin holding exactly `who`'s permissions and roles: (appId, secret)."""
+    """An app + service principal in the twin holding exactly `who`'s permissions and roles: (appId, secret).
+
+    A delegated identity (idtyp user) is approximated by an app holding its consented scopes where
+    Graph has an application permission of that name: the twin signs in app-only, so what only a
+    signed-in administrator may do (restoring CA policies) is planned as for an app."""
     app = await g.call("POST", "/applications", body={"displayName": f"{who.name} (rehearsal)"})
     sp = await g.call("POST", "/servicePrincipals", body={"appId": app["appId"]})
     [graph_sp] = await g.list_all("/servicePrincipals", params={"$filter": f"appId eq '{GRAPH_APP_ID}'"})
