@@ -97,6 +97,43 @@ def credential(t: Tenant) -> tuple[Any, str | None]:
     return SignIn(_azure_credential(t), t), None
 
 
+def graph_scope(host: str) -> str:
+    """The token scope for a Graph host: the national clouds' own, the public one for anything else."""
+    if host.endswith(("microsoft.com", ".us", ".cn")):
+        return f"https://{host}/.default"
+    return "https://graph.microsoft.com/.default"
+
+
+def decode_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT access token, unverified: Graph verifies it; we only read who it is.
+
+    ``idtyp`` app|user; ``roles`` application permissions (app-only); ``scp`` delegated scopes
+    (space-separated); ``wids`` directory role template ids."""
+    import base64
+    import json
+
+    try:
+        body = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (IndexError, ValueError) as e:
+        raise EntragitError("the access token is not a JWT; cannot tell which identity it is") from e
+    return claims if isinstance(claims, dict) else {}
+
+
+async def token_claims(t: Tenant) -> dict[str, Any] | None:
+    """The claims of the token this tenant signs in with; None for the dev token (`auth: sim`)."""
+    from urllib.parse import urlsplit
+
+    cred, _token = credential(t)
+    if cred is None:
+        return None
+    try:
+        tok = await cred.get_token(graph_scope(urlsplit(t.graph_url).hostname or ""))
+    finally:
+        await cred.close()
+    return decode_claims(tok.token)
+
+
 def _azure_credential(t: Tenant) -> Any:
     a = t.auth
     method = a.get("method", "default")

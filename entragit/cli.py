@@ -418,9 +418,13 @@ def _rehearse(root: Any, t: Any, ref: str, selectors: tuple[str, ...], prune: bo
     from entragit import rehearse, render
     from entragit.errors import EntragitError
 
-    click.echo(f"Rehearsal: a simulated twin of {t.name} seeded from the files at HEAD; "
-               "nothing is sent to the tenant.\n")
+    click.echo(f"Rehearsal: a simulated twin of {t.name} seeded from the files at HEAD and the tenant's "
+               "recycle bins; nothing is written to the tenant (it is only read).\n")
     r = rehearse.run(root, t, ref, selectors, prune, force)
+    if r.identity is not None:
+        click.echo(f"The twin signs in as {r.identity.name!r} ({r.identity.kind}) with its "
+                   f"{len(r.identity.permissions)} permission(s) and {len(r.identity.directory_roles)} "
+                   "directory role(s).\n")
     click.echo(render.text(r.session.plan, r.session.names(), r.session.risks))
     for o in r.result.outcomes:
         click.echo(f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
@@ -465,7 +469,9 @@ def permissions(tenant_name: str | None, as_table: bool, repo: str | None) -> No
 
 @main.command()
 @click.option("--dir", "directory", type=click.Path(file_okay=False), help="Where to create the demo repo (default: a temp dir).")
-def demo(directory: str | None) -> None:
+@click.option("--seed", type=click.Choice(["demo", "enterprise"]), default="demo", show_default=True,
+              help="The simulated company: demo (Contoso Demo) or enterprise (a hybrid Northwind Enterprise).")
+def demo(directory: str | None, seed: str) -> None:
     """The whole story on a simulated tenant: export to git, a disaster, plan, apply, verify.
 
     Starts the built-in Graph simulator with its demo company, exports it to a fresh config repo,
@@ -477,7 +483,7 @@ def demo(directory: str | None) -> None:
 
     from entragit import demo as demomod
 
-    demomod.run(Path(directory) if directory else None, click.echo)
+    demomod.run(Path(directory) if directory else None, click.echo, seed=seed)
 
 
 # ---------------------------------------------------------------- review: diff / drift / log

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,37 +16,55 @@ from entragit.graph import Graph
 
 Say = Callable[[str], None]
 
-DISASTER_GROUP = "Finance Admins"
-SOFT_DELETED_APP = "HR Portal"
-WEAKENED_POLICY_PREFIX = "CA100"
 
 
-async def _damage(graph_url: str, say: Say) -> None:
+@dataclass(frozen=True)
+class Story:
+    """The objects a seed's bad day damages, by their role in the story."""
+
+    disaster_group: str  # named by a dozen CA policies: hard-deleted
+    soft_deleted_app: str  # deleted, waits in the recycle bin
+    weakened_policy_prefix: str  # an enabled CA policy switched to report-only
+
+
+STORIES = {
+    "demo": Story("Finance Admins", "HR Portal", "CA100"),
+    "enterprise": Story("Tier0 - Identity Admins", "Northwind Payroll", "CA100"),
+}
+SEEDS = tuple(STORIES)
+DISASTER_GROUP = STORIES["demo"].disaster_group
+SOFT_DELETED_APP = STORIES["demo"].soft_deleted_app
+WEAKENED_POLICY_PREFIX = STORIES["demo"].weakened_policy_prefix
+
+
+async def _damage(graph_url: str, say: Say, story: Story) -> None:
     """What an admin's bad day looks like: a hard delete, a soft delete, a weakened policy."""
     async with Graph(graph_url, token=SIM_TOKEN) as g:
-        groups = await g.list_all("/groups", params={"$filter": f"displayName eq '{DISASTER_GROUP}'"})
+        groups = await g.list_all("/groups", params={"$filter": f"displayName eq '{story.disaster_group}'"})
         gid = groups[0]["id"]
         await g.call("DELETE", f"/groups/{gid}")
         await g.call("DELETE", f"/directory/deletedItems/{gid}")  # gone for good: no restore possible
-        say(f"  - hard-deleted group {DISASTER_GROUP!r} ({gid}): deleted, then purged from the recycle bin")
-        apps = await g.list_all("/applications", params={"$filter": f"displayName eq '{SOFT_DELETED_APP}'"})
+        say(f"  - hard-deleted group {story.disaster_group!r} ({gid}): deleted, then purged from the recycle bin")
+        apps = await g.list_all("/applications", params={"$filter": f"displayName eq '{story.soft_deleted_app}'"})
         if apps:
             await g.call("DELETE", f"/applications/{apps[0]['id']}")
-            say(f"  - deleted app registration {SOFT_DELETED_APP!r} (it sits in the recycle bin, with its SP)")
+            say(f"  - deleted app registration {story.soft_deleted_app!r} (it sits in the recycle bin, with its SP)")
         policies = await g.list_all("/identity/conditionalAccess/policies", version="beta")
         weak = next((p for p in sorted(policies, key=lambda p: p["displayName"])
-                     if p["displayName"].startswith(WEAKENED_POLICY_PREFIX) and p.get("state") == "enabled"), None)
+                     if p["displayName"].startswith(story.weakened_policy_prefix) and p.get("state") == "enabled"), None)
         if weak:
             await g.call("PATCH", f"/identity/conditionalAccess/policies/{weak['id']}", version="beta",
                          body={"state": "enabledForReportingButNotEnforced"})
             say(f"  - switched CA policy {weak['displayName']!r} to report-only (not enforced)")
 
 
-def run(directory: Path | None, say: Say, keep: Callable[[Any], None] | None = None) -> Path:
+def run(directory: Path | None, say: Say, keep: Callable[[Any], None] | None = None,
+        seed: str = "demo") -> Path:
     from entragit_sim import Simulator
 
+    story = STORIES[seed]
     root = directory or Path(tempfile.mkdtemp(prefix="entragit-demo-"))
-    sim = Simulator(seed="demo")
+    sim = Simulator(seed=seed)
     sim.start(host="127.0.0.1", port=0)
     try:
         graph_root = sim.graph_url.rsplit("/v1.0", 1)[0]
@@ -66,7 +85,7 @@ def run(directory: Path | None, say: Say, keep: Callable[[Any], None] | None = N
         say(f"   export again: {again.summary} ({'no commit' if again.commit is None else 'UNEXPECTED commit'})")
 
         say("3. Disaster strikes in the portal:")
-        asyncio.run(_damage(sim.graph_url, say))
+        asyncio.run(_damage(sim.graph_url, say, story))
 
         say("4. Drift and the plan to restore the last good commit (entragit plan --ref HEAD):")
         s = reconcile.plan(root, t, "HEAD")

@@ -56,6 +56,20 @@ async def _deleted(g: Graph, kinds: list[str], *, app_only: bool) -> dict[str, d
     return out
 
 
+def recycle_bins(t: Tenant, kinds: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every recycle bin of `kinds` this identity may read, as plan reads them (read-only GETs)."""
+    async def go() -> dict[str, dict[str, dict[str, Any]]]:
+        g, cred = _graph(t)
+        async with g:
+            try:
+                return await _deleted(g, [k for k in kinds if kindmod.get(k).deleted_list], app_only=False)
+            finally:
+                if cred is not None:
+                    await cred.close()
+
+    return asyncio.run(go())
+
+
 @dataclass
 class Session:
     tenant: Tenant

@@ -1,13 +1,17 @@
-"""Rehearse an apply on a simulated twin of the tenant: nothing is sent to the real tenant.
+"""Rehearse an apply on a simulated twin of the tenant: nothing is written to the real tenant.
 
 The twin is the built-in simulator seeded from the files at HEAD (the last export, the best
-knowledge of what is live) with the tenant's own ids; the plan for --ref is applied to it, then
-planned again to prove it converges. Admins see what apply would do, and whether it would finish,
-before touching production."""
+knowledge of what is live) with the tenant's own ids, and with what the tenant's recycle bins hold
+now (read-only GETs, the reads plan makes). It signs in as the tenant's own identity: an app in the
+twin holding exactly the application permissions (``roles``) and directory roles (``wids``) of the
+tenant's token, so a plan the tenant would refuse fails in the rehearsal for the same reason. The
+plan for --ref is applied to the twin, then planned again to prove it converges."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
@@ -15,10 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from entragit import reconcile
+from entragit import auth, reconcile
+from entragit import kinds as kindmod
 from entragit.apply import IDMAP, ApplyResult
 from entragit.config import Tenant
+from entragit.errors import GraphError
+from entragit.graph import Graph
 from entragit.snapshot import Snapshot
+
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+# The twin's client secret lives in this process's environment for the rehearsal only.
+SECRET_ENV = "ENTRAGIT_REHEARSAL_CLIENT_SECRET"
 
 # Where the simulator keeps what our Kind table calls by another name (its table is its own).
 SIM_COLLECTION = {
@@ -42,11 +53,94 @@ def seed_from(snap: Snapshot) -> dict[str, list[dict[str, Any]]]:
     return seed
 
 
+def with_recycle_bins(seed: dict[str, list[dict[str, Any]]],
+                      deleted: dict[str, dict[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The seed plus the tenant's recycle bins; what sits in a bin now is not live, whatever HEAD says."""
+    out = {k: list(v) for k, v in seed.items()}
+    entries = out.setdefault("deletedItems", [])
+    for kname, objs in sorted(deleted.items()):
+        coll, key = SIM_COLLECTION.get(kname, kname), kindmod.get(kname).id_field
+        binned = set(objs)
+        out[coll] = [o for o in out.get(coll, []) if str(o.get(key)) not in binned]
+        entries += [{"kind": coll, "object": {key: oid, **body}} for oid, body in sorted(objs.items())]
+    return out
+
+
+def over_builtins(seed: dict[str, list[dict[str, Any]]], tenant_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Files keep only what entragit manages: an object the twin also has built in (the Microsoft
+    Graph service principal and its app roles, say) keeps the built-in rest under the files' values."""
+    from entragit_sim.builtins import builtin_state
+
+    out = {}
+    for coll, objs in seed.items():
+        builtin = {str(o.get("id")): o for o in builtin_state(tenant_id).get(coll, []) if isinstance(o, dict)}
+        out[coll] = [{**builtin.get(str(o.get("id")), {}), **o} for o in objs]
+    return out
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the tenant's token says it is: its permissions and directory roles."""
+
+    kind: str  # "app" | "user"
+    name: str
+    permissions: tuple[str, ...]  # app-only `roles`; delegated `scp`
+    directory_roles: tuple[str, ...]  # `wids`
+
+    @classmethod
+    def from_claims(cls, claims: dict[str, Any]) -> Identity:
+        kind = str(claims.get("idtyp") or ("user" if claims.get("scp") else "app"))
+        perms = (claims.get("roles") or []) if kind == "app" else str(claims.get("scp") or "").split()
+        name = str(claims.get("app_displayname") or claims.get("upn") or claims.get("appid") or "tenant identity")
+        return cls(kind, name, tuple(sorted(set(perms))), tuple(sorted(set(claims.get("wids") or []))))
+
+
+async def _make_twin_identity(g: Graph, who: Identity) -> tuple[str, str]:
+    """An app + service principal in the twin holding exactly `who`'s permissions and roles: (appId, secret).
+
+    A delegated identity (idtyp user) is approximated by an app holding its consented scopes where
+    Graph has an application permission of that name: the twin signs in app-only, so what only a
+    signed-in administrator may do (restoring CA policies) is planned as for an app."""
+    app = await g.call("POST", "/applications", body={"displayName": f"{who.name} (rehearsal)"})
+    sp = await g.call("POST", "/servicePrincipals", body={"appId": app["appId"]})
+    [graph_sp] = await g.list_all("/servicePrincipals", params={"$filter": f"appId eq '{GRAPH_APP_ID}'"})
+    by_value = {r["value"]: r["id"] for r in graph_sp.get("appRoles") or []}
+    for perm in who.permissions:
+        if perm in by_value:  # a delegated-only scope has no application permission to hold
+            await g.call("POST", f"/servicePrincipals/{graph_sp['id']}/appRoleAssignedTo", body={
+                "principalId": sp["id"], "resourceId": graph_sp["id"], "appRoleId": by_value[perm]})
+    for role in who.directory_roles:
+        try:
+            await g.call("POST", "/roleManagement/directory/roleAssignments", body={
+                "principalId": sp["id"], "roleDefinitionId": role, "directoryScopeId": "/"})
+        except GraphError as e:  # `wids` also names roles no one can assign (the default user role)
+            if e.status not in (400, 404):
+                raise
+    made = await g.call("POST", f"/applications/{app['id']}/addPassword",
+                        body={"passwordCredential": {"displayName": "rehearsal"}})
+    return str(app["appId"]), str(made["secretText"])
+
+
+def _twin_auth(sim: Any, who: Identity | None) -> dict[str, Any]:
+    """Tenant auth for the twin: the dev token when the tenant uses it, else the twin identity."""
+    if who is None:
+        return {"method": "sim"}
+
+    async def go() -> tuple[str, str]:
+        async with Graph(sim.graph_url, token=auth.SIM_TOKEN, verify=sim.ca_bundle or True) as g:
+            return await _make_twin_identity(g, who)
+
+    client_id, secret = asyncio.run(go())
+    os.environ[SECRET_ENV] = secret
+    return {"method": "secret", "clientId": client_id, "secretEnv": SECRET_ENV, "authority": sim.authority}
+
+
 @dataclass
 class Rehearsal:
     session: reconcile.Session
     result: ApplyResult
     after: reconcile.Session  # a second plan against the twin: empty when apply converges
+    identity: Identity | None = None  # None: the dev token, in the tenant and in the twin
 
 
 def run(root: Path, t: Tenant, ref: str, selectors: Sequence[str] = (), prune: bool = False,
@@ -54,18 +148,25 @@ def run(root: Path, t: Tenant, ref: str, selectors: Sequence[str] = (), prune: b
     from entragit_sim import Simulator
 
     twin_files, _ = reconcile.desired_state(root, t, "HEAD")
-    sim = Simulator(seed=seed_from(twin_files), tenant_id=t.tenant_id)
+    wanted, _ = reconcile.desired_state(root, t, ref)
+    claims = asyncio.run(auth.token_claims(t))
+    who = None if claims is None else Identity.from_claims(claims)
+    bins = reconcile.recycle_bins(t, sorted(set(twin_files.objects) | set(wanted.objects)))
+    seed = with_recycle_bins(over_builtins(seed_from(twin_files), t.tenant_id), bins)
+    sim = Simulator(seed=seed, tenant_id=t.tenant_id,
+                    tls=who is not None)  # azure-identity signs in over https only
     sim.start(host="127.0.0.1", port=0)
     state = Path(tempfile.mkdtemp(prefix="entragit-rehearsal-"))
     try:
         if (t.dir / IDMAP).exists():
             shutil.copy2(t.dir / IDMAP, state / IDMAP)
-        twin = dataclasses.replace(t, graph_url=sim.graph_url, auth={"method": "sim"}, ca_bundle=None,
-                                   state_dir=state)
+        twin = dataclasses.replace(t, graph_url=sim.graph_url, auth=_twin_auth(sim, who),
+                                   ca_bundle=sim.ca_bundle, state_dir=state)
         session = reconcile.plan(root, twin, ref, selectors, prune)
         result, _stats = reconcile.apply(root, twin, session, force_lockout=force_lockout, on_op=on_op)
         after = reconcile.plan(root, twin, ref, selectors, prune)
-        return Rehearsal(session, result, after)
+        return Rehearsal(session, result, after, who)
     finally:
+        os.environ.pop(SECRET_ENV, None)
         sim.stop()
         shutil.rmtree(state, ignore_errors=True)

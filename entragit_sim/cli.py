@@ -92,7 +92,7 @@ a restart. GET /_sim/state dumps the whole state (sim-admin token only).
 @sim.command(help=SERVE_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=0, type=int, help="0 picks a free port.")
-@click.option("--seed", default="demo", show_default=True, help="demo | empty | synthetic:N | DIR")
+@click.option("--seed", default="demo", show_default=True, help="demo | enterprise | empty | synthetic:N | DIR")
 @click.option("--tenant-id", default=None, help="Tenant GUID (default: a fixed demo tenant id).")
 @click.option("--latency-ms", default=0, type=int, help="Added to every Graph answer.")
 @click.option(

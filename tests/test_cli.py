@@ -137,3 +137,16 @@ def test_tenant_list_shows_each_tenant(repo, sim):
     repo("export")
     out = repo("tenant", "list").output
     assert out.startswith("demo ") and sim.tenant_id in out and "auth=sim" in out and " files" in out
+
+
+def test_demo_runs_the_same_story_on_the_enterprise_seed(tmp_path):
+    from click.testing import CliRunner
+
+    from entragit.cli import main
+
+    r = CliRunner().invoke(main, ["demo", "--seed", "enterprise", "--dir", str(tmp_path / "d")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "hard-deleted group 'Tier0 - Identity Admins'" in r.output
+    assert "deleted app registration 'Northwind Payroll'" in r.output and "FAILED" not in r.output
+    after = r.output.split("6. Apply again", 1)[1]
+    assert "No changes. The tenant matches the files." in after

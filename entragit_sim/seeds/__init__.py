@@ -10,7 +10,10 @@ Graph GET returns them. Extras the loader understands:
   ``userSyncInbound``/``groupSyncInbound``); a partner may also embed ``identitySynchronization``;
 - ``authenticationMethodsPolicy`` may embed ``authenticationMethodConfigurations``;
 - an application's ``passwordCredentials[]`` item may carry ``secretText``: the loader keeps only its
-  hash, so a seed can ship a known client secret for token tests and the demo.
+  hash, so a seed can ship a known client secret for token tests and the demo;
+- ``deletedItems`` holds ``{"kind": collection, "object": {...}}`` entries: soft-deleted objects the
+  loader puts in their kind's recycle bin (``Resource.soft_delete``), with their ``members`` /
+  ``owners`` links kept so a restore brings them back, as Entra does.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -39,6 +43,7 @@ _KEY_ALIASES = {
     "directoryRoleDefinitions": "roleDefinitions",
 }
 _RELS = ("members", "owners")
+DELETED_KEY = "deletedItems"
 
 
 class SeedError(Exception):
@@ -46,7 +51,7 @@ class SeedError(Exception):
 
 
 def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
-    """'empty' | 'demo' | 'synthetic:N' | a directory of JSON files | an in-memory seed dict."""
+    """'empty' | 'demo' | 'enterprise' | 'synthetic:N' | a directory of JSON files | an in-memory seed dict."""
     if seed is None or seed == "empty":
         return {}
     if isinstance(seed, dict):
@@ -57,6 +62,10 @@ def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
         except ImportError as e:
             raise SeedError(f"the demo seed is not available in this build ({e})") from e
         return demo_seed(tenant_id)
+    if seed == "enterprise":
+        from entragit_sim.seeds.enterprise import enterprise_seed
+
+        return enterprise_seed(tenant_id)
     if seed.startswith("synthetic:"):
         try:
             n = int(seed.split(":", 1)[1])
@@ -73,7 +82,7 @@ def resolve_seed(seed: str | Seed | None, tenant_id: str) -> Seed:
     if path.is_dir():
         return load_dir(path)
     raise SeedError(
-        f"unknown seed {seed!r}: use empty, demo, synthetic:N or a directory of JSON files"
+        f"unknown seed {seed!r}: use empty, demo, enterprise, synthetic:N or a directory of JSON files"
     )
 
 
@@ -129,6 +138,8 @@ def _entries(seed: Seed) -> list[tuple[str, dict[str, Any]]]:
     """Flatten a seed into (store collection, object) pairs, splitting composite seed objects."""
     out: list[tuple[str, dict[str, Any]]] = []
     for key, objs in seed.items():
+        if key == DELETED_KEY:
+            continue
         for obj in objs:
             kind = _KEY_ALIASES.get(key, key)
             if kind == "crossTenantAccessPolicy":
@@ -159,6 +170,27 @@ def load_into(store: Store, seed: Seed) -> None:
     with store.lock:
         for kind, raw in _entries(builtin_state(store.tenant_id)) + _entries(seed):
             _load_one(store, kind, raw)
+        for entry in seed.get(DELETED_KEY, []):
+            _load_deleted(store, entry)
+
+
+def _load_deleted(store: Store, entry: dict[str, Any]) -> None:
+    """A recycle-bin entry: stored as a soft delete leaves it (hooks.soft_delete), never live."""
+    kind = _KEY_ALIASES.get(str(entry.get("kind")), str(entry.get("kind")))
+    res = BY_NAME.get(kind)
+    if res is None or not res.soft_delete or not isinstance(entry.get("object"), dict):
+        raise SeedError(f"deletedItems: {entry.get('kind')!r} has no recycle bin (or no object given)")
+    obj = strip_annotations(entry["object"], keep_type=bool(res.polymorphic))
+    key = obj.get(res.key)
+    if not key:
+        raise SeedError(f"deletedItems: a deleted {kind} needs its {res.key}")
+    for rel in _RELS:
+        if isinstance(obj.get(rel), list):
+            store.links[f"{kind}/{key}/{rel}"] = [str(i) for i in obj.pop(rel)]
+    if not obj.get("deletedDateTime"):
+        # Files keep no timestamps; deleted now, so the 30-day retention has not expired it.
+        obj["deletedDateTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    store.deleted[res.soft_delete][key] = {"kind": kind, "object": obj}
 
 
 def _load_one(store: Store, kind: str, raw: dict[str, Any]) -> None:

@@ -157,6 +157,7 @@ def make_user(
     external_mail: str | None = None,
     enabled: bool = True,
     domain: str = DOMAIN,
+    company: str = COMPANY,
 ) -> Obj:
     """A user as GET /users/{id}?$select=<the usual admin columns> returns it."""
     display = display or f"{given} {surname}"
@@ -178,7 +179,7 @@ def make_user(
         "accountEnabled": enabled,
         "businessPhones": [],
         "city": city,
-        "companyName": None if guest else COMPANY,
+        "companyName": None if guest else company,
         "country": country,
         "createdDateTime": created,
         "department": department,
@@ -335,6 +336,7 @@ def make_application(
     tags: list[str] | None = None,
     pre_authorized: list[Obj] | None = None,
     notes: str | None = None,
+    publisher_domain: str = DOMAIN,
 ) -> Obj:
     """An app registration as GET /applications/{id} returns it (never a secretText)."""
     b = builtins()
@@ -391,7 +393,7 @@ def make_application(
         "isDeviceOnlyAuthSupported": None,
         "isFallbackPublicClient": None,
         "notes": notes,
-        "publisherDomain": DOMAIN,
+        "publisherDomain": publisher_domain,
         "serviceManagementReference": None,
         "signInAudience": "AzureADMyOrg",
         "tags": tags or [],
