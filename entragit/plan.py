@@ -261,8 +261,10 @@ class Planner:
     def __init__(self, tenant: str, ref: str, desired: Snapshot, live: Snapshot,
                  deleted: Mapping[str, Mapping[str, dict[str, Any]]], idmap: Mapping[str, str],
                  selectors: Sequence[str] = (), prune: bool = False,
-                 slugs: Mapping[tuple[str, str], str] | None = None) -> None:
+                 slugs: Mapping[tuple[str, str], str] | None = None,
+                 held: Mapping[str, set[str]] | None = None) -> None:
         self.tenant, self.ref = tenant, ref
+        self.held = held or {}  # kind -> ids in a recycle bin this identity may not restore from
         self.desired, self.live, self.deleted = desired, live, deleted
         self.idmap = dict(idmap)
         self.selectors, self.prune = selectors, prune
@@ -337,7 +339,12 @@ class Planner:
         owner = kind.owner(body)
         if owner and not owner.creatable:  # Graph creates Microsoft's own objects; references to it stay
             return
-        if kind.deleted_list and (kind.name, key) in self.pulled:
+        if lk in self.held.get(kind.name, ()) and (kind.name, key) in self.pulled:
+            self.warnings.append(f"{kind.title} {self._name(kind, body)!r} is in the recycle bin, but Graph lets only "
+                                 "a signed-in administrator restore it, not an app: recreated with a new id, every "
+                                 "reference remapped (to keep its id, plan and apply with --auth device-code as a "
+                                 "Conditional Access or Security Administrator)")
+        elif kind.deleted_list and (kind.name, key) in self.pulled:
             # The headline promise is "original id"; when Entra no longer holds it, say so up front.
             self.warnings.append(f"{kind.title} {self._name(kind, body)!r} is not in the recycle bin "
                                  "(hard-deleted, purged, past its 30 days, or this identity may not restore it): "
@@ -535,8 +542,9 @@ class Planner:
 def compute(tenant: str, ref: str, desired: Snapshot, live: Snapshot,
             deleted: Mapping[str, Mapping[str, dict[str, Any]]], idmap: Mapping[str, str],
             selectors: Sequence[str] = (), prune: bool = False,
-            slugs: Mapping[tuple[str, str], str] | None = None) -> Plan:
-    return Planner(tenant, ref, desired, live, deleted, idmap, selectors, prune, slugs).build()
+            slugs: Mapping[tuple[str, str], str] | None = None,
+            held: Mapping[str, set[str]] | None = None) -> Plan:
+    return Planner(tenant, ref, desired, live, deleted, idmap, selectors, prune, slugs, held).build()
 
 
 def missing_kinds(desired: Snapshot, live: Snapshot, idmap: Mapping[str, str]) -> Iterable[str]:

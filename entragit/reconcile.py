@@ -130,15 +130,16 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     for kname in live.errors:
         desired.objects.pop(kname, None)
     idmap = applymod.load_idmap(t.idmap_dir)
-    deleted = await _deleted(g, list(planmod.missing_kinds(desired, live, idmap)),
-                             app_only=t.auth.get("method") in APP_ONLY_METHODS)
-    plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, selectors, prune, slugs)
+    deleted = await _deleted(g, list(planmod.missing_kinds(desired, live, idmap)), app_only=False)
+    # Held in a bin this identity may not empty (CA policies for an app): recreated, and the plan says so.
+    held = {k: set(deleted.pop(k)) for k in list(deleted)
+            if t.auth.get("method") in APP_ONLY_METHODS and not kindmod.get(k).restore_app_only}
+    plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, selectors, prune, slugs, held)
     if unread:
         plan = dataclasses.replace(plan, warnings=unread + plan.warnings)
     risks = safety.lockout_risks(plan, desired, live, t)
     if risks:
-        plan = planmod.Plan(plan.tenant, plan.ref, plan.ops, plan.unmanaged,
-                            plan.warnings + tuple("LOCKOUT RISK: " + r for r in risks), plan.idmap)
+        plan = dataclasses.replace(plan, warnings=plan.warnings + tuple("LOCKOUT RISK: " + r for r in risks))
     return Session(t, plan, live, g.stats, plan_risks(plan, desired, live, t), desired)
 
 

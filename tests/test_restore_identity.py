@@ -34,6 +34,7 @@ def test_app_identity_recreates_a_deleted_ca_policy(tmp_path, sim_factory, monke
         plan = cli("plan", "--detailed-exitcode", code=2).output
         line = next(ln for ln in plan.splitlines() if pol["displayName"] in ln)
         assert "restore" not in line and "create" in line, plan
+        assert "is in the recycle bin, but Graph lets only a signed-in administrator restore it" in plan
         cli("apply", "--yes")
         back = [p for p in c.get(f"/{CA}").json()["value"] if p["displayName"] == pol["displayName"]]
         assert len(back) == 1 and back[0]["id"] != pol["id"]
