@@ -1,0 +1,95 @@
+"""The real-tenant story end to end: an enterprise tenant (hybrid objects, restricted AU, first-party
+SPs, certificates, PIM), an app holding exactly `entragit permissions`, four kinds of damage, one
+apply, a second plan that is empty; the plan names what this identity cannot do and why."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from typing import Any
+
+import httpx
+
+from entragit import kinds, permissions
+from tests.conftest import make_repo
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+CA = "/identity/conditionalAccess/policies"
+TIER0 = "Tier0 - Identity Admins"
+API_APP = "Northwind Orders API"
+
+
+def _exact_app(c: httpx.Client) -> tuple[str, str]:
+    """An app holding exactly the permissions `entragit permissions` lists for apply."""
+    perms = permissions.for_apply([k for k in kinds.KINDS if k.default_on])
+    graph = c.get("/servicePrincipals", params={"$filter": "displayName eq 'Microsoft Graph'"}).json()["value"][0]
+    role_ids = {r["value"]: r["id"] for r in graph["appRoles"]}
+    app = c.post("/applications", json={"displayName": "entragit-exact"}).json()
+    sp = c.post("/servicePrincipals", json={"appId": app["appId"]}).json()
+    for p in perms:
+        r = c.post(f"/servicePrincipals/{graph['id']}/appRoleAssignedTo",
+                   json={"principalId": sp["id"], "resourceId": graph["id"], "appRoleId": role_ids[p]})
+        assert r.status_code == 201, (p, r.text)
+    secret = c.post(f"/applications/{app['id']}/addPassword", json={"passwordCredential": {}}).json()["secretText"]
+    return str(app["appId"]), str(secret)
+
+
+def _one(c: httpx.Client, path: str, name: str, field: str = "displayName") -> dict[str, Any]:
+    [hit] = c.get(path, params={"$filter": f"{field} eq '{name}'"}).json()["value"]
+    return dict(hit)
+
+
+def test_enterprise_damage_comes_back_through_one_apply_as_an_app(tmp_path, sim_factory, monkeypatch):
+    sim = sim_factory("enterprise", tls=True)
+    verify = ssl.create_default_context(cafile=sim.ca_bundle)
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify) as c, \
+            httpx.Client(base_url=sim.beta_url, headers=ADMIN, verify=verify) as beta:
+        app_id, secret = _exact_app(c)
+        monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
+        cli = make_repo(tmp_path / "r", sim, "northwind", "--auth", "secret", "--client-id", app_id,
+                        "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)
+        cli("export", "--commit")
+
+        policies = beta.get(CA).json()["value"]
+        tier0 = _one(c, "/groups", TIER0)
+        using = [p["displayName"] for p in policies if tier0["id"] in json.dumps(p["conditions"])]
+        assert len(using) >= 10
+        deleted = next(p for p in policies if p["state"] == "enabled" and not p["displayName"].startswith("CA100"))
+        weakened = next(p for p in policies if p["displayName"].startswith("CA100"))
+        api = _one(c, "/applications", API_APP)
+        api_sp = _one(c, "/servicePrincipals", api["appId"], "appId")
+        assert api["identifierUris"] == [f"api://{api['appId']}"] and api["keyCredentials"]
+
+        # 1. a CA policy deleted (soft), 2. the tier-0 group hard-deleted, 3. the API app and its SP
+        # hard-deleted, 4. CA100 weakened to report-only.
+        assert beta.delete(f"{CA}/{deleted['id']}").status_code == 204
+        for path in (f"/groups/{tier0['id']}", f"/directory/deletedItems/{tier0['id']}",
+                     f"/applications/{api['id']}", f"/directory/deletedItems/{api['id']}",
+                     f"/directory/deletedItems/{api_sp['id']}"):
+            assert c.delete(path).status_code == 204, path
+        assert beta.patch(f"{CA}/{weakened['id']}",
+                          json={"state": "enabledForReportingButNotEnforced"}).status_code == 204
+
+        plan = json.loads(cli("plan", "--format", "json").output)
+        ops = {(o["action"], o["kind"], o["name"]) for o in plan["operations"]}
+        assert ("create", "conditionalAccessPolicies", deleted["displayName"]) in ops  # an app may not restore it
+        assert ("create", "groups", TIER0) in ops and ("create", "applications", API_APP) in ops
+        assert ("update", "conditionalAccessPolicies", weakened["displayName"]) in ops
+        assert {n for a, k, n in ops if a == "update" and k == "conditionalAccessPolicies"} >= set(using) - {
+            deleted["displayName"]}
+        warnings = "\n".join(plan["warnings"])
+        assert f"{deleted['displayName']}' is in the recycle bin, but Graph lets only a signed-in administrator" in warnings
+        assert f"{TIER0}' is not in the recycle bin" in warnings
+        assert f"{API_APP}': keyCredentials recreated; its certificates must be uploaded again" in warnings
+
+        cli("apply", "--yes")
+        back = _one(c, "/groups", TIER0)
+        assert back["id"] != tier0["id"]
+        policies = {p["displayName"]: p for p in beta.get(CA).json()["value"]}
+        assert all(back["id"] in json.dumps(policies[n]["conditions"]) for n in using)
+        assert policies[weakened["displayName"]]["state"] == "enabled"
+        assert policies[deleted["displayName"]]["id"] != deleted["id"]
+        new_api = _one(c, "/applications", API_APP)
+        assert new_api["identifierUris"] == [f"api://{new_api['appId']}"] and new_api["appId"] != api["appId"]
+        second = json.loads(cli("plan", "--format", "json").output)
+        assert second["operations"] == [], second["operations"]
