@@ -54,7 +54,7 @@ class Op:
     old: Mapping[str, Any] = field(default_factory=dict)  # read-only values in the file (an app's appId)
 
 
-LeftAloneWhy = Literal["not-deletable", "not-creatable", "locked-fields"]
+LeftAloneWhy = Literal["not-deletable", "not-creatable", "locked-fields", "not-permitted"]
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,8 @@ class LeftAlone:
     key: str
     name: str
     why: LeftAloneWhy  # not-deletable: live, not in the files; not-creatable: in the files, not live;
-    #                    locked-fields: `fields` differ but Graph forbids writing them
+    #                    locked-fields: `fields` differ but Graph forbids writing them;
+    #                    not-permitted: Graph refuses this identity the write (`fields`: which)
     reason: str  # the Kind table's SystemOwned.reason, for the reviewer
     fields: tuple[str, ...] = ()
 

@@ -135,6 +135,11 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     held = {k: set(deleted.pop(k)) for k in list(deleted)
             if t.auth.get("method") in APP_ONLY_METHODS and not kindmod.get(k).restore_app_only}
     plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, selectors, prune, slugs, held)
+    if t.auth.get("method") in APP_ONLY_METHODS:  # a second token is cheap for an app, a prompt for a person
+        from entragit import identity
+
+        claims = await auth.token_claims(t)
+        plan = identity.predict(plan, live, identity.Identity.of_app(claims or {}, live))
     if unread:
         plan = dataclasses.replace(plan, warnings=unread + plan.warnings)
     risks = safety.lockout_risks(plan, desired, live, t)

@@ -52,6 +52,7 @@ WHY = {
     "not-deletable": "not in the files; never deleted",
     "not-creatable": "in the files but not in the tenant; Graph creates it, entragit does not",
     "locked-fields": "fields not written",
+    "not-permitted": "not written by this identity",
 }
 
 
@@ -80,7 +81,7 @@ def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
     for w in plan.warnings:
         out.append(f"warning: {w}")
     if plan.left_alone:
-        out.append(f"{len(plan.left_alone)} object(s) owned elsewhere (Microsoft, on-premises AD, Exchange) left alone:")
+        out.append(f"{len(plan.left_alone)} object(s) left alone (owned by Microsoft, on-premises AD or Exchange, or not writable by this identity):")
         out += [f"    = {_left_alone(a)}" for a in plan.left_alone]
     if plan.unmanaged:
         out.append(f"{len(plan.unmanaged)} live object(s) are not in the files (kept; --prune deletes them):")
@@ -113,7 +114,7 @@ def markdown(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> s
     for w in plan.warnings:
         out.append(f"> :warning: {w}")
     if plan.left_alone:
-        out += ["", f"{len(plan.left_alone)} object(s) owned elsewhere (Microsoft, on-premises AD, Exchange) left alone:", ""]
+        out += ["", f"{len(plan.left_alone)} object(s) left alone (owned by Microsoft, on-premises AD or Exchange, or not writable by this identity):", ""]
         out += [f"- {_left_alone(a).replace('|', '/')}" for a in plan.left_alone]
     if plan.unmanaged:
         out += ["", f"{len(plan.unmanaged)} live object(s) not in the files are left alone (`--prune` deletes them)."]

@@ -93,3 +93,26 @@ def test_enterprise_damage_comes_back_through_one_apply_as_an_app(tmp_path, sim_
         assert new_api["identifierUris"] == [f"api://{new_api['appId']}"] and new_api["appId"] != api["appId"]
         second = json.loads(cli("plan", "--format", "json").output)
         assert second["operations"] == [], second["operations"]
+
+
+def test_writes_into_a_restricted_unit_are_predicted_not_attempted(tmp_path, sim_factory, monkeypatch):
+    sim = sim_factory("enterprise", tls=True)
+    verify = ssl.create_default_context(cafile=sim.ca_bundle)
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify) as c:
+        app_id, secret = _exact_app(c)
+        monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
+        cli = make_repo(tmp_path / "r", sim, "northwind", "--auth", "secret", "--client-id", app_id,
+                        "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)
+        cli("export", "--commit")
+        tier0 = _one(c, "/groups", TIER0)
+        # Someone edits the tier-0 group in the portal; the files say otherwise.
+        assert c.patch(f"/groups/{tier0['id']}", json={"description": "changed in the portal"}).status_code == 204
+        since = len(sim.requests)
+        plan = json.loads(cli("plan", "--format", "json").output)
+        assert not [o for o in plan["operations"] if o["name"] == TIER0]
+        [why] = [a for a in plan["left_alone"] if a["name"] == TIER0]
+        assert why["why"] == "not-permitted" and "Tier0 - Restricted" in why["reason"]
+        text = cli("plan").output
+        assert "not writable by this identity" in text and "restricted administrative unit" in text
+        cli("apply", "--yes")
+        assert not [r for r in sim.requests[since:] if r.method == "PATCH" and tier0["id"] in r.path]
