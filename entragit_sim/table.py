@@ -68,6 +68,7 @@ class Resource:
     ru_list_cost: int = 1  # base RU of a list GET (graph-notes 6.5)
     rel_perms: Perms | None = None  # permissions for $ref relationships when narrower ones exist
     purgeable: bool = True  # may be permanently deleted from deleted items
+    v1_unlisted_links: tuple[str, ...] = ()  # linked kinds v1.0 leaves out of relationship lists
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -221,6 +222,9 @@ RESOURCES: tuple[Resource, ...] = (
             "createdByAppId",
             "organizationId",
         ),
+        # "service principals are not listed as group members in v1.0" (and not as owners):
+        # https://learn.microsoft.com/graph/api/group-list-members, .../group-list-owners
+        v1_unlisted_links=("servicePrincipals",),
         create_only=("isAssignableToRole", "resourceProvisioningOptions"),
         directory=True,
         soft_delete="directory",

@@ -248,3 +248,21 @@ def test_a_deleted_security_group_comes_back_either_way_graph_documents(tmp_path
         back = p.one("/groups", "Finance Admins")
         assert (back["id"] == grp["id"]) == (mode == "soft")
         assert _plan(repo)["operations"] == []
+
+
+def test_service_principal_members_survive_export_and_a_recreated_group(repo: Any, sim: Any) -> None:
+    p = Portal(sim)
+    grp = p.one("/groups", "Finance Admins")
+    sp = p.one("/servicePrincipals", "HR Portal")
+    ref = {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{sp['id']}"}
+    p.ok(p.c.post(f"/groups/{grp['id']}/members/$ref", json=ref))
+    repo("export", "--commit")
+    doc = yaml.safe_load((Path(repo.repo) / "tenants/demo/groups/finance-admins.yaml").read_text())
+    assert sp["id"] in doc["members"]  # read on beta: v1.0 would have left it out
+    assert _plan(repo)["operations"] == []  # and it converges instead of re-linking every run
+    p.ok(p.c.delete(f"/groups/{grp['id']}"))
+    p.ok(p.c.delete(f"/directory/deletedItems/{grp['id']}"))
+    repo("apply", "--yes", "--only", "groups/finance-admins")
+    new = p.one("/groups", "Finance Admins")
+    beta_members = p.ok(p.c.get(f"{p.beta}/groups/{new['id']}/members"))["value"]
+    assert sp["id"] in {m["id"] for m in beta_members}

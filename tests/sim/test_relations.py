@@ -13,7 +13,7 @@ def ref(x: str) -> dict[str, str]:
     return {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{x}"}
 
 
-def test_members_ref_add_list_remove(graph: httpx.Client) -> None:
+def test_members_ref_add_list_remove(graph: httpx.Client, beta: httpx.Client) -> None:
     gid, uid = oid("group0"), oid("user1")
     assert graph.post(f"groups/{gid}/members/$ref", json=ref(uid)).status_code == 204
     members = graph.get(f"groups/{gid}/members").json()
@@ -29,11 +29,18 @@ def test_members_ref_add_list_remove(graph: httpx.Client) -> None:
     assert graph.delete(f"groups/{gid}/members/{uid}/$ref").status_code == 204
     assert graph.delete(f"groups/{gid}/members/{uid}/$ref").status_code == 404
     assert graph.post(f"groups/{gid}/owners/$ref", json=ref(oid("sp"))).status_code == 204
-    owners = graph.get(f"groups/{gid}/owners").json()["value"]
+    # v1.0 does not list service principals as group owners or members; beta does
+    # (https://learn.microsoft.com/graph/api/group-list-owners, .../group-list-members).
+    owners = beta.get(f"groups/{gid}/owners").json()["value"]
     assert {o["@odata.type"] for o in owners} == {
         "#microsoft.graph.user",
         "#microsoft.graph.servicePrincipal",
     }
+    v1 = graph.get(f"groups/{gid}/owners").json()["value"]
+    assert {o["@odata.type"] for o in v1} == {"#microsoft.graph.user"}
+    assert graph.post(f"groups/{gid}/members/$ref", json=ref(oid("sp"))).status_code == 204
+    assert oid("sp") not in {m["id"] for m in graph.get(f"groups/{gid}/members").json()["value"]}
+    assert oid("sp") in {m["id"] for m in beta.get(f"groups/{gid}/members").json()["value"]}
 
 
 def test_dynamic_group_rejects_manual_members(graph: httpx.Client) -> None:
