@@ -1,0 +1,303 @@
+"""Every route the simulator serves, checked against permissions.json's Application scheme: the table says what
+the file grants (or names the docs page that overrides it), and app tokens minted over HTTP behave that way."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from functools import cache
+
+import httpx
+import pytest
+
+from entragit_sim import Simulator
+from entragit_sim.builtins import GRAPH_PERMISSIONS
+from entragit_sim.table import BY_NAME, Perms
+from entragit_sim.wire import Route
+from tests import metadata
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+DOCS = "https://learn.microsoft.com/graph/api/"
+BETA = "?view=graph-rest-beta"
+
+
+@cache
+def routes() -> tuple[Route, ...]:
+    return tuple(Simulator(seed=None).router.routes)
+
+
+def _key(r: Route, method: str) -> tuple[str, str]:
+    return r.template, method
+
+
+def cases() -> list[tuple[Route, str]]:
+    return [(r, m) for r in routes() for m in r.methods]
+
+
+def file_path(template: str) -> str:
+    """The path permissions.json lists for a route template.
+
+    `$count` is read with the collection's permissions (https://learn.microsoft.com/graph/query-parameters#count-parameter);
+    alternate keys: the file lists `(appid={id})` for apps and service principals, and users by
+    `users/{id | userPrincipalName}` (https://learn.microsoft.com/graph/api/user-get)."""
+    p = re.sub(r"/\$count$", "", template)
+    if "({altKey}='{value}')" in p:
+        head = p.split("(", 1)[0]
+        alt = p.replace("({altKey}='{value}')", "(appid={id})")
+        p = alt if metadata.grants("GET", alt) else head + "/{id}"
+    return metadata.normalize(p)
+
+
+def not_a_permission_decision(r: Route, method: str) -> bool:
+    """A method the route table serves only to refuse: PATCH of a resource Graph never updates (405)."""
+    res = BY_NAME.get(r.resource or "")
+    return res is not None and method == "PATCH" and not res.updatable and not res.singleton
+
+
+# -- what the simulator accepts ----------------------------------------------------------------
+
+
+def accepted(perms: Perms, method: str) -> dict[str, tuple[str, ...]]:
+    """Each permission the simulator accepts for `method`, with what it needs on top (a write tuple's members
+    that are read permissions, e.g. Policy.Read.All next to Policy.ReadWrite.ConditionalAccess)."""
+    if method == "GET":
+        return {p: () for p in perms.read}
+    out: dict[str, tuple[str, ...]] = {}
+    for need in perms.write:
+        distinct = tuple(p for p in need if p not in perms.read) or need
+        for p in distinct:
+            out[p] = tuple(x for x in need if x not in distinct)
+    return out
+
+
+def implied(perms: set[str] | frozenset[str]) -> set[str]:
+    """What the simulator lets through for reads: X.ReadWrite.Y stands for X.Read.Y (graph-notes 7)."""
+    return set(perms) | {p.replace(".Read.", ".ReadWrite.", 1) for p in perms if ".Read." in p}
+
+
+# -- where the simulator and the file disagree, with the docs page that decides -----------------
+
+_DELETED_LIST = DOCS + "directory-deleteditems-list"
+_CA_BIN = "beta-only container; the file covers no beta deletedItems path: " + DOCS + "conditionalaccessroot-list-deleteditems" + BETA
+_CA_BIN_APP = ("beta-only; Application: not supported (app_only_ok=False): " + DOCS + "conditionalaccesspolicy-restore" + BETA)
+_XT_BIN = "beta-only container for deleted partners: " + DOCS + "policydeletableitem-delete" + BETA
+_STRENGTH_BETA = "beta alias of policies/authenticationStrengthPolicies: " + DOCS + "authenticationstrengthroot-list-policies" + BETA
+_ARA_ITEM = "the file lists the collection only; the docs read and delete by id with the same permissions: "
+_DIR_WRITE = ("finding (simulator broader than Graph): Directory.ReadWrite.All is not listed for this write; the "
+              "Perms row is shared with paths where it is, a per-method split is not in the table yet: ")
+
+# (template, method) the file lists for no Application scheme.
+NOT_IN_FILE: dict[tuple[str, str], str] = {
+    **{(f"directory/deletedItems/microsoft.graph.{t}", "GET"): "each kind's read permission: " + _DELETED_LIST
+       for t in ("user", "group", "application", "servicePrincipal", "administrativeUnit")},
+    **{(f"identity/conditionalAccess/deletedItems/{c}", "GET"): _CA_BIN for c in ("policies", "namedLocations")},
+    **{(f"identity/conditionalAccess/deletedItems/{c}/{{id}}", m): _CA_BIN_APP
+       for c in ("policies", "namedLocations") for m in ("GET", "DELETE")},
+    **{(f"identity/conditionalAccess/deletedItems/{c}/{{id}}/restore", "POST"): _CA_BIN_APP
+       for c in ("policies", "namedLocations")},
+    ("policies/deletedItems/crossTenantPartners", "GET"): _XT_BIN,
+    ("policies/deletedItems/crossTenantPartners/{id}", "GET"): _XT_BIN,
+    ("policies/deletedItems/crossTenantPartners/{id}", "DELETE"): _XT_BIN,
+    ("policies/deletedItems/crossTenantPartners/{id}/restore", "POST"): _XT_BIN,
+    **{(f"identity/conditionalAccess/authenticationStrength/policies{t}", m): _STRENGTH_BETA
+       for t, ms in (("", ("GET", "POST")), ("/$count", ("GET",)), ("/{id}", ("GET", "PATCH", "DELETE"))) for m in ms},
+    ("groups/{id}/members/$ref", "POST"): "the file has no members/$ref; GroupMember.ReadWrite.All: " + DOCS + "group-post-members",
+    ("servicePrincipals/{id}/appRoleAssignedTo/{id}", "GET"): _ARA_ITEM + DOCS + "serviceprincipal-list-approleassignedto",
+    ("servicePrincipals/{id}/appRoleAssignments/{id}", "GET"): _ARA_ITEM + DOCS + "serviceprincipal-list-approleassignments",
+    ("users/{id}/appRoleAssignments/{id}", "GET"): _ARA_ITEM + DOCS + "user-list-approleassignments",
+    ("groups/{id}/appRoleAssignments/{id}", "GET"): _ARA_ITEM + DOCS + "group-list-approleassignments",
+    ("servicePrincipals/{id}/oauth2PermissionGrants/{id}", "GET"): "the file lists the grant by id at the root: "
+                                                                   + DOCS + "oauth2permissiongrant-get",
+    **{(f"policies/authenticationMethodsPolicy/authenticationMethodConfigurations{t}", m):
+       "the file lists each configuration by name only; Policy.Read.AuthenticationMethod / "
+       "Policy.ReadWrite.AuthenticationMethod: " + DOCS + "authenticationmethodspolicy-get"
+       for t, m in (("", "GET"), ("/$count", "GET"), ("", "POST"))},
+}
+
+# (template, method, permission) the simulator accepts and the file does not grant there.
+NOT_GRANTED: dict[tuple[str, str, str], str] = {
+    **{(f"roleManagement/directory/deletedItems/roleDefinitions{t}", "GET", p):
+       "finding: the bin reuses roleDefinitions' read permissions; the file grants RoleManagement.Read.Directory only: "
+       + DOCS + "rbacapplication-list-deleteditems" + BETA for t in ("", "/{id}") for p in ("Directory.Read.All", "RoleManagement.Read.All")},
+    **{(f"identity/conditionalAccess/authenticationContextClassReferences{t}", m, "Policy.ReadWrite.ConditionalAccess"):
+       "Policy.ReadWrite.ConditionalAccess writes authentication contexts: "
+       + DOCS + "authenticationcontextclassreference-delete" for t, m in (("/{id}", "DELETE"),)},
+    ("applications/{id}/federatedIdentityCredentials/{federatedIdentityCredential-id}", "GET", "Application.Read.All"):
+        "finding: one FIC row serves list and item; reading one credential needs Application.ReadWrite.OwnedBy or "
+        "Application.ReadWrite.All: " + DOCS + "federatedidentitycredential-get",
+    ("groups/{id}/owners/$ref", "POST", "GroupMember.ReadWrite.All"):
+        "finding: owners need Group.ReadWrite.All; one rel_perms row serves members and owners: " + DOCS + "group-post-owners",
+    ("groups/{id}/owners/{id}/$ref", "DELETE", "GroupMember.ReadWrite.All"):
+        "finding: owners need Group.ReadWrite.All; one rel_perms row serves members and owners: " + DOCS + "group-delete-owners",
+    ("groups/{id}", "DELETE", "Directory.ReadWrite.All"): _DIR_WRITE + DOCS + "group-delete",
+    **{(t, m, "Directory.ReadWrite.All"): _DIR_WRITE + DOCS + page
+       for t, m, page in (
+           ("applications({altKey}='{value}')", "PATCH", "application-update"),
+           ("applications({altKey}='{value}')", "DELETE", "application-delete"),
+           ("applications/{id}", "PATCH", "application-update"),
+           ("applications/{id}", "DELETE", "application-delete"),
+           ("applications", "POST", "application-post-applications"),
+           ("servicePrincipals/{id}/appRoleAssignedTo", "POST", "serviceprincipal-post-approleassignedto"),
+           ("servicePrincipals/{id}/appRoleAssignedTo/{id}", "DELETE", "serviceprincipal-delete-approleassignedto"),
+           ("servicePrincipals/{id}/appRoleAssignments", "POST", "serviceprincipal-post-approleassignments"),
+           ("servicePrincipals/{id}/appRoleAssignments/{id}", "DELETE", "serviceprincipal-delete-approleassignments"),
+           ("users/{id}/appRoleAssignments", "POST", "user-post-approleassignments"),
+           ("users/{id}/appRoleAssignments/{id}", "DELETE", "user-delete-approleassignments"),
+           ("groups/{id}/appRoleAssignments", "POST", "group-post-approleassignments"),
+           ("groups/{id}/appRoleAssignments/{id}", "DELETE", "group-delete-approleassignments"),
+           ("directory/administrativeUnits/{id}/members/{id}/$ref", "DELETE", "administrativeunit-delete-members"),
+           ("directory/administrativeUnits/{id}", "PATCH", "administrativeunit-update"),
+           ("directory/administrativeUnits/{id}", "DELETE", "administrativeunit-delete"),
+           ("directory/administrativeUnits", "POST", "directory-post-administrativeunits"),
+           ("administrativeUnits/{id}/members/{id}/$ref", "DELETE", "administrativeunit-delete-members"),
+           ("administrativeUnits/{id}", "PATCH", "administrativeunit-update"),
+           ("administrativeUnits/{id}", "DELETE", "administrativeunit-delete"),
+           ("administrativeUnits", "POST", "directory-post-administrativeunits"),
+           ("users/{id}", "DELETE", "user-delete"),
+           ("users({altKey}='{value}')", "DELETE", "user-delete"),
+       )},
+    **{(t, "GET", "Application.Read.All"): "finding: one appRoleAssignments row serves every view; the file grants "
+       "AppRoleAssignment.ReadWrite.All or Directory.Read.All here: " + DOCS + page
+       for t, page in (("users/{id}/appRoleAssignments", "user-list-approleassignments"),
+                       ("groups/{id}/appRoleAssignments", "group-list-approleassignments"))},
+    **{(t, "GET", "DelegatedPermissionGrant.Read.All"): "finding: fix in seed (table.py oauth2PermissionGrants): not an "
+       "Application permission at all: " + DOCS + "oauth2permissiongrant-list"
+       for t in ("servicePrincipals/{id}/oauth2PermissionGrants", "oauth2PermissionGrants/$count",
+                 "oauth2PermissionGrants/{id}", "oauth2PermissionGrants")},
+    **{("organization/{id}", "GET", p): "the file lists only Intune permissions for organization/{id}; the docs grant "
+       "Organization.Read.All and Directory.Read.All: " + DOCS + "organization-get" for p in ("Directory.Read.All", "Organization.Read.All")},
+}
+
+# (template, method) where the simulator accepts none of the permissions the file marks least-privileged.
+_ORG = "the file marks an Intune permission least; the docs say Organization.Read.All: " + DOCS + "organization-get"
+_NESTING = ("the file marks the preview Group-NestingSupport.ReadWrite.All least; the docs table says Group.Read.All / "
+            "Group.ReadWrite.All: ")
+NOT_LEAST: dict[tuple[str, str], str] = {
+    **{(t, m): "Policy.Read.All and Policy.ReadWrite.ConditionalAccess together (the file marks Policy.Read.All "
+       "least for a write): " + DOCS + page
+       for t, m, page in (
+           ("identity/conditionalAccess/policies/{id}", "PATCH", "conditionalaccesspolicy-update"),
+           ("identity/conditionalAccess/policies/{id}", "DELETE", "conditionalaccesspolicy-delete"),
+           ("identity/conditionalAccess/policies", "POST", "conditionalaccessroot-post-policies"),
+           ("identity/conditionalAccess/namedLocations/{id}", "PATCH", "namedlocation-update"),
+           ("identity/conditionalAccess/namedLocations/{id}", "DELETE", "namedlocation-delete"),
+           ("identity/conditionalAccess/namedLocations", "POST", "conditionalaccessroot-post-namedlocations"),
+       )},
+    ("applications/{id}/federatedIdentityCredentials/{federatedIdentityCredential-id}", "GET"):
+        "finding: one FIC row serves list and item (see NOT_GRANTED): " + DOCS + "federatedidentitycredential-get",
+    ("groups/{id}/members", "GET"): "GroupMember.ReadBasic.All returns basic member properties the simulator does not "
+                                    "model; GroupMember.Read.All: " + DOCS + "group-list-members",
+    ("groups/{id}", "GET"): _NESTING + DOCS + "group-get",
+    ("groups/{id}", "PATCH"): _NESTING + DOCS + "group-update",
+    ("groups", "POST"): "Group.Create is create-only; Group.ReadWrite.All: " + DOCS + "group-post-groups",
+    ("organization/$count", "GET"): _ORG,
+    ("organization/{id}", "GET"): _ORG,
+    ("organization/{id}", "PATCH"): "the file marks an Intune permission least; Organization.ReadWrite.All: "
+                                    + DOCS + "organization-update",
+    ("organization", "GET"): _ORG,
+}
+
+# (template, method, permission): the simulator demands more on top than the file's AlsoRequires.
+ALSO_REQUIRED: dict[tuple[str, str, str], str] = {
+    **{(t, m, "Policy.ReadWrite.ConditionalAccess"): "CA writes need Policy.Read.All too: " + DOCS + page
+       for t, m, page in (
+           ("identity/conditionalAccess/policies/{id}", "PATCH", "conditionalaccesspolicy-update"),
+           ("identity/conditionalAccess/policies/{id}", "DELETE", "conditionalaccesspolicy-delete"),
+           ("identity/conditionalAccess/policies", "POST", "conditionalaccessroot-post-policies"),
+           ("identity/conditionalAccess/namedLocations/{id}", "PATCH", "namedlocation-update"),
+           ("identity/conditionalAccess/namedLocations/{id}", "DELETE", "namedlocation-delete"),
+           ("identity/conditionalAccess/namedLocations", "POST", "conditionalaccessroot-post-namedlocations"),
+       )},
+    **{(t, "DELETE", "AppRoleAssignment.ReadWrite.All"): "finding: one row for create and delete; deleting needs "
+       "AppRoleAssignment.ReadWrite.All alone: " + DOCS + page
+       for t, page in (("servicePrincipals/{id}/appRoleAssignedTo/{id}", "serviceprincipal-delete-approleassignedto"),
+                       ("servicePrincipals/{id}/appRoleAssignments/{id}", "serviceprincipal-delete-approleassignments"),
+                       ("users/{id}/appRoleAssignments/{id}", "user-delete-approleassignments"),
+                       ("groups/{id}/appRoleAssignments/{id}", "group-delete-approleassignments"))},
+    **{(t, "POST", "AppRoleAssignment.ReadWrite.All"): "finding: the file lists AppRoleAssignment.ReadWrite.All alone "
+       "for a user's or group's assignments; the simulator asks for a read permission of the resource SP too: "
+       + DOCS + page
+       for t, page in (("users/{id}/appRoleAssignments", "user-post-approleassignments"),
+                       ("groups/{id}/appRoleAssignments", "group-post-approleassignments"))},
+}
+
+# Routes whose permission depends on the object found (perms=None): where that rule is tested.
+PER_OBJECT: dict[str, str] = {
+    "$batch": "every item is dispatched as its own request: tests/sim/test_query.py::test_batch",
+    "directory/deletedItems": "400 without a type cast (graph-notes 5): tests/sim/test_deleted.py",
+    "directory/deletedItems/{cast}": "unknown cast: 400 before any permission check: tests/sim/test_deleted.py",
+    "directory/deletedItems/{id}": "the kind's read/write permission: test_per_object_deleted_item_rules (below)",
+    "directory/deletedItems/{id}/restore": "the kind's write permission: test_per_object_deleted_item_rules (below), "
+                                           "tests/sim/test_recycle_bins.py::test_app_token_still_restores_directory_objects",
+    "directoryObjects/getByIds": "tests/sim/test_directory_objects.py::test_directory_object_permissions",
+    "directoryObjects/{id}": "tests/sim/test_directory_objects.py::test_directory_object_permissions",
+}
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+
+def test_every_route_and_method_is_checked() -> None:
+    """A new route without a permission decision fails here."""
+    checked = {_key(r, m) for r, m in cases()}
+    served = {(r.template, m) for r in routes() for m in r.methods}
+    assert checked == served
+    none = {r.template for r in routes() if r.perms is None}
+    assert none == set(PER_OBJECT), f"perms=None routes without a named per-object test: {none ^ set(PER_OBJECT)}"
+
+
+@pytest.mark.parametrize("case", cases(), ids=lambda c: f"{c[1]} {c[0].template}")
+def test_route_permissions_match_the_file(case: tuple[Route, str]) -> None:
+    metadata.require()
+    r, method = case
+    key = _key(r, method)
+    if r.perms is None:
+        assert r.template in PER_OBJECT
+        return
+    if not_a_permission_decision(r, method):
+        return  # the behaviour test checks the 405
+    path = file_path(r.template)
+    grants = metadata.grants(method, path)
+    granted = {g.permission for g in grants}
+    if not grants:
+        assert key in NOT_IN_FILE or not r.app_only_ok, (
+            f"{key} ({path}): no Application scheme grants it; set app_only_ok=False or list it with a docs URL")
+        return
+    assert key not in NOT_IN_FILE, f"{key} is in permissions.json now: drop the NOT_IN_FILE entry"
+    assert r.app_only_ok, f"{key}: the file grants it app-only ({sorted(granted)}) but app_only_ok=False"
+    ours = accepted(r.perms, method)
+    for perm in ours:
+        excused = (r.template, method, perm) in NOT_GRANTED
+        if perm in granted:
+            assert not excused, f"{key}: {perm} is granted now: drop the NOT_GRANTED entry"
+        else:
+            assert excused, f"{key} ({path}): the simulator accepts {perm}, the file grants only {sorted(granted)}"
+    least = {g.permission for g in grants if g.least}
+    if least:
+        have = implied(set(ours)) if method == "GET" else set(ours)
+        if key in NOT_LEAST:
+            assert not have & least, f"{key}: a least-privileged permission is accepted now: drop NOT_LEAST"
+        else:
+            assert have & least, f"{key} ({path}): least-privileged {sorted(least)}, the simulator accepts {sorted(ours)}"
+    else:
+        assert key not in NOT_LEAST, f"{key}: the file marks no least-privileged permission: drop NOT_LEAST"
+    for perm, extra in ours.items():
+        also = {x for g in grants if g.permission == perm for x in g.also_requires}
+        xkey = (r.template, method, perm)
+        if extra and perm in granted and set(extra) - also:
+            assert xkey in ALSO_REQUIRED, f"{key}: {perm} needs {extra} here, the file's AlsoRequires is {sorted(also)}"
+        else:
+            assert xkey not in ALSO_REQUIRED, f"{xkey}: no extra requirement beyond the file now: drop the entry"
+
+
+def test_exceptions_name_served_routes_and_docs() -> None:
+    served = {_key(r, m) for r, m in cases()}
+    for table in (NOT_IN_FILE, NOT_LEAST):
+        for key, why in table.items():
+            assert key in served, f"{key}: no such route/method"
+            assert "https://learn.microsoft.com/" in why, key
+    for table3 in (NOT_GRANTED, ALSO_REQUIRED):
+        for (t, m, perm), why in table3.items():
+            assert (t, m) in served, f"{(t, m)}: no such route/method"
+            assert "https://learn.microsoft.com/" in why, (t, m, perm)
