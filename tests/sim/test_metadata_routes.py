@@ -301,3 +301,176 @@ def test_exceptions_name_served_routes_and_docs() -> None:
         for (t, m, perm), why in table3.items():
             assert (t, m) in served, f"{(t, m)}: no such route/method"
             assert "https://learn.microsoft.com/" in why, (t, m, perm)
+
+
+# -- behaviour over HTTP -----------------------------------------------------------------------
+
+UNRELATED = ("AuditLog.Read.All", "Organization.Read.All")  # grants nothing but audit logs / the organization
+
+
+@pytest.fixture(scope="module")
+def oracle() -> Iterator[Simulator]:
+    s = Simulator(seed="demo")
+    s.start(host="127.0.0.1", port=0)
+    populate(s)
+    yield s
+    s.stop()
+
+
+def populate(sim: Simulator) -> None:
+    """One object in every container the sample addresses: a deleted item in each recycle bin, a token
+    lifetime policy and a PIM schedule request (the demo seed has none)."""
+    beta = sim.graph_url.replace("/v1.0", "/beta")
+    with httpx.Client(headers=ADMIN) as c:
+        r = c.post(f"{beta}/identity/conditionalAccess/namedLocations", json={
+            "@odata.type": "#microsoft.graph.ipNamedLocation", "displayName": "probe", "isTrusted": False,
+            "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "192.0.2.0/24"}]})
+        assert r.status_code == 201, r.text
+        for live in ("identity/conditionalAccess/policies", "identity/conditionalAccess/namedLocations",
+                     "policies/crossTenantAccessPolicy/partners"):
+            # the first deletable one (a trusted named location must be untrusted first)
+            codes = (c.delete(f"{beta}/{live}/{o.get('tenantId') or o['id']}").status_code
+                     for o in c.get(f"{beta}/{live}").json()["value"])
+            assert 204 in codes, live
+        custom = c.post(f"{sim.graph_url}/roleManagement/directory/roleDefinitions", json={
+            "displayName": "probe role", "isEnabled": True,
+            "rolePermissions": [{"allowedResourceActions": ["microsoft.directory/groups/basic/update"]}]}).json()
+        assert c.delete(f"{sim.graph_url}/roleManagement/directory/roleDefinitions/{custom['id']}").status_code == 204
+        r = c.post(f"{sim.graph_url}/policies/tokenLifetimePolicies",
+                   json={"displayName": "probe", "definition": ['{"TokenLifetimePolicy":{"Version":1}}']})
+        assert r.status_code == 201, r.text
+        user = c.get(f"{sim.graph_url}/users").json()["value"][0]["id"]
+        roles = [d["id"] for d in c.get(f"{sim.graph_url}/roleManagement/directory/roleDefinitions").json()["value"]]
+        codes = (c.post(f"{sim.graph_url}/roleManagement/directory/roleAssignmentScheduleRequests", json={
+            "action": "adminAssign", "principalId": user, "roleDefinitionId": role, "directoryScopeId": "/",
+            "justification": "probe", "scheduleInfo": {"startDateTime": "2026-01-01T00:00:00Z",
+                                                       "expiration": {"type": "noExpiration"}}}).status_code
+                 for role in roles)
+        assert 201 in codes, "no role left to assign"
+
+
+_tokens: dict[tuple[int, frozenset[str]], str] = {}
+
+
+def app_token(sim: Simulator, perms: frozenset[str]) -> str:
+    """A client-credentials token holding exactly `perms`, for a new app (one per permission set)."""
+    cached = _tokens.get((id(sim), perms))
+    if cached:
+        return cached
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        graph = c.get("/servicePrincipals", params={"$filter": "displayName eq 'Microsoft Graph'"}).json()["value"][0]
+        app = c.post("/applications", json={"displayName": f"perm-probe-{len(_tokens)}"}).json()
+        sp = c.post("/servicePrincipals", json={"appId": app["appId"]}).json()
+        for p in sorted(perms):
+            r = c.post(f"/servicePrincipals/{graph['id']}/appRoleAssignedTo",
+                       json={"principalId": sp["id"], "resourceId": graph["id"], "appRoleId": GRAPH_PERMISSIONS[p]})
+            assert r.status_code == 201, r.text
+        secret = c.post(f"/applications/{app['id']}/addPassword", json={"passwordCredential": {}}).json()["secretText"]
+    tok = httpx.post(sim.token_url, data={"grant_type": "client_credentials", "client_id": app["appId"],
+                                          "client_secret": secret, "scope": "https://graph.microsoft.com/.default"})
+    _tokens[(id(sim), perms)] = tok.json()["access_token"]
+    return _tokens[(id(sim), perms)]
+
+
+def chosen(r: Route, method: str) -> frozenset[str]:
+    """The token for a call: the file's least-privileged permission the simulator accepts (else one the file
+    grants, else the simulator's own), mintable in the seed, with what the simulator needs on top."""
+    assert r.perms is not None
+    ours = accepted(r.perms, method)
+    grants = metadata.grants(method, file_path(r.template))
+    least = [g.permission for g in grants if g.least]
+    granted = [g.permission for g in grants]
+    for pool in (least, granted, list(ours)):
+        for p in pool:
+            if p in ours and p in GRAPH_PERMISSIONS and all(x in GRAPH_PERMISSIONS for x in ours[p]):
+                return frozenset((p, *ours[p]))
+    raise AssertionError(f"{method} {r.template}: no mintable permission among {sorted(ours)}")
+
+
+def url(sim: Simulator, r: Route) -> str:
+    """The route with each key filled by an object the tenant holds (the listing before it), else a fresh id:
+    the simulator looks the object up before checking the caller's permissions."""
+    root = sim.graph_url.replace("/v1.0", "/beta") if r.beta_only else sim.graph_url
+    path = r.template.replace("({altKey}='{value}')", "/{id}")
+    while "{" in path:
+        head, _, tail = path.partition("{")
+        _, _, tail = tail.partition("}")
+        listing = httpx.get(f"{root}/{head.rstrip('/')}", headers=ADMIN)
+        values = listing.json().get("value", []) if listing.status_code == 200 else []
+        key = next((v.get("id") or v.get("tenantId") for v in values), None) or str(uuid.uuid4())
+        path = head + key + tail
+    return f"{root}/{path}"
+
+
+def call(sim: Simulator, r: Route, method: str, token: str) -> httpx.Response:
+    body = None if method in ("GET", "DELETE") else {}
+    return httpx.request(method, url(sim, r), json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def sample() -> list[tuple[Route, str]]:
+    """One GET and one write per distinct Perms object, and every app_only_ok=False route and method."""
+    out: list[tuple[Route, str]] = []
+    seen: set[tuple[Perms, bool]] = set()
+    for r, m in cases():
+        if r.perms is None or not r.app_only_ok or not_a_permission_decision(r, m):
+            continue
+        k = (r.perms, m == "GET")
+        if k not in seen and (m == "GET" or r.perms.write):
+            seen.add(k)
+            out.append((r, m))
+    return out
+
+
+@pytest.mark.parametrize("case", sample(), ids=lambda c: f"{c[1]} {c[0].template}")
+def test_least_privileged_token_is_let_through_and_unrelated_refused(oracle: Simulator, case) -> None:
+    metadata.require()
+    r, method = case
+    perms = chosen(r, method)
+    unrelated = frozenset(p for p in UNRELATED if p not in implied(set(accepted(r.perms, method))))  # type: ignore[arg-type]
+    no = call(oracle, r, method, app_token(oracle, unrelated))
+    assert no.status_code == 403, f"{method} {r.template} with {sorted(unrelated)}: {no.status_code}"
+    assert no.json()["error"]["code"] == "Authorization_RequestDenied"
+    ok = call(oracle, r, method, app_token(oracle, perms))
+    assert ok.status_code not in (401, 403), f"{method} {r.template} with {sorted(perms)}: {ok.status_code} {ok.text}"
+
+
+@pytest.mark.parametrize("case", [(r, m) for r, m in cases() if not r.app_only_ok],
+                         ids=lambda c: f"{c[1]} {c[0].template}")
+def test_delegated_only_routes_refuse_every_app_token(oracle: Simulator, case) -> None:
+    """Restore and purge refuse app tokens holding every permission; reading one deleted item stays readable
+    with the read permission, as the container's list is (https://learn.microsoft.com/graph/api/conditionalaccessroot-list-deleteditems?view=graph-rest-beta)."""
+    r, method = case
+    assert r.perms is not None
+    everything = frozenset(p for need in r.perms.write for p in need) | frozenset(r.perms.read)
+    resp = call(oracle, r, method, app_token(oracle, everything))
+    if method == "GET":
+        assert resp.status_code == 200, resp.text
+        return
+    assert resp.status_code == 403 and resp.json()["error"]["code"] == "Authorization_RequestDenied", resp.text
+
+
+@pytest.mark.parametrize("case", [(r, m) for r, m in cases() if not_a_permission_decision(r, m)],
+                         ids=lambda c: f"{c[1]} {c[0].template}")
+def test_methods_graph_does_not_serve_answer_405(oracle: Simulator, case) -> None:
+    r, method = case
+    resp = httpx.request(method, url(oracle, r), json={}, headers=ADMIN)  # even the dev token: no such method
+    assert resp.status_code == 405, resp.text
+
+
+def test_per_object_deleted_item_rules(oracle: Simulator) -> None:
+    """directory/deletedItems/{id}: the deleted object's kind decides (https://learn.microsoft.com/graph/api/directory-deleteditems-get,
+    .../directory-deleteditems-restore): a group needs Group.Read.All to read, Group.ReadWrite.All to restore."""
+    with httpx.Client(base_url=oracle.graph_url, headers=ADMIN) as c:
+        gid = c.post("/groups", json={"displayName": "probe", "mailEnabled": False, "mailNickname": "probe-perm",
+                                      "securityEnabled": True}).json()["id"]
+        assert c.delete(f"/groups/{gid}").status_code == 204
+    item = f"{oracle.graph_url}/directory/deletedItems/{gid}"
+
+    def h(*perms: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {app_token(oracle, frozenset(perms))}"}
+
+    assert httpx.get(item, headers=h("Group.Read.All")).status_code == 200
+    assert httpx.get(item, headers=h("User.Read.All")).status_code == 403
+    assert httpx.post(f"{item}/restore", headers=h("User.ReadWrite.All")).status_code == 403
+    assert httpx.post(f"{item}/restore", headers=h("Group.Read.All")).status_code == 403
+    assert httpx.post(f"{item}/restore", headers=h("Group.ReadWrite.All")).status_code == 200
