@@ -280,7 +280,7 @@ KINDS: tuple[Kind, ...] = (
         name="authenticationContextClassReferences", graph_type="authenticationContextClassReference", title="authentication context",
         path="/identity/conditionalAccess/authenticationContextClassReferences",
         create="upsert", client_id=True,
-        read_perm=("AuthenticationContext.Read.All", "Policy.Read.All"),
+        read_perm=("AuthenticationContext.Read.All", "Policy.Read.ConditionalAccess"),
         write_perm=("AuthenticationContext.ReadWrite.All",),
     ),
     Kind(

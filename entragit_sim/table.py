@@ -77,8 +77,10 @@ def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
 
 DIR_READ = "Directory.Read.All"
 DIR_WRITE = "Directory.ReadWrite.All"
+# Reads: Policy.Read.All only; Policy.Read.ConditionalAccess does not grant the policies
+# (https://learn.microsoft.com/graph/api/conditionalaccessroot-list-policies).
 CA_PERMS = _p(
-    ("Policy.Read.All", "Policy.Read.ConditionalAccess"),
+    ("Policy.Read.All",),
     ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"),
 )
 NL_PERMS = _p(("Policy.Read.All",), ("Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"))
@@ -97,12 +99,23 @@ ROLE_PERMS = _p(
     ("RoleManagement.Read.Directory", "RoleManagement.Read.All", DIR_READ),
     ("RoleManagement.ReadWrite.Directory",),
 )
+# Role assignments: RoleManagement.Read.All is not among the read permissions
+# (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments).
+ROLE_ASSIGNMENT_PERMS = _p(
+    ("RoleManagement.Read.Directory", DIR_READ), ("RoleManagement.ReadWrite.Directory",)
+)
 
 # https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentscheduleinstances
 PIM_PERMS = _p(
     ("RoleAssignmentSchedule.Read.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All"),
     ("RoleAssignmentSchedule.ReadWrite.Directory",),
     ("RoleManagement.ReadWrite.Directory",),
+)
+# Schedule requests are read with the ReadWrite permissions only: no Read permission is listed
+# (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentschedulerequests).
+PIM_REQUEST_PERMS = _p(
+    ("RoleAssignmentSchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"),
+    *PIM_PERMS.write,
 )
 
 _GROUP_DEFAULTS: dict[str, Any] = {
@@ -191,7 +204,9 @@ RESOURCES: tuple[Resource, ...] = (
         path="identity/conditionalAccess/authenticationContextClassReferences",
         odata_type="#microsoft.graph.authenticationContextClassReference",
         perms=_p(
-            ("AuthenticationContext.Read.All", "Policy.Read.All"),
+            # Policy.Read.All is not listed; Policy.Read.ConditionalAccess is
+            # (https://learn.microsoft.com/graph/api/conditionalaccessroot-list-authenticationcontextclassreferences).
+            ("AuthenticationContext.Read.All", "Policy.Read.ConditionalAccess"),
             ("AuthenticationContext.ReadWrite.All",),
             ("Policy.ReadWrite.ConditionalAccess",),
         ),
@@ -204,7 +219,8 @@ RESOURCES: tuple[Resource, ...] = (
         name="groups",
         path="groups",
         odata_type="#microsoft.graph.group",
-        perms=_p(("Group.Read.All", DIR_READ), ("Group.ReadWrite.All",), (DIR_WRITE,)),
+        # Group.ReadBasic.All is the least-privileged read (https://learn.microsoft.com/graph/api/group-list).
+        perms=_p(("Group.Read.All", "Group.ReadBasic.All", DIR_READ), ("Group.ReadWrite.All",), (DIR_WRITE,)),
         required=("displayName", "mailEnabled", "mailNickname", "securityEnabled"),
         read_only=(
             "mail",
@@ -354,7 +370,7 @@ RESOURCES: tuple[Resource, ...] = (
         name="roleAssignments",
         path="roleManagement/directory/roleAssignments",
         odata_type="#microsoft.graph.unifiedRoleAssignment",
-        perms=ROLE_PERMS,
+        perms=ROLE_ASSIGNMENT_PERMS,
         id_style="opaque",
         required=("principalId", "roleDefinitionId"),
         updatable=False,
@@ -369,7 +385,7 @@ RESOURCES: tuple[Resource, ...] = (
         name="roleAssignmentScheduleRequests",
         path="roleManagement/directory/roleAssignmentScheduleRequests",
         odata_type="#microsoft.graph.unifiedRoleAssignmentScheduleRequest",
-        perms=PIM_PERMS,
+        perms=PIM_REQUEST_PERMS,
         required=("action", "principalId", "roleDefinitionId"),
         updatable=False,
         deletable=False,
@@ -703,9 +719,10 @@ class Action:
     family: str = "ru"  # throttle family
 
 
-# federatedIdentityCredentials: read with the app's read permissions, write with Application.ReadWrite.*
+# federatedIdentityCredentials: read with Application.Read.All (not Directory.Read.All), write with
+# Application.ReadWrite.* (https://learn.microsoft.com/graph/api/application-list-federatedidentitycredentials).
 FIC_PERMS = Perms(
-    read=APP_PERMS.read, write=(("Application.ReadWrite.All",), ("Application.ReadWrite.OwnedBy",))
+    read=("Application.Read.All",), write=(("Application.ReadWrite.All",), ("Application.ReadWrite.OwnedBy",))
 )
 
 ACTIONS: tuple[Action, ...] = (
