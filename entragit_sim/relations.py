@@ -38,9 +38,11 @@ class Relations(Render):
                 key, obj = self._find(req, res, m)
                 if obj is None:
                     raise not_found(key)
+                hidden = res.v1_rel_hidden if req.version == "v1.0" else ()
                 items = [
                     self._out(req, BY_NAME[k], o, with_type=True)
                     for k, o in self.store.active_links(res.name, key, m.group("rel"))
+                    if k not in hidden
                 ]
             return self._page(req, items, "directoryObjects", directory=True)
 

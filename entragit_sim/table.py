@@ -68,6 +68,11 @@ class Resource:
     ru_list_cost: int = 1  # base RU of a list GET (graph-notes 6.5)
     rel_perms: Perms | None = None  # permissions for $ref relationships when narrower ones exist
     purgeable: bool = True  # may be permanently deleted from deleted items
+    # Kinds of directory object that v1.0 `$ref` relationship lists leave out (beta lists them).
+    v1_rel_hidden: tuple[str, ...] = ()
+    # Application permission an app token needs, on top of rel_perms, to list the members of an
+    # object whose `visibility` is "HiddenMembership" ("" = no such rule).
+    hidden_members_perm: str = ""
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -226,6 +231,11 @@ RESOURCES: tuple[Resource, ...] = (
         soft_delete="directory",
         rels=("members", "owners"),
         unique=("mailNickname",),
+        # "service principals are not listed as group members in v1.0" (and not as owners):
+        # https://learn.microsoft.com/graph/api/group-list-members
+        # https://learn.microsoft.com/graph/api/group-list-owners
+        v1_rel_hidden=("servicePrincipals",),
+        hidden_members_perm="Member.Read.Hidden",
         hook="group",
         audit=("GroupManagement", "Group"),
         defaults=_GROUP_DEFAULTS,
