@@ -235,6 +235,9 @@ RESOURCES: tuple[Resource, ...] = (
         # https://learn.microsoft.com/graph/api/group-list-members
         # https://learn.microsoft.com/graph/api/group-list-owners
         v1_rel_hidden=("servicePrincipals",),
+        # Hidden-membership groups list members to apps only with Member.Read.Hidden (the same
+        # rule as administrative units; Get-EntraGroupMember and group-list-members permissions):
+        # https://learn.microsoft.com/graph/api/group-list-members
         hidden_members_perm="Member.Read.Hidden",
         hook="group",
         audit=("GroupManagement", "Group"),
@@ -426,6 +429,10 @@ RESOURCES: tuple[Resource, ...] = (
         directory=True,
         soft_delete="directory",
         rels=("members",),
+        # "To view the members with a hidden membership in an administrative unit, the app must be
+        # granted the Member.Read.Hidden ... application permission":
+        # https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta
+        hidden_members_perm="Member.Read.Hidden",
         aliases=("administrativeUnits",),
         audit=("AdministrativeUnit", "AdministrativeUnit"),
         purgeable=False,
