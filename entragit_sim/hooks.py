@@ -20,6 +20,13 @@ from entragit_sim.table import BY_NAME, Resource
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 LOCATION_SENTINELS = {"All", "AllTrusted", ZERO_GUID}
 COMPLIANT_NETWORK = "compliantNetworkNamedLocation"
+ON_PREM_MASTERED = (
+    "Unable to update the specified properties for on-premises mastered Directory Sync objects or "
+    "objects currently undergoing migration."
+)
+EXTERNALLY_MASTERED = (
+    "Unable to update the specified properties for objects that have originated within an external service."
+)
 
 
 def now_iso() -> str:
@@ -73,6 +80,14 @@ class Hook:
 
     def extra_write_perms(self, ctx: Ctx, obj: Obj) -> None:
         """Raise 403 when the object needs more than the resource's write permission."""
+
+    def guard_write(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        """Refuse a PATCH, DELETE or $ref write to an existing object Graph does not let callers change."""
+        if res.sync_mastered and obj.get("onPremisesSyncEnabled") is True:
+            # Synced objects are mastered in on-premises AD and Graph answers 400 Request_BadRequest
+            # (the docs page carries no message; this is the one reported in
+            # https://github.com/microsoftgraph/microsoft-graph-docs/issues/7301 and #18038).
+            raise bad_request(ON_PREM_MASTERED)
 
     def conflicts(self, store: Store, res: Resource, obj: Obj) -> str | None:
         """Name of a property whose value another active object already holds."""
@@ -334,6 +349,11 @@ def _sid(oid: str) -> str:
     return "S-1-12-1-" + "-".join(str(p) for p in parts)
 
 
+def _exchange_mastered(obj: Obj) -> bool:
+    """A distribution list or mail-enabled security group: mail-enabled and not a Microsoft 365 group."""
+    return bool(obj.get("mailEnabled")) and "Unified" not in (obj.get("groupTypes") or [])
+
+
 class Group(Hook):
     """Group types, dynamic rules, role-assignable groups, distribution groups hard-delete (graph-notes 4.5)."""
 
@@ -342,10 +362,6 @@ class Group(Hook):
         unified = "Unified" in types
         if unified and not obj.get("mailEnabled"):
             raise bad_request("Microsoft 365 groups must be mail-enabled (mailEnabled: true).")
-        if not unified and obj.get("mailEnabled") and obj.get("securityEnabled"):
-            raise bad_request(
-                "Mail-enabled security groups can't be created through Microsoft Graph."
-            )
         if "DynamicMembership" in types and not obj.get("membershipRule"):
             raise bad_request(
                 "Invalid value specified for property 'membershipRule' of resource 'Group'."
@@ -368,6 +384,11 @@ class Group(Hook):
             )
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if _exchange_mastered(obj):
+            # "Only Microsoft 365 groups and security groups can be managed through Microsoft Graph":
+            # https://learn.microsoft.com/graph/office365-groups-concept-overview
+            # (message as reported in https://github.com/pnp/cli-microsoft365/issues/5476)
+            raise bad_request("Cannot Create a mail-enabled security groups and or distribution list.")
         self._check(obj)
         self.extra_write_perms(ctx, obj)
         stamp = now_iso()
@@ -395,6 +416,14 @@ class Group(Hook):
             "RoleManagement.ReadWrite.Directory"
         ):
             raise denied()
+
+    def guard_write(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        super().guard_write(ctx, res, obj)
+        if _exchange_mastered(obj):
+            # Mail-enabled security groups and distribution lists are read-only in Graph (Exchange
+            # masters them): https://learn.microsoft.com/graph/office365-groups-concept-overview
+            # (message as reported in https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/7341)
+            raise bad_request(EXTERNALLY_MASTERED)
 
     def soft(self, res: Resource, obj: Obj) -> bool:
         distribution = (

@@ -85,6 +85,7 @@ class Relations(Render):
     def _link_add(
         self, req: Request, res: Resource, key: str, obj: Obj, rel: str, ids: list[str]
     ) -> None:
+        hook_for(res).guard_write(self.ctx(req), res, obj)
         hook_for(res).extra_write_perms(self.ctx(req), obj)
         if rel == "members" and _dynamic(obj):
             raise bad_request(
@@ -129,6 +130,7 @@ class Relations(Render):
                 if obj is None:
                     raise not_found(key)
                 rel, target = m.group("rel"), unquote(m.group("target"))
+                hook_for(res).guard_write(self.ctx(req), res, obj)
                 hook_for(res).extra_write_perms(self.ctx(req), obj)
                 if rel == "members" and _dynamic(obj):
                     raise bad_request(

@@ -73,6 +73,9 @@ class Resource:
     # Application permission an app token needs, on top of rel_perms, to list the members of an
     # object whose `visibility` is "HiddenMembership" ("" = no such rule).
     hidden_members_perm: str = ""
+    # Objects with onPremisesSyncEnabled true are mastered on-premises: PATCH, DELETE and $ref
+    # writes are refused (users and groups synced by Entra Connect).
+    sync_mastered: bool = False
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -235,6 +238,7 @@ RESOURCES: tuple[Resource, ...] = (
         # https://learn.microsoft.com/graph/api/group-list-members
         # https://learn.microsoft.com/graph/api/group-list-owners
         v1_rel_hidden=("servicePrincipals",),
+        sync_mastered=True,
         # Hidden-membership groups list members to apps only with Member.Read.Hidden (the same
         # rule as administrative units; Get-EntraGroupMember and group-list-members permissions):
         # https://learn.microsoft.com/graph/api/group-list-members
@@ -609,6 +613,7 @@ RESOURCES: tuple[Resource, ...] = (
         soft_delete="directory",
         unique=("userPrincipalName",),
         alt_keys=("userPrincipalName",),
+        sync_mastered=True,
         hook="user",
         audit=("UserManagement", "User"),
         ru_list_cost=2,

@@ -4,9 +4,11 @@ Each test names the row of the project's real-Graph findings it covers and the G
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
-from tests.sim.conftest import oid
+from tests.sim.conftest import ADMIN, oid, small_seed
 from tests.sim.test_auth import bearer, grant
 
 
@@ -80,3 +82,61 @@ def test_hidden_membership_needs_member_read_hidden_for_apps(sim, graph) -> None
     app = bearer(sim)
     for path in paths:
         assert _ids(httpx.get(f"{sim.graph_url}/{path}", headers=app)) == {oid("user0")}
+
+
+# -- row 2: https://learn.microsoft.com/graph/office365-groups-concept-overview ------------------
+MASTERED = "on-premises mastered Directory Sync objects"
+EXTERNAL = "objects that have originated within an external service"
+
+
+def _hybrid_seed() -> dict[str, list[dict[str, Any]]]:
+    seed = small_seed()
+    seed["users"].append({
+        "id": oid("synced-user"), "displayName": "Synced", "userPrincipalName": "synced@contoso.example",
+        "accountEnabled": True, "mailNickname": "synced", "onPremisesSyncEnabled": True,
+    })  # fmt: skip
+    base = {"securityEnabled": True, "groupTypes": [], "members": [], "owners": []}
+    seed["groups"] += [
+        {**base, "id": oid("synced-group"), "displayName": "Synced", "mailEnabled": False,
+         "mailNickname": "syncedgroup", "onPremisesSyncEnabled": True},
+        {**base, "id": oid("dl"), "displayName": "DL", "mailEnabled": True, "mailNickname": "dl",
+         "securityEnabled": False},
+        {**base, "id": oid("mesg"), "displayName": "MESG", "mailEnabled": True, "mailNickname": "mesg"},
+    ]  # fmt: skip
+    return seed
+
+
+def _ref(client: httpx.Client, target: str) -> dict[str, str]:
+    return {"@odata.id": f"{client.base_url}directoryObjects/{target}"}
+
+
+def _refused(resp: httpx.Response, text: str) -> None:
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["code"] == "Request_BadRequest"
+    assert text in resp.json()["error"]["message"]
+
+
+def test_synced_and_exchange_objects_are_read_only(make_sim) -> None:
+    sim = make_sim(seed=_hybrid_seed())
+    with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN, timeout=10) as graph:
+        user = oid("user0")
+        _refused(graph.patch(f"users/{oid('synced-user')}", json={"jobTitle": "x"}), MASTERED)
+        _refused(graph.delete(f"users/{oid('synced-user')}"), MASTERED)
+        cases = ((oid("synced-group"), MASTERED), (oid("dl"), EXTERNAL), (oid("mesg"), EXTERNAL))
+        for gid, text in cases:
+            _refused(graph.patch(f"groups/{gid}", json={"description": "x"}), text)
+            _refused(graph.post(f"groups/{gid}/members/$ref", json=_ref(graph, user)), text)
+            _refused(graph.post(f"groups/{gid}/owners/$ref", json=_ref(graph, user)), text)
+            _refused(graph.delete(f"groups/{gid}"), text)
+            assert graph.get(f"groups/{gid}").status_code == 200
+        # A synced user may still join a cloud group: the group is what is written.
+        assert graph.post(
+            f"groups/{oid('group0')}/members/$ref", json=_ref(graph, oid("synced-user"))
+        ).status_code == 204
+        assert graph.patch(f"users/{user}", json={"jobTitle": "x"}).status_code == 204
+        for security in (False, True):
+            r = graph.post("groups", json={
+                "displayName": "New DL", "mailEnabled": True, "mailNickname": f"newdl{security}",
+                "securityEnabled": security, "groupTypes": [],
+            })  # fmt: skip
+            _refused(r, "Cannot Create a mail-enabled security groups and or distribution list.")
