@@ -10,6 +10,7 @@ import httpx
 
 from tests.sim.conftest import ADMIN, oid, small_seed
 from tests.sim.test_auth import bearer, grant
+from tests.sim.test_credentials import Cert
 
 
 def _add_member(client: httpx.Client, group: str, rel: str, target: str) -> None:
@@ -140,3 +141,25 @@ def test_synced_and_exchange_objects_are_read_only(make_sim) -> None:
                 "securityEnabled": security, "groupTypes": [],
             })  # fmt: skip
             _refused(r, "Cannot Create a mail-enabled security groups and or distribution list.")
+
+
+# -- row 3: https://learn.microsoft.com/graph/api/resources/keycredential ------------------------
+def test_key_credentials_without_key_need_a_registered_key_id(graph) -> None:
+    cert = Cert("row3")
+    keyless = {"type": "AsymmetricX509Cert", "usage": "Verify", "keyId": oid("k"), "key": None}
+    for path, body in (
+        ("applications", {"displayName": "Recreated"}),
+        ("servicePrincipals", {"appId": oid("appId")}),
+    ):
+        r = graph.post(path, json={**body, "keyCredentials": [keyless]})
+        _refused(r, "'key'")
+    app = f"applications/{oid('app')}"
+    _refused(graph.patch(app, json={"keyCredentials": [keyless]}), "'key'")
+    added = graph.patch(app, json={"keyCredentials": [{**keyless, "key": cert.key_b64}]})
+    assert added.status_code == 204, added.text
+    # The exported shape (key null, keyId registered) is a read-modify-write Graph accepts.
+    plain = graph.get(app).json()["keyCredentials"]
+    assert [k["key"] for k in plain] == [None]
+    assert graph.patch(app, json={"keyCredentials": plain}).status_code == 204
+    kept = graph.get(app, params={"$select": "keyCredentials"}).json()["keyCredentials"]
+    assert [k["key"] for k in kept] == [cert.key_b64]
