@@ -468,6 +468,51 @@ class _KeyCredentials(Hook):
         return out
 
 
+def _verified_domains(store: Store) -> list[str]:
+    return [
+        str(d["name"]).lower()
+        for org in store.all("organization")
+        for d in org.get("verifiedDomains") or []
+        if d.get("name")
+    ]
+
+
+def _uri_allowed(store: Store, app_id: str, uri: str) -> bool:
+    """One identifierUris value against Graph's supported formats: api://{the app's own appId}[/...],
+    api://{tenantId}/..., or an api:// or https:// host that is a verified domain or its subdomain.
+
+    https://learn.microsoft.com/entra/identity-platform/identifier-uri-restrictions
+    Other schemes (urn:, custom) are left alone: the page restricts api:// and http(s) hosts."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep or scheme.lower() not in ("api", "https", "http"):
+        return True
+    host, _, path = rest.partition("/")
+    host = host.lower()
+    if scheme.lower() == "api":
+        if host == app_id.lower():
+            return True
+        if host == store.tenant_id.lower():
+            return bool(path)
+        try:
+            uuid.UUID(host)
+            return False  # another application's appId
+        except ValueError:
+            pass
+    return any(host == d or host.endswith("." + d) for d in _verified_domains(store))
+
+
+def _check_identifier_uris(store: Store, app_id: str, uris: Any, already: Any) -> None:
+    """New identifierUris values must follow the tenant's formats; ones already on the app stay."""
+    kept = {str(u).lower() for u in already or []}
+    for uri in uris or []:
+        if str(uri).lower() not in kept and not _uri_allowed(store, app_id, str(uri)):
+            # Graph's HostNameNotOnVerifiedDomain answer (identifier-uri-restrictions above).
+            raise bad_request(
+                "Values of identifierUris property must use a verified domain of the organization "
+                "or its subdomain: " + str(uri)
+            )
+
+
 class Application(_KeyCredentials):
     """appId is server-assigned; deleting an app soft-deletes its SP (restore does not bring it back).
     Federated identity credentials live inside the stored object (credentials.FIC_KEY), so they go
@@ -483,9 +528,14 @@ class Application(_KeyCredentials):
             passwordCredentials=[],
         )
         obj.setdefault("uniqueName", None)
+        _check_identifier_uris(ctx.store, obj["appId"], obj.get("identifierUris"), [])
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
         self._keys(patch, old)
+        if "identifierUris" in patch:
+            _check_identifier_uris(
+                ctx.store, str(old.get("appId")), patch["identifierUris"], old.get("identifierUris")
+            )
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         for sp in list(ctx.store.all("servicePrincipals")):

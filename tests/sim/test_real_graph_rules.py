@@ -163,3 +163,23 @@ def test_key_credentials_without_key_need_a_registered_key_id(graph) -> None:
     assert graph.patch(app, json={"keyCredentials": plain}).status_code == 204
     kept = graph.get(app, params={"$select": "keyCredentials"}).json()["keyCredentials"]
     assert [k["key"] for k in kept] == [cert.key_b64]
+
+
+# -- row 4: https://learn.microsoft.com/entra/identity-platform/identifier-uri-restrictions -------
+VERIFIED = "must use a verified domain of the organization"
+
+
+def test_identifier_uris_follow_the_supported_formats(sim, graph) -> None:
+    for uri in (f"api://{oid('someone-elses-app')}", "api://payroll", "https://api.fabrikam.example/x",
+                f"api://{sim.tenant_id}"):  # fmt: skip
+        _refused(graph.post("applications", json={"displayName": "A", "identifierUris": [uri]}), VERIFIED)
+    ok = graph.post("applications", json={"displayName": "A", "identifierUris": [
+        f"api://{sim.tenant_id}/payroll", "api://contoso.example/payroll",
+        "https://payroll.contoso.example", "api://hr.contoso.example/read",
+    ]})  # fmt: skip
+    assert ok.status_code == 201, ok.text
+    app = ok.json()
+    own = f"api://{app['appId']}"
+    assert graph.patch(f"applications/{app['id']}", json={"identifierUris": [own]}).status_code == 204
+    other = f"api://{oid('appId')}"  # the seed app's appId
+    _refused(graph.patch(f"applications/{app['id']}", json={"identifierUris": [own, other]}), VERIFIED)
