@@ -91,11 +91,16 @@ class Hook:
 
     def conflicts(self, store: Store, res: Resource, obj: Obj) -> str | None:
         """Name of a property whose value another active object already holds."""
+        others = list(store.all(res.name))
+        if res.deleted_reserve and res.soft_delete:
+            others += [
+                e["object"] for e in store.deleted[res.soft_delete].values() if e["kind"] == res.name
+            ]
         for prop in res.unique:
             mine = _values(obj.get(prop))
             if not mine:
                 continue
-            for other in store.all(res.name):
+            for other in others:
                 if other.get("id") != obj.get("id") and mine & _values(other.get(prop)):
                     return prop
         return None

@@ -76,6 +76,8 @@ class Resource:
     # Objects with onPremisesSyncEnabled true are mastered on-premises: PATCH, DELETE and $ref
     # writes are refused (users and groups synced by Entra Connect).
     sync_mastered: bool = False
+    # Soft-deleted objects keep holding their `unique` values until purged (applications).
+    deleted_reserve: bool = False
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -274,7 +276,12 @@ RESOURCES: tuple[Resource, ...] = (
         soft_delete="directory",
         rels=("owners",),
         alt_keys=("appId", "uniqueName"),
-        unique=("identifierUris",),
+        unique=("identifierUris", "uniqueName"),
+        # A deleted app keeps its uniqueName (and identifierUris) for its 30 days in deleted items;
+        # a new app reusing them gets 400 Request_BadRequest, not 409:
+        # https://learn.microsoft.com/graph/api/resources/application (uniqueName: "unique ... immutable")
+        # https://github.com/byte5ai/omadia/issues/916
+        deleted_reserve=True,
         hook="application",
         audit=("ApplicationManagement", "Application"),
         defaults=_APP_DEFAULTS,

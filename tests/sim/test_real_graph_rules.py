@@ -183,3 +183,30 @@ def test_identifier_uris_follow_the_supported_formats(sim, graph) -> None:
     assert graph.patch(f"applications/{app['id']}", json={"identifierUris": [own]}).status_code == 204
     other = f"api://{oid('appId')}"  # the seed app's appId
     _refused(graph.patch(f"applications/{app['id']}", json={"identifierUris": [own, other]}), VERIFIED)
+
+
+# -- row 23: https://learn.microsoft.com/graph/api/resources/application (uniqueName) -------------
+def test_soft_deleted_apps_keep_their_unique_values(graph) -> None:
+    uri = "api://reserved.contoso.example"
+    made = graph.patch(
+        "applications(uniqueName='payroll-api')",
+        json={"displayName": "Payroll", "identifierUris": [uri]},
+        headers={"Prefer": "create-if-missing"},
+    )
+    assert made.status_code == 201, made.text
+    first = made.json()["id"]
+    assert graph.delete(f"applications/{first}").status_code == 204
+    reuse_uri = graph.post("applications", json={"displayName": "New", "identifierUris": [uri]})
+    _refused(reuse_uri, "identifierUris")
+    reuse_name = graph.patch(
+        "applications(uniqueName='payroll-api')",
+        json={"displayName": "Payroll again"},
+        headers={"Prefer": "create-if-missing"},
+    )
+    _refused(reuse_name, "uniqueName")
+    # Restoring the deleted app itself is fine; afterwards the values are free once it is purged.
+    assert graph.post(f"directory/deletedItems/{first}/restore").status_code == 200
+    assert graph.delete(f"applications/{first}").status_code == 204
+    assert graph.delete(f"directory/deletedItems/{first}").status_code == 204
+    again = graph.post("applications", json={"displayName": "New", "identifierUris": [uri]})
+    assert again.status_code == 201, again.text
