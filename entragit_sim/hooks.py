@@ -174,8 +174,20 @@ class CaPolicy(Hook):
                 "id": strength["id"]
             }  # stored as a reference, expanded on read
 
+    def _security_defaults_off(self, ctx: Ctx, state: Any) -> None:
+        # Graph refuses to turn a CA policy on while security defaults are on (the portal says the
+        # same): https://learn.microsoft.com/entra/fundamentals/security-defaults
+        # Message as reported in https://github.com/j0eyv/ConditionalAccessBaseline/issues/17.
+        if state == "enabled" and _security_defaults_enabled(ctx.store):
+            raise bad_request(
+                "Security Defaults is enabled in the tenant. You must disable Security defaults "
+                "before enabling a Conditional Access policy.",
+                directory=False,
+            )
+
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         self._check(ctx, obj)
+        self._security_defaults_off(ctx, obj.get("state"))
         obj["createdDateTime"], obj["modifiedDateTime"] = now_iso(), None
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
@@ -187,6 +199,8 @@ class CaPolicy(Hook):
                 "1007: The displayName of a Microsoft-managed policy cannot be changed.", directory=False
             )
         self._check(ctx, {**old, **patch})
+        if old.get("state") != "enabled":
+            self._security_defaults_off(ctx, patch.get("state"))
         grant = patch.get("grantControls")
         if isinstance(grant, dict) and isinstance(grant.get("authenticationStrength"), dict):
             grant["authenticationStrength"] = {"id": grant["authenticationStrength"].get("id")}
@@ -208,6 +222,31 @@ class CaPolicy(Hook):
             if full is not None:  # GET returns the navigation property expanded (graph-notes 4.1)
                 return {**obj, "grantControls": {**grant, "authenticationStrength": full}}
         return obj
+
+
+SECURITY_DEFAULTS = "identitySecurityDefaultsEnforcementPolicy"
+
+
+def _security_defaults_enabled(store: Store) -> bool:
+    return any(p.get("isEnabled") for p in store.all(SECURITY_DEFAULTS))
+
+
+class SecurityDefaults(Hook):
+    """Security defaults can't be turned on while a Conditional Access policy is enabled.
+
+    https://learn.microsoft.com/entra/fundamentals/security-defaults ("If your
+    organization ... uses Conditional Access policies, security defaults aren't available"). Graph's
+    exact answer is not documented; the message is a best guess modelled on the reverse direction."""
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if patch.get("isEnabled") is True and not old.get("isEnabled"):
+            enabled = _policies_using(ctx.store, lambda p: p.get("state") == "enabled")
+            if enabled:
+                raise bad_request(
+                    "Conditional Access policies are enabled in the tenant. You must disable them "
+                    "before enabling Security defaults.",
+                    directory=False,
+                )
 
 
 def _policies_using(store: Store, pred: Any) -> list[str]:
@@ -802,6 +841,7 @@ HOOKS: dict[str, Hook] = {
     "xtap_partner": CrossTenantPartner(),
     "role_definition": RoleDefinition(),
     "user": User(),
+    "security_defaults": SecurityDefaults(),
 }
 
 

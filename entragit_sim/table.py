@@ -576,6 +576,7 @@ RESOURCES: tuple[Resource, ...] = (
         deletable=False,
         throttle="none",
         read_only=("displayName", "description"),
+        hook="security_defaults",
     ),
     Resource(
         name="tokenLifetimePolicies",

@@ -210,3 +210,31 @@ def test_soft_deleted_apps_keep_their_unique_values(graph) -> None:
     assert graph.delete(f"directory/deletedItems/{first}").status_code == 204
     again = graph.post("applications", json={"displayName": "New", "identifierUris": [uri]})
     assert again.status_code == 201, again.text
+
+
+# -- row 13: https://learn.microsoft.com/entra/fundamentals/security-defaults ---------------------
+SD = "policies/identitySecurityDefaultsEnforcementPolicy"
+
+
+def test_security_defaults_and_enabled_ca_policies_exclude_each_other(graph) -> None:
+    r = graph.patch(SD, json={"isEnabled": True})  # small_seed has five enabled CA policies
+    assert r.status_code == 400 and r.json()["error"]["code"] == "BadRequest", r.text
+    for i in range(5):
+        assert graph.patch(
+            f"identity/conditionalAccess/policies/{oid(f'ca{i}')}", json={"state": "disabled"}
+        ).status_code == 204
+    assert graph.patch(SD, json={"isEnabled": True}).status_code == 204
+    policy = f"identity/conditionalAccess/policies/{oid('ca0')}"
+    refused = graph.patch(policy, json={"state": "enabled"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"].startswith("Security Defaults is enabled in the tenant.")
+    body = graph.get(policy).json()
+    new = {k: body[k] for k in ("displayName", "conditions", "grantControls")}
+    assert graph.post("identity/conditionalAccess/policies", json={**new, "state": "enabled"}).status_code == 400
+    report_only = graph.post(
+        "identity/conditionalAccess/policies",
+        json={**new, "state": "enabledForReportingButNotEnforced"},
+    )
+    assert report_only.status_code == 201, report_only.text
+    assert graph.patch(SD, json={"isEnabled": False}).status_code == 204
+    assert graph.patch(policy, json={"state": "enabled"}).status_code == 204
