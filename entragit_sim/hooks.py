@@ -12,10 +12,10 @@ from typing import Any
 
 from entragit_sim import credentials
 from entragit_sim.auth import Caller
-from entragit_sim.builtins import FIRST_PARTY_APPS, MICROSOFT_TENANT_ID
+from entragit_sim.builtins import FIRST_PARTY_APPS, MICROSOFT_TENANT_ID, ROLE_TEMPLATES
 from entragit_sim.errors import GraphHTTPError, bad_request, denied, not_found
 from entragit_sim.store import Obj, Store
-from entragit_sim.table import BY_NAME, Resource
+from entragit_sim.table import BY_NAME, RESOURCES, Resource
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 LOCATION_SENTINELS = {"All", "AllTrusted", ZERO_GUID}
@@ -88,6 +88,10 @@ class Hook:
             # (the docs page carries no message; this is the one reported in
             # https://github.com/microsoftgraph/microsoft-graph-docs/issues/7301 and #18038).
             raise bad_request(ON_PREM_MASTERED)
+        if res.directory:
+            for unit in _restricting_units(ctx.store, str(obj.get("id"))):
+                if not _may_manage_restricted(ctx.caller, unit, obj):
+                    raise denied()
 
     def conflicts(self, store: Store, res: Resource, obj: Obj) -> str | None:
         """Name of a property whose value another active object already holds."""
@@ -104,6 +108,34 @@ class Hook:
                 if other.get("id") != obj.get("id") and mine & _values(other.get(prop)):
                     return prop
         return None
+
+
+# Tenant-wide roles that may still change the membership of a role-assignable group in a
+# restricted management AU (admin-units-restricted-management, "Limitations").
+_RMAU_GROUP_ROLES = (ROLE_TEMPLATES["Global Administrator"], ROLE_TEMPLATES["Privileged Role Administrator"])
+
+
+def _restricting_units(store: Store, oid: str) -> list[str]:
+    """Ids of the restricted containers (restricted management AUs) that hold `oid` as a member."""
+    return [
+        str(unit["id"])
+        for r in RESOURCES
+        if r.restricts_members
+        for unit in store.all(r.name)
+        if unit.get(r.restricts_members) is True
+        and oid in store.links.get(f"{r.name}/{unit['id']}/members", [])
+    ]
+
+
+def _may_manage_restricted(caller: Caller, unit: str, obj: Obj) -> bool:
+    """Objects in a restricted management AU: only a caller holding a role at that AU's scope may
+    change them; tenant-wide roles and application permissions don't apply. Global Administrator
+    and Privileged Role Administrator (signed in) keep managing role-assignable groups there.
+
+    https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management"""
+    if caller.admin or any(au == unit and roles for au, roles in caller.scoped_roles):
+        return True
+    return caller.delegated and bool(obj.get("isAssignableToRole")) and caller.has_role(*_RMAU_GROUP_ROLES)
 
 
 def _values(v: Any) -> set[str]:

@@ -78,6 +78,9 @@ class Resource:
     sync_mastered: bool = False
     # Soft-deleted objects keep holding their `unique` values until purged (applications).
     deleted_reserve: bool = False
+    # A boolean property that, when true on one of these objects, makes its `members` writable only
+    # by callers holding a directory role at its scope (restricted management AUs).
+    restricts_members: str = ""
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -231,7 +234,9 @@ RESOURCES: tuple[Resource, ...] = (
             "createdByAppId",
             "organizationId",
         ),
-        create_only=("isAssignableToRole", "resourceProvisioningOptions"),
+        # visibility "can be set only ... when the groups are created. It can't be updated":
+        # https://learn.microsoft.com/graph/api/resources/group
+        create_only=("isAssignableToRole", "resourceProvisioningOptions", "visibility"),
         directory=True,
         soft_delete="directory",
         rels=("members", "owners"),
@@ -444,6 +449,11 @@ RESOURCES: tuple[Resource, ...] = (
         # granted the Member.Read.Hidden ... application permission":
         # https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta
         hidden_members_perm="Member.Read.Hidden",
+        # "Applications can't modify objects in restricted management administrative units by
+        # default"; the flag and the AU's visibility can't be changed once the AU exists:
+        # https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management
+        restricts_members="isMemberManagementRestricted",
+        create_only=("isMemberManagementRestricted", "visibility"),
         aliases=("administrativeUnits",),
         audit=("AdministrativeUnit", "AdministrativeUnit"),
         purgeable=False,

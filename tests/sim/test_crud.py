@@ -243,6 +243,8 @@ def test_singletons(graph: httpx.Client) -> None:
         r = graph.get(path)
         assert r.status_code == 200, path
         assert "value" not in r.json()
+    for i in range(5):  # security defaults can't be enabled next to enabled CA policies
+        graph.patch(f"identity/conditionalAccess/policies/{oid(f'ca{i}')}", json={"state": "disabled"})
     assert (
         graph.patch(
             "policies/identitySecurityDefaultsEnforcementPolicy", json={"isEnabled": True}

@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 
-from tests.sim.conftest import ADMIN, oid, small_seed
+from tests.sim.conftest import ADMIN, oid, role_id, small_seed
 from tests.sim.test_auth import bearer, grant
 from tests.sim.test_credentials import Cert
+from tests.sim.test_delegated import _http, _sign_in, _user_id
 
 
 def _add_member(client: httpx.Client, group: str, rel: str, target: str) -> None:
@@ -238,3 +239,66 @@ def test_security_defaults_and_enabled_ca_policies_exclude_each_other(graph) -> 
     assert report_only.status_code == 201, report_only.text
     assert graph.patch(SD, json={"isEnabled": False}).status_code == 204
     assert graph.patch(policy, json={"state": "enabled"}).status_code == 204
+
+
+# -- row 5: https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management
+def _restricted_unit(graph: httpx.Client, *members: str) -> str:
+    r = graph.post(
+        "directory/administrativeUnits",
+        json={"displayName": "Tier 0", "isMemberManagementRestricted": True},
+    )
+    assert r.status_code == 201, r.text
+    for m in members:
+        added = graph.post(f"directory/administrativeUnits/{r.json()['id']}/members/$ref", json=_ref(graph, m))
+        assert added.status_code == 204, added.text
+    return str(r.json()["id"])
+
+
+def test_apps_need_a_role_at_the_restricted_unit_scope(sim, graph) -> None:
+    user, group = oid("user1"), oid("group1")
+    unit = _restricted_unit(graph, user, group)
+    grant(sim, "Group.ReadWrite.All", "User.ReadWrite.All", "GroupMember.ReadWrite.All")
+    with httpx.Client(base_url=sim.graph_url + "/", headers=bearer(sim), timeout=10) as app:
+        for r in (
+            app.patch(f"groups/{group}", json={"description": "x"}),
+            app.post(f"groups/{group}/members/$ref", json=_ref(app, oid("user1"))),
+            app.delete(f"groups/{group}/owners/{oid('user1')}/$ref"),
+            app.patch(f"users/{user}", json={"jobTitle": "x"}),
+            app.delete(f"users/{user}"),
+            app.delete(f"groups/{group}"),
+        ):
+            assert r.status_code == 403 and r.json()["error"]["code"] == "Authorization_RequestDenied", r.text
+        assert app.patch(f"groups/{oid('group0')}", json={"description": "x"}).status_code == 204
+    scoped = graph.post("roleManagement/directory/roleAssignments", json={
+        "principalId": oid("sp"), "roleDefinitionId": role_id("Groups Administrator"),
+        "directoryScopeId": f"/administrativeUnits/{unit}",
+    })  # fmt: skip
+    assert scoped.status_code == 201, scoped.text
+    with httpx.Client(base_url=sim.graph_url + "/", headers=bearer(sim), timeout=10) as app:
+        assert app.patch(f"groups/{group}", json={"description": "x"}).status_code == 204
+        assert app.post(f"groups/{group}/members/$ref", json=_ref(app, user)).status_code == 204
+
+
+def test_restricted_unit_flags_and_visibility_are_create_only(graph) -> None:
+    unit = _restricted_unit(graph)
+    for body in ({"isMemberManagementRestricted": False}, {"visibility": "HiddenMembership"}):
+        _refused(graph.patch(f"directory/administrativeUnits/{unit}", json=body), "read-only")
+    _refused(graph.patch(f"groups/{oid('group0')}", json={"visibility": "Private"}), "read-only")
+    assert graph.patch(f"directory/administrativeUnits/{unit}", json={"displayName": "T0"}).status_code == 204
+
+
+def test_signed_in_global_admin_keeps_role_assignable_groups_only(make_sim) -> None:
+    sim = make_sim(seed="demo")
+    scopes = " ".join(f"https://graph.microsoft.com/{p}" for p in (
+        "Group.ReadWrite.All", "GroupMember.ReadWrite.All", "RoleManagement.ReadWrite.Directory", "User.ReadWrite.All"))
+    with _http(sim) as c:
+        token = _sign_in(c, sim, "bg-admin-01", scopes)
+        me = {"Authorization": f"Bearer {token}"}
+        admins = c.get(f"{sim.graph_url}/groups", headers=ADMIN,
+                       params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]
+        olivia = _user_id(c, sim, "olivia.chen")  # a member of the RMAU "Finance - Restricted"
+        r = c.post(f"{sim.graph_url}/groups/{admins['id']}/members/$ref", headers=me,
+                   json={"@odata.id": f"{sim.graph_url}/directoryObjects/{_user_id(c, sim, 'ravi.patel')}"})
+        assert r.status_code == 204, r.text  # GA may manage a role-assignable group in an RMAU
+        r = c.patch(f"{sim.graph_url}/users/{olivia}", headers=me, json={"jobTitle": "CFO"})
+        assert r.status_code == 403, r.text  # ...but not the other members: no role at the AU scope
