@@ -168,9 +168,10 @@ def normalize_key_credentials(items: Any, current: list[Obj] | None) -> list[Obj
     thumbprint), keyId, start/end dates and displayName ("CN=...") are filled when missing, `key`
     is kept as base64 DER. An item without `key` whose keyId is already registered keeps the stored
     certificate (so a read-modify-write with `key: null` does not drop it). Any other item without
-    `key` is kept as given: the simulator is lenient where real Graph would refuse it, because
-    rehearsals replay exported applications whose keys Graph never returns; such a credential
-    can't sign anyone in.
+    `key` is refused with 400: Graph needs the certificate's raw data to register a credential, and
+    `key` reads back as null, so an exported credential can never be written back as it was.
+    https://learn.microsoft.com/graph/api/resources/keycredential (`key`: "Returned only on $select
+    for a single object ... otherwise, it's always null"; the error text is a best guess).
     """
     if items is None:
         return []
@@ -189,7 +190,12 @@ def normalize_key_credentials(items: Any, current: list[Obj] | None) -> list[Obj
         cred.pop("@odata.type", None)
         if not cred.get("key"):
             old = stored.get(cred.get("keyId"))
-            if old is not None and old.get("key"):
+            if old is None:
+                raise bad_request(
+                    "Invalid value specified for property 'key' of resource 'KeyCredential': "
+                    "a new key credential needs the certificate."
+                )
+            if old.get("key"):
                 cred = {**old, **{k: v for k, v in cred.items() if v is not None and k != "key"}}
             out.append(cred)
             continue

@@ -12,14 +12,21 @@ from typing import Any
 
 from entragit_sim import credentials
 from entragit_sim.auth import Caller
-from entragit_sim.builtins import FIRST_PARTY_APPS, MICROSOFT_TENANT_ID
+from entragit_sim.builtins import FIRST_PARTY_APPS, MICROSOFT_TENANT_ID, ROLE_TEMPLATES
 from entragit_sim.errors import GraphHTTPError, bad_request, denied, not_found
 from entragit_sim.store import Obj, Store
-from entragit_sim.table import BY_NAME, Resource
+from entragit_sim.table import BY_NAME, RESOURCES, Resource
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 LOCATION_SENTINELS = {"All", "AllTrusted", ZERO_GUID}
 COMPLIANT_NETWORK = "compliantNetworkNamedLocation"
+ON_PREM_MASTERED = (
+    "Unable to update the specified properties for on-premises mastered Directory Sync objects or "
+    "objects currently undergoing migration."
+)
+EXTERNALLY_MASTERED = (
+    "Unable to update the specified properties for objects that have originated within an external service."
+)
 
 
 def now_iso() -> str:
@@ -74,16 +81,61 @@ class Hook:
     def extra_write_perms(self, ctx: Ctx, obj: Obj) -> None:
         """Raise 403 when the object needs more than the resource's write permission."""
 
+    def guard_write(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        """Refuse a PATCH, DELETE or $ref write to an existing object Graph does not let callers change."""
+        if res.sync_mastered and obj.get("onPremisesSyncEnabled") is True:
+            # Synced objects are mastered in on-premises AD and Graph answers 400 Request_BadRequest
+            # (the docs page carries no message; this is the one reported in
+            # https://github.com/microsoftgraph/microsoft-graph-docs/issues/7301 and #18038).
+            raise bad_request(ON_PREM_MASTERED)
+        if res.directory:
+            for unit in _restricting_units(ctx.store, str(obj.get("id"))):
+                if not _may_manage_restricted(ctx.caller, unit, obj):
+                    raise denied()
+
     def conflicts(self, store: Store, res: Resource, obj: Obj) -> str | None:
         """Name of a property whose value another active object already holds."""
+        others = list(store.all(res.name))
+        if res.deleted_reserve and res.soft_delete:
+            others += [
+                e["object"] for e in store.deleted[res.soft_delete].values() if e["kind"] == res.name
+            ]
         for prop in res.unique:
             mine = _values(obj.get(prop))
             if not mine:
                 continue
-            for other in store.all(res.name):
+            for other in others:
                 if other.get("id") != obj.get("id") and mine & _values(other.get(prop)):
                     return prop
         return None
+
+
+# Tenant-wide roles that may still change the membership of a role-assignable group in a
+# restricted management AU (admin-units-restricted-management, "Limitations").
+_RMAU_GROUP_ROLES = (ROLE_TEMPLATES["Global Administrator"], ROLE_TEMPLATES["Privileged Role Administrator"])
+
+
+def _restricting_units(store: Store, oid: str) -> list[str]:
+    """Ids of the restricted containers (restricted management AUs) that hold `oid` as a member."""
+    return [
+        str(unit["id"])
+        for r in RESOURCES
+        if r.restricts_members
+        for unit in store.all(r.name)
+        if unit.get(r.restricts_members) is True
+        and oid in store.links.get(f"{r.name}/{unit['id']}/members", [])
+    ]
+
+
+def _may_manage_restricted(caller: Caller, unit: str, obj: Obj) -> bool:
+    """Objects in a restricted management AU: only a caller holding a role at that AU's scope may
+    change them; tenant-wide roles and application permissions don't apply. Global Administrator
+    and Privileged Role Administrator (signed in) keep managing role-assignable groups there.
+
+    https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management"""
+    if caller.admin or any(au == unit and roles for au, roles in caller.scoped_roles):
+        return True
+    return caller.delegated and bool(obj.get("isAssignableToRole")) and caller.has_role(*_RMAU_GROUP_ROLES)
 
 
 def _values(v: Any) -> set[str]:
@@ -154,8 +206,20 @@ class CaPolicy(Hook):
                 "id": strength["id"]
             }  # stored as a reference, expanded on read
 
+    def _security_defaults_off(self, ctx: Ctx, state: Any) -> None:
+        # Graph refuses to turn a CA policy on while security defaults are on (the portal says the
+        # same): https://learn.microsoft.com/entra/fundamentals/security-defaults
+        # Message as reported in https://github.com/j0eyv/ConditionalAccessBaseline/issues/17.
+        if state == "enabled" and _security_defaults_enabled(ctx.store):
+            raise bad_request(
+                "Security Defaults is enabled in the tenant. You must disable Security defaults "
+                "before enabling a Conditional Access policy.",
+                directory=False,
+            )
+
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         self._check(ctx, obj)
+        self._security_defaults_off(ctx, obj.get("state"))
         obj["createdDateTime"], obj["modifiedDateTime"] = now_iso(), None
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
@@ -167,6 +231,8 @@ class CaPolicy(Hook):
                 "1007: The displayName of a Microsoft-managed policy cannot be changed.", directory=False
             )
         self._check(ctx, {**old, **patch})
+        if old.get("state") != "enabled":
+            self._security_defaults_off(ctx, patch.get("state"))
         grant = patch.get("grantControls")
         if isinstance(grant, dict) and isinstance(grant.get("authenticationStrength"), dict):
             grant["authenticationStrength"] = {"id": grant["authenticationStrength"].get("id")}
@@ -188,6 +254,31 @@ class CaPolicy(Hook):
             if full is not None:  # GET returns the navigation property expanded (graph-notes 4.1)
                 return {**obj, "grantControls": {**grant, "authenticationStrength": full}}
         return obj
+
+
+SECURITY_DEFAULTS = "identitySecurityDefaultsEnforcementPolicy"
+
+
+def _security_defaults_enabled(store: Store) -> bool:
+    return any(p.get("isEnabled") for p in store.all(SECURITY_DEFAULTS))
+
+
+class SecurityDefaults(Hook):
+    """Security defaults can't be turned on while a Conditional Access policy is enabled.
+
+    https://learn.microsoft.com/entra/fundamentals/security-defaults ("If your
+    organization ... uses Conditional Access policies, security defaults aren't available"). Graph's
+    exact answer is not documented; the message is a best guess modelled on the reverse direction."""
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if patch.get("isEnabled") is True and not old.get("isEnabled"):
+            enabled = _policies_using(ctx.store, lambda p: p.get("state") == "enabled")
+            if enabled:
+                raise bad_request(
+                    "Conditional Access policies are enabled in the tenant. You must disable them "
+                    "before enabling Security defaults.",
+                    directory=False,
+                )
 
 
 def _policies_using(store: Store, pred: Any) -> list[str]:
@@ -334,6 +425,11 @@ def _sid(oid: str) -> str:
     return "S-1-12-1-" + "-".join(str(p) for p in parts)
 
 
+def _exchange_mastered(obj: Obj) -> bool:
+    """A distribution list or mail-enabled security group: mail-enabled and not a Microsoft 365 group."""
+    return bool(obj.get("mailEnabled")) and "Unified" not in (obj.get("groupTypes") or [])
+
+
 class Group(Hook):
     """Group types, dynamic rules, role-assignable groups, distribution groups hard-delete (graph-notes 4.5)."""
 
@@ -342,10 +438,6 @@ class Group(Hook):
         unified = "Unified" in types
         if unified and not obj.get("mailEnabled"):
             raise bad_request("Microsoft 365 groups must be mail-enabled (mailEnabled: true).")
-        if not unified and obj.get("mailEnabled") and obj.get("securityEnabled"):
-            raise bad_request(
-                "Mail-enabled security groups can't be created through Microsoft Graph."
-            )
         if "DynamicMembership" in types and not obj.get("membershipRule"):
             raise bad_request(
                 "Invalid value specified for property 'membershipRule' of resource 'Group'."
@@ -368,6 +460,11 @@ class Group(Hook):
             )
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if _exchange_mastered(obj):
+            # "Only Microsoft 365 groups and security groups can be managed through Microsoft Graph":
+            # https://learn.microsoft.com/graph/office365-groups-concept-overview
+            # (message as reported in https://github.com/pnp/cli-microsoft365/issues/5476)
+            raise bad_request("Cannot Create a mail-enabled security groups and or distribution list.")
         self._check(obj)
         self.extra_write_perms(ctx, obj)
         stamp = now_iso()
@@ -395,6 +492,14 @@ class Group(Hook):
             "RoleManagement.ReadWrite.Directory"
         ):
             raise denied()
+
+    def guard_write(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        super().guard_write(ctx, res, obj)
+        if _exchange_mastered(obj):
+            # Mail-enabled security groups and distribution lists are read-only in Graph (Exchange
+            # masters them): https://learn.microsoft.com/graph/office365-groups-concept-overview
+            # (message as reported in https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/7341)
+            raise bad_request(EXTERNALLY_MASTERED)
 
     def soft(self, res: Resource, obj: Obj, store: Store) -> bool:
         unified = "Unified" in (obj.get("groupTypes") or [])
@@ -440,6 +545,51 @@ class _KeyCredentials(Hook):
         return out
 
 
+def _verified_domains(store: Store) -> list[str]:
+    return [
+        str(d["name"]).lower()
+        for org in store.all("organization")
+        for d in org.get("verifiedDomains") or []
+        if d.get("name")
+    ]
+
+
+def _uri_allowed(store: Store, app_id: str, uri: str) -> bool:
+    """One identifierUris value against Graph's supported formats: api://{the app's own appId}[/...],
+    api://{tenantId}/..., or an api:// or https:// host that is a verified domain or its subdomain.
+
+    https://learn.microsoft.com/entra/identity-platform/identifier-uri-restrictions
+    Other schemes (urn:, custom) are left alone: the page restricts api:// and http(s) hosts."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep or scheme.lower() not in ("api", "https", "http"):
+        return True
+    host, _, path = rest.partition("/")
+    host = host.lower()
+    if scheme.lower() == "api":
+        if host == app_id.lower():
+            return True
+        if host == store.tenant_id.lower():
+            return bool(path)
+        try:
+            uuid.UUID(host)
+            return False  # another application's appId
+        except ValueError:
+            pass
+    return any(host == d or host.endswith("." + d) for d in _verified_domains(store))
+
+
+def _check_identifier_uris(store: Store, app_id: str, uris: Any, already: Any) -> None:
+    """New identifierUris values must follow the tenant's formats; ones already on the app stay."""
+    kept = {str(u).lower() for u in already or []}
+    for uri in uris or []:
+        if str(uri).lower() not in kept and not _uri_allowed(store, app_id, str(uri)):
+            # Graph's HostNameNotOnVerifiedDomain answer (identifier-uri-restrictions above).
+            raise bad_request(
+                "Values of identifierUris property must use a verified domain of the organization "
+                "or its subdomain: " + str(uri)
+            )
+
+
 class Application(_KeyCredentials):
     """appId is server-assigned; deleting an app soft-deletes its SP (restore does not bring it back).
     Federated identity credentials live inside the stored object (credentials.FIC_KEY), so they go
@@ -455,9 +605,14 @@ class Application(_KeyCredentials):
             passwordCredentials=[],
         )
         obj.setdefault("uniqueName", None)
+        _check_identifier_uris(ctx.store, obj["appId"], obj.get("identifierUris"), [])
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
         self._keys(patch, old)
+        if "identifierUris" in patch:
+            _check_identifier_uris(
+                ctx.store, str(old.get("appId")), patch["identifierUris"], old.get("identifierUris")
+            )
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         for sp in list(ctx.store.all("servicePrincipals")):
@@ -719,6 +874,7 @@ HOOKS: dict[str, Hook] = {
     "xtap_partner": CrossTenantPartner(),
     "role_definition": RoleDefinition(),
     "user": User(),
+    "security_defaults": SecurityDefaults(),
 }
 
 

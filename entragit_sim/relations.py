@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 from entragit_sim import audit
 from entragit_sim.auth import require_read, require_write
-from entragit_sim.errors import bad_request, not_found
+from entragit_sim.errors import bad_request, denied, not_found
 from entragit_sim.hooks import hook_for
 from entragit_sim.render import Render
 from entragit_sim.store import Obj
@@ -21,6 +21,22 @@ def _dynamic(obj: Obj) -> bool:
         "DynamicMembership" in (obj.get("groupTypes") or [])
         or str(obj.get("membershipType")).lower() == "dynamic"
     )
+
+
+def _require_hidden_members_perm(req: Request, res: Resource, obj: Obj, rel: str) -> None:
+    """Members of a HiddenMembership group or AU are listed to app tokens only with the table's
+    hidden_members_perm (Member.Read.Hidden), otherwise 403 Authorization_RequestDenied.
+
+    https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta
+    Delegated callers are not checked here: members and owners of the object see its members."""
+    if (
+        rel == "members"
+        and res.hidden_members_perm
+        and obj.get("visibility") == "HiddenMembership"
+        and not req.caller.delegated
+        and not req.caller.has(res.hidden_members_perm)
+    ):
+        raise denied()
 
 
 class Relations(Render):
@@ -38,7 +54,8 @@ class Relations(Render):
                 key, obj = self._find(req, res, m)
                 if obj is None:
                     raise not_found(key)
-                hidden = res.v1_unlisted_links if req.version == "v1.0" else ()
+                _require_hidden_members_perm(req, res, obj, m.group("rel"))
+                hidden = res.v1_rel_hidden if req.version == "v1.0" else ()
                 items = [
                     self._out(req, BY_NAME[k], o, with_type=True)
                     for k, o in self.store.active_links(res.name, key, m.group("rel"))
@@ -68,6 +85,7 @@ class Relations(Render):
     def _link_add(
         self, req: Request, res: Resource, key: str, obj: Obj, rel: str, ids: list[str]
     ) -> None:
+        hook_for(res).guard_write(self.ctx(req), res, obj)
         hook_for(res).extra_write_perms(self.ctx(req), obj)
         if rel == "members" and _dynamic(obj):
             raise bad_request(
@@ -112,6 +130,7 @@ class Relations(Render):
                 if obj is None:
                     raise not_found(key)
                 rel, target = m.group("rel"), unquote(m.group("target"))
+                hook_for(res).guard_write(self.ctx(req), res, obj)
                 hook_for(res).extra_write_perms(self.ctx(req), obj)
                 if rel == "members" and _dynamic(obj):
                     raise bad_request(

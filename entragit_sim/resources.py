@@ -295,6 +295,7 @@ class Resources(Relations):
                 f"Built-in {audit.label(res)} objects cannot be modified.", directory=dir_errors(res)
             )
         patch = body_object(req, res)
+        hook_for(res).guard_write(self.ctx(req), res, obj)
         self._check_type(res, patch, obj)
         self._check_writable(res, patch, creating=False, current_key=key)
         binds = self._binds(res, patch)
@@ -331,6 +332,7 @@ class Resources(Relations):
                 f"Built-in {audit.label(res)} objects cannot be deleted.", directory=dir_errors(res)
             )
         hook = hook_for(res)
+        hook.guard_write(self.ctx(req), res, obj)
         hook.on_delete(self.ctx(req), res, obj)
         if res.soft_delete and hook.soft(res, obj, self.store):
             soft_delete(self.store, res, obj)

@@ -68,7 +68,19 @@ class Resource:
     ru_list_cost: int = 1  # base RU of a list GET (graph-notes 6.5)
     rel_perms: Perms | None = None  # permissions for $ref relationships when narrower ones exist
     purgeable: bool = True  # may be permanently deleted from deleted items
-    v1_unlisted_links: tuple[str, ...] = ()  # linked kinds v1.0 leaves out of relationship lists
+    # Kinds of directory object that v1.0 `$ref` relationship lists leave out (beta lists them).
+    v1_rel_hidden: tuple[str, ...] = ()
+    # Application permission an app token needs, on top of rel_perms, to list the members of an
+    # object whose `visibility` is "HiddenMembership" ("" = no such rule).
+    hidden_members_perm: str = ""
+    # Objects with onPremisesSyncEnabled true are mastered on-premises: PATCH, DELETE and $ref
+    # writes are refused (users and groups synced by Entra Connect).
+    sync_mastered: bool = False
+    # Soft-deleted objects keep holding their `unique` values until purged (applications).
+    deleted_reserve: bool = False
+    # A boolean property that, when true on one of these objects, makes its `members` writable only
+    # by callers holding a directory role at its scope (restricted management AUs).
+    restricts_members: str = ""
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -238,14 +250,22 @@ RESOURCES: tuple[Resource, ...] = (
             "createdByAppId",
             "organizationId",
         ),
-        # "service principals are not listed as group members in v1.0" (and not as owners):
-        # https://learn.microsoft.com/graph/api/group-list-members, .../group-list-owners
-        v1_unlisted_links=("servicePrincipals",),
-        create_only=("isAssignableToRole", "resourceProvisioningOptions"),
+        # visibility "can be set only ... when the groups are created. It can't be updated":
+        # https://learn.microsoft.com/graph/api/resources/group
+        create_only=("isAssignableToRole", "resourceProvisioningOptions", "visibility"),
         directory=True,
         soft_delete="directory",
         rels=("members", "owners"),
         unique=("mailNickname",),
+        # "service principals are not listed as group members in v1.0" (and not as owners):
+        # https://learn.microsoft.com/graph/api/group-list-members
+        # https://learn.microsoft.com/graph/api/group-list-owners
+        v1_rel_hidden=("servicePrincipals",),
+        sync_mastered=True,
+        # Hidden-membership groups list members to apps only with Member.Read.Hidden (the same
+        # rule as administrative units; Get-EntraGroupMember and group-list-members permissions):
+        # https://learn.microsoft.com/graph/api/group-list-members
+        hidden_members_perm="Member.Read.Hidden",
         hook="group",
         audit=("GroupManagement", "Group"),
         defaults=_GROUP_DEFAULTS,
@@ -277,7 +297,12 @@ RESOURCES: tuple[Resource, ...] = (
         soft_delete="directory",
         rels=("owners",),
         alt_keys=("appId", "uniqueName"),
-        unique=("identifierUris",),
+        unique=("identifierUris", "uniqueName"),
+        # A deleted app keeps its uniqueName (and identifierUris) for its 30 days in deleted items;
+        # a new app reusing them gets 400 Request_BadRequest, not 409:
+        # https://learn.microsoft.com/graph/api/resources/application (uniqueName: "unique ... immutable")
+        # https://github.com/byte5ai/omadia/issues/916
+        deleted_reserve=True,
         hook="application",
         audit=("ApplicationManagement", "Application"),
         defaults=_APP_DEFAULTS,
@@ -436,6 +461,15 @@ RESOURCES: tuple[Resource, ...] = (
         directory=True,
         soft_delete="directory",
         rels=("members",),
+        # "To view the members with a hidden membership in an administrative unit, the app must be
+        # granted the Member.Read.Hidden ... application permission":
+        # https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta
+        hidden_members_perm="Member.Read.Hidden",
+        # "Applications can't modify objects in restricted management administrative units by
+        # default"; the flag and the AU's visibility can't be changed once the AU exists:
+        # https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management
+        restricts_members="isMemberManagementRestricted",
+        create_only=("isMemberManagementRestricted", "visibility"),
         aliases=("administrativeUnits",),
         audit=("AdministrativeUnit", "AdministrativeUnit"),
         purgeable=False,
@@ -568,6 +602,7 @@ RESOURCES: tuple[Resource, ...] = (
         deletable=False,
         throttle="none",
         read_only=("displayName", "description"),
+        hook="security_defaults",
     ),
     Resource(
         name="tokenLifetimePolicies",
@@ -612,6 +647,7 @@ RESOURCES: tuple[Resource, ...] = (
         soft_delete="directory",
         unique=("userPrincipalName",),
         alt_keys=("userPrincipalName",),
+        sync_mastered=True,
         hook="user",
         audit=("UserManagement", "User"),
         ru_list_cost=2,

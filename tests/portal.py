@@ -61,6 +61,10 @@ class Portal:
         graph = self.one("/servicePrincipals", "Microsoft Graph")
         self.ok(self.c.post(f"/servicePrincipals/{graph['id']}/appRoleAssignedTo", json={
             "principalId": hr["id"], "resourceId": graph["id"], "appRoleId": ROLE_MGMT_RW}))
+        # Security defaults can't be enabled while a CA policy is: switch the rest to report-only first.
+        for pol in self.c.get(f"{self.beta}{CA}").json()["value"]:
+            if pol["state"] == "enabled":
+                self.patch_policy(pol, state="enabledForReportingButNotEnforced")
         self.ok(self.c.patch("/policies/identitySecurityDefaultsEnforcementPolicy", json={"isEnabled": True}))
         self.ok(self.c.patch("/policies/authorizationPolicy", json={"allowInvitesFrom": "everyone"}))
         self.rename_group("Finance Admins", "Finance Administrators")

@@ -57,6 +57,9 @@ READER_PERMISSIONS = (
     "Policy.Read.All", "Application.Read.All", "Group.Read.All", "User.Read.All",
     "RoleManagement.Read.Directory", "AdministrativeUnit.Read.All", "DelegatedPermissionGrant.Read.All",
     "AuthenticationContext.Read.All", "Policy.Read.AuthenticationMethod",
+    # The demo RMAU "Finance - Restricted" hides its membership; listing it needs Member.Read.Hidden
+    # (https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta).
+    "Member.Read.Hidden",
 )  # fmt: skip
 # Write permissions for every kind entragit applies (graph-notes section 7, "Apply" column).
 WRITER_PERMISSIONS = (

@@ -1026,8 +1026,12 @@ class _Demo:
             "street": "Demo Street 1",
             "technicalNotificationMails": [f"it-alerts@{DOMAIN}"],
             "tenantType": "AAD",
+            # The apps' identifierUris live on WEB_DOMAIN; Graph accepts only verified domains there
+            # (https://learn.microsoft.com/entra/identity-platform/identifier-uri-restrictions).
             "verifiedDomains": [{"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": True,
-                                 "isInitial": True, "name": DOMAIN, "type": "Managed"}],
+                                 "isInitial": True, "name": DOMAIN, "type": "Managed"},
+                                {"capabilities": "None", "isDefault": False, "isInitial": False,
+                                 "name": WEB_DOMAIN, "type": "Managed"}],
         })  # fmt: skip
         self.add("authorizationPolicy", authorization_policy())
         self.add("identitySecurityDefaultsEnforcementPolicy", {

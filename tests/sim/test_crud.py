@@ -243,6 +243,8 @@ def test_singletons(graph: httpx.Client) -> None:
         r = graph.get(path)
         assert r.status_code == 200, path
         assert "value" not in r.json()
+    for i in range(5):  # security defaults can't be enabled next to enabled CA policies
+        graph.patch(f"identity/conditionalAccess/policies/{oid(f'ca{i}')}", json={"state": "disabled"})
     assert (
         graph.patch(
             "policies/identitySecurityDefaultsEnforcementPolicy", json={"isEnabled": True}
@@ -311,13 +313,13 @@ def test_cross_tenant_partners_and_identity_sync(graph: httpx.Client) -> None:
 
 
 def test_applications_and_passwords(graph: httpx.Client) -> None:
-    r = graph.post("applications", json={"displayName": "App", "identifierUris": ["api://app-one"]})
+    r = graph.post("applications", json={"displayName": "App", "identifierUris": ["api://app-one.contoso.example"]})
     assert r.status_code == 201
     app = r.json()
     assert GUID.match(app["appId"]) and app["passwordCredentials"] == []
     assert graph.get(f"applications(appId='{app['appId']}')").json()["id"] == app["id"]
     dup = graph.post(
-        "applications", json={"displayName": "Other", "identifierUris": ["api://app-one"]}
+        "applications", json={"displayName": "Other", "identifierUris": ["api://app-one.contoso.example"]}
     )
     assert dup.status_code == 400 and "already exists" in dup.json()["error"]["message"]
     assert (

@@ -547,7 +547,8 @@ def test_automation_apps_hold_their_graph_permissions(seed: Seed, demo: Any, b: 
     assert not any(".ReadWrite." in p or p.endswith(".ReadWrite") for p in reader)
     assert reader == {"Policy.Read.All", "Application.Read.All", "Group.Read.All", "User.Read.All",
                       "RoleManagement.Read.Directory", "AdministrativeUnit.Read.All", "DelegatedPermissionGrant.Read.All",
-                      "AuthenticationContext.Read.All", "Policy.Read.AuthenticationMethod"}  # fmt: skip
+                      "AuthenticationContext.Read.All", "Policy.Read.AuthenticationMethod",
+                      "Member.Read.Hidden"}  # fmt: skip
 
 
 def test_demo_role_assignments(seed: Seed, b: Any) -> None:
