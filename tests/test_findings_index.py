@@ -13,6 +13,7 @@ import pytest
 T = "tests.test_real_tenant"
 E = "tests.test_done_when_enterprise"
 F = "tests.test_field"
+R = "tests.sim.test_real_graph_rules::"
 
 FINDINGS: dict[int, tuple[str, tuple[str, ...], str]] = {
     # row: (title, "module::test" it is pinned by, gap or note)
@@ -24,9 +25,11 @@ FINDINGS: dict[int, tuple[str, tuple[str, ...], str]] = {
         f"{E}::test_enterprise_damage_comes_back_through_one_apply_as_an_app"), ""),
     2: ("hybrid and Exchange objects are read-only", (
         f"{T}::test_objects_owned_elsewhere_are_kept_in_files_and_never_written",
+        "tests.sim.test_real_graph_rules::test_synced_and_exchange_objects_are_read_only",
         "tests.sim.test_enterprise_seed::test_hybrid_users_and_groups"), ""),
     3: ("keyCredentials never written from files", (
-        f"{T}::test_recreated_app_gets_api_uri_of_its_new_appid_and_a_certificate_warning",), ""),
+        f"{T}::test_recreated_app_gets_api_uri_of_its_new_appid_and_a_certificate_warning",
+        "tests.sim.test_real_graph_rules::test_key_credentials_without_key_need_a_registered_key_id"), ""),
     4: ("api://<appId> follows a recreated app", (
         f"{T}::test_recreated_app_gets_api_uri_of_its_new_appid_and_a_certificate_warning",
         f"{E}::test_enterprise_damage_comes_back_through_one_apply_as_an_app"), ""),
@@ -51,7 +54,8 @@ FINDINGS: dict[int, tuple[str, tuple[str, ...], str]] = {
         f"{T}::test_objects_owned_elsewhere_are_kept_in_files_and_never_written",
         "tests.sim.test_enterprise_seed::test_first_party_service_principals_and_managed_identities"), ""),
     13: ("security defaults vs Conditional Access", (
-        f"{T}::test_security_defaults_are_enabled_only_after_the_ca_policies_are_off",), ""),
+        f"{T}::test_security_defaults_are_enabled_only_after_the_ca_policies_are_off",
+        f"{R}test_security_defaults_and_enabled_ca_policies_exclude_each_other"), ""),
     14: ("security-group soft delete, both readings", (
         f"{T}::test_a_deleted_security_group_comes_back_either_way_graph_documents",), ""),
     15: ("rehearsal with the tenant's own identity", (
@@ -70,7 +74,7 @@ FINDINGS: dict[int, tuple[str, tuple[str, ...], str]] = {
     21: ("default property sets", (), "gap: the simulator returns every property without $select; "
          "the client $selects users' managed properties"),
     22: ("throttling numbers", (), "gap: getByIds cost and the consumer-app write bucket are not aligned yet"),
-    23: ("soft-deleted apps reserve unique values", (), "gap: the simulator checks active apps only"),
+    23: ("soft-deleted apps reserve unique values", (f"{R}test_soft_deleted_apps_keep_their_unique_values",), ""),
     24: ("CA validation messages", (), "note: cosmetic; no client path depends on the simulator's looseness"),
     25: ("delta queries", (), "note: not used by the client; full reads"),
 }
