@@ -10,6 +10,7 @@ from typing import Any
 from entragit import kinds as kindmod
 from entragit import yamlio
 from entragit.errors import EntragitError, InputError, RepoError
+from entragit.kinds import GUID
 
 CLOUDS = {
     "global": "https://graph.microsoft.com",
@@ -26,7 +27,6 @@ AUTHORITIES = {
 AUTH_METHODS = ("secret", "certificate", "workload-identity", "device-code", "azure-cli", "default", "sim")
 # Client-credentials sign-ins: always an app-only token, never a signed-in user.
 APP_ONLY_METHODS = ("secret", "certificate", "workload-identity")
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -9,6 +10,8 @@ from typing import Literal
 from entragit import keywords
 
 KeyType = Literal["id", "appId", "templateId", "tenantId"]
+# An object id as Graph writes it (one pattern for validation, references and rendering).
+GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,13 @@ class Relation:
     # (field, value): skip when body[field] equals or contains value (dynamic groups' members
     # come from their rule and cannot be written)
     unless: tuple[str, str] | None = None
+
+    def skipped(self, body: Mapping[str, object]) -> bool:
+        """Not read or written for this object (a dynamic group's members)."""
+        if not self.unless:
+            return False
+        v = body.get(self.unless[0])
+        return v == self.unless[1] or (isinstance(v, list) and self.unless[1] in v)
 
 
 @dataclass(frozen=True)

@@ -216,14 +216,6 @@ def _directed(writes: list[Op]) -> list[Op]:
     return out
 
 
-def _skip(body: Mapping[str, Any], rel: Any) -> bool:
-    """A relationship the kind never reads for this object (dynamic members come from a rule)."""
-    if not rel.unless:
-        return False
-    v = body.get(rel.unless[0])
-    return bool(v == rel.unless[1] or (isinstance(v, list) and rel.unless[1] in v))
-
-
 def _parent_of(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
     """What a delete needs to build the path of a child collection (an assignment's resource SP)."""
     return {kind.parent_field: body.get(kind.parent_field)} if kind.parent else {}
@@ -434,7 +426,7 @@ class Planner:
                 self.warnings.append(f"{kind.title} {name!r}: {f} cannot change in place ({have[f]!r} live, "
                                      f"{want[f]!r} in the files)")
         if st.how != "restore":
-            gaps = [r.name for r in kind.relations if r.name in want and not _skip(have, r) and r.name not in have]
+            gaps = [r.name for r in kind.relations if r.name in want and not r.skipped(have) and r.name not in have]
             for rel in gaps:  # live side unreadable: never guess, never unlink
                 self.warnings.append(f"{kind.title} {name!r}: {rel} could not be read live; left as they are")
             want = {k: v for k, v in want.items() if k not in gaps}

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from entragit.kinds import Kind, Ref
+from entragit.kinds import GUID, Kind, Ref
 
 JsonPath = tuple["str | int", ...]
 
@@ -35,7 +34,6 @@ def _walk(node: Any, parts: list[str], here: JsonPath = ()) -> Iterator[tuple[An
         yield node, key, here
 
 
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
 def is_keyword(ref: Ref, value: str) -> bool:

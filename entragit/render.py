@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
 from entragit import kinds as kindmod
 from entragit.diff import risk_lines, risk_markdown
+from entragit.kinds import GUID
 from entragit.plan import LeftAlone, Op, Plan, placeholder_target
 from entragit.risk import Note
 
 SYMBOL = {"create": "+", "restore": "↺", "adopt": "=", "update": "~", "link": "+", "unlink": "-", "delete": "-"}
-GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
 def _short(v: Any, names: dict[str, str]) -> str:

@@ -111,13 +111,6 @@ def _matches(body: dict[str, Any], when: dict[str, object]) -> bool:
     return bool(when) and all(body.get(k) == v for k, v in when.items())
 
 
-def _skip_relation(body: dict[str, Any], unless: tuple[str, str] | None) -> bool:
-    if not unless:
-        return False
-    v = body.get(unless[0])
-    return v == unless[1] or (isinstance(v, list) and unless[1] in v)
-
-
 async def _guard(kind: Kind, coro: Any) -> Any:
     try:
         return await coro
@@ -189,7 +182,7 @@ async def _read_children(g: Graph, kind: Kind, snap: Snapshot) -> None:
 async def _read_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
     owned = snap.kind(kind.name)
     jobs = [(oid, rel.name) for oid, body in sorted(owned.items()) for rel in kind.relations
-            if not _skip_relation(body, rel.unless)]
+            if not rel.skipped(body)]
     reqs = [{"method": "GET", "url": f"{kind.path}/{oid}/{rel}?$select=id&$top=999"} for oid, rel in jobs]
     version = kind.relation_version or kind.version
     for (oid, rel), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=version)), strict=True):

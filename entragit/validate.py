@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from entragit import kinds as kindmod
 from entragit import refs as refmod
-from entragit.kinds import Kind, Ref
+from entragit.kinds import GUID, Kind, Ref
 
 Severity = Literal["error", "warning"]
 JsonPath = tuple["str | int", ...]
@@ -24,7 +24,6 @@ SECRET_KEYS = frozenset({"secretText", "password", "clientSecret"})
 # howto-create-service-principal-portal); JWTs are three base64url parts, the first two JSON.
 SECRET_VALUE = re.compile(r"[A-Za-z0-9_~.-]{3}8Q~[A-Za-z0-9_~.-]{30,}")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 @dataclass(frozen=True)
