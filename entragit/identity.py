@@ -38,21 +38,25 @@ class Identity:
         return Identity(oid, frozenset(scopes))
 
 
-def _restricted_units(live: Snapshot) -> dict[str, tuple[str, str]]:
-    """member id -> (unit id, unit name) for every restricted management unit."""
+def _restricted_units(live: Snapshot, desired: Snapshot) -> dict[str, tuple[str, str]]:
+    """member id -> (unit id, unit name) for every restricted management unit.
+
+    Members come from the files too: an object in the recycle bin is no member live, yet its
+    restore brings it back into the unit, and the writes that follow are refused all the same."""
     out: dict[str, tuple[str, str]] = {}
     for uid, unit in live.objects.get("administrativeUnits", {}).items():
         if unit.get("isMemberManagementRestricted"):
-            for m in unit.get("members") or ():
+            filed = desired.objects.get("administrativeUnits", {}).get(uid, {})
+            for m in {*(unit.get("members") or ()), *(filed.get("members") or ())}:
                 out[m] = (uid, str(unit.get("displayName") or uid))
     return out
 
 
-def predict(plan: Plan, live: Snapshot, who: Identity | None) -> Plan:
+def predict(plan: Plan, live: Snapshot, desired: Snapshot, who: Identity | None) -> Plan:
     """The plan without writes this identity will be refused, each named in left_alone with why."""
     if who is None:
         return plan
-    restricted = _restricted_units(live)
+    restricted = _restricted_units(live, desired)
     keep, refused = [], []
     for op in plan.ops:
         hit = restricted.get(op.target) if op.action in _WRITES else None

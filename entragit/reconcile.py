@@ -139,7 +139,7 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
         from entragit import identity
 
         claims = await auth.token_claims(t)
-        plan = identity.predict(plan, live, identity.Identity.of_app(claims or {}, live))
+        plan = identity.predict(plan, live, desired, identity.Identity.of_app(claims or {}, live))
     if unread:
         plan = dataclasses.replace(plan, warnings=unread + plan.warnings)
     risks = safety.lockout_risks(plan, desired, live, t)

@@ -61,3 +61,33 @@ def make_repo(path: Path, sim: Any, name: str = "demo", *extra: str) -> Cli:
 @pytest.fixture
 def repo(tmp_path: Path, sim: Any) -> Cli:
     return make_repo(tmp_path / "config", sim)
+
+
+def exact_app(sim: Any, name: str = "entragit-exact") -> tuple[str, str]:
+    """(appId, secret) of a new app holding exactly what `entragit permissions` lists for apply."""
+    import ssl
+
+    import httpx
+
+    from entragit import kinds, permissions
+
+    verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
+    with httpx.Client(base_url=sim.graph_url, headers={"Authorization": "Bearer sim-admin"}, verify=verify) as c:
+        graph = c.get("/servicePrincipals", params={"$filter": "displayName eq 'Microsoft Graph'"}).json()["value"][0]
+        role_ids = {r["value"]: r["id"] for r in graph["appRoles"]}
+        app = c.post("/applications", json={"displayName": name}).json()
+        sp = c.post("/servicePrincipals", json={"appId": app["appId"]}).json()
+        for p in permissions.for_apply([k for k in kinds.KINDS if k.default_on]):
+            r = c.post(f"/servicePrincipals/{graph['id']}/appRoleAssignedTo",
+                       json={"principalId": sp["id"], "resourceId": graph["id"], "appRoleId": role_ids[p]})
+            assert r.status_code == 201, (p, r.text)
+        secret = c.post(f"/applications/{app['id']}/addPassword", json={"passwordCredential": {}}).json()["secretText"]
+    return str(app["appId"]), str(secret)
+
+
+def app_repo(path: Path, sim: Any, monkeypatch: Any, name: str = "demo") -> Cli:
+    """A config repo signed in the way users sign in: client secret, exactly the listed permissions, TLS."""
+    app_id, secret = exact_app(sim)
+    monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
+    return make_repo(path, sim, name, "--auth", "secret", "--client-id", app_id,
+                     "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)

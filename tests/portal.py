@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import httpx
@@ -15,7 +16,8 @@ ROLE_MGMT_RW = "9e3f62cf-ca93-4989-b6ce-bf83c28f9fe8"  # RoleManagement.ReadWrit
 class Portal:
     def __init__(self, sim: Any, actor: str | None = None) -> None:
         headers = dict(ADMIN, **({"X-Sim-Actor": actor} if actor else {}))
-        self.c = httpx.Client(base_url=sim.graph_url, headers=headers)
+        verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
+        self.c = httpx.Client(base_url=sim.graph_url, headers=headers, verify=verify)
         self.beta = sim.graph_url.replace("/v1.0", "/beta")
 
     def one(self, path: str, name: str, field: str = "displayName") -> dict[str, Any]:

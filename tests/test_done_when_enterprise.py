@@ -10,28 +10,12 @@ from typing import Any
 
 import httpx
 
-from entragit import kinds, permissions
-from tests.conftest import make_repo
+from tests.conftest import exact_app, make_repo
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 CA = "/identity/conditionalAccess/policies"
 TIER0 = "Tier0 - Identity Admins"
 API_APP = "Northwind Orders API"
-
-
-def _exact_app(c: httpx.Client) -> tuple[str, str]:
-    """An app holding exactly the permissions `entragit permissions` lists for apply."""
-    perms = permissions.for_apply([k for k in kinds.KINDS if k.default_on])
-    graph = c.get("/servicePrincipals", params={"$filter": "displayName eq 'Microsoft Graph'"}).json()["value"][0]
-    role_ids = {r["value"]: r["id"] for r in graph["appRoles"]}
-    app = c.post("/applications", json={"displayName": "entragit-exact"}).json()
-    sp = c.post("/servicePrincipals", json={"appId": app["appId"]}).json()
-    for p in perms:
-        r = c.post(f"/servicePrincipals/{graph['id']}/appRoleAssignedTo",
-                   json={"principalId": sp["id"], "resourceId": graph["id"], "appRoleId": role_ids[p]})
-        assert r.status_code == 201, (p, r.text)
-    secret = c.post(f"/applications/{app['id']}/addPassword", json={"passwordCredential": {}}).json()["secretText"]
-    return str(app["appId"]), str(secret)
 
 
 def _one(c: httpx.Client, path: str, name: str, field: str = "displayName") -> dict[str, Any]:
@@ -44,7 +28,7 @@ def test_enterprise_damage_comes_back_through_one_apply_as_an_app(tmp_path, sim_
     verify = ssl.create_default_context(cafile=sim.ca_bundle)
     with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify) as c, \
             httpx.Client(base_url=sim.beta_url, headers=ADMIN, verify=verify) as beta:
-        app_id, secret = _exact_app(c)
+        app_id, secret = exact_app(sim)
         monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
         cli = make_repo(tmp_path / "r", sim, "northwind", "--auth", "secret", "--client-id", app_id,
                         "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)
@@ -99,7 +83,7 @@ def test_writes_into_a_restricted_unit_are_predicted_not_attempted(tmp_path, sim
     sim = sim_factory("enterprise", tls=True)
     verify = ssl.create_default_context(cafile=sim.ca_bundle)
     with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify) as c:
-        app_id, secret = _exact_app(c)
+        app_id, secret = exact_app(sim)
         monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
         cli = make_repo(tmp_path / "r", sim, "northwind", "--auth", "secret", "--client-id", app_id,
                         "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)

@@ -9,10 +9,24 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from tests.conftest import app_repo
 from tests.portal import Portal
 from tests.sim.test_credentials import Cert
+
+
+@pytest.fixture
+def sim(sim_factory: Any) -> Any:
+    return sim_factory("demo", tls=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, sim: Any, monkeypatch: Any) -> Any:
+    """Every test here signs in as an app holding exactly `entragit permissions`, as users do."""
+    return app_repo(tmp_path / "config", sim, monkeypatch)
+
 
 DEFAULT = "/policies/crossTenantAccessPolicy/default"
 GLOBAL_ADMIN = "62e90394-69f5-4237-9190-012177145e10"
@@ -178,11 +192,10 @@ def _seed_with_owned_elsewhere() -> dict[str, Any]:
     return seed
 
 
-def test_objects_owned_elsewhere_are_kept_in_files_and_never_written(tmp_path: Path, sim_factory: Any) -> None:
-    from tests.conftest import make_repo
-
-    sim = sim_factory(_seed_with_owned_elsewhere())
-    repo = make_repo(tmp_path / "config", sim)
+def test_objects_owned_elsewhere_are_kept_in_files_and_never_written(tmp_path: Path, sim_factory: Any,
+                                                                     monkeypatch: Any) -> None:
+    sim = sim_factory(_seed_with_owned_elsewhere(), tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
     root = Path(repo.repo) / "tenants" / "demo"
     synced = root / "groups" / "hq-staff-synced.yaml"
@@ -226,14 +239,14 @@ def test_security_defaults_are_enabled_only_after_the_ca_policies_are_off(repo: 
     assert _plan(repo, "--ref", "WORKTREE")["operations"] == []
 
 
-def test_a_deleted_security_group_comes_back_either_way_graph_documents(tmp_path: Path, sim_factory: Any) -> None:
-    from tests.conftest import make_repo
+def test_a_deleted_security_group_comes_back_either_way_graph_documents(tmp_path: Path, sim_factory: Any,
+                                                                        monkeypatch: Any) -> None:
 
     # group-delete: security groups go to the recycle bin; directory-deleteditems-restore: they cannot
     # be restored. The story must hold on both kinds of tenant (findings row 14).
     for mode, action in (("soft", "restore"), ("hard", "create")):
-        sim = sim_factory("demo", security_group_delete=mode)
-        repo = make_repo(tmp_path / mode, sim)
+        sim = sim_factory("demo", security_group_delete=mode, tls=True)
+        repo = app_repo(tmp_path / mode, sim, monkeypatch)
         repo("export", "--commit")
         p = Portal(sim)
         grp = p.one("/groups", "Finance Admins")
