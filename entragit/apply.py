@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from entragit import canonical, yamlio
 from entragit import kinds as kindmod
-from entragit import yamlio
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph
-from entragit.kinds import Kind
+from entragit.kinds import Kind, SubCollection
 from entragit.plan import Op, Plan, chain, placeholder_target
 
 IDMAP = "idmap.yaml"
@@ -179,6 +179,7 @@ class Runner:
         if kind.create == "upsert":
             await self._send("PATCH", f"{self._path(kind, body)}/{op.key}", kind, body=body)
             return "created"
+        children = {sub.field: body.pop(sub.field) for sub in kind.subcollections if sub.field in body}
         note = ""
         if kind.initial_password and "passwordProfile" not in body:
             body["passwordProfile"] = {"forceChangePasswordNextSignIn": True,
@@ -202,6 +203,10 @@ class Runner:
         for f, old_v in op.old.items():  # a recreated application gets a new appId too
             if old_v and made.get(f) and old_v != made[f]:
                 self._record(kind, str(old_v), str(made[f]))
+        for sub in kind.subcollections:
+            if children.get(sub.field):
+                await self._sync_items(kind, sub, f"{self._path(kind, body)}/{new}", children[sub.field], new,
+                                      created=True)
         if later:
             self.deferred.append(Op("update", op.kind, op.key, op.name, target=new, body=later,
                                     note="references to objects created later"))
@@ -219,12 +224,35 @@ class Runner:
         body = self.value(dict(op.body))
         target = self.value(op.target)
         path = kind.path if kind.singleton else f"{kind.path}/{target}"
+        children = {sub: body.pop(sub.field) for sub in kind.subcollections if sub.field in body}
         for f, action in kind.actions.items():
             if f in body:
                 await self._send("POST", f"{path}/{action}", kind, body={f: body.pop(f)}, target=target)
         if [k for k in body if k != "@odata.type"]:
             await self._send("PATCH", path, kind, body=body, target=target)
+        for sub, items in children.items():
+            await self._sync_items(kind, sub, path, items or [], target)
         return "updated"
+
+    async def _sync_items(self, kind: Kind, sub: SubCollection, path: str, want: list[Mapping[str, Any]],
+                          target: str, created: bool = False) -> None:
+        """Make a sub-collection hold `want`: items matched by sub.match, changed ones patched,
+        missing ones posted, extra ones deleted (deletes first, so a replaced item never collides).
+        Runs after the object's actions: an item may only apply to combinations already allowed."""
+        url = f"{path}/{sub.field}"
+        items = [] if created else await self.g.list_all(url, version=kind.version)
+        live = {sub.key(i): i for i in items}
+        wanted = {sub.key(i): i for i in want}
+        for key, gone in live.items():
+            if key not in wanted:
+                await self._remove(kind, f"{url}/{gone['id']}", "deleted")
+        for key, item in wanted.items():
+            body = {k: v for k, v in item.items() if k != "id"}
+            have = live.get(key)
+            if have is None:
+                await self._send("POST", url, kind, body=body, target=target)
+            elif any(canonical.norm(have.get(k)) != canonical.norm(v) for k, v in body.items()):
+                await self._send("PATCH", f"{url}/{have['id']}", kind, body=body, target=target)
 
     async def _link(self, kind: Kind, op: Op) -> str:
         target = self.value(op.target)

@@ -41,6 +41,11 @@ def _drop_path(node: Any, parts: list[str]) -> None:
     if not isinstance(node, dict):
         return
     head = parts[0]
+    if head.endswith("[]"):  # "items[].id": the field inside every item of a list
+        for item in node.get(head[:-2]) or []:
+            if len(parts) > 1:
+                _drop_path(item, parts[1:])
+        return
     if len(parts) == 1:
         node.pop(head, None)
     elif head in node:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -81,6 +82,21 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class SubCollection:
+    """A list field Graph holds as its own collection below the object: read inline, written item
+    by item (POST / PATCH / DELETE on `{object}/{field}`), never in the object's own PATCH.
+
+    Item ids are Graph's, so files leave them out and items are matched by `match` instead."""
+
+    field: str
+    match: tuple[str, ...]
+
+    def key(self, item: Mapping[str, object]) -> str:
+        values = [item.get(f) for f in self.match]
+        return json.dumps([sorted(v, key=str) if isinstance(v, list) else v for v in values], default=str)
+
+
+@dataclass(frozen=True)
 class Transient:
     """Live objects another collection marks as time-bound: named, never owned, never restored.
 
@@ -150,6 +166,7 @@ class Kind:
     # An app-only identity plans a recreate instead.
     restore_app_only: bool = True
     actions: Mapping[str, str] = field(default_factory=dict)  # field -> POST action that writes it
+    subcollections: tuple[SubCollection, ...] = ()
     typed_paths: tuple[str, ...] = ()  # nested places whose @odata.type is a derived type to keep
     only_id: tuple[str, ...] = ()  # expanded navigation objects written back as {id} only
     # Graph requires a password to create a user; apply makes a random one at execution time
@@ -296,7 +313,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="authenticationStrengthPolicies", graph_type="authenticationStrengthPolicy", title="authentication strength",
         path="/policies/authenticationStrengthPolicies",
-        strip=frozenset({"policyType", "requirementsSatisfied"} | _TS),
+        strip=frozenset({"policyType", "requirementsSatisfied", "combinationConfigurations[].id"} | _TS),
         skip_when={"policyType": "builtIn"},
         # https://learn.microsoft.com/graph/api/authenticationstrengthroot-list-policies: least privileged
         # read is Policy.Read.AuthenticationMethod (permissions.json agrees).
@@ -305,7 +322,9 @@ KINDS: tuple[Kind, ...] = (
         actions={"allowedCombinations": "updateAllowedCombinations"},
         # combinationConfigurations are polymorphic (fido2 / x509CertificateCombinationConfiguration); a create
         # must name the derived type: https://learn.microsoft.com/graph/api/authenticationstrengthpolicy-post-combinationconfigurations
+        # The policy's PATCH "cannot update" them (authenticationstrengthpolicy-update): their own collection.
         typed_paths=("combinationConfigurations[]",),
+        subcollections=(SubCollection("combinationConfigurations", ("@odata.type", "appliesToCombinations")),),
     ),
     Kind(
         name="users", select=_USER_SELECT, graph_type="user", top=999, title="user", path="/users", default_on=False, initial_password=True,

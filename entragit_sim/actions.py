@@ -12,7 +12,7 @@ import time
 import uuid
 from urllib.parse import unquote
 
-from entragit_sim import audit, credentials
+from entragit_sim import audit, combinations, credentials
 from entragit_sim.auth import require_read, require_write
 from entragit_sim.errors import bad_request, not_found
 from entragit_sim.hooks import now_iso
@@ -235,6 +235,46 @@ class Actions(Render):
                     "previousCombinations": obj.get("allowedCombinations", []),
                 },
             )
+
+    def _combination_save(self, req: Request, res: Resource, obj: Obj, items: list[Obj]) -> None:
+        new = {**obj, combinations.FIELD: items, "modifiedDateTime": now_iso()}
+        self._save(req, res, obj["id"], obj, new, f"Update {audit.label(res)}")
+
+    def _combination_ctx(self, obj: Obj) -> str:
+        return f"policies/authenticationStrengthPolicies('{obj['id']}')/{combinations.FIELD}"
+
+    def _combination_list(self, req: Request, m: re.Match[str]) -> Response:
+        with self.store.lock:
+            res, obj = self._strength(req, m, req.method != "GET")
+            current = list(obj.get(combinations.FIELD) or [])
+            if req.method == "GET":
+                return self._page(req, copy.deepcopy(current), self._combination_ctx(obj), directory=False)
+            if obj.get("policyType") == "builtIn":
+                raise bad_request("Built-in authentication strength policies cannot be modified.",
+                                  directory=False)
+            item = combinations.new_config(body_object(req, res), obj)
+            self._combination_save(req, res, obj, [*current, item])
+            body = {"@odata.context": ctx_url(req, self._combination_ctx(obj) + "/$entity"), **item}
+            return Response(201, body)
+
+    def _combination_item(self, req: Request, m: re.Match[str]) -> Response:
+        cid = unquote(m.group("cid"))
+        with self.store.lock:
+            res, obj = self._strength(req, m, req.method != "GET")
+            current = list(obj.get(combinations.FIELD) or [])
+            item = next((c for c in current if c.get("id") == cid), None)
+            if item is None:
+                raise not_found(cid, directory=False)
+            if req.method == "GET":
+                body = {"@odata.context": ctx_url(req, self._combination_ctx(obj) + "/$entity"),
+                        **copy.deepcopy(item)}
+                return Response(200, body)
+            if req.method == "PATCH":
+                new = combinations.patch_config(item, body_object(req, res), obj)
+                self._combination_save(req, res, obj, [new if c is item else c for c in current])
+                return Response(204)
+            self._combination_save(req, res, obj, [c for c in current if c is not item])
+            return Response(204)
 
     def _strength_usage(self, req: Request, m: re.Match[str]) -> Response:
         with self.store.lock:

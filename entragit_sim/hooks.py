@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from entragit_sim import credentials
+from entragit_sim import combinations, credentials
 from entragit_sim.auth import Caller
 from entragit_sim.builtins import FIRST_PARTY_APPS, MICROSOFT_TENANT_ID, ROLE_TEMPLATES
 from entragit_sim.errors import GraphHTTPError, bad_request, denied, not_found
@@ -77,6 +77,9 @@ class Hook:
     def reveal(self, raw: Obj, out: Obj, fields: list[str]) -> Obj:
         """A single-object GET with `$select=fields`: put back what on_read hides from lists."""
         return out
+
+    def guard_restore(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        """Refuse a restore from the recycle bin the caller may not make (beyond the bin's own rule)."""
 
     def extra_write_perms(self, ctx: Ctx, obj: Obj) -> None:
         """Raise 403 when the object needs more than the resource's write permission."""
@@ -358,15 +361,23 @@ class NamedLocation(Hook):
 
 
 class AuthStrength(Hook):
-    """PATCH changes name/description only; combinations go through updateAllowedCombinations."""
+    """PATCH changes name/description only; combinations go through updateAllowedCombinations and
+    their configurations through their own sub-collection (combinations.py)."""
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
+        obj[combinations.FIELD] = combinations.inline_on_create(obj.get(combinations.FIELD), obj)
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
         if "allowedCombinations" in patch:
             raise bad_request(
                 "Use updateAllowedCombinations to change allowedCombinations.", directory=False
+            )
+        if combinations.FIELD in patch:
+            raise bad_request(
+                "Cannot update combinationConfigurations with PATCH on the policy; use "
+                "/combinationConfigurations/{id}.",
+                directory=False,
             )
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
@@ -836,17 +847,67 @@ class RoleDefinition(Hook):
             obj["templateId"] = obj["id"]
 
 
+# "Who can perform sensitive actions" (https://learn.microsoft.com/graph/api/resources/users):
+# enabling/disabling, phones, other mails, the immutable id, password resets, delete and restore of a
+# user who holds an administrator role need a higher role than the target's, whatever the
+# application permissions ("User.ReadWrite.All isn't enough privilege to restore deleted users with
+# administrator roles": https://learn.microsoft.com/graph/api/directory-deleteditems-restore).
+# Simplified to: any tenant-wide role makes the target an admin; Global Administrator or Privileged
+# Authentication Administrator (of the app's service principal or the signed-in user) may act.
+SENSITIVE_USER_FIELDS = frozenset(
+    {"accountEnabled", "businessPhones", "mobilePhone", "otherMails", "onPremisesImmutableId", "passwordProfile"}
+)
+_ADMIN_USER_ROLES = (
+    ROLE_TEMPLATES["Global Administrator"], ROLE_TEMPLATES["Privileged Authentication Administrator"]
+)
+UNVERIFIED_UPN = (
+    "The domain portion of the userPrincipalName property is invalid. You must use one of the verified "
+    "domain names in your organization."
+)
+
+
+def _holds_admin_role(store: Store, user_id: str) -> bool:
+    return any(
+        a.get("principalId") == user_id and str(a.get("directoryScopeId") or "/") == "/"
+        for a in store.all("roleAssignments")
+    )
+
+
+def guard_admin_user(ctx: Ctx, user: Obj) -> None:
+    """403 for a sensitive action on a user holding an administrator role, unless the caller outranks it."""
+    if _holds_admin_role(ctx.store, str(user.get("id"))) and not ctx.caller.has_role(*_ADMIN_USER_ROLES):
+        raise denied()  # Graph says only "Insufficient privileges to complete the operation."
+
+
 class User(Hook):
-    """passwordProfile is write-only; UPN unique."""
+    """passwordProfile is write-only; UPN unique and in a verified domain; guests come through
+    invitations; sensitive actions on admins need a higher role."""
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        upn = str(obj.get("userPrincipalName") or "")
+        if "#EXT#" in upn.upper():
+            # Guests are invited (https://learn.microsoft.com/graph/api/invitation-post); the UPN
+            # of an external user is Graph's to make.
+            raise bad_request("External users must be invited (POST /invitations); a #EXT# "
+                              "userPrincipalName cannot be created.")
+        domain = upn.rpartition("@")[2].lower()
+        if upn and domain not in _verified_domains(ctx.store):
+            raise bad_request(UNVERIFIED_UPN)
         obj["passwordProfile"] = None  # write-only: GET never returns the password (graph-notes 2)
         obj.update(createdDateTime=now_iso(), deletedDateTime=None)
         obj.setdefault("mail", None)
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if SENSITIVE_USER_FIELDS & set(patch):
+            guard_admin_user(ctx, old)
         if "passwordProfile" in patch:
             patch["passwordProfile"] = None
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        guard_admin_user(ctx, obj)
+
+    def guard_restore(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        guard_admin_user(ctx, obj)
 
 
 class AuthMethodsPolicy(Hook):

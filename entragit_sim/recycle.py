@@ -184,6 +184,7 @@ class Recycle(Render):
                 res = BY_NAME[entry["kind"]]
                 self._may_empty(req, rbin, res)
                 obj = {**entry["object"], "deletedDateTime": None}
+                hook_for(res).guard_restore(self.ctx(req), res, obj)
                 if (prop := hook_for(res).conflicts(self.store, res, obj)) is not None:
                     raise bad_request(
                         f"Another object with the same value for property {prop} already exists.",

@@ -789,6 +789,21 @@ ACTIONS: tuple[Action, ...] = (
         family="none",
     ),
     Action(
+        "policies/authenticationStrengthPolicies/{id}/combinationConfigurations",
+        ("GET", "POST"),
+        "authenticationStrengthPolicies",
+        "_combination_list",
+        family="none",
+    ),
+    Action(
+        "policies/authenticationStrengthPolicies/{id}/combinationConfigurations/{id}",
+        ("GET", "PATCH", "DELETE"),
+        "authenticationStrengthPolicies",
+        "_combination_item",
+        regex=r"policies/authenticationStrengthPolicies/(?P<key>[^/(]+)/combinationConfigurations/(?P<cid>[^/(]+)",
+        family="none",
+    ),
+    Action(
         "policies/authenticationStrengthPolicies/{id}/usage",
         ("GET",),
         "authenticationStrengthPolicies",

@@ -40,8 +40,9 @@ FINDINGS: dict[int, tuple[str, tuple[str, ...], str]] = {
         "tests.sim.test_enterprise_seed::test_service_principals_as_group_members_and_owner",),
         "client reads group relations on beta (kinds.py relation_version)"),
     7: ("ordered lists", (f"{T}::test_identity_provider_precedence_keeps_its_order_in_files_plans_and_writes",), ""),
-    8: ("authentication strength combinationConfigurations", (),
-        "gap: derived @odata.type kept (typed_paths), but the sub-collection is not written apart"),
+    8: ("authentication strength combinationConfigurations", (
+        f"{T}::test_strength_restrictions_are_written_through_their_own_collection",
+        f"{R}test_strength_combination_configurations_are_a_typed_sub_collection"), ""),
     9: ("admin users, guests, UPN domains", (), "gap: users are opt-in; no role-based user rules yet"),
     10: ("hidden membership needs Member.Read.Hidden", (
         "tests.test_metadata_permissions::test_every_manifest_permission_is_an_application_permission",),

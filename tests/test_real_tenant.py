@@ -279,3 +279,58 @@ def test_service_principal_members_survive_export_and_a_recreated_group(repo: An
     new = p.one("/groups", "Finance Admins")
     beta_members = p.ok(p.c.get(f"{p.beta}/groups/{new['id']}/members"))["value"]
     assert sp["id"] in {m["id"] for m in beta_members}
+
+
+STRENGTHS = "/policies/authenticationStrengthPolicies"
+FIDO2 = "#microsoft.graph.fido2CombinationConfiguration"
+X509 = "#microsoft.graph.x509CertificateCombinationConfiguration"
+
+
+def _configs(p: Portal, sid: str) -> list[dict[str, Any]]:
+    return sorted(p.ok(p.c.get(f"{STRENGTHS}/{sid}/combinationConfigurations"))["value"],
+                  key=lambda c: c["@odata.type"])
+
+
+def test_strength_restrictions_are_written_through_their_own_collection(repo: Any, sim: Any) -> None:
+    """Row 8: a strength's FIDO2 / certificate restrictions are a sub-collection the policy's PATCH
+    cannot change; edits and a recreate write them item by item, typed, and converge."""
+    p = Portal(sim)
+    made = p.ok(p.c.post(STRENGTHS, json={
+        "displayName": "Contractor keys", "allowedCombinations": ["fido2"],
+        "combinationConfigurations": [{"@odata.type": FIDO2, "appliesToCombinations": ["fido2"],
+                                       "allowedAAGUIDs": ["cb69481e-8ff7-4039-93ec-0a2729a154a8"]}],
+    }))
+    repo("export", "--commit")
+    path = _file(repo, "authenticationStrengthPolicies", "contractor-keys")
+    doc = yaml.safe_load(path.read_text())
+    assert doc["combinationConfigurations"] == [{"@odata.type": FIDO2, "allowedAAGUIDs": [
+        "cb69481e-8ff7-4039-93ec-0a2729a154a8"], "appliesToCombinations": ["fido2"]}]  # no server ids
+
+    # One edit touching all three write paths: the action, an item's PATCH and a new item's POST.
+    doc["allowedCombinations"] = ["fido2", "x509CertificateMultiFactor"]
+    doc["combinationConfigurations"][0]["allowedAAGUIDs"].append("ee882879-721c-4913-9775-3dfcce97072a")
+    doc["combinationConfigurations"].append({"@odata.type": X509, "appliesToCombinations": [
+        "x509CertificateMultiFactor"], "allowedIssuerSkis": ["1A4248C6AC8C2931AB2A86537818E92E7B6C97B7"],
+        "allowedPolicyOIDs": ["1.1.1.1"]})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    repo("fmt")
+    ops = _plan(repo, "--ref", "WORKTREE")["operations"]
+    assert [(o["kind"], o["action"]) for o in ops] == [("authenticationStrengthPolicies", "update")]
+    since = len(sim.requests)
+    repo("apply", "--yes", "--ref", "WORKTREE")
+    writes = [(r.method, r.path.split(made["id"])[-1]) for r in sim.requests[since:] if r.method != "GET"]
+    assert ("POST", "/updateAllowedCombinations") in writes
+    assert ("POST", "/combinationConfigurations") in writes
+    assert any(m == "PATCH" and w.startswith("/combinationConfigurations/") for m, w in writes)
+    fido2, x509 = _configs(p, made["id"])
+    assert fido2["allowedAAGUIDs"] == ["cb69481e-8ff7-4039-93ec-0a2729a154a8", "ee882879-721c-4913-9775-3dfcce97072a"]
+    assert x509["allowedIssuerSkis"] == ["1A4248C6AC8C2931AB2A86537818E92E7B6C97B7"]
+    assert _plan(repo, "--ref", "WORKTREE")["operations"] == []
+
+    # Deleted (strengths have no recycle bin): recreated with both restrictions, new ids, converged.
+    p.ok(p.c.delete(f"{STRENGTHS}/{made['id']}"))
+    repo("apply", "--yes", "--ref", "WORKTREE")
+    again = p.one(STRENGTHS, "Contractor keys")
+    assert again["id"] != made["id"]
+    assert [c["@odata.type"] for c in _configs(p, again["id"])] == [FIDO2, X509]
+    assert _plan(repo, "--ref", "WORKTREE")["operations"] == []

@@ -83,6 +83,9 @@ _CA_BIN = "beta-only container; the file covers no beta deletedItems path: " + D
 _CA_BIN_APP = ("beta-only; Application: not supported (app_only_ok=False): " + DOCS + "conditionalaccesspolicy-restore" + BETA)
 _XT_BIN = "beta-only container for deleted partners: " + DOCS + "policydeletableitem-delete" + BETA
 _STRENGTH_BETA = "beta alias of policies/authenticationStrengthPolicies: " + DOCS + "authenticationstrengthroot-list-policies" + BETA
+_COMBOS = ("the file lists this sub-collection under identity/conditionalAccess/authenticationStrength/policies "
+           "only, with the policies' permissions (Policy.Read.AuthenticationMethod / Policy.ReadWrite.ConditionalAccess): "
+           + DOCS + "authenticationstrengthpolicy-post-combinationconfigurations")
 _ARA_ITEM = "the file lists the collection only; the docs read and delete by id with the same permissions: "
 _DIR_WRITE = ("finding (simulator broader than Graph): Directory.ReadWrite.All is not listed for this write; the "
               "Perms row is shared with paths where it is, a per-method split is not in the table yet: ")
@@ -102,6 +105,8 @@ NOT_IN_FILE: dict[tuple[str, str], str] = {
     ("policies/deletedItems/crossTenantPartners/{id}/restore", "POST"): _XT_BIN,
     **{(f"identity/conditionalAccess/authenticationStrength/policies{t}", m): _STRENGTH_BETA
        for t, ms in (("", ("GET", "POST")), ("/$count", ("GET",)), ("/{id}", ("GET", "PATCH", "DELETE"))) for m in ms},
+    **{(f"policies/authenticationStrengthPolicies/{{id}}/combinationConfigurations{t}", m): _COMBOS
+       for t, ms in (("", ("GET", "POST")), ("/{id}", ("GET", "PATCH", "DELETE"))) for m in ms},
     ("groups/{id}/members/$ref", "POST"): "the file has no members/$ref; GroupMember.ReadWrite.All: " + DOCS + "group-post-members",
     ("servicePrincipals/{id}/appRoleAssignedTo/{id}", "GET"): _ARA_ITEM + DOCS + "serviceprincipal-list-approleassignedto",
     ("servicePrincipals/{id}/appRoleAssignments/{id}", "GET"): _ARA_ITEM + DOCS + "serviceprincipal-list-approleassignments",

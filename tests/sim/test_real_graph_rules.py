@@ -302,3 +302,33 @@ def test_signed_in_global_admin_keeps_role_assignable_groups_only(make_sim) -> N
         assert r.status_code == 204, r.text  # GA may manage a role-assignable group in an RMAU
         r = c.patch(f"{sim.graph_url}/users/{olivia}", headers=me, json={"jobTitle": "CFO"})
         assert r.status_code == 403, r.text  # ...but not the other members: no role at the AU scope
+
+
+# -- row 8: https://learn.microsoft.com/graph/api/authenticationstrengthpolicy-update and
+# https://learn.microsoft.com/graph/api/authenticationstrengthpolicy-post-combinationconfigurations
+_FIDO2 = "#microsoft.graph.fido2CombinationConfiguration"
+
+
+def test_strength_combination_configurations_are_a_typed_sub_collection(graph) -> None:
+    untyped = {"appliesToCombinations": ["fido2"], "allowedAAGUIDs": []}
+    body = {"displayName": "Keys", "allowedCombinations": ["fido2"], "combinationConfigurations": [untyped]}
+    r = graph.post("policies/authenticationStrengthPolicies", json=body)
+    assert r.status_code == 400 and "abstract" in r.json()["error"]["message"]
+    body["combinationConfigurations"] = []
+    sid = graph.post("policies/authenticationStrengthPolicies", json=body).json()["id"]
+    items = f"policies/authenticationStrengthPolicies/{sid}/combinationConfigurations"
+    assert graph.post(items, json=untyped).status_code == 400  # the base type is abstract
+    wrong = {"@odata.type": _FIDO2, "appliesToCombinations": ["x509CertificateMultiFactor"]}
+    assert graph.post(items, json=wrong).status_code == 400  # fido2 applies to fido2 only
+    made = graph.post(items, json={**untyped, "@odata.type": _FIDO2})
+    assert made.status_code == 201, made.text
+    cid = made.json()["id"]
+    # The policy's own PATCH cannot change them; the item's PATCH can.
+    r = graph.patch(f"policies/authenticationStrengthPolicies/{sid}", json={"combinationConfigurations": []})
+    assert r.status_code == 400
+    aaguid = "cb69481e-8ff7-4039-93ec-0a2729a154a8"
+    assert graph.patch(f"{items}/{cid}", json={"@odata.type": _FIDO2, "allowedAAGUIDs": [aaguid]}).status_code == 204
+    listed = graph.get(f"policies/authenticationStrengthPolicies/{sid}").json()["combinationConfigurations"]
+    assert listed == [{"@odata.type": _FIDO2, "id": cid, "appliesToCombinations": ["fido2"], "allowedAAGUIDs": [aaguid]}]
+    assert graph.delete(f"{items}/{cid}").status_code == 204
+    assert graph.get(items).json()["value"] == []
