@@ -129,7 +129,9 @@ class Runner:
             while j < len(ops) and ops[j].action in ("link", "unlink"):
                 j += 1
             if j > i:
-                await asyncio.gather(*(self._one(op) for op in ops[i:j]))
+                for late in (False, True):
+                    await asyncio.gather(*(self._one(op) for op in ops[i:j]
+                                           if kindmod.get(op.kind).links_last is late))
                 i = j
             else:
                 await self._one(ops[i])

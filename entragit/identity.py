@@ -4,6 +4,11 @@ Restricted management administrative units: "Applications can't modify objects i
 management administrative units by default ... If you assign Microsoft Graph application
 permissions ... those permissions won't apply"; an app needs a role assigned at the unit's scope
 (https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management).
+
+Administrators: sensitive fields, delete and restore of a user who holds a directory role need a
+higher role (Privileged Authentication Administrator or Global Administrator), whatever the
+application permissions (https://learn.microsoft.com/graph/api/resources/users, "who can perform
+sensitive actions"; https://learn.microsoft.com/graph/api/directory-deleteditems-restore).
 """
 
 from __future__ import annotations
@@ -13,11 +18,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from entragit.plan import LeftAlone, Plan
+from entragit import kinds as kindmod
+from entragit.plan import LeftAlone, Op, Plan
 from entragit.snapshot import Snapshot
 
 _WRITES = ("update", "link", "unlink", "delete")
 _AU_PREFIX = "/administrativeUnits/"
+# Roles that may act on any administrator (built-in template ids, stable across tenants).
+OUTRANKS_ADMINS = {
+    "62e90394-69f5-4237-9190-012177145e10": "Global Administrator",
+    "7be44c8a-adaf-4e2a-84d6-ab2649e08a13": "Privileged Authentication Administrator",
+}
 
 
 @dataclass(frozen=True)
@@ -26,16 +37,63 @@ class Identity:
 
     principal_id: str
     unit_scopes: frozenset[str]  # administrative unit ids with a role assigned to this identity
+    roles: frozenset[str] = frozenset()  # role definition ids held tenant-wide
 
     @staticmethod
     def of_app(claims: Mapping[str, Any], live: Snapshot) -> Identity | None:
         if claims.get("idtyp") != "app" or not claims.get("oid"):
             return None
         oid = str(claims["oid"])
+        mine = [a for a in live.objects.get("roleAssignments", {}).values() if a.get("principalId") == oid]
         scopes = {str(a.get("directoryScopeId", ""))[len(_AU_PREFIX):]
-                  for a in live.objects.get("roleAssignments", {}).values()
-                  if a.get("principalId") == oid and str(a.get("directoryScopeId", "")).startswith(_AU_PREFIX)}
-        return Identity(oid, frozenset(scopes))
+                  for a in mine if str(a.get("directoryScopeId", "")).startswith(_AU_PREFIX)}
+        roles = {str(a.get("roleDefinitionId")) for a in mine if a.get("directoryScopeId", "/") == "/"}
+        return Identity(oid, frozenset(scopes), frozenset(roles))
+
+
+def _admins(live: Snapshot, desired: Snapshot) -> dict[str, str]:
+    """principal id -> the name of a tenant-wide directory role it holds (live or in the files:
+    a user in the recycle bin keeps its assignments in the files)."""
+    names = {k: str(d.get("displayName") or k) for snap in (live.lookup, live.objects)
+             for k, d in snap.get("roleDefinitions", {}).items()}
+    out: dict[str, str] = {}
+    for snap in (desired, live):
+        for a in snap.objects.get("roleAssignments", {}).values():
+            if a.get("directoryScopeId", "/") == "/" and a.get("principalId"):
+                role = str(a.get("roleDefinitionId"))
+                out.setdefault(str(a["principalId"]), names.get(role, role))
+    return out
+
+
+def _sensitive(op: Op) -> tuple[str, ...]:
+    """What of `op` only a higher administrator may do, if anything."""
+    kind = kindmod.get(op.kind)
+    if not kind.sensitive:
+        return ()
+    if op.action in ("delete", "restore"):
+        return (op.action,)
+    return tuple(sorted(kind.sensitive & set(op.body))) if op.action == "update" else ()
+
+
+def _refuse_admin_writes(ops: list[Op], admins: Mapping[str, str], who: Identity
+                         ) -> tuple[list[Op], list[LeftAlone]]:
+    if who.roles & set(OUTRANKS_ADMINS):
+        return ops, []
+    keep, refused = [], []
+    for op in ops:
+        what, role = _sensitive(op), admins.get(op.target or op.key)
+        if not what or role is None:
+            keep.append(op)
+            continue
+        refused.append(LeftAlone(op.kind, op.key, op.name, "not-permitted",
+                                 f"it holds the directory role {role!r}: Graph lets only a Privileged Authentication "
+                                 "Administrator or Global Administrator change, delete or restore an administrator "
+                                 "(assign the app one of these roles, or make this change signed in as one)", what))
+        rest = {k: v for k, v in op.body.items() if k not in what}
+        if op.action == "update" and [k for k in rest if k != "@odata.type"]:
+            changes = tuple(c for c in op.changes if c.path.split(".", 1)[0] not in what)
+            keep.append(dataclasses.replace(op, body=rest, changes=changes))
+    return keep, refused
 
 
 def _restricted_units(live: Snapshot, desired: Snapshot) -> dict[str, tuple[str, str]]:
@@ -57,8 +115,9 @@ def predict(plan: Plan, live: Snapshot, desired: Snapshot, who: Identity | None)
     if who is None:
         return plan
     restricted = _restricted_units(live, desired)
-    keep, refused = [], []
-    for op in plan.ops:
+    ops, refused = _refuse_admin_writes(list(plan.ops), _admins(live, desired), who)
+    keep = []
+    for op in ops:
         hit = restricted.get(op.target) if op.action in _WRITES else None
         if hit is None or hit[0] in who.unit_scopes:
             keep.append(op)

@@ -131,6 +131,9 @@ class Kind:
     refs: tuple[Ref, ...] = ()
     relations: tuple[Relation, ...] = ()
     relation_version: Literal["v1.0", "beta", ""] = ""  # API version relationships are read from ("" = version)
+    # Memberships written after every other kind's: an object that joins a restricted management unit
+    # can no longer be changed by an app, so its own members and owners go in first.
+    links_last: bool = False
     # Lists whose order Graph documents as meaningful: kept as given, compared by order (dotted paths,
     # `[]` for list items); every other list is a set and sorted.
     ordered: frozenset[str] = frozenset()
@@ -173,6 +176,10 @@ class Kind:
     # (never in a plan, file or log) and forces a change at next sign-in.
     initial_password: bool = False
     system_owned: tuple[SystemOwned, ...] = ()  # Microsoft's own objects in the tenant
+    # Fields that, like delete and restore, Graph lets only a higher administrator write when the
+    # object holds a directory role ("who can perform sensitive actions":
+    # https://learn.microsoft.com/graph/api/resources/users); application permissions are not enough.
+    sensitive: frozenset[str] = frozenset()
     # (field, kind): when no file of `kind` holds the object's `field` value, the object names an app
     # of another tenant (Microsoft first-party, multi-tenant) and is created from that value alone
     # (POST {appId}); the rest follows by PATCH.
@@ -286,6 +293,10 @@ _SYNCED = SystemOwned("synced from on-premises Active Directory: change it there
 # (https://learn.microsoft.com/graph/office365-groups-concept-overview).
 _EXCHANGE = SystemOwned("mail-enabled security group or distribution list: Exchange manages it",
                         equals=(("mailEnabled", True),), lacks=(("groupTypes", "Unified"),))
+# Guests are invited (https://learn.microsoft.com/graph/api/invitation-post); POST /users cannot make
+# one, so a deleted guest is invited again by a person, never recreated from its file.
+_GUEST = SystemOwned("guest: its account lives in its home tenant; invite it again (POST /invitations) if it is gone",
+                     equals=(("userType", "Guest"),), locked=frozenset())
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
 
 KINDS: tuple[Kind, ...] = (
@@ -329,7 +340,8 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="users", select=_USER_SELECT, graph_type="user", top=999, title="user", path="/users", default_on=False, initial_password=True,
         natural_key=("userPrincipalName",), strip=_USER_STRIP, soft_delete="directory",
-        readonly=frozenset({"onPremisesSyncEnabled"}), system_owned=(_SYNCED,),
+        readonly=frozenset({"onPremisesSyncEnabled"}), system_owned=(_SYNCED, _GUEST),
+        sensitive=frozenset({"accountEnabled", "businessPhones", "mobilePhone", "otherMails", "passwordProfile"}),
         odata_cast="microsoft.graph.user",
         deleted_list="/directory/deletedItems/microsoft.graph.user", deleted_item="/directory/deletedItems/{id}", read_perm=("User.Read.All",), write_perm=("User.ReadWrite.All",),
     ),
@@ -360,6 +372,7 @@ KINDS: tuple[Kind, ...] = (
         deleted_list="/directory/deletedItems/microsoft.graph.administrativeUnit", deleted_item="/directory/deletedItems/{id}", strip=_TS,
         # Fixed when the unit is created (https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management).
         create_only=frozenset({"isMemberManagementRestricted", "visibility"}),
+        links_last=True,
         # Members of a HiddenMembership AU need Member.Read.Hidden
         # (https://learn.microsoft.com/graph/api/administrativeunit-list-members).
         read_perm=("AdministrativeUnit.Read.All", "Directory.Read.All"), read_also=("Member.Read.Hidden",),

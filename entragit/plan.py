@@ -371,6 +371,7 @@ class Planner:
                     self._plan_remap_only(kind, key, writes, links)
         deletes, unmanaged = self._plan_deletes()
         writes = _directed(writes)
+        links.sort(key=lambda op: kindmod.get(op.kind).links_last)  # stable: the rest keep their order
         return Plan(self.tenant, self.ref, tuple(writes + links + deletes), tuple(unmanaged),
                     tuple(self.warnings), dict(self.idmap), tuple(self.left_alone))
 
@@ -478,11 +479,22 @@ class Planner:
                 continue
             w, h = set(want.get(rel.name) or ()), set(have.get(rel.name) or ())
             for m in sorted(w - h):
+                if self._never_created(m):
+                    continue  # a guest gone from the tenant: left alone (named), so no link to it either
                 links.append(Op("link", kind.name, key, name, target=target, rel=rel.name, member=m,
                                 note=self._member_name(m)))
             for m in sorted(h - w):
                 links.append(Op("unlink", kind.name, key, name, target=target, rel=rel.name, member=m,
                                 note=self._member_name(m)))
+
+    def _never_created(self, member: str) -> bool:
+        """A principal in the files, missing live, that Graph does not let entragit create."""
+        for kname in kindmod.PRINCIPALS:
+            st = self.status.get((kname, member))
+            if st is not None and st.how == "create":
+                owner = kindmod.get(kname).owner(self.desired.objects.get(kname, {}).get(member) or {})
+                return owner is not None and not owner.creatable
+        return False
 
     def _member_name(self, member: str) -> str:
         old = placeholder_target(member) or member

@@ -43,7 +43,11 @@ FINDINGS: dict[int, tuple[str, tuple[str, ...], str]] = {
     8: ("authentication strength combinationConfigurations", (
         f"{T}::test_strength_restrictions_are_written_through_their_own_collection",
         f"{R}test_strength_combination_configurations_are_a_typed_sub_collection"), ""),
-    9: ("admin users, guests, UPN domains", (), "gap: users are opt-in; no role-based user rules yet"),
+    9: ("admin users, guests, UPN domains", (
+        f"{T}::test_admins_and_guests_are_written_only_as_graph_lets_an_app",
+        f"{R}test_users_in_verified_domains_no_guest_creates_and_admins_need_a_higher_role"),
+        "simplified: any tenant-wide role makes a user an admin; Global / Privileged Authentication "
+        "Administrator outrank it"),
     10: ("hidden membership needs Member.Read.Hidden", (
         "tests.test_metadata_permissions::test_every_manifest_permission_is_an_application_permission",),
         "manifest asks for it; a 403 on one membership is a named gap in export and plan (snapshot.gaps)"),

@@ -334,3 +334,35 @@ def test_strength_restrictions_are_written_through_their_own_collection(repo: An
     assert again["id"] != made["id"]
     assert [c["@odata.type"] for c in _configs(p, again["id"])] == [FIDO2, X509]
     assert _plan(repo, "--ref", "WORKTREE")["operations"] == []
+
+
+GA_TEMPLATE = GLOBAL_ADMIN
+
+
+def test_admins_and_guests_are_written_only_as_graph_lets_an_app(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
+    """Row 9: an app with User.ReadWrite.All may not change an administrator's sensitive fields, and no
+    file can recreate a guest; the plan says both, writes the rest, and converges."""
+    repo = app_repo(tmp_path / "config", sim, monkeypatch, users=True)
+    repo("export", "--commit")
+    p = Portal(sim)
+    admin = next(a["principalId"] for a in p.ok(p.c.get("/roleManagement/directory/roleAssignments"))["value"]
+                 if a["roleDefinitionId"] == GA_TEMPLATE and a["directoryScopeId"] == "/")
+    before = p.ok(p.c.get(f"/users/{admin}", params={"$select": "department,mobilePhone"}))
+    p.ok(p.c.patch(f"/users/{admin}", json={"mobilePhone": "+1 555 0100", "department": "Drifted"}))
+    guest = next(u for u in p.ok(p.c.get("/users", params={"$filter": "userType eq 'Guest'"}))["value"])
+    p.ok(p.c.delete(f"/users/{guest['id']}"))
+    p.ok(p.c.delete(f"/directory/deletedItems/{guest['id']}"))
+
+    plan = _plan(repo)
+    [op] = [o for o in plan["operations"] if o["kind"] == "users"]
+    assert (op["action"], [c["path"] for c in op["changes"]]) == ("update", ["department"])
+    why = {(a["key"], a["why"]): a for a in plan["left_alone"] if a["kind"] == "users"}
+    refused = why[(admin, "not-permitted")]
+    assert refused["fields"] == ["mobilePhone"] and "Global Administrator" in refused["reason"]
+    assert "Privileged Authentication Administrator" in refused["reason"]
+    assert "invite" in why[(guest["id"], "not-creatable")]["reason"]
+
+    repo("apply", "--yes")  # no 403: the refused field was never sent
+    after = p.ok(p.c.get(f"/users/{admin}", params={"$select": "department,mobilePhone"}))
+    assert after["department"] == before["department"] and after["mobilePhone"] == "+1 555 0100"
+    assert _plan(repo)["operations"] == []

@@ -332,3 +332,40 @@ def test_strength_combination_configurations_are_a_typed_sub_collection(graph) -
     assert listed == [{"@odata.type": _FIDO2, "id": cid, "appliesToCombinations": ["fido2"], "allowedAAGUIDs": [aaguid]}]
     assert graph.delete(f"{items}/{cid}").status_code == 204
     assert graph.get(items).json()["value"] == []
+
+
+# -- row 9: https://learn.microsoft.com/graph/api/resources/users ("who can perform sensitive actions"),
+# https://learn.microsoft.com/graph/api/directory-deleteditems-restore, https://learn.microsoft.com/graph/api/invitation-post
+def test_users_in_verified_domains_no_guest_creates_and_admins_need_a_higher_role(sim, graph) -> None:
+    def new_user(upn: str) -> httpx.Response:
+        return graph.post("users", json={
+            "displayName": upn, "accountEnabled": True, "mailNickname": upn.split("@")[0].replace("#", ""),
+            "userPrincipalName": upn, "passwordProfile": {"password": "Str0ng!pass-word"}})  # fmt: skip
+
+    r = new_user("ann@notmydomain.example")
+    assert r.status_code == 400 and "verified domain" in r.json()["error"]["message"]
+    r = new_user("ann_fabrikam.example#EXT#@contoso.example")
+    assert r.status_code == 400 and "invited" in r.json()["error"]["message"]
+    admin, plain = oid("user0"), oid("user1")
+    ga = graph.post("roleManagement/directory/roleAssignments", json={
+        "principalId": admin, "roleDefinitionId": role_id("Global Administrator"), "directoryScopeId": "/"})
+    assert ga.status_code == 201, ga.text
+    grant(sim, "User.ReadWrite.All")
+    with httpx.Client(base_url=sim.graph_url + "/", headers=bearer(sim), timeout=10) as app:
+        for r in (app.patch(f"users/{admin}", json={"accountEnabled": False}),
+                  app.patch(f"users/{admin}", json={"mobilePhone": "+1 555 0100"}),
+                  app.delete(f"users/{admin}")):
+            assert r.status_code == 403 and r.json()["error"]["code"] == "Authorization_RequestDenied", r.text
+        assert app.patch(f"users/{admin}", json={"jobTitle": "Break glass"}).status_code == 204  # not sensitive
+        assert app.patch(f"users/{plain}", json={"accountEnabled": False}).status_code == 204  # not an admin
+    assert graph.delete(f"users/{admin}").status_code == 204  # a Global Administrator may
+    with httpx.Client(base_url=sim.graph_url + "/", headers=bearer(sim), timeout=10) as app:
+        r = app.post(f"directory/deletedItems/{admin}/restore")
+        assert r.status_code == 403, r.text  # "User.ReadWrite.All isn't enough privilege"
+    paa = graph.post("roleManagement/directory/roleAssignments", json={
+        "principalId": oid("sp"), "roleDefinitionId": role_id("Privileged Authentication Administrator"),
+        "directoryScopeId": "/"})
+    assert paa.status_code == 201, paa.text
+    with httpx.Client(base_url=sim.graph_url + "/", headers=bearer(sim), timeout=10) as app:  # a new token
+        assert app.post(f"directory/deletedItems/{admin}/restore").status_code == 200
+        assert app.patch(f"users/{admin}", json={"accountEnabled": False}).status_code == 204
