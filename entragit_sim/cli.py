@@ -69,7 +69,9 @@ Examples:
   w=N/SECONDS     write requests per app+tenant (Graph: 3000/150)
   ca=N/SECONDS    requests per tenant to CA policies and named locations,
                   429 WITHOUT Retry-After (Graph: 1/1)
-  on              all three with Graph's numbers
+  msa=N/SECONDS   writes per app to applications whose signInAudience
+                  includes personal Microsoft accounts (Graph: 60/60)
+  on              all four with Graph's numbers
 
 \b
 --faults SPEC (comma separated, deterministic for a given seed):

@@ -69,14 +69,15 @@ class Render:
         self, req: Request, res: Resource, obj: Obj, context: str, status: int = 200
     ) -> Response:
         body = {"@odata.context": ctx_url(req, f"{context}/$entity"), **self._out(req, res, obj)}
-        fields = select_fields(req)
+        fields = select_fields(req) or (_default_set(req, res.default_select) if req.method == "GET" else None)
         if fields:
             body = {"@odata.context": body["@odata.context"], **select(body, fields)}
             body = hook_for(res).reveal(obj, body, fields)
         return Response(status, body)
 
     def _page(
-        self, req: Request, items: list[Obj], context: str, *, directory: bool, max_top: int = 999
+        self, req: Request, items: list[Obj], context: str, *, directory: bool, max_top: int = 999,
+        default: tuple[str, ...] = (),
     ) -> Response:
         """$filter/$count/$orderby/$top/$skiptoken/$select over already-rendered items."""
         q = req.query
@@ -120,7 +121,7 @@ class Render:
                 )
         offset = decode_skiptoken(q["$skiptoken"]) if "$skiptoken" in q else 0
         page = items[offset : offset + top]
-        fields = select_fields(req)
+        fields = select_fields(req) or _default_set(req, default)
         body: dict[str, Any] = {"@odata.context": ctx_url(req, context)}
         if q.get("$count") == "true":
             if directory and not eventual:
@@ -175,3 +176,7 @@ class Render:
         born = self.store.created_at.get(key)
         return born is not None and (time.monotonic() - born) * 1000 < self.faults.lag_ms
 
+
+def _default_set(req: Request, default: tuple[str, ...]) -> list[str] | None:
+    """A resource's documented default property set: v1.0 only (beta returns every property)."""
+    return list(default) if default and req.version == "v1.0" else None

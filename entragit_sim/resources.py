@@ -52,7 +52,8 @@ class Resources(Relations):
                 with self.store.lock:
                     items = [self._out(req, res, o) for o in self._visible(res)]
                 return self._page(
-                    req, items, str(res.path), directory=res.directory, max_top=res.max_top
+                    req, items, str(res.path), directory=res.directory, max_top=res.max_top,
+                    default=res.default_select,
                 )
             if req.method == "POST" and res.create == "POST":
                 return self._create(req, res)

@@ -32,6 +32,9 @@ from entragit_sim.wire import (
     template_regex,
 )
 
+# signInAudience values whose application writes have their own, smaller quota (throttling-limits).
+CONSUMER_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAccount")
+
 __all__ = ["Request", "RequestRecord", "Response", "Route", "Router"]
 
 
@@ -168,15 +171,27 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Batch):
                 ).body(req.header("client-request-id")),
             )
 
+    def _consumer_app(self, req: Request) -> bool:
+        """A write to applications whose signInAudience lets personal Microsoft accounts in (its
+        own, stricter quota), judged by the body on create and by the stored app otherwise."""
+        if not req.path.startswith("applications"):
+            return False
+        audience = (req.body or {}).get("signInAudience") if isinstance(req.body, dict) else None
+        m = re.match(r"applications/([^/(]+)", req.path)
+        if audience is None and m:
+            with self.store.lock:
+                audience = (self.store.get("applications", m.group(1)) or {}).get("signInAudience")
+        return audience in CONSUMER_AUDIENCES
+
     def _throttle(self, req: Request, family: str) -> tuple[Response | None, dict[str, str]]:
         if family == "none" or not self.throttle.limits:
             return None, {}
-        by_ids = req.path == "directoryObjects/getByIds"  # a read by POST: 5 RU (graph-notes 6.5)
+        by_ids = req.path == "directoryObjects/getByIds"  # a read by POST: 3 RU (throttling-limits)
         write = req.method != "GET" and not by_ids
         cost = 1
         if not write:
             cost = (
-                5
+                3
                 if by_ids
                 else 3
                 if req.path.endswith(("/members", "/owners"))
@@ -189,7 +204,8 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Batch):
             cost -= 1 if "$select" in req.query else 0
             cost -= 1 if req.query.get("$top", "").isdigit() and int(req.query["$top"]) < 20 else 0
             cost = max(cost, 1)
-        verdict = self.throttle.check(family, req.caller.app_id, self.store.tenant_id, cost, write)
+        verdict = self.throttle.check(family, req.caller.app_id, self.store.tenant_id, cost, write,
+                                      consumer_app=write and self._consumer_app(req))
         headers = dict(verdict.headers)
         if verdict.wait <= 0:
             return None, headers

@@ -61,6 +61,8 @@ class Resource:
     parent: str = ""  # for child singletons: the parent resource name (URL {parent})
     builtin: tuple[str, Any] | None = None  # (prop, value) marking read-only built-in objects
     unique: tuple[str, ...] = ()  # properties whose values must be unique in the tenant
+    # What a v1.0 GET returns without $select when that is a documented subset, not every property.
+    default_select: tuple[str, ...] = ()
     max_top: int = 999
     audit: tuple[str, str] = ("Policy", "Policy")  # (category, targetResources type)
     defaults: dict[str, Any] = field(default_factory=dict)  # properties Graph fills on create
@@ -647,6 +649,9 @@ RESOURCES: tuple[Resource, ...] = (
         soft_delete="directory",
         unique=("userPrincipalName",),
         alt_keys=("userPrincipalName",),
+        # "By default, only a limited set of properties are returned": https://learn.microsoft.com/graph/api/user-list
+        default_select=("businessPhones", "displayName", "givenName", "id", "jobTitle", "mail", "mobilePhone",
+                        "officeLocation", "preferredLanguage", "surname", "userPrincipalName"),
         sync_mastered=True,
         hook="user",
         audit=("UserManagement", "User"),

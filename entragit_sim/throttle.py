@@ -4,7 +4,12 @@ Spec grammar (comma separated, any subset; a family not named is off):
   ru=RU/SECONDS     resource-unit bucket per app and tenant for directory paths (Graph: 3500/10)
   w=N/SECONDS       write quota per app and tenant (Graph: 3000/150)
   ca=N/SECONDS      requests per tenant for CA policies + named locations (Graph: 1/1), 429 has NO Retry-After
-  on | graph        shorthand for ru=3500/10,w=3000/150,ca=1/1
+  msa=N/SECONDS     writes per app to applications whose signInAudience includes personal Microsoft
+                    accounts (Graph: 60/60)
+  on | graph        shorthand for ru=3500/10,w=3000/150,ca=1/1,msa=60/60
+
+Numbers: https://learn.microsoft.com/graph/throttling-limits (identity and access service limits;
+directoryObjects/getByIds costs 3 resource units there).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-GRAPH_DEFAULTS = "ru=3500/10,w=3000/150,ca=1/1"
+GRAPH_DEFAULTS = "ru=3500/10,w=3000/150,ca=1/1,msa=60/60"
 
 
 @dataclass
@@ -58,9 +63,9 @@ def parse_spec(spec: str) -> dict[str, tuple[float, float]]:
             out[name] = (float(n), float(secs or 1))
         except ValueError as e:
             raise ThrottleSpecError(f"bad throttle item {part!r}: expected NAME=N/SECONDS") from e
-        if name not in ("ru", "w", "ca") or out[name][0] <= 0 or out[name][1] <= 0:
+        if name not in ("ru", "w", "ca", "msa") or out[name][0] <= 0 or out[name][1] <= 0:
             raise ThrottleSpecError(
-                f"bad throttle item {part!r}: names are ru, w, ca with positive numbers"
+                f"bad throttle item {part!r}: names are ru, w, ca, msa with positive numbers"
             )
     return out
 
@@ -88,9 +93,14 @@ class Throttle:
         cap, window = self.limits[family]
         return self.buckets.setdefault((family, who), Bucket(cap, window))
 
-    def check(self, family: str, app_id: str, tenant_id: str, cost: int, write: bool) -> Verdict:
+    def check(self, family: str, app_id: str, tenant_id: str, cost: int, write: bool,
+              consumer_app: bool = False) -> Verdict:
+        """`consumer_app`: a write to an application whose audience includes personal accounts."""
         now = time.monotonic()
         with self.lock:
+            msa = self._bucket("msa", app_id) if consumer_app else None
+            if msa is not None and (wait := msa.take(1, now)) > 0:
+                return Verdict(wait, True, (("x-ms-throttle-information", "WriteLimitExceeded"),))
             if family == "ca":
                 b = self._bucket("ca", tenant_id)
                 if b is not None and (wait := b.take(1, now)) > 0:

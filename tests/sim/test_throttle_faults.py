@@ -69,7 +69,7 @@ def test_batch_items_are_throttled_individually(make_sim) -> None:
 
 
 def test_specs_parse_and_reject() -> None:
-    assert parse_spec("on") == {"ru": (3500.0, 10.0), "w": (3000.0, 150.0), "ca": (1.0, 1.0)}
+    assert parse_spec("on") == {"ru": (3500.0, 10.0), "w": (3000.0, 150.0), "ca": (1.0, 1.0), "msa": (60.0, 60.0)}
     with pytest.raises(ThrottleSpecError):
         parse_spec("xx=1/1")
     f = parse_faults("500=0.05,503=0.02,504=0.01,reset=0.01,slow=0.02:2000,lag=1500,seed=7")
@@ -119,3 +119,19 @@ def test_latency(make_sim) -> None:
     t = time.monotonic()
     httpx.get(f"{sim.graph_url}/groups", headers=ADMIN)
     assert time.monotonic() - t >= 0.15
+
+
+def test_consumer_app_writes_have_their_own_quota(make_sim) -> None:
+    """Row 22 of the real-Graph findings: writes to applications that let personal Microsoft accounts in
+    have their own per-app quota (getByIds' 3 RU: tests/sim/test_directory_objects.py) (https://learn.microsoft.com/graph/throttling-limits)."""
+    sim = make_sim(throttle="ru=3500/10,msa=2/60")
+    with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN) as g:
+        work = g.post("applications", json={"displayName": "Work", "signInAudience": "AzureADMyOrg"}).json()
+        consumer = g.post("applications", json={"displayName": "Consumer",
+                                                "signInAudience": "AzureADandPersonalMicrosoftAccount"})
+        assert consumer.status_code == 201
+        assert g.patch(f"applications/{consumer.json()['id']}", json={"notes": "1"}).status_code == 204
+        r = g.patch(f"applications/{consumer.json()['id']}", json={"notes": "2"})
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1
+        assert g.patch(f"applications/{work['id']}", json={"notes": "x"}).status_code == 204  # its own quota
+        assert g.get(f"applications/{consumer.json()['id']}").status_code == 200  # reads are not counted
