@@ -115,6 +115,20 @@ def test_symlinked_object_file_is_refused_by_readers(empty, tmp_path):
         res = cli(*args, code=None)
         assert res.exit_code != 0, (args, res.output)
         assert rel in res.output and "symbolic link" in res.output and MARKER not in res.output, (args, res.output)
+    _commit_all(root, "a hostile commit: an object file points outside the repo")
+    res = cli("diff", "HEAD~1", "HEAD", code=None)  # read from git, not the work tree
+    assert res.exit_code != 0 and f"error: {rel} is a symbolic link at HEAD" in res.output, res.output
+
+
+def test_tenant_add_does_not_write_through_a_symlinked_tenants_folder(tmp_path, sim_factory):
+    sim = sim_factory("empty")
+    cli = make_repo(tmp_path / "config", sim)
+    outside = tmp_path / "outside"
+    (cli.repo / "tenants").rename(outside)
+    (cli.repo / "tenants").symlink_to(outside)
+    res = cli("tenant", "add", "evil", "--tenant-id", sim.tenant_id, "--auth", "sim", code=None)
+    assert res.exit_code != 0 and "tenants/evil/tenant.yaml" in res.output and "symbolic link" in res.output
+    assert not (outside / "evil").exists()
 
 
 # ---------------------------------------------------------------- 2. YAML alias bombs
