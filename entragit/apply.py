@@ -13,6 +13,7 @@ from typing import Any
 
 from entragit import canonical, yamlio
 from entragit import kinds as kindmod
+from entragit.config import repo_file
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph
 from entragit.kinds import Kind, SubCollection
@@ -23,9 +24,14 @@ _EMBEDDED = re.compile(r"\{new:[^}]+\}")
 _LAG_RETRIES = 8  # Entra replicas may not see a fresh object for a few seconds (graph-notes 6.9)
 
 
+def _within(tenant_dir: Path) -> Path:
+    """What the id map must stay inside: the config repo, or a rehearsal's own state folder."""
+    return tenant_dir.parents[1] if tenant_dir.parent.name == "tenants" else tenant_dir
+
+
 def load_idmap(tenant_dir: Path) -> dict[str, str]:
     """Flat old -> new map from tenants/<t>/idmap.yaml ({kind: {old: new}})."""
-    p = tenant_dir / IDMAP
+    p = repo_file(_within(tenant_dir), tenant_dir / IDMAP)
     if not p.exists():
         return {}
     data = yamlio.load(p.read_text(encoding="utf-8"), str(p)) or {}
@@ -36,14 +42,14 @@ def load_idmap(tenant_dir: Path) -> dict[str, str]:
 
 
 def save_idmap(tenant_dir: Path, entries: Mapping[str, Mapping[str, str]]) -> None:
-    p = tenant_dir / IDMAP
+    p = repo_file(_within(tenant_dir), tenant_dir / IDMAP)
+    tmp = repo_file(_within(tenant_dir), p.with_suffix(".tmp"))
     data: dict[str, dict[str, str]] = {}
     if p.exists():
         data = yamlio.load(p.read_text(encoding="utf-8"), str(p)) or {}
     for kname, m in entries.items():
         data.setdefault(kname, {}).update(m)
     data = {k: dict(sorted(v.items())) for k, v in sorted(data.items()) if v}
-    tmp = p.with_suffix(".tmp")
     tmp.write_text(yamlio.dump(data, header="# old id -> new id, written by `entragit apply`; commit it"),
                    encoding="utf-8")
     tmp.replace(p)

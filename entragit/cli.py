@@ -141,11 +141,11 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
                token_file: str | None, authority: str | None, ca_bundle: str | None, users: bool,
                break_glass: tuple[str, ...], repo: str | None) -> None:
     """Add tenant NAME: writes tenants/NAME/tenant.yaml (no secrets are ever written)."""
-    from entragit.config import tenant_yaml
+    from entragit.config import repo_file, tenant_yaml
     from entragit.errors import EntragitError
 
     root = _root(repo)
-    path = root / "tenants" / name / "tenant.yaml"
+    path = repo_file(root, root / "tenants" / name / "tenant.yaml")
     if path.exists():
         raise EntragitError(f"{path.relative_to(root)} already exists")
     text = tenant_yaml(name, tenant_id, graph_url=graph_url, cloud=cloud, users=users, break_glass=break_glass,

@@ -70,23 +70,50 @@ def find_root(start: Path | None = None) -> Path:
                     hint="run `entragit init DIR` or pass --repo DIR")
 
 
+def repo_file(root: Path, path: Path) -> Path:
+    """`path`, checked to be a regular file (or nothing yet) inside `root`, reached through no symlink.
+
+    A committed symlink would make entragit read or overwrite what it points at (any file, even
+    /proc/self/environ) and commit that; it is refused by name, its content never shown."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        raise InputError(str(path), None, f"is outside {root}; entragit reads and writes only files inside it") from None
+    here = root
+    for part in rel.parts:
+        here = here / part
+        if part == ".." or here.is_symlink():
+            what = ("leaves the repo" if part == ".." else "is a symbolic link" if here == path
+                    else f"is reached through the symbolic link {here.relative_to(root).as_posix()}")
+            raise InputError(rel.as_posix(), None, f"{what}; entragit reads and writes only regular files inside the repo")
+    if here.exists() and not here.is_file():
+        raise InputError(rel.as_posix(), None, "is not a regular file")
+    return path
+
+
+def read_file(root: Path, path: Path) -> str:
+    """The text of a repo file, once `repo_file` has checked it."""
+    return repo_file(root, path).read_text(encoding="utf-8")
+
+
 def load_tenant(path: Path, root: Path) -> Tenant:
     rel = str(path.relative_to(root))
-    data = yamlio.load(path.read_text(encoding="utf-8"), rel)
+    text = read_file(root, path)
+    data = yamlio.load(text, rel)
     if not isinstance(data, dict):
         raise InputError(rel, 1, "tenant.yaml must be a mapping")
     tid = str(data.get("tenantId", ""))
     if not GUID.match(tid):
-        raise InputError(rel, _line_of(path, "tenantId"), f"tenantId must be a GUID, got {tid!r}")
+        raise InputError(rel, _line_of(text, "tenantId"), f"tenantId must be a GUID, got {tid!r}")
     cloud = str(data.get("cloud", "global"))
     if cloud not in CLOUDS and not data.get("graphUrl"):
-        raise InputError(rel, _line_of(path, "cloud"), f"unknown cloud {cloud!r}; one of {', '.join(CLOUDS)} or set graphUrl")
+        raise InputError(rel, _line_of(text, "cloud"), f"unknown cloud {cloud!r}; one of {', '.join(CLOUDS)} or set graphUrl")
     auth = data.get("auth") or {"method": "default"}
     if auth.get("method") not in AUTH_METHODS:
-        raise InputError(rel, _line_of(path, "method"), f"auth.method must be one of {', '.join(AUTH_METHODS)}")
+        raise InputError(rel, _line_of(text, "method"), f"auth.method must be one of {', '.join(AUTH_METHODS)}")
     for k in data.get("kinds") or ():
         if k not in kindmod.BY_NAME:
-            raise InputError(rel, _line_of(path, k), f"unknown kind {k!r}")
+            raise InputError(rel, _line_of(text, k), f"unknown kind {k!r}")
     return Tenant(
         name=path.parent.name, dir=path.parent, tenant_id=tid.lower(),
         graph_url=str(data.get("graphUrl") or CLOUDS[cloud]), cloud=cloud, auth=dict(auth),
@@ -95,8 +122,8 @@ def load_tenant(path: Path, root: Path) -> Tenant:
     )
 
 
-def _line_of(path: Path, needle: str) -> int | None:
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+def _line_of(text: str, needle: str) -> int | None:
+    for i, line in enumerate(text.splitlines(), 1):
         if needle in line:
             return i
     return None

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from entragit import canonical, gitstore, risk
 from entragit import kinds as kindmod
+from entragit.config import read_file
 from entragit.export import display_name
 from entragit.snapshot import Names, Snapshot, id_names, read_files
 
@@ -189,8 +190,7 @@ def object_change(kind_name: str, key: str, old: Snapshot, new: Snapshot) -> Obj
 def tenant_files(root: Path, rev: str) -> dict[str, dict[str, str]]:
     """{tenant: {path: text}} of object files at `rev` (gitstore.WORKTREE: the work tree)."""
     if rev == gitstore.WORKTREE:
-        found = {str(p.relative_to(root)): p.read_text(encoding="utf-8")
-                 for p in sorted((root / "tenants").glob("*/*/*.yaml"))}
+        found = {str(p.relative_to(root)): read_file(root, p) for p in sorted((root / "tenants").glob("*/*/*.yaml"))}
     else:
         found = gitstore.files_at(root, rev, "tenants")
     out: dict[str, dict[str, str]] = {}
@@ -225,7 +225,7 @@ def idmap_at(root: Path, rev: str, tenant: str) -> dict[str, str]:
 
     rel = f"tenants/{tenant}/idmap.yaml"
     if rev == gitstore.WORKTREE:
-        text = (root / rel).read_text(encoding="utf-8") if (root / rel).exists() else ""
+        text = read_file(root, root / rel) if (root / rel).exists() else ""
     else:
         text = gitstore.files_at(root, rev, f"tenants/{tenant}").get(rel, "")
     data = yamlio.load(text, rel) if text else {}

@@ -16,7 +16,7 @@ from typing import Any
 
 from entragit import auth, canonical, gitstore, yamlio
 from entragit import kinds as kindmod
-from entragit.config import Tenant
+from entragit.config import Tenant, read_file, repo_file
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
@@ -94,32 +94,55 @@ def _unique_width(keys: list[str], start: int = 8) -> int:
     return width
 
 
+def _file_names(kind: Kind, objs: dict[str, dict[str, Any]], names: Names,
+                warnings: list[str]) -> dict[str, str]:
+    """key -> file name (no .yaml) of every object of a kind, each name used once."""
+    slugs: dict[str, list[str]] = defaultdict(list)
+    for key, body in objs.items():
+        base = _kebab(kind.name) if kind.singleton else canonical.slugify(display_name(kind, body, names))
+        slugs[base or canonical.slugify(key)].append(key)  # a nameless object goes by its id
+    out: dict[str, str] = {}
+    for slug, keys in sorted(slugs.items()):
+        if len(keys) > 1 and kind.name_field:
+            warnings.append(f"{len(keys)} {kind.title}s share the name {display_name(kind, objs[keys[0]], names)!r}; "
+                            f"files get an id suffix ({', '.join(sorted(keys))})")
+        width = _unique_width([canonical.slugify(k) for k in keys])
+        for key in keys:
+            out[key] = slug if len(keys) == 1 else f"{slug}-{canonical.slugify(key)[:width]}"
+    return _no_clashes(kind, out, slugs, warnings)
+
+
+def _no_clashes(kind: Kind, out: dict[str, str], slugs: dict[str, list[str]], warnings: list[str]) -> dict[str, str]:
+    """A crafted name can slug to another object's suffixed file name ("Finance 381ae4cf" and the second
+    "Finance"), which would hide one of them. Every object in such a clash is named `slug--id`
+    instead: slugs never hold "--", so these names cannot meet any other, and the choice is the same
+    on every export."""
+    taken: dict[str, list[str]] = defaultdict(list)
+    for key, name in out.items():
+        taken[name].append(key)
+    base = {key: slug for slug, keys in slugs.items() for key in keys}
+    for name, keys in sorted(taken.items()):
+        if len(keys) > 1:
+            warnings.append(f"{len(keys)} {kind.title}s would share the file {name}.yaml; "
+                            f"each gets its full id ({', '.join(sorted(keys))})")
+            out.update({key: f"{base[key]}--{canonical.slugify(key)}" for key in keys})
+    return out
+
+
 def layout(snap: Snapshot, names_out: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
     """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind.
 
     `names_out`, when given, receives each file's display name (commit messages use them)."""
     names = Names(snap)
-    resolve = names.resolve
     files: dict[str, str] = {}
     warnings: list[str] = []
     for kname in sorted(snap.objects):
         kind = kindmod.get(kname)
         objs = snap.objects[kname]
-        slugs: dict[str, list[str]] = defaultdict(list)
-        for key, body in objs.items():
-            base = _kebab(kind.name) if kind.singleton else canonical.slugify(display_name(kind, body, names))
-            slugs[base or key.lower()].append(key)
-        for slug, keys in sorted(slugs.items()):
-            if len(keys) > 1 and kind.name_field:
-                warnings.append(f"{len(keys)} {kind.title}s share the name {display_name(kind, objs[keys[0]], names)!r}; "
-                                f"files get an id suffix ({', '.join(sorted(keys))})")
-            width = _unique_width([canonical.slugify(k) for k in keys])
-            for key in keys:
-                name = slug if len(keys) == 1 else f"{slug}-{canonical.slugify(key)[:width]}"
-                doc = canonical.to_document(kind, objs[key], resolve)
-                files[f"{kname}/{name}.yaml"] = canonical.render(kind, doc)
-                if names_out is not None:
-                    names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
+        for key, name in _file_names(kind, objs, names, warnings).items():
+            files[f"{kname}/{name}.yaml"] = canonical.render(kind, canonical.to_document(kind, objs[key], names.resolve))
+            if names_out is not None:
+                names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
     return files, warnings
 
 
@@ -132,7 +155,8 @@ def _doc_name(text: str, kname: str) -> str:
 
 
 def _current_files(tdir: Path) -> dict[str, str]:
-    return {str(p.relative_to(tdir)): p.read_text(encoding="utf-8") for p in sorted(tdir.glob("*/*.yaml"))}
+    root = tdir.parents[1]
+    return {str(p.relative_to(tdir)): read_file(root, p) for p in sorted(tdir.glob("*/*.yaml"))}
 
 
 def recover(root: Path) -> None:
@@ -158,6 +182,7 @@ def write_tenant(root: Path, t: Tenant, files: dict[str, str]) -> dict[str, str]
     """Replace the tenant's object files with `files` atomically (two renames); returns the old files."""
     tdir = t.dir
     old = _current_files(tdir)
+    kept = [repo_file(root, tdir / keep) for keep in KEEP]  # checked before anything is written
     if old == files:
         return old
     stash = _stash_dir(root)
@@ -165,9 +190,9 @@ def write_tenant(root: Path, t: Tenant, files: dict[str, str]) -> dict[str, str]
     new_dir = stash / f"new-{t.name}"
     shutil.rmtree(new_dir, ignore_errors=True)
     new_dir.mkdir()
-    for keep in KEEP:
-        if (tdir / keep).exists():
-            shutil.copy2(tdir / keep, new_dir / keep)
+    for keep in kept:
+        if keep.exists():
+            shutil.copy2(keep, new_dir / keep.name)
     for rel, text in files.items():
         p = new_dir / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -214,20 +239,30 @@ def _diff(result: ExportResult, old: dict[str, str], new: dict[str, str], names:
             result.changed.append((kname, names.get(rel) or _doc_name(new[rel], kname)))
 
 
+# Control characters (newline, NUL, ...) and Unicode line breaks, as they can appear in tenant data.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """Tenant data made safe for one commit message line: a display name carrying a newline could
+    otherwise plant a trailer (Entragit-Exported-At: ...), and git refuses a message with a NUL."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def commit_message(t: Tenant, r: ExportResult, when: dt.datetime, extra: str | None = None) -> str:
     lines = [extra or r.summary, ""]
     for label, items in (("Changed", r.changed), ("Added", r.added), ("Removed", r.removed)):
         if items:
             lines.append(f"{label}:")
-            lines += [f"  {k}: {n}" for k, n in items[:BODY_LIMIT]]
+            lines += [f"  {k}: {one_line(n)}" for k, n in items[:BODY_LIMIT]]
             if len(items) > BODY_LIMIT:  # `git show --stat` has them all; a first export lists thousands
                 lines.append(f"  ... and {len(items) - BODY_LIMIT} more")
         if label == "Changed" and r.renamed:
             lines.append("Renamed:")
-            lines += [f"  {k}: {was} -> {now}" for k, was, now in r.renamed[:BODY_LIMIT]]
+            lines += [f"  {k}: {one_line(was)} -> {one_line(now)}" for k, was, now in r.renamed[:BODY_LIMIT]]
     lines += _who_lines(r)
     lines += ["", f"Entragit-Tenant: {t.name} ({t.tenant_id})", f"{EXPORTED_AT}: {when.strftime('%Y-%m-%dT%H:%M:%SZ')}"]
-    actors = sorted({a for w in r.who for a in w.actors})
+    actors = sorted({one_line(a) for w in r.who for a in w.actors})
     if actors:
         lines.append(f"Entragit-Actors: {', '.join(actors)}")
     return "\n".join(lines) + "\n"
@@ -240,7 +275,7 @@ def _who_lines(r: ExportResult) -> list[str]:
         return []
     lines = ["", f"Who changed it (directory audit log since {r.audit_since}):"]
     for w in r.who:
-        lines.append(f"  {w.kind}: {w.name}: {', '.join(w.actors)} ({'; '.join(w.operations)})")
+        lines.append(one_line(f"  {w.kind}: {w.name}: {', '.join(w.actors)} ({'; '.join(w.operations)})"))
     return lines
 
 

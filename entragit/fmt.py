@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from entragit import canonical, yamlio
 from entragit import kinds as kindmod
+from entragit.config import read_file, repo_file
 from entragit.errors import InputError
 from entragit.snapshot import read_files
 
@@ -16,7 +18,7 @@ def _targets(root: Path, paths: Sequence[Path]) -> list[Path]:
         return sorted((root / "tenants").glob("*/*/*.yaml"))
     out: list[Path] = []
     for p in paths:
-        p = p.resolve()
+        p = Path(os.path.abspath(p))  # not resolve(): a symlink must stay visible to repo_file
         out += sorted(p.glob("**/*.yaml")) if p.is_dir() else [p]
     return [p for p in out if p.parent.name in kindmod.BY_NAME]
 
@@ -31,7 +33,7 @@ def format_paths(root: Path, paths: Sequence[Path] = (), *, check: bool = False)
             snaps[tdir] = read_files(tdir, root).resolver()
         rel = str(p.relative_to(root))
         kind = kindmod.get(p.parent.name)
-        text = p.read_text(encoding="utf-8")
+        text = read_file(root, p)
         doc = yamlio.load(text, rel)
         if not isinstance(doc, dict):
             raise InputError(rel, 1, "expected a mapping (one object per file)")
@@ -40,5 +42,5 @@ def format_paths(root: Path, paths: Sequence[Path] = (), *, check: bool = False)
         if new != text:
             changed.append(rel)
             if not check:
-                p.write_text(new, encoding="utf-8")
+                repo_file(root, p).write_text(new, encoding="utf-8")
     return changed

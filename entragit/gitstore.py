@@ -10,6 +10,7 @@ from typing import Any
 from entragit.errors import RepoError
 
 WORKTREE = "WORKTREE"
+SYMLINK_MODE = 0o120000  # git's file mode of a symbolic link
 
 
 def _repo(root: Path) -> Any:
@@ -60,8 +61,15 @@ def files_at(root: Path, rev: str, folder: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for blob in tree.traverse():
         if blob.type == "blob" and blob.path.endswith(".yaml"):
-            out[blob.path] = blob.data_stream.read().decode("utf-8")
+            out[blob.path] = _text(blob, rev)
     return out
+
+
+def _text(blob: Any, rev: str) -> str:
+    # A committed symlink's blob holds its target's path, not a file entragit wrote: refused by name.
+    if blob.mode == SYMLINK_MODE:
+        raise RepoError(f"{blob.path} is a symbolic link at {rev}; entragit reads only regular files")
+    return str(blob.data_stream.read().decode("utf-8"))
 
 
 def commit(root: Path, paths: list[str], message: str) -> str | None:
@@ -77,11 +85,28 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".msg", delete=False,
                                      dir=repo.git_dir) as f:
         f.write(message)
+    import git
+
     try:
         repo.git.commit("-q", "-F", f.name, "--", *paths, env=_identity(repo))
+    except git.GitCommandError as e:
+        _unstage(repo, paths)  # a failed commit leaves the index as it found it
+        raise RepoError(f"git commit failed: {_first_line(e.stderr) or e.status}") from None
     finally:
         Path(f.name).unlink(missing_ok=True)
     return str(repo.head.commit.hexsha)
+
+
+def _unstage(repo: Any, paths: list[str]) -> None:
+    if repo.head.is_valid():
+        repo.git.reset("-q", "--", *paths)
+    else:
+        repo.git.rm("-r", "-q", "--cached", "--ignore-unmatch", "--", *paths)
+
+
+def _first_line(stderr: str) -> str:
+    lines = [line.strip().removeprefix("stderr: ").strip("'") for line in (stderr or "").splitlines()]
+    return next((line for line in lines if line), "")
 
 
 def _identity(repo: Any) -> dict[str, str]:
@@ -173,7 +198,7 @@ def text_at(root: Path, rev: str, path: str) -> str | None:
         blob = _repo(root).commit(rev).tree / path
     except KeyError:
         return None
-    return str(blob.data_stream.read().decode("utf-8"))
+    return _text(blob, rev)
 
 
 def last_trailer(root: Path, path: str, key: str, scan: int = 50) -> str | None:

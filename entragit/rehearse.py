@@ -22,7 +22,7 @@ from typing import Any
 from entragit import auth, reconcile
 from entragit import kinds as kindmod
 from entragit.apply import IDMAP, ApplyResult
-from entragit.config import Tenant
+from entragit.config import Tenant, repo_file
 from entragit.errors import GraphError
 from entragit.graph import Graph
 from entragit.snapshot import Snapshot
@@ -158,7 +158,7 @@ def run(root: Path, t: Tenant, ref: str, selectors: Sequence[str] = (), prune: b
     sim.start(host="127.0.0.1", port=0)
     state = Path(tempfile.mkdtemp(prefix="entragit-rehearsal-"))
     try:
-        if (t.dir / IDMAP).exists():
+        if repo_file(t.dir.parents[1], t.dir / IDMAP).exists():
             shutil.copy2(t.dir / IDMAP, state / IDMAP)
         twin = dataclasses.replace(t, graph_url=sim.graph_url, auth=_twin_auth(sim, who),
                                    ca_bundle=sim.ca_bundle, state_dir=state)

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 from entragit import gitstore
+from entragit.config import repo_file
 
 PRE_COMMIT = """\
 # entragit's own hooks keep every file canonical and valid before it reaches review.
@@ -50,7 +51,7 @@ def init(root: Path) -> list[str]:
     gitstore.init(root)
 
     def write(rel: str, text: str) -> None:
-        p = root / rel
+        p = repo_file(root, root / rel)
         if not p.exists():
             p.parent.mkdir(parents=True, exist_ok=True)
             p.write_text(text, encoding="utf-8")

@@ -260,8 +260,9 @@ def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None
     """Snapshot from a tenant folder (or from `files`: relative path -> text, e.g. a git tree)."""
     snap = Snapshot()
     if files is None:
-        files = {str(p.relative_to(root)): p.read_text(encoding="utf-8")
-                 for p in sorted(tenant_dir.glob("*/*.yaml"))}
+        from entragit.config import read_file
+
+        files = {str(p.relative_to(root)): read_file(root, p) for p in sorted(tenant_dir.glob("*/*.yaml"))}
     for rel, text in sorted(files.items()):
         kname = Path(rel).parent.name
         kind = kindmod.BY_NAME.get(kname)

@@ -105,10 +105,21 @@ def _parse(text: str) -> tuple[Any, Any]:
 def _load(root: Path, path: Path, tenant: str, kind: Kind | None, out: list[Finding]) -> Document:
     import yaml
 
+    from entragit import yamlio
+    from entragit.config import read_file
+    from entragit.errors import InputError
+
     rel = path.relative_to(root).as_posix()
     doc = Document(rel, tenant, kind)
     try:
-        doc.data, doc.node = _parse(path.read_text(encoding="utf-8"))
+        text = read_file(root, path)
+        line = yamlio.anchor_line(text)
+        if line is not None:
+            out.append(Finding(rel, line, "yaml", yamlio.NO_ALIASES))
+            return doc
+        doc.data, doc.node = _parse(text)
+    except InputError as e:  # a symlink: named, never read
+        out.append(Finding(rel, None, "file", e.message.removeprefix(f"{rel}: ")))
     except UnicodeDecodeError as e:
         out.append(Finding(rel, None, "yaml", f"not UTF-8 text: {e.reason}"))
     except yaml.MarkedYAMLError as e:

@@ -18,7 +18,8 @@ class Flow(dict):  # type: ignore[type-arg]
 
 
 class _CanonicalDumper(_Dumper):  # type: ignore[misc, valid-type]
-    pass
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a value used twice is written twice: load refuses anchors and aliases
 
 
 def _flow(dumper: Any, data: Flow) -> Any:
@@ -44,9 +45,26 @@ def dump(doc: Mapping[str, Any], header: str = "") -> str:
     return (header + "\n" if header else "") + body
 
 
+NO_ALIASES = "YAML anchors and aliases are not allowed (canonical files never use them)"
+
+
+def anchor_line(text: str) -> int | None:
+    """Line of the first anchor or alias: a few lines of them expand to billions of nodes
+    ("billion laughs"), so they are refused before anything walks the parsed document."""
+    if "&" not in text and "*" not in text:  # neither can appear without one of these
+        return None
+    for event in yaml.parse(text, Loader=_Loader):
+        if getattr(event, "anchor", None) is not None:
+            return event.start_mark.line + 1 if event.start_mark else 1
+    return None
+
+
 def load(text: str, path: str = "<string>") -> Any:
-    """Parse one YAML document; syntax errors name the file and line."""
+    """Parse one YAML document; syntax errors name the file and line; anchors and aliases are refused."""
     try:
+        line = anchor_line(text)
+        if line is not None:
+            raise InputError(path, line, NO_ALIASES)
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - CSafeLoader is the safe loader
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
