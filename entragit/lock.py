@@ -18,7 +18,8 @@ from entragit import gitstore
 from entragit.errors import EntragitError
 
 LOCK_FILE = "entragit.lock"
-DEFAULT_TIMEOUT = 60.0  # seconds; long enough to queue behind a short apply, short enough to fail a stuck CI job
+# Seconds: long enough to queue behind a short apply, short enough to fail a stuck CI job.
+DEFAULT_TIMEOUT = 60.0
 _POLL = 0.2
 
 
@@ -56,7 +57,8 @@ def _try_lock(f: IO[str]) -> bool:
     if sys.platform == "win32":
         import msvcrt
 
-        os.lseek(f.fileno(), 1 << 30, os.SEEK_SET)  # a byte far past the holder text: waiters can still read it
+        # A byte far past the holder text, so waiters can still read who holds it.
+        os.lseek(f.fileno(), 1 << 30, os.SEEK_SET)
         try:
             msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
         except OSError:
@@ -83,7 +85,11 @@ def _write_holder(f: IO[str], command: str) -> None:
     since = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     f.seek(0)
     f.truncate()
-    f.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": command, "since": since}))
+    f.write(
+        json.dumps(
+            {"pid": os.getpid(), "host": socket.gethostname(), "command": command, "since": since}
+        )
+    )
     f.flush()
 
 
@@ -94,8 +100,12 @@ def _open(path: Path) -> IO[str]:
 
 
 @contextmanager
-def hold(root: Path, command: str, timeout: float = DEFAULT_TIMEOUT,
-         on_wait: Callable[[Holder], None] | None = None) -> Iterator[None]:
+def hold(
+    root: Path,
+    command: str,
+    timeout: float = DEFAULT_TIMEOUT,
+    on_wait: Callable[[Holder], None] | None = None,
+) -> Iterator[None]:
     """Hold the repo lock for the block; wait up to `timeout` seconds for another holder, then fail
     naming it. `on_wait` is told once when waiting begins."""
     path = lock_path(root)
@@ -112,15 +122,18 @@ def hold(root: Path, command: str, timeout: float = DEFAULT_TIMEOUT,
         f.close()  # closing releases the lock
 
 
-def _acquire(f: IO[str], path: Path, timeout: float, on_wait: Callable[[Holder], None] | None) -> None:
+def _acquire(
+    f: IO[str], path: Path, timeout: float, on_wait: Callable[[Holder], None] | None
+) -> None:
     deadline = time.monotonic() + max(0.0, timeout)
     told = False
     while not _try_lock(f):
         if time.monotonic() >= deadline:
-            raise LockBusy(f"the config repo is locked by {_holder(path).describe()}; nothing was written "
-                           "(try again when it ends, or raise --lock-timeout)")
+            raise LockBusy(
+                f"the config repo is locked by {_holder(path).describe()}; nothing was written "
+                "(try again when it ends, or raise --lock-timeout)"
+            )
         if on_wait and not told:
             on_wait(_holder(path))
             told = True
         time.sleep(_POLL)
-
