@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
 from entragit.errors import EntragitError
+from entragit.lock import DEFAULT_TIMEOUT as DEFAULT_LOCK_TIMEOUT
 
 
 class _Group(click.Group):
@@ -53,14 +56,43 @@ _register_sim()
 # ---------------------------------------------------------------- shared options
 
 def _root(repo: str | None) -> Any:
+    """The config repo, with any tenant folder a killed export left half swapped put back first."""
     from pathlib import Path
 
+    from entragit import export as exp
     from entragit.config import find_root
 
-    return find_root(Path(repo) if repo else None)
+    root = find_root(Path(repo) if repo else None)
+    _report_recovered(exp.recover_if_idle(root))
+    return root
+
+
+def _report_recovered(notes: list[str]) -> None:
+    for note in notes:
+        click.echo(note, err=True)
+
+
+@contextmanager
+def _writing(root: Any, command: str, timeout: float) -> Iterator[None]:
+    """Hold the repo lock for a command that writes files or commits (export, apply, fmt)."""
+    from entragit import export as exp
+    from entragit import lock
+
+    def waiting(holder: lock.Holder) -> None:
+        click.echo(f"waiting up to {timeout:g}s for the repo lock, held by {holder.describe()}", err=True)
+
+    with lock.hold(root, command, timeout, on_wait=waiting):
+        _report_recovered(exp.recover(root))  # a holder killed mid-swap while we waited
+        yield
 
 
 repo_option = click.option("--repo", metavar="DIR", help="Config repo (default: the one containing the cwd).")
+lock_option = click.option(
+    "--lock-timeout", type=click.FloatRange(min=0), default=DEFAULT_LOCK_TIMEOUT, show_default=True,
+    envvar="ENTRAGIT_LOCK_TIMEOUT", metavar="SECONDS",
+    help="One export, apply or fmt writes a repo at a time: wait this long for another one to finish, then "
+         "fail naming it (pid, command, since when) without writing anything. 0 fails at once. "
+         "Env: ENTRAGIT_LOCK_TIMEOUT.")
 
 
 def _pick_tenants(root: Any, name: str | None, all_tenants: bool) -> list[Any]:
@@ -196,18 +228,27 @@ def tenant_list(repo: str | None) -> None:
 @click.option("--parallel-tenants", default=4, show_default=True,
               help="Tenants exported at the same time (--all); each is written and committed on its own.")
 @click.option("-v", "--verbose", count=True, help="-v progress lines, -vv every request.")
+@lock_option
 @repo_option
 def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool, message: str | None,
-           allow_partial: bool, concurrency: int, parallel_tenants: int, verbose: int, repo: str | None) -> None:
+           allow_partial: bool, concurrency: int, parallel_tenants: int, verbose: int, lock_timeout: float,
+           repo: str | None) -> None:
     """Read the live tenant(s) and write canonical YAML under tenants/<name>/.
 
     Only real changes touch files; with --commit a run that changed nothing makes no commit.
     """
+    _setup_logging(verbose)
+    root = _root(repo)
+    with _writing(root, "export", lock_timeout):
+        _export(root, tenant_name, all_tenants, shard, do_commit, message, allow_partial, concurrency,
+                parallel_tenants, verbose)
+
+
+def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool,
+            message: str | None, allow_partial: bool, concurrency: int, parallel_tenants: int, verbose: int) -> None:
     from entragit import export as exp
     from entragit.errors import EntragitError
 
-    _setup_logging(verbose)
-    root = _root(repo)
     ts = _pick_tenants(root, tenant_name, all_tenants)
     if shard:
         if not all_tenants:
@@ -264,15 +305,18 @@ def validate(paths: tuple[str, ...], repo: str | None) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 @click.option("--check", is_flag=True, help="Only report files that are not canonical (exit 1 if any).")
+@lock_option
 @repo_option
-def fmt(paths: tuple[str, ...], check: bool, repo: str | None) -> None:
+def fmt(paths: tuple[str, ...], check: bool, lock_timeout: float, repo: str | None) -> None:
     """Rewrite YAML files in canonical form (key order, sorted sets, rebuilt refs index)."""
+    from contextlib import nullcontext
     from pathlib import Path
 
     from entragit.fmt import format_paths
 
     root = _root(repo)
-    changed = format_paths(root, [Path(p) for p in paths], check=check)
+    with nullcontext() if check else _writing(root, "fmt", lock_timeout):  # --check only reads
+        changed = format_paths(root, [Path(p) for p in paths], check=check)
     for rel in changed:
         click.echo(f"{'would reformat' if check else 'reformatted'} {rel}")
     if check and changed:
@@ -358,9 +402,10 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
               help="Apply to a simulated twin of the tenant (seeded from the files at HEAD) instead of the "
                    "real one, then check a second plan is empty. Nothing is sent to the tenant.")
 @click.option("-v", "--verbose", count=True)
+@lock_option
 def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
           yes: bool, force_lockout_risk: bool, do_commit: bool, plan_file: str | None, rehearse: bool,
-          verbose: int) -> None:
+          verbose: int, lock_timeout: float) -> None:
     """Make the live tenant match the files at --ref (shows the plan and asks first).
 
     \b
@@ -374,11 +419,17 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
     apply is safe to rerun: the id map is written after every create and the next plan adopts
     whatever the interrupted run created.
     """
+    _setup_logging(verbose)
+    root = _root(repo)
+    with _writing(root, "apply", lock_timeout):  # held from the plan to the commit: nothing moves in between
+        _apply(root, ref, tenant_name, selectors, prune, yes, force_lockout_risk, do_commit, plan_file, rehearse)
+
+
+def _apply(root: Any, ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, yes: bool,
+           force_lockout_risk: bool, do_commit: bool, plan_file: str | None, rehearse: bool) -> None:
     from entragit import reconcile, render
     from entragit.errors import EntragitError
 
-    _setup_logging(verbose)
-    root = _root(repo)
     if rehearse:
         _rehearse(root, _one_tenant(root, tenant_name), ref, selectors, prune, force_lockout_risk)
         return

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entragit import auth, canonical, gitstore, yamlio
+from entragit import auth, canonical, gitstore, lock, yamlio
 from entragit import kinds as kindmod
 from entragit.config import Tenant, read_file, repo_file
 from entragit.errors import EntragitError, GraphError
@@ -159,23 +159,41 @@ def _current_files(tdir: Path) -> dict[str, str]:
     return {str(p.relative_to(tdir)): read_file(root, p) for p in sorted(tdir.glob("*/*.yaml"))}
 
 
-def recover(root: Path) -> None:
-    """Finish or undo an export that was killed between its two renames."""
+def recover(root: Path) -> list[str]:
+    """Finish or undo the tenant swaps of `write_tenant` that a killed export left half done; one line
+    per tenant put back. Call it holding the repo lock: a live export's swap is not left behind."""
     stash = _stash_dir(root)
     if not stash.is_dir():
-        return
-    for old in stash.glob("old-*"):
-        target = root / "tenants" / old.name[4:]
-        if not target.exists():
-            os.rename(old, target)
-        else:
-            shutil.rmtree(old)
-    shutil.rmtree(stash, ignore_errors=True)
+        return []
+    notes = []
+    for name in sorted({p.name[4:] for p in stash.iterdir() if p.name[:4] in ("old-", "new-")}):
+        tdir, old, new = root / "tenants" / name, stash / f"old-{name}", stash / f"new-{name}"
+        if not tdir.exists():
+            # Killed between the two renames. Both copies are whole (new-* is written before the first
+            # rename); the old files are the ones git last saw, so the repo goes back to them.
+            source = old if old.is_dir() else new
+            os.rename(source, tdir)
+            how = "restored the files from before it" if source == old else "put its finished files in place"
+            notes.append(f"recovered tenants/{name}: an export was killed while replacing its files; {how}")
+    shutil.rmtree(stash, ignore_errors=True)  # what is left: a backup already replaced, a half-written copy
+    return notes
+
+
+def recover_if_idle(root: Path) -> list[str]:
+    """`recover` for commands that only read: done only when no writer holds the lock (a live export's
+    swap lasts milliseconds and is its own to finish)."""
+    stash = _stash_dir(root)
+    if not (any(stash.glob("old-*")) or any(stash.glob("new-*"))):
+        return []
+    try:
+        with lock.hold(root, "recover", timeout=0):
+            return recover(root)
+    except lock.LockBusy:
+        return []
 
 
 def _stash_dir(root: Path) -> Path:
-    gitdir = root / ".git"
-    return (gitdir if gitdir.is_dir() else root / "tenants") / "entragit-export"
+    return lock.state_dir(root) / "entragit-export"
 
 
 def write_tenant(root: Path, t: Tenant, files: dict[str, str]) -> dict[str, str]:
@@ -401,8 +419,8 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
            concurrency: int = 8, parallel_tenants: int = 4) -> list[ExportResult]:
     """Export tenants, `parallel_tenants` at a time. Each tenant is read completely before its files
     are touched (a failed read writes nothing), then written atomically and committed on its own, so
-    one broken tenant among hundreds does not hold back the others; its failure is in its result."""
-    recover(root)
+    one broken tenant among hundreds does not hold back the others; its failure is in its result.
+    The caller holds the repo lock and has run `recover`."""
     # Taken before reading, so the next export's audit window overlaps this read instead of missing part of it.
     now = dt.datetime.now(dt.timezone.utc)
     git_lock = threading.Lock()  # one writer of the work tree and index at a time

@@ -29,6 +29,18 @@ def init(root: Path) -> None:
         git.Repo.init(root, initial_branch="main")
 
 
+def git_dir(root: Path) -> Path | None:
+    """The repo's git directory without starting git: `.git`, or where a worktree's `.git` file points."""
+    dot = root / ".git"
+    if dot.is_dir():
+        return dot
+    if dot.is_file():
+        text = dot.read_text(encoding="utf-8").strip()
+        if text.startswith("gitdir:"):
+            return (root / text[len("gitdir:"):].strip()).resolve()
+    return None
+
+
 def head(root: Path) -> str | None:
     repo = _repo(root)
     try:
