@@ -164,8 +164,13 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         else:
             resp = sim.router.dispatch(req)
-        sim.record(self.command, f"/{version}/{req.path}", query, resp.status, req.caller.app_id)
-        if resp.drop_connection:
+        lost = sim.router.faults.draw_lost(self.command) if fate != "status" else "ok"
+        if lost == "lost":  # the write is committed; only its answer is replaced
+            err = GraphHTTPError(504, _FAULT_CODES[504], "The gateway timed out (injected lost answer).")
+            resp = Response(504, err.body(headers.get("client-request-id")))
+        sim.record(self.command, f"/{version}/{req.path}", query, 0 if lost == "lostreset" else resp.status,
+                   req.caller.app_id)
+        if resp.drop_connection or lost == "lostreset":
             self.close_connection = True
             return
         self._send(resp.status, resp.body, resp.headers, headers.get("client-request-id"))
