@@ -9,6 +9,8 @@ Spec grammar (comma separated, any subset):
   lost=P                a write (any non-GET request) is carried out and committed, then answered 504
   lostreset=P           a write is carried out and committed, then the connection closes without an answer
   seed=N                random seed (default 0); the same seed and request order give the same faults
+                        (lost answers: the same seed gives the same fate to the n-th write to a path,
+                        whatever concurrent requests do meanwhile)
 Faults apply to Graph calls only (not the token endpoint, not /_sim).
 """
 
@@ -36,8 +38,7 @@ class Faults:
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
-        # Lost answers draw from their own stream, so adding them leaves the other faults of a seed as they were.
-        self._lost_rng = random.Random(f"lost:{self.seed}")
+        self._writes: dict[tuple[str, str], int] = {}  # (method, path) -> writes seen, for lost answers
         self._lock = threading.Lock()
 
     def draw(self) -> tuple[str, int]:
@@ -56,14 +57,18 @@ class Faults:
             return "slow", self.slow_ms
         return "ok", 0
 
-    def draw_lost(self, method: str) -> str:
+    def draw_lost(self, method: str, path: str) -> str:
         """After a request ran: "ok", "lost" (answer 504 instead) or "lostreset" (close without an answer).
 
-        Only writes lose their answer: that is the case where a client cannot tell whether it landed."""
+        Only writes lose their answer: that is the case where a client cannot tell whether it landed.
+        The draw hangs on the request, not on its place in the stream, so concurrent writes elsewhere
+        (membership runs) do not move which create loses its answer; a resend draws anew."""
         if method.upper() == "GET" or not (self.lost or self.lost_reset):
             return "ok"
         with self._lock:
-            r = self._lost_rng.random()
+            n = self._writes.get((method, path), 0)
+            self._writes[(method, path)] = n + 1
+        r = random.Random(f"{self.seed}:{method}:{path}:{n}").random()
         if r < self.lost_reset:
             return "lostreset"
         return "lost" if r < self.lost_reset + self.lost else "ok"

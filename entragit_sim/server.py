@@ -164,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         else:
             resp = sim.router.dispatch(req)
-        lost = sim.router.faults.draw_lost(self.command) if fate != "status" else "ok"
+        lost = sim.router.faults.draw_lost(self.command, f"/{version}/{req.path}") if fate != "status" else "ok"
         if lost == "lost":  # the write is committed; only its answer is replaced
             err = GraphHTTPError(504, _FAULT_CODES[504], "The gateway timed out (injected lost answer).")
             resp = Response(504, err.body(headers.get("client-request-id")))

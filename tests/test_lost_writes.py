@@ -1,0 +1,105 @@
+"""A write whose answer is lost (504 after it was committed, or a dropped connection) is read back
+before anything is resent: apply never makes two objects, and the next plan is empty."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from entragit.errors import AnswerLost
+from entragit.graph import Graph
+
+from .conftest import make_repo
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+CA = "/identity/conditionalAccess/policies"
+GROUP = {"displayName": "Lost Answers", "mailEnabled": False, "mailNickname": "lost", "securityEnabled": True}
+
+
+def _names(c: httpx.Client, url: str) -> Counter[str]:
+    return Counter(x["displayName"] for x in c.get(url).json()["value"])
+
+
+def _tenant(sim: Any) -> dict[str, Counter[str]]:
+    """displayName counts of the kinds the damage and its repair touch."""
+    beta = sim.graph_url.replace("/v1.0", "/beta")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        return {"groups": _names(c, "/groups?$top=999"), "policies": _names(c, beta + CA)}
+
+
+def _portal(c: httpx.Client, method: str, url: str, **kw: Any) -> None:
+    """An admin's write under the same faults: it lands whatever answer comes back."""
+    try:
+        assert c.request(method, url, **kw).status_code in (204, 504)
+    except httpx.RemoteProtocolError:
+        pass
+
+
+def _damage(sim: Any) -> tuple[str, str]:
+    """Hard-delete the group twelve CA policies use and weaken one of those policies; returns both ids."""
+    beta = sim.graph_url.replace("/v1.0", "/beta")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        gid = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]["id"]
+        pol = next(p for p in c.get(beta + CA).json()["value"] if gid in json.dumps(p["conditions"]))
+        _portal(c, "DELETE", f"/groups/{gid}")
+        _portal(c, "DELETE", f"/directory/deletedItems/{gid}")
+        _portal(c, "PATCH", f"{beta}{CA}/{pol['id']}", json={"state": "disabled"})
+        assert c.get(f"/directory/deletedItems/{gid}").status_code == 404
+        assert c.get(f"{beta}{CA}/{pol['id']}").json()["state"] == "disabled"
+    return gid, pol["id"]
+
+
+def _lost(sim: Any, method: str, path: str, status: int) -> int:
+    return sum(1 for r in sim.requests if r.method == method and r.path == path and r.status == status)
+
+
+@pytest.mark.parametrize(("faults", "status"), [("lost=0.3,seed=0", 504), ("lostreset=0.3,seed=0", 0)],
+                         ids=["lost-504", "dropped-connection"])
+def test_apply_with_lost_answers_makes_no_duplicates(tmp_path, sim_factory, faults, status) -> None:
+    sim = sim_factory("demo", faults=faults)
+    cli = make_repo(tmp_path / "r", sim)
+    cli("export", "--commit")
+    before = _tenant(sim)
+    old, pol = _damage(sim)
+    cli("apply", "--yes")
+    # Seed 0 loses the answer to the group's create: the proof that it was read back, not resent.
+    assert _lost(sim, "POST", "/v1.0/groups", status) >= 1
+    assert sum(1 for r in sim.requests if r.method != "GET" and r.status == status and "$batch" not in r.path) > 1
+    assert _tenant(sim) == before, "every object once: no duplicate by displayName"
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        new = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]["id"]
+        policy = c.get(sim.graph_url.replace("/v1.0", "/beta") + f"{CA}/{pol}").json()
+    assert policy["state"] == "enabled" and new in json.dumps(policy["conditions"])
+    idmap = yaml.safe_load((tmp_path / "r" / "tenants" / "demo" / "idmap.yaml").read_text())
+    assert idmap["groups"] == {old: new}
+    cli("plan", "--detailed-exitcode")  # exit 0: nothing left to do
+
+
+def test_transport_never_resends_a_write_on_5xx_but_retries_reads(sim_factory) -> None:
+    sim = sim_factory("empty", faults="503=1")
+
+    async def post() -> int:
+        async with Graph(sim.graph_url, token="sim-admin") as g:
+            return (await g.send("POST", "/groups", body=GROUP)).status
+
+    assert asyncio.run(post()) == 503
+    assert _lost(sim, "POST", "/v1.0/groups", 503) == 1, "sent once: the middleware did not resend it"
+
+
+def test_a_dropped_write_raises_answer_lost_after_one_send(sim_factory) -> None:
+    sim = sim_factory("empty", faults="lostreset=1")
+
+    async def post() -> None:
+        async with Graph(sim.graph_url, token="sim-admin") as g:
+            await g.send("POST", "/groups", body=GROUP)
+
+    with pytest.raises(AnswerLost):
+        asyncio.run(post())
+    assert [r.status for r in sim.requests if r.method == "POST"] == [0]
+    assert _tenant(sim)["groups"]["Lost Answers"] == 1, "committed, though its answer never came"
