@@ -199,6 +199,8 @@ class Graph:
                         continue
                     why = f"connection failed ({type(e).__name__}: {e})"
                     if not (retry_ok or unsent):
+                        self.stats.requests += 1  # it was sent: the apply summary counts it
+                        self.stats.writes += 1
                         raise AnswerLost(method, url, why) from None
                     raise EntragitError(f"{method} {url}: {why}") from None
                 finally:
