@@ -129,3 +129,39 @@ def test_lost_deletes_and_unlinks_are_read_back_not_resent(tmp_path, sim_factory
         assert c.get(f"/groups/{marketing}").status_code == 404
         assert mia not in {m["id"] for m in c.get(f"/groups/{aurora}/members").json()["value"]}
     cli("plan", "--prune", "--detailed-exitcode")
+
+
+def test_a_lost_write_that_cannot_be_read_back_fails_naming_the_next_plan(tmp_path, sim_factory) -> None:
+    from entragit import apply
+    from entragit.plan import Op, Plan
+
+    sim = sim_factory("empty", faults="503=1")  # the reads that would settle it fail too
+    plan = Plan("demo", "HEAD", (Op("create", "groups", "old-id", "Lost Answers", body=GROUP),))
+
+    async def run() -> apply.ApplyResult:
+        async with Graph(sim.graph_url, token="sim-admin", max_retries=0) as g:
+            return await apply.execute(g, plan, tmp_path)
+
+    [out] = asyncio.run(run()).outcomes
+    assert not out.ok and "answer lost (503" in out.detail and "the next plan will reconcile" in out.detail
+    assert [r.method for r in sim.requests if r.method != "GET"] == ["POST"], "sent once, never resent"
+
+
+def test_a_lost_write_that_did_not_land_is_sent_once_more(tmp_path, sim_factory) -> None:
+    from entragit import apply
+    from entragit.plan import Op, Plan
+
+    # Seed 59 drops the first request before the simulator runs it, and lets the next ones through.
+    sim = sim_factory("empty", faults="reset=0.5,seed=59")
+    plan = Plan("demo", "HEAD", (Op("create", "groups", "old-id", "Lost Answers", body=GROUP),))
+
+    async def run() -> apply.ApplyResult:
+        async with Graph(sim.graph_url, token="sim-admin") as g:
+            return await apply.execute(g, plan, tmp_path)
+
+    [out] = asyncio.run(run()).outcomes
+    assert out.ok, out.detail
+    seen = [(r.method, r.status) for r in sim.requests]
+    assert seen == [("POST", 0), ("GET", 200), ("GET", 200), ("POST", 201)], "read back (twice), then resent"
+    assert _tenant(sim)["groups"]["Lost Answers"] == 1
+    assert apply.load_idmap(tmp_path) == {"old-id": out.detail.split()[1]}
