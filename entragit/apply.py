@@ -135,8 +135,8 @@ class Runner:
                 if found is not None:
                     return found
                 if attempt:
-                    raise EntragitError(f"{lost.message} twice, and reading back does not show it: not sent "
-                                        "again; the next plan will reconcile") from None
+                    raise EntragitError(f"{lost.method} {lost.url}: answer lost twice ({lost.why}), and reading "
+                                        "back does not show it: not sent again; the next plan will reconcile") from None
         raise AssertionError("unreachable")
 
     async def _confirm(self, lost: AnswerLost, landed: Landed) -> Any:
@@ -185,6 +185,13 @@ class Runner:
                     break
                 page = await self.g.get(page["@odata.nextLink"])
             return True if (member in ids) == present else None
+        return landed
+
+    def _item(self, kind: Kind, sub: SubCollection, url: str, key: str, body: Mapping[str, Any]) -> Landed:
+        """Landed when the sub-collection at `url` holds an item matched by `key` carrying `body`."""
+        async def landed() -> Any:
+            items = await self.g.list_all(url, version=kind.version)
+            return next((i for i in items if sub.key(i) == key and _carries(body, i)), None)
         return landed
 
     def _made(self, kind: Kind, body: Mapping[str, Any]) -> Landed:
@@ -346,10 +353,11 @@ class Runner:
         for key, item in wanted.items():
             body = {k: v for k, v in item.items() if k != "id"}
             have = live.get(key)
-            if have is None:
-                await self._send("POST", url, kind, body=body, target=target)
+            if have is None:  # by its match key alone: a second item with that key is a duplicate
+                await self._write("POST", url, kind, self._item(kind, sub, url, key, {}), body=body, target=target)
             elif any(canonical.norm(have.get(k)) != canonical.norm(v) for k, v in body.items()):
-                await self._send("PATCH", f"{url}/{have['id']}", kind, body=body, target=target)
+                await self._write("PATCH", f"{url}/{have['id']}", kind, self._item(kind, sub, url, key, body),
+                                  body=body, target=target)
 
     async def _link(self, kind: Kind, op: Op) -> str:
         target = self.value(op.target)

@@ -42,6 +42,7 @@ class AnswerLost(EntragitError):
         super().__init__(f"{method} {url}: answer lost ({why})")
         self.method = method
         self.url = url
+        self.why = why
 
 
 class PermissionMissing(EntragitError):

@@ -6,7 +6,8 @@ Spec grammar (comma separated, any subset):
   reset=P               probability of closing the connection without an answer
   slow=P:MS             probability of delaying the answer by MS milliseconds
   lag=MS                a newly created object answers 404 on GET by id for MS milliseconds
-  lost=P                a write (any non-GET request) is carried out and committed, then answered 504
+  lost=P                a write (any non-GET request but a $batch of reads) is carried out and committed,
+                        then answered 504
   lostreset=P           a write is carried out and committed, then the connection closes without an answer
   seed=N                random seed (default 0); the same seed and request order give the same faults
                         (lost answers: the same seed gives the same fate to the n-th write to a path,
@@ -58,12 +59,12 @@ class Faults:
         return "ok", 0
 
     def draw_lost(self, method: str, path: str) -> str:
-        """After a request ran: "ok", "lost" (answer 504 instead) or "lostreset" (close without an answer).
+        """After a write ran: "ok", "lost" (answer 504 instead) or "lostreset" (close without an answer).
 
         Only writes lose their answer: that is the case where a client cannot tell whether it landed.
         The draw hangs on the request, not on its place in the stream, so concurrent writes elsewhere
         (membership runs) do not move which create loses its answer; a resend draws anew."""
-        if method.upper() == "GET" or not (self.lost or self.lost_reset):
+        if not (self.lost or self.lost_reset):
             return "ok"
         with self._lock:
             n = self._writes.get((method, path), 0)

@@ -165,3 +165,40 @@ def test_a_lost_write_that_did_not_land_is_sent_once_more(tmp_path, sim_factory)
     assert seen == [("POST", 0), ("GET", 200), ("GET", 200), ("POST", 201)], "read back (twice), then resent"
     assert _tenant(sim)["groups"]["Lost Answers"] == 1
     assert apply.load_idmap(tmp_path) == {"old-id": out.detail.split()[1]}
+
+
+def test_every_write_losing_its_answer_still_converges(tmp_path, sim_factory) -> None:
+    """lost=1: each write of a strength edit (action, sub-collection POST and PATCH) is committed and
+    answered 504; each is settled by reading, none is sent twice, and the next plan is empty."""
+    from entragit_sim.faults import parse_faults
+
+    strengths = "/policies/authenticationStrengthPolicies"
+    fido2 = "#microsoft.graph.fido2CombinationConfiguration"
+    x509 = "#microsoft.graph.x509CertificateCombinationConfiguration"
+    sim = sim_factory("demo")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        made = c.post(strengths, json={
+            "displayName": "Contractor keys", "allowedCombinations": ["fido2"],
+            "combinationConfigurations": [{"@odata.type": fido2, "appliesToCombinations": ["fido2"],
+                                           "allowedAAGUIDs": ["cb69481e-8ff7-4039-93ec-0a2729a154a8"]}]}).json()
+    cli = make_repo(tmp_path / "r", sim)
+    cli("export", "--commit")
+    path = tmp_path / "r" / "tenants" / "demo" / "authenticationStrengthPolicies" / "contractor-keys.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["allowedCombinations"] = ["fido2", "x509CertificateMultiFactor"]
+    doc["combinationConfigurations"][0]["allowedAAGUIDs"].append("ee882879-721c-4913-9775-3dfcce97072a")
+    doc["combinationConfigurations"].append({
+        "@odata.type": x509, "appliesToCombinations": ["x509CertificateMultiFactor"],
+        "allowedIssuerSkis": ["1A4248C6AC8C2931AB2A86537818E92E7B6C97B7"], "allowedPolicyOIDs": ["1.1.1.1"]})
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    cli("fmt")
+    sim.router.faults = parse_faults("lost=1")
+    since = len(sim.requests)
+    cli("apply", "--yes", "--ref", "WORKTREE")
+    writes = [(r.method, r.path, r.status) for r in sim.requests[since:] if r.method != "GET" and "$batch" not in r.path]
+    assert len(writes) == 3 and {s for _, _, s in writes} == {504}, writes
+    assert len({(m, p) for m, p, _ in writes}) == 3, "no write sent twice"
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        configs = c.get(f"{strengths}/{made['id']}/combinationConfigurations").json()["value"]
+    assert sorted(x["@odata.type"] for x in configs) == [fido2, x509]
+    cli("plan", "--ref", "WORKTREE", "--detailed-exitcode")
