@@ -1,12 +1,16 @@
 """Run a Plan against Graph: placeholders become real ids as creates answer; the id map is written
-after every create, so an interrupted apply resumes (the next plan adopts what the lost run made)."""
+after every create, so an interrupted apply resumes (the next plan adopts what the lost run made).
+
+A write whose answer is lost (a 5xx, a dropped connection) may have landed: it is read back before it
+is sent again, so a create is never made twice."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,14 +18,17 @@ from typing import Any
 from entragit import canonical, yamlio
 from entragit import kinds as kindmod
 from entragit.config import repo_file
-from entragit.errors import EntragitError, GraphError
+from entragit.errors import AnswerLost, EntragitError, GraphError
 from entragit.graph import Graph
 from entragit.kinds import Kind, SubCollection
-from entragit.plan import Op, Plan, chain, placeholder_target
+from entragit.plan import Op, Plan, chain, natural_key, placeholder_target
 
 IDMAP = "idmap.yaml"
 _EMBEDDED = re.compile(r"\{new:[^}]+\}")
 _LAG_RETRIES = 8  # Entra replicas may not see a fresh object for a few seconds (graph-notes 6.9)
+_CONFIRM_DELAYS = (0.0, 1.0)  # a lost write is read back at once, then again once replicas caught up
+# Reads whether a write took effect: what its answer would have carried (truthy), or None if it did not.
+Landed = Callable[[], Awaitable[Any]]
 
 
 def _within(tenant_dir: Path) -> Path:
@@ -115,10 +122,95 @@ class Runner:
             if resp.status == 404 and target in self.fresh and attempt < _LAG_RETRIES:
                 await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
                 continue
+            if resp.status >= 500 and method != "GET":
+                err = resp.error(method, path)
+                raise AnswerLost(method, path, f"{err.status} {err.code}")
             if resp.status >= 400:
                 raise resp.error(method, path)
             return resp.body
         raise AssertionError("unreachable")
+
+    async def _write(self, method: str, path: str, kind: Kind, landed: Landed, body: Any = None,
+                     target: str = "", version: str | None = None) -> Any:
+        """Send a write; when its answer is lost, read whether it landed, and resend it once if not."""
+        for attempt in range(2):
+            try:
+                return await self._send(method, path, kind, body=body, target=target, version=version)
+            except AnswerLost as lost:
+                found = await self._confirm(lost, landed)
+                if found is not None:
+                    return found
+                if attempt:
+                    raise EntragitError(f"{lost.method} {lost.url}: answer lost twice ({lost.why}), and reading "
+                                        "back does not show it: not sent again; the next plan will reconcile") from None
+        raise AssertionError("unreachable")
+
+    async def _confirm(self, lost: AnswerLost, landed: Landed) -> Any:
+        for delay in _CONFIRM_DELAYS:
+            await asyncio.sleep(delay)
+            try:
+                found = await landed()
+            except EntragitError as e:
+                raise EntragitError(f"{lost.message}, and reading it back failed ({e.message}): "
+                                    "the next plan will reconcile") from None
+            if found is not None:
+                return found
+        return None
+
+    async def _read(self, kind: Kind, path: str, target: str = "", version: str | None = None) -> Any:
+        """The object at `path`, or None on 404."""
+        try:
+            return await self._send("GET", path, kind, target=target, version=version)
+        except GraphError as e:
+            if e.status == 404:
+                return None
+            raise
+
+    def _holds(self, kind: Kind, path: str, body: Mapping[str, Any], target: str = "") -> Landed:
+        """Landed when the object at `path` carries every value of `body` (a PATCH, an action)."""
+        async def landed() -> Any:
+            live = await self._read(kind, path, target)
+            return live if live is not None and _carries(body, live) else None
+        return landed
+
+    def _gone(self, kind: Kind, path: str, version: str | None = None) -> Landed:
+        """Landed when `path` answers 404 (a DELETE; a restore empties its recycle-bin entry)."""
+        async def landed() -> Any:
+            return True if await self._read(kind, path, version=version) is None else None
+        return landed
+
+    def _member(self, kind: Kind, target: str, rel: str, member: str, *, present: bool) -> Landed:
+        """Landed when `member` is (or is no longer) in the target's `rel` relationship."""
+        async def landed() -> Any:
+            path = f"{kind.path}/{target}/{rel}"
+            page = await self._send("GET", path, kind, target=target, version=kind.relation_version or None)
+            ids = set()
+            while True:
+                ids |= {str(m.get("id")) for m in page.get("value", [])}
+                if not page.get("@odata.nextLink"):
+                    break
+                page = await self.g.get(page["@odata.nextLink"])
+            return True if (member in ids) == present else None
+        return landed
+
+    def _item(self, kind: Kind, sub: SubCollection, url: str, key: str, body: Mapping[str, Any]) -> Landed:
+        """Landed when the sub-collection at `url` holds an item matched by `key` carrying `body`."""
+        async def landed() -> Any:
+            items = await self.g.list_all(url, version=kind.version)
+            return next((i for i in items if sub.key(i) == key and _carries(body, i)), None)
+        return landed
+
+    def _made(self, kind: Kind, body: Mapping[str, Any]) -> Landed:
+        """Landed when the collection holds the object by its natural key (how plan adopts by name)."""
+        async def landed() -> Any:
+            if natural_key(kind, body) is None:
+                raise EntragitError(f"the {kind.title} has no natural key to look it up by")
+            hits = await self._matches(kind, body)
+            if len(hits) > 1:
+                raise EntragitError(f"{len(hits)} {kind.title}s now match its natural key; which one it made "
+                                    "is unknown")
+            return hits[0] if hits else None
+        return landed
 
     def _path(self, kind: Kind, body: Mapping[str, Any]) -> str:
         if kind.parent:
@@ -167,8 +259,9 @@ class Runner:
 
     async def _restore(self, kind: Kind, op: Op) -> str:
         version = "beta" if kind.soft_delete == "policy-beta" else "v1.0"
-        await self._send("POST", kind.deleted_item.format(id=op.target) + "/restore", kind, body={},
-                         version=version)
+        item = kind.deleted_item.format(id=op.target)
+        await self._write("POST", item + "/restore", kind, self._gone(kind, item, version), body={},
+                          version=version)
         self.fresh.add(op.target)
         return "restored"
 
@@ -185,7 +278,8 @@ class Runner:
             except Unresolved:
                 later[k] = body.pop(k)  # a cycle: create first, patch the reference after
         if kind.create == "upsert":
-            await self._send("PATCH", f"{self._path(kind, body)}/{op.key}", kind, body=body)
+            path = f"{self._path(kind, body)}/{op.key}"
+            await self._write("PATCH", path, kind, self._holds(kind, path, body), body=body)
             return "created"
         children = {sub.field: body.pop(sub.field) for sub in kind.subcollections if sub.field in body}
         note = ""
@@ -194,7 +288,7 @@ class Runner:
                                        "password": secrets.token_urlsafe(24) + "aA1!"}
             note = "; random initial password, must be reset before first sign-in"
         try:
-            made = await self._send("POST", self._path(kind, body), kind, body=body)
+            made = await self._write("POST", self._path(kind, body), kind, self._made(kind, body), body=body)
         except GraphError as e:
             # Assignments and grants come back with a restored service principal or user;
             # Graph then answers "already exists", which means the desired state holds.
@@ -222,11 +316,19 @@ class Runner:
 
     async def _find_existing(self, kind: Kind, body: Mapping[str, Any]) -> str | None:
         """The live object a create collided with, found by natural key, so the id map learns it."""
-        items = await self.g.list_all(self._path(kind, body), version=kind.version)
-        for item in items:
-            if all(item.get(f) == body.get(f) for f in kind.natural_key):
-                return str(item.get(kind.id_field))
-        return None
+        hits = await self._matches(kind, body)
+        return str(hits[0].get(kind.id_field)) if hits else None
+
+    async def _matches(self, kind: Kind, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Live objects of the collection `body` would be created in that share its natural key."""
+        want = natural_key(kind, body)
+        if want is None:
+            return []
+        params: dict[str, Any] = {"$top": kind.top} if kind.top else {}
+        if kind.select:
+            params["$select"] = ",".join(kind.select)
+        items = await self.g.list_all(self._path(kind, body), version=kind.version, params=params or None)
+        return [i for i in items if natural_key(kind, i) == want]
 
     async def _update(self, kind: Kind, op: Op) -> str:
         body = self.value(dict(op.body))
@@ -235,9 +337,11 @@ class Runner:
         children = {sub: body.pop(sub.field) for sub in kind.subcollections if sub.field in body}
         for f, action in kind.actions.items():
             if f in body:
-                await self._send("POST", f"{path}/{action}", kind, body={f: body.pop(f)}, target=target)
+                part = {f: body.pop(f)}
+                await self._write("POST", f"{path}/{action}", kind, self._holds(kind, path, part, target),
+                                  body=part, target=target)
         if [k for k in body if k != "@odata.type"]:
-            await self._send("PATCH", path, kind, body=body, target=target)
+            await self._write("PATCH", path, kind, self._holds(kind, path, body, target), body=body, target=target)
         for sub, items in children.items():
             await self._sync_items(kind, sub, path, items or [], target)
         return "updated"
@@ -257,17 +361,19 @@ class Runner:
         for key, item in wanted.items():
             body = {k: v for k, v in item.items() if k != "id"}
             have = live.get(key)
-            if have is None:
-                await self._send("POST", url, kind, body=body, target=target)
+            if have is None:  # by its match key alone: a second item with that key is a duplicate
+                await self._write("POST", url, kind, self._item(kind, sub, url, key, {}), body=body, target=target)
             elif any(canonical.norm(have.get(k)) != canonical.norm(v) for k, v in body.items()):
-                await self._send("PATCH", f"{url}/{have['id']}", kind, body=body, target=target)
+                await self._write("PATCH", f"{url}/{have['id']}", kind, self._item(kind, sub, url, key, body),
+                                  body=body, target=target)
 
     async def _link(self, kind: Kind, op: Op) -> str:
         target = self.value(op.target)
         member = chain(self.rt, self.value(op.member))
         ref = {"@odata.id": f"{self.g.root}/v1.0/directoryObjects/{member}"}
+        landed = self._member(kind, target, op.rel, member, present=True)
         try:
-            await self._send("POST", f"{kind.path}/{target}/{op.rel}/$ref", kind, body=ref, target=target)
+            await self._write("POST", f"{kind.path}/{target}/{op.rel}/$ref", kind, landed, body=ref, target=target)
         except GraphError as e:
             if e.status == 400 and "already exist" in e.graph_message:
                 return "already linked"
@@ -275,7 +381,8 @@ class Runner:
         return "linked"
 
     async def _unlink(self, kind: Kind, op: Op) -> str:
-        return await self._remove(kind, f"{kind.path}/{op.target}/{op.rel}/{op.member}/$ref", "unlinked")
+        landed = self._member(kind, op.target, op.rel, op.member, present=False)
+        return await self._remove(kind, f"{kind.path}/{op.target}/{op.rel}/{op.member}/$ref", "unlinked", landed)
 
     async def _delete(self, kind: Kind, op: Op) -> str:
         path = f"{self._path(kind, op.body)}/{op.target}"
@@ -283,15 +390,30 @@ class Runner:
             await self._remove(kind, f"{path}/{child}", "deleted")
         return await self._remove(kind, path, "deleted")
 
-    async def _remove(self, kind: Kind, path: str, done: str) -> str:
+    async def _remove(self, kind: Kind, path: str, done: str, landed: Landed | None = None) -> str:
         """DELETE where a 404 means the goal already holds (a rerun, or someone else got there first)."""
         try:
-            await self._send("DELETE", path, kind)
+            await self._write("DELETE", path, kind, landed or self._gone(kind, path))
         except GraphError as e:
             if e.status == 404:
                 return f"already {done}"
             raise
         return done
+
+
+def _carries(want: Any, have: Any) -> bool:
+    """Whether a live value holds everything a write set; lists compare as sets (Graph may reorder).
+    A false "no" only costs a resent PATCH, which is harmless; a false "yes" cannot happen."""
+    if isinstance(want, dict):
+        return isinstance(have, dict) and all(
+            k.startswith("@odata.") or _carries(v, have.get(k)) for k, v in want.items())
+    if isinstance(want, list):
+        return isinstance(have, list) and sorted(map(_json, want)) == sorted(map(_json, have))
+    return bool(want == have)
+
+
+def _json(v: Any) -> str:
+    return json.dumps(v, sort_keys=True)
 
 
 async def check_tenant(g: Graph, tenant_id: str) -> None:

@@ -34,6 +34,17 @@ class GraphError(EntragitError):
         self.graph_message = message
 
 
+class AnswerLost(EntragitError):
+    """A write reached Graph but its answer did not come back (a 5xx, a dropped connection): it may
+    have landed, so it must be read back before anything is sent again."""
+
+    def __init__(self, method: str, url: str, why: str) -> None:
+        super().__init__(f"{method} {url}: answer lost ({why})")
+        self.method = method
+        self.url = url
+        self.why = why
+
+
 class PermissionMissing(EntragitError):
     """The token lacks a Graph permission needed for a kind."""
 

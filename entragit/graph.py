@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from entragit.errors import EntragitError, GraphError
+from entragit.errors import AnswerLost, EntragitError, GraphError
 
 log = logging.getLogger("entragit.graph")
 
 # Export always asks for evolvable enum members so round trips keep them (graph-notes 6.8).
 _DEFAULT_HEADERS = {"Prefer": "include-unknown-enum-members", "Accept": "application/json"}
 _RESET_RETRIES = 4
+_5XX = (500, 502, 503, 504)
 BATCH_MAX = 20
 
 
@@ -158,11 +159,14 @@ class Graph:
     ) -> Response:
         """Send one request through the middleware; returns any status (callers decide).
 
-        Idempotent requests (GETs, and $batch of GETs) are retried on dropped connections and 500s.
+        Idempotent requests (GETs, and $batch of GETs) are retried on dropped connections and 5xx.
+        Writes are retried only where Graph did nothing: a 429, or a connection that never opened.
+        A write whose connection drops after it was sent raises AnswerLost; a 5xx is returned.
         """
         import httpx
         from kiota_abstractions.method import Method
         from kiota_abstractions.request_information import RequestInformation
+        from kiota_http.middleware.options import RetryHandlerOption
 
         url = self.url(path, version, params)
         retry_ok = method.upper() == "GET" if idempotent is None else idempotent
@@ -170,6 +174,10 @@ class Graph:
             ri = RequestInformation()
             ri.http_method = Method[method.upper()]
             ri.url = url
+            if not retry_ok:
+                # kiota's RetryHandler resends any method on 503/504: a create whose answer was lost
+                # would be made twice. This loop retries the 429s, which Graph refused before acting.
+                ri.add_request_options([RetryHandlerOption(should_retry=False)])
             for k, v in {**_DEFAULT_HEADERS, **(headers or {})}.items():
                 ri.headers.add(k, v)
             if body is not None:
@@ -182,13 +190,19 @@ class Graph:
                 try:
                     resp = await self._adapter.get_http_response_message(ri, span)
                 except httpx.TransportError as e:
-                    # Dropped connections: retry idempotent reads. A write may have landed, so
-                    # writes are not retried here: the next plan adopts what a lost create made.
-                    if retry_ok and attempt < _RESET_RETRIES:
+                    # A request that never left (no connection) is safe to resend, whatever it is;
+                    # one dropped after sending may have landed, so only reads are resent.
+                    unsent = isinstance(e, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+                    if (retry_ok or unsent) and attempt < _RESET_RETRIES:
                         self.stats.retries += 1
                         await asyncio.sleep(0.2 * 2**attempt)
                         continue
-                    raise EntragitError(f"{method} {url}: connection failed ({type(e).__name__}: {e})") from None
+                    why = f"connection failed ({type(e).__name__}: {e})"
+                    if not (retry_ok or unsent):
+                        self.stats.requests += 1  # it was sent: the apply summary counts it
+                        self.stats.writes += 1
+                        raise AnswerLost(method, url, why) from None
+                    raise EntragitError(f"{method} {url}: {why}") from None
                 finally:
                     span.end()
             self.stats.requests += 1
@@ -206,7 +220,7 @@ class Graph:
                     self.stats.retries += 1
                     await asyncio.sleep(float(resp.headers.get("Retry-After") or 1.0))
                     continue
-            if resp.status_code in (500, 502, 503, 504) and retry_ok and attempt < _RESET_RETRIES:
+            if resp.status_code in _5XX and retry_ok and attempt < _RESET_RETRIES:
                 self.stats.retries += 1
                 await asyncio.sleep(0.2 * 2**attempt)
                 continue
@@ -258,7 +272,7 @@ class Graph:
                     if resp.status == 429:  # each sub-request is throttled on its own
                         retry_after = max(retry_after, float(resp.headers.get("Retry-After") or 1))
                         continue
-                    if resp.status in (500, 502, 503, 504) and reads:
+                    if resp.status in _5XX and reads:
                         retry_after = max(retry_after, 0.5)
                         continue
                     answers[item["id"]] = resp

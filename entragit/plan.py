@@ -238,7 +238,8 @@ class _Status:
     target: str  # live id (or "" for create)
 
 
-def _natural(kind: Kind, body: Mapping[str, Any]) -> tuple[str, ...] | None:
+def natural_key(kind: Kind, body: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """What makes a live object the one a file describes when ids differ (adoption), case-blind."""
     vals = []
     for f in kind.natural_key:
         v = body.get(f)
@@ -294,7 +295,7 @@ class Planner:
             objs = self.desired.objects.get(kind.name, {})
             by_nat: dict[tuple[str, ...], list[str]] = {}
             for lid, lbody in self.live.objects.get(kind.name, {}).items():
-                nat = _natural(kind, lbody)
+                nat = natural_key(kind, lbody)
                 if nat is not None and (kind.name, lid) not in claimed:
                     by_nat.setdefault(nat, []).append(lid)
             for key, body in sorted(objs.items()):
@@ -314,7 +315,7 @@ class Planner:
         if gone is not None and all(want.get(f) == gone.get(f) for f in kind.create_only if f in want):
             self.status[(kind.name, key)] = _Status("restore", lk)
             return
-        nat = _natural(kind, want)
+        nat = natural_key(kind, want)
         hits = by_nat.get(nat, []) if nat else []
         if nat is not None and len(hits) == 1:
             self.status[(kind.name, key)] = _Status("adopt", hits[0])

@@ -79,6 +79,9 @@ Examples:
   reset=P             drop the connection without an answer
   slow=P:MS           delay the answer by MS milliseconds
   lag=MS              a new object 404s on GET by id for MS milliseconds
+  lost=P              a write (non-GET, not a $batch of reads) is committed,
+                      then answered 504
+  lostreset=P         a write is committed, then the connection is dropped
   seed=N              random seed (default 0)
   e.g. --faults '503=0.02,reset=0.01,slow=0.02:2000,lag=1500,seed=7'
 

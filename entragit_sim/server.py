@@ -164,8 +164,15 @@ class _Handler(BaseHTTPRequestHandler):
                 )
         else:
             resp = sim.router.dispatch(req)
-        sim.record(self.command, f"/{version}/{req.path}", query, resp.status, req.caller.app_id)
-        if resp.drop_connection:
+        lost = "ok"
+        if fate != "status" and _is_write(self.command, req):
+            lost = sim.router.faults.draw_lost(self.command, f"/{version}/{req.path}")
+        if lost == "lost":  # the write is committed; only its answer is replaced
+            err = GraphHTTPError(504, _FAULT_CODES[504], "The gateway timed out (injected lost answer).")
+            resp = Response(504, err.body(headers.get("client-request-id")))
+        sim.record(self.command, f"/{version}/{req.path}", query, 0 if lost == "lostreset" else resp.status,
+                   req.caller.app_id)
+        if resp.drop_connection or lost == "lostreset":
             self.close_connection = True
             return
         self._send(resp.status, resp.body, resp.headers, headers.get("client-request-id"))
@@ -251,6 +258,16 @@ class _Handler(BaseHTTPRequestHandler):
         payload = b"\r\n" + (data if self.command != "HEAD" else b"")
         self._headers_buffer.append(payload)  # type: ignore[attr-defined]
         self.flush_headers()
+
+
+def _is_write(method: str, req: Request) -> bool:
+    """Whether a request can change the tenant: any non-GET but a $batch of reads."""
+    if method == "GET":
+        return False
+    if req.path == "$batch" and isinstance(req.body, dict):
+        return any(str(r.get("method", "GET")).upper() != "GET" for r in req.body.get("requests") or ()
+                   if isinstance(r, dict))
+    return True
 
 
 def serve_in_thread(server: SimHTTPServer) -> threading.Thread:

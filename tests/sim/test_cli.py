@@ -21,6 +21,8 @@ def test_help_teaches_grammars() -> None:
         "ru=RU/SECONDS",
         "ca=N/SECONDS",
         "reset=P",
+        "lost=P",
+        "lostreset=P",
         "lag=MS",
         "X-Sim-Actor",
         "curl",

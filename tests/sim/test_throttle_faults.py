@@ -97,6 +97,42 @@ def test_fault_body_and_reset(make_sim) -> None:
         httpx.get(f"{sim2.graph_url}/groups", headers=ADMIN)
 
 
+def test_lost_answers_commit_the_write_then_lose_only_its_answer(make_sim) -> None:
+    assert parse_faults("lost=0.2,lostreset=0.1").lost_reset == 0.1
+    with pytest.raises(FaultSpecError):
+        parse_faults("lost=0.8,lostreset=0.8")
+    sim = make_sim(faults="lost=1")
+    group = {"displayName": "L", "mailEnabled": False, "mailNickname": "l", "securityEnabled": True}
+    with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN) as g:
+        r = g.post("groups", json=group)
+        assert r.status_code == 504 and r.json()["error"]["code"] == "gatewayTimeout"
+        found = g.get("groups", params={"$filter": "displayName eq 'L'"})  # reads keep their answers
+        assert found.status_code == 200 and len(found.json()["value"]) == 1
+        reads = g.post("$batch", json={"requests": [{"id": "1", "method": "GET", "url": "/groups"}]})
+        assert reads.status_code == 200, "a $batch of reads commits nothing, so it keeps its answer"
+    sim2 = make_sim(faults="lostreset=1")
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(f"{sim2.graph_url}/groups", headers=ADMIN, json=group)
+    made = httpx.get(f"{sim2.graph_url}/groups", headers=ADMIN, params={"$filter": "displayName eq 'L'"})
+    assert len(made.json()["value"]) == 1, "committed before the connection dropped"
+
+
+def test_lost_answers_hang_on_the_request_not_the_stream(make_sim) -> None:
+    def fates(noise: int) -> list[int]:
+        sim = make_sim(faults="lost=0.5,seed=3")
+        with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN) as g:
+            gid = g.get("groups").json()["value"][0]["id"]
+            out = []
+            for i in range(12):
+                for _ in range(noise):  # other writes in between (concurrent membership runs)
+                    g.patch("organization/none", json={})
+                out.append(g.patch(f"groups/{gid}", json={"description": str(i)}).status_code)
+            return out
+
+    a, b = fates(0), fates(2)
+    assert a == b and {204, 504} <= set(a)
+
+
 def test_read_after_write_lag(make_sim) -> None:
     sim = make_sim(faults="lag=300")
     with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN) as g:
