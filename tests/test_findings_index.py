@@ -76,9 +76,14 @@ FINDINGS: dict[int, tuple[str, tuple[str, ...], str]] = {
     19: ("group visibility / AU flags create-only", (f"{T}::test_visibility_and_restricted_flags_are_never_patched",), ""),
     20: ("v1.0 vs beta payloads", ("tests.sim.test_metadata_csdl::test_every_served_collection_is_checked",),
          "beta-only properties the simulator still serves on v1.0 are listed in that test's allowlist"),
-    21: ("default property sets", (), "gap: the simulator returns every property without $select; "
-         "the client $selects users' managed properties"),
-    22: ("throttling numbers", (), "gap: getByIds cost and the consumer-app write bucket are not aligned yet"),
+    21: ("default property sets", (
+        f"{R}test_v1_users_without_select_return_the_default_property_set",
+        "tests.test_apply::test_hard_deleted_user_is_recreated_with_a_random_password_and_references_fixed"),
+        "users on v1.0; groups, apps and SPs already match their default sets; beta serves every property"),
+    22: ("throttling numbers", (
+        "tests.sim.test_directory_objects::test_get_by_ids_costs_three_resource_units",
+        "tests.sim.test_throttle_faults::test_consumer_app_writes_have_their_own_quota",
+        f"{T}::test_consumer_app_writes_wait_out_their_own_quota"), ""),
     23: ("soft-deleted apps reserve unique values", (f"{R}test_soft_deleted_apps_keep_their_unique_values",), ""),
     24: ("CA validation messages", (), "note: cosmetic; no client path depends on the simulator's looseness"),
     25: ("delta queries", (), "note: not used by the client; full reads"),
