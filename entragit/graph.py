@@ -96,6 +96,7 @@ class Graph:
         self._pace_next = 0.0
         self._max_retries = max_retries
         self._adapter: Any = None
+        self._scope = "https://graph.microsoft.com/.default"
         self._client: Any = None
         self.stats = Stats()
 
@@ -105,7 +106,7 @@ class Graph:
         from kiota_http.middleware.options import RetryHandlerOption
         from msgraph_core import BaseGraphRequestAdapter, GraphClientFactory
 
-        scope = f"https://{self.host}/.default" if self.host.endswith(("microsoft.com", ".us", ".cn")) \
+        scope = self._scope = f"https://{self.host}/.default" if self.host.endswith(("microsoft.com", ".us", ".cn")) \
             else "https://graph.microsoft.com/.default"
         if self._token is not None:
             auth: Any = BaseBearerTokenAuthenticationProvider(_StaticToken(self._token, self.host))  # type: ignore[arg-type]  # duck-typed AccessTokenProvider, kept lazy
@@ -128,6 +129,13 @@ class Graph:
         self._adapter = BaseGraphRequestAdapter(auth, http_client=self._client)
         self._adapter.base_url = self.root + "/v1.0"
         return self
+
+    async def access_token(self) -> str:
+        """The bearer token this session sends (the credential's cached one: no new sign-in)."""
+        if self._token is not None:
+            return self._token
+        # enable_cae as kiota's provider asks: azure-identity caches CAE and plain tokens apart
+        return str((await self._credential.get_token(self._scope, enable_cae=True)).token)
 
     async def __aexit__(self, *exc: object) -> None:
         if self._client is not None:

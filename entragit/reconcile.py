@@ -135,10 +135,10 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     held = {k: set(deleted.pop(k)) for k in list(deleted)
             if t.auth.get("method") in APP_ONLY_METHODS and not kindmod.get(k).restore_app_only}
     plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, selectors, prune, slugs, held)
-    if t.auth.get("method") in APP_ONLY_METHODS:  # a second token is cheap for an app, a prompt for a person
+    if t.auth.get("method") in APP_ONLY_METHODS:  # who the session's own token names
         from entragit import identity
 
-        claims = await auth.token_claims(t)
+        claims = auth.decode_claims(await g.access_token())
         plan = identity.predict(plan, live, desired, identity.Identity.of_app(claims or {}, live))
     if unread:
         plan = dataclasses.replace(plan, warnings=unread + plan.warnings)

@@ -65,3 +65,16 @@ def test_a_signed_in_ca_administrator_restores_the_policy_with_its_original_id(t
         back = [p for p in c.get(f"/{CA}").json()["value"] if p["displayName"] == pol["displayName"]]
         assert [p["id"] for p in back] == [pol["id"]]
         cli("plan", "--detailed-exitcode", code=0)
+
+
+def test_a_plan_as_an_app_signs_in_once(tmp_path, sim_factory, monkeypatch):
+    """The identity predictions read the session's own token, not a second sign-in."""
+    from tests.conftest import app_repo
+
+    sim = sim_factory("demo", tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    since = len(sim.requests)
+    repo("plan")
+    tokens = [r for r in sim.requests[since:] if r.path.endswith("/oauth2/v2.0/token")]
+    assert len(tokens) == 1
