@@ -6,6 +6,7 @@ Fixtures are written here from Graph's documentation (not taken from any tenant'
 from __future__ import annotations
 
 import json
+import ssl
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 
 from entragit import yamlio
 
-from .conftest import make_repo
+from .conftest import app_repo
 from .portal import ADMIN, CA
 
 NS = uuid.UUID("3f0c5a52-7d1e-4c55-9a0b-1f2e3d4c5b6a")
@@ -23,6 +24,17 @@ NL = "/identity/conditionalAccess/namedLocations"
 # https://learn.microsoft.com/entra/identity/conditional-access/managed-policies
 MANAGED_NAME = "Microsoft-managed: Multifactor authentication for admins accessing Microsoft Admin Portals"
 INTUNE_ENROLLMENT = "d4ebce55-015a-49b5-a083-c84d1797ae8c"
+
+
+@pytest.fixture
+def sim(sim_factory: Any) -> Any:
+    return sim_factory("demo", tls=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, sim: Any, monkeypatch: Any) -> Any:
+    """Signed in as users sign in: an app holding exactly `entragit permissions`, over TLS."""
+    return app_repo(tmp_path / "config", sim, monkeypatch)
 
 
 def oid(name: str) -> str:
@@ -59,8 +71,12 @@ def _seed(**extra: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return seed
 
 
+def _verify(sim: Any) -> Any:
+    return ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
+
+
 def _beta(sim: Any) -> httpx.Client:
-    return httpx.Client(base_url=sim.graph_url.replace("/v1.0", "/beta"), headers=ADMIN)
+    return httpx.Client(base_url=sim.graph_url.replace("/v1.0", "/beta"), headers=ADMIN, verify=_verify(sim))
 
 
 def _file(root: Path, kind: str, oid_: str) -> Path:
@@ -80,9 +96,9 @@ def _commit(repo: Any, message: str) -> None:
 # ---------------------------------------------------------------- Microsoft-managed CA policies
 
 
-def test_prune_never_deletes_a_microsoft_managed_policy_and_says_why(tmp_path, sim_factory):
-    sim = sim_factory(_seed(conditionalAccessPolicies=[_managed_policy()]))
-    repo = make_repo(tmp_path / "config", sim)
+def test_prune_never_deletes_a_microsoft_managed_policy_and_says_why(tmp_path, sim_factory, monkeypatch):
+    sim = sim_factory(_seed(conditionalAccessPolicies=[_managed_policy()]), tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
     path = _file(repo.repo, "conditionalAccessPolicies", oid("managed-policy"))
     assert yamlio.load(path.read_text())["templateId"] == oid("managed-template"), "templateId is kept"
@@ -103,9 +119,9 @@ def test_prune_never_deletes_a_microsoft_managed_policy_and_says_why(tmp_path, s
     assert _beta(sim).get(f"{CA}/{oid('managed-policy')}").status_code == 200
 
 
-def test_a_managed_policy_keeps_its_name_but_its_state_follows_the_files(tmp_path, sim_factory):
-    sim = sim_factory(_seed(conditionalAccessPolicies=[_managed_policy()]))
-    repo = make_repo(tmp_path / "config", sim)
+def test_a_managed_policy_keeps_its_name_but_its_state_follows_the_files(tmp_path, sim_factory, monkeypatch):
+    sim = sim_factory(_seed(conditionalAccessPolicies=[_managed_policy()]), tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
     path = _file(repo.repo, "conditionalAccessPolicies", oid("managed-policy"))
     doc = yamlio.load(path.read_text())
@@ -175,7 +191,7 @@ def test_plan_sends_an_unknown_keyword_as_it_is(repo, sim):
 
 
 def test_a_purged_first_party_sp_is_instantiated_by_app_id(tmp_path, repo, sim):
-    g = httpx.Client(base_url=sim.graph_url, headers=ADMIN)
+    g = httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=_verify(sim))
     [sp] = g.get("/servicePrincipals", params={"$filter": f"appId eq '{INTUNE_ENROLLMENT}'"}).json()["value"]
     assert g.patch(f"/servicePrincipals/{sp['id']}", json={"notes": "CA exclusion for device enrollment"}).is_success
     repo("export", "--commit")
@@ -203,14 +219,14 @@ def test_a_purged_first_party_sp_is_instantiated_by_app_id(tmp_path, repo, sim):
 # ---------------------------------------------------------------- compliant-network named locations
 
 
-def test_a_compliant_network_location_is_exported_referenced_and_never_written(tmp_path, sim_factory):
+def test_a_compliant_network_location_is_exported_referenced_and_never_written(tmp_path, sim_factory, monkeypatch):
     loc = _compliant_network()
     pol = {**_managed_policy(), "id": oid("gsa-policy"), "displayName": "Require compliant network", "templateId": None,
            "state": "enabled"}
     pol["conditions"] = {**pol["conditions"], "locations": {"includeLocations": ["All"],
                                                             "excludeLocations": [loc["id"]]}}
-    sim = sim_factory(_seed(namedLocations=[loc], conditionalAccessPolicies=[pol]))
-    repo = make_repo(tmp_path / "config", sim)
+    sim = sim_factory(_seed(namedLocations=[loc], conditionalAccessPolicies=[pol]), tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
     doc = yamlio.load(_file(repo.repo, "namedLocations", loc["id"]).read_text())
     assert doc["isTrusted"] is True and doc["@odata.type"] == "#microsoft.graph.compliantNetworkNamedLocation"
@@ -235,10 +251,10 @@ def test_a_compliant_network_location_is_exported_referenced_and_never_written(t
 
 
 @pytest.mark.parametrize("edit", [{"displayName": "Renamed GSA"}, {"isTrusted": False}])
-def test_edits_to_a_compliant_network_location_are_left_alone(tmp_path, sim_factory, edit):
+def test_edits_to_a_compliant_network_location_are_left_alone(tmp_path, sim_factory, edit, monkeypatch):
     loc = _compliant_network()
-    sim = sim_factory(_seed(namedLocations=[loc]))
-    repo = make_repo(tmp_path / "config", sim)
+    sim = sim_factory(_seed(namedLocations=[loc]), tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
     path = _file(repo.repo, "namedLocations", loc["id"])
     path.write_text(yamlio.dump({**yamlio.load(path.read_text()), **edit}))
