@@ -207,6 +207,9 @@ def apply(root: Path, t: Tenant, session: Session, *, force_lockout: bool = Fals
         raise EntragitError(risky[0], hint="fix the files, or pass --force-lockout-risk if you are sure")
 
     async def go() -> tuple[applymod.ApplyResult, Stats]:
+        claims = await auth.token_claims(t)  # None for the dev token (`auth: sim`): it may do anything
+        if claims is not None:
+            applymod.check_permissions(session.plan, claims)
         g, cred = _graph(t)
         async with g:
             try:
