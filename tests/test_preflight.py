@@ -128,3 +128,78 @@ def test_the_check_agrees_with_entragit_permissions() -> None:
     listed = permissions.for_apply(kindmod.KINDS)
     ops = tuple(Op("delete", k.name, "x", "x", target="x") for k in kindmod.KINDS)
     check_permissions(_plan(*ops), {"idtyp": "app", "roles": listed})
+
+
+# ---------------------------------------------------------------- where credentials go
+
+EVIL = "https://graph.microsoft.com.attacker.example"
+
+
+def _edit_tenant_yaml(repo: Any, **fields: Any) -> Path:
+    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
+    doc = yaml.safe_load(path.read_text())
+    for key, value in fields.items():
+        target = doc["auth"] if key == "authority" else doc
+        target[key] = value
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _requests(sim: Any) -> list[str]:
+    return [f"{r.method} {r.path}" for r in sim.requests]
+
+
+def test_tenant_add_refuses_a_graph_url_that_is_not_microsoft_graph(tmp_path: Path, sim: Any,
+                                                                     monkeypatch: Any) -> None:
+    monkeypatch.delenv("ENTRAGIT_TRUSTED_HOSTS", raising=False)
+    repo = make_repo(tmp_path / "config", sim)  # loopback (the simulator) is fine
+    sim.requests.clear()
+    for option, value in (("--graph-url", EVIL), ("--graph-url", "http://graph.microsoft.com"),
+                          ("--authority", "https://login.attacker.example")):
+        res = repo("tenant", "add", "other", "--tenant-id", sim.tenant_id, option, value, code=1)
+        [line] = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
+        assert f"tenants/other/tenant.yaml: {option} {value!r}" in line and "nothing was written" in line
+        assert not (Path(repo.repo) / "tenants" / "other").exists()
+    assert "ENTRAGIT_TRUSTED_HOSTS=graph.microsoft.com.attacker.example" in repo(
+        "tenant", "add", "other", "--tenant-id", sim.tenant_id, "--graph-url", EVIL, code=1).output
+    assert _requests(sim) == []
+
+
+@pytest.mark.parametrize("field, value", [("graphUrl", EVIL), ("authority", "https://login.attacker.example/x")])
+def test_a_hand_edited_host_stops_plan_and_export_before_any_request(tmp_path: Path, sim: Any, monkeypatch: Any,
+                                                                       field: str, value: str) -> None:
+    monkeypatch.delenv("ENTRAGIT_TRUSTED_HOSTS", raising=False)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    path = _edit_tenant_yaml(repo, **{field: value})
+    line_no = next(i for i, ln in enumerate(path.read_text().splitlines(), 1) if ln.strip().startswith(field))
+    sim.requests.clear()
+    for command in ("plan", "export", "apply"):
+        res = repo(command, *(["--yes"] if command == "apply" else []), code=1)
+        [line] = [ln for ln in res.output.splitlines() if ln.startswith("error:")]
+        assert line.startswith(f"error: tenants/demo/tenant.yaml:{line_no}: {field} {value!r} is not a Microsoft host")
+    assert _requests(sim) == []  # not even a token request
+
+
+def test_trusted_hosts_from_the_environment_let_a_named_host_through(tmp_path: Path, sim: Any,
+                                                                     monkeypatch: Any) -> None:
+    repo = make_repo(tmp_path / "config", sim)
+    root = sim.graph_url.rsplit("/v1.0", 1)[0].replace("127.0.0.1", "sim.internal.test")
+    monkeypatch.setenv("ENTRAGIT_TRUSTED_HOSTS", "other.example, SIM.internal.test")
+    repo("tenant", "add", "proxied", "--tenant-id", sim.tenant_id, "--graph-url", root, "--auth", "sim")
+    assert "sim.internal.test" in repo("tenant", "list").output
+    monkeypatch.setenv("ENTRAGIT_TRUSTED_HOSTS", "other.example")  # the file alone never suffices
+    res = repo("tenant", "list", code=1)
+    assert "tenants/proxied/tenant.yaml:" in res.output and "sim.internal.test" in res.output
+
+
+def test_hosts_are_matched_exactly_not_by_prefix_or_path() -> None:
+    from entragit.config import AUTHORITIES, CLOUDS, untrusted_host
+
+    for url in ("http://127.0.0.1:8080", "http://[::1]:9", "http://localhost:1", *CLOUDS.values()):
+        assert untrusted_host(url, CLOUDS.values()) is None, url
+    for url in ("https://graph.microsoft.com@attacker.example", "https://attacker.example/graph.microsoft.com",
+                "https://localhost.attacker.example", "https://graph.microsoft.com.cn", "not a url"):
+        assert untrusted_host(url, CLOUDS.values()), url
+    assert untrusted_host("https://login.chinacloudapi.cn/", AUTHORITIES.values()) is None
+    assert untrusted_host("https://login.chinacloudapi.cn/", CLOUDS.values())  # a sign-in host is no Graph host
