@@ -12,6 +12,7 @@ import yaml
 from entragit import kinds as kindmod
 from entragit import permissions
 from entragit.apply import check_permissions
+from entragit.errors import PermissionMissing
 from entragit.plan import Op, Plan
 from tests.conftest import app_repo, make_repo
 from tests.portal import Portal
@@ -111,7 +112,7 @@ def test_broader_permissions_satisfy_the_check() -> None:
     check_permissions(ca, {"idtyp": "app", "roles": ["Policy.ReadWrite.All", "Policy.ReadWrite.ConditionalAccess",
                                                      "Organization.Read.All"]})
     apps = _plan(Op("update", "applications", "a1", "HR Portal", target="a1"))
-    with pytest.raises(Exception, match="missing Application.ReadWrite.All for update application 'HR Portal'"):
+    with pytest.raises(PermissionMissing, match="missing Application.ReadWrite.All for update application 'HR Portal'"):
         # not documented for applications: PATCH /applications/{id} lists no Directory.ReadWrite.All
         check_permissions(apps, {"idtyp": "app", "roles": ["Directory.ReadWrite.All"]})
 
@@ -119,7 +120,7 @@ def test_broader_permissions_satisfy_the_check() -> None:
 def test_delegated_scopes_are_read_from_scp_and_need_no_tenant_check_permission() -> None:
     ca = _plan(Op("update", "conditionalAccessPolicies", "p1", "CA1", target="p1"))
     check_permissions(ca, {"idtyp": "user", "scp": "Policy.Read.All Policy.ReadWrite.ConditionalAccess"})
-    with pytest.raises(Exception, match=r"delegated scopes \(scp\).*missing Policy.ReadWrite.ConditionalAccess"):
+    with pytest.raises(PermissionMissing, match=r"delegated scopes \(scp\).*missing Policy.ReadWrite.ConditionalAccess"):
         check_permissions(ca, {"idtyp": "user", "scp": "Policy.Read.All"})
 
 
