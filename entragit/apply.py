@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entragit import canonical, yamlio
+from entragit import canonical, permissions, yamlio
 from entragit import kinds as kindmod
 from entragit.config import repo_file
-from entragit.errors import AnswerLost, EntragitError, GraphError
+from entragit.errors import AnswerLost, EntragitError, GraphError, PermissionMissing
 from entragit.graph import Graph
 from entragit.kinds import Kind, SubCollection
 from entragit.plan import Op, Plan, chain, natural_key, placeholder_target
@@ -250,7 +250,7 @@ class Runner:
                 return
             out = Outcome(op, False, f"depends on {e} which was not created")
         except GraphError as e:
-            out = Outcome(op, False, e.message)
+            out = Outcome(op, False, _denied(kind, e))
         except EntragitError as e:
             out = Outcome(op, False, e.message)
         self.result.outcomes.append(out)
@@ -414,6 +414,42 @@ def _carries(want: Any, have: Any) -> bool:
 
 def _json(v: Any) -> str:
     return json.dumps(v, sort_keys=True)
+
+
+def _denied(kind: Kind, e: GraphError) -> str:
+    """A refusal names what the operation needed: the 403 alone says only "Insufficient privileges"."""
+    if e.status != 403 or not kind.write_perm:
+        return e.message
+    return f"{e.message} (this operation needs {' + '.join(kind.write_perm)})"
+
+
+def _some(ops: list[str], most: int = 3) -> str:
+    more = f" and {len(ops) - most} more" if len(ops) > most else ""
+    return ", ".join(ops[:most]) + more
+
+
+def check_permissions(plan: Plan, claims: Mapping[str, Any]) -> None:
+    """Refuse before the first write when the token lacks a permission the plan needs (its writes,
+    and the tenant check), instead of failing half-way through with 403s."""
+    app, have = permissions.held(claims)
+    needed: dict[str, list[str]] = {}
+    if app and not permissions.covered(permissions.TENANT_CHECK, have):
+        needed[permissions.TENANT_CHECK[0]] = ["the tenant check (GET /organization)"]
+    for op in plan.ops:
+        if op.action == "adopt":  # only recorded in idmap.yaml: nothing is sent
+            continue
+        kind = kindmod.get(op.kind)
+        for alternatives in permissions.write_needs(kind):
+            if not permissions.covered(alternatives, have):
+                needed.setdefault(alternatives[0], []).append(f"{op.action} {kind.title} {op.name!r}")
+    if not needed:
+        return
+    what = "application permissions (roles)" if app else "delegated scopes (scp)"
+    missing = "; ".join(f"{p} for {_some(ops)}" for p, ops in sorted(needed.items()))
+    hint = ("grant them to the app registration (admin consent), then rerun: `entragit permissions` lists "
+            "what apply needs" if app else "consent these scopes for the client you sign in with, then rerun")
+    raise PermissionMissing(f"the token's {what} lack what this plan needs; nothing was written: missing "
+                            f"{missing}", hint=hint)
 
 
 async def check_tenant(g: Graph, tenant_id: str) -> None:

@@ -145,7 +145,9 @@ def tenant() -> None:
 @click.option("--tenant-id", required=True, help="Entra tenant id (GUID).")
 @click.option("--cloud", type=click.Choice(["global", "usgov", "usgov-dod", "china"]), default="global",
               show_default=True, help="National cloud; ignored when --graph-url is given.")
-@click.option("--graph-url", help="Explicit Graph root, e.g. a simulator's http://127.0.0.1:8080.")
+@click.option("--graph-url", help="Explicit Graph root, e.g. a simulator's http://127.0.0.1:8080. Only Microsoft "
+                                  "Graph hosts and loopback receive tokens; trust another host with "
+                                  "ENTRAGIT_TRUSTED_HOSTS=host[,host...] in the environment (never in the repo).")
 @click.option("--auth", "method", type=click.Choice(["secret", "certificate", "workload-identity", "device-code",
                                                       "azure-cli", "default", "sim"]), default="default",
               show_default=True,
@@ -163,7 +165,8 @@ def tenant() -> None:
               help="Environment variable holding the certificate file's password, if it has one.")
 @click.option("--token-file", help="Federated token file for --auth workload-identity (default: "
                                    "$AZURE_FEDERATED_TOKEN_FILE, as CI runners set it).")
-@click.option("--authority", help="Token authority, for private clouds or the TLS simulator.")
+@click.option("--authority", help="Token authority, for private clouds or the TLS simulator. Only Microsoft "
+                                  "sign-in hosts and loopback, unless ENTRAGIT_TRUSTED_HOSTS names it.")
 @click.option("--ca-bundle", help="CA bundle to trust (TLS simulator).")
 @click.option("--users/--no-users", default=False, show_default=True, help="Export users too (privacy: opt-in).")
 @click.option("--break-glass", multiple=True, metavar="UPN|ID", help="Break-glass account; repeatable.")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,12 @@ AUTHORITIES = {
     "usgov-dod": "https://login.microsoftonline.us",
     "china": "https://login.chinacloudapi.cn",
 }
+# tenant.yaml decides where entragit sends the access token (graphUrl) and the client secret or
+# federated token (auth.authority). A pull request that changes either would hand them to another
+# host, and CI plans pull requests before anyone reviews them. So only Microsoft's hosts above and
+# loopback (the simulator) are used, unless the environment (out of a pull request's reach) names
+# more: ENTRAGIT_TRUSTED_HOSTS=host[,host...].
+TRUSTED_HOSTS_ENV = "ENTRAGIT_TRUSTED_HOSTS"
 AUTH_METHODS = ("secret", "certificate", "workload-identity", "device-code", "azure-cli", "default", "sim")
 # Client-credentials sign-ins: always an app-only token, never a signed-in user.
 APP_ONLY_METHODS = ("secret", "certificate", "workload-identity")
@@ -58,6 +67,48 @@ class Tenant:
     @property
     def authority(self) -> str:
         return str(self.auth.get("authority") or AUTHORITIES.get(self.cloud, AUTHORITIES["global"]))
+
+
+def _hostname(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # an unbalanced [ in the host
+        return ""
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def untrusted_host(url: str, microsoft: Iterable[str]) -> str | None:
+    """Why `url` may not receive this tenant's credentials, or None when it may."""
+    host = _hostname(url)
+    extra = {h.strip().lower() for h in os.environ.get(TRUSTED_HOSTS_ENV, "").split(",") if h.strip()}
+    if _loopback(host) or host in extra:
+        return None
+    official = sorted({_hostname(u) for u in microsoft})
+    if host in official:
+        return None if url.lower().startswith("https://") else "must use https://"
+    return (f"is not a Microsoft host ({', '.join(official)}) nor loopback; to send credentials there, "
+            f"set {TRUSTED_HOSTS_ENV}={host or '<host>'}")
+
+
+def untrusted(graph_url: str | None, authority: str | None) -> list[tuple[str, str, str]]:
+    """(field, value, why) for graphUrl and auth.authority where they may not receive credentials."""
+    out = []
+    for key, value, microsoft in (("graphUrl", graph_url, CLOUDS.values()),
+                                  ("authority", authority, AUTHORITIES.values())):
+        why = untrusted_host(str(value), microsoft) if value else None
+        if why:
+            out.append((key, str(value), why))
+    return out
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -114,6 +165,9 @@ def load_tenant(path: Path, root: Path) -> Tenant:
     for k in data.get("kinds") or ():
         if k not in kindmod.BY_NAME:
             raise InputError(rel, _line_of(text, k), f"unknown kind {k!r}")
+    if bad := untrusted(data.get("graphUrl"), auth.get("authority")):
+        key, value, why = bad[0]
+        raise InputError(rel, _line_of(text, key), f"{key} {value!r} {why}")
     return Tenant(
         name=path.parent.name, dir=path.parent, tenant_id=tid.lower(),
         graph_url=str(data.get("graphUrl") or CLOUDS[cloud]), cloud=cloud, auth=dict(auth),
@@ -150,6 +204,10 @@ def tenant_yaml(name: str, tenant_id: str, *, graph_url: str | None, cloud: str,
         raise EntragitError(f"tenant name {name!r} must be lowercase letters, digits, '.', '_' or '-'")
     if not GUID.match(tenant_id):
         raise EntragitError(f"--tenant-id must be a GUID, got {tenant_id!r}")
+    if bad := untrusted(graph_url, auth.get("authority")):
+        key, value, why = bad[0]
+        option = {"graphUrl": "--graph-url", "authority": "--authority"}[key]
+        raise EntragitError(f"tenants/{name}/tenant.yaml: {option} {value!r} {why}; nothing was written")
     data: dict[str, Any] = {"tenantId": tenant_id.lower()}
     if graph_url:
         data["graphUrl"] = graph_url

@@ -155,6 +155,10 @@ class Kind:
     read_perm: tuple[str, ...] = ("Policy.Read.All",)  # alternatives, narrowest first
     read_also: tuple[str, ...] = ()  # needed on top of read_perm (hidden memberships)
     write_perm: tuple[str, ...] = ()
+    # write permission -> broader ones Graph documents for every write this kind makes with it
+    # (permissions.json; tests/test_metadata_permissions.py checks each entry). apply's permission
+    # check accepts them; `entragit permissions` still lists the narrow one.
+    write_broader: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     depends: tuple[str, ...] = ()
     default_on: bool = True  # users are opt-in (privacy)
     top: int = 0  # page size for list reads (directory collections allow 999); 0 = Graph's default
@@ -415,6 +419,7 @@ KINDS: tuple[Kind, ...] = (
         odata_cast="microsoft.graph.servicePrincipal",
         deleted_list="/directory/deletedItems/microsoft.graph.servicePrincipal", deleted_item="/directory/deletedItems/{id}",
         read_perm=("Application.Read.All", "Directory.Read.All"), write_perm=("Application.ReadWrite.All",),
+        write_broader={"Application.ReadWrite.All": ("Directory.ReadWrite.All",)},
         depends=("applications",),
     ),
     Kind(
@@ -437,6 +442,7 @@ KINDS: tuple[Kind, ...] = (
         # is Directory.Read.All; there is no DelegatedPermissionGrant.Read.All application permission.
         read_perm=("Directory.Read.All",),
         write_perm=("DelegatedPermissionGrant.ReadWrite.All",), depends=("users", "servicePrincipals"),
+        write_broader={"DelegatedPermissionGrant.ReadWrite.All": ("Directory.ReadWrite.All",)},
     ),
     Kind(
         name="roleDefinitions", graph_type="unifiedRoleDefinition", title="custom role", path="/roleManagement/directory/roleDefinitions",

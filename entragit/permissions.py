@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 from entragit import kinds as kindmod
 from entragit.kinds import Kind
 
 # Not tied to one kind: apply checks the token's tenant (GET /organization); export names the
 # people behind changes from the directory audit log (optional: skipped with a note without it).
-APPLY_EXTRA = ("Organization.Read.All",)
+# The tenant check's alternatives app-only, narrowest first
+# (https://learn.microsoft.com/graph/api/organization-get); a signed-in user reads their own
+# organization with User.Read, so only app-only tokens are checked for it.
+TENANT_CHECK = ("Organization.Read.All", "Directory.Read.All", "User.Read.All")
+APPLY_EXTRA = TENANT_CHECK[:1]
 EXPORT_OPTIONAL = ("AuditLog.Read.All",)
 
 
@@ -28,3 +33,22 @@ def table() -> list[tuple[str, str, str]]:
     """(kind, read, write) rows for docs and `entragit permissions`."""
     return [(k.name, " + ".join([" or ".join(k.read_perm), *k.read_also]), " + ".join(k.write_perm) or "-")
             for k in kindmod.KINDS]
+
+
+def held(claims: Mapping[str, Any]) -> tuple[bool, frozenset[str]]:
+    """(app-only?, permissions) of a token: app-only tokens carry `roles`, delegated ones `scp`."""
+    app = claims.get("idtyp") == "app" or ("scp" not in claims and "roles" in claims)
+    if app:
+        return True, frozenset(str(r) for r in claims.get("roles") or ())
+    return False, frozenset(str(claims.get("scp") or "").split())
+
+
+def covered(alternatives: Iterable[str], have: Collection[str]) -> bool:
+    """Does `have` hold one of `alternatives`? X.ReadWrite.Y covers X.Read.Y, as Graph grants it."""
+    return any(p in have or (".Read." in p and p.replace(".Read.", ".ReadWrite.", 1) in have)
+               for p in alternatives)
+
+
+def write_needs(kind: Kind) -> list[tuple[str, ...]]:
+    """Each write permission of `kind` with the broader ones that stand in for it (all are needed)."""
+    return [(p, *kind.write_broader.get(p, ())) for p in kind.write_perm]

@@ -210,6 +210,8 @@ def apply(root: Path, t: Tenant, session: Session, *, force_lockout: bool = Fals
         g, cred = _graph(t)
         async with g:
             try:
+                if cred is not None:  # the dev token (`auth: sim`) may do anything
+                    applymod.check_permissions(session.plan, auth.decode_claims(await g.access_token()))
                 await applymod.check_tenant(g, t.tenant_id)
                 result = await applymod.execute(g, session.plan, t.idmap_dir, on_op)
                 return result, g.stats

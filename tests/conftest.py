@@ -63,9 +63,10 @@ def repo(tmp_path: Path, sim: Any) -> Cli:
     return make_repo(tmp_path / "config", sim)
 
 
-def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False) -> tuple[str, str]:
+def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False, drop: tuple[str, ...] = ()
+              ) -> tuple[str, str]:
     """(appId, secret) of a new app holding exactly what `entragit permissions` lists for apply
-    (with the users kind when the tenant manages users)."""
+    (with the users kind when the tenant manages users; less `drop`)."""
     import ssl
 
     import httpx
@@ -78,7 +79,8 @@ def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False) -> tu
         role_ids = {r["value"]: r["id"] for r in graph["appRoles"]}
         app = c.post("/applications", json={"displayName": name}).json()
         sp = c.post("/servicePrincipals", json={"appId": app["appId"]}).json()
-        for p in permissions.for_apply([k for k in kinds.KINDS if k.default_on or (users and k.name == "users")]):
+        wanted = permissions.for_apply([k for k in kinds.KINDS if k.default_on or (users and k.name == "users")])
+        for p in sorted(set(wanted) - set(drop)):
             r = c.post(f"/servicePrincipals/{graph['id']}/appRoleAssignedTo",
                        json={"principalId": sp["id"], "resourceId": graph["id"], "appRoleId": role_ids[p]})
             assert r.status_code == 201, (p, r.text)
@@ -86,9 +88,11 @@ def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False) -> tu
     return str(app["appId"]), str(secret)
 
 
-def app_repo(path: Path, sim: Any, monkeypatch: Any, name: str = "demo", users: bool = False) -> Cli:
-    """A config repo signed in the way users sign in: client secret, exactly the listed permissions, TLS."""
-    app_id, secret = exact_app(sim, users=users)
+def app_repo(path: Path, sim: Any, monkeypatch: Any, name: str = "demo", users: bool = False,
+             drop: tuple[str, ...] = ()) -> Cli:
+    """A config repo signed in the way users sign in: client secret, exactly the listed permissions
+    (less `drop`), TLS."""
+    app_id, secret = exact_app(sim, users=users, drop=drop)
     monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
     return make_repo(path, sim, name, "--auth", "secret", "--client-id", app_id,
                      "--authority", sim.authority, "--ca-bundle", sim.ca_bundle, *(("--users",) if users else ()))

@@ -217,3 +217,17 @@ def test_every_write_permission_grants_some_path_the_kind_writes() -> None:
             used = [c for c in writes if perm in metadata.granting(c.method, c.path)]
             assert used or all(_key(kind, c) in NOT_IN_FILE for c in writes), (
                 f"{kind.name}: {perm} grants none of {[(c.method, c.path) for c in writes]}")
+
+
+def test_broader_write_permissions_are_granted_wherever_they_stand_in() -> None:
+    """apply's permission check accepts a kind's write_broader instead of its write permission: only
+    where permissions.json grants the broader one on every write path the narrow one grants."""
+    metadata.require()
+    for kind in kindmod.KINDS:
+        for perm, broader in kind.write_broader.items():
+            assert perm in kind.write_perm, f"{kind.name}: {perm} is not a write permission of the kind"
+            writes = [c for c in calls(kind) if c.write and perm in metadata.granting(c.method, c.path)]
+            assert writes, f"{kind.name}: {perm} grants no write path"
+            for b in broader:
+                gaps = [(c.method, c.path) for c in writes if b not in metadata.granting(c.method, c.path)]
+                assert not gaps, f"{kind.name}: {b} does not grant {gaps}"

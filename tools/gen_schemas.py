@@ -361,7 +361,8 @@ def tenant_schema() -> dict[str, Any]:
             "tenantId": {"type": "string", "pattern": GUID, "description": "Entra tenant id (GUID)."},
             "cloud": {"type": "string", "examples": sorted(CLOUDS),
                       "description": "National cloud by name; or set graphUrl."},
-            "graphUrl": {"type": "string", "description": "Explicit Graph endpoint (e.g. the simulator)."},
+            "graphUrl": {"type": "string", "description": "Explicit Graph endpoint (e.g. the simulator). Only "
+                         "Microsoft Graph hosts and loopback, unless $ENTRAGIT_TRUSTED_HOSTS names the host."},
             "caBundle": {"type": ["string", "null"],
                          "description": "PEM file of extra CAs to trust (the simulator's TLS)."},
             "auth": {
