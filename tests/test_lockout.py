@@ -156,3 +156,15 @@ def test_a_report_only_policy_locks_nobody_out(bg_repo: Cli, sim: Any) -> None:
 
     edit(bg_repo, "conditionalAccessPolicies/ca100-*.yaml", report_only)
     _applies(bg_repo, sim, "CA100-")
+
+
+def test_review_notes_name_a_lockout_that_comes_from_a_group_edit(bg_repo: Cli, sim: Any) -> None:
+    """`diff` (a PR, a nightly export) carries the same guard's findings as risk notes."""
+    import git
+
+    edit(bg_repo, "groups/ca-breakglassaccounts-exclude.yaml", lambda doc: doc.update(members=[]))
+    git.Repo(bg_repo.repo).git.commit("-qam", "empty the break-glass group")
+    out = bg_repo("diff", "HEAD~1", "HEAD").output
+    assert (f"! [ca-lockout] group 'CA-BreakGlassAccounts - Exclude': no longer holds {BG1}, {BG2}") in out
+    assert re.search(rf"! \[ca-lockout\] conditional access policy 'CA000-[^']*': would lock out break-glass "
+                     rf"account {re.escape(BG1)}: the policy requires grant controls for All users", out), out
