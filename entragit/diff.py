@@ -90,14 +90,6 @@ class Changes:
 # ---------------------------------------------------------------- computing
 
 
-def _members(*snaps: Snapshot) -> dict[str, set[str]]:
-    out: dict[str, set[str]] = {}
-    for s in snaps:
-        for gid, body in s.objects.get("groups", {}).items():
-            out.setdefault(gid, set()).update(body.get("members") or ())
-    return out
-
-
 def field_changes(old: Mapping[str, Any], new: Mapping[str, Any], path: str = "",
                   ordered: frozenset[str] = frozenset()) -> list[FieldChange]:
     """Leaf-level differences; lists compare order-free (except `ordered` paths) and are reported whole."""
@@ -133,11 +125,9 @@ def tenant_changes(tenant: str, old: Snapshot, new: Snapshot, break_glass: Seque
     `recreated` change instead of a removal and an addition."""
     old_names, new_names = Names(old), Names(new)
     names = id_names(new, old)
-    users = {**old.lookup.get("users", {}), **old.objects.get("users", {}),
-             **new.lookup.get("users", {}), **new.objects.get("users", {})}
-    ctx = risk.Context(risk.break_glass_ids(break_glass, users), _members(old, new), names)
+    ctx = risk.context(break_glass, names, new, old)
     objects: list[ObjectChange] = []
-    notes: list[risk.Note] = []
+    notes = risk.lockout_notes(new, old, break_glass)
     for kname in sorted(set(old.objects) | set(new.objects), key=lambda k: KIND_ORDER.get(k, 99)):
         kind = kindmod.get(kname)
         a, b = old.objects.get(kname, {}), new.objects.get(kname, {})

@@ -93,9 +93,7 @@ def _assessed(kind: kindmod.Kind, body: Mapping[str, Any] | None) -> dict[str, A
 
 def plan_risks(plan: planmod.Plan, desired: Snapshot, live: Snapshot, t: Tenant) -> tuple[risk.Note, ...]:
     """Risk notes for each write: live body before, the body the plan leaves behind after."""
-    users = {**desired.lookup.get("users", {}), **live.lookup.get("users", {}), **live.objects.get("users", {})}
-    members = {g: set(b.get("members") or ()) for s in (desired, live) for g, b in s.objects.get("groups", {}).items()}
-    ctx = risk.Context(risk.break_glass_ids(t.break_glass, users), members, id_names(desired, live))
+    ctx = risk.context(t.break_glass, id_names(desired, live), desired, live)
     notes: list[risk.Note] = []
     for op in plan.ops:
         kind = kindmod.get(op.kind)

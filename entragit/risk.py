@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+import functools
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from entragit import lockout
+from entragit.snapshot import Snapshot
 
 Body = Mapping[str, Any]
 
@@ -46,11 +50,16 @@ INVITE_LEVELS = ("none", "adminsAndGuestInviters", "adminsGuestInvitersAndAllMem
 
 @dataclass(frozen=True)
 class Context:
-    """What rules need beyond the two bodies: break-glass ids and group members, names for messages."""
+    """What rules need beyond the two bodies: break-glass ids, group members and role holders, names."""
 
     break_glass: frozenset[str] = frozenset()  # user ids (lowercase)
     members: Mapping[str, Collection[str]] = field(default_factory=dict)  # group id -> member ids
     names: Mapping[str, str] = field(default_factory=dict)  # id -> display name
+    roles: Mapping[str, Collection[tuple[str, str]]] = field(default_factory=dict)  # role -> (principal, scope)
+
+    @functools.cached_property
+    def directory(self) -> lockout.Directory:
+        return lockout.Directory(self.members, self.roles)
 
     def name(self, value: str) -> str:
         n = self.names.get(value) or self.names.get(value.lower())
@@ -133,10 +142,8 @@ def ca_newly_excluded(old: Body | None, new: Body | None, ctx: Context) -> str |
 
 
 def _bg_excluded(body: Body | None, ctx: Context) -> set[str]:
-    users = {u.lower() for u in _set(body, _users("excludeUsers"))}
-    for g in _set(body, _users("excludeGroups")):
-        users |= {m.lower() for m in ctx.members.get(g, ())}
-    return users & ctx.break_glass
+    """Break-glass accounts the policy excludes, as the lock-out guard reckons it (groups, nesting, roles)."""
+    return {u for u in ctx.break_glass if body is not None and ctx.directory.excluded(body, u)}
 
 
 def ca_break_glass_unexcluded(old: Body | None, new: Body | None, ctx: Context) -> str | None:
@@ -217,7 +224,23 @@ def assess(kind: str, name: str, old: Body | None, new: Body | None, ctx: Contex
     return notes
 
 
-def break_glass_ids(accounts: Collection[str], users: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
-    """tenant.yaml breakGlass entries (UPN or id) -> user ids, via the users we can name."""
-    by_upn = {str(b.get("userPrincipalName", "")).lower(): uid for uid, b in users.items()}
-    return frozenset(by_upn.get(a.lower(), a).lower() for a in accounts)
+def context(break_glass: Sequence[str], names: Mapping[str, str], *snaps: Snapshot) -> Context:
+    """The context a change between `snaps` is judged in: memberships and roles of either side."""
+    members: dict[str, set[str]] = {}
+    roles: dict[str, set[tuple[str, str]]] = {}
+    for s in snaps:
+        d = lockout.Directory.of(s)
+        for g, m in d.members.items():
+            members.setdefault(g, set()).update(m or ())
+        for r, held in d.roles.items():
+            roles.setdefault(r, set()).update(held)
+    ids = frozenset(u for found in lockout.resolve(break_glass, *snaps).values() for u in found)
+    return Context(ids, members, names, roles)
+
+
+LOCKOUT_WHY = "an enforced policy that applies to every account able to repair the tenant locks everyone out"
+
+
+def lockout_notes(after: Snapshot, before: Snapshot | None, break_glass: Sequence[str]) -> list[Note]:
+    """Lock-outs (lockout.py) the `after` state brings, as notes: they may come from any object's change."""
+    return [Note("ca-lockout", f.kind, f.name, f.reason, LOCKOUT_WHY) for f in lockout.check(after, before, break_glass)]

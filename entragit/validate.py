@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from entragit import kinds as kindmod
 from entragit import refs as refmod
-from entragit.kinds import GUID, Kind, Ref
+from entragit.kinds import Kind, Ref
 
 Severity = Literal["error", "warning"]
 JsonPath = tuple["str | int", ...]
@@ -462,96 +462,34 @@ def _duplicate_ids(t: Tenant, selected: set[str]) -> Iterator[Finding]:
                                   f"{kname} {key} is also described by {others}")
 
 
-def _user_keys(t: Tenant, account: str) -> set[str]:
-    """The ids (lowercased) a break-glass entry (user id or UPN) stands for."""
-    a = account.lower()
-    if GUID.match(a):
-        return {a}
-    ids = set()
-    for d in t.docs:
-        if not isinstance(d.data, dict):
-            continue
-        if d.kind and d.kind.name == "users" and str(d.data.get("userPrincipalName", "")).lower() == a:
-            ids.add(str(d.data.get("id", "")).lower())
-        for v, entry in (d.data.get("refs") or {}).items() if isinstance(d.data.get("refs"), dict) else ():
-            if isinstance(entry, dict) and str(entry.get("userPrincipalName", "")).lower() == a:
-                ids.add(str(v).lower())
-    return ids - {""}
-
-
-def _in_groups(t: Tenant, groups: Iterable[Any], ids: set[str]) -> bool | None:
-    """Whether one of `ids` is a (nested) member of `groups`; None when some membership is unknown."""
-    members = {str(d.data.get("id", "")).lower(): d.data.get("members") for d in t.of_kind("groups")}
-    todo, seen, unknown = [str(g).lower() for g in groups], set(), False
-    while todo:
-        gid = todo.pop()
-        if gid in seen:
-            continue
-        seen.add(gid)
-        held = members.get(gid)
-        if held is None:
-            unknown = True  # dynamic group, or groups not exported
-            continue
-        held_ids = {str(m).lower() for m in held}
-        if ids & held_ids:
-            return True
-        todo += [m for m in held_ids if m in members]
-    return None if unknown else False
-
-
-def _applies(t: Tenant, users: Mapping[str, Any], ids: set[str]) -> tuple[str, str]:
-    """(how, key): how a policy's user scope reaches the account; ("", "") when it does not or may not."""
-    if ids & {str(u).lower() for u in users.get("excludeUsers") or ()}:
-        return "", ""
-    if _in_groups(t, users.get("excludeGroups") or (), ids) is not False:
-        return "", ""  # excluded, or membership unknown: no false alarm
-    roles = {str(r).lower() for r in users.get("excludeRoles") or ()}
-    for d in t.of_kind("roleAssignments"):
-        if (str(d.data.get("principalId", "")).lower() in ids and d.data.get("directoryScopeId") == "/"
-                and str(d.data.get("roleDefinitionId", "")).lower() in roles):
-            return "", ""
-    if "All" in (users.get("includeUsers") or ()):
-        return "All users", "includeUsers"
-    if ids & {str(u).lower() for u in users.get("includeUsers") or ()}:
-        return "the account itself", "includeUsers"
-    if _in_groups(t, users.get("includeGroups") or (), ids):
-        return "a group it is a member of", "includeGroups"
-    return "", ""
-
-
-def _requires_something(grant: Any) -> bool:
-    if not isinstance(grant, dict):
-        return False
-    return bool(grant.get("builtInControls") or grant.get("authenticationStrength")
-                or grant.get("termsOfUse") or grant.get("customAuthenticationFactors"))
-
-
 def _lockout_findings(t: Tenant, selected: set[str]) -> list[Finding]:
-    """Enabled CA policies that block or demand something must not apply to break-glass accounts."""
-    out: list[Finding] = []
+    """lockout.py over the whole tenant; a finding shows when its file, or a file it depends on, is checked."""
+    from entragit import lockout
+    from entragit.snapshot import Snapshot
+
     cfg = t.config.data if t.config and isinstance(t.config.data, dict) else {}
     accounts = [str(a) for a in cfg.get("breakGlass") or () if a]
-    resolved: dict[str, set[str]] = {}
+    snap, docs = Snapshot(), {}
+    for d in t.docs:
+        if d.kind and isinstance(d.data, dict):
+            key = key_of(d.kind, d.data, d.path)
+            snap.kind(d.kind.name)[key], snap.paths[(d.kind.name, key)], docs[d.path] = d.data, d.path, d
+            refs = d.data.get("refs")
+            for v, entry in refs.items() if isinstance(refs, dict) else ():
+                if isinstance(entry, dict) and entry.get("kind") and not entry.get("missing"):
+                    snap.lookup.setdefault(str(entry["kind"]), {}).setdefault(str(v), {**entry, "id": str(v)})
+    out: list[Finding] = []
+    config_selected = t.config is not None and t.config.path in selected
+    resolved = lockout.resolve(accounts, snap)
     for i, a in enumerate(accounts):
-        resolved[a] = _user_keys(t, a)
-        if not resolved[a] and t.config and t.config.path in selected:
+        if not resolved[a] and config_selected and t.config:
             out.append(Finding(t.config.path, t.config.line(("breakGlass", i)), "ca-lockout",
                                f"break-glass account {a} is not named by any file (no users file or refs "
                                f"entry with that userPrincipalName): lock-out checks skip it", "warning"))
-    for d in t.of_kind("conditionalAccessPolicies"):
-        if d.path not in selected or d.data.get("state") != "enabled":
-            continue
-        users = _get(d.data, "conditions.users") or {}
-        grant = d.data.get("grantControls")
-        if not isinstance(users, dict) or not _requires_something(grant):
-            continue
-        what = "blocks" if "block" in (grant.get("builtInControls") or ()) else "requires grant controls for"
-        for a in accounts:
-            scope, key = _applies(t, users, resolved[a]) if resolved[a] else ("", "")
-            if scope:
-                out.append(Finding(d.path, d.line(("conditions", "users", key)), "ca-lockout",
-                                   f"would lock out break-glass account {a}: the policy {what} {scope} "
-                                   f"and does not exclude it"))
+    for f in lockout.check(snap, None, accounts):
+        paths = {f.path, *(snap.paths.get(k) for k in f.related)}
+        if f.path and (config_selected or paths & selected):
+            out.append(Finding(f.path, docs[f.path].line(f.field), "ca-lockout", f.reason))
     return out
 
 

@@ -123,3 +123,15 @@ def test_plan_shows_risk_notes_for_risky_files(repo, sim):
     data = json.loads(repo("plan", "--ref", "WORKTREE", "--format", "json").output)
     assert {r["rule"] for r in data["risks"]} == {"ca-not-enforced", "security-defaults-toggled"}
     assert "Plan: 2 to update." in out
+
+
+def test_break_glass_excluded_through_a_role_or_a_nested_group_counts_as_excluded():
+    """The note reckons exclusions as the lock-out guard does: roles held and nested groups count."""
+    ga, outer = "62e90394-69f5-4237-9190-012177145e10", "99999999-0000-0000-0000-000000000002"
+    ctx = risk.Context(frozenset({BG}), {outer: {GRP}, GRP: {BG}}, {BG: "Break Glass 1"}, {ga: {(BG, "/")}})
+    by_role = dict(ca(), conditions={"users": {**ca()["conditions"]["users"], "excludeRoles": [ga]}})
+    moved = risk.assess("conditionalAccessPolicies", "p", by_role, ca(exclude_groups=(outer,)), ctx)
+    assert {n.rule for n in moved} == {"ca-new-exclusion"}  # still excluded, through the nested group
+    [lost] = [n for n in risk.assess("conditionalAccessPolicies", "p", by_role, ca(), ctx)
+              if n.rule == "ca-break-glass-unexcluded"]
+    assert lost.detail == "break-glass no longer excluded: Break Glass 1 (bbbbbbbb)"
