@@ -405,6 +405,8 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
         # A kind we could not read keeps its previous files instead of looking deleted.
         for kname in snap.errors:
             files.update({rel: text for rel, text in _current_files(t.dir).items() if rel.startswith(kname + "/")})
+    current = _current_files(t.dir)
+    files = {rel: yamlio.keep_comments(text, current.get(rel)) for rel, text in files.items()}  # a person's notes
     old = write_tenant(root, t, files)
     _diff(r, old, files, names)
     if do_commit:

@@ -38,7 +38,7 @@ def format_paths(root: Path, paths: Sequence[Path] = (), *, check: bool = False)
         if not isinstance(doc, dict):
             raise InputError(rel, 1, "expected a mapping (one object per file)")
         body = canonical.from_document(kind, doc)
-        new = canonical.render(kind, canonical.to_document(kind, body, snaps[tdir]))
+        new = yamlio.keep_comments(canonical.render(kind, canonical.to_document(kind, body, snaps[tdir])), text)
         if new != text:
             changed.append(rel)
             if not check:

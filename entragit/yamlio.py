@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,35 @@ import yaml
 from entragit.errors import InputError
 
 _Dumper: type = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Base: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[misc, valid-type]
+    """YAML 1.2's core schema instead of PyYAML's 1.1 one: a hand-typed `NO` (Norway), `on`, `yes`,
+    `2024-01-01` or `1:20` stays a string, `017` is seventeen; only true/false are booleans.
+    Canonical files read the same either way (the dumper quotes anything 1.1 would misread)."""
+
+
+def _int(loader: Any, node: Any) -> int:
+    text = str(loader.construct_scalar(node))
+    return int(text, 0) if text[:2] in ("0o", "0x") else int(text, 10)
+
+
+def _core_schema(loader: type) -> None:
+    """https://yaml.org/spec/1.2.2/#1032-tag-resolution: the core schema's plain-scalar types."""
+    loader.yaml_implicit_resolvers = {}  # type: ignore[attr-defined]
+    for tag, pattern, first in (
+        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+        ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                  r"|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ):
+        loader.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), list(first))  # type: ignore[attr-defined]
+    loader.add_constructor("tag:yaml.org,2002:int", _int)  # type: ignore[attr-defined]
+
+
+_core_schema(_Loader)
 
 
 class Flow(dict):  # type: ignore[type-arg]
@@ -72,3 +101,85 @@ def load(text: str, path: str = "<string>") -> Any:
         raise InputError(path, line, f"invalid YAML: {e.problem or e}") from None
     except yaml.YAMLError as e:
         raise InputError(path, None, f"invalid YAML: {e}") from None
+
+
+# -- comments ------------------------------------------------------------------------------------
+# Canonical files are written by PyYAML, which drops comments. A file a person annotated keeps its
+# comments through fmt and export: ruamel.yaml's round-trip mode reads the canonical text and the
+# file as it was, moves each comment to the same key (or equal list item) of the new text, and
+# writes it back with the new text's own styles. Files without comments never take this path, so
+# exports stay byte-identical.
+_COMMENT = re.compile(r"(?:^|\s)#")
+
+
+def _roundtrip() -> Any:
+    from ruamel.yaml import YAML
+
+    rt = YAML(typ="rt")
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=2, offset=0)
+    rt.allow_unicode = True
+    rt.preserve_quotes = True
+    rt.representer.add_representer(type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null"))
+    return rt
+
+
+def _commented(node: Any) -> bool:
+    ca = getattr(node, "ca", None)
+    if ca is not None and (ca.comment or ca.end or any(any(t) for t in ca.items.values())):
+        return True
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+    return any(_commented(c) for c in children)
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return str(node) if isinstance(node, str) else node
+
+
+def _transfer(new: Any, old: Any) -> None:
+    """Copy the comments of `old` onto `new` at the same keys; list items match by equal value."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(new, CommentedMap) and isinstance(old, CommentedMap):
+        new.ca.comment, new.ca.end = old.ca.comment, old.ca.end
+        for k in new:
+            if k in old.ca.items:
+                new.ca.items[k] = old.ca.items[k]
+            if k in old:
+                _transfer(new[k], old[k])
+    elif isinstance(new, CommentedSeq) and isinstance(old, CommentedSeq):
+        olds = [_plain(o) for o in old]
+        for i, item in enumerate(new):
+            j = next((j for j, o in enumerate(olds) if o == _plain(item)), None)
+            if j is None:
+                continue
+            if j in old.ca.items:
+                new.ca.items[i] = old.ca.items[j]
+            _transfer(item, old[j])
+
+
+def keep_comments(text: str, previous: str | None) -> str:
+    """Canonical `text` carrying the comments of `previous`, the file as it was; `text` itself when
+    `previous` has none. A comment stays with the key it followed; the schema header line is the
+    new text's."""
+    header = text.split("\n", 1)[0] + "\n" if text.startswith("#") else ""
+    if not previous or not _COMMENT.search(previous.removeprefix(header)):
+        return text
+    import io
+
+    rt = _roundtrip()
+    try:
+        old = rt.load(previous.removeprefix(header))
+    except Exception:  # noqa: BLE001 - a file ruamel cannot read keeps nothing; load() reports the error
+        return text
+    if not _commented(old):
+        return text
+    new = rt.load(text.removeprefix(header))
+    _transfer(new, old)
+    out = io.StringIO()
+    rt.dump(new, out)
+    return header + out.getvalue()
