@@ -104,7 +104,7 @@ def _export_killed_at(tmp_path: Path, sim: Any, ref: ExportRef, point: int) -> N
     scaffold = chaos.git(root, "rev-parse", "HEAD")
     run = _spawn(sim, root, EXPORT, point, ref.total, ref.tail)
     where = f"killed after {run.served} of {ref.total} requests (point {point})"
-    assert point > ref.total or run.returncode == -signal.SIGKILL, f"export ended before it was {where}"
+    assert point >= ref.total or run.returncode == -signal.SIGKILL, f"export ended before it was {where}"
     chaos.git(root, "fsck", "--no-progress")
     head = chaos.git(root, "rev-parse", "HEAD")
     if head != scaffold:  # the commit happened: it holds the whole export
@@ -176,7 +176,7 @@ def _apply_killed_at(tmp_path: Path, sim: Any, ref: ApplyRef, point: int) -> Non
     cli = _damaged(sim, ref.template, root)
     run = _spawn(sim, root, APPLY, point, ref.total, ref.tail)
     where = f"killed after {run.served} of {ref.total} requests (point {point})"
-    assert point > ref.total or run.returncode == -signal.SIGKILL, f"apply ended before it was {where}"
+    assert point >= ref.total or run.returncode == -signal.SIGKILL, f"apply ended before it was {where}"
     chaos.git(root, "fsck", "--no-progress")
     assert set(chaos.idmap(root)) <= set(ref.idmap_keys), where  # it parses, and names no stranger
     cli(*APPLY)
