@@ -27,6 +27,7 @@ IDMAP = "idmap.yaml"
 _EMBEDDED = re.compile(r"\{new:[^}]+\}")
 _LAG_RETRIES = 8  # Entra replicas may not see a fresh object for a few seconds (graph-notes 6.9)
 _CONFIRM_DELAYS = (0.0, 1.0)  # a lost write is read back at once, then again once replicas caught up
+_WRITE_SENDS = 4  # a write that reading shows did not land is sent again, up to this many sends in all
 # Reads whether a write took effect: what its answer would have carried (truthy), or None if it did not.
 Landed = Callable[[], Awaitable[Any]]
 
@@ -132,17 +133,22 @@ class Runner:
 
     async def _write(self, method: str, path: str, kind: Kind, landed: Landed, body: Any = None,
                      target: str = "", version: str | None = None) -> Any:
-        """Send a write; when its answer is lost, read whether it landed, and resend it once if not."""
-        for attempt in range(2):
+        """Send a write; when its answer is lost, read whether it landed, and resend it if not.
+
+        Each resend follows a read that shows the write did not land, so resending never doubles it;
+        the bound is there for a Graph that keeps failing (one 5xx in twenty writes, seen under the
+        fault suite, makes a second loss of the same write likely across a few hundred writes)."""
+        for attempt in range(1, _WRITE_SENDS + 1):
             try:
                 return await self._send(method, path, kind, body=body, target=target, version=version)
             except AnswerLost as lost:
                 found = await self._confirm(lost, landed)
                 if found is not None:
                     return found
-                if attempt:
-                    raise EntragitError(f"{lost.method} {lost.url}: answer lost twice ({lost.why}), and reading "
-                                        "back does not show it: not sent again; the next plan will reconcile") from None
+                if attempt == _WRITE_SENDS:
+                    raise EntragitError(f"{lost.method} {lost.url}: answer lost {attempt} times ({lost.why}), "
+                                        "and reading back does not show it: not sent again; the next plan will "
+                                        "reconcile") from None
         raise AssertionError("unreachable")
 
     async def _confirm(self, lost: AnswerLost, landed: Landed) -> Any:
