@@ -12,13 +12,32 @@ import click
 from entragit.errors import EntragitError
 from entragit.lock import DEFAULT_TIMEOUT as DEFAULT_LOCK_TIMEOUT
 
+# sysexits.h EX_USAGE. click exits 2 on a usage error, which `--detailed-exitcode` and drift use for
+# "differences found": CI must never read a mistyped option as changes.
+EX_USAGE = 64
+
+
+@contextmanager
+def _usage_exit() -> Iterator[None]:
+    try:
+        yield
+    except click.UsageError as e:  # BadParameter, NoSuchOption, MissingParameter...
+        e.exit_code = EX_USAGE  # type: ignore[misc]  # a class default in click; its main() exits with it
+        raise
+
 
 class _Group(click.Group):
-    """Turns EntragitError into one line on stderr and its exit code."""
+    """Turns EntragitError into one line on stderr and its exit code, and usage errors into EX_USAGE."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        with _usage_exit():  # the options of `entragit` itself
+            return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _usage_exit():  # a subcommand's name and options, parsed in here
+                return super().invoke(ctx)
         except EntragitError as e:
             click.echo(f"error: {e.message}", err=True)
             if e.hint:
@@ -40,6 +59,10 @@ def main() -> None:
       entragit apply --ref HEAD~3             # do it
 
     Try it without a tenant: `entragit demo`.
+
+    \b
+    Exit codes: 0 ok, 1 error, 2 differences found (plan --detailed-exitcode, drift),
+    64 usage error (an unknown option or a bad value: the command did not run).
     """
     _register_prompt()  # one device code sign-in per command run
 
@@ -343,8 +366,9 @@ plan_options = [
                  help="Git revision whose files are the desired state; WORKTREE for uncommitted files."),
     click.option("--tenant", "tenant_name", metavar="NAME", help="Tenant (needed when the repo has several)."),
     click.option("--only", "selectors", multiple=True, metavar="SELECTOR",
-                 help="Restrict to a kind (groups), an object (groups/finance-admins) or an id; repeatable. "
-                      "References to recreated objects are still fixed everywhere."),
+                 help="Restrict to a kind (groups), an object by kind/slug (groups/finance-admins), kind/display "
+                      "name (groups/Finance Admins), id or file path; repeatable. One that names nothing is an "
+                      "error. References to recreated objects are still fixed everywhere."),
     click.option("--prune", is_flag=True, help="Also delete live objects missing from the files (soft where Entra allows)."),
     repo_option,
 ]
@@ -361,7 +385,8 @@ def _with(options: list[Any]) -> Any:
 @main.command()
 @_with(plan_options)
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when there is something to do, 0 when not.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there is something to do, 0 when not (1 error, 64 usage error).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan; `apply --plan FILE` runs exactly it.")
 @click.option("-v", "--verbose", count=True)
 def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
@@ -388,7 +413,7 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
         import json
         from pathlib import Path
 
-        Path(out_file).write_text(json.dumps(s.plan.to_file(selectors, prune), indent=1), encoding="utf-8")
+        Path(out_file).write_text(json.dumps(s.plan.to_file(s.selectors, prune), indent=1), encoding="utf-8")
         click.echo(f"plan saved to {out_file}", err=True)
     if detailed_exitcode and not s.plan.empty:
         sys.exit(2)
@@ -423,9 +448,22 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
     whatever the interrupted run created.
     """
     _setup_logging(verbose)
+    if plan_file:
+        _refuse_with_saved_plan(click.get_current_context(), selectors, prune)
     root = _root(repo)
     with _writing(root, "apply", lock_timeout):  # held from the plan to the commit: nothing moves in between
         _apply(root, ref, tenant_name, selectors, prune, yes, force_lockout_risk, do_commit, plan_file, rehearse)
+
+
+def _refuse_with_saved_plan(ctx: click.Context, selectors: tuple[str, ...], prune: bool) -> None:
+    """--plan runs exactly what was reviewed: --ref, --only and --prune given with it would be ignored."""
+    from click.core import ParameterSource
+
+    given = [opt for opt, on in (("--ref", ctx.get_parameter_source("ref") != ParameterSource.DEFAULT),
+                                 ("--only", bool(selectors)), ("--prune", prune)) if on]
+    if given:
+        raise EntragitError(f"{', '.join(given)} cannot be used with --plan: the saved plan already fixed "
+                            "its ref, --only and --prune")
 
 
 def _apply(root: Any, ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, yes: bool,
@@ -586,7 +624,8 @@ def diff_cmd(revs: tuple[str, ...], tenant_name: str | None, fmt: str, repo: str
 def drift(tenant_name: str | None, all_tenants: bool, fmt: str, verbose: int, repo: str | None) -> None:
     """Compare the live tenant(s) with the files at HEAD without writing anything.
 
-    Exit 0: no drift; 2: the tenant changed since the last export (details printed); 1: error.
+    Exit 0: no drift; 2: the tenant changed since the last export (details printed); 1: error;
+    64: usage error.
     """
     from entragit import diff as diffmod
 
@@ -609,8 +648,9 @@ def log_cmd(obj: str | None, tenant_name: str | None, fmt: str, max_count: int |
     """History of one OBJECT, or of a whole tenant: commit, date, author, field-level changes.
 
     \b
-    OBJECT is a file path, kind/slug (groups/finance-admins) or an object id; renames of its
-    file are followed. Without OBJECT: every change to the tenant('s objects).
+    OBJECT is a file path (a deleted file's too), kind/slug (groups/finance-admins), kind/display
+    name or an object id; renames of its file are followed. Without OBJECT: every change to the
+    tenant('s objects).
     """
     from entragit import config
     from entragit import history as hist

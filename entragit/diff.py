@@ -13,6 +13,7 @@ from typing import Any, Literal
 from entragit import canonical, gitstore, risk
 from entragit import kinds as kindmod
 from entragit.config import read_file
+from entragit.errors import EntragitError
 from entragit.export import display_name
 from entragit.snapshot import Names, Snapshot, id_names, read_files
 
@@ -202,7 +203,11 @@ def diff_revs(root: Path, old_rev: str, new_rev: str, tenants: Iterable[str] | N
         if rev != gitstore.WORKTREE:
             gitstore.resolve(root, rev)
     a, b = snapshots_at(root, old_rev), snapshots_at(root, new_rev)
-    wanted = sorted(set(tenants) if tenants is not None else set(a) | set(b))
+    known = set(a) | set(b) | {p.parent.name for p in (root / "tenants").glob("*/tenant.yaml")}
+    unknown = sorted(set(tenants or ()) - known)
+    if unknown:  # else "no changes" for a mistyped name
+        raise EntragitError(f"unknown tenant {unknown[0]!r} (known: {', '.join(sorted(known)) or 'none'})")
+    wanted = sorted(set(tenants) if tenants is not None else known)
     bg = break_glass or {}
     out = [tenant_changes(t, a.get(t, Snapshot()), b.get(t, Snapshot()), bg.get(t, ()), idmap_at(root, new_rev, t))
            for t in wanted]

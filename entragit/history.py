@@ -12,11 +12,10 @@ from typing import Any
 from entragit import diff as diffmod
 from entragit import gitstore
 from entragit import kinds as kindmod
+from entragit import selectors as selmod
 from entragit.errors import EntragitError
 from entragit.export import display_name
 from entragit.snapshot import Names, Snapshot, read_files
-
-ID_LINE = r"^(?:id|tenantId): ['\"]?{}['\"]?$"  # singletons have no id; partners are keyed by tenantId
 
 
 @dataclass(frozen=True)
@@ -34,25 +33,36 @@ class Log:
 
 
 def find_object(root: Path, tenants: Sequence[str], spec: str) -> str:
-    """Repo-relative path of the object `spec` names: a file path, `kind/slug`, or an id (at HEAD)."""
-    as_path = Path(spec)
-    for cand in (as_path, Path.cwd() / as_path, root / as_path):
-        if cand.is_file() and cand.resolve().is_relative_to(root.resolve()):
-            return str(cand.resolve().relative_to(root.resolve()))
+    """Repo-relative path of the one object `spec` names (any selector, see selectors.py): a file
+    path or kind/slug may name a file only the history still has."""
+    past = _past_file(root, tenants, spec)
+    if past:
+        return past
+    cands = [c for t in tenants for c in selmod.candidates(t, _head_objects(root, t))]
+    hit = selmod.match(spec, cands, root, f"tenant {', '.join(tenants)} at HEAD, or in its history")
+    if isinstance(hit, str):
+        raise EntragitError(f"{spec!r} is a kind; log follows one object",
+                            hint=f"name one ({hit}/<slug>), or leave OBJECT out for the whole tenant")
+    if len(hit) > 1:  # one id in two tenants
+        raise EntragitError(f"{spec!r} names an object in {len(hit)} tenants", hint="pick one with --tenant NAME")
+    return hit[0].path
+
+
+def _past_file(root: Path, tenants: Sequence[str], spec: str) -> str | None:
+    """The file a path or kind/slug names, when it exists or some commit held it (a deleted object)."""
+    parts = selmod.file_parts(root, spec)
     kind, _, slug = spec.partition("/")
-    if slug and kind in kindmod.BY_NAME:
-        slug = slug.removesuffix(".yaml")
-        for t in tenants:
-            rel = f"tenants/{t}/{kind}/{slug}.yaml"
-            if (root / rel).exists() or gitstore.history(root, rel, max_count=1):
-                return rel
-    pattern = re.compile(ID_LINE.format(re.escape(spec)), re.M | re.I)
-    for t in tenants:
-        for rel, text in sorted(gitstore.files_at(root, "HEAD", f"tenants/{t}").items()):
-            if rel.count("/") == 3 and pattern.search(text):
-                return rel
-    raise EntragitError(f"no object {spec!r} in tenants {', '.join(tenants) or '(none)'} at HEAD",
-                        hint="name it by file path, kind/slug (groups/finance-admins) or object id")
+    rels = ([f"tenants/{parts[0]}/{parts[1]}/{parts[2]}.yaml"] if parts and parts[0] in tenants else
+            [f"tenants/{t}/{kind}/{slug.removesuffix('.yaml')}.yaml" for t in tenants]
+            if slug and kind in kindmod.BY_NAME else [])
+    return next((rel for rel in rels if (root / rel).is_file() or gitstore.history(root, rel, max_count=1)), None)
+
+
+def _head_objects(root: Path, tenant: str) -> Snapshot:
+    if not gitstore.head(root):
+        return Snapshot()
+    files = gitstore.files_at(root, "HEAD", f"tenants/{tenant}")
+    return read_files(root, root, {rel: text for rel, text in files.items() if _is_object(rel)})
 
 
 def _snapshot(root: Path, rev: str | None, paths: Sequence[str]) -> Snapshot:
@@ -105,7 +115,8 @@ def _paths_of(root: Path, rel: str, keys: frozenset[str] | None) -> list[str]:
         return [rel]
     folder = rel.rsplit("/", 1)[0]
     ids = "|".join(re.sub(r"([.\[\](){}*+?|^$\\])", r"\\\1", k) for k in sorted(keys))
-    regex = f"^(id|tenantId): ['\"]?({ids})['\"]?$"  # ID_LINE, in git's POSIX extended syntax
+    # git's POSIX extended syntax; singletons have no id, partners are keyed by tenantId
+    regex = f"^(id|tenantId): ['\"]?({ids})['\"]?$"
     return sorted({rel, *gitstore.paths_matching(root, regex, folder)})
 
 

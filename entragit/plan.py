@@ -126,11 +126,9 @@ class Plan:
 # ---------------------------------------------------------------- selectors
 
 
-def selected(selectors: Sequence[str], kind: Kind, key: str, slug: str | None) -> bool:
-    """`groups`, `groups/finance-admins` (file slug) or a bare id."""
-    if not selectors:
-        return True
-    return any(s in (kind.name, key) or (slug is not None and s == f"{kind.name}/{slug}") for s in selectors)
+def selected(selectors: Sequence[str], kind: Kind, key: str) -> bool:
+    """Selectors as selectors.resolve leaves them: kinds and object ids."""
+    return not selectors or kind.name in selectors or key in selectors
 
 
 # ---------------------------------------------------------------- id map
@@ -255,14 +253,12 @@ class Planner:
     def __init__(self, tenant: str, ref: str, desired: Snapshot, live: Snapshot,
                  deleted: Mapping[str, Mapping[str, dict[str, Any]]], idmap: Mapping[str, str],
                  selectors: Sequence[str] = (), prune: bool = False,
-                 slugs: Mapping[tuple[str, str], str] | None = None,
                  held: Mapping[str, set[str]] | None = None) -> None:
         self.tenant, self.ref = tenant, ref
         self.held = held or {}  # kind -> ids in a recycle bin this identity may not restore from
         self.desired, self.live, self.deleted = desired, live, deleted
         self.idmap = dict(idmap)
         self.selectors, self.prune = selectors, prune
-        self.slugs = slugs or {}
         self.status: dict[tuple[str, str], _Status] = {}
         self.created: set[str] = set()  # old ids (and appIds) of objects apply will create anew
         self.pulled: set[tuple[str, str]] = set()  # missing objects --only brings back (selected or dependent)
@@ -356,7 +352,7 @@ class Planner:
         return display_name(kind, dict(body), self.dnames)
 
     def _is_selected(self, kind: Kind, key: str) -> bool:
-        return selected(self.selectors, kind, key, self.slugs.get((kind.name, key)))
+        return selected(self.selectors, kind, key)
 
     def build(self) -> Plan:
         self.classify()
@@ -536,7 +532,7 @@ class Planner:
                 owner = kind.owner(body)
                 if owner:  # Graph forbids deleting it, so --prune leaves it and says why
                     self.left_alone.append(LeftAlone(kind.name, lid, name, "not-deletable", owner.reason))
-                elif self.prune and selected(self.selectors, kind, lid, None):
+                elif self.prune and selected(self.selectors, kind, lid):
                     soft = " (soft: restorable for 30 days)" if kind.deleted_list else ""
                     ops.append(Op("delete", kind.name, lid, name, target=lid, body=_parent_of(kind, body),
                                   note="not in the files" + soft))
@@ -548,9 +544,9 @@ class Planner:
 def compute(tenant: str, ref: str, desired: Snapshot, live: Snapshot,
             deleted: Mapping[str, Mapping[str, dict[str, Any]]], idmap: Mapping[str, str],
             selectors: Sequence[str] = (), prune: bool = False,
-            slugs: Mapping[tuple[str, str], str] | None = None,
             held: Mapping[str, set[str]] | None = None) -> Plan:
-    return Planner(tenant, ref, desired, live, deleted, idmap, selectors, prune, slugs, held).build()
+    """`selectors` are kinds and ids (selectors.resolve), so `--only` reads the same everywhere."""
+    return Planner(tenant, ref, desired, live, deleted, idmap, selectors, prune, held).build()
 
 
 def missing_kinds(desired: Snapshot, live: Snapshot, idmap: Mapping[str, str]) -> Iterable[str]:

@@ -20,17 +20,14 @@ from entragit.graph import Graph, Stats
 from entragit.snapshot import Snapshot, id_names, read_files, read_live
 
 
-def desired_state(root: Path, t: Tenant, ref: str) -> tuple[Snapshot, dict[tuple[str, str], str]]:
-    """The tenant's files at `ref` (or the work tree for WORKTREE), and each object's file slug."""
+def desired_state(root: Path, t: Tenant, ref: str) -> Snapshot:
+    """The tenant's files at `ref` (or the work tree for WORKTREE)."""
     rel = str(t.dir.relative_to(root))
     if ref == gitstore.WORKTREE:
-        snap = read_files(t.dir, root)
-    else:
-        files = {p: text for p, text in gitstore.files_at(root, ref, rel).items()
-                 if p.count("/") == 3 and Path(p).name not in ("tenant.yaml", applymod.IDMAP)}
-        snap = read_files(t.dir, root, files)
-    slugs = {k: Path(p).stem for k, p in snap.paths.items()}
-    return snap, slugs
+        return read_files(t.dir, root)
+    files = {p: text for p, text in gitstore.files_at(root, ref, rel).items()
+             if p.count("/") == 3 and Path(p).name not in ("tenant.yaml", applymod.IDMAP)}
+    return read_files(t.dir, root, files)
 
 
 async def _deleted(g: Graph, kinds: list[str], *, app_only: bool) -> dict[str, dict[str, dict[str, Any]]]:
@@ -78,6 +75,7 @@ class Session:
     stats: Stats
     risks: tuple[risk.Note, ...] = ()  # security-relevant changes the plan makes (risk.py rules)
     desired: Snapshot | None = None
+    selectors: tuple[str, ...] = ()  # --only as resolved: the kinds and ids a saved plan records
 
     def names(self) -> dict[str, str]:
         """id -> display name from live and the files (recreated objects are only in the files)."""
@@ -116,7 +114,7 @@ def _graph(t: Tenant) -> tuple[Graph, Any]:
 
 async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str], prune: bool,
                       g: Graph) -> Session:
-    desired, slugs = desired_state(root, t, ref)
+    desired = desired_state(root, t, ref)
     if not desired.objects:
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
     kinds = [kindmod.get(k) for k in desired.objects]
@@ -125,14 +123,15 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     # live side its objects would all look missing and be created twice.
     live = await read_live(g, kinds, allow_partial=True)
     unread = tuple(f"{kindmod.get(k).title}s not planned: {why}" for k, why in sorted(live.errors.items()))
+    idmap = applymod.load_idmap(t.idmap_dir)
+    chosen = _selected(root, t, ref, selectors, desired, live, idmap)
     for kname in live.errors:
         desired.objects.pop(kname, None)
-    idmap = applymod.load_idmap(t.idmap_dir)
     deleted = await _deleted(g, list(planmod.missing_kinds(desired, live, idmap)), app_only=False)
     # Held in a bin this identity may not empty (CA policies for an app): recreated, and the plan says so.
     held = {k: set(deleted.pop(k)) for k in list(deleted)
             if t.auth.get("method") in APP_ONLY_METHODS and not kindmod.get(k).restore_app_only}
-    plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, selectors, prune, slugs, held)
+    plan = planmod.compute(t.name, ref, desired, live, deleted, idmap, chosen, prune, held)
     if t.auth.get("method") in APP_ONLY_METHODS:  # who the session's own token names
         from entragit import identity
 
@@ -143,7 +142,20 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     risks = safety.lockout_risks(plan, desired, live, t)
     if risks:
         plan = dataclasses.replace(plan, warnings=plan.warnings + tuple("LOCKOUT RISK: " + r for r in risks))
-    return Session(t, plan, live, g.stats, plan_risks(plan, desired, live, t), desired)
+    return Session(t, plan, live, g.stats, plan_risks(plan, desired, live, t), desired, chosen)
+
+
+def _selected(root: Path, t: Tenant, ref: str, specs: Sequence[str], desired: Snapshot, live: Snapshot,
+              idmap: Mapping[str, str]) -> tuple[str, ...]:
+    """--only as kinds and ids, read before unreadable kinds leave the plan (their objects still exist)."""
+    from entragit import selectors as selmod
+
+    if not specs:
+        return ()
+    live_ids = {key: planmod.chain(idmap, key) for objs in desired.objects.values() for key in objs}
+    cands = selmod.candidates(t.name, desired, live, {k: v for k, v in live_ids.items() if v != k})
+    at = "the work tree" if ref == gitstore.WORKTREE else ref[:10]
+    return selmod.resolve(specs, cands, root, f"tenant {t.name} (files at {at}, or live)")
 
 
 def _check_files(root: Path, t: Tenant) -> None:

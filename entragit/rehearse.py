@@ -147,8 +147,8 @@ def run(root: Path, t: Tenant, ref: str, selectors: Sequence[str] = (), prune: b
         force_lockout: bool = False, on_op: Callable[[Any], None] | None = None) -> Rehearsal:
     from entragit_sim import Simulator
 
-    twin_files, _ = reconcile.desired_state(root, t, "HEAD")
-    wanted, _ = reconcile.desired_state(root, t, ref)
+    twin_files = reconcile.desired_state(root, t, "HEAD")
+    wanted = reconcile.desired_state(root, t, ref)
     claims = asyncio.run(auth.token_claims(t))
     who = None if claims is None else Identity.from_claims(claims)
     bins = reconcile.recycle_bins(t, sorted(set(twin_files.objects) | set(wanted.objects)))
