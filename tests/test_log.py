@@ -61,5 +61,5 @@ def test_tenant_log_lists_every_change_with_risk_notes(repo, sim, monkeypatch):
 def test_log_of_unknown_object_is_one_clear_error(repo, sim):
     repo("export", "--commit")
     res = repo("log", "groups/no-such-group", code=1)
-    assert "no object 'groups/no-such-group'" in res.output
+    assert "'groups/no-such-group' names no object" in res.output
     assert "unknown tenant" in repo("log", "--tenant", "x", code=1).output
