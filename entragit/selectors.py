@@ -45,11 +45,11 @@ def candidates(tenant: str, files: Snapshot, live: Snapshot | None = None,
     """The objects of `files`, then those only `live` has (what --prune would delete).
 
     `live_ids` maps a file's id to its live one (the id map's chain), so either id names it."""
-    ids = live_ids or {}
-    names = Names(files)
-    out = [Candidate(tenant, kname, key, Path(path).stem, display_name(kindmod.get(kname), files.objects[kname][key],
-                                                                       names), path, ids.get(key, ""))
-           for (kname, key), path in sorted(files.paths.items())]
+    ids, names = live_ids or {}, Names(files)
+    out = []
+    for (kname, key), path in sorted(files.paths.items()):
+        name = display_name(kindmod.get(kname), files.objects[kname][key], names)
+        out.append(Candidate(tenant, kname, key, Path(path).stem, name, path, ids.get(key, "")))
     if live is not None:
         known = {(c.kind, i) for c in out for i in (c.key, c.live_id) if i}
         live_names = Names(live)
