@@ -120,6 +120,8 @@ def _load(root: Path, path: Path, tenant: str, kind: Kind | None, out: list[Find
             out.append(Finding(rel, line, "yaml", yamlio.NO_ALIASES))
             return doc
         doc.data, doc.node = _parse(text)
+        if doc.node is None and path.name != IDMAP:  # only apply writes idmap.yaml, and may leave it empty
+            out.append(Finding(rel, None, "yaml", "the file is empty; expected one object (a mapping)"))
     except InputError as e:  # a symlink: named, never read
         out.append(Finding(rel, None, "file", e.message.removeprefix(f"{rel}: ")))
     except UnicodeDecodeError as e:
