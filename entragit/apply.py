@@ -18,7 +18,7 @@ from typing import Any
 from entragit import canonical, permissions, yamlio
 from entragit import kinds as kindmod
 from entragit.config import repo_file
-from entragit.errors import AnswerLost, EntragitError, GraphError, PermissionMissing
+from entragit.errors import AnswerLost, EntragitError, GraphError, InputError, PermissionMissing
 from entragit.graph import Graph
 from entragit.kinds import Kind, SubCollection
 from entragit.plan import Op, Plan, chain, natural_key, placeholder_target
@@ -37,14 +37,37 @@ def _within(tenant_dir: Path) -> Path:
     return tenant_dir.parents[1] if tenant_dir.parent.name == "tenants" else tenant_dir
 
 
+def idmap_problem(data: Any) -> str | None:
+    """Why a parsed idmap.yaml is not {kind: {old id: new id}}; None when it is."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        return "expected a mapping {kind: {old id: new id}}"
+    for kname, section in data.items():
+        kind = kindmod.BY_NAME.get(str(kname))
+        if kind is None:
+            return f"unknown kind {kname!r}"
+        if not isinstance(section, dict | None):
+            return f"{kname}: expected a mapping {{old id: new id}}"
+        for old, new in (section or {}).items():
+            if not (isinstance(old, str) and isinstance(new, str)) or (kind.guid_id and not kindmod.GUID.match(new)):
+                return f"{kname}: {old!r} -> {new!r} is not an id mapped to an id"
+    return None
+
+
 def load_idmap(tenant_dir: Path) -> dict[str, str]:
     """Flat old -> new map from tenants/<t>/idmap.yaml ({kind: {old: new}})."""
-    p = repo_file(_within(tenant_dir), tenant_dir / IDMAP)
+    root = _within(tenant_dir)
+    p = repo_file(root, tenant_dir / IDMAP)
     if not p.exists():
         return {}
-    data = yamlio.load(p.read_text(encoding="utf-8"), str(p)) or {}
+    rel = p.relative_to(root).as_posix()
+    data = yamlio.load(p.read_text(encoding="utf-8"), rel)
+    problem = idmap_problem(data)
+    if problem:
+        raise InputError(rel, None, problem)
     flat: dict[str, str] = {}
-    for section in data.values():
+    for section in (data or {}).values():
         flat.update({str(k): str(v) for k, v in (section or {}).items()})
     return flat
 

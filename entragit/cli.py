@@ -250,8 +250,9 @@ def tenant_list(repo: str | None) -> None:
 @click.option("--commit", "do_commit", is_flag=True, help="Commit what changed (one commit per tenant).")
 @click.option("-m", "--message", help="Commit message first line (default: a summary of the changes).")
 @click.option("--allow-partial", is_flag=True, help="Skip kinds the token may not read (their files stay).")
-@click.option("--concurrency", default=8, show_default=True, help="Parallel Graph requests per tenant.")
-@click.option("--parallel-tenants", default=4, show_default=True,
+@click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Parallel Graph requests per tenant.")
+@click.option("--parallel-tenants", type=click.IntRange(min=1), default=4, show_default=True,
               help="Tenants exported at the same time (--all); each is written and committed on its own.")
 @click.option("-v", "--verbose", count=True, help="-v progress lines, -vv every request.")
 @lock_option

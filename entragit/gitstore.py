@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from entragit.errors import RepoError
+from entragit.errors import InputError, RepoError
 
 WORKTREE = "WORKTREE"
 SYMLINK_MODE = 0o120000  # git's file mode of a symbolic link
@@ -81,7 +81,10 @@ def _text(blob: Any, rev: str) -> str:
     # A committed symlink's blob holds its target's path, not a file entragit wrote: refused by name.
     if blob.mode == SYMLINK_MODE:
         raise RepoError(f"{blob.path} is a symbolic link at {rev}; entragit reads only regular files")
-    return str(blob.data_stream.read().decode("utf-8"))
+    try:
+        return str(blob.data_stream.read().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise InputError(blob.path, None, f"not UTF-8 text at {rev}: {e.reason}") from None
 
 
 def commit(root: Path, paths: list[str], message: str) -> str | None:

@@ -121,6 +121,7 @@ class Kind:
     singleton: bool = False
     parent: str | None = None  # kind whose ids fill `{parent}` in path
     id_field: str = "id"
+    guid_id: bool = True  # Graph's ids for the kind are GUIDs (assignments and grants have other shapes)
     name_field: str = "displayName"
     natural_key: tuple[str, ...] = ("displayName",)
     label: tuple[str, ...] = ()  # fields (refs resolved to names) that make the slug when no name
@@ -319,7 +320,7 @@ KINDS: tuple[Kind, ...] = (
         restore_app_only=False,
     ),
     Kind(
-        name="authenticationContextClassReferences", graph_type="authenticationContextClassReference", title="authentication context",
+        name="authenticationContextClassReferences", guid_id=False, graph_type="authenticationContextClassReference", title="authentication context",
         path="/identity/conditionalAccess/authenticationContextClassReferences",
         create="upsert", client_id=True,
         read_perm=("AuthenticationContext.Read.All", "Policy.Read.ConditionalAccess"),
@@ -423,7 +424,7 @@ KINDS: tuple[Kind, ...] = (
         depends=("applications",),
     ),
     Kind(
-        name="appRoleAssignments", graph_type="appRoleAssignment", title="app role assignment", parent="servicePrincipals",
+        name="appRoleAssignments", guid_id=False, graph_type="appRoleAssignment", title="app role assignment", parent="servicePrincipals",
         path="/servicePrincipals/{parent}/appRoleAssignedTo", name_field="",
         natural_key=("principalId", "resourceId", "appRoleId"), label=("principalId", "resourceId", "appRoleId"),
         strip=frozenset({"principalDisplayName", "principalType", "resourceDisplayName"} | _TS),
@@ -432,7 +433,7 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("AppRoleAssignment.ReadWrite.All",), depends=("users", "groups", "servicePrincipals"),
     ),
     Kind(
-        name="oauth2PermissionGrants", graph_type="oAuth2PermissionGrant", title="delegated permission grant", path="/oauth2PermissionGrants",
+        name="oauth2PermissionGrants", guid_id=False, graph_type="oAuth2PermissionGrant", title="delegated permission grant", path="/oauth2PermissionGrants",
         name_field="", natural_key=("clientId", "resourceId", "consentType", "principalId"),
         label=("clientId", "resourceId", "principalId"), strip=_TS,
         create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
@@ -454,7 +455,7 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("RoleManagement.ReadWrite.Directory",),
     ),
     Kind(
-        name="roleAssignments", graph_type="unifiedRoleAssignment", title="role assignment", path="/roleManagement/directory/roleAssignments",
+        name="roleAssignments", guid_id=False, graph_type="unifiedRoleAssignment", title="role assignment", path="/roleManagement/directory/roleAssignments",
         name_field="", natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
         label=("roleDefinitionId", "principalId", "directoryScopeId"), update=None,
         # resourceScope: deprecated, still returned next to directoryScopeId; principalOrganizationId: beta
@@ -489,7 +490,7 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("Policy.ReadWrite.AuthenticationMethod",),
     ),
     Kind(
-        name="authenticationMethodConfigurations", graph_type="authenticationMethodConfiguration", title="authentication method",
+        name="authenticationMethodConfigurations", guid_id=False, graph_type="authenticationMethodConfiguration", title="authentication method",
         path="/policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
         name_field="id", natural_key=("id",), polymorphic=True, client_id=True, create=None, strip=_TS,
         refs=(

@@ -117,6 +117,7 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     desired = desired_state(root, t, ref)
     if not desired.objects:
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
+    _check_selectors(desired, slugs, selectors, ref, prune)
     kinds = [kindmod.get(k) for k in desired.objects]
     # A kind this identity may not read (a Conditional Access Administrator signed in to restore a
     # policy cannot read role assignments) is left out of the plan, named, never guessed at: with no
@@ -158,24 +159,54 @@ def _selected(root: Path, t: Tenant, ref: str, specs: Sequence[str], desired: Sn
     return selmod.resolve(specs, cands, root, f"tenant {t.name} (files at {at}, or live)")
 
 
-def _check_files(root: Path, t: Tenant) -> None:
-    """Uncommitted files get the checks pre-commit would have run: the first error stops the plan.
+# Findings that follow from a problem elsewhere (a file that does not parse leaves the references
+# to its object dangling): reported only when nothing more basic is wrong.
+_CONSEQUENCES = ("dangling-ref", "duplicate-name")
+
+
+def _findings(root: Path, t: Tenant, ref: str) -> list[Any]:
+    """validate's findings for the tenant's files at `ref`; a commit may have skipped pre-commit."""
+    import tempfile
+
+    from entragit.validate import validate_paths
+
+    if ref == gitstore.WORKTREE:
+        return validate_paths(root, [t.dir])
+    rel = t.dir.relative_to(root).as_posix()
+    with tempfile.TemporaryDirectory(prefix="entragit-check-") as tmp:
+        for path, text in gitstore.files_at(root, ref, rel).items():
+            dst = Path(tmp, path)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_text(text, encoding="utf-8")
+        return validate_paths(Path(tmp), [Path(tmp, rel)]) if Path(tmp, rel).is_dir() else []
+
+
+def _check_files(root: Path, t: Tenant, ref: str) -> None:
+    """The files get the checks pre-commit would have run: the most basic error stops the plan.
 
     The lock-out rule is left to the plan's own guard, which --force-lockout-risk can override."""
     from entragit.errors import InputError
-    from entragit.validate import validate_paths
 
-    errors = [f for f in validate_paths(root, [t.dir]) if f.severity == "error" and f.rule != "ca-lockout"]
-    if errors:  # a file that does not parse explains the errors that follow from it: report it first
-        f = min(errors, key=lambda f: (f.rule != "yaml", f.path, f.line or 0))
+    errors = [f for f in _findings(root, t, ref) if f.severity == "error" and f.rule != "ca-lockout"]
+    if errors:
+        f = min(errors, key=lambda f: (f.rule in _CONSEQUENCES, f.rule not in ("yaml", "file"), f.path, f.line or 0))
         raise InputError(f.path, f.line, f"{f.message} [{f.rule}]")
+
+
+def _check_selectors(desired: Snapshot, slugs: Mapping[tuple[str, str], str], selectors: Sequence[str],
+                     ref: str, prune: bool) -> None:
+    """An --only that names nothing is a typo, not "no changes" (with --prune it may name a live object)."""
+    for s in selectors:
+        if prune or any(planmod.selected([s], kindmod.get(k), key, slugs.get((k, key)))
+                        for k, objs in desired.objects.items() for key in objs):
+            continue
+        raise EntragitError(f"--only {s}: no object in the files at {ref} is that kind, kind/name or id")
 
 
 def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False) -> Session:
     if ref != gitstore.WORKTREE:
         gitstore.resolve(root, ref)
-    else:
-        _check_files(root, t)
+    _check_files(root, t, ref)
 
     async def go() -> Session:
         g, cred = _graph(t)

@@ -18,7 +18,8 @@ Severity = Literal["error", "warning"]
 JsonPath = tuple["str | int", ...]
 
 TENANT_FILE = "tenant.yaml"
-NOT_KINDS = frozenset({TENANT_FILE, "idmap.yaml"})  # files beside the kind folders
+IDMAP = "idmap.yaml"
+NOT_KINDS = frozenset({TENANT_FILE, IDMAP})  # files beside the kind folders
 SECRET_KEYS = frozenset({"secretText", "password", "clientSecret"})
 # Entra client secrets carry "Q~" at position 4 (https://learn.microsoft.com/entra/identity-platform/
 # howto-create-service-principal-portal); JWTs are three base64url parts, the first two JSON.
@@ -82,6 +83,7 @@ class Tenant:
     name: str
     docs: list[Document] = field(default_factory=list)
     config: Document | None = None
+    idmap: Document | None = None
 
     def of_kind(self, name: str) -> list[Document]:
         return [d for d in self.docs if d.kind and d.kind.name == name and isinstance(d.data, dict)]
@@ -118,10 +120,14 @@ def _load(root: Path, path: Path, tenant: str, kind: Kind | None, out: list[Find
             out.append(Finding(rel, line, "yaml", yamlio.NO_ALIASES))
             return doc
         doc.data, doc.node = _parse(text)
+        if doc.node is None and path.name != IDMAP:  # only apply writes idmap.yaml, and may leave it empty
+            out.append(Finding(rel, None, "yaml", "the file is empty; expected one object (a mapping)"))
     except InputError as e:  # a symlink: named, never read
         out.append(Finding(rel, None, "file", e.message.removeprefix(f"{rel}: ")))
     except UnicodeDecodeError as e:
         out.append(Finding(rel, None, "yaml", f"not UTF-8 text: {e.reason}"))
+    except ValueError as e:  # an integer of thousands of digits (Python refuses to parse it)
+        out.append(Finding(rel, None, "yaml", f"invalid YAML: {e}"))
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or str(e).splitlines()[0]
@@ -142,6 +148,8 @@ def _load_tenant(root: Path, tdir: Path, out: list[Finding]) -> Tenant:
     t = Tenant(tdir.name)
     if (tdir / TENANT_FILE).is_file():
         t.config = _load(root, tdir / TENANT_FILE, t.name, None, out)
+    if (tdir / IDMAP).is_file():
+        t.idmap = _load(root, tdir / IDMAP, t.name, None, out)
     for folder in sorted(p for p in tdir.iterdir() if p.is_dir() and not p.name.startswith(".")):
         kind = kindmod.BY_NAME.get(folder.name)
         for path in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
@@ -196,14 +204,18 @@ def line_of(node: Any, path: JsonPath) -> int | None:
     return line
 
 
-def _duplicate_keys(doc: Document) -> Iterator[Finding]:
+def _key_findings(doc: Document) -> Iterator[Finding]:
+    """Keys that repeat, and keys that are not strings (`1:`, `~:`): Graph's JSON has neither."""
     stack = [doc.node] if doc.node is not None else []
     while stack:
         node = stack.pop()
         if node.tag.endswith(":map"):
             seen: set[Any] = set()
             for k, v in node.value:
-                if k.value in seen:
+                if not k.tag.endswith(":str"):
+                    yield Finding(doc.path, k.start_mark.line + 1, "yaml",
+                                  f"key {k.value!r} is not a string (quote it, or remove it)")
+                elif k.value in seen:
                     yield Finding(doc.path, k.start_mark.line + 1, "yaml",
                                   f"duplicate key {k.value!r} (the last one would silently win)")
                 seen.add(k.value)
@@ -285,6 +297,23 @@ def _schema_findings(doc: Document, schema_name: str) -> Iterator[Finding]:
                           f"{where + ': ' if where else ''}{e.message} (Graph requires it on create)")
         else:
             yield Finding(doc.path, doc.line(path), "schema", f"{where or '(document)'}: {e.message}")
+
+
+def _identity_findings(doc: Document) -> Iterator[Finding]:
+    """An id that is not a GUID where Graph's are, and an @odata.type the kind does not have: plan would
+    match such a file by name alone, or send Graph a body of another type."""
+    kind = doc.kind
+    if kind is None or not isinstance(doc.data, dict):
+        return
+    oid = doc.data.get(kind.id_field)
+    if kind.guid_id and not kind.singleton and oid is not None and not GUID.match(str(oid)):
+        yield Finding(doc.path, doc.line((kind.id_field,)), "schema",
+                      f"{kind.id_field}: {oid!r} is not a GUID, and every {kind.title} id is one")
+    odata = doc.data.get("@odata.type")
+    # Derived types end in their base's name (ipNamedLocation, fido2AuthenticationMethodConfiguration).
+    if kind.graph_type and odata is not None and not str(odata).lower().endswith(kind.graph_type.lower()):
+        yield Finding(doc.path, doc.line(("@odata.type",)), "schema",
+                      f"@odata.type: {odata!r} is not a {kind.title} type (#microsoft.graph.*{kind.graph_type})")
 
 
 def _unknown_properties(doc: Document) -> Iterator[Finding]:
@@ -493,6 +522,18 @@ def _lockout_findings(t: Tenant, selected: set[str]) -> list[Finding]:
     return out
 
 
+def _idmap_findings(doc: Document | None, selected: set[str]) -> Iterator[Finding]:
+    """idmap.yaml is written by apply, but a hand edit or a bad merge must not reach the plan."""
+    from entragit.apply import idmap_problem
+
+    if doc is None or doc.node is None or doc.path not in selected:
+        return
+    yield from _key_findings(doc)
+    problem = idmap_problem(doc.data)
+    if problem:
+        yield Finding(doc.path, None, "idmap", problem)
+
+
 # --- entry point ----------------------------------------------------------------------------
 
 
@@ -523,7 +564,7 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
     for tdir in _tenant_dirs(root):
         load_errors: list[Finding] = []
         t = _load_tenant(root, tdir, load_errors)
-        files = {d.path for d in t.docs} | ({t.config.path} if t.config else set())
+        files = {d.path for d in t.docs} | {d.path for d in (t.config, t.idmap) if d}
         files |= {f.path for f in load_errors}
         sel = files if selected is None else files & selected
         if not sel:
@@ -536,12 +577,14 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
         for d in ([t.config] if t.config else []) + t.docs:
             if d.path not in sel or d.node is None:
                 continue
-            out += _duplicate_keys(d)
+            out += _key_findings(d)
             out += _schema_findings(d, d.kind.name if d.kind else "tenant")
             out += _secret_findings(d)
             if d.kind and isinstance(d.data, dict):
+                out += _identity_findings(d)
                 out += _unknown_properties(d)
                 out += _reference_findings(d, index)
+        out += _idmap_findings(t.idmap, sel)
         out += _unique_findings(t, sel)
         out += _duplicate_ids(t, sel)
         out += _lockout_findings(t, sel)

@@ -101,6 +101,8 @@ def load(text: str, path: str = "<string>") -> Any:
         raise InputError(path, line, f"invalid YAML: {e.problem or e}") from None
     except yaml.YAMLError as e:
         raise InputError(path, None, f"invalid YAML: {e}") from None
+    except ValueError as e:  # an integer of thousands of digits (Python refuses to parse it)
+        raise InputError(path, None, f"invalid YAML: {e}") from None
 
 
 # -- comments ------------------------------------------------------------------------------------
