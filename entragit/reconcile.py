@@ -117,7 +117,6 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     desired = desired_state(root, t, ref)
     if not desired.objects:
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
-    _check_selectors(desired, slugs, selectors, ref, prune)
     kinds = [kindmod.get(k) for k in desired.objects]
     # A kind this identity may not read (a Conditional Access Administrator signed in to restore a
     # policy cannot read role assignments) is left out of the plan, named, never guessed at: with no
@@ -191,16 +190,6 @@ def _check_files(root: Path, t: Tenant, ref: str) -> None:
     if errors:
         f = min(errors, key=lambda f: (f.rule in _CONSEQUENCES, f.rule not in ("yaml", "file"), f.path, f.line or 0))
         raise InputError(f.path, f.line, f"{f.message} [{f.rule}]")
-
-
-def _check_selectors(desired: Snapshot, slugs: Mapping[tuple[str, str], str], selectors: Sequence[str],
-                     ref: str, prune: bool) -> None:
-    """An --only that names nothing is a typo, not "no changes" (with --prune it may name a live object)."""
-    for s in selectors:
-        if prune or any(planmod.selected([s], kindmod.get(k), key, slugs.get((k, key)))
-                        for k, objs in desired.objects.items() for key in objs):
-            continue
-        raise EntragitError(f"--only {s}: no object in the files at {ref} is that kind, kind/name or id")
 
 
 def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False) -> Session:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from entragit import kinds as kindmod
 from entragit import refs as refmod
-from entragit.kinds import Kind, Ref
+from entragit.kinds import GUID, Kind, Ref
 
 Severity = Literal["error", "warning"]
 JsonPath = tuple["str | int", ...]
@@ -407,8 +407,11 @@ def _reference_findings(doc: Document, index: Index) -> Iterator[Finding]:
             elif not isinstance(entry, dict) or "kind" not in entry:
                 msg = f"{where}: refs entry for {value} has no kind"
             elif entry.get("missing"):
+                # Written by export: the tenant itself holds this dangling id (Entra keeps a deleted
+                # group's id in CA policies), so the files say what is there; a person should look.
                 label = f" ({entry['name']})" if entry.get("name") else ""
                 msg = f"{where}: dangling reference to {entry['kind']} {value}{label}: it no longer exists"
+                severity = "warning"
             elif entry["kind"] in index.kinds and _owned_everywhere(entry["kind"], ref.key):
                 label = f" ({entry['name']})" if entry.get("name") else ""
                 msg = (f"{where}: {entry['kind']} {value}{label} has no file in this tenant "

@@ -25,18 +25,27 @@ def _int(loader: Any, node: Any) -> int:
     return int(text, 0) if text[:2] in ("0o", "0x") else int(text, 10)
 
 
+# https://yaml.org/spec/1.2.2/#1032-tag-resolution: the core schema's plain-scalar types.
+_CORE = tuple((f"tag:yaml.org,2002:{tag}", re.compile(pattern), list(first)) for tag, pattern, first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+              r"|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+))
+
+
 def _core_schema(loader: type) -> None:
-    """https://yaml.org/spec/1.2.2/#1032-tag-resolution: the core schema's plain-scalar types."""
     loader.yaml_implicit_resolvers = {}  # type: ignore[attr-defined]
-    for tag, pattern, first in (
-        ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
-        ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
-        ("float", r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
-                  r"|\.(?:nan|NaN|NAN))$", "-+.0123456789"),
-        ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ):
-        loader.add_implicit_resolver(f"tag:yaml.org,2002:{tag}", re.compile(pattern), list(first))  # type: ignore[attr-defined]
+    for tag, regex, first in _CORE:
+        loader.add_implicit_resolver(tag, regex, first)  # type: ignore[attr-defined]
     loader.add_constructor("tag:yaml.org,2002:int", _int)  # type: ignore[attr-defined]
+
+
+def reads_as_other_type(text: str) -> bool:
+    """Whether a plain `text` is no string under YAML 1.2 (`1e3`, `0o17`): the dumper quotes those too,
+    on top of what YAML 1.1 would misread (which PyYAML's dumper quotes by itself)."""
+    return any(regex.match(text) for _, regex, _ in _CORE)
 
 
 _core_schema(_Loader)
@@ -58,6 +67,8 @@ def _flow(dumper: Any, data: Flow) -> Any:
 def _str(dumper: Any, data: str) -> Any:
     # Multi-line strings (rules, JSON definitions) as literal blocks so diffs are per line.
     style = "|" if "\n" in data and not data.endswith((" ", "\t")) else None
+    if style is None and reads_as_other_type(data):
+        style = "'"
     return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
 
 
