@@ -131,7 +131,8 @@ def init(directory: str) -> None:
     created = scaffold.init(Path(directory))
     for p in created:
         click.echo(f"  created {p}")
-    click.echo(f"Initialised entragit repo in {Path(directory).resolve()}\n"
+    done = " (scaffold committed)" if created else ""
+    click.echo(f"Initialised entragit repo in {Path(directory).resolve()}{done}\n"
                "Next: entragit tenant add NAME --tenant-id GUID --auth secret --client-id APPID")
 
 
@@ -175,7 +176,8 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
                secret_env: str | None, certificate_path: str | None, certificate_password_env: str | None,
                token_file: str | None, authority: str | None, ca_bundle: str | None, users: bool,
                break_glass: tuple[str, ...], repo: str | None) -> None:
-    """Add tenant NAME: writes tenants/NAME/tenant.yaml (no secrets are ever written)."""
+    """Add tenant NAME: writes tenants/NAME/tenant.yaml (no secrets are ever written) and commits it."""
+    from entragit import gitstore
     from entragit.config import repo_file, tenant_yaml
     from entragit.errors import EntragitError
 
@@ -183,6 +185,7 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
     path = repo_file(root, root / "tenants" / name / "tenant.yaml")
     if path.exists():
         raise EntragitError(f"{path.relative_to(root)} already exists")
+    gitstore.head(root)  # not a git repo: said before anything is written
     text = tenant_yaml(name, tenant_id, graph_url=graph_url, cloud=cloud, users=users, break_glass=break_glass,
                        ca_bundle=ca_bundle, auth={"method": method, "clientId": client_id, "secretEnv": secret_env,
                                                   "certificatePath": certificate_path,
@@ -190,7 +193,11 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
                                                   "tokenFile": token_file, "authority": authority})
     path.parent.mkdir(parents=True)
     path.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {path.relative_to(root)}")
+    rel = path.relative_to(root).as_posix()
+    # Committed at once, so the first export's commit holds only objects and a clean tree means no hand edits.
+    sha = gitstore.commit(root, [rel], f"{name}: add tenant ({rel})\n\nTenant id {tenant_id.lower()}, "
+                                       f"auth method {method}; no secrets are written.\n")
+    click.echo(f"wrote {rel}" + (f" -> commit {sha[:10]}" if sha else ""))
 
 
 def _device_code_prompt(url: str, code: str, expires_on: Any) -> None:
