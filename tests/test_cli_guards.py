@@ -127,7 +127,7 @@ def test_urls_that_are_not_urls_are_refused_by_name(tmp_path, sim):
                           ("--authority", "not a url"), ("--graph-url", "http://127.0.0.1:99999")):
         res = cli("tenant", "add", "t", "--tenant-id", sim.tenant_id, option, value, code=1)
         lines = _error_lines(res.output)
-        assert lines[0].startswith(f"error: {option} must be ") and repr(value) in lines[0]
+        assert lines[0].startswith(f"error: tenants/t/tenant.yaml: {option} must be ") and repr(value) in lines[0]
         assert len(lines) == 2 and lines[1].startswith("hint: ")
     assert not (tmp_path / "cfg" / "tenants" / "t").exists()
     cli("tenant", "add", "t", "--tenant-id", sim.tenant_id, "--graph-url", sim.graph_url.rsplit("/v1.0")[0],
