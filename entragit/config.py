@@ -162,8 +162,8 @@ def load_tenant(path: Path, root: Path) -> Tenant:
     auth = data.get("auth") or {"method": "default"}
     if auth.get("method") not in AUTH_METHODS:
         raise InputError(rel, _line_of(text, "method"), f"auth.method must be one of {', '.join(AUTH_METHODS)}")
-    if bad := malformed(data.get("graphUrl"), auth.get("authority")):
-        key, problem = bad[0]
+    if shape := malformed(data.get("graphUrl"), auth.get("authority")):
+        key, problem = shape[0]
         raise InputError(rel, _line_of(text, f"{key}:"), f"{key} {problem}")
     for k in data.get("kinds") or ():
         if k not in kindmod.BY_NAME:
@@ -238,8 +238,8 @@ def tenant_yaml(name: str, tenant_id: str, *, graph_url: str | None, cloud: str,
         raise EntragitError(f"tenant name {name!r} must be lowercase letters, digits, '.', '_' or '-'")
     if not GUID.match(tenant_id):
         raise EntragitError(f"--tenant-id must be a GUID, got {tenant_id!r}")
-    if bad := malformed(graph_url, auth.get("authority")):
-        key, problem = bad[0]
+    if shape := malformed(graph_url, auth.get("authority")):
+        key, problem = shape[0]
         option = {"graphUrl": "--graph-url", "authority": "--authority"}[key]
         raise EntragitError(f"tenants/{name}/tenant.yaml: {option} {problem}; nothing was written",
                             hint=URL_HINTS[key])
