@@ -481,13 +481,15 @@ def check_permissions(plan: Plan, claims: Mapping[str, Any]) -> None:
                             f"{missing}", hint=hint)
 
 
-async def check_tenant(g: Graph, tenant_id: str) -> None:
-    """Refuse to write into a tenant other than the one tenant.yaml names."""
+async def check_tenant(g: Graph, tenant_id: str, doing: str = "write") -> None:
+    """Refuse to write into (or export from) a tenant other than the one tenant.yaml names."""
     org = await g.get("/organization")
     ids = {str(o.get("id", "")).lower() for o in org.get("value", [])}
     if tenant_id.lower() not in ids:
         raise EntragitError(f"the token reaches tenant {', '.join(sorted(ids)) or '?'}, but tenant.yaml says "
-                            f"{tenant_id}; refusing to write")
+                            f"{tenant_id}; refusing to {doing}",
+                            hint="check tenantId and graphUrl in tenant.yaml, and which tenant the credentials "
+                                 "sign in to")
 
 
 async def execute(g: Graph, plan: Plan, tenant_dir: Path, on_op: Callable[[Outcome], None] | None = None

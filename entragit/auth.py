@@ -59,7 +59,7 @@ class SignIn:
         self._failed: EntragitError | None = None
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
-        from azure.core.exceptions import ClientAuthenticationError
+        from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
         if self._lock is None:
             self._lock = asyncio.Lock()
@@ -71,6 +71,9 @@ class SignIn:
             except ClientAuthenticationError as e:
                 self._failed = self._error(e)
                 raise self._failed from None
+            except ServiceRequestError as e:  # no answer at all: DNS, refused connection, TLS, proxy
+                self._failed = self._unreachable(e)
+                raise self._failed from None
 
     def _error(self, e: Exception) -> EntragitError:
         text = str(getattr(e, "message", None) or e).split("\nContent:", 1)[0].strip()
@@ -78,6 +81,12 @@ class SignIn:
         method = str(self._tenant.auth.get("method", "default"))
         return EntragitError(f"tenant {self._tenant.name}: sign-in ({method}) failed: {text}",
                              hint=_HINTS.get(method))
+
+    def _unreachable(self, e: Exception) -> EntragitError:
+        why = str(getattr(e, "message", None) or e).splitlines()[0]
+        return EntragitError(f"tenant {self._tenant.name}: cannot reach the sign-in host {self._tenant.authority}: "
+                             f"{why}", hint="check auth.authority (or cloud) in tenant.yaml, the network and any "
+                                            "proxy (HTTPS_PROXY)")
 
     async def close(self) -> None:
         await self._inner.close()

@@ -139,6 +139,8 @@ def _setup_logging(verbose: int) -> None:
     if verbose < 2:
         for noisy in ("httpx", "azure", "msal", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
+    if not verbose:  # a failed sign-in comes back as one error line of ours; azure-identity's warning repeats it
+        logging.getLogger("azure.identity").setLevel(logging.ERROR)
 
 
 # ---------------------------------------------------------------- init / tenant
@@ -154,7 +156,8 @@ def init(directory: str) -> None:
     created = scaffold.init(Path(directory))
     for p in created:
         click.echo(f"  created {p}")
-    click.echo(f"Initialised entragit repo in {Path(directory).resolve()}\n"
+    done = " (scaffold committed)" if created else ""
+    click.echo(f"Initialised entragit repo in {Path(directory).resolve()}{done}\n"
                "Next: entragit tenant add NAME --tenant-id GUID --auth secret --client-id APPID")
 
 
@@ -198,7 +201,8 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
                secret_env: str | None, certificate_path: str | None, certificate_password_env: str | None,
                token_file: str | None, authority: str | None, ca_bundle: str | None, users: bool,
                break_glass: tuple[str, ...], repo: str | None) -> None:
-    """Add tenant NAME: writes tenants/NAME/tenant.yaml (no secrets are ever written)."""
+    """Add tenant NAME: writes tenants/NAME/tenant.yaml (no secrets are ever written) and commits it."""
+    from entragit import gitstore
     from entragit.config import repo_file, tenant_yaml
     from entragit.errors import EntragitError
 
@@ -206,6 +210,7 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
     path = repo_file(root, root / "tenants" / name / "tenant.yaml")
     if path.exists():
         raise EntragitError(f"{path.relative_to(root)} already exists")
+    gitstore.head(root)  # not a git repo: said before anything is written
     text = tenant_yaml(name, tenant_id, graph_url=graph_url, cloud=cloud, users=users, break_glass=break_glass,
                        ca_bundle=ca_bundle, auth={"method": method, "clientId": client_id, "secretEnv": secret_env,
                                                   "certificatePath": certificate_path,
@@ -213,7 +218,11 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
                                                   "tokenFile": token_file, "authority": authority})
     path.parent.mkdir(parents=True)
     path.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {path.relative_to(root)}")
+    rel = path.relative_to(root).as_posix()
+    # Committed at once, so the first export's commit holds only objects and a clean tree means no hand edits.
+    sha = gitstore.commit(root, [rel], f"{name}: add tenant ({rel})\n\nTenant id {tenant_id.lower()}, "
+                                       f"auth method {method}; no secrets are written.\n")
+    click.echo(f"wrote {rel}" + (f" -> commit {sha[:10]}" if sha else ""))
 
 
 def _device_code_prompt(url: str, code: str, expires_on: Any) -> None:
@@ -250,6 +259,8 @@ def tenant_list(repo: str | None) -> None:
 @click.option("--commit", "do_commit", is_flag=True, help="Commit what changed (one commit per tenant).")
 @click.option("-m", "--message", help="Commit message first line (default: a summary of the changes).")
 @click.option("--allow-partial", is_flag=True, help="Skip kinds the token may not read (their files stay).")
+@click.option("--force", is_flag=True, help="Overwrite uncommitted changes to the tenant's files (refused otherwise, "
+              "naming them).")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Parallel Graph requests per tenant.")
 @click.option("--parallel-tenants", type=click.IntRange(min=1), default=4, show_default=True,
@@ -258,21 +269,24 @@ def tenant_list(repo: str | None) -> None:
 @lock_option
 @repo_option
 def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool, message: str | None,
-           allow_partial: bool, concurrency: int, parallel_tenants: int, verbose: int, lock_timeout: float,
-           repo: str | None) -> None:
+           allow_partial: bool, force: bool, concurrency: int, parallel_tenants: int, verbose: int,
+           lock_timeout: float, repo: str | None) -> None:
     """Read the live tenant(s) and write canonical YAML under tenants/<name>/.
 
     Only real changes touch files; with --commit a run that changed nothing makes no commit.
+    Refused, writing nothing, when the token reaches another tenant than tenant.yaml's tenantId,
+    or when uncommitted edits under tenants/<name>/ would be overwritten (unless --force).
     """
     _setup_logging(verbose)
     root = _root(repo)
     with _writing(root, "export", lock_timeout):
-        _export(root, tenant_name, all_tenants, shard, do_commit, message, allow_partial, concurrency,
+        _export(root, tenant_name, all_tenants, shard, do_commit, message, allow_partial, force, concurrency,
                 parallel_tenants, verbose)
 
 
 def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool,
-            message: str | None, allow_partial: bool, concurrency: int, parallel_tenants: int, verbose: int) -> None:
+            message: str | None, allow_partial: bool, force: bool, concurrency: int, parallel_tenants: int,
+            verbose: int) -> None:
     from entragit import export as exp
     from entragit.errors import EntragitError
 
@@ -288,7 +302,8 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
 
     with reporter(verbose) as progress:
         results = exp.export(root, ts, do_commit=do_commit, message=message, allow_partial=allow_partial,
-                             progress=progress, concurrency=concurrency, parallel_tenants=parallel_tenants)
+                             progress=progress, concurrency=concurrency, parallel_tenants=parallel_tenants,
+                             force=force)
     failed = [r for r in results if r.failed]
     for r in results:
         if r.failed:
@@ -362,9 +377,28 @@ def _one_tenant(root: Any, name: str | None) -> Any:
     return ts[0]
 
 
+def _desired_ref(ref: str) -> str:
+    """--ref as plan reads it: WORKTREE in any case means the files on disk."""
+    from entragit import gitstore
+
+    return gitstore.WORKTREE if ref.upper() == gitstore.WORKTREE else ref
+
+
+def _note_uncommitted(root: Any, t: Any, ref: str) -> None:
+    """One line when a plan of a revision leaves out uncommitted edits to the tenant's files."""
+    from entragit import gitstore, reconcile
+
+    edits = [] if ref == gitstore.WORKTREE else reconcile.uncommitted_objects(root, t)
+    if edits:
+        shown = ", ".join(edits[:3]) + (f" and {len(edits) - 3} more" if len(edits) > 3 else "")
+        click.echo(f"note: this plan reads the files at {ref}; {len(edits)} uncommitted change(s) under "
+                   f"tenants/{t.name}/ are not in it ({shown}); plan them with --ref WORKTREE", err=True)
+
+
 plan_options = [
     click.option("--ref", default="HEAD", show_default=True,
-                 help="Git revision whose files are the desired state; WORKTREE for uncommitted files."),
+                 help="Git revision whose files are the desired state; WORKTREE (any case) for the files on "
+                      "disk, uncommitted edits included."),
     click.option("--tenant", "tenant_name", metavar="NAME", help="Tenant (needed when the repo has several)."),
     click.option("--only", "selectors", multiple=True, metavar="SELECTOR",
                  help="Restrict to a kind (groups), an object by kind/slug (groups/finance-admins), kind/display "
@@ -399,22 +433,30 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
     else are adopted (same natural key) or recreated, and every reference to a recreated
     object's old id is remapped (tenants/<name>/idmap.yaml keeps old -> new).
     """
-    from entragit import reconcile, render
+    from pathlib import Path
+
+    from entragit import gitstore, reconcile, render
+    from entragit.errors import EntragitError
 
     _setup_logging(verbose)
     root = _root(repo)
     t = _one_tenant(root, tenant_name)
-    if ref != "WORKTREE":
-        from entragit import gitstore
-
+    asked = ref = _desired_ref(ref)
+    if out_file and not Path(out_file).parent.is_dir():
+        raise EntragitError(f"--out {out_file}: folder {Path(out_file).parent} does not exist; nothing written",
+                            hint="create the folder first, or save the plan elsewhere")
+    if ref != gitstore.WORKTREE:
         ref = gitstore.resolve(root, ref)  # a saved plan names the exact commit
     s = reconcile.plan(root, t, ref, selectors, prune)
     click.echo(render.render(s.plan, fmt, s.names(), s.risks))
+    _note_uncommitted(root, t, asked)
     if out_file:
         import json
-        from pathlib import Path
 
-        Path(out_file).write_text(json.dumps(s.plan.to_file(s.selectors, prune), indent=1), encoding="utf-8")
+        try:
+            Path(out_file).write_text(json.dumps(s.plan.to_file(s.selectors, prune), indent=1), encoding="utf-8")
+        except OSError as e:
+            raise EntragitError(f"--out {out_file}: cannot write the plan: {e.strerror}") from None
         click.echo(f"plan saved to {out_file}", err=True)
     if detailed_exitcode and not s.plan.empty:
         sys.exit(2)
@@ -452,6 +494,7 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
     if plan_file:
         _refuse_with_saved_plan(click.get_current_context(), selectors, prune)
     root = _root(repo)
+    ref = _desired_ref(ref)
     with _writing(root, "apply", lock_timeout):  # held from the plan to the commit: nothing moves in between
         _apply(root, ref, tenant_name, selectors, prune, yes, force_lockout_risk, do_commit, plan_file, rehearse)
 
@@ -483,8 +526,14 @@ def _apply(root: Any, ref: str, tenant_name: str | None, selectors: tuple[str, .
         s = reconcile.plan(root, t, ref, selectors, prune)
     names = s.names()
     click.echo(render.text(s.plan, names, s.risks))
+    if not plan_file:
+        _note_uncommitted(root, t, ref)
     if s.plan.empty:
         return
+    if not yes and not sys.stdin.isatty():  # no one to answer the question: say so instead of "Aborted!"
+        raise EntragitError("apply needs --yes when not run interactively (stdin is not a terminal); nothing was "
+                            "written", hint="review the plan first, e.g. `entragit plan --out plan.json`, then "
+                                            "`entragit apply --plan plan.json --yes`")
     if not yes and not click.confirm("Apply these changes?", default=False):
         raise EntragitError("aborted; nothing was written")
 
@@ -499,7 +548,7 @@ def _apply(root: Any, ref: str, tenant_name: str | None, selectors: tuple[str, .
         from entragit import export as exp
         from entragit import gitstore
 
-        exp.export(root, [t], do_commit=False)
+        exp.export(root, [t], do_commit=False, force=True)  # the tenant as apply left it is what gets committed
         sha = gitstore.commit(root, [str(t.dir.relative_to(root))], f"{t.name}: apply {ref}\n")
         if sha:
             click.echo(f"committed {sha[:10]}")
@@ -519,6 +568,7 @@ def _rehearse(root: Any, t: Any, ref: str, selectors: tuple[str, ...], prune: bo
                    f"{len(r.identity.permissions)} permission(s) and {len(r.identity.directory_roles)} "
                    "directory role(s).\n")
     click.echo(render.text(r.session.plan, r.session.names(), r.session.risks))
+    _note_uncommitted(root, t, ref)
     for o in r.result.outcomes:
         click.echo(f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
     done = len(r.result.outcomes) - len(r.result.failed)

@@ -162,6 +162,9 @@ def load_tenant(path: Path, root: Path) -> Tenant:
     auth = data.get("auth") or {"method": "default"}
     if auth.get("method") not in AUTH_METHODS:
         raise InputError(rel, _line_of(text, "method"), f"auth.method must be one of {', '.join(AUTH_METHODS)}")
+    if shape := malformed(data.get("graphUrl"), auth.get("authority")):
+        key, problem = shape[0]
+        raise InputError(rel, _line_of(text, f"{key}:"), f"{key} {problem}")
     for k in data.get("kinds") or ():
         if k not in kindmod.BY_NAME:
             raise InputError(rel, _line_of(text, k), f"unknown kind {k!r}")
@@ -174,6 +177,37 @@ def load_tenant(path: Path, root: Path) -> Tenant:
         kinds=tuple(data.get("kinds") or ()), users=bool(data.get("users", False)),
         break_glass=tuple(str(b) for b in data.get("breakGlass") or ()), ca_bundle=data.get("caBundle"),
     )
+
+
+URL_HINTS = {"graphUrl": "the Graph root without /v1.0; leave it out to use --cloud",
+             "authority": "sign-in needs TLS; leave it out to use the cloud's own login host"}
+
+
+def _bad_url(value: str, schemes: tuple[str, ...], example: str) -> str | None:
+    """Why `value` is no URL entragit can connect to, or None when it is one."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  # parsing the port is what raises on a bad one
+    except ValueError:
+        return f"must be a URL such as {example}, got {value!r}"
+    if parts.scheme not in schemes or not parts.hostname:
+        return f"must be an {' or '.join(schemes)} URL such as {example}, got {value!r}"
+    return None
+
+
+def malformed(graph_url: str | None, authority: str | None) -> list[tuple[str, str]]:
+    """(field, why) for graphUrl and auth.authority where they are no URL to connect to (checked before
+    `untrusted`, whose hint would not help). azure-identity signs in only over TLS: an http authority
+    would fail at the first token request."""
+    out = []
+    for key, value, schemes, example in (("graphUrl", graph_url, ("http", "https"), CLOUDS["global"]),
+                                         ("authority", authority, ("https",), AUTHORITIES["global"])):
+        why = _bad_url(str(value), schemes, example) if value is not None else None
+        if why:
+            out.append((key, why))
+    return out
 
 
 def _line_of(text: str, needle: str) -> int | None:
@@ -204,6 +238,11 @@ def tenant_yaml(name: str, tenant_id: str, *, graph_url: str | None, cloud: str,
         raise EntragitError(f"tenant name {name!r} must be lowercase letters, digits, '.', '_' or '-'")
     if not GUID.match(tenant_id):
         raise EntragitError(f"--tenant-id must be a GUID, got {tenant_id!r}")
+    if shape := malformed(graph_url, auth.get("authority")):
+        key, problem = shape[0]
+        option = {"graphUrl": "--graph-url", "authority": "--authority"}[key]
+        raise EntragitError(f"tenants/{name}/tenant.yaml: {option} {problem}; nothing was written",
+                            hint=URL_HINTS[key])
     if bad := untrusted(graph_url, auth.get("authority")):
         key, value, why = bad[0]
         option = {"graphUrl": "--graph-url", "authority": "--authority"}[key]

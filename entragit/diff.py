@@ -388,14 +388,17 @@ def drift(root: Path, tenants: Sequence[Any]) -> Changes:
     from entragit.errors import RepoError
     from entragit.export import read_tenant
 
-    if gitstore.head(root) is None:
-        raise RepoError("no commit yet to compare the live tenant with", hint="run `entragit export --commit` first")
+    # init and tenant add commit too: a tenant never exported would show every live object as drift.
+    head = snapshots_at(root, "HEAD") if gitstore.head(root) else {}
+    unexported = [t.name for t in tenants if t.name not in head]
+    if unexported:
+        raise RepoError(f"no commit yet holds an export of {', '.join(unexported)} to compare the live tenant with",
+                        hint="run `entragit export --commit` first")
 
     async def read_all() -> list[Any]:
         return await asyncio.gather(*(read_tenant(t, allow_partial=False) for t in tenants))
 
     lives = asyncio.run(read_all())
-    head = snapshots_at(root, "HEAD")
     out = [tenant_changes(t.name, head.get(t.name, Snapshot()), live, t.break_glass)
            for t, (live, _stats) in zip(tenants, lives, strict=True)]
     return Changes("HEAD", "live", tuple(out))

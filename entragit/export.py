@@ -223,6 +223,24 @@ def write_tenant(root: Path, t: Tenant, files: dict[str, str]) -> dict[str, str]
     return old
 
 
+def hand_edits_lost(root: Path, t: Tenant, files: dict[str, str]) -> list[str]:
+    """Uncommitted changes under the tenant folder that writing `files` would undo, relative to the folder.
+
+    A file already holding what the export writes loses nothing (a second export before a commit)."""
+    folder = t.dir.relative_to(root).as_posix()
+    lost = []
+    for path in gitstore.uncommitted(root, folder):
+        rel = path[len(folder) + 1:]
+        if rel in KEEP:  # never rewritten by export
+            continue
+        p = root / path
+        have = p.read_bytes() if p.is_file() and not p.is_symlink() else None
+        want = files[rel].encode("utf-8") if rel in files else None
+        if p.is_symlink() or have != want:
+            lost.append(rel)
+    return lost
+
+
 def _file_id(text: str) -> str | None:
     doc = yamlio.load(text)
     oid = (doc.get("id") or doc.get("tenantId")) if isinstance(doc, dict) else None
@@ -368,12 +386,16 @@ def _attribute_changes(root: Path, t: Tenant, r: ExportResult, old: dict[str, st
 
 async def read_tenant(t: Tenant, *, allow_partial: bool, progress: Progress | None = None,
                       concurrency: int = 8) -> tuple[Snapshot, Stats]:
+    from entragit.apply import check_tenant  # here: apply's plan imports this module
+
     cred, token = auth.credential(t)
     verify: Any = t.ca_bundle or True
     graph = Graph(t.graph_url, credential=cred, token=token, verify=verify, concurrency=concurrency,
                   paced_paths=kindmod.PACED_PATHS)
     async with graph as g:
         try:
+            # A wrong tenantId (or a token reaching another tenant) would file its objects under this name.
+            await check_tenant(g, t.tenant_id, "export")
             snap = await read_live(g, t.export_kinds, allow_partial=allow_partial, progress=progress)
         finally:
             if cred is not None:
@@ -395,7 +417,7 @@ def _fill_gaps(snap: Snapshot, t: Tenant) -> None:
 
 
 def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: bool, message: str | None,
-               now: dt.datetime) -> ExportResult:
+               now: dt.datetime, force: bool) -> ExportResult:
     names: dict[str, str] = {}
     _fill_gaps(snap, t)
     files, warnings = layout(snap, names)
@@ -407,6 +429,13 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
             files.update({rel: text for rel, text in _current_files(t.dir).items() if rel.startswith(kname + "/")})
     current = _current_files(t.dir)
     files = {rel: yamlio.keep_comments(text, current.get(rel)) for rel, text in files.items()}  # a person's notes
+    lost = [] if force else hand_edits_lost(root, t, files)
+    if lost:
+        shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        raise EntragitError(f"tenants/{t.name} has uncommitted changes the export would overwrite: {shown}; "
+                            "nothing written",
+                            hint=f"commit them, discard them (git checkout -- tenants/{t.name}), "
+                                 "or pass --force to overwrite them")
     old = write_tenant(root, t, files)
     _diff(r, old, files, names)
     if do_commit:
@@ -418,10 +447,11 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
 
 def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, message: str | None = None,
            allow_partial: bool = False, progress: Callable[[str, str, int], None] | None = None,
-           concurrency: int = 8, parallel_tenants: int = 4) -> list[ExportResult]:
+           concurrency: int = 8, parallel_tenants: int = 4, force: bool = False) -> list[ExportResult]:
     """Export tenants, `parallel_tenants` at a time. Each tenant is read completely before its files
     are touched (a failed read writes nothing), then written atomically and committed on its own, so
     one broken tenant among hundreds does not hold back the others; its failure is in its result.
+    Uncommitted changes the new files would overwrite stop that tenant unless `force`.
     The caller holds the repo lock and has run `recover`."""
     # Taken before reading, so the next export's audit window overlaps this read instead of missing part of it.
     now = dt.datetime.now(dt.timezone.utc)
@@ -429,7 +459,7 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
 
     def write(t: Tenant, snap: Snapshot, stats: Stats) -> ExportResult:
         with git_lock:
-            return _write_one(root, t, snap, stats, do_commit, message, now)
+            return _write_one(root, t, snap, stats, do_commit, message, now, force)
 
     async def one(t: Tenant, sem: asyncio.Semaphore) -> ExportResult:
         cb = (lambda k, n: progress(t.name, k, n)) if progress else None

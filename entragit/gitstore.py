@@ -112,6 +112,12 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     return str(repo.head.commit.hexsha)
 
 
+def uncommitted(root: Path, folder: str) -> list[str]:
+    """Paths below `folder` whose work-tree file differs from HEAD: changed, deleted or new (not ignored)."""
+    out = _repo(root).git.status("--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", folder)
+    return sorted({entry[3:] for entry in out.split("\0") if entry})
+
+
 def _unstage(repo: Any, paths: list[str]) -> None:
     if repo.head.is_valid():
         repo.git.reset("-q", "--", *paths)

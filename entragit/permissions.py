@@ -8,25 +8,25 @@ from typing import Any
 from entragit import kinds as kindmod
 from entragit.kinds import Kind
 
-# Not tied to one kind: apply checks the token's tenant (GET /organization); export names the
-# people behind changes from the directory audit log (optional: skipped with a note without it).
+# Not tied to one kind: export and apply check the token's tenant (GET /organization); export names
+# the people behind changes from the directory audit log (optional: skipped with a note without it).
 # The tenant check's alternatives app-only, narrowest first
 # (https://learn.microsoft.com/graph/api/organization-get); a signed-in user reads their own
 # organization with User.Read, so only app-only tokens are checked for it.
 TENANT_CHECK = ("Organization.Read.All", "Directory.Read.All", "User.Read.All")
-APPLY_EXTRA = TENANT_CHECK[:1]
+READ_EXTRA = TENANT_CHECK[:1]  # what the manifest lists for the tenant check
 EXPORT_OPTIONAL = ("AuditLog.Read.All",)
 
 
 def for_export(kinds: Iterable[Kind]) -> list[str]:
     """Least-privilege read permissions: the first (narrowest) alternative of each kind, and what it needs on top."""
-    return sorted({p for k in kinds for p in (k.read_perm[0], *k.read_also)})
+    return sorted({p for k in kinds for p in (k.read_perm[0], *k.read_also)} | set(READ_EXTRA))
 
 
 def for_apply(kinds: Iterable[Kind]) -> list[str]:
     """Write permissions, plus what apply reads before writing."""
     ks = list(kinds)
-    return sorted(set(for_export(ks)) | {p for k in ks for p in k.write_perm} | set(APPLY_EXTRA))
+    return sorted(set(for_export(ks)) | {p for k in ks for p in k.write_perm})
 
 
 def table() -> list[tuple[str, str, str]]:

@@ -30,6 +30,13 @@ def desired_state(root: Path, t: Tenant, ref: str) -> Snapshot:
     return read_files(t.dir, root, files)
 
 
+def uncommitted_objects(root: Path, t: Tenant) -> list[str]:
+    """The tenant's object files (kind/file.yaml) with uncommitted changes, which a plan of a revision leaves out."""
+    folder = t.dir.relative_to(root).as_posix()
+    return [p[len(folder) + 1:] for p in gitstore.uncommitted(root, folder)
+            if p.count("/") == 3 and p.endswith(".yaml")]
+
+
 async def _deleted(g: Graph, kinds: list[str], *, app_only: bool) -> dict[str, dict[str, dict[str, Any]]]:
     """Recycle-bin contents per kind, for the kinds this identity may restore (the rest are recreated)."""
     from entragit import canonical

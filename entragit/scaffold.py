@@ -45,7 +45,23 @@ def schemas_source() -> Path:
     return schema_dir()
 
 
+COMMIT_MESSAGE = """\
+entragit init: config repo scaffold (CI templates, schemas, pre-commit hooks)
+
+The files a team needs before the first export, so a clone has them all:
+"""
+
+
 def init(root: Path) -> list[str]:
+    """Write the scaffold's missing files and commit them in one commit; returns what was created."""
+    created = _write_scaffold(root)
+    if created:
+        body = "".join(f"  {rel}\n" for rel in created)
+        gitstore.commit(root, [rel.rstrip("/") for rel in created], f"{COMMIT_MESSAGE}{body}")
+    return created
+
+
+def _write_scaffold(root: Path) -> list[str]:
     root.mkdir(parents=True, exist_ok=True)
     created: list[str] = []
     gitstore.init(root)
@@ -62,12 +78,11 @@ def init(root: Path) -> list[str]:
     write("README.md", README)
     write(".gitignore", "__pycache__/\n.venv/\n")
     src = schemas_source()
-    if src.is_dir():
-        for f in sorted(src.glob("*.schema.json")):
-            dest = root / "schemas" / f.name
-            if not dest.exists():
-                dest.parent.mkdir(exist_ok=True)
-                shutil.copy2(f, dest)
+    copied = [f for f in sorted(src.glob("*.schema.json")) if not (root / "schemas" / f.name).exists()]
+    for f in copied:
+        (root / "schemas").mkdir(exist_ok=True)
+        shutil.copy2(f, root / "schemas" / f.name)
+    if copied:
         created.append("schemas/")
     for rel, text in ci_templates().items():
         write(rel, text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 
@@ -170,8 +172,13 @@ def serve(
     def _stop(*_: object) -> None:
         raise KeyboardInterrupt
 
+    try:
+        simulator.start(host=host, port=port)
+    except OSError as e:  # port taken, a privileged port, an unknown host
+        click.echo(f"error: cannot listen on {host}:{port}: {e.strerror or e}", err=True)
+        click.echo("hint: pick another --port (0 picks a free one) or --host", err=True)
+        sys.exit(1)
     signal.signal(signal.SIGTERM, _stop)  # save state on a polite kill too
-    simulator.start(host=host, port=port)
     click.echo(
         json.dumps(
             {

@@ -73,8 +73,7 @@ def run_steps(repo: Path, wf: dict, exprs: dict[str, str], stubs: Path, tmp: Pat
 def _config_repo(tmp_path, sim) -> tuple[Path, git.Repo]:
     cli = make_repo(tmp_path / "config", sim)
     r = git.Repo(cli.repo)
-    r.git.add("-A")
-    r.git.commit("-qm", "entragit init")
+    assert r.git.status("--porcelain") == ""  # init committed the templates, tenant add its tenant.yaml
     git.Repo.init(tmp_path / "origin.git", bare=True)
     r.create_remote("origin", str(tmp_path / "origin.git"))
     r.git.push("-q", "origin", "main")
