@@ -287,22 +287,31 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="json: findings for machines (docs/JSON-FORMATS.md); github: GitHub Actions annotations "
+                   "on the pull request's files and lines.")
 @repo_option
-def validate(paths: tuple[str, ...], repo: str | None) -> None:
+def validate(paths: tuple[str, ...], fmt: str, repo: str | None) -> None:
     """Check files: JSON Schema, reference integrity, duplicates, secrets, CA lock-out. Errors name file:line."""
+    import json
     from pathlib import Path
 
-    from entragit.validate import validate_paths
+    from entragit import validate as val
 
     root = _root(repo)
-    findings = validate_paths(root, [Path(p) for p in paths] or None)
-    for f in findings:
-        where = f"{f.path}:{f.line}" if f.line else f.path
-        click.echo(f"{where}: {f.severity}: {f.message} [{f.rule}]", err=f.severity == "error")
+    findings = val.validate_paths(root, [Path(p) for p in paths] or None)
     errors = [f for f in findings if f.severity == "error"]
+    if fmt == "json":
+        click.echo(json.dumps(val.to_json(findings), indent=2, ensure_ascii=False))
+    elif fmt == "github" and findings:
+        click.echo(val.github(findings))
+    elif fmt == "text":
+        for f in findings:
+            click.echo(str(f), err=f.severity == "error")
     if errors:
         sys.exit(1)
-    click.echo(f"ok ({len(findings)} warning(s))" if findings else "ok")
+    if fmt != "json":
+        click.echo(f"ok ({len(findings)} warning(s))" if findings else "ok")
 
 
 @main.command()

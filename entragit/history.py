@@ -16,6 +16,7 @@ from entragit.errors import EntragitError
 from entragit.export import display_name
 from entragit.snapshot import Names, Snapshot, read_files
 
+FORMAT_VERSION = 1  # of `log --format json` (docs/JSON-FORMATS.md); bumped on incompatible change
 ID_LINE = r"^(?:id|tenantId): ['\"]?{}['\"]?$"  # singletons have no id; partners are keyed by tenantId
 
 
@@ -147,7 +148,7 @@ def text(log: Log, colour: bool = False) -> str:
 
 
 def to_json(log: Log) -> dict[str, Any]:
-    return {"title": log.title, "commits": [
+    return {"format_version": FORMAT_VERSION, "title": log.title, "commits": [
         {"commit": e.commit.sha, "date": e.commit.date, "author": e.commit.author, "subject": e.commit.subject,
          **diffmod.Changes("", "", (e.changes,)).to_json()["tenants"][0]}
         for e in log.entries]}

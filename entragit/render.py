@@ -12,6 +12,7 @@ from entragit.kinds import GUID
 from entragit.plan import LeftAlone, Op, Plan, placeholder_target
 from entragit.risk import Note
 
+FORMAT_VERSION = 1  # of `plan --format json` (docs/JSON-FORMATS.md); bumped on incompatible change
 SYMBOL = {"create": "+", "restore": "↺", "adopt": "=", "update": "~", "link": "+", "unlink": "-", "delete": "-"}
 
 
@@ -122,7 +123,7 @@ def markdown(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> s
 
 def render(plan: Plan, fmt: str, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
     if fmt == "json":
-        return json.dumps({**plan.to_json(), "risks": [n.to_json() for n in risks]}, indent=2, ensure_ascii=False)
+        return json.dumps({"format_version": FORMAT_VERSION, **plan.to_json(), "risks": [n.to_json() for n in risks]}, indent=2, ensure_ascii=False)
     if fmt == "markdown":
         return markdown(plan, names, risks)
     return text(plan, names, risks)
