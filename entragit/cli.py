@@ -26,9 +26,15 @@ class _Group(click.Group):
             sys.exit(e.exit_code)
 
 
+NO_COLOR = "entragit.no_color"  # ctx.meta key: --no-color given
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="entragit")
-def main() -> None:
+@click.option("--no-color", "no_color", is_flag=True,
+              help="No colour anywhere (diff, drift, log, plan, progress). So does NO_COLOR set and non-empty.")
+@click.pass_context
+def main(ctx: click.Context, no_color: bool) -> None:
     """entragit: git as the source of truth for Microsoft Entra ID configuration.
 
     \b
@@ -41,7 +47,17 @@ def main() -> None:
 
     Try it without a tenant: `entragit demo`.
     """
+    ctx.meta[NO_COLOR] = no_color
     _register_prompt()  # one device code sign-in per command run
+
+
+def _colour(fmt: str = "text", stream: Any = None) -> bool:
+    """Colour only in text for a terminal, and never with --no-color or NO_COLOR (https://no-color.org:
+    set and non-empty)."""
+    import os
+
+    off = click.get_current_context().meta.get(NO_COLOR) or os.environ.get("NO_COLOR", "")
+    return fmt == "text" and not off and (stream or sys.stdout).isatty()
 
 
 def _register_sim() -> None:
@@ -262,7 +278,7 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
             return
     from entragit.progress import reporter
 
-    with reporter(verbose) as progress:
+    with reporter(verbose, colour=_colour(stream=sys.stderr)) as progress:
         results = exp.export(root, ts, do_commit=do_commit, message=message, allow_partial=allow_partial,
                              progress=progress, concurrency=concurrency, parallel_tenants=parallel_tenants)
     failed = [r for r in results if r.failed]
@@ -392,7 +408,7 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
 
         ref = gitstore.resolve(root, ref)  # a saved plan names the exact commit
     s = reconcile.plan(root, t, ref, selectors, prune)
-    click.echo(render.render(s.plan, fmt, s.names(), s.risks))
+    click.echo(render.render(s.plan, fmt, s.names(), s.risks, colour=_colour(fmt)))
     if out_file:
         import json
         from pathlib import Path
@@ -452,7 +468,7 @@ def _apply(root: Any, ref: str, tenant_name: str | None, selectors: tuple[str, .
         t = _one_tenant(root, tenant_name)
         s = reconcile.plan(root, t, ref, selectors, prune)
     names = s.names()
-    click.echo(render.text(s.plan, names, s.risks))
+    click.echo(render.text(s.plan, names, s.risks, colour=_colour()))
     if s.plan.empty:
         return
     if not yes and not click.confirm("Apply these changes?", default=False):
@@ -488,7 +504,7 @@ def _rehearse(root: Any, t: Any, ref: str, selectors: tuple[str, ...], prune: bo
         click.echo(f"The twin signs in as {r.identity.name!r} ({r.identity.kind}) with its "
                    f"{len(r.identity.permissions)} permission(s) and {len(r.identity.directory_roles)} "
                    "directory role(s).\n")
-    click.echo(render.text(r.session.plan, r.session.names(), r.session.risks))
+    click.echo(render.text(r.session.plan, r.session.names(), r.session.risks, colour=_colour()))
     for o in r.result.outcomes:
         click.echo(f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
     done = len(r.result.outcomes) - len(r.result.failed)
@@ -583,7 +599,7 @@ def diff_cmd(revs: tuple[str, ...], tenant_name: str | None, fmt: str, repo: str
     old, new = (*revs, gitstore.WORKTREE) if len(revs) == 1 else revs if revs else ("HEAD", gitstore.WORKTREE)
     root = _root(repo)
     changes = diffmod.diff_revs(root, old, new, [tenant_name] if tenant_name else None, _break_glass(root))
-    click.echo(diffmod.render(changes, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
+    click.echo(diffmod.render(changes, fmt, colour=_colour(fmt)), nl=False)
 
 
 @main.command()
@@ -603,7 +619,7 @@ def drift(tenant_name: str | None, all_tenants: bool, fmt: str, verbose: int, re
     root = _root(repo)
     ts = _pick_tenants(root, tenant_name, all_tenants)
     changes = diffmod.drift(root, ts)
-    click.echo(diffmod.render(changes, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
+    click.echo(diffmod.render(changes, fmt, colour=_colour(fmt)), nl=False)
     if not changes.empty:
         sys.exit(2)
 
@@ -630,7 +646,7 @@ def log_cmd(obj: str | None, tenant_name: str | None, fmt: str, max_count: int |
         log = hist.object_log(root, hist.find_object(root, names, obj), max_count)
     else:
         log = hist.tenant_log(root, _one_tenant(root, tenant_name).name, max_count)
-    click.echo(hist.render(log, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
+    click.echo(hist.render(log, fmt, colour=_colour(fmt)), nl=False)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,11 @@ GitHub annotations, NO_COLOR and --no-color, progress lines, tenant remove, shel
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +149,114 @@ def test_the_github_pr_template_annotates_validate_findings(tmp_path: Path, sim:
     wf = yaml.safe_load((cli.repo / ".github" / "workflows" / "entragit-pr.yml").read_text())
     runs = [s["run"] for s in wf["jobs"]["plan"]["steps"] if "run" in s]
     assert any("entragit validate --format github" in r for r in runs)
+
+
+# ---------------------------------------------------------------- colour
+
+ENTRAGIT = Path(sys.executable).parent / "entragit"
+SGR = re.compile(r"\x1b\[([0-9;]*)m")  # a style escape: colour, bold, reset...
+
+
+def _coloured(text: str) -> bool:
+    """Any foreground or background colour set (bold and the like are no colour, per no-color.org)."""
+    codes = {int(c) for m in SGR.finditer(text) for c in m.group(1).split(";") if c}
+    return any(30 <= c <= 49 or 90 <= c <= 107 for c in codes)
+
+
+def _on_terminal(cwd: Path, *args: str, **env: str) -> str:
+    """Runs the real entragit with a pseudo-terminal for stdin, stdout and stderr; what it printed."""
+    master, slave = pty.openpty()
+    base = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    proc = subprocess.Popen([str(ENTRAGIT), *args], cwd=cwd, stdin=slave, stdout=slave, stderr=slave,
+                            env={**base, "COLUMNS": "200", **env})
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=120) in (0, 2), b"".join(chunks).decode(errors="replace")
+    return b"".join(chunks).decode(errors="replace")
+
+
+def test_no_color_and_the_no_color_option_turn_off_colour_everywhere(exported: Cli, sim: Any) -> None:
+    ca = _file(exported, "conditionalAccessPolicies", "ca100-*.yaml")
+    ca.write_text(ca.read_text().replace("state: enabled", "state: disabled"))
+    Portal(sim).patch_policy(Portal(sim).policy("CA101"), state="disabled")
+    commands = {"diff": ("diff",), "drift": ("drift",), "log": ("log", "-n", "1"),
+                "plan": ("plan", "--ref", "WORKTREE")}
+    for name, args in commands.items():
+        coloured = _on_terminal(exported.repo, *args)
+        assert _coloured(coloured), f"{name} has colour on a terminal"
+        assert _coloured(_on_terminal(exported.repo, *args, NO_COLOR="")), f"{name}: empty NO_COLOR is unset"
+        for plain in (_on_terminal(exported.repo, *args, NO_COLOR="1"),
+                      _on_terminal(exported.repo, "--no-color", *args)):
+            assert not SGR.search(plain), f"{name} has no colour with NO_COLOR or --no-color"
+            assert SGR.sub("", coloured) == plain  # the same words
+    # The export progress display on a terminal: rich, in colour unless told not to.
+    assert _coloured(_on_terminal(exported.repo, "export"))
+    assert not _coloured(_on_terminal(exported.repo, "--no-color", "export"))
+    assert not _coloured(_on_terminal(exported.repo, "export", NO_COLOR="1"))
+
+
+# ---------------------------------------------------------------- progress
+
+PROGRESS = re.compile(r"^export demo: (\d+)/(\d+) kinds, ([\d,]+) objects, ([\d,]+) requests, ([\d,]+) throttled$", re.M)
+
+
+def test_export_without_a_terminal_prints_plain_progress_lines(tmp_path: Path, sim_factory: Any) -> None:
+    sim = sim_factory("demo", throttle="ru=40/1")  # Graph's identity throttle, scaled down: some 429s
+    cli = make_repo(tmp_path / "config", sim)
+    res = cli("export")
+    lines = PROGRESS.findall(res.stderr)
+    assert len(lines) == 1, res.stderr  # quick read: only the line saying it is done
+    done, total, objects, requests, throttled = (int(x.replace(",", "")) for x in lines[0])
+    assert done == total > 15 and objects == 181 and requests > 20 and throttled > 0
+    assert f"[{objects} objects" in res.stdout  # the summary agrees
+
+    verbose = PROGRESS.findall(cli("export", "-v").stderr.replace(" (", "\n(").replace("read)", ""))
+    assert [int(d) for d, *_ in verbose] == list(range(1, total + 1))  # -v: a line per kind read
+
+
+def test_plain_progress_repeats_while_a_slow_read_runs(tmp_path: Path, sim_factory: Any,
+                                                       capfd: pytest.CaptureFixture[str]) -> None:
+    from entragit import config
+    from entragit import export as exp
+    from entragit.progress import reporter
+
+    sim = sim_factory("demo", latency_ms=40)
+    cli = make_repo(tmp_path / "config", sim)
+    capfd.readouterr()
+    with reporter(interval=0.3) as progress:
+        exp.export(cli.repo, config.tenants(cli.repo), progress=progress, concurrency=1)
+    lines = [tuple(int(x.replace(",", "")) for x in m) for m in PROGRESS.findall(capfd.readouterr().err)]
+    assert len(lines) >= 3, lines
+    assert lines[-1][0] == lines[-1][1]  # the last says it is done
+    assert all(d < t for d, t, *_ in lines[:-1])  # the others say how far it got
+    assert [r for *_, r, _ in lines] == sorted(r for *_, r, _ in lines)  # requests only grow
+
+
+def test_progress_on_a_terminal_shows_kinds_objects_requests_rate_throttling_and_eta(
+        tmp_path: Path, sim: Any) -> None:
+    import io
+
+    from rich.console import Console
+
+    from entragit import config
+    from entragit import export as exp
+    from entragit.progress import reporter
+
+    cli = make_repo(tmp_path / "config", sim)
+    console = Console(record=True, file=io.StringIO(), force_terminal=True, width=160, no_color=True)
+    with reporter(console=console) as progress:
+        exp.export(cli.repo, config.tenants(cli.repo), progress=progress)
+    seen = console.export_text()
+    row = re.search(r"demo .*?(\d+)/(\d+) kinds, ([\d,]+) objects, ([\d,]+) requests \(([\d,]+)/s\), "
+                    r"(\d+) throttled ETA [-\d:]+", seen)
+    assert row, seen
+    assert re.search(r"export demo: (\d+)/\1 kinds, 181 objects, ", seen), seen  # a finished tenant leaves a line
