@@ -209,6 +209,34 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
     click.echo(f"wrote {path.relative_to(root)}")
 
 
+def _complete_tenant(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion: the tenant folders of the repo around the cwd (or --repo, if typed first)."""
+    from pathlib import Path
+
+    from entragit.config import find_root
+
+    try:
+        root = find_root(Path(ctx.params["repo"]) if ctx.params.get("repo") else None)
+    except EntragitError:
+        return []
+    return sorted(p.name for p in (root / "tenants").iterdir() if p.is_dir() and p.name.startswith(incomplete))
+
+
+@tenant.command("remove")
+@click.argument("name", shell_complete=_complete_tenant)
+@click.option("--force", is_flag=True, help="Remove even with uncommitted changes in the folder (they are lost).")
+@lock_option
+@repo_option
+def tenant_remove(name: str, force: bool, lock_timeout: float, repo: str | None) -> None:
+    """Remove tenant NAME: deletes tenants/NAME and commits that. Nothing in the tenant itself changes."""
+    from entragit.config import remove_tenant
+
+    root = _root(repo)
+    with _writing(root, "tenant remove", lock_timeout):
+        sha = remove_tenant(root, name, force)
+    click.echo(f"removed tenants/{name}" + (f" -> commit {sha[:10]}" if sha else " (it was never committed)"))
+
+
 def _device_code_prompt(url: str, code: str, expires_on: Any) -> None:
     """Sign-in instructions for `auth.method: device-code`, on stderr so stdout stays parseable."""
     click.echo(f"To sign in, open {url} in a browser and enter the code {code} "

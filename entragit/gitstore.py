@@ -109,6 +109,28 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     return str(repo.head.commit.hexsha)
 
 
+def uncommitted(root: Path, path: str) -> list[str]:
+    """Files under `path` that differ from HEAD: changed, staged, deleted or untracked (not ignored)."""
+    entries = _repo(root).git.status("--porcelain", "-z", "--untracked-files=all", "--", path).split("\0")
+    out, skip = [], False
+    for e in entries:
+        if skip or not e:  # a rename's second entry is the path it came from
+            skip = False
+            continue
+        out.append(e[3:])
+        skip = e[0] in "RC"
+    return sorted(out)
+
+
+def commit_removal(root: Path, path: str, message: str) -> str | None:
+    """Commit the deletion of `path` (already gone from the work tree); None when HEAD never had it."""
+    repo = _repo(root)
+    if head(root) is not None and repo.git.ls_tree("-r", "--name-only", "HEAD", "--", path):
+        return commit(root, [path], message)
+    repo.git.rm("-r", "-q", "--cached", "--ignore-unmatch", "--", path)  # staged, never committed
+    return None
+
+
 def _unstage(repo: Any, paths: list[str]) -> None:
     if repo.head.is_valid():
         repo.git.reset("-q", "--", *paths)

@@ -260,3 +260,68 @@ def test_progress_on_a_terminal_shows_kinds_objects_requests_rate_throttling_and
                     r"(\d+) throttled ETA [-\d:]+", seen)
     assert row, seen
     assert re.search(r"export demo: (\d+)/\1 kinds, 181 objects, ", seen), seen  # a finished tenant leaves a line
+
+
+# ---------------------------------------------------------------- tenant remove, completion
+
+
+def test_tenant_remove_deletes_the_folder_and_commits_naming_it(exported: Cli, sim: Any) -> None:
+    import git
+
+    root = sim.graph_url.rsplit("/v1.0", 1)[0]
+    exported("tenant", "add", "other", "--tenant-id", sim.tenant_id, "--graph-url", root, "--auth", "sim")
+    exported("export", "--tenant", "other", "--commit")
+    repo = git.Repo(exported.repo)
+    before = repo.head.commit
+
+    group = _file(exported, "groups", "sales-team.yaml")
+    group.write_text(group.read_text() + "# a note\n")
+    (exported.repo / "tenants" / "demo" / "scratch.txt").write_text("not committed\n")
+    res = exported("tenant", "remove", "demo", code=1)
+    assert "tenants/demo has uncommitted changes: tenants/demo/groups/sales-team.yaml, tenants/demo/scratch.txt" \
+        in res.output and "--force" in res.output
+    assert (exported.repo / "tenants" / "demo" / "scratch.txt").exists() and repo.head.commit == before
+
+    res = exported("tenant", "remove", "demo", "--force")
+    assert not (exported.repo / "tenants" / "demo").exists()
+    assert repo.head.commit.parents == (before,) and repo.head.commit.message.startswith("demo: remove tenant")
+    assert not repo.git.status("--porcelain", "--", "tenants/demo")
+    assert f"removed tenants/demo -> commit {repo.head.commit.hexsha[:10]}" in res.output
+    assert not any(p.startswith("tenants/demo/") for p in repo.git.ls_files().splitlines())
+    assert [t.strip() for t in exported("tenant", "list").output.splitlines()][0].startswith("other ")
+
+    assert "no tenant folder tenants/demo (known: other)" in exported("tenant", "remove", "demo", code=1).output
+    assert "no tenant folder" in exported("tenant", "remove", "../tenants", code=1).output
+    assert repo.head.commit.parents == (before,)
+
+
+def test_tenant_remove_of_a_never_committed_tenant_makes_no_commit(tmp_path: Path, sim: Any) -> None:
+    import git
+
+    cli = make_repo(tmp_path / "config", sim)  # tenant.yaml written, nothing committed
+    assert "removed tenants/demo (it was never committed)" in cli("tenant", "remove", "demo", "--force").output
+    assert not (cli.repo / "tenants" / "demo").exists() and not git.Repo(cli.repo).head.is_valid()
+
+
+def test_shell_completion_is_documented_and_completes_tenant_names(
+        exported: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from entragit.cli import main
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_ENTRAGIT_COMPLETE={shell}_source entragit" in readme
+    script = CliRunner().invoke(main, [], prog_name="entragit", env={"_ENTRAGIT_COMPLETE": "bash_source"})
+    assert "_entragit_completion" in script.output and "complete -o nosort -F" in script.output
+
+    monkeypatch.chdir(exported.repo)
+
+    def complete(line: str) -> list[str]:
+        env = {"_ENTRAGIT_COMPLETE": "bash_complete", "COMP_WORDS": line, "COMP_CWORD": str(len(line.split(" ")) - 1)}
+        out = CliRunner().invoke(main, [], prog_name="entragit", env=env).stdout
+        return [x.split(",", 1)[1] for x in out.splitlines() if x]  # bash_complete lines: type,value
+
+    assert "remove" in complete("entragit tenant r")
+    assert complete("entragit tenant remove ") == ["demo"]
+    assert complete("entragit tenant remove x") == []
