@@ -45,9 +45,15 @@ class _Group(click.Group):
             sys.exit(e.exit_code)
 
 
+NO_COLOR = "entragit.no_color"  # ctx.meta key: --no-color given
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="entragit")
-def main() -> None:
+@click.option("--no-color", "no_color", is_flag=True,
+              help="No colour anywhere (diff, drift, log, plan, progress). So does NO_COLOR set and non-empty.")
+@click.pass_context
+def main(ctx: click.Context, no_color: bool) -> None:
     """entragit: git as the source of truth for Microsoft Entra ID configuration.
 
     \b
@@ -64,7 +70,17 @@ def main() -> None:
     Exit codes: 0 ok, 1 error, 2 differences found (plan --detailed-exitcode, drift),
     64 usage error (an unknown option or a bad value: the command did not run).
     """
+    ctx.meta[NO_COLOR] = no_color
     _register_prompt()  # one device code sign-in per command run
+
+
+def _colour(fmt: str = "text", stream: Any = None) -> bool:
+    """Colour only in text for a terminal, and never with --no-color or NO_COLOR (https://no-color.org:
+    set and non-empty)."""
+    import os
+
+    off = click.get_current_context().meta.get(NO_COLOR) or os.environ.get("NO_COLOR", "")
+    return fmt == "text" and not off and (stream or sys.stdout).isatty()
 
 
 def _register_sim() -> None:
@@ -225,6 +241,34 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
     click.echo(f"wrote {rel}" + (f" -> commit {sha[:10]}" if sha else ""))
 
 
+def _complete_tenant(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion: the tenant folders of the repo around the cwd (or --repo, if typed first)."""
+    from pathlib import Path
+
+    from entragit.config import find_root
+
+    try:
+        root = find_root(Path(ctx.params["repo"]) if ctx.params.get("repo") else None)
+    except EntragitError:
+        return []
+    return sorted(p.name for p in (root / "tenants").iterdir() if p.is_dir() and p.name.startswith(incomplete))
+
+
+@tenant.command("remove")
+@click.argument("name", shell_complete=_complete_tenant)
+@click.option("--force", is_flag=True, help="Remove even with uncommitted changes in the folder (they are lost).")
+@lock_option
+@repo_option
+def tenant_remove(name: str, force: bool, lock_timeout: float, repo: str | None) -> None:
+    """Remove tenant NAME: deletes tenants/NAME and commits that. Nothing in the tenant itself changes."""
+    from entragit.config import remove_tenant
+
+    root = _root(repo)
+    with _writing(root, "tenant remove", lock_timeout):
+        sha = remove_tenant(root, name, force)
+    click.echo(f"removed tenants/{name}" + (f" -> commit {sha[:10]}" if sha else " (it was never committed)"))
+
+
 def _device_code_prompt(url: str, code: str, expires_on: Any) -> None:
     """Sign-in instructions for `auth.method: device-code`, on stderr so stdout stays parseable."""
     click.echo(f"To sign in, open {url} in a browser and enter the code {code} "
@@ -300,7 +344,7 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
             return
     from entragit.progress import reporter
 
-    with reporter(verbose) as progress:
+    with reporter(verbose, colour=_colour(stream=sys.stderr)) as progress:
         results = exp.export(root, ts, do_commit=do_commit, message=message, allow_partial=allow_partial,
                              progress=progress, concurrency=concurrency, parallel_tenants=parallel_tenants,
                              force=force)
@@ -326,22 +370,31 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="json: findings for machines (docs/JSON-FORMATS.md); github: GitHub Actions annotations "
+                   "on the pull request's files and lines.")
 @repo_option
-def validate(paths: tuple[str, ...], repo: str | None) -> None:
+def validate(paths: tuple[str, ...], fmt: str, repo: str | None) -> None:
     """Check files: JSON Schema, reference integrity, duplicates, secrets, CA lock-out. Errors name file:line."""
+    import json
     from pathlib import Path
 
-    from entragit.validate import validate_paths
+    from entragit import validate as val
 
     root = _root(repo)
-    findings = validate_paths(root, [Path(p) for p in paths] or None)
-    for f in findings:
-        where = f"{f.path}:{f.line}" if f.line else f.path
-        click.echo(f"{where}: {f.severity}: {f.message} [{f.rule}]", err=f.severity == "error")
+    findings = val.validate_paths(root, [Path(p) for p in paths] or None)
     errors = [f for f in findings if f.severity == "error"]
+    if fmt == "json":
+        click.echo(json.dumps(val.to_json(findings), indent=2, ensure_ascii=False))
+    elif fmt == "github" and findings:
+        click.echo(val.github(findings))
+    elif fmt == "text":
+        for f in findings:
+            click.echo(str(f), err=f.severity == "error")
     if errors:
         sys.exit(1)
-    click.echo(f"ok ({len(findings)} warning(s))" if findings else "ok")
+    if fmt != "json":
+        click.echo(f"ok ({len(findings)} warning(s))" if findings else "ok")
 
 
 @main.command()
@@ -448,7 +501,7 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
     if ref != gitstore.WORKTREE:
         ref = gitstore.resolve(root, ref)  # a saved plan names the exact commit
     s = reconcile.plan(root, t, ref, selectors, prune)
-    click.echo(render.render(s.plan, fmt, s.names(), s.risks))
+    click.echo(render.render(s.plan, fmt, s.names(), s.risks, colour=_colour(fmt)))
     _note_uncommitted(root, t, asked)
     if out_file:
         import json
@@ -525,7 +578,7 @@ def _apply(root: Any, ref: str, tenant_name: str | None, selectors: tuple[str, .
         t = _one_tenant(root, tenant_name)
         s = reconcile.plan(root, t, ref, selectors, prune)
     names = s.names()
-    click.echo(render.text(s.plan, names, s.risks))
+    click.echo(render.text(s.plan, names, s.risks, colour=_colour()))
     if not plan_file:
         _note_uncommitted(root, t, ref)
     if s.plan.empty:
@@ -567,7 +620,7 @@ def _rehearse(root: Any, t: Any, ref: str, selectors: tuple[str, ...], prune: bo
         click.echo(f"The twin signs in as {r.identity.name!r} ({r.identity.kind}) with its "
                    f"{len(r.identity.permissions)} permission(s) and {len(r.identity.directory_roles)} "
                    "directory role(s).\n")
-    click.echo(render.text(r.session.plan, r.session.names(), r.session.risks))
+    click.echo(render.text(r.session.plan, r.session.names(), r.session.risks, colour=_colour()))
     _note_uncommitted(root, t, ref)
     for o in r.result.outcomes:
         click.echo(f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
@@ -663,7 +716,7 @@ def diff_cmd(revs: tuple[str, ...], tenant_name: str | None, fmt: str, repo: str
     old, new = (*revs, gitstore.WORKTREE) if len(revs) == 1 else revs if revs else ("HEAD", gitstore.WORKTREE)
     root = _root(repo)
     changes = diffmod.diff_revs(root, old, new, [tenant_name] if tenant_name else None, _break_glass(root))
-    click.echo(diffmod.render(changes, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
+    click.echo(diffmod.render(changes, fmt, colour=_colour(fmt)), nl=False)
 
 
 @main.command()
@@ -684,7 +737,7 @@ def drift(tenant_name: str | None, all_tenants: bool, fmt: str, verbose: int, re
     root = _root(repo)
     ts = _pick_tenants(root, tenant_name, all_tenants)
     changes = diffmod.drift(root, ts)
-    click.echo(diffmod.render(changes, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
+    click.echo(diffmod.render(changes, fmt, colour=_colour(fmt)), nl=False)
     if not changes.empty:
         sys.exit(2)
 
@@ -712,7 +765,7 @@ def log_cmd(obj: str | None, tenant_name: str | None, fmt: str, max_count: int |
         log = hist.object_log(root, hist.find_object(root, names, obj), max_count)
     else:
         log = hist.tenant_log(root, _one_tenant(root, tenant_name).name, max_count)
-    click.echo(hist.render(log, fmt, colour=fmt == "text" and sys.stdout.isatty()), nl=False)
+    click.echo(hist.render(log, fmt, colour=_colour(fmt)), nl=False)
 
 
 if __name__ == "__main__":

@@ -232,6 +232,26 @@ def tenants(root: Path, name: str | None = None) -> list[Tenant]:
     return pick
 
 
+def remove_tenant(root: Path, name: str, force: bool = False) -> str | None:
+    """Delete tenants/NAME and commit that (the commit's sha; None when it was never committed).
+    Uncommitted changes there are refused, unless `force`: git could not give them back."""
+    import shutil
+
+    from entragit import gitstore
+
+    folder, rel = root / "tenants" / name, f"tenants/{name}"
+    if not NAME.match(name) or folder.is_symlink() or not folder.is_dir():
+        known = ", ".join(sorted(p.name for p in (root / "tenants").iterdir() if p.is_dir() and not p.is_symlink()))
+        raise EntragitError(f"no tenant folder {rel} (known: {known or 'none'})")
+    dirty = gitstore.uncommitted(root, rel)
+    if dirty and not force:
+        more = f" and {len(dirty) - 5} more" if len(dirty) > 5 else ""
+        raise EntragitError(f"{rel} has uncommitted changes: {', '.join(dirty[:5])}{more}; nothing was removed",
+                            hint="commit or discard them, or pass --force to delete them with the tenant")
+    shutil.rmtree(folder)
+    return gitstore.commit_removal(root, rel, f"{name}: remove tenant\n\nRemoved {rel} with `entragit tenant remove`.\n")
+
+
 def tenant_yaml(name: str, tenant_id: str, *, graph_url: str | None, cloud: str, auth: dict[str, Any],
                 users: bool = False, break_glass: tuple[str, ...] = (), ca_bundle: str | None = None) -> str:
     if not NAME.match(name):

@@ -23,6 +23,7 @@ COLOUR: Mapping[str, str] = {"added": "32", "removed": "31", "renamed": "36", "c
                              "risk": "1;31"}
 KIND_ORDER = {k.name: i for i, k in enumerate(kindmod.KINDS)}
 ARROW = "\u2192"  # markdown: an arrow needs no escaping, unlike `->`
+FORMAT_VERSION = 1  # of `diff`/`drift --format json` (docs/JSON-FORMATS.md); bumped on incompatible change
 TENANT_FILES = ("tenant.yaml", "idmap.yaml")  # tenant folder files that are not objects
 
 
@@ -372,7 +373,7 @@ def markdown(changes: Changes) -> str:
 
 def render(changes: Changes, fmt: str, colour: bool = False) -> str:
     if fmt == "json":
-        return json.dumps(changes.to_json(), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps({"format_version": FORMAT_VERSION, **changes.to_json()}, indent=2, ensure_ascii=False) + "\n"
     if fmt == "markdown":
         return markdown(changes)
     return text(changes, colour)

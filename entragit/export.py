@@ -20,7 +20,7 @@ from entragit.config import Tenant, read_file, repo_file
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
-from entragit.snapshot import Names, Progress, Snapshot, read_live
+from entragit.snapshot import Names, Progress, Snapshot, Tick, read_live
 
 KEEP = ("tenant.yaml", "idmap.yaml")
 BODY_LIMIT = 500  # objects listed per section of a commit message  # tenant files that export never rewrites
@@ -446,7 +446,7 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
 
 
 def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, message: str | None = None,
-           allow_partial: bool = False, progress: Callable[[str, str, int], None] | None = None,
+           allow_partial: bool = False, progress: Callable[[str, Tick], None] | None = None,
            concurrency: int = 8, parallel_tenants: int = 4, force: bool = False) -> list[ExportResult]:
     """Export tenants, `parallel_tenants` at a time. Each tenant is read completely before its files
     are touched (a failed read writes nothing), then written atomically and committed on its own, so
@@ -462,7 +462,7 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
             return _write_one(root, t, snap, stats, do_commit, message, now, force)
 
     async def one(t: Tenant, sem: asyncio.Semaphore) -> ExportResult:
-        cb = (lambda k, n: progress(t.name, k, n)) if progress else None
+        cb = (lambda tick: progress(t.name, tick)) if progress else None
         async with sem:
             snap, stats = await read_tenant(t, allow_partial=allow_partial, progress=cb, concurrency=concurrency)
         return await asyncio.to_thread(write, t, snap, stats)

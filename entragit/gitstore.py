@@ -118,6 +118,15 @@ def uncommitted(root: Path, folder: str) -> list[str]:
     return sorted({entry[3:] for entry in out.split("\0") if entry})
 
 
+def commit_removal(root: Path, path: str, message: str) -> str | None:
+    """Commit the deletion of `path` (already gone from the work tree); None when HEAD never had it."""
+    repo = _repo(root)
+    if head(root) is not None and repo.git.ls_tree("-r", "--name-only", "HEAD", "--", path):
+        return commit(root, [path], message)
+    repo.git.rm("-r", "-q", "--cached", "--ignore-unmatch", "--", path)  # staged, never committed
+    return None
+
+
 def _unstage(repo: Any, paths: list[str]) -> None:
     if repo.head.is_valid():
         repo.git.reset("-q", "--", *paths)

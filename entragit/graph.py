@@ -288,6 +288,8 @@ class Graph:
                 if not pending:
                     break
                 self.stats.retries += 1
+                throttled = any(int(i["status"]) == 429 for i in body.get("responses", []))
+                self.stats.throttled += throttled  # one wait, however many sub-requests it holds back
                 await asyncio.sleep(retry_after)
             for i in range(len(chunk)):
                 out.append(answers.get(str(i)) or Response(429, {}, {"error": {"code": "TooManyRequests"}}))

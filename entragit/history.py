@@ -17,6 +17,8 @@ from entragit.errors import EntragitError
 from entragit.export import display_name
 from entragit.snapshot import Names, Snapshot, read_files
 
+FORMAT_VERSION = 1  # of `log --format json` (docs/JSON-FORMATS.md); bumped on incompatible change
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -158,7 +160,7 @@ def text(log: Log, colour: bool = False) -> str:
 
 
 def to_json(log: Log) -> dict[str, Any]:
-    return {"title": log.title, "commits": [
+    return {"format_version": FORMAT_VERSION, "title": log.title, "commits": [
         {"commit": e.commit.sha, "date": e.commit.date, "author": e.commit.author, "subject": e.commit.subject,
          **diffmod.Changes("", "", (e.changes,)).to_json()["tenants"][0]}
         for e in log.entries]}

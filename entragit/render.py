@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from entragit import kinds as kindmod
-from entragit.diff import risk_lines, risk_markdown
+from entragit.diff import paint, risk_lines, risk_markdown
 from entragit.kinds import GUID
 from entragit.plan import LeftAlone, Op, Plan, placeholder_target
 from entragit.risk import Note
 
+FORMAT_VERSION = 1  # of `plan --format json` (docs/JSON-FORMATS.md); bumped on incompatible change
+# Each action in the colour of the diff status it brings about (entragit.diff.COLOUR).
+PAINT = {"create": "added", "restore": "added", "link": "added", "adopt": "changed", "update": "changed",
+         "unlink": "removed", "delete": "removed"}
 SYMBOL = {"create": "+", "restore": "↺", "adopt": "=", "update": "~", "link": "+", "unlink": "-", "delete": "-"}
 
 
@@ -39,8 +43,8 @@ def _title(op: Op) -> str:
     return f"{k.title if k else op.kind} {op.name!r}"
 
 
-def _line(op: Op, names: dict[str, str]) -> str:
-    head = f"  {SYMBOL[op.action]} {op.action:<8} {_title(op)}"
+def _line(op: Op, names: dict[str, str], colour: bool = False) -> str:
+    head = paint(f"  {SYMBOL[op.action]} {op.action:<8}", PAINT[op.action], colour) + f" {_title(op)}"
     if op.action in ("link", "unlink"):
         who = op.note or names.get(op.member.lower(), op.member)
         return f"{head}: {op.rel} {'+=' if op.action == 'link' else '-='} {who}"
@@ -69,10 +73,10 @@ def counts_line(plan: Plan) -> str:
     return "Plan: " + ", ".join(f"{c[a]} to {a}" for a in order if a in c) + "."
 
 
-def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
+def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = (), colour: bool = False) -> str:
     out = [f"Tenant {plan.tenant} (files at {_ref(plan.ref)}):", ""]
     for op in plan.ops:
-        out.append(_line(op, names))
+        out.append(_line(op, names, colour))
         for ch in op.changes:
             out.append(f"      {ch.path}: {_short(ch.old, names)} -> {_short(ch.new, names)}")
     if plan.ops:
@@ -87,7 +91,7 @@ def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
         out += [f"    {k}: {n}" for k, n in plan.unmanaged[:20]]
         if len(plan.unmanaged) > 20:
             out.append(f"    ... and {len(plan.unmanaged) - 20} more")
-    out += risk_lines(risks)
+    out += risk_lines(risks, colour)
     out.append(counts_line(plan))
     return "\n".join(out)
 
@@ -120,9 +124,9 @@ def markdown(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> s
     return "\n".join(out) + "\n"
 
 
-def render(plan: Plan, fmt: str, names: dict[str, str], risks: Sequence[Note] = ()) -> str:
+def render(plan: Plan, fmt: str, names: dict[str, str], risks: Sequence[Note] = (), colour: bool = False) -> str:
     if fmt == "json":
-        return json.dumps({**plan.to_json(), "risks": [n.to_json() for n in risks]}, indent=2, ensure_ascii=False)
+        return json.dumps({"format_version": FORMAT_VERSION, **plan.to_json(), "risks": [n.to_json() for n in risks]}, indent=2, ensure_ascii=False)
     if fmt == "markdown":
         return markdown(plan, names, risks)
-    return text(plan, names, risks)
+    return text(plan, names, risks, colour)

@@ -12,10 +12,23 @@ from entragit import canonical, yamlio
 from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.errors import GraphError, InputError, PermissionMissing
-from entragit.graph import Graph
+from entragit.graph import Graph, Stats
 from entragit.kinds import Kind, Ref
 
-Progress = Callable[[str, int], None]  # (kind name, objects read)
+
+@dataclass(frozen=True)
+class Tick:
+    """How far one tenant's read has got: sent at the start and as each kind is read completely
+    (its collection, children and relationships)."""
+
+    kind: str  # the kind just read; "" at the start
+    objects: int  # objects read so far, every kind
+    done: int  # kinds read completely
+    total: int  # kinds to read
+    stats: Stats  # the Graph client's own counters: they keep moving between ticks
+
+
+Progress = Callable[[Tick], None]
 
 
 @dataclass
@@ -230,8 +243,15 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
     wanted = {k.name for k in kinds}
     # Role definitions are always read: built-ins name the roles CA policies and assignments use.
     top = [k for k in kindmod.KINDS if not k.parent and (k.name in wanted or k.name == "roleDefinitions")]
+    children = [k for k in kindmod.KINDS if k.parent and k.name in wanted]
+    done = 0
 
-    async def one(kind: Kind, fn: Any) -> None:
+    def tick(kind: str) -> None:
+        if progress:
+            progress(Tick(kind, snap.count(), done, len(top) + len(children), g.stats))
+
+    async def one(kind: Kind, fn: Any, last: bool = True) -> None:
+        nonlocal done
         try:
             await fn(g, kind, snap)
         except PermissionMissing as e:
@@ -239,13 +259,14 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
                 raise
             snap.errors[kind.name] = e.message
             snap.objects.pop(kind.name, None)
-        if progress:
-            progress(kind.name, len(snap.objects.get(kind.name, {})))
+        if last or kind.name not in snap.objects:  # a kind skipped for permission reads no relationships
+            done += 1
+            tick(kind.name)
 
-    await asyncio.gather(*(one(k, _read_collection) for k in top))
+    tick("")
+    await asyncio.gather(*(one(k, _read_collection, last=not (k.relations and k.name in wanted)) for k in top))
     if "roleDefinitions" not in wanted:
         snap.lookup.setdefault("roleDefinitions", {}).update(snap.objects.pop("roleDefinitions", {}))
-    children = [k for k in kindmod.KINDS if k.parent and k.name in wanted]
     rel_kinds = [k for k in kindmod.KINDS if k.relations and k.name in snap.objects]
     await asyncio.gather(*(one(k, _read_children) for k in children),
                          *(one(k, _read_relations) for k in rel_kinds))

@@ -25,6 +25,7 @@ SECRET_KEYS = frozenset({"secretText", "password", "clientSecret"})
 # howto-create-service-principal-portal); JWTs are three base64url parts, the first two JSON.
 SECRET_VALUE = re.compile(r"[A-Za-z0-9_~.-]{3}8Q~[A-Za-z0-9_~.-]{30,}")
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")
+FORMAT_VERSION = 1  # of `validate --format json` (docs/JSON-FORMATS.md); bumped on incompatible change
 
 
 @dataclass(frozen=True)
@@ -596,3 +597,29 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
 
 def has_errors(findings: Iterable[Finding]) -> bool:
     return any(f.severity == "error" for f in findings)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def to_json(findings: Sequence[Finding]) -> dict[str, Any]:
+    errors = sum(f.severity == "error" for f in findings)
+    return {"format_version": FORMAT_VERSION, "ok": not errors,
+            "counts": {"error": errors, "warning": len(findings) - errors},
+            "findings": [{"file": f.path, "line": f.line, "rule": f.rule, "severity": f.severity,
+                          "message": f.message} for f in findings]}
+
+
+def _escape(text: str, prop: bool = False) -> str:
+    # As GitHub's actions/toolkit escapes workflow command data and properties (core/src/command.ts).
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def github(findings: Sequence[Finding]) -> str:
+    """GitHub Actions workflow commands: each finding an annotation on its file and line in the PR."""
+    out = []
+    for f in findings:
+        where = f"file={_escape(f.path, True)}" + (f",line={f.line}" if f.line else "")
+        out.append(f"::{f.severity} {where}::{_escape(f.message)} [{f.rule}]")
+    return "\n".join(out)
