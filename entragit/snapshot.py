@@ -40,6 +40,13 @@ class Snapshot:
         return Names(self).resolve
 
 
+NEW_KEY = "new:"  # key of an object written by hand, not yet in the tenant: new:<kind>/<file slug>
+
+
+def is_new_key(key: str) -> bool:
+    return key.startswith(NEW_KEY)
+
+
 def key_of(kind: Kind, body: dict[str, Any]) -> str:
     return kind.name if kind.singleton else str(body.get(kind.id_field, ""))
 
