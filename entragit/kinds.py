@@ -243,7 +243,7 @@ def _xtap_refs() -> tuple[Ref, ...]:
     refs = []
     for side in ("b2bCollaborationInbound", "b2bCollaborationOutbound",
                  "b2bDirectConnectInbound", "b2bDirectConnectOutbound"):
-        refs.append(Ref(f"{side}.usersAndGroups.targets[].target", ("users", "groups"),
+        refs.append(Ref(f"{side}.usersAndGroups.targets[].target", ("groups", "users"),
                         sentinels=frozenset({"AllUsers"})))
         refs.append(Ref(f"{side}.applications.targets[].target", ("applications", "servicePrincipals"),
                         key="appId", sentinels=frozenset({"AllApplications", "Office365"})))
@@ -477,6 +477,9 @@ KINDS: tuple[Kind, ...] = (
             Ref("roleDefinitionId", ("roleDefinitions",), key="templateId"),
             Ref("directoryScopeId", ("administrativeUnits",), prefix="/administrativeUnits/",
                 sentinels=frozenset({"/"})),
+            # An app-scoped assignment: "/{application object id}"
+            # (https://learn.microsoft.com/entra/identity/role-based-access-control/custom-overview#scope).
+            Ref("directoryScopeId", ("applications",), prefix="/", only_guids=True, sentinels=frozenset({"/"})),
         ),
         read_perm=("RoleManagement.Read.Directory", "Directory.Read.All"),
         write_perm=("RoleManagement.ReadWrite.Directory",),
@@ -488,10 +491,12 @@ KINDS: tuple[Kind, ...] = (
         strip=frozenset({"policyVersion", "displayName", "description", "authenticationMethodConfigurations",
                          "reconfirmationInDays"} | _TS),
         refs=(
+            # Groups first, as in authenticationMethodConfigurations: an id that resolves to nothing is
+            # written as its first target kind, and these targets are mostly groups.
             Ref("registrationEnforcement.authenticationMethodsRegistrationCampaign.includeTargets[].id",
-                ("users", "groups"), sentinels=frozenset({"all_users"})),
+                ("groups", "users"), sentinels=frozenset({"all_users"})),
             Ref("registrationEnforcement.authenticationMethodsRegistrationCampaign.excludeTargets[].id",
-                ("users", "groups"), sentinels=frozenset({"all_users"})),
+                ("groups", "users"), sentinels=frozenset({"all_users"})),
         ),
         create=None, read_perm=("Policy.Read.AuthenticationMethod", "Policy.Read.All"),
         write_perm=("Policy.ReadWrite.AuthenticationMethod",),

@@ -63,3 +63,41 @@ def test_recreated_and_adopted_objects_are_marked_apart(tmp_path, sim):
     ops = {(o["action"], o["name"]): o for o in json.loads(cli("plan", "--format", "json").output)["operations"]}
     assert ops[("create", "Project Aurora")]["fate"] == "recreated"
     assert ops[("adopt", "Dept - HR")]["fate"] is None
+
+
+def test_commit_bodies_and_files_keep_names(tmp_path, sim):
+    cli = make_repo(tmp_path / "config", sim)
+    cli("export", "--commit")
+    first = _git(cli, "log", "-1", "--format=%B")
+    p = Portal(sim)
+    partner = p.c.get("/policies/crossTenantAccessPolicy/partners").json()["value"][0]["tenantId"]
+    assert f"  crossTenantAccessPartners: cross-tenant partner {partner}\n" in first
+    # An app-scoped role assignment is named after its app, and its scope is a reference (remapped).
+    assert "  roleAssignments: Contoso App Credential Rotator -- Marcus Reid -- ExpenseHub\n" in first
+
+    bg = p.one("/users", "bg-admin-02@contosodemo.onmicrosoft.com", "userPrincipalName")
+    ra = p.c.get("/roleManagement/directory/roleAssignments",
+                 params={"$filter": f"principalId eq '{bg['id']}'"}).json()["value"][0]
+    p.ok(p.c.delete(f"/roleManagement/directory/roleAssignments/{ra['id']}"))
+    hr = p.one("/servicePrincipals", "HR Portal")
+    grant = next(g for g in p.c.get("/oauth2PermissionGrants").json()["value"] if g["clientId"] == hr["id"])
+    p.ok(p.c.delete(f"/oauth2PermissionGrants/{grant['id']}"))
+    for name in ("CA-BreakGlassAccounts - Exclude", "Project Aurora"):
+        hard_delete(p, "/groups", p.one("/groups", name)["id"])
+    cli("export", "--commit")
+    body = _git(cli, "log", "-1", "--format=%B")
+    assert "  roleAssignments: Global Administrator -- Break Glass Admin 02 -- directory\n" in body
+    assert "  oauth2PermissionGrants: HR Portal -- Microsoft Graph\n" in body
+    assert ra["id"] not in body and grant["id"] not in body
+
+    # A hard-deleted group's references keep its last known name and its kind (never `users`).
+    tenant = cli.repo / "tenants" / "demo"
+    policy = (tenant / "authenticationMethodsPolicy" / "authentication-methods-policy.yaml").read_text()
+    assert "{kind: groups, name: CA-BreakGlassAccounts - Exclude, missing: true}" in policy
+    partner_file = next((tenant / "crossTenantAccessPartners").glob("*.yaml")).parent
+    refs = "".join(f.read_text() for f in partner_file.glob("*.yaml"))
+    assert "{kind: groups, name: Project Aurora, missing: true}" in refs
+    assert "kind: users, missing: true" not in refs + policy
+    # Stable: fmt keeps them, and the next export writes nothing new.
+    assert cli("fmt", "--check").exit_code == 0
+    assert "no changes" in cli("export", "--commit").output
