@@ -29,6 +29,8 @@ class Snapshot:
     # not an empty list; export keeps the previous files' value and plan leaves it alone.
     gaps: dict[tuple[str, str, str], str] = field(default_factory=dict)
     paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, key) -> file, when from files
+    # Referenced ids the files' refs indexes mark missing, with the kind and name last known for them.
+    missing: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def kind(self, name: str) -> dict[str, dict[str, Any]]:
         return self.objects.setdefault(name, {})
@@ -291,4 +293,6 @@ def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None
                 if value not in (slim.get("appId"), slim.get("templateId")):
                     slim["id"] = value
                 snap.lookup.setdefault(info["kind"], {}).setdefault(value, slim)
+            elif isinstance(info, dict) and info.get("missing"):
+                snap.missing.setdefault(str(value), dict(info))
     return snap

@@ -101,3 +101,24 @@ def test_commit_bodies_and_files_keep_names(tmp_path, sim):
     # Stable: fmt keeps them, and the next export writes nothing new.
     assert cli("fmt", "--check").exit_code == 0
     assert "no changes" in cli("export", "--commit").output
+
+
+def test_diff_after_a_hard_delete_notes_the_references_left_dangling(tmp_path, sim):
+    cli = make_repo(tmp_path / "config", sim)
+    cli("export", "--commit")
+    assert "dangling" not in cli("plan").output  # a fresh export resolves everything it names
+    p = Portal(sim)
+    hard_delete(p, "/groups", p.one("/groups", "Finance Admins")["id"])
+    cli("export", "--commit")
+    out = cli("diff", "HEAD~1", "HEAD").output
+    note = next(line for line in out.splitlines() if "[dangling-reference]" in line)
+    assert note.startswith("  ! [dangling-reference] group 'Finance Admins': no longer exists (")
+    holders = [f for f in (cli.repo / "tenants/demo").glob("*/*.yaml")
+               if "name: Finance Admins, missing: true" in f.read_text()]
+    assert len(holders) > 10 and f"still referenced by {len(holders)}: " in note
+    assert note.endswith(f" and {len(holders) - 10} more")
+    assert "conditional access policy 'CA600-Finance-IdentityProtection-FinanceApps-AnyPlatform-" in note
+    data = json.loads(cli("diff", "HEAD~1", "HEAD", "--format", "json").output)
+    assert [r["name"] for r in data["tenants"][0]["risks"] if r["rule"] == "dangling-reference"] == ["Finance Admins"]
+    # The files at HEAD still name the group: the plan says so too (it exists neither there nor live).
+    assert "[dangling-reference] group 'Finance Admins'" in cli("plan").output
