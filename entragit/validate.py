@@ -287,19 +287,46 @@ def _schema_findings(doc: Document, schema_name: str) -> Iterator[Finding]:
             yield Finding(doc.path, doc.line(path), "schema", f"{where or '(document)'}: {e.message}")
 
 
-def _unknown_properties(doc: Document) -> Iterator[Finding]:
-    """Top-level keys Graph's model does not have (typos): a warning; beta kinds have more keys."""
+def _unknown_properties(doc: Document, exported: frozenset[str] = frozenset()) -> Iterator[Finding]:
+    """Top-level keys Graph's model does not have (typos): a warning; beta kinds have more keys.
+
+    Keys the file had when last committed came from the tenant, not a typo: Graph returns
+    properties its published v1.0 model does not list yet (authenticationMethodsPolicy's
+    reportSuspiciousActivitySettings). A derived type the model does not know (hardwareOath's
+    configuration) cannot be judged beyond the base type's keys."""
     kind = doc.kind
     v = validator_for(kind.name) if kind else None
     if v is None or not isinstance(doc.data, dict) or kind is None or kind.version != "v1.0":
         return
-    known = set(v.schema["properties"])
     derived = str(doc.data.get("@odata.type", "")).removeprefix("#microsoft.graph.")
-    known |= set(v.schema.get("$defs", {}).get(derived, {}).get("properties", ()))
+    defs = v.schema.get("$defs", {})
+    if kind.polymorphic and derived and derived not in defs:
+        return
+    # Lists entragit reads inline though Graph models them as relationships (combinationConfigurations).
+    known = set(v.schema["properties"]) | {c.field for c in kind.subcollections} | set(exported)
+    known |= set(defs.get(derived, {}).get("properties", ()))
     for key in doc.data:
         if key not in known:
             yield Finding(doc.path, doc.line((key,)), "unknown-property",
                           f"{key!r} is not a {kind.title} property in Graph {kind.version}", "warning")
+
+
+def _committed_keys(root: Path, tdir: Path) -> dict[str, frozenset[str]]:
+    """path -> top-level keys of each object file at HEAD (what the last committed export wrote)."""
+    from entragit import gitstore, yamlio
+    from entragit.errors import EntragitError
+
+    if gitstore.git_dir(root) is None or gitstore.head(root) is None:
+        return {}
+    out: dict[str, frozenset[str]] = {}
+    for path, text in gitstore.files_at(root, "HEAD", tdir.relative_to(root).as_posix()).items():
+        try:
+            doc = yamlio.load(text)
+        except EntragitError:
+            continue
+        if isinstance(doc, dict):
+            out[path] = frozenset(map(str, doc))
+    return out
 
 
 def _dotted(path: JsonPath) -> str:
@@ -533,6 +560,7 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
             out.append(Finding(tdir.relative_to(root).as_posix() + "/" + TENANT_FILE, None, "tenant",
                                "tenant.yaml is missing"))
         index = Index(t)
+        committed = _committed_keys(root, tdir)
         for d in ([t.config] if t.config else []) + t.docs:
             if d.path not in sel or d.node is None:
                 continue
@@ -540,7 +568,7 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
             out += _schema_findings(d, d.kind.name if d.kind else "tenant")
             out += _secret_findings(d)
             if d.kind and isinstance(d.data, dict):
-                out += _unknown_properties(d)
+                out += _unknown_properties(d, committed.get(d.path, frozenset()))
                 out += _reference_findings(d, index)
         out += _unique_findings(t, sel)
         out += _duplicate_ids(t, sel)

@@ -122,3 +122,13 @@ def test_diff_after_a_hard_delete_notes_the_references_left_dangling(tmp_path, s
     assert [r["name"] for r in data["tenants"][0]["risks"] if r["rule"] == "dangling-reference"] == ["Finance Admins"]
     # The files at HEAD still name the group: the plan says so too (it exists neither there nor live).
     assert "[dangling-reference] group 'Finance Admins'" in cli("plan").output
+
+
+def test_validate_is_quiet_on_an_untouched_export_and_still_catches_a_typo(tmp_path, sim):
+    cli = make_repo(tmp_path / "config", sim)
+    cli("export", "--commit")
+    assert cli("validate").output.strip() == "ok"
+    policy = cli.repo / "tenants/demo/authenticationMethodsPolicy/authentication-methods-policy.yaml"
+    policy.write_text(policy.read_text().replace("registrationEnforcement:", "registrationEnforcment:"))
+    out = cli("validate").output
+    assert "'registrationEnforcment' is not a authentication methods policy property" in out
