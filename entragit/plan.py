@@ -368,7 +368,9 @@ class Planner:
         owner = kind.owner(body)
         if owner and not owner.creatable:  # Graph creates Microsoft's own objects; references to it stay
             return
-        if lk in self.held.get(kind.name, ()) and (kind.name, key) in self.pulled:
+        if is_new_key(key):
+            pass  # written by hand: never in the tenant, so no recycle bin to miss
+        elif lk in self.held.get(kind.name, ()) and (kind.name, key) in self.pulled:
             self.warnings.append(f"{kind.title} {self._name(kind, body)!r} is in the recycle bin, but Graph lets only "
                                  "a signed-in administrator restore it, not an app: recreated with a new id, every "
                                  "reference remapped (to keep its id, plan and apply with --auth device-code as a "
@@ -431,7 +433,7 @@ class Planner:
             self.returning.append(RestoredWith(kind.name, key, name, *st.via, self._parent_name(st.via)))
             return
         if st.how == "create":
-            note = "new id; references to the old id are remapped" if not kind.client_id else ""
+            note = "new id; references to the old id are remapped" if not (kind.client_id or is_new_key(key)) else ""
             old = {f: body[f] for f in kind.readonly if isinstance(body.get(f), str)}
             create = write_body(kind, want)
             rest: dict[str, Any] = {}

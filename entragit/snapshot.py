@@ -45,6 +45,14 @@ class Snapshot:
 NEW_KEY = "new:"  # key of an object written by hand, not yet in the tenant: new:<kind>/<file slug>
 
 
+NEW_ID = "new"  # `id: new` (or no id at all) in a hand-written file
+
+
+def new_key(kind: str, rel: str) -> str:
+    """The key of a hand-written object: how other files reference it (`new:namedLocations/branch-office`)."""
+    return f"{NEW_KEY}{kind}/{Path(rel).stem}"
+
+
 def is_new_key(key: str) -> bool:
     return key.startswith(NEW_KEY)
 
@@ -282,8 +290,11 @@ def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None
             raise InputError(rel, 1, "expected a mapping (one object per file)")
         body = canonical.from_document(kind, doc)
         key = key_of(kind, body)
-        if not key:
-            raise InputError(rel, 1, f"missing {kind.id_field!r}")
+        if kind.client_id and key in ("", NEW_ID):
+            raise InputError(rel, 1, f"missing {kind.id_field!r} (a {kind.title} names its own id)")
+        if key in ("", NEW_ID):  # written by hand: plan creates it (README "Add a new object by hand")
+            body.pop(kind.id_field, None)
+            key = new_key(kname, rel)
         snap.kind(kname)[key] = body
         snap.paths[(kname, key)] = rel
         for value, info in (doc.get(canonical.REFS) or {}).items():

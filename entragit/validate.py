@@ -345,6 +345,8 @@ class Index:
     KEYS = ("id", "appId", "templateId")
 
     def __init__(self, t: Tenant) -> None:
+        from entragit.snapshot import NEW_ID, new_key
+
         self.objects: dict[tuple[str, str, str], Document] = {}
         self.refs: dict[str, dict[str, Any]] = {}  # lowercased value -> a refs entry naming it
         self.kinds = {d.kind.name for d in t.docs if d.kind}
@@ -357,6 +359,8 @@ class Index:
                     self.objects[(d.kind.name, key, v.lower())] = d
             if d.kind.id_field != "id" and isinstance(d.data.get(d.kind.id_field), str):
                 self.objects[(d.kind.name, "id", d.data[d.kind.id_field].lower())] = d
+            if not d.kind.singleton and d.data.get(d.kind.id_field) in (None, "", NEW_ID):
+                self.objects[(d.kind.name, "id", new_key(d.kind.name, d.path).lower())] = d
             for v, entry in (d.data.get("refs") or {}).items() if isinstance(d.data.get("refs"), dict) else ():
                 if isinstance(entry, dict) and not entry.get("missing"):
                     self.refs.setdefault(str(v).lower(), entry)

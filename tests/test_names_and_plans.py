@@ -132,3 +132,44 @@ def test_validate_is_quiet_on_an_untouched_export_and_still_catches_a_typo(tmp_p
     policy.write_text(policy.read_text().replace("registrationEnforcement:", "registrationEnforcment:"))
     out = cli("validate").output
     assert "'registrationEnforcment' is not a authentication methods policy property" in out
+
+
+LOCATION = """'@odata.type': '#microsoft.graph.ipNamedLocation'
+displayName: Branch Office
+isTrusted: true
+ipRanges:
+- '@odata.type': '#microsoft.graph.iPv4CidrRange'
+  cidrAddress: 203.0.113.0/24
+"""
+POLICY = """displayName: CA700 - Block outside the branch office
+state: enabledForReportingButNotEnforced
+conditions:
+  applications: {includeApplications: [All]}
+  clientAppTypes: [all]
+  locations: {includeLocations: [All], excludeLocations: [new:namedLocations/branch-office]}
+  users: {includeUsers: [All]}
+grantControls: {operator: OR, builtInControls: [block]}
+"""
+
+
+def test_a_new_object_written_by_hand_is_accepted_everywhere_and_created(tmp_path, sim):
+    cli = make_repo(tmp_path / "config", sim)
+    cli("export", "--commit")
+    t = cli.repo / "tenants" / "demo"
+    (t / "namedLocations" / "branch-office.yaml").write_text(LOCATION)
+    (t / "conditionalAccessPolicies" / "ca700-branch-block.yaml").write_text(POLICY.replace(
+        "displayName:", "id: new\ndisplayName:"))
+    assert cli("validate").output.strip() == "ok"
+    cli("fmt")
+    assert cli("fmt", "--check").exit_code == 0
+    assert "new:namedLocations/branch-office: {kind: namedLocations, name: Branch Office}" in (
+        t / "conditionalAccessPolicies" / "ca700-branch-block.yaml").read_text()
+    assert "2 added" in cli("diff").output
+    out = cli("plan", "--ref", "WORKTREE").output
+    assert "+ create   named location 'Branch Office'  (new object)" in out
+    assert "recycle bin" not in out and out.rstrip().endswith("Plan: 2 to create.")
+    cli("apply", "--ref", "WORKTREE", "--yes")
+    p = Portal(sim)
+    loc = p.one(p.beta + "/identity/conditionalAccess/namedLocations", "Branch Office")
+    assert p.policy("CA700")["conditions"]["locations"]["excludeLocations"] == [loc["id"]]
+    assert "No changes" in cli("plan", "--ref", "WORKTREE").output
