@@ -98,8 +98,12 @@ def _ordered(node: Any) -> Any:
     return {k: _ordered(node[k]) for k in keys}
 
 
-def to_document(kind: Kind, body: Mapping[str, Any], resolve: Resolver) -> dict[str, Any]:
-    """Canonical key order plus the `refs` index that names every referenced object."""
+def to_document(kind: Kind, body: Mapping[str, Any], resolve: Resolver,
+                known: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Canonical key order plus the `refs` index that names every referenced object.
+
+    A reference that resolves to nothing is marked `missing`, keeping the kind and name `known`
+    (the previous refs index) gave it: a hard-deleted group stays readable where it was used."""
     rel_names = [r.name for r in kind.relations]
     head = [k for k in (ODATA_TYPE, kind.id_field, kind.name_field) if k and k in body]
     rest = sorted(k for k in body if k not in head and k not in rel_names and k != REFS)
@@ -113,13 +117,19 @@ def to_document(kind: Kind, body: Mapping[str, Any], resolve: Resolver) -> dict[
             continue
         info = resolve(ref, value)
         if info is None:
-            info = {"kind": ref.targets[0], "missing": True}
+            info = _missing(ref, (known or {}).get(value))
         elif ref.key != "id":
             info = {**info, ref.key: value}
         index[value] = yamlio.Flow(info)
     if index:
         doc[REFS] = {k: index[k] for k in sorted(index)}
     return doc
+
+
+def _missing(ref: Ref, last: Mapping[str, Any] | None) -> dict[str, Any]:
+    if not last or last.get("kind") not in ref.targets:
+        return {"kind": ref.targets[0], "missing": True}
+    return {"kind": last["kind"], **({"name": last["name"]} if last.get("name") else {}), "missing": True}
 
 
 def from_document(kind: Kind, doc: Mapping[str, Any]) -> dict[str, Any]:

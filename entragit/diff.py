@@ -129,7 +129,7 @@ def tenant_changes(tenant: str, old: Snapshot, new: Snapshot, break_glass: Seque
     names = id_names(new, old)
     ctx = risk.context(break_glass, names, new, old)
     objects: list[ObjectChange] = []
-    notes = risk.lockout_notes(new, old, break_glass)
+    notes = risk.lockout_notes(new, old, break_glass) + risk.dangling_notes(new, old)
     for kname in sorted(set(old.objects) | set(new.objects), key=lambda k: KIND_ORDER.get(k, 99)):
         kind = kindmod.get(kname)
         a, b = old.objects.get(kname, {}), new.objects.get(kname, {})

@@ -16,6 +16,7 @@ from typing import Any
 
 from entragit import auth, canonical, gitstore, lock, yamlio
 from entragit import kinds as kindmod
+from entragit import refs as refmod
 from entragit.config import Tenant, read_file, repo_file
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph, Stats
@@ -71,19 +72,26 @@ def display_name(kind: Kind, body: dict[str, Any], names: Names) -> str:
         return kind.title
     if kind.name_field and body.get(kind.name_field):
         return str(body[kind.name_field])
-    parts = []
-    by_path = {r.path: r for r in kind.refs}
-    for f in kind.label:
-        v = body.get(f)
-        if not isinstance(v, str) or not v:
-            continue
-        ref = by_path.get(f)
-        hit = names.find(ref, v[len(ref.prefix):] if ref.prefix else v) if ref else None
-        if hit:
-            parts.append(str(hit[1].get("displayName") or hit[1].get("userPrincipalName") or v))
-        else:
-            parts.append("directory" if v == "/" else v[:8])
+    parts = [_label(kind, f, v, names) for f in kind.label if isinstance(v := body.get(f), str) and v]
     return " -- ".join(parts) or str(body.get(kind.id_field, "?"))
+
+
+def _label(kind: Kind, field_: str, value: str, names: Names) -> str:
+    """One part of a nameless object's name: the name of what `value` references, else the value."""
+    for ref in kind.refs:
+        for target in refmod.values({field_: value}, ref) if ref.path == field_ else ():
+            hit = names.find(ref, target)
+            if hit:
+                return str(hit[1].get("displayName") or hit[1].get("userPrincipalName") or value)
+    if value == "/":
+        return "directory"
+    # The object's own key (a partner's tenant id) is all there is to call it by: in full.
+    return value if field_ == kind.id_field else value[:8]
+
+
+def own_id_named(kind: Kind) -> bool:
+    """Objects named by nothing but their own key (cross-tenant partners by tenant id)."""
+    return kind.label == (kind.id_field,)
 
 
 def _unique_width(keys: list[str], start: int = 8) -> int:
@@ -99,7 +107,9 @@ def _file_names(kind: Kind, objs: dict[str, dict[str, Any]], names: Names,
     """key -> file name (no .yaml) of every object of a kind, each name used once."""
     slugs: dict[str, list[str]] = defaultdict(list)
     for key, body in objs.items():
-        base = _kebab(kind.name) if kind.singleton else canonical.slugify(display_name(kind, body, names))
+        # A partner's file keeps its short tenant id prefix (the name is the full id; files stay put).
+        name = key[:8] if own_id_named(kind) else display_name(kind, body, names)
+        base = _kebab(kind.name) if kind.singleton else canonical.slugify(name)
         slugs[base or canonical.slugify(key)].append(key)  # a nameless object goes by its id
     out: dict[str, str] = {}
     for slug, keys in sorted(slugs.items()):
@@ -129,10 +139,12 @@ def _no_clashes(kind: Kind, out: dict[str, str], slugs: dict[str, list[str]], wa
     return out
 
 
-def layout(snap: Snapshot, names_out: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
+           known: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, str], list[str]]:
     """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind.
 
-    `names_out`, when given, receives each file's display name (commit messages use them)."""
+    `names_out`, when given, receives each file's display name (commit messages use them); `known`
+    names references that no longer resolve (the previous files' refs index)."""
     names = Names(snap)
     files: dict[str, str] = {}
     warnings: list[str] = []
@@ -140,10 +152,39 @@ def layout(snap: Snapshot, names_out: dict[str, str] | None = None) -> tuple[dic
         kind = kindmod.get(kname)
         objs = snap.objects[kname]
         for key, name in _file_names(kind, objs, names, warnings).items():
-            files[f"{kname}/{name}.yaml"] = canonical.render(kind, canonical.to_document(kind, objs[key], names.resolve))
+            files[f"{kname}/{name}.yaml"] = canonical.render(kind, canonical.to_document(kind, objs[key], names.resolve, known or {}))
             if names_out is not None:
                 names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
     return files, warnings
+
+
+def file_names(files: dict[str, str]) -> dict[str, str]:
+    """kind/slug.yaml -> display name, nameless kinds named after what their refs index names (as
+    export names them); {} when the files do not parse (a hand-broken file is named by _doc_name)."""
+    from entragit.snapshot import read_files
+
+    try:
+        snap = read_files(Path(), Path(), files)
+    except EntragitError:
+        return {}
+    names = Names(snap)
+    return {rel: display_name(kindmod.get(kname), snap.objects[kname][key], names)
+            for (kname, key), rel in snap.paths.items()}
+
+
+def known_refs(files: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Every reference the files' refs indexes name: what a reference still names once its target is gone."""
+    out: dict[str, dict[str, Any]] = {}
+    for text in files.values():
+        try:
+            doc = yamlio.load(text)
+        except EntragitError:
+            continue
+        refs = doc.get(canonical.REFS) if isinstance(doc, dict) else None
+        for value, info in (refs or {}).items() if isinstance(refs, dict) else ():
+            if isinstance(info, dict) and info.get("name"):
+                out.setdefault(str(value), dict(info))
+    return out
 
 
 def _doc_name(text: str, kname: str) -> str:
@@ -259,9 +300,11 @@ def _renames(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
 
 def _diff(result: ExportResult, old: dict[str, str], new: dict[str, str], names: dict[str, str]) -> None:
     moved = _renames(old, new)
+    old_names = file_names(old)
     for was, now in sorted(moved.items()):
         kname = now.split("/", 1)[0]
-        result.renamed.append((kname, _doc_name(old[was], kname), names.get(now) or _doc_name(new[now], kname)))
+        result.renamed.append((kname, old_names.get(was) or _doc_name(old[was], kname),
+                               names.get(now) or _doc_name(new[now], kname)))
     arrived = set(moved.values())
     for rel in sorted(set(old) | set(new)):
         kname = rel.split("/", 1)[0]
@@ -270,7 +313,7 @@ def _diff(result: ExportResult, old: dict[str, str], new: dict[str, str], names:
         if rel not in old:
             result.added.append((kname, names.get(rel) or _doc_name(new[rel], kname)))
         elif rel not in new:
-            result.removed.append((kname, _doc_name(old[rel], kname)))
+            result.removed.append((kname, old_names.get(rel) or _doc_name(old[rel], kname)))
         elif old[rel] != new[rel]:
             result.changed.append((kname, names.get(rel) or _doc_name(new[rel], kname)))
 
@@ -285,12 +328,18 @@ def one_line(text: str) -> str:
     return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
+def _titled(kname: str, name: str) -> str:
+    """An object named by its own key reads with its kind: `cross-tenant partner <tenant id>`."""
+    kind = kindmod.BY_NAME.get(kname)
+    return f"{kind.title} {name}" if kind and own_id_named(kind) else name
+
+
 def commit_message(t: Tenant, r: ExportResult, when: dt.datetime, extra: str | None = None) -> str:
     lines = [extra or r.summary, ""]
     for label, items in (("Changed", r.changed), ("Added", r.added), ("Removed", r.removed)):
         if items:
             lines.append(f"{label}:")
-            lines += [f"  {k}: {one_line(n)}" for k, n in items[:BODY_LIMIT]]
+            lines += [f"  {k}: {one_line(_titled(k, n))}" for k, n in items[:BODY_LIMIT]]
             if len(items) > BODY_LIMIT:  # `git show --stat` has them all; a first export lists thousands
                 lines.append(f"  ... and {len(items) - BODY_LIMIT} more")
         if label == "Changed" and r.renamed:
@@ -321,12 +370,13 @@ def _who_lines(r: ExportResult) -> list[str]:
 def _object_ids(r_files: dict[str, str], rels: list[str]) -> dict[str, tuple[str, str]]:
     """id -> (kind, name) of the objects in `rels` (singletons have no id to match and are left out)."""
     out: dict[str, tuple[str, str]] = {}
+    names = file_names(r_files)
     for rel in rels:
         doc = yamlio.load(r_files[rel])
         kname = rel.split("/", 1)[0]
         oid = doc.get("id") or doc.get("tenantId") if isinstance(doc, dict) else None
         if oid:
-            out[str(oid).lower()] = (kname, _doc_name(r_files[rel], kname))
+            out[str(oid).lower()] = (kname, names.get(rel) or _doc_name(r_files[rel], kname))
     return out
 
 
@@ -420,14 +470,14 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
                now: dt.datetime, force: bool) -> ExportResult:
     names: dict[str, str] = {}
     _fill_gaps(snap, t)
-    files, warnings = layout(snap, names)
+    current = _current_files(t.dir)
+    files, warnings = layout(snap, names, known_refs(current))
     warnings = [*warnings, *snap.gaps.values()]
     r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
     if snap.errors:
         # A kind we could not read keeps its previous files instead of looking deleted.
         for kname in snap.errors:
-            files.update({rel: text for rel, text in _current_files(t.dir).items() if rel.startswith(kname + "/")})
-    current = _current_files(t.dir)
+            files.update({rel: text for rel, text in current.items() if rel.startswith(kname + "/")})
     files = {rel: yamlio.keep_comments(text, current.get(rel)) for rel, text in files.items()}  # a person's notes
     lost = [] if force else hand_edits_lost(root, t, files)
     if lost:

@@ -38,7 +38,8 @@ def format_paths(root: Path, paths: Sequence[Path] = (), *, check: bool = False)
         if not isinstance(doc, dict):
             raise InputError(rel, 1, "expected a mapping (one object per file)")
         body = canonical.from_document(kind, doc)
-        new = yamlio.keep_comments(canonical.render(kind, canonical.to_document(kind, body, snaps[tdir])), text)
+        known = doc.get(canonical.REFS) if isinstance(doc.get(canonical.REFS), dict) else {}
+        new = yamlio.keep_comments(canonical.render(kind, canonical.to_document(kind, body, snaps[tdir], known)), text)
         if new != text:
             changed.append(rel)
             if not check:

@@ -189,6 +189,12 @@ class Kind:
     # of another tenant (Microsoft first-party, multi-tenant) and is created from that value alone
     # (POST {appId}); the rest follows by PATCH.
     instantiate: tuple[str, str] | None = None
+    # Fields naming a directory object whose restore from the recycle bin brings this object back
+    # with it, same id: Entra keeps a soft-deleted object's relationships (a user's or group's role
+    # and app assignments; a service principal's own assignments and grants) and restores them with
+    # it (https://learn.microsoft.com/entra/architecture/recover-from-deletions). Memberships
+    # (Kind.relations) always come back with either end.
+    restored_with: tuple[str, ...] = ()
 
     def owner(self, body: Mapping[str, object]) -> SystemOwned | None:
         """The rule that makes `body` one of Microsoft's own objects, if any."""
@@ -238,7 +244,7 @@ def _xtap_refs() -> tuple[Ref, ...]:
     refs = []
     for side in ("b2bCollaborationInbound", "b2bCollaborationOutbound",
                  "b2bDirectConnectInbound", "b2bDirectConnectOutbound"):
-        refs.append(Ref(f"{side}.usersAndGroups.targets[].target", ("users", "groups"),
+        refs.append(Ref(f"{side}.usersAndGroups.targets[].target", ("groups", "users"),
                         sentinels=frozenset({"AllUsers"})))
         refs.append(Ref(f"{side}.applications.targets[].target", ("applications", "servicePrincipals"),
                         key="appId", sentinels=frozenset({"AllApplications", "Office365"})))
@@ -429,7 +435,8 @@ KINDS: tuple[Kind, ...] = (
         natural_key=("principalId", "resourceId", "appRoleId"), label=("principalId", "resourceId", "appRoleId"),
         strip=frozenset({"principalDisplayName", "principalType", "resourceDisplayName"} | _TS),
         refs=(Ref("principalId", PRINCIPALS), Ref("resourceId", ("servicePrincipals",))),
-        update=None, parent_field="resourceId", read_perm=("Application.Read.All", "Directory.Read.All"),
+        update=None, parent_field="resourceId", restored_with=("principalId", "resourceId"),
+        read_perm=("Application.Read.All", "Directory.Read.All"),
         write_perm=("AppRoleAssignment.ReadWrite.All",), depends=("users", "groups", "servicePrincipals"),
     ),
     Kind(
@@ -439,6 +446,7 @@ KINDS: tuple[Kind, ...] = (
         create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
         refs=(Ref("clientId", ("servicePrincipals",)), Ref("resourceId", ("servicePrincipals",)),
               Ref("principalId", ("users",))),
+        restored_with=("clientId", "resourceId"),
         # https://learn.microsoft.com/graph/api/oauth2permissiongrant-list: Application least privileged
         # is Directory.Read.All; there is no DelegatedPermissionGrant.Read.All application permission.
         read_perm=("Directory.Read.All",),
@@ -457,7 +465,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="roleAssignments", guid_id=False, graph_type="unifiedRoleAssignment", title="role assignment", path="/roleManagement/directory/roleAssignments",
         name_field="", natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
-        label=("roleDefinitionId", "principalId", "directoryScopeId"), update=None,
+        label=("roleDefinitionId", "principalId", "directoryScopeId"), update=None, restored_with=("principalId",),
         # resourceScope: deprecated, still returned next to directoryScopeId; principalOrganizationId: beta
         # (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments).
         strip=frozenset({"resourceScope", "principalOrganizationId"} | _TS),
@@ -470,6 +478,9 @@ KINDS: tuple[Kind, ...] = (
             Ref("roleDefinitionId", ("roleDefinitions",), key="templateId"),
             Ref("directoryScopeId", ("administrativeUnits",), prefix="/administrativeUnits/",
                 sentinels=frozenset({"/"})),
+            # An app-scoped assignment: "/{application object id}"
+            # (https://learn.microsoft.com/entra/identity/role-based-access-control/custom-overview#scope).
+            Ref("directoryScopeId", ("applications",), prefix="/", only_guids=True, sentinels=frozenset({"/"})),
         ),
         read_perm=("RoleManagement.Read.Directory", "Directory.Read.All"),
         write_perm=("RoleManagement.ReadWrite.Directory",),
@@ -481,10 +492,12 @@ KINDS: tuple[Kind, ...] = (
         strip=frozenset({"policyVersion", "displayName", "description", "authenticationMethodConfigurations",
                          "reconfirmationInDays"} | _TS),
         refs=(
+            # Groups first, as in authenticationMethodConfigurations: an id that resolves to nothing is
+            # written as its first target kind, and these targets are mostly groups.
             Ref("registrationEnforcement.authenticationMethodsRegistrationCampaign.includeTargets[].id",
-                ("users", "groups"), sentinels=frozenset({"all_users"})),
+                ("groups", "users"), sentinels=frozenset({"all_users"})),
             Ref("registrationEnforcement.authenticationMethodsRegistrationCampaign.excludeTargets[].id",
-                ("users", "groups"), sentinels=frozenset({"all_users"})),
+                ("groups", "users"), sentinels=frozenset({"all_users"})),
         ),
         create=None, read_perm=("Policy.Read.AuthenticationMethod", "Policy.Read.All"),
         write_perm=("Policy.ReadWrite.AuthenticationMethod",),

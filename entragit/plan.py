@@ -16,9 +16,12 @@ from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.export import display_name
 from entragit.kinds import Kind
-from entragit.snapshot import Names, Snapshot, describe
+from entragit.snapshot import Names, Snapshot, describe, is_new_key
 
 Action = Literal["restore", "adopt", "create", "update", "link", "unlink", "delete"]
+# What a create brings: an object the files had an id for, gone from the tenant (a new id, references
+# remapped), or one written by hand that never existed.
+Fate = Literal["", "recreated", "new"]
 NEW = "{new:%s}"
 
 
@@ -52,6 +55,7 @@ class Op:
     member: str = ""
     note: str = ""
     old: Mapping[str, Any] = field(default_factory=dict)  # read-only values in the file (an app's appId)
+    fate: Fate = ""  # creates only
 
 
 LeftAloneWhy = Literal["not-deletable", "not-creatable", "locked-fields", "not-permitted"]
@@ -72,6 +76,22 @@ class LeftAlone:
 
 
 @dataclass(frozen=True)
+class RestoredWith:
+    """An object or membership in the files that comes back, same id, when its parent is restored
+    from the recycle bin (Kind.restored_with, relations): shown in the plan, never written."""
+
+    kind: str
+    key: str
+    name: str
+    parent_kind: str
+    parent_key: str
+    parent_name: str
+    rel: str = ""  # a membership: the relation and its member id
+    member: str = ""
+    member_name: str = ""
+
+
+@dataclass(frozen=True)
 class Plan:
     tenant: str
     ref: str
@@ -80,6 +100,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     idmap: Mapping[str, str] = field(default_factory=dict)
     left_alone: tuple[LeftAlone, ...] = ()  # Microsoft's own objects: never created, deleted or renamed
+    restored_with: tuple[RestoredWith, ...] = ()  # come back with a restored parent: nothing to write
 
     @property
     def empty(self) -> bool:
@@ -97,6 +118,7 @@ class Plan:
                 "idmap": dict(self.idmap), "warnings": list(self.warnings),
                 "unmanaged": [list(u) for u in self.unmanaged],
                 "left_alone": [{**a.__dict__, "fields": list(a.fields)} for a in self.left_alone],
+                "restored_with": [r.__dict__ for r in self.restored_with],
                 "ops": [{**{k: v for k, v in o.__dict__.items() if k != "changes"},
                          "changes": [c.__dict__ for c in o.changes]} for o in self.ops]}
 
@@ -104,8 +126,9 @@ class Plan:
     def from_file(data: Mapping[str, Any]) -> Plan:
         ops = tuple(Op(**{**o, "changes": tuple(Change(**c) for c in o["changes"])}) for o in data["ops"])
         left = tuple(LeftAlone(**{**a, "fields": tuple(a["fields"])}) for a in data.get("left_alone", ()))
+        back = tuple(RestoredWith(**r) for r in data.get("restored_with", ()))
         return Plan(data["tenant"], data["ref"], ops, tuple(tuple(u) for u in data["unmanaged"]),  # type: ignore[misc]
-                    tuple(data["warnings"]), dict(data["idmap"]), left)
+                    tuple(data["warnings"]), dict(data["idmap"]), left, back)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -113,9 +136,11 @@ class Plan:
             "operations": [
                 {"action": o.action, "kind": o.kind, "key": o.key, "name": o.name, "target": o.target or None,
                  "changes": [{"path": c.path, "old": c.old, "new": c.new} for c in o.changes],
-                 "relation": o.rel or None, "member": o.member or None, "note": o.note or None}
+                 "relation": o.rel or None, "member": o.member or None, "note": o.note or None,
+                 "fate": o.fate or None}
                 for o in self.ops
             ],
+            "restored_with": [{k: v or None for k, v in r.__dict__.items()} for r in self.restored_with],
             "unmanaged": [{"kind": k, "name": n} for k, n in self.unmanaged],
             "left_alone": [{"kind": a.kind, "key": a.key, "name": a.name, "why": a.why, "reason": a.reason,
                             "fields": list(a.fields)} for a in self.left_alone],
@@ -232,8 +257,9 @@ def write_body(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass
 class _Status:
-    how: Literal["live", "restore", "adopt", "create"]
+    how: Literal["live", "restore", "adopt", "create", "returns"]
     target: str  # live id (or "" for create)
+    via: tuple[str, str] = ("", "")  # returns: (kind, key) of the restored parent
 
 
 def natural_key(kind: Kind, body: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -264,6 +290,8 @@ class Planner:
         self.pulled: set[tuple[str, str]] = set()  # missing objects --only brings back (selected or dependent)
         self.warnings: list[str] = []
         self.left_alone: list[LeftAlone] = []
+        self.returning: list[RestoredWith] = []
+        self.restoring: dict[str, tuple[str, str]] = {}  # id -> (kind, key) of objects this plan restores
         self.names = Names(live)
         self.dnames = Names(desired)
         self.managed = {k.name: managed_fields(k) for k in kindmod.KINDS}
@@ -302,7 +330,9 @@ class Planner:
                           by_nat: dict[tuple[str, ...], list[str]]) -> None:
         # With --only, a missing object is planned when selected, or when it hangs off a selected
         # object being recreated (the role and app role assignments a hard delete took with it).
-        if self._is_selected(kind, key) or any(v in self.created for _, v in refmod.iter_refs(kind, dict(body))):
+        parent = self._restored_parent(kind, body)
+        if (self._is_selected(kind, key) or parent
+                or any(v in self.created for _, v in refmod.iter_refs(kind, dict(body)))):
             self.pulled.add((kind.name, key))
         want = self._translated(kind, body)
         lk = self._live_key(kind, key)
@@ -310,6 +340,11 @@ class Planner:
         # A recycle-bin copy whose create-only fields no longer fit (an SP of a recreated app) can't come back.
         if gone is not None and all(want.get(f) == gone.get(f) for f in kind.create_only if f in want):
             self.status[(kind.name, key)] = _Status("restore", lk)
+            if (kind.name, key) in self.pulled:
+                self.restoring[lk] = (kind.name, key)
+            return
+        if parent:
+            self.status[(kind.name, key)] = _Status("returns", lk, parent)
             return
         nat = natural_key(kind, want)
         hits = by_nat.get(nat, []) if nat else []
@@ -329,7 +364,9 @@ class Planner:
         owner = kind.owner(body)
         if owner and not owner.creatable:  # Graph creates Microsoft's own objects; references to it stay
             return
-        if lk in self.held.get(kind.name, ()) and (kind.name, key) in self.pulled:
+        if is_new_key(key):
+            pass  # written by hand: never in the tenant, so no recycle bin to miss
+        elif lk in self.held.get(kind.name, ()) and (kind.name, key) in self.pulled:
             self.warnings.append(f"{kind.title} {self._name(kind, body)!r} is in the recycle bin, but Graph lets only "
                                  "a signed-in administrator restore it, not an app: recreated with a new id, every "
                                  "reference remapped (to keep its id, plan and apply with --auth device-code as a "
@@ -344,6 +381,14 @@ class Planner:
             for f in kind.readonly:
                 if isinstance(body.get(f), str):
                     self.created.add(body[f])
+
+    def _restored_parent(self, kind: Kind, body: Mapping[str, Any]) -> tuple[str, str] | None:
+        """(kind, key) of the object this plan restores that brings `body` back with it, if any."""
+        for f in kind.restored_with:
+            v = body.get(f)
+            if isinstance(v, str) and chain(self.idmap, v) in self.restoring:
+                return self.restoring[chain(self.idmap, v)]
+        return None
 
     def _translated(self, kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
         return refmod.rewrite(kind, dict(body), self.translate)
@@ -370,7 +415,7 @@ class Planner:
         writes = _directed(writes)
         links.sort(key=lambda op: kindmod.get(op.kind).links_last)  # stable: the rest keep their order
         return Plan(self.tenant, self.ref, tuple(writes + links + deletes), tuple(unmanaged),
-                    tuple(self.warnings), dict(self.idmap), tuple(self.left_alone))
+                    tuple(self.warnings), dict(self.idmap), tuple(self.left_alone), tuple(self.returning))
 
     def _plan_object(self, kind: Kind, key: str, body: dict[str, Any], writes: list[Op], links: list[Op]) -> None:
         st = self.status[(kind.name, key)]
@@ -380,8 +425,11 @@ class Planner:
         if st.how == "create" and owner and not owner.creatable:
             self.left_alone.append(LeftAlone(kind.name, key, name, "not-creatable", owner.reason))
             return
+        if st.how == "returns":
+            self.returning.append(RestoredWith(kind.name, key, name, *st.via, self._parent_name(st.via)))
+            return
         if st.how == "create":
-            note = "new id; references to the old id are remapped" if not kind.client_id else ""
+            note = "new id; references to the old id are remapped" if not (kind.client_id or is_new_key(key)) else ""
             old = {f: body[f] for f in kind.readonly if isinstance(body.get(f), str)}
             create = write_body(kind, want)
             rest: dict[str, Any] = {}
@@ -390,7 +438,8 @@ class Planner:
                 rest = {k: v for k, v in create.items() if k != field_ and v not in (None, [], {})}
                 create = {field_: create[field_]}
                 note = f"instantiated from {field_} {want[field_]} (an app of another tenant)"
-            writes.append(Op("create", kind.name, key, name, body=create, note=note, old=old))
+            fate: Fate = "new" if is_new_key(key) else "recreated"
+            writes.append(Op("create", kind.name, key, name, body=create, note=note, old=old, fate=fate))
             if rest:
                 writes.append(Op("update", kind.name, key, name, target=placeholder(key), body=rest,
                                  changes=tuple(Change(k, None, v) for k, v in sorted(rest.items())),
@@ -428,7 +477,8 @@ class Planner:
             for rel in gaps:  # live side unreadable: never guess, never unlink
                 self.warnings.append(f"{kind.title} {name!r}: {rel} could not be read live; left as they are")
             want = {k: v for k, v in want.items() if k not in gaps}
-        self._links(kind, key, st.target, want, have if st.how != "restore" else {}, links)
+        self._links(kind, key, st.target, want, have if st.how != "restore" else {}, links,
+                    (kind.name, key) if st.how == "restore" else None)
 
     def _lost(self, kind: Kind, name: str, body: Mapping[str, Any], why: str,
               have: Mapping[str, Any] | None = None) -> None:
@@ -461,8 +511,13 @@ class Planner:
             kept = {}
         return kept, [c for c in changes if c.path.split(".", 1)[0] not in locked]
 
+    def _parent_name(self, via: tuple[str, str]) -> str:
+        return self._name(kindmod.get(via[0]), self.desired.objects[via[0]][via[1]])
+
     def _links(self, kind: Kind, key: str, target: str, want: Mapping[str, Any], have: Mapping[str, Any],
-               links: list[Op]) -> None:
+               links: list[Op], restored: tuple[str, str] | None = None) -> None:
+        """Memberships to add and remove; those of an object being restored, or with a member being
+        restored, come back with it (Entra keeps a soft-deleted object's memberships)."""
         name = self._name(kind, want)
         owner = kind.owner(have or want)
         if owner is not None and owner.locked is None:  # read-only, memberships included (a synced group)
@@ -478,6 +533,11 @@ class Planner:
             for m in sorted(w - h):
                 if self._never_created(m):
                     continue  # a guest gone from the tenant: left alone (named), so no link to it either
+                via = restored or self.restoring.get(chain(self.idmap, m))
+                if via:
+                    self.returning.append(RestoredWith(kind.name, key, name, *via, self._parent_name(via),
+                                                       rel.name, m, self._member_name(m)))
+                    continue
                 links.append(Op("link", kind.name, key, name, target=target, rel=rel.name, member=m,
                                 note=self._member_name(m)))
             for m in sorted(h - w):

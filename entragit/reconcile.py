@@ -110,7 +110,7 @@ def plan_risks(plan: planmod.Plan, desired: Snapshot, live: Snapshot, t: Tenant)
         else:
             continue
         notes += risk.assess(op.kind, op.name, _assessed(kind, have), _assessed(kind, after), ctx)
-    return tuple(notes)
+    return tuple(notes) + tuple(risk.dangling_notes(desired, None, live))
 
 
 def _graph(t: Tenant) -> tuple[Graph, Any]:

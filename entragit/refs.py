@@ -39,9 +39,10 @@ def _walk(node: Any, parts: list[str], here: JsonPath = ()) -> Iterator[tuple[An
 def is_keyword(ref: Ref, value: str) -> bool:
     """A value that names no object: a keyword Graph documents, or any non-GUID in a GUID-valued field
     (a keyword newer than our table; `undocumented_keywords` reports those)."""
-    # `{new:<old id>}` is plan's placeholder for an id apply will learn: a reference all the same.
+    # `{new:<old id>}` is plan's placeholder for an id apply will learn, `new:<kind>/<slug>` names a
+    # hand-written object not yet in the tenant: references all the same.
     return value in ref.sentinels or (ref.guid and not ref.prefix and not GUID.match(value)
-                                      and not value.startswith("{new:"))
+                                      and not value.startswith(("{new:", "new:")))
 
 
 def _target(ref: Ref, v: Any) -> str | None:
@@ -52,7 +53,7 @@ def _target(ref: Ref, v: Any) -> str | None:
         if not v.startswith(ref.prefix):
             return None
         v = v[len(ref.prefix):]
-    if ref.only_guids and not (GUID.match(v) or v.startswith("{new:")):
+    if ref.only_guids and not (GUID.match(v) or v.startswith(("{new:", "new:"))):
         return None  # a name such as api://finance.contoso.com, not a reference
     return v
 

@@ -9,7 +9,7 @@ from typing import Any
 from entragit import kinds as kindmod
 from entragit.diff import paint, risk_lines, risk_markdown
 from entragit.kinds import GUID
-from entragit.plan import LeftAlone, Op, Plan, placeholder_target
+from entragit.plan import LeftAlone, Op, Plan, RestoredWith, placeholder_target
 from entragit.risk import Note
 
 FORMAT_VERSION = 1  # of `plan --format json` (docs/JSON-FORMATS.md); bumped on incompatible change
@@ -43,12 +43,36 @@ def _title(op: Op) -> str:
     return f"{k.title if k else op.kind} {op.name!r}"
 
 
+FATE = {"recreated": "recreated: ", "new": "new object"}
+
+
+def _note(op: Op) -> str:
+    """The op's note, led by what a create brings back (a recreation or a new object)."""
+    fate = FATE.get(op.fate, "")
+    return fate if fate and not op.note else fate + op.note
+
+
 def _line(op: Op, names: dict[str, str], colour: bool = False) -> str:
     head = paint(f"  {SYMBOL[op.action]} {op.action:<8}", PAINT[op.action], colour) + f" {_title(op)}"
     if op.action in ("link", "unlink"):
         who = op.note or names.get(op.member.lower(), op.member)
         return f"{head}: {op.rel} {'+=' if op.action == 'link' else '-='} {who}"
-    return head + (f"  ({op.note})" if op.note else "")
+    note = _note(op)
+    return head + (f"  ({note})" if note else "")
+
+
+def _parent(r: RestoredWith) -> str:
+    k = kindmod.BY_NAME.get(r.parent_kind)
+    return f"restored with {k.title if k else r.parent_kind} {r.parent_name!r}"
+
+
+def _returning(r: RestoredWith) -> str:
+    """What comes back with a restored parent: `↺ returns` and no write."""
+    k = kindmod.BY_NAME.get(r.kind)
+    what = f"{k.title if k else r.kind} {r.name!r}"
+    if r.rel:
+        what += f": {r.rel} += {r.member_name or r.member}"
+    return f"  ↺ returns  {what}  ({_parent(r)})"
 
 
 WHY = {
@@ -70,12 +94,28 @@ def counts_line(plan: Plan) -> str:
     if not c:
         return "No changes. The tenant matches the files."
     order = ("restore", "adopt", "create", "update", "link", "unlink", "delete")
-    return "Plan: " + ", ".join(f"{c[a]} to {a}" for a in order if a in c) + "."
+    parts = [f"{c[a]} to {a}" for a in order if a in c]
+    if plan.restored_with:
+        parts.insert(1 if "restore" in c else 0, f"{len(plan.restored_with)} restored with them")
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def _with_returning(plan: Plan) -> list[Op | RestoredWith]:
+    """The plan's ops, each restore followed by what comes back with it."""
+    out: list[Op | RestoredWith] = []
+    for op in plan.ops:
+        out.append(op)
+        if op.action == "restore":
+            out += [r for r in plan.restored_with if (r.parent_kind, r.parent_key) == (op.kind, op.key)]
+    return out
 
 
 def text(plan: Plan, names: dict[str, str], risks: Sequence[Note] = (), colour: bool = False) -> str:
     out = [f"Tenant {plan.tenant} (files at {_ref(plan.ref)}):", ""]
-    for op in plan.ops:
+    for op in _with_returning(plan):
+        if isinstance(op, RestoredWith):
+            out.append(_returning(op))
+            continue
         out.append(_line(op, names, colour))
         for ch in op.changes:
             out.append(f"      {ch.path}: {_short(ch.old, names)} -> {_short(ch.new, names)}")
@@ -101,8 +141,12 @@ def markdown(plan: Plan, names: dict[str, str], risks: Sequence[Note] = ()) -> s
     out += risk_markdown(risks)
     if plan.ops:
         out += ["| | action | kind | object | note |", "|---|---|---|---|---|"]
-        for op in plan.ops:
-            note = op.note.replace("|", "\\|")
+        for op in _with_returning(plan):
+            if isinstance(op, RestoredWith):
+                what = f"{op.rel}: {op.member_name or op.member}; " if op.rel else ""
+                out.append(f"| ↺ | returns | {op.kind} | {op.name.replace('|', '/')} | {what}{_parent(op)} |")
+                continue
+            note = _note(op).replace("|", "\\|")
             if op.action in ("link", "unlink"):
                 note = f"{op.rel}: {op.note or op.member}"
             out.append(f"| {SYMBOL[op.action]} | {op.action} | {op.kind} | {op.name.replace('|', '/')} | {note} |")

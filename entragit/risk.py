@@ -7,8 +7,10 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from entragit import kinds as kindmod
 from entragit import lockout
-from entragit.snapshot import Snapshot
+from entragit import refs as refmod
+from entragit.snapshot import Names, Snapshot
 
 Body = Mapping[str, Any]
 
@@ -244,3 +246,49 @@ LOCKOUT_WHY = "an enforced policy that applies to every account able to repair t
 def lockout_notes(after: Snapshot, before: Snapshot | None, break_glass: Sequence[str]) -> list[Note]:
     """Lock-outs (lockout.py) the `after` state brings, as notes: they may come from any object's change."""
     return [Note("ca-lockout", f.kind, f.name, f.reason, LOCKOUT_WHY) for f in lockout.check(after, before, break_glass)]
+
+
+DANGLING_WHY = ("a reference to an object that no longer exists does nothing: policies, assignments and "
+                "memberships that name it silently stop applying to whoever it stood for")
+LISTED = 10  # referencing objects named per note; the rest are counted
+
+
+def _dangling(after: Snapshot, found: Callable[[kindmod.Ref, str], bool]
+              ) -> dict[str, tuple[kindmod.Ref, list[str]]]:
+    """Referenced id -> (its Ref, the objects holding it) for references `found` does not resolve."""
+    from entragit.export import display_name
+
+    names = Names(after)
+    out: dict[str, tuple[kindmod.Ref, list[str]]] = {}
+    for kname in sorted(after.objects):
+        kind = kindmod.get(kname)
+        for body in after.objects[kname].values():
+            for ref, value in refmod.iter_refs(kind, body):
+                if found(ref, value):
+                    continue
+                who = f"{kind.title} {display_name(kind, body, names)!r}"
+                hits = out.setdefault(value, (ref, []))[1]
+                if who not in hits:
+                    hits.append(who)
+    return out
+
+
+def dangling_notes(after: Snapshot, before: Snapshot | None = None, live: Snapshot | None = None) -> list[Note]:
+    """References in `after` to ids that exist in neither its files nor (when given) live, one note per
+    missing object naming what references it. With `before`, only references that resolved there: the
+    ones this change left dangling."""
+    sides = [Names(after)] + ([Names(live)] if live is not None else [])
+    old = Names(before) if before is not None else None
+    notes = []
+    for value, (ref, who) in sorted(_dangling(after, lambda r, v: any(n.find(r, v) for n in sides)).items()):
+        hit = old.find(ref, value) if old is not None else None
+        if old is not None and hit is None:
+            continue  # dangled already: not this change's doing
+        last = after.missing.get(value, {})
+        kname = str(last.get("kind") or (hit[0] if hit else ref.targets[0]))
+        name = str(last.get("name") or (hit[1].get("displayName") or hit[1].get("userPrincipalName") if hit else "")
+                   or value)
+        more = f" and {len(who) - LISTED} more" if len(who) > LISTED else ""
+        detail = f"no longer exists ({value}), still referenced by {len(who)}: " + ", ".join(who[:LISTED]) + more
+        notes.append(Note("dangling-reference", kname, name, detail, DANGLING_WHY))
+    return notes

@@ -42,6 +42,8 @@ class Snapshot:
     # not an empty list; export keeps the previous files' value and plan leaves it alone.
     gaps: dict[tuple[str, str, str], str] = field(default_factory=dict)
     paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, key) -> file, when from files
+    # Referenced ids the files' refs indexes mark missing, with the kind and name last known for them.
+    missing: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def kind(self, name: str) -> dict[str, dict[str, Any]]:
         return self.objects.setdefault(name, {})
@@ -51,6 +53,21 @@ class Snapshot:
 
     def resolver(self) -> canonical.Resolver:
         return Names(self).resolve
+
+
+NEW_KEY = "new:"  # key of an object written by hand, not yet in the tenant: new:<kind>/<file slug>
+
+
+NEW_ID = "new"  # `id: new` (or no id at all) in a hand-written file
+
+
+def new_key(kind: str, rel: str) -> str:
+    """The key of a hand-written object: how other files reference it (`new:namedLocations/branch-office`)."""
+    return f"{NEW_KEY}{kind}/{Path(rel).stem}"
+
+
+def is_new_key(key: str) -> bool:
+    return key.startswith(NEW_KEY)
 
 
 def key_of(kind: Kind, body: dict[str, Any]) -> str:
@@ -294,8 +311,11 @@ def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None
             raise InputError(rel, 1, "expected a mapping (one object per file)")
         body = canonical.from_document(kind, doc)
         key = key_of(kind, body)
-        if not key:
-            raise InputError(rel, 1, f"missing {kind.id_field!r}")
+        if kind.client_id and key in ("", NEW_ID):
+            raise InputError(rel, 1, f"missing {kind.id_field!r} (a {kind.title} names its own id)")
+        if key in ("", NEW_ID):  # written by hand: plan creates it (README "Add a new object by hand")
+            body.pop(kind.id_field, None)
+            key = new_key(kname, rel)
         snap.kind(kname)[key] = body
         snap.paths[(kname, key)] = rel
         for value, info in (doc.get(canonical.REFS) or {}).items():
@@ -305,4 +325,6 @@ def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None
                 if value not in (slim.get("appId"), slim.get("templateId")):
                     slim["id"] = value
                 snap.lookup.setdefault(info["kind"], {}).setdefault(value, slim)
+            elif isinstance(info, dict) and info.get("missing"):
+                snap.missing.setdefault(str(value), dict(info))
     return snap

@@ -317,19 +317,46 @@ def _identity_findings(doc: Document) -> Iterator[Finding]:
                       f"@odata.type: {odata!r} is not a {kind.title} type (#microsoft.graph.*{kind.graph_type})")
 
 
-def _unknown_properties(doc: Document) -> Iterator[Finding]:
-    """Top-level keys Graph's model does not have (typos): a warning; beta kinds have more keys."""
+def _unknown_properties(doc: Document, exported: frozenset[str] = frozenset()) -> Iterator[Finding]:
+    """Top-level keys Graph's model does not have (typos): a warning; beta kinds have more keys.
+
+    Keys the file had when last committed came from the tenant, not a typo: Graph returns
+    properties its published v1.0 model does not list yet (authenticationMethodsPolicy's
+    reportSuspiciousActivitySettings). A derived type the model does not know (hardwareOath's
+    configuration) cannot be judged beyond the base type's keys."""
     kind = doc.kind
     v = validator_for(kind.name) if kind else None
     if v is None or not isinstance(doc.data, dict) or kind is None or kind.version != "v1.0":
         return
-    known = set(v.schema["properties"])
     derived = str(doc.data.get("@odata.type", "")).removeprefix("#microsoft.graph.")
-    known |= set(v.schema.get("$defs", {}).get(derived, {}).get("properties", ()))
+    defs = v.schema.get("$defs", {})
+    if kind.polymorphic and derived and derived not in defs:
+        return
+    # Lists entragit reads inline though Graph models them as relationships (combinationConfigurations).
+    known = set(v.schema["properties"]) | {c.field for c in kind.subcollections} | set(exported)
+    known |= set(defs.get(derived, {}).get("properties", ()))
     for key in doc.data:
         if key not in known:
             yield Finding(doc.path, doc.line((key,)), "unknown-property",
                           f"{key!r} is not a {kind.title} property in Graph {kind.version}", "warning")
+
+
+def _committed_keys(root: Path, tdir: Path) -> dict[str, frozenset[str]]:
+    """path -> top-level keys of each object file at HEAD (what the last committed export wrote)."""
+    from entragit import gitstore, yamlio
+    from entragit.errors import EntragitError
+
+    if gitstore.git_dir(root) is None or gitstore.head(root) is None:
+        return {}
+    out: dict[str, frozenset[str]] = {}
+    for path, text in gitstore.files_at(root, "HEAD", tdir.relative_to(root).as_posix()).items():
+        try:
+            doc = yamlio.load(text)
+        except EntragitError:
+            continue
+        if isinstance(doc, dict):
+            out[path] = frozenset(map(str, doc))
+    return out
 
 
 def _dotted(path: JsonPath) -> str:
@@ -348,6 +375,8 @@ class Index:
     KEYS = ("id", "appId", "templateId")
 
     def __init__(self, t: Tenant) -> None:
+        from entragit.snapshot import NEW_ID, new_key
+
         self.objects: dict[tuple[str, str, str], Document] = {}
         self.refs: dict[str, dict[str, Any]] = {}  # lowercased value -> a refs entry naming it
         self.kinds = {d.kind.name for d in t.docs if d.kind}
@@ -360,6 +389,8 @@ class Index:
                     self.objects[(d.kind.name, key, v.lower())] = d
             if d.kind.id_field != "id" and isinstance(d.data.get(d.kind.id_field), str):
                 self.objects[(d.kind.name, "id", d.data[d.kind.id_field].lower())] = d
+            if not d.kind.singleton and d.data.get(d.kind.id_field) in (None, "", NEW_ID):
+                self.objects[(d.kind.name, "id", new_key(d.kind.name, d.path).lower())] = d
             for v, entry in (d.data.get("refs") or {}).items() if isinstance(d.data.get("refs"), dict) else ():
                 if isinstance(entry, dict) and not entry.get("missing"):
                     self.refs.setdefault(str(v).lower(), entry)
@@ -578,6 +609,7 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
             out.append(Finding(tdir.relative_to(root).as_posix() + "/" + TENANT_FILE, None, "tenant",
                                "tenant.yaml is missing"))
         index = Index(t)
+        committed = _committed_keys(root, tdir)
         for d in ([t.config] if t.config else []) + t.docs:
             if d.path not in sel or d.node is None:
                 continue
@@ -586,7 +618,7 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
             out += _secret_findings(d)
             if d.kind and isinstance(d.data, dict):
                 out += _identity_findings(d)
-                out += _unknown_properties(d)
+                out += _unknown_properties(d, committed.get(d.path, frozenset()))
                 out += _reference_findings(d, index)
         out += _idmap_findings(t.idmap, sel)
         out += _unique_findings(t, sel)
