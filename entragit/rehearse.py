@@ -53,17 +53,47 @@ def seed_from(snap: Snapshot) -> dict[str, list[dict[str, Any]]]:
     return seed
 
 
-def with_recycle_bins(seed: dict[str, list[dict[str, Any]]],
-                      deleted: dict[str, dict[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """The seed plus the tenant's recycle bins; what sits in a bin now is not live, whatever HEAD says."""
+def with_recycle_bins(seed: dict[str, list[dict[str, Any]]], deleted: dict[str, dict[str, dict[str, Any]]],
+                      wanted: Snapshot | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The seed plus the tenant's recycle bins; what sits in a bin now is not live, whatever HEAD says.
+
+    Entra keeps a deleted object's memberships and assignments and brings them back with it; the
+    tenant hides them while it is deleted, so they are taken from the files being rehearsed
+    (`wanted`): the twin then holds what the plan says comes back with the restore."""
     out = {k: list(v) for k, v in seed.items()}
     entries = out.setdefault("deletedItems", [])
+    binned_ids: set[str] = set()
     for kname, objs in sorted(deleted.items()):
-        coll, key = SIM_COLLECTION.get(kname, kname), kindmod.get(kname).id_field
+        kind = kindmod.get(kname)
+        coll, key = SIM_COLLECTION.get(kname, kname), kind.id_field
         binned = set(objs)
+        binned_ids |= binned
         out[coll] = [o for o in out.get(coll, []) if str(o.get(key)) not in binned]
-        entries += [{"kind": coll, "object": {key: oid, **body}} for oid, body in sorted(objs.items())]
+        for oid, body in sorted(objs.items()):
+            filed = (wanted.objects.get(kname, {}).get(oid, {}) if wanted else {})
+            rels = {r.name: filed[r.name] for r in kind.relations if r.name in filed and r.name not in body}
+            entries.append({"kind": coll, "object": {key: oid, **body, **rels}})
+    if wanted is not None and binned_ids:
+        _held_with_bins(out, wanted, binned_ids)
     return out
+
+
+def _held_with_bins(seed: dict[str, list[dict[str, Any]]], wanted: Snapshot, binned: set[str]) -> None:
+    """Assignments naming a binned object, and memberships holding one, as the files have them."""
+    for kname, objs in wanted.objects.items():
+        kind = kindmod.get(kname)
+        coll = SIM_COLLECTION.get(kname, kname)
+        have = {str(o.get(kind.id_field)): o for o in seed.get(coll, [])}
+        for oid, body in objs.items():
+            if kind.restored_with and oid not in have and any(str(body.get(f)) in binned for f in kind.restored_with):
+                seed.setdefault(coll, []).append(dict(body))
+            live = have.get(oid)
+            if live is None:
+                continue
+            for rel in kind.relations:
+                back = [m for m in body.get(rel.name) or () if m in binned and m not in (live.get(rel.name) or ())]
+                if back:
+                    live[rel.name] = [*(live.get(rel.name) or ()), *back]
 
 
 def over_builtins(seed: dict[str, list[dict[str, Any]]], tenant_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -152,7 +182,7 @@ def run(root: Path, t: Tenant, ref: str, selectors: Sequence[str] = (), prune: b
     claims = asyncio.run(auth.token_claims(t))
     who = None if claims is None else Identity.from_claims(claims)
     bins = reconcile.recycle_bins(t, sorted(set(twin_files.objects) | set(wanted.objects)))
-    seed = with_recycle_bins(over_builtins(seed_from(twin_files), t.tenant_id), bins)
+    seed = with_recycle_bins(over_builtins(seed_from(twin_files), t.tenant_id), bins, wanted)
     sim = Simulator(seed=seed, tenant_id=t.tenant_id,
                     tls=who is not None)  # azure-identity signs in over https only
     sim.start(host="127.0.0.1", port=0)

@@ -306,8 +306,10 @@ def _identity_findings(doc: Document) -> Iterator[Finding]:
     kind = doc.kind
     if kind is None or not isinstance(doc.data, dict):
         return
+    from entragit.snapshot import NEW_ID
+
     oid = doc.data.get(kind.id_field)
-    if kind.guid_id and not kind.singleton and oid is not None and not GUID.match(str(oid)):
+    if kind.guid_id and not kind.singleton and oid not in (None, NEW_ID) and not GUID.match(str(oid)):
         yield Finding(doc.path, doc.line((kind.id_field,)), "schema",
                       f"{kind.id_field}: {oid!r} is not a GUID, and every {kind.title} id is one")
     odata = doc.data.get("@odata.type")
@@ -349,7 +351,11 @@ def _committed_keys(root: Path, tdir: Path) -> dict[str, frozenset[str]]:
     if gitstore.git_dir(root) is None or gitstore.head(root) is None:
         return {}
     out: dict[str, frozenset[str]] = {}
-    for path, text in gitstore.files_at(root, "HEAD", tdir.relative_to(root).as_posix()).items():
+    try:
+        committed = gitstore.files_at(root, "HEAD", tdir.relative_to(root).as_posix())
+    except EntragitError:  # a blob that is not text: the work-tree file's own findings say what is wrong
+        return {}
+    for path, text in committed.items():
         try:
             doc = yamlio.load(text)
         except EntragitError:

@@ -133,13 +133,12 @@ def assert_idmap_intact(repo: Path, sim: Any, want_keys: dict[str, set[str]]) ->
 
 
 def new_repo(root: Path, sim: Any) -> Any:
-    """A config repo for the simulator's tenant with its scaffold committed, so a clean work tree
-    means nothing is half-written."""
+    """A config repo for the simulator's tenant; init and tenant add commit what they write, so a
+    clean work tree means nothing is half-written."""
     from .conftest import make_repo
 
     cli = make_repo(root, sim)
-    git(root, "add", "-A")
-    git(root, "-c", "user.name=test", "-c", "user.email=test@example.invalid", "commit", "-qm", "scaffold")
+    assert not git(root, "status", "--porcelain"), "init / tenant add left files uncommitted"
     return cli
 
 

@@ -24,8 +24,10 @@ def _error_lines(output: str) -> list[str]:
     """The output's lines, checked to be an error (and its hint) rather than a traceback."""
     assert "Traceback" not in output, output
     lines = [line for line in output.strip().splitlines() if line]
-    assert lines and lines[0].startswith("error: "), output
-    return lines
+    # Progress lines (`export demo: 21/21 kinds, ...`) may come first; the error is one line from there.
+    at = next((i for i, line in enumerate(lines) if line.startswith("error: ")), None)
+    assert at is not None and not any(line.startswith("error: ") for line in lines[at + 1:]), output
+    return lines[at:]
 
 
 def _hand_edit(path: Path) -> None:

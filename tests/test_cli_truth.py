@@ -55,7 +55,7 @@ def test_a_selector_is_a_kind_slug_display_name_id_or_path(repo, sim, deleted, m
     for sel in ("groups/dept-hr", "groups/dept - hr", "GROUPS/Dept - HR", deleted, "tenants/demo/groups/dept-hr.yaml",
                 str(path)):
         out = repo("plan", "--only", sel).output
-        assert f"restore  {HR}" in out and "Plan: 1 to restore, 3 to link." in out, sel
+        assert f"restore  {HR}" in out and "Plan: 1 to restore, 3 restored with them." in out, sel
     monkeypatch.chdir(path.parent.parent)  # relative to the cwd
     assert f"restore  {HR}" in repo("plan", "--only", "groups/dept-hr.yaml").output
     assert "names no object: no users in tenant demo" in repo("plan", "--only", "users", code=1).output

@@ -140,6 +140,8 @@ def test_a_managed_policy_keeps_its_name_but_its_state_follows_the_files(tmp_pat
 def test_a_managed_policy_the_tenant_lacks_is_not_created(repo, sim):
     repo("export", "--commit")
     body = {k: v for k, v in _managed_policy().items() if k not in ("createdDateTime", "modifiedDateTime")}
+    # As another tenant's export writes it: the built-in role it names is in its refs index.
+    body["refs"] = {"62e90394-69f5-4237-9190-012177145e10": {"kind": "roleDefinitions", "name": "Global Administrator"}}
     (repo.repo / "tenants/demo/conditionalAccessPolicies/managed.yaml").write_text(yamlio.dump(body))
     _commit(repo, "a managed policy from another tenant's files")
     data = json.loads(repo("plan", "--format", "json").output)
@@ -241,8 +243,10 @@ def test_a_compliant_network_location_is_exported_referenced_and_never_written(t
     [back] = [p for p in b.get(CA).json()["value"] if p["displayName"] == "Require compliant network"]
     assert back["conditions"]["locations"]["excludeLocations"] == [loc["id"]]
 
-    # With its file gone, --prune leaves it and says why.
+    # With its file gone, --prune leaves it and says why (the policy naming it goes too: validate
+    # refuses a reference that would dangle).
     _file(repo.repo, "namedLocations", loc["id"]).unlink()
+    _file(repo.repo, "conditionalAccessPolicies", pol["id"]).unlink()
     _commit(repo, "without the compliant network location")
     data = json.loads(repo("plan", "--prune", "--format", "json").output)
     assert not [o for o in data["operations"] if o["kind"] == "namedLocations"]

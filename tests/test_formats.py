@@ -199,9 +199,9 @@ def test_no_color_and_the_no_color_option_turn_off_colour_everywhere(exported: C
             assert not SGR.search(plain), f"{name} has no colour with NO_COLOR or --no-color"
             assert SGR.sub("", coloured) == plain  # the same words
     # The export progress display on a terminal: rich, in colour unless told not to.
-    assert _coloured(_on_terminal(exported.repo, "export"))
-    assert not _coloured(_on_terminal(exported.repo, "--no-color", "export"))
-    assert not _coloured(_on_terminal(exported.repo, "export", NO_COLOR="1"))
+    assert _coloured(_on_terminal(exported.repo, "export", "--force"))
+    assert not _coloured(_on_terminal(exported.repo, "--no-color", "export", "--force"))
+    assert not _coloured(_on_terminal(exported.repo, "export", "--force", NO_COLOR="1"))
 
 
 # ---------------------------------------------------------------- progress
@@ -298,9 +298,13 @@ def test_tenant_remove_deletes_the_folder_and_commits_naming_it(exported: Cli, s
 def test_tenant_remove_of_a_never_committed_tenant_makes_no_commit(tmp_path: Path, sim: Any) -> None:
     import git
 
-    cli = make_repo(tmp_path / "config", sim)  # tenant.yaml written, nothing committed
-    assert "removed tenants/demo (it was never committed)" in cli("tenant", "remove", "demo", "--force").output
-    assert not (cli.repo / "tenants" / "demo").exists() and not git.Repo(cli.repo).head.is_valid()
+    cli = make_repo(tmp_path / "config", sim)  # init and tenant add commit what they write
+    other = cli.repo / "tenants" / "other"
+    other.mkdir()
+    (other / "tenant.yaml").write_text((cli.repo / "tenants" / "demo" / "tenant.yaml").read_text())  # by hand
+    head = git.Repo(cli.repo).head.commit.hexsha
+    assert "removed tenants/other (it was never committed)" in cli("tenant", "remove", "other", "--force").output
+    assert not other.exists() and git.Repo(cli.repo).head.commit.hexsha == head
 
 
 def test_shell_completion_is_documented_and_completes_tenant_names(

@@ -261,7 +261,7 @@ def test_serve_tls_with_a_user_from_the_command_line() -> None:
         proc.wait(timeout=10)
     bad = subprocess.run([sys.executable, "-c", "from entragit.cli import main; main()", "sim", "serve",
                           "--user", f"nobody@{DOMAIN}"], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and f"no user with userPrincipalName 'nobody@{DOMAIN}'" in bad.stderr
+    assert bad.returncode == 64 and f"no user with userPrincipalName 'nobody@{DOMAIN}'" in bad.stderr
 
 
 def test_a_conditional_access_administrator_restores_and_purges_deleted_policies(make_sim) -> None:
