@@ -196,11 +196,11 @@ def managed_fields(kind: Kind) -> frozenset[str] | None:
     import json
 
     from entragit.errors import EntragitError
-    from entragit.validate import schema_dir
+    from entragit.validate import schema_text
 
     try:
-        path = schema_dir() / f"{kind.name}.schema.json"
-        return frozenset(json.loads(path.read_text(encoding="utf-8")).get("properties", {}))
+        text = schema_text(kind.name)
+        return None if text is None else frozenset(json.loads(text).get("properties", {}))
     except (EntragitError, OSError, ValueError):
         return None
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from entragit import gitstore
 from entragit.config import repo_file
+from entragit.validate import schema_files
 
 PRE_COMMIT = """\
 # entragit's own hooks keep every file canonical and valid before it reaches review.
@@ -38,13 +38,6 @@ Daily use: `entragit export --all --commit` (nightly), `entragit plan`, `entragi
 """
 
 
-def schemas_source() -> Path:
-    """The schemas shipped with entragit (validate knows every place they can be installed)."""
-    from entragit.validate import schema_dir
-
-    return schema_dir()
-
-
 COMMIT_MESSAGE = """\
 entragit init: config repo scaffold (CI templates, schemas, pre-commit hooks)
 
@@ -62,6 +55,7 @@ def init(root: Path) -> list[str]:
 
 
 def _write_scaffold(root: Path) -> list[str]:
+    schemas = schema_files()  # first: an install without its schemas fails before anything is written
     root.mkdir(parents=True, exist_ok=True)
     created: list[str] = []
     gitstore.init(root)
@@ -77,11 +71,10 @@ def _write_scaffold(root: Path) -> list[str]:
     write(".pre-commit-config.yaml", PRE_COMMIT)
     write("README.md", README)
     write(".gitignore", "__pycache__/\n.venv/\n")
-    src = schemas_source()
-    copied = [f for f in sorted(src.glob("*.schema.json")) if not (root / "schemas" / f.name).exists()]
-    for f in copied:
+    copied = {n: b for n, b in schemas.items() if not (root / "schemas" / n).exists()}
+    for name, data in copied.items():
         (root / "schemas").mkdir(exist_ok=True)
-        shutil.copy2(f, root / "schemas" / f.name)
+        (root / "schemas" / name).write_bytes(data)
     if copied:
         created.append("schemas/")
     for rel, text in ci_templates().items():

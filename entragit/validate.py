@@ -8,11 +8,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.kinds import GUID, Kind, Ref
+
+if TYPE_CHECKING:
+    from importlib.abc import Traversable
 
 Severity = Literal["error", "warning"]
 JsonPath = tuple["str | int", ...]
@@ -228,19 +231,35 @@ def _key_findings(doc: Document) -> Iterator[Finding]:
 # --- JSON Schema ----------------------------------------------------------------------------
 
 
-def schema_dir() -> Path:
-    """Schemas shipped with entragit (package data) or, in a source checkout, the repo's schemas/."""
-    import sys
+SCHEMA_SUFFIX = ".schema.json"
 
-    here = Path(__file__).resolve().parent
-    # package data, a source checkout, or a wheel's data files (pyproject: tool.setuptools.data-files)
-    for cand in (here / "schemas", here.parent / "schemas", Path(sys.prefix) / "share" / "entragit" / "schemas"):
-        if (cand / "tenant.schema.json").is_file():
-            return cand
-    from entragit.errors import EntragitError
 
-    raise EntragitError(f"entragit's JSON Schemas are missing (looked in {here / 'schemas'})",
-                        hint="reinstall entragit, or run `python tools/gen_schemas.py` in a source checkout")
+def _schema_root() -> Traversable:
+    """entragit/schemas, read as package data through importlib.resources.
+
+    Found wherever the package itself is (a venv, `pip install --user`, `--prefix`, `--target`, a
+    zip), never guessed from sys.prefix: a wheel's data files land elsewhere in those installs."""
+    from importlib.resources import files
+
+    base = files("entragit") / "schemas"
+    if not (base / f"tenant{SCHEMA_SUFFIX}").is_file():
+        from entragit.errors import EntragitError
+
+        raise EntragitError(f"entragit's JSON Schemas are missing from its install (looked in {base})",
+                            hint="reinstall entragit, or run `python tools/gen_schemas.py` in a source checkout")
+    return base
+
+
+def schema_text(name: str) -> str | None:
+    """The text of schemas/<name>.schema.json shipped with entragit; None if there is none."""
+    f = _schema_root() / f"{name}{SCHEMA_SUFFIX}"
+    return f.read_text(encoding="utf-8") if f.is_file() else None
+
+
+def schema_files() -> dict[str, bytes]:
+    """{file name: bytes} of every JSON Schema shipped with entragit (what `init` copies)."""
+    found = (f for f in _schema_root().iterdir() if f.name.endswith(SCHEMA_SUFFIX))
+    return {f.name: f.read_bytes() for f in sorted(found, key=lambda f: f.name)}
 
 
 def _evolvable(validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
@@ -265,11 +284,11 @@ def validator_for(name: str) -> Any:
 
     from jsonschema import Draft202012Validator, validators
 
-    path = schema_dir() / f"{name}.schema.json"
-    if not path.is_file():
+    text = schema_text(name)
+    if text is None:
         return None
     cls = validators.extend(Draft202012Validator, {"x-evolvable": _evolvable})
-    return cls(json.loads(path.read_text(encoding="utf-8")))
+    return cls(json.loads(text))
 
 
 def _leaf_errors(errors: Iterable[Any]) -> Iterator[Any]:

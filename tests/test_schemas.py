@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from entragit.kinds import BY_NAME, KINDS, Kind
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMAS = ROOT / "schemas"
+SCHEMAS = ROOT / "entragit" / "schemas"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 
 

@@ -1,7 +1,10 @@
-"""Generate schemas/<kind>.schema.json (JSON Schema 2020-12) from msgraph-sdk's generated Graph models.
+"""Generate entragit/schemas/<kind>.schema.json (JSON Schema 2020-12) from msgraph-sdk's Graph models.
 
 Run `python tools/gen_schemas.py` after changing kinds.py or upgrading msgraph-sdk;
 tests/test_schemas.py fails while the committed files differ from what this writes.
+msgraph-sdk is needed here only, never at run time: `pip install -e '.[schemas]'` (the `test`
+extra includes it too). The files are package data (read with importlib.resources); the repo's
+top-level schemas/ is a link to them, so config files' `$schema` headers resolve in this repo.
 
 Graph facts come from the models, not from us: every property name (the keys of
 `get_field_deserializers()`), its type (the parse-node method and the model or enum
@@ -31,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from entragit.kinds import KINDS, Kind  # noqa: E402 - after the sys.path fix for `python tools/...`
 
-OUT = ROOT / "schemas"
+OUT = ROOT / "entragit" / "schemas"  # package data (the top-level schemas/ links here)
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 GUID = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 

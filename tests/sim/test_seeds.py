@@ -587,7 +587,7 @@ def test_demo_singletons(seed: Seed, demo: Any) -> None:
     assert group_targets, "some method configurations target groups"
 
 
-SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "entragit" / "schemas"
 SCHEMA_OF = {
     "crossTenantPartners": "crossTenantAccessPartners",
     "identitySecurityDefaultsEnforcementPolicy": "securityDefaults",
