@@ -114,11 +114,13 @@ class SignIn:
                 raise self._failed
             try:
                 return await asyncio.to_thread(self._inner.get_token, *scopes, **kwargs)
-            except ClientAuthenticationError as e:
-                self._failed = self._error(e)
-                raise self._failed from None
             except ServiceRequestError as e:  # no answer at all: DNS, refused connection, TLS, proxy
                 self._failed = self._unreachable(e)
+                raise self._failed from None
+            except ClientAuthenticationError as e:
+                # Sync credentials wrap an unanswered request in a ClientAuthenticationError.
+                cause = e.__cause__
+                self._failed = self._unreachable(cause) if isinstance(cause, ServiceRequestError) else self._error(e)
                 raise self._failed from None
 
     def _error(self, e: Exception) -> EntragitError:

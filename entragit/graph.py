@@ -82,8 +82,9 @@ def github_oidc_token(request_url: str, request_token: str, audience: str) -> st
     import httpx
 
     try:
-        # The URL already carries its own query (api-version); httpx adds audience to it.
-        r = httpx.get(request_url, params={"audience": audience}, timeout=30,
+        # The URL carries its own query (api-version): audience is added to it, not put in its place.
+        url = httpx.URL(request_url).copy_merge_params({"audience": audience})
+        r = httpx.get(url, timeout=30,
                       headers={"Authorization": f"bearer {request_token}", "Accept": "application/json"})
     except httpx.HTTPError as e:
         raise EntragitError(f"cannot reach GitHub's OIDC token service ($ACTIONS_ID_TOKEN_REQUEST_URL): {e}") from None
