@@ -7,6 +7,7 @@ import atexit
 import hashlib
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -70,6 +71,8 @@ class _Shared:
         self._inner.close()
 
 
+_RENEW_BEFORE = 300  # seconds before expiry azure-identity asks for a new token (DEFAULT_REFRESH_OFFSET)
+
 # Credentials of this run by (method, authority, tenant id, client id, where the secret or assertion
 # comes from, CA bundle): tenant 5 of `export --all` and the apply after a plan reuse the token
 # their first sign-in got. Only in memory; closed when the run ends.
@@ -103,17 +106,25 @@ class SignIn:
         self._tenant = tenant
         self._lock: asyncio.Lock | None = None
         self._failed: EntragitError | None = None
+        # The token each Graph request is sent with, kept here so that asking for it again costs no
+        # thread (the default executor also runs export's git writes).
+        self._held: dict[tuple[tuple[str, ...], bool], Any] = {}
 
     async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
         from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError
 
+        key = (scopes, bool(kwargs.get("enable_cae")))
+        held = self._held.get(key)
+        if held is not None and not kwargs.get("claims") and held.expires_on - time.time() > _RENEW_BEFORE:
+            return held
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._failed is not None:
                 raise self._failed
             try:
-                return await asyncio.to_thread(self._inner.get_token, *scopes, **kwargs)
+                self._held[key] = token = await asyncio.to_thread(self._inner.get_token, *scopes, **kwargs)
+                return token
             except ServiceRequestError as e:  # no answer at all: DNS, refused connection, TLS, proxy
                 self._failed = self._unreachable(e)
                 raise self._failed from None

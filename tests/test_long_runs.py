@@ -293,3 +293,15 @@ def test_sim_serve_refuses_assertions_older_than_its_max_age(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_job_without_id_token_permission_fails_in_one_line(tmp_path, sim_factory, runner, monkeypatch):
+    root, sims = _tenants(tmp_path, sim_factory, 1)
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", runner.github_env()["ACTIONS_ID_TOKEN_REQUEST_URL"])
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "not-the-runner's")
+    res = Cli(root)("export", code=1)
+    errors = [line for line in res.output.splitlines() if line.startswith(("error:", "hint:"))]
+    assert errors[0] == ("error: tenant t1: sign-in (workload-identity) failed: GitHub's OIDC token service "
+                         "answered 401 without a token (does the job have `permissions: id-token: write`?)")
+    assert _token_posts(sims[0]) == [] and runner.asked == []
+    assert not list((root / "tenants" / "t1").glob("*/*.yaml"))
