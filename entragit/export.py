@@ -409,7 +409,7 @@ def attribute(entries: list[dict[str, Any]], ids: dict[str, tuple[str, str]]) ->
 
 async def read_audit(t: Tenant, since: str) -> tuple[list[dict[str, Any]], str]:
     """Directory audit entries since `since`, or ([], why not) when they cannot be read."""
-    cred, token = auth.credential(t)
+    cred, token = auth.credential(t)  # the export's own sign-in: no new token request
     try:
         async with Graph(t.graph_url, credential=cred, token=token, verify=t.ca_bundle or True) as g:
             # https://learn.microsoft.com/graph/api/directoryaudit-list (needs AuditLog.Read.All)
@@ -419,9 +419,6 @@ async def read_audit(t: Tenant, since: str) -> tuple[list[dict[str, Any]], str]:
         if e.status == 403:
             return [], "skipped (the token lacks AuditLog.Read.All)"
         return [], f"skipped (the audit log could not be read: {e.status} {e.code})"
-    finally:
-        if cred is not None:
-            await cred.close()
 
 
 def _attribute_changes(root: Path, t: Tenant, r: ExportResult, old: dict[str, str], new: dict[str, str]) -> None:
@@ -443,13 +440,9 @@ async def read_tenant(t: Tenant, *, allow_partial: bool, progress: Progress | No
     graph = Graph(t.graph_url, credential=cred, token=token, verify=verify, concurrency=concurrency,
                   paced_paths=kindmod.PACED_PATHS)
     async with graph as g:
-        try:
-            # A wrong tenantId (or a token reaching another tenant) would file its objects under this name.
-            await check_tenant(g, t.tenant_id, "export")
-            snap = await read_live(g, t.export_kinds, allow_partial=allow_partial, progress=progress)
-        finally:
-            if cred is not None:
-                await cred.close()
+        # A wrong tenantId (or a token reaching another tenant) would file its objects under this name.
+        await check_tenant(g, t.tenant_id, "export")
+        snap = await read_live(g, t.export_kinds, allow_partial=allow_partial, progress=progress)
         return snap, g.stats
 
 

@@ -76,6 +76,28 @@ def graph_root(url: str) -> str:
     return url
 
 
+def github_oidc_token(request_url: str, request_token: str, audience: str) -> str:
+    """A fresh GitHub Actions OIDC token from the runner's token service ($ACTIONS_ID_TOKEN_REQUEST_URL,
+    present in jobs with `id-token: write`): called again for each new sign-in, since each lives minutes."""
+    import httpx
+
+    try:
+        # The URL carries its own query (api-version): audience is added to it, not put in its place.
+        url = httpx.URL(request_url).copy_merge_params({"audience": audience})
+        r = httpx.get(url, timeout=30,
+                      headers={"Authorization": f"bearer {request_token}", "Accept": "application/json"})
+    except httpx.HTTPError as e:
+        raise EntragitError(f"cannot reach GitHub's OIDC token service ($ACTIONS_ID_TOKEN_REQUEST_URL): {e}") from None
+    try:
+        value = r.json().get("value") if r.status_code == 200 else None
+    except ValueError:
+        value = None
+    if not isinstance(value, str) or not value:
+        raise EntragitError(f"GitHub's OIDC token service answered {r.status_code} without a token "
+                            "(does the job have `permissions: id-token: write`?)")
+    return value
+
+
 class Graph:
     """One tenant's Graph endpoint. Use as `async with Graph(...) as g:`."""
 

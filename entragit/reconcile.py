@@ -63,13 +63,8 @@ async def _deleted(g: Graph, kinds: list[str], *, app_only: bool) -> dict[str, d
 def recycle_bins(t: Tenant, kinds: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
     """Every recycle bin of `kinds` this identity may read, as plan reads them (read-only GETs)."""
     async def go() -> dict[str, dict[str, dict[str, Any]]]:
-        g, cred = _graph(t)
-        async with g:
-            try:
-                return await _deleted(g, [k for k in kinds if kindmod.get(k).deleted_list], app_only=False)
-            finally:
-                if cred is not None:
-                    await cred.close()
+        async with _graph(t) as g:
+            return await _deleted(g, [k for k in kinds if kindmod.get(k).deleted_list], app_only=False)
 
     return asyncio.run(go())
 
@@ -113,10 +108,11 @@ def plan_risks(plan: planmod.Plan, desired: Snapshot, live: Snapshot, t: Tenant)
     return tuple(notes) + tuple(risk.dangling_notes(desired, None, live))
 
 
-def _graph(t: Tenant) -> tuple[Graph, Any]:
+def _graph(t: Tenant) -> Graph:
+    # The run's one credential for this tenant: plan, apply and re-plan sign in once.
     cred, token = auth.credential(t)
     return Graph(t.graph_url, credential=cred, token=token, verify=t.ca_bundle or True,
-                 paced_paths=kindmod.PACED_PATHS), cred
+                 paced_paths=kindmod.PACED_PATHS)
 
 
 async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str], prune: bool,
@@ -205,13 +201,8 @@ def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = ()
     _check_files(root, t, ref)
 
     async def go() -> Session:
-        g, cred = _graph(t)
-        async with g:
-            try:
-                return await _plan_async(root, t, ref, selectors, prune, g)
-            finally:
-                if cred is not None:
-                    await cred.close()
+        async with _graph(t) as g:
+            return await _plan_async(root, t, ref, selectors, prune, g)
 
     return asyncio.run(go())
 
@@ -244,17 +235,12 @@ def apply(root: Path, t: Tenant, session: Session, *, force_lockout: bool = Fals
         raise EntragitError(risky[0], hint="fix the files, or pass --force-lockout-risk if you are sure")
 
     async def go() -> tuple[applymod.ApplyResult, Stats]:
-        g, cred = _graph(t)
-        async with g:
-            try:
-                if cred is not None:  # the dev token (`auth: sim`) may do anything
-                    applymod.check_permissions(session.plan, auth.decode_claims(await g.access_token()))
-                await applymod.check_tenant(g, t.tenant_id)
-                result = await applymod.execute(g, session.plan, t.idmap_dir, on_op)
-                return result, g.stats
-            finally:
-                if cred is not None:
-                    await cred.close()
+        async with _graph(t) as g:
+            if t.auth.get("method", "default") != "sim":  # the dev token (`auth: sim`) may do anything
+                applymod.check_permissions(session.plan, auth.decode_claims(await g.access_token()))
+            await applymod.check_tenant(g, t.tenant_id)
+            result = await applymod.execute(g, session.plan, t.idmap_dir, on_op)
+            return result, g.stats
 
     return asyncio.run(go())
 

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from entragit_sim.auth import TOKEN_LIFETIME, TokenPolicy
 from entragit_sim.devicecode import DeviceFlows, UnknownUser, check_user
 from entragit_sim.faults import parse_faults
 from entragit_sim.router import RequestRecord, Router
@@ -30,15 +31,21 @@ class Simulator:
         state_file: str | Path | None = None,
         user: str | None = None,
         security_group_delete: str = "soft",
+        assertion_max_age: float | None = None,
+        token_lifetime: int = TOKEN_LIFETIME,
     ) -> None:
         """`user`: approve every device code sign-in for this UPN (ValueError if unknown).
         `security_group_delete`: "soft" (recycle bin, as group-delete documents) or "hard" (as
-        directory-deleteditems-restore documents: "security groups cannot be restored")."""
+        directory-deleteditems-restore documents: "security groups cannot be restored").
+        `assertion_max_age`: the token endpoint refuses client assertions issued more than this many
+        seconds ago (AADSTS700024), as a CI runner's OIDC token expires minutes after it is minted.
+        `token_lifetime`: seconds the app-only access tokens it issues live."""
         if security_group_delete not in ("soft", "hard"):
             raise ValueError(f"security_group_delete must be soft or hard, not {security_group_delete!r}")
         self.security_groups_restorable = security_group_delete == "soft"
         self.tenant_id = (tenant_id or DEFAULT_TENANT_ID).lower()
         self.tls = tls
+        self.token_policy = TokenPolicy(token_lifetime, assertion_max_age)
         self.latency_ms = latency_ms
         self.state_file = Path(state_file) if state_file else None
         self.store = Store(self.tenant_id)

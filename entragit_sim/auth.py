@@ -24,6 +24,9 @@ from entragit_sim.table import Perms
 
 ADMIN_TOKEN = "sim-admin"  # documented dev token with every permission
 TOKEN_LIFETIME = 3600  # azure-identity refetches tokens expiring within 300 s (graph-notes 13)
+# Graph accepts an access token this long past its `exp`, as resource servers allow for clock
+# skew: a request sent just before expiry is not refused on arrival.
+TOKEN_SKEW = 300
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,12 @@ def _key(tenant_id: str) -> bytes:
     return hashlib.sha256(f"entragit-sim-signing/{tenant_id}".encode()).digest()
 
 
-def issue_jwt(tenant_id: str, claims: dict[str, Any]) -> str:
+def issue_jwt(tenant_id: str, claims: dict[str, Any], lifetime: int = TOKEN_LIFETIME) -> str:
     now = int(time.time())
     payload = {
         "aud": "https://graph.microsoft.com",
         "iss": f"https://sts.windows.net/{tenant_id}/",
-        "iat": now, "nbf": now, "exp": now + TOKEN_LIFETIME,
+        "iat": now, "nbf": now, "exp": now + lifetime,
         "tid": tenant_id, "idtyp": "app", "ver": "1.0",
         **claims,
     }  # fmt: skip
@@ -142,7 +145,7 @@ def caller_from_header(header: str | None, tenant_id: str) -> Caller:
         raise _unauthorized("Access token validation failure. Invalid signature.")
     if payload.get("tid") != tenant_id:
         raise _unauthorized("Access token validation failure. Invalid audience.")
-    if payload.get("exp", 0) < time.time():
+    if payload.get("exp", 0) + TOKEN_SKEW < time.time():
         raise _unauthorized("Lifetime validation failed, the token is expired.")
     scoped = tuple(
         sorted((au, frozenset(r)) for au, r in (payload.get(SCOPED_WIDS) or {}).items())
@@ -243,8 +246,20 @@ def _not_found(client_id: str) -> tuple[int, dict[str, Any]]:
     )
 
 
+@dataclass(frozen=True)
+class TokenPolicy:
+    """How the token endpoint treats time: what it issues and what it still accepts."""
+
+    lifetime: int = TOKEN_LIFETIME  # seconds an access token lives (`expires_in`, `exp`)
+    assertion_max_age: float | None = None  # refuse client assertions issued longer ago
+
+
 def token_response(
-    store: Store, tenant_in_path: str, form: dict[str, str], base: str | None = None
+    store: Store,
+    tenant_in_path: str,
+    form: dict[str, str],
+    base: str | None = None,
+    policy: TokenPolicy = TokenPolicy(),
 ) -> tuple[int, dict[str, Any]]:
     """POST /{tenant}/oauth2/v2.0/token, grant_type=client_credentials, authenticated by a client
     secret, a certificate-signed client assertion or a federated (workload identity) assertion.
@@ -262,7 +277,7 @@ def token_response(
             "The app requested an unsupported grant type.",
         )
     if "client_assertion" in form or "client_assertion_type" in form:
-        return _assertion_token(store, form, base)
+        return _assertion_token(store, form, base, policy)
     client_id, secret = form.get("client_id", ""), form.get("client_secret", "")
     with store.lock:
         app, sp = _find_app(store, client_id)
@@ -294,11 +309,11 @@ def token_response(
                 "AADSTS7000222",
                 "The provided client secret keys are expired.",
             )
-        return _issue(store, client_id, app, sp)
+        return _issue(store, client_id, app, sp, policy.lifetime)
 
 
 def _assertion_token(
-    store: Store, form: dict[str, str], base: str | None
+    store: Store, form: dict[str, str], base: str | None, policy: TokenPolicy
 ) -> tuple[int, dict[str, Any]]:
     if form.get("client_assertion_type") != cred.JWT_BEARER or not form.get("client_assertion"):
         return _oauth_error(
@@ -316,6 +331,7 @@ def _assertion_token(
             if app is None or sp is None:
                 return _not_found(client_id)
             cred.check_lifetime(jwt)
+            cred.check_age(jwt, policy.assertion_max_age)
             if iss == client_id or sub == client_id:
                 # Signed by the app itself with a registered certificate.
                 if iss != client_id or sub != client_id:
@@ -332,7 +348,7 @@ def _assertion_token(
             else:
                 # An external IdP's token (workload identity federation): claims only.
                 cred.verify_federated_assertion(jwt, app)
-            return _issue(store, client_id, app, sp)
+            return _issue(store, client_id, app, sp, policy.lifetime)
     except cred.AssertionError_ as e:
         return _oauth_error(e.status, e.error, e.code, e.text)
 
@@ -349,7 +365,9 @@ def _token_urls(store: Store, base: str | None) -> set[str]:
     }
 
 
-def _issue(store: Store, client_id: str, app: Obj, sp: Obj) -> tuple[int, dict[str, Any]]:
+def _issue(
+    store: Store, client_id: str, app: Obj, sp: Obj, lifetime: int
+) -> tuple[int, dict[str, Any]]:
     """An access token for the app's service principal carrying its Graph app roles (lock held)."""
     gsp = store.get("servicePrincipals", graph_sp_id(store.tenant_id)) or {}
     by_id = {r["id"]: r["value"] for r in gsp.get("appRoles", [])}
@@ -364,11 +382,11 @@ def _issue(store: Store, client_id: str, app: Obj, sp: Obj) -> tuple[int, dict[s
     token = issue_jwt(store.tenant_id, {
         "appid": client_id, "oid": sp["id"], "sub": sp["id"], "app_displayname": app.get("displayName", ""),
         "roles": roles, "wids": wids, SCOPED_WIDS: scoped,
-    })  # fmt: skip
+    }, lifetime)  # fmt: skip
     return 200, {
         "token_type": "Bearer",
-        "expires_in": TOKEN_LIFETIME,
-        "ext_expires_in": TOKEN_LIFETIME,
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
         "access_token": token,
     }
 

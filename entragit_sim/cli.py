@@ -131,6 +131,21 @@ a restart. GET /_sim/state dumps the whole state (sim-admin token only).
     show_default=True,
     help="Whether deleted security groups can be restored (Graph's docs disagree: rehearse both).",
 )
+@click.option(
+    "--assertion-max-age",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="Refuse client assertions issued longer ago (AADSTS700024), as CI OIDC tokens expire.",
+)
+@click.option(
+    "--token-lifetime",
+    type=click.IntRange(min=1),
+    default=3600,
+    show_default=True,
+    metavar="SECONDS",
+    help="Lifetime of the app-only access tokens issued.",
+)
 def serve(
     host: str,
     port: int,
@@ -143,6 +158,8 @@ def serve(
     state_file: str | None,
     user: str | None,
     security_group_delete: str,
+    assertion_max_age: float | None,
+    token_lifetime: int,
 ) -> None:
     import json
     import signal
@@ -164,6 +181,8 @@ def serve(
             state_file=state_file,
             user=user,
             security_group_delete=security_group_delete,
+            assertion_max_age=assertion_max_age,
+            token_lifetime=token_lifetime,
         )
     except (SeedError, FaultSpecError, ThrottleSpecError, UnknownUser) as e:
         # click's own usage error: one line, exit 2, and no import of the client's error types

@@ -119,6 +119,23 @@ def check_lifetime(jwt: Jwt, now: float | None = None) -> None:
         )
 
 
+def check_age(jwt: Jwt, max_age: float | None, now: float | None = None) -> None:
+    """Refuse an assertion issued more than `max_age` seconds ago (`iat`, else `nbf`): how the
+    simulator plays a CI runner's short-lived OIDC token (GitHub's lives about 5 minutes) without
+    waiting minutes. None: only `exp` limits it, as in Entra."""
+    issued = jwt.claims.get("iat", jwt.claims.get("nbf"))
+    now = time.time() if now is None else now
+    if max_age is None or not isinstance(issued, (int, float)) or now - issued <= max_age:
+        return
+    stamp = time.strftime("%m/%d/%Y %H:%M:%S", time.gmtime(now))
+    raise _refuse(
+        "AADSTS700024",
+        f"Client assertion is not within its valid time range. Current time: {stamp}, "
+        f"assertion issued at {_iso(issued)}, older than the {max_age:g} s this token endpoint accepts.",
+        400,
+    )
+
+
 def _iso(ts: Any) -> str:
     if not isinstance(ts, (int, float)):
         return "(none)"

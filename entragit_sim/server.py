@@ -102,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif form.get("grant_type") == devicecode.REFRESH_GRANT:
                 status, body = sim.device_flows.refresh(sim.store, parts[0], form, base)
             else:
-                status, body = auth.token_response(sim.store, parts[0], form, base)
+                status, body = auth.token_response(sim.store, parts[0], form, base, sim.token_policy)
             sim.record(self.command, path, "", status, form.get("client_id", ""))
             self._send(status, body, {"Content-Type": "application/json; charset=utf-8"})
         elif path == "/devicelogin":
