@@ -22,14 +22,19 @@ from .portal import Portal
 from .test_diff import rendered_text
 
 BIN = Path(sys.executable).parent
+USES = ("actions/checkout@", "actions/setup-python@", "actions/upload-artifact@")
 EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 STUBS = {
     # GitHub's OIDC token endpoint: a fixed token (the simulator tenant signs in with its dev token).
     "curl": '#!/bin/sh\necho \'{"value": "oidc-token-from-github"}\'\n',
-    # gh pr comment ... --body-file F: keep the body where the test can read it.
-    "gh": '#!/bin/sh\nwhile [ $# -gt 0 ]; do [ "$1" = --body-file ] && cp "$2" "$GH_COMMENT_OUT"; shift; done\n',
-    # setup-python + pip install entragit: entragit is already installed in this interpreter.
-    "python": f'#!/bin/sh\n[ "$1" = -m ] && [ "$2" = pip ] && exit 0\nexec "{sys.executable}" "$@"\n',
+    # gh pr comment / gh issue ... --body-file F: log the call, keep the body where the test can read it.
+    "gh": '#!/bin/sh\necho "$*" >> "$GH_LOG"\n'
+          'while [ $# -gt 0 ]; do [ "$1" = --body-file ] && cp "$2" "$GH_COMMENT_OUT"; shift; done\n',
+    # setup-python + pip install -r requirements-entragit.txt: entragit is already installed in this
+    # interpreter; the call and the requirements file it names are logged.
+    "python": f'#!/bin/sh\nif [ "$1" = -m ] && [ "$2" = pip ]; then echo "$*" >> "$PIP_LOG"; '
+              'for a; do [ -f "$a" ] && cat "$a" >> "$PIP_LOG"; done; exit 0; fi\n'
+              f'exec "{sys.executable}" "$@"\n',
 }
 
 
@@ -53,12 +58,13 @@ def run_steps(repo: Path, wf: dict, exprs: dict[str, str], stubs: Path, tmp: Pat
     github_env.write_text("")
     env = {"PATH": f"{stubs}:{BIN}:/usr/bin:/bin", "HOME": os.environ.get("HOME", str(tmp)),
            "RUNNER_TEMP": str(tmp), "GITHUB_ENV": str(github_env), "GH_COMMENT_OUT": str(tmp / "comment.md"),
+           "GH_LOG": str(tmp / "gh.log"), "PIP_LOG": str(tmp / "pip.log"), "GITHUB_RUN_ID": "42",
            "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/token?x=1", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
     ran = []
     for job in wf["jobs"].values():
         for step in job["steps"]:
             if "run" not in step:
-                assert step["uses"].startswith(("actions/checkout@", "actions/setup-python@")), step
+                assert step["uses"].startswith(USES), step
                 continue
             script = EXPR.sub(lambda m: exprs[m.group(1)], step["run"])  # KeyError: an expression we don't know
             step_env = {k: EXPR.sub(lambda m: exprs[m.group(1)], str(v)) for k, v in (step.get("env") or {}).items()}
@@ -80,7 +86,7 @@ def _config_repo(tmp_path, sim) -> tuple[Path, git.Repo]:
     return cli.repo, r
 
 
-def test_init_writes_ci_templates_that_parse(tmp_path):
+def test_init_writes_ci_templates_that_parse(tmp_path, monkeypatch):
     assert CliRunner().invoke(main, ["init", str(tmp_path / "r")]).exit_code == 0
     root = tmp_path / "r"
     wfs = {n: workflow(root, n) for n in ("entragit-nightly.yml", "entragit-pr.yml", "entragit-apply.yml")}
@@ -88,19 +94,27 @@ def test_init_writes_ci_templates_that_parse(tmp_path):
     assert wfs["entragit-apply.yml"]["jobs"]["apply"]["environment"] == "entragit-apply"
     assert wfs["entragit-pr.yml"]["permissions"]["pull-requests"] == "write"
     ado = yaml.safe_load((root / "azure-pipelines.yml").read_text())
-    assert [s["stage"] for s in ado["stages"]] == ["nightly", "plan", "apply"]
-    assert ado["stages"][2]["jobs"][0]["environment"] == "entragit-apply"
+    assert [s["stage"] for s in ado["stages"]] == ["nightly", "plan", "pending", "apply"]
+    assert ado["stages"][3]["jobs"][0]["environment"] == "entragit-apply"
     # Every entragit command line in every template is one the CLI accepts.
     scripts = [step["run"] for wf in wfs.values() for job in wf["jobs"].values() for step in job["steps"] if "run" in step]
     scripts += _ado_scripts(ado)
     lines = [ln.strip() for s in scripts for ln in s.splitlines() if ln.strip().startswith("entragit ")]
     assert len(lines) >= 10
+    monkeypatch.chdir(root)
+    for name in ("x", "plan.md"):  # the files `entragit comment` reads
+        (root / name).write_text("")
     for line in lines:
-        args = [a if "$" not in a else "x" for a in shlex.split(line.split(" > ")[0].split(" >> ")[0])][1:]
+        line = re.split(r" >>? | \|\| | \\$", line)[0]
+        args = [a if "$" not in a else "x" for a in shlex.split(line)][1:]
         cmd = main.get_command(None, args[0])  # type: ignore[arg-type]
         assert cmd is not None, line
         cmd.make_context(args[0], [a.replace("x", "1/1") if a == "x" and "--shard" in line else a
-                                   for a in args[1:]] + ["--repo", str(root)])
+                                   for a in args[1:]] + (["--repo", str(root)] if _has_repo(cmd) else []))
+
+
+def _has_repo(cmd) -> bool:
+    return any(p.name == "repo" for p in cmd.params)
 
 
 def _ado_scripts(node) -> list[str]:
@@ -111,22 +125,28 @@ def _ado_scripts(node) -> list[str]:
     return []
 
 
+NIGHTLY = {"matrix.shard": "1/1", "github.ref_name": "main", "github.token": "t", "secrets.ENTRAGIT_CLIENT_SECRET": ""}
+APPLY = {"github.ref_name": "main", "github.token": "t", "secrets.ENTRAGIT_WRITER_CLIENT_SECRET": ""}
+
+
 def test_github_templates_nightly_pr_apply_against_the_simulator(tmp_path, sim, stubs):
     root, r = _config_repo(tmp_path, sim)
     origin = git.Repo(tmp_path / "origin.git")
 
-    # Nightly: export, commit, push.
-    ran = run_steps(root, workflow(root, "entragit-nightly.yml"), {"matrix.shard": "1/1", "github.ref_name": "main"},
-                    stubs, tmp_path)
-    assert ran == ["Install entragit", "OIDC token for workload identity federation", "Export and commit", "Push"]
+    # Nightly: export, commit, push (with the tag saying which commit the tenant matches).
+    ran = run_steps(root, workflow(root, "entragit-nightly.yml"), NIGHTLY, stubs, tmp_path)
+    assert ran == ["Install entragit", "OIDC token for workload identity federation", "Changes merged but not applied",
+                   "Export and commit", "Push", "Open or update an issue per tenant with changes not applied"]
+    assert "pip install --quiet -r requirements-entragit.txt" in (tmp_path / "pip.log").read_text()
+    assert re.search(r"^entragit==\S+$", (tmp_path / "pip.log").read_text(), re.M)
+    assert origin.commit("refs/tags/entragit/applied/demo") == r.head.commit
     assert (tmp_path / "federated-token").read_text().strip() == "oidc-token-from-github"
     assert r.head.commit.message.startswith("demo: ") and " added" in r.head.commit.message
     assert r.head.commit.author.name == "entragit nightly"
     assert origin.commit("main") == r.head.commit
     # A portal change by a named admin: the next nightly commit says what and who.
     Portal(sim, actor="erin@contoso.example").patch_policy(Portal(sim).policy("CA100"), state="disabled")
-    run_steps(root, workflow(root, "entragit-nightly.yml"), {"matrix.shard": "1/1", "github.ref_name": "main"},
-              stubs, tmp_path)
+    run_steps(root, workflow(root, "entragit-nightly.yml"), NIGHTLY, stubs, tmp_path)
     msg = r.head.commit.message
     assert msg.startswith("demo: 1 changed") and "erin@contoso.example (Update conditional access policy)" in msg
     assert origin.commit("main") == r.head.commit
@@ -138,7 +158,8 @@ def test_github_templates_nightly_pr_apply_against_the_simulator(tmp_path, sim, 
     f.write_text(f.read_text().replace("state: disabled", "state: enabled"))
     r.git.commit("-qam", "Re-enable CA100")
     ran = run_steps(root, workflow(root, "entragit-pr.yml"), {
-        "github.event.pull_request.base.sha": base, "github.event.pull_request.number": "7", "github.token": "t"},
+        "github.event.pull_request.base.sha": base, "github.event.pull_request.number": "7", "github.token": "t",
+        "secrets.ENTRAGIT_CLIENT_SECRET": "", "steps.plan-artifact.outputs.artifact-url": "https://x/artifacts/1"},
         stubs, tmp_path)
     assert "Post the plan as a comment" in ran
     body = (tmp_path / "comment.md").read_text()
@@ -147,12 +168,32 @@ def test_github_templates_nightly_pr_apply_against_the_simulator(tmp_path, sim, 
     assert "CA100-Admins-IdentityProtection-AdminPortals-AnyPlatform-MFA" in seen
     assert "disabled → enabled" in seen and "Plan: 1 to update." in seen
 
-    # Merge, then the apply job (behind its environment) makes the tenant match and pushes.
+    # Merged, pushed, but apply waits for approval: the nightly leaves the tenant alone and opens an issue.
     r.git.checkout("-q", "main")
     r.git.merge("-q", "--ff-only", "restore-ca100")
-    run_steps(root, workflow(root, "entragit-apply.yml"), {"github.ref_name": "main"}, stubs, tmp_path)
+    r.git.push("-q", "origin", "main")
+    merged = r.head.commit
+    (tmp_path / "gh.log").unlink()
+    run_steps(root, workflow(root, "entragit-nightly.yml"), NIGHTLY, stubs, tmp_path)
+    assert r.head.commit == merged and origin.commit("main") == merged, "the live state was committed over the merge"
+    assert "state: enabled" in f.read_text() and Portal(sim).policy("CA100")["state"] == "disabled"
+    calls = (tmp_path / "gh.log").read_text().splitlines()
+    assert [c for c in calls if c.startswith("issue create")] == [
+        f"issue create --title entragit: changes to tenant demo are merged but not applied --body-file {tmp_path}/issue-capped.md"]
+    issue = rendered_text((tmp_path / "comment.md").read_text())
+    assert "disabled → enabled" in issue and "merged but not applied" not in issue  # the diff, not the title
+
+    # The apply job (behind its environment) makes the tenant match, pushes and moves the tag.
+    run_steps(root, workflow(root, "entragit-apply.yml"), APPLY, stubs, tmp_path)
     assert Portal(sim).policy("CA100")["state"] == "enabled"
     assert origin.commit("main") == r.head.commit
+    assert origin.commit("refs/tags/entragit/applied/demo") == r.head.commit
+    # Then the nightly exports the tenant again, and opens no issue.
+    (tmp_path / "gh.log").unlink(missing_ok=True)
+    Portal(sim, actor="erin@contoso.example").patch_policy(Portal(sim).policy("CA100"), state="disabled")
+    run_steps(root, workflow(root, "entragit-nightly.yml"), NIGHTLY, stubs, tmp_path)
+    assert r.head.commit.message.startswith("demo: 1 changed") and origin.commit("main") == r.head.commit
+    assert not (tmp_path / "gh.log").exists()
 
 
 def test_export_shards_split_tenants_deterministically(tmp_path, sim):
