@@ -61,9 +61,9 @@ REQUIREMENTS_HEAD = """\
 # Make it verifiable, one of:
 # - hashes: put the release's sha256 after the pin, e.g.
 #     entragit=={version} --hash=sha256:<sha256 of the wheel you reviewed>
-#   (`pip hash entragit-{version}-py3-none-any.whl`, or `pip-compile --generate-hashes` for the
-#   dependencies too). With one hash in the file pip checks every requirement's
-#   (as `pip install --require-hashes`) and refuses anything that does not match.
+#   (`pip hash entragit-{version}-py3-none-any.whl`). One hash turns on pip's hash-checking mode
+#   (as `pip install --require-hashes`): every dependency then needs a pinned, hashed line too, so
+#   generate the whole file with `pip-compile --generate-hashes`. pip refuses anything that differs.
 # - a git commit: replace the pin with
 #     entragit @ git+{repo}@<full 40-character commit sha>
 # Upgrade by editing this line in a reviewed pull request.

@@ -216,3 +216,147 @@ def test_export_shards_split_tenants_deterministically(tmp_path, sim):
     assert [t.name for t in shard(ts, "2/3")] == [t.name for t in shard(list(reversed(ts)), "2/3")][::-1]
     assert "--shard must be K/N" in cli("export", "--all", "--shard", "4/3", code=1).output
     assert "use them together" in cli("export", "--tenant", "alpha", "--shard", "1/2", code=1).output
+
+
+# ---------------------------------------------------------------- properties of the templates as written
+
+GITHUB = ("entragit-nightly.yml", "entragit-pr.yml", "entragit-apply.yml")
+SECRET = re.compile(r"\$\{\{\s*secrets\.([A-Z0-9_]+)\s*\}\}")
+
+
+@pytest.fixture(scope="module")
+def scaffold(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("scaffold") / "r"
+    assert CliRunner().invoke(main, ["init", str(root)]).exit_code == 0
+    return root
+
+
+def _steps(wf: dict) -> list[dict]:
+    return [step for job in wf["jobs"].values() for step in job["steps"]]
+
+
+def test_actions_pinned_by_full_commit_sha_with_the_tag_in_a_comment(scaffold):
+    for name in GITHUB:
+        text = (scaffold / ".github" / "workflows" / name).read_text()
+        uses = [ln.strip() for ln in text.splitlines() if re.match(r"\s*(- )?uses:", ln)]
+        assert uses, name
+        for line in uses:
+            assert re.fullmatch(r"(- )?uses: actions/[a-z-]+@[0-9a-f]{40} # v\d+(\.\d+)*", line), (name, line)
+
+
+def test_pr_workflow_has_a_concurrency_group_per_pull_request(scaffold):
+    c = workflow(scaffold, "entragit-pr.yml")["concurrency"]
+    assert "github.event.pull_request.number" in c["group"] and c["cancel-in-progress"] is True
+
+
+def test_reader_and_writer_secrets_are_two_sets_and_only_apply_holds_the_writer(scaffold):
+    def secrets(name: str) -> set[str]:
+        return set(SECRET.findall((scaffold / ".github" / "workflows" / name).read_text()))
+
+    assert secrets("entragit-pr.yml") == secrets("entragit-nightly.yml") == {"ENTRAGIT_CLIENT_SECRET"}
+    assert secrets("entragit-apply.yml") == {"ENTRAGIT_WRITER_CLIENT_SECRET"}
+    for name in ("entragit-pr.yml", "entragit-nightly.yml"):  # not even under another spelling
+        wf = workflow(scaffold, name)
+        assert "WRITER" not in yaml.safe_dump(wf["jobs"]), name
+        assert all("environment" not in job for job in wf["jobs"].values())
+    # The writer's secret sits on a step of the job behind the approval environment, nowhere else.
+    apply = workflow(scaffold, "entragit-apply.yml")
+    [(job_name, job)] = [(n, j) for n, j in apply["jobs"].items() if "WRITER" in yaml.safe_dump(j)]
+    assert job["environment"] == "entragit-apply"
+    assert "WRITER" not in yaml.safe_dump({k: v for k, v in apply.items() if k != "jobs"})
+    # Azure DevOps: the write connection only in the apply stage, the read one elsewhere.
+    ado = yaml.safe_load((scaffold / "azure-pipelines.yml").read_text())
+    by_stage = {s["stage"]: yaml.safe_dump(s) for s in ado["stages"]}
+    assert "$(WRITE_CONNECTION)" in by_stage["apply"] and "$(READ_CONNECTION)" not in by_stage["apply"]
+    for stage in ("nightly", "plan", "pending"):
+        assert "WRITE_CONNECTION" not in by_stage[stage], stage
+
+
+def test_pr_comment_is_capped_with_a_link_to_the_uploaded_plan(scaffold):
+    steps = _steps(workflow(scaffold, "entragit-pr.yml"))
+    names = [s.get("name") for s in steps]
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    post = next(s for s in steps if "gh pr comment" in s.get("run", ""))
+    assert names.index(upload["name"]) < names.index(post["name"])
+    script = post["run"]
+    cap = re.search(r"entragit comment (\S+) --max-chars (\d+)", script)
+    assert cap and cap.group(1) == upload["with"]["path"] and int(cap.group(2)) <= 65536
+    assert f"steps.{upload['id']}.outputs.artifact-url" in script
+    assert "--body-file comment.md" in script and script.index("entragit comment") < script.index("gh pr comment")
+
+
+def test_ci_installs_entragit_only_from_the_pinned_requirements_file(scaffold):
+    req = (scaffold / "requirements-entragit.txt").read_text()
+    lines = [ln for ln in req.splitlines() if ln and not ln.startswith("#")]
+    assert len(lines) == 1 and re.fullmatch(r"entragit==\d+(\.\d+)*|entragit @ git\+\S+@[0-9a-f]{40}", lines[0])
+    assert "--require-hashes" in req and "--hash=sha256:" in req
+    scripts = [s["run"] for n in GITHUB for s in _steps(workflow(scaffold, n)) if "run" in s]
+    scripts += _ado_scripts(yaml.safe_load((scaffold / "azure-pipelines.yml").read_text()))
+    installs = [ln for s in scripts for ln in s.splitlines() if "pip install" in ln]
+    assert len(installs) == 7  # each GitHub job, each Azure DevOps job
+    for line in installs:
+        assert re.search(r"pip install --quiet -r \S*requirements-entragit\.txt\"?$", line), line
+
+
+def test_azure_pipeline_python_one_thread_and_approval_only_when_something_is_pending(scaffold):
+    ado = yaml.safe_load((scaffold / "azure-pipelines.yml").read_text())
+    stages = {s["stage"]: s for s in ado["stages"]}
+    for s in stages.values():
+        for job in s["jobs"]:
+            steps = job.get("steps") or job["strategy"]["runOnce"]["deploy"]["steps"]
+            assert any(str(st.get("task", "")).startswith("UsePythonVersion@") for st in steps), s["stage"]
+    # Only the apply stage uses the environment (so only it asks for approval), and it runs only when
+    # the pending stage found a tenant the files are ahead of: not on the nightly's own pushes.
+    assert [n for n, s in stages.items() if "environment" in yaml.safe_dump(s["jobs"])] == ["apply"]
+    assert stages["apply"]["dependsOn"] == "pending"
+    assert "dependencies.pending.outputs['check.detect.ANY']" in stages["apply"]["condition"]
+    detect = next(st for st in stages["pending"]["jobs"][0]["steps"] if st.get("name") == "detect")
+    assert "entragit pending --all" in detect["script"] and "isOutput=true" in detect["script"]
+    # One PR thread, found by its marker and updated (PATCH), a new one only the first time (POST).
+    post = next(s for s in stages["plan"]["jobs"][0]["steps"] if "threads" in s.get("script", ""))["script"]
+    assert "--marker" in post and "-X PATCH" in post and "-X POST" in post and "--max-chars" in post
+    assert any(s.get("publish") == "plan.md" for s in stages["plan"]["jobs"][0]["steps"])
+
+
+def test_nightly_reports_unapplied_changes_instead_of_exporting_over_them(scaffold):
+    steps = {s.get("name"): s for s in _steps(workflow(scaffold, "entragit-nightly.yml"))}
+    assert "--skip-unapplied" in steps["Export and commit"]["run"]
+    report = steps["Open or update an issue per tenant with changes not applied"]["run"]
+    assert "gh issue edit" in report and "gh issue create" in report and 'drift --tenant "$tenant" --ref' in report
+    assert workflow(scaffold, "entragit-nightly.yml")["permissions"]["issues"] == "write"
+
+
+def test_pre_commit_hooks_install_entragit_and_validate_runs_once(scaffold):
+    hooks = {h["id"]: h for h in yaml.safe_load((Path(__file__).parents[1] / ".pre-commit-hooks.yaml").read_text())}
+    assert {h["language"] for h in hooks.values()} == {"python"}
+    assert hooks["entragit-validate"]["pass_filenames"] is False
+    assert hooks["entragit-fmt"]["require_serial"] is True
+    text = (scaffold / ".pre-commit-config.yaml").read_text()
+    cfg = yaml.safe_load(text)
+    [repo] = cfg["repos"]
+    assert repo["repo"].startswith("https://") and re.fullmatch(r"v\d+(\.\d+)*", repo["rev"])
+    assert {h["id"] for h in repo["hooks"]} == set(hooks)
+    # The documented local variant (commented out) parses, and validates the whole repo once.
+    local = yaml.safe_load("\n".join(ln[1:] for ln in text.splitlines() if ln.startswith("#  ")))
+    assert local[0]["repo"] == "local"
+    validate = next(h for h in local[0]["hooks"] if h["id"] == "entragit-validate")
+    assert validate["pass_filenames"] is False and validate["language"] == "system"
+
+
+def test_comment_cuts_at_a_line_closes_open_blocks_and_links_the_whole_plan(tmp_path):
+    body = "".join(f"<details><summary>update policy {i}</summary>\n\n```\nstate: disabled → enabled\n```\n\n"
+                   f"</details>\n\n" for i in range(3000))  # ~230 KB, as a large tenant's plan
+    (tmp_path / "plan.md").write_text(body)
+    run = CliRunner().invoke(main, ["comment", str(tmp_path / "plan.md"), "--max-chars", "65000",
+                                    "--link", "https://example.invalid/artifacts/9", "--marker", "<!-- entragit plan -->"])
+    assert run.exit_code == 0, run.output
+    out = run.output
+    assert len(out) <= 65000 < len(body)
+    assert out.startswith("<!-- entragit plan -->\n<details>")
+    assert out.count("<details>") == out.count("</details>") and out.count("```") % 2 == 0
+    assert out.rstrip().endswith("The whole text is in the [plan artifact](https://example.invalid/artifacts/9).")
+    shown = int(re.search(r"Cut to fit a comment: ([\d,]+) of ([\d,]+)", out).group(1).replace(",", ""))
+    assert body.startswith(out[len("<!-- entragit plan -->\n"):][:shown])
+    # A body that fits is printed as it is.
+    (tmp_path / "small.md").write_text("Plan: 1 to update.\n")
+    assert CliRunner().invoke(main, ["comment", str(tmp_path / "small.md")]).output == "Plan: 1 to update.\n"
