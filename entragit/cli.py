@@ -202,6 +202,11 @@ def tenant() -> None:
                                   "device-code a public client (default: Microsoft Graph Command Line Tools, "
                                   "14d82eec-204b-4c2f-b7e8-296a70dab67e).")
 @click.option("--secret-env", help="Environment variable holding the client secret.")
+@click.option("--writer-client-id", metavar="APPID",
+              help="A second app registration, the only one `apply` signs in as (auth.writer in tenant.yaml): "
+                   "plan, drift, export and pull-request jobs then hold an identity that cannot write. Same "
+                   "--auth method; its secret is read from $ENTRAGIT_WRITER_CLIENT_SECRET. See "
+                   "`entragit permissions --reader` / `--writer`.")
 @click.option("--certificate-path", help="PEM (certificate + private key) or PKCS12 file for --auth certificate.")
 @click.option("--certificate-password-env", metavar="VAR",
               help="Environment variable holding the certificate file's password, if it has one.")
@@ -214,7 +219,7 @@ def tenant() -> None:
 @click.option("--break-glass", multiple=True, metavar="UPN|ID", help="Break-glass account; repeatable.")
 @repo_option
 def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, method: str, client_id: str | None,
-               secret_env: str | None, certificate_path: str | None, certificate_password_env: str | None,
+               secret_env: str | None, writer_client_id: str | None, certificate_path: str | None, certificate_password_env: str | None,
                token_file: str | None, authority: str | None, ca_bundle: str | None, users: bool,
                break_glass: tuple[str, ...], repo: str | None) -> None:
     """Add tenant NAME: writes tenants/NAME/tenant.yaml (no secrets are ever written) and commits it."""
@@ -231,7 +236,8 @@ def tenant_add(name: str, tenant_id: str, cloud: str, graph_url: str | None, met
                        ca_bundle=ca_bundle, auth={"method": method, "clientId": client_id, "secretEnv": secret_env,
                                                   "certificatePath": certificate_path,
                                                   "certificatePasswordEnv": certificate_password_env,
-                                                  "tokenFile": token_file, "authority": authority})
+                                                  "tokenFile": token_file, "authority": authority,
+                                                  "writer": {"clientId": writer_client_id} if writer_client_id else None})
     path.parent.mkdir(parents=True)
     path.write_text(text, encoding="utf-8")
     rel = path.relative_to(root).as_posix()
@@ -305,6 +311,10 @@ def tenant_list(repo: str | None) -> None:
 @click.option("--allow-partial", is_flag=True, help="Skip kinds the token may not read (their files stay).")
 @click.option("--force", is_flag=True, help="Overwrite uncommitted changes to the tenant's files (refused otherwise, "
               "naming them).")
+@click.option("--skip-unapplied", is_flag=True,
+              help="Leave out tenants whose files on this branch changed since the tenant last matched them "
+                   "(a merge `apply` has not made yet, see `entragit pending`): exporting would commit the live "
+                   "state over it.")
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Parallel Graph requests per tenant.")
 @click.option("--parallel-tenants", type=click.IntRange(min=1), default=4, show_default=True,
@@ -313,25 +323,27 @@ def tenant_list(repo: str | None) -> None:
 @lock_option
 @repo_option
 def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool, message: str | None,
-           allow_partial: bool, force: bool, concurrency: int, parallel_tenants: int, verbose: int,
-           lock_timeout: float, repo: str | None) -> None:
+           allow_partial: bool, force: bool, skip_unapplied: bool, concurrency: int, parallel_tenants: int,
+           verbose: int, lock_timeout: float, repo: str | None) -> None:
     """Read the live tenant(s) and write canonical YAML under tenants/<name>/.
 
     Only real changes touch files; with --commit a run that changed nothing makes no commit.
     Refused, writing nothing, when the token reaches another tenant than tenant.yaml's tenantId,
     or when uncommitted edits under tenants/<name>/ would be overwritten (unless --force).
+    With --commit, tag entragit/applied/<name> then marks the commit the tenant matches.
     """
     _setup_logging(verbose)
     root = _root(repo)
     with _writing(root, "export", lock_timeout):
-        _export(root, tenant_name, all_tenants, shard, do_commit, message, allow_partial, force, concurrency,
-                parallel_tenants, verbose)
+        _export(root, tenant_name, all_tenants, shard, do_commit, message, allow_partial, force, skip_unapplied,
+                concurrency, parallel_tenants, verbose)
 
 
-def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool,
-            message: str | None, allow_partial: bool, force: bool, concurrency: int, parallel_tenants: int,
-            verbose: int) -> None:
+def _export_tenants(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None,
+                    skip_unapplied: bool) -> list[Any]:
+    """The tenants to export: --tenant/--all, this --shard of them, less those --skip-unapplied keeps."""
     from entragit import export as exp
+    from entragit import reconcile
     from entragit.errors import EntragitError
 
     ts = _pick_tenants(root, tenant_name, all_tenants)
@@ -339,9 +351,29 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
         if not all_tenants:
             raise EntragitError("--shard splits --all; use them together")
         ts = exp.shard(ts, shard)
-        if not ts:
-            click.echo(f"shard {shard}: no tenants")
-            return
+    if not skip_unapplied:
+        return ts
+    kept = []
+    for t in ts:
+        if sha := reconcile.unapplied(root, t):
+            click.echo(f"skipped: {t.name}: tenants/{t.name}/ changed since the tenant last matched it "
+                       f"({sha[:10]}); not exported until apply makes the change", err=True)
+        else:
+            kept.append(t)
+    return kept
+
+
+def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool,
+            message: str | None, allow_partial: bool, force: bool, skip_unapplied: bool, concurrency: int,
+            parallel_tenants: int, verbose: int) -> None:
+    from entragit import export as exp
+    from entragit import gitstore
+    from entragit.errors import EntragitError
+
+    ts = _export_tenants(root, tenant_name, all_tenants, shard, skip_unapplied)
+    if not ts:
+        click.echo(f"shard {shard}: no tenants" if shard else "no tenants to export")
+        return
     from entragit.progress import reporter
 
     with reporter(verbose, colour=_colour(stream=sys.stderr)) as progress:
@@ -357,6 +389,8 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
             click.echo(f"warning: {r.tenant}: {w}", err=True)
         for kname, why in r.errors.items():
             click.echo(f"skipped: {r.tenant}: {kname}: {why}", err=True)
+        if do_commit and not r.errors:  # the files at HEAD are now the live tenant
+            gitstore.mark_applied(root, r.tenant, "HEAD")
         tail = f" -> commit {r.commit[:10]}" if r.commit else (" (nothing to commit)" if do_commit else "")
         st = r.stats
         reqs = (f", {st.requests} requests, {st.retries} retries, {st.resource_units} RU, {st.paced} paced"
@@ -542,6 +576,11 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
     A second apply of the same commit prints "No changes" and sends no write. An interrupted
     apply is safe to rerun: the id map is written after every create and the next plan adopts
     whatever the interrupted run created.
+
+    \b
+    With auth.writer in tenant.yaml, apply alone signs in as that write app (plan, writes and the
+    re-export of --commit); every other command uses the read-only auth.clientId.
+    A complete apply tags the commit the tenant now matches as entragit/applied/<tenant>.
     """
     _setup_logging(verbose)
     if plan_file:
@@ -569,19 +608,21 @@ def _apply(root: Any, ref: str, tenant_name: str | None, selectors: tuple[str, .
     from entragit.errors import EntragitError
 
     if rehearse:
-        _rehearse(root, _one_tenant(root, tenant_name), ref, selectors, prune, force_lockout_risk)
+        _rehearse(root, _one_tenant(root, tenant_name).writer(), ref, selectors, prune, force_lockout_risk)
         return
     if plan_file:
+        # Checked fresh as `plan --out` made it (the reader), so an unchanged tenant is never "stale".
         s = reconcile.load_saved(root, plan_file)
-        t = s.tenant
+        t = s.tenant.writer()
     else:
-        t = _one_tenant(root, tenant_name)
+        t = _one_tenant(root, tenant_name).writer()
         s = reconcile.plan(root, t, ref, selectors, prune)
     names = s.names()
     click.echo(render.text(s.plan, names, s.risks, colour=_colour()))
     if not plan_file:
         _note_uncommitted(root, t, ref)
     if s.plan.empty:
+        _mark_applied(root, t, s.plan.ref, bool(s.selectors))
         return
     if not yes and not sys.stdin.isatty():  # no one to answer the question: say so instead of "Aborted!"
         raise EntragitError("apply needs --yes when not run interactively (stdin is not a terminal); nothing was "
@@ -607,6 +648,18 @@ def _apply(root: Any, ref: str, tenant_name: str | None, selectors: tuple[str, .
             click.echo(f"committed {sha[:10]}")
     if result.failed:
         raise EntragitError(f"{len(result.failed)} operation(s) failed; fix and rerun apply (it resumes safely)")
+    # With --commit the files at HEAD are the tenant as apply left it; without, the files at the ref.
+    _mark_applied(root, t, "HEAD" if do_commit else s.plan.ref, bool(s.selectors) and not do_commit)
+
+
+def _mark_applied(root: Any, t: Any, rev: str, partial: bool) -> None:
+    """Tag the commit the tenant now matches; not after --only (the rest may differ) or for the work tree."""
+    from entragit import gitstore
+
+    if partial or rev == gitstore.WORKTREE or gitstore.head(root) is None:
+        return
+    sha = gitstore.mark_applied(root, t.name, rev)
+    click.echo(f"tagged {sha[:10]} as {gitstore.APPLIED_TAG.format(tenant=t.name)}")
 
 
 def _rehearse(root: Any, t: Any, ref: str, selectors: tuple[str, ...], prune: bool, force: bool) -> None:
@@ -639,11 +692,17 @@ def _rehearse(root: Any, t: Any, ref: str, selectors: tuple[str, ...], prune: bo
 @main.command()
 @click.option("--tenant", "tenant_name", metavar="NAME", help="Only the kinds this tenant exports.")
 @click.option("--table", "as_table", is_flag=True, help="Every kind with its read and write permissions.")
+@click.option("--reader", "only", flag_value="reader",
+              help="Only the read app's permissions (export, plan, drift, pull requests), one a line.")
+@click.option("--writer", "only", flag_value="writer",
+              help="Only the write app's permissions (apply, auth.writer in tenant.yaml), one a line.")
 @repo_option
-def permissions(tenant_name: str | None, as_table: bool, repo: str | None) -> None:
+def permissions(tenant_name: str | None, as_table: bool, only: str | None, repo: str | None) -> None:
     """The Graph application permissions to grant the app registration entragit signs in as.
 
     Export needs only the read list; apply needs the write list too. Admin consent is required.
+    With two app registrations (auth.writer in tenant.yaml), grant --reader to the one CI plans
+    and exports with and --writer to the one only the approved apply job signs in as.
     """
     from entragit import config
     from entragit import kinds as kindmod
@@ -656,6 +715,10 @@ def permissions(tenant_name: str | None, as_table: bool, repo: str | None) -> No
     ks = list(kindmod.KINDS)
     if tenant_name or repo:
         ks = config.tenants(_root(repo), tenant_name)[0].export_kinds
+    if only:
+        wanted = perms.for_export(ks) + list(perms.EXPORT_OPTIONAL) if only == "reader" else perms.for_apply(ks)
+        click.echo("\n".join(sorted(set(wanted))))
+        return
     click.echo("export: " + " ".join(perms.for_export(ks)))
     click.echo("        optional: " + " ".join(perms.EXPORT_OPTIONAL) + " (names who changed what in commits)")
     click.echo("apply:  " + " ".join(perms.for_apply(ks)))
@@ -722,11 +785,14 @@ def diff_cmd(revs: tuple[str, ...], tenant_name: str | None, fmt: str, repo: str
 @main.command()
 @click.option("--tenant", "tenant_name", metavar="NAME", help="Check one tenant.")
 @click.option("--all", "all_tenants", is_flag=True, help="Check every tenant (the default when there is one).")
+@click.option("--ref", default="HEAD", show_default=True,
+              help="Compare with the files at this revision, e.g. entragit/applied/NAME, the commit the tenant "
+                   "last matched.")
 @format_option
 @click.option("-v", "--verbose", count=True)
 @repo_option
-def drift(tenant_name: str | None, all_tenants: bool, fmt: str, verbose: int, repo: str | None) -> None:
-    """Compare the live tenant(s) with the files at HEAD without writing anything.
+def drift(tenant_name: str | None, all_tenants: bool, ref: str, fmt: str, verbose: int, repo: str | None) -> None:
+    """Compare the live tenant(s) with the files at HEAD (or --ref) without writing anything.
 
     Exit 0: no drift; 2: the tenant changed since the last export (details printed); 1: error;
     64: usage error.
@@ -736,10 +802,58 @@ def drift(tenant_name: str | None, all_tenants: bool, fmt: str, verbose: int, re
     _setup_logging(verbose)
     root = _root(repo)
     ts = _pick_tenants(root, tenant_name, all_tenants)
-    changes = diffmod.drift(root, ts)
+    changes = diffmod.drift(root, ts, ref)
     click.echo(diffmod.render(changes, fmt, colour=_colour(fmt)), nl=False)
     if not changes.empty:
         sys.exit(2)
+
+
+@main.command()
+@click.option("--tenant", "tenant_name", metavar="NAME", help="Check one tenant.")
+@click.option("--all", "all_tenants", is_flag=True, help="Check every tenant (the default when there is one).")
+@click.option("--shard", metavar="K/N", help="With --all: only the tenants of job K of N, as `export --shard`.")
+@repo_option
+def pending(tenant_name: str | None, all_tenants: bool, shard: str | None, repo: str | None) -> None:
+    """Tenants whose files at HEAD changed since the tenant last matched them: merged, not applied yet.
+
+    \b
+    apply (and export --commit) tag the commit each tenant matches as entragit/applied/<name>.
+    Prints "NAME SHA" (SHA: that commit) for each tenant whose files differ from it; a tenant
+    with no tag is never pending. Exit 0: none; 2: some (listed); 1: error; 64: usage error.
+    The nightly job uses it to leave such tenants out of `export --skip-unapplied` and report them.
+    """
+    from entragit import export as exp
+    from entragit import reconcile
+    from entragit.errors import EntragitError
+
+    root = _root(repo)
+    ts = _pick_tenants(root, tenant_name, all_tenants)
+    if shard:
+        if not all_tenants:
+            raise EntragitError("--shard splits --all; use them together")
+        ts = exp.shard(ts, shard)
+    found = [(t.name, sha) for t in ts if (sha := reconcile.unapplied(root, t))]
+    for name, sha in found:
+        click.echo(f"{name} {sha}")
+    if found:
+        sys.exit(2)
+
+
+@main.command()
+@click.argument("body", type=click.Path(exists=True, dir_okay=False))
+@click.option("--max-chars", type=click.IntRange(min=1000), default=60000, show_default=True,
+              help="Longest comment to print (GitHub refuses comments over 65,536 characters).")
+@click.option("--link", metavar="URL", help="Where the whole text is (the plan artifact), named when it is cut.")
+@click.option("--marker", metavar="TEXT", help="A first line the CI job finds its own comment by (e.g. an HTML "
+                                                 "comment), so it updates one comment instead of adding one.")
+def comment(body: str, max_chars: int, link: str | None, marker: str | None) -> None:
+    """Print BODY (diff and plan markdown) cut to fit a pull-request comment, with a link to the rest."""
+    from pathlib import Path
+
+    from entragit.render import cap_comment
+
+    text = Path(body).read_text(encoding="utf-8")
+    click.echo(cap_comment(text, max_chars, link, marker), nl=False)
 
 
 @main.command("log")

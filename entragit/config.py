@@ -6,7 +6,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,14 @@ AUTH_METHODS = ("secret", "certificate", "workload-identity", "device-code", "az
 # Client-credentials sign-ins: always an app-only token, never a signed-in user.
 APP_ONLY_METHODS = ("secret", "certificate", "workload-identity")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+# auth.writer: the identity `apply` signs in as, so plan, drift, export and pull-request jobs hold a
+# read-only app and only the approved apply job holds one that can write. It names the writer's own
+# client id and where its credential is; method, authority and the token file stay the reader's.
+WRITER_KEYS = ("clientId", "secretEnv", "certificatePath", "certificateEnv", "certificatePasswordEnv")
+# The writer's credential never falls back to the reader's variables: a secret under the reader's
+# name must not be sent with the writer's client id.
+WRITER_DEFAULTS = {"secretEnv": "ENTRAGIT_WRITER_CLIENT_SECRET", "certificateEnv": "ENTRAGIT_WRITER_CERTIFICATE_PATH",
+                   "certificatePasswordEnv": "ENTRAGIT_WRITER_CERTIFICATE_PASSWORD"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +75,14 @@ class Tenant:
     @property
     def authority(self) -> str:
         return str(self.auth.get("authority") or AUTHORITIES.get(self.cloud, AUTHORITIES["global"]))
+
+    def writer(self) -> Tenant:
+        """The tenant as `apply` signs in to it: auth.writer's identity, or the one identity there is."""
+        w = self.auth.get("writer")
+        if not w:
+            return self
+        shared = {k: v for k, v in self.auth.items() if k not in (*WRITER_KEYS, "writer")}
+        return replace(self, auth={**shared, **WRITER_DEFAULTS, **w})
 
 
 def _hostname(url: str) -> str:
@@ -165,6 +181,7 @@ def load_tenant(path: Path, root: Path) -> Tenant:
     if shape := malformed(data.get("graphUrl"), auth.get("authority")):
         key, problem = shape[0]
         raise InputError(rel, _line_of(text, f"{key}:"), f"{key} {problem}")
+    _check_writer(auth.get("writer"), text, rel)
     for k in data.get("kinds") or ():
         if k not in kindmod.BY_NAME:
             raise InputError(rel, _line_of(text, k), f"unknown kind {k!r}")
@@ -177,6 +194,21 @@ def load_tenant(path: Path, root: Path) -> Tenant:
         kinds=tuple(data.get("kinds") or ()), users=bool(data.get("users", False)),
         break_glass=tuple(str(b) for b in data.get("breakGlass") or ()), ca_bundle=data.get("caBundle"),
     )
+
+
+def _check_writer(writer: Any, text: str, rel: str) -> None:
+    """auth.writer, when given, is a mapping of WRITER_KEYS naming the writer's own client id."""
+    if writer is None:
+        return
+    line = _line_of(text, "writer:")
+    if not isinstance(writer, dict) or not writer.get("clientId"):
+        raise InputError(rel, line, "auth.writer must be a mapping with the write app's clientId "
+                                    "(and where its credential is: secretEnv, certificatePath ...)")
+    unknown = sorted(str(k) for k in writer if k not in WRITER_KEYS)
+    if unknown:
+        raise InputError(rel, _line_of(text, f"{unknown[0]}:") or line,
+                         f"auth.writer.{unknown[0]} is not allowed; auth.writer takes {', '.join(WRITER_KEYS)} "
+                         "(method, authority and tokenFile are shared with the reader)")
 
 
 URL_HINTS = {"graphUrl": "the Graph root without /v1.0; leave it out to use --cloud",

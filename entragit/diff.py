@@ -382,15 +382,15 @@ def render(changes: Changes, fmt: str, colour: bool = False) -> str:
 # ---------------------------------------------------------------- drift
 
 
-def drift(root: Path, tenants: Sequence[Any]) -> Changes:
-    """Live tenants vs their files at HEAD, read-only: what the next export would commit."""
+def drift(root: Path, tenants: Sequence[Any], ref: str = "HEAD") -> Changes:
+    """Live tenants vs their files at `ref`, read-only: at HEAD, what the next export would commit."""
     import asyncio
 
     from entragit.errors import RepoError
     from entragit.export import read_tenant
 
     # init and tenant add commit too: a tenant never exported would show every live object as drift.
-    head = snapshots_at(root, "HEAD") if gitstore.head(root) else {}
+    head = snapshots_at(root, gitstore.resolve(root, ref)) if gitstore.head(root) else {}
     unexported = [t.name for t in tenants if t.name not in head]
     if unexported:
         raise RepoError(f"no commit yet holds an export of {', '.join(unexported)} to compare the live tenant with",
@@ -402,4 +402,4 @@ def drift(root: Path, tenants: Sequence[Any]) -> Changes:
     lives = asyncio.run(read_all())
     out = [tenant_changes(t.name, head.get(t.name, Snapshot()), live, t.break_glass)
            for t, (live, _stats) in zip(tenants, lives, strict=True)]
-    return Changes("HEAD", "live", tuple(out))
+    return Changes(ref, "live", tuple(out))

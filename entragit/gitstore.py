@@ -244,3 +244,42 @@ def last_trailer(root: Path, path: str, key: str, scan: int = 50) -> str | None:
         if m:
             return m.group(1)
     return None
+
+
+# ---------------------------------------------------------------- the last commit each tenant matches
+
+APPLIED_TAG = "entragit/applied/{tenant}"
+
+
+def mark_applied(root: Path, tenant: str, rev: str) -> str:
+    """Point the lightweight tag entragit/applied/<tenant> at `rev`: the tenant matches its files there.
+
+    The nightly job compares the branch with it, so a merged change that apply has not made yet is
+    never overwritten by an export of the live tenant. Returns the tagged sha."""
+    import git
+
+    sha = resolve(root, rev)
+    try:
+        _repo(root).git.tag("-f", APPLIED_TAG.format(tenant=tenant), sha)
+    except git.GitCommandError as e:
+        raise RepoError(f"git tag failed: {_first_line(e.stderr) or e.status}") from None
+    return sha
+
+
+def applied(root: Path, tenant: str) -> str | None:
+    """The sha entragit/applied/<tenant> points at, or None when no apply or export recorded one."""
+    import git
+
+    try:
+        return str(_repo(root).commit(f"refs/tags/{APPLIED_TAG.format(tenant=tenant)}").hexsha)
+    except (git.BadName, ValueError, git.GitCommandError):
+        return None
+
+
+def blob_ids(root: Path, rev: str, folder: str) -> dict[str, str]:
+    """{path: blob sha} of every file under `folder` at `rev`: compares two revisions without reading them."""
+    try:
+        tree = _repo(root).commit(resolve(root, rev)).tree / folder
+    except KeyError:
+        return {}
+    return {b.path: b.hexsha for b in tree.traverse() if b.type == "blob"}

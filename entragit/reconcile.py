@@ -69,6 +69,21 @@ def recycle_bins(t: Tenant, kinds: Sequence[str]) -> dict[str, dict[str, dict[st
     return asyncio.run(go())
 
 
+def unapplied(root: Path, t: Tenant) -> str | None:
+    """The commit the tenant last matched (tag entragit/applied/<name>) when the branch's files of the
+    tenant changed since: a merged change apply has not made yet. None when they are equal, or when
+    no apply or committing export recorded one. tenant.yaml is settings, not tenant state: left out."""
+    sha = gitstore.applied(root, t.name)
+    if sha is None or gitstore.head(root) is None:
+        return None
+    rel = t.dir.relative_to(root).as_posix()
+
+    def state(rev: str) -> dict[str, str]:
+        return {p: b for p, b in gitstore.blob_ids(root, rev, rel).items() if Path(p).name != "tenant.yaml"}
+
+    return sha if state(sha) != state("HEAD") else None
+
+
 @dataclass
 class Session:
     tenant: Tenant

@@ -174,3 +174,26 @@ def render(plan: Plan, fmt: str, names: dict[str, str], risks: Sequence[Note] = 
     if fmt == "markdown":
         return markdown(plan, names, risks)
     return text(plan, names, risks, colour)
+
+
+def cap_comment(text: str, max_chars: int, link: str | None = None, marker: str | None = None) -> str:
+    """`text` cut at a line boundary to at most `max_chars` characters (a PR comment's limit), code
+    fences and <details> blocks left open by the cut closed, and a last line saying how much was
+    left out and where the whole of it is."""
+    head = f"{marker}\n" if marker else ""
+    if len(head) + len(text) <= max_chars:
+        return head + text
+    where = f" The whole text is in the [plan artifact]({link})." if link else ""
+    notice = (f"\n\n**Cut to fit a comment: {{shown:,}} of {len(text):,} characters shown.**{where}\n")
+    room = max_chars - len(head) - len(notice.format(shown=len(text))) - 64  # 64: closing tags
+    kept: list[str] = []
+    used = 0
+    for line in text.splitlines(keepends=True):
+        if used + len(line) > room:
+            break
+        kept.append(line)
+        used += len(line)
+    body = "".join(kept)
+    closing = "```\n" if body.count("```") % 2 else ""
+    closing += "\n</details>\n" * max(0, body.count("<details>") - body.count("</details>"))
+    return head + body + closing + notice.format(shown=used)

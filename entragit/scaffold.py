@@ -8,21 +8,36 @@ from entragit import gitstore
 from entragit.config import repo_file
 from entragit.validate import schema_files
 
+HOOKS_REPO = "https://github.com/entragit/entragit"
+
+# pre-commit installs entragit into its own environment from the tag (language: python), so the
+# hooks need nothing on PATH; `pre-commit autoupdate` moves the tag.
 PRE_COMMIT = """\
 # entragit's own hooks keep every file canonical and valid before it reaches review.
 repos:
-  - repo: local
+  - repo: {repo}
+    rev: v{version}
     hooks:
       - id: entragit-fmt
-        name: entragit fmt
-        entry: entragit fmt
-        language: system
-        files: ^tenants/.*\\.yaml$
       - id: entragit-validate
-        name: entragit validate
-        entry: entragit validate
-        language: system
-        files: ^tenants/.*\\.yaml$
+
+# Local variant, for a machine where entragit is already installed (e.g. from
+# requirements-entragit.txt into the active virtualenv): replace the block above with
+#
+#  - repo: local
+#    hooks:
+#      - id: entragit-fmt
+#        name: entragit fmt
+#        entry: entragit fmt
+#        language: system
+#        files: ^tenants/.*\\.yaml$
+#        require_serial: true
+#      - id: entragit-validate
+#        name: entragit validate
+#        entry: entragit validate
+#        language: system
+#        files: ^tenants/.*\\.yaml$
+#        pass_filenames: false
 """
 
 README = """\
@@ -36,6 +51,42 @@ Managed with [entragit](https://github.com/entragit/entragit).
 
 Daily use: `entragit export --all --commit` (nightly), `entragit plan`, `entragit apply`.
 """
+
+
+REQUIREMENTS = "requirements-entragit.txt"
+REQUIREMENTS_HEAD = """\
+# The entragit every CI job installs: `python -m pip install -r requirements-entragit.txt`.
+# Pinned here, in the config repo, so CI never runs whatever a package index serves under the name.
+#
+# Make it verifiable, one of:
+# - hashes: put the release's sha256 after the pin, e.g.
+#     entragit=={version} --hash=sha256:<sha256 of the wheel you reviewed>
+#   (`pip hash entragit-{version}-py3-none-any.whl`). One hash turns on pip's hash-checking mode
+#   (as `pip install --require-hashes`): every dependency then needs a pinned, hashed line too, so
+#   generate the whole file with `pip-compile --generate-hashes`. pip refuses anything that differs.
+# - a git commit: replace the pin with
+#     entragit @ git+{repo}@<full 40-character commit sha>
+# Upgrade by editing this line in a reviewed pull request.
+"""
+
+
+def requirements_text() -> str:
+    """requirements-entragit.txt: this entragit, by commit when it was installed from git, else by version."""
+    import json
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        dist = distribution("entragit")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        version, direct = "0.0.0", None
+    else:
+        version, direct = dist.version, dist.read_text("direct_url.json")
+    head = REQUIREMENTS_HEAD.format(version=version, repo=HOOKS_REPO)
+    vcs = json.loads(direct) if direct else {}
+    commit_id = (vcs.get("vcs_info") or {}).get("commit_id")
+    if vcs.get("vcs_info", {}).get("vcs") == "git" and commit_id:
+        return f"{head}entragit @ git+{vcs['url']}@{commit_id}\n"
+    return f"{head}entragit=={version}\n"
 
 
 COMMIT_MESSAGE = """\
@@ -68,7 +119,8 @@ def _write_scaffold(root: Path) -> list[str]:
             created.append(rel)
 
     write("tenants/.gitkeep", "")
-    write(".pre-commit-config.yaml", PRE_COMMIT)
+    write(".pre-commit-config.yaml", PRE_COMMIT.format(repo=HOOKS_REPO, version=_version()))
+    write(REQUIREMENTS, requirements_text())
     write("README.md", README)
     write(".gitignore", "__pycache__/\n.venv/\n")
     copied = {n: b for n, b in schemas.items() if not (root / "schemas" / n).exists()}
@@ -80,6 +132,15 @@ def _write_scaffold(root: Path) -> list[str]:
     for rel, text in ci_templates().items():
         write(rel, text)
     return created
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("entragit")
+    except PackageNotFoundError:
+        return "0.0.0"
 
 
 # Template file (under entragit/templates) -> where it goes in a config repo.

@@ -350,7 +350,7 @@ def kind_schema(kind: Kind) -> dict[str, Any]:
 
 def tenant_schema() -> dict[str, Any]:
     """tenants/<name>/tenant.yaml, as entragit.config reads it."""
-    from entragit.config import AUTH_METHODS, CLOUDS
+    from entragit.config import AUTH_METHODS, CLOUDS, WRITER_KEYS
 
     kinds = [k.name for k in KINDS]
     return {
@@ -372,7 +372,19 @@ def tenant_schema() -> dict[str, Any]:
                 "description": "How to get a token. Secrets are never stored here (a client secret "
                                "is read from an environment variable).",
                 "type": "object",
-                "properties": {"method": {"enum": list(AUTH_METHODS)}},
+                "properties": {
+                    "method": {"enum": list(AUTH_METHODS)},
+                    "clientId": {"type": "string", "description": "The app entragit signs in as; with writer "
+                                 "set, the read-only one (export, plan, drift, pull requests)."},
+                    "writer": {
+                        "description": "The write app only `entragit apply` signs in as (same method; its "
+                                       "secret in $ENTRAGIT_WRITER_CLIENT_SECRET unless secretEnv says).",
+                        "type": "object",
+                        "required": ["clientId"],
+                        "properties": {k: {"type": "string"} for k in WRITER_KEYS},
+                        "additionalProperties": False,
+                    },
+                },
             },
             "users": {"type": "boolean", "description": "Export users too (opt-in, privacy)."},
             "kinds": {
