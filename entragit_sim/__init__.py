@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
 from typing import Any
 
+from entragit_sim import backup
 from entragit_sim.auth import TOKEN_LIFETIME, TokenPolicy
 from entragit_sim.devicecode import DeviceFlows, UnknownUser, check_user
 from entragit_sim.faults import parse_faults
@@ -33,13 +35,16 @@ class Simulator:
         security_group_delete: str = "soft",
         assertion_max_age: float | None = None,
         token_lifetime: int = TOKEN_LIFETIME,
+        now: str | dt.datetime | None = None,
     ) -> None:
         """`user`: approve every device code sign-in for this UPN (ValueError if unknown).
         `security_group_delete`: "soft" (recycle bin, as group-delete documents) or "hard" (as
         directory-deleteditems-restore documents: "security groups cannot be restored").
         `assertion_max_age`: the token endpoint refuses client assertions issued more than this many
         seconds ago (AADSTS700024), as a CI runner's OIDC token expires minutes after it is minted.
-        `token_lifetime`: seconds the app-only access tokens it issues live."""
+        `token_lifetime`: seconds the app-only access tokens it issues live.
+        `now`: the simulated clock's start (ISO 8601 or an aware datetime; default: the real time);
+        it moves only by `advance`, which takes the daily native backup snapshots it passes."""
         if security_group_delete not in ("soft", "hard"):
             raise ValueError(f"security_group_delete must be soft or hard, not {security_group_delete!r}")
         self.security_groups_restorable = security_group_delete == "soft"
@@ -60,6 +65,7 @@ class Simulator:
             throttle=Throttle(throttle),
             faults=parse_faults(faults),
             latency_ms=latency_ms,
+            clock=backup.Clock(backup.parse_now(now) if isinstance(now, str) else now),
         )
         self.router.on_batch_item = self._record_batch_item  # type: ignore[method-assign]
         if user:
@@ -80,6 +86,14 @@ class Simulator:
         with self.store.lock:
             self.store = store
             self.router.store = store
+
+    @property
+    def now(self) -> dt.datetime:
+        return self.router.clock.now
+
+    def advance(self, days: float = 1) -> list[str]:
+        """Move the simulated clock `days` forward; returns the ids of the snapshots taken on the way."""
+        return backup.advance(self.store, self.router.clock, days)
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> Simulator:
         from entragit_sim.server import SimHTTPServer, serve_in_thread

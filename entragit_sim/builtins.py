@@ -50,6 +50,7 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "DelegatedPermissionGrant.ReadWrite.All": "8e8e4742-1d95-4f68-9d56-6ee75648c72a",
     "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
     "Directory.ReadWrite.All": "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
+    "EntraBackup.Read.All": "c16f30f0-3121-4976-bafe-66cb042f4f80",
     "Group.Create": "bf7b1a76-6e77-406b-b258-bf5c7720e98f",
     "Group.Read.All": "5b567255-7703-4780-807c-7be8301ae99b",
     "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",

@@ -146,6 +146,13 @@ a restart. GET /_sim/state dumps the whole state (sim-admin token only).
     metavar="SECONDS",
     help="Lifetime of the app-only access tokens issued.",
 )
+@click.option(
+    "--now",
+    default=None,
+    metavar="ISO8601",
+    help="Start the simulated clock here (default: the real time). It stands still until "
+    "POST /_sim/clock/advance {\"days\": N}, which takes the daily native backup snapshots (22:00Z) it passes.",
+)
 def serve(
     host: str,
     port: int,
@@ -160,6 +167,7 @@ def serve(
     security_group_delete: str,
     assertion_max_age: float | None,
     token_lifetime: int,
+    now: str | None,
 ) -> None:
     import json
     import signal
@@ -183,8 +191,9 @@ def serve(
             security_group_delete=security_group_delete,
             assertion_max_age=assertion_max_age,
             token_lifetime=token_lifetime,
+            now=now,
         )
-    except (SeedError, FaultSpecError, ThrottleSpecError, UnknownUser) as e:
+    except (SeedError, FaultSpecError, ThrottleSpecError, UnknownUser, ValueError) as e:
         # click's own usage error: one line, exit 2, and no import of the client's error types
         raise click.BadParameter(str(e)) from e
 

@@ -12,6 +12,7 @@ from typing import Any
 from entragit_sim.actions import Actions
 from entragit_sim.auditlog import AuditLog
 from entragit_sim.auth import caller_from_header
+from entragit_sim.backup import BACKUP_PERMS, Backup, Clock
 from entragit_sim.batch import Batch
 from entragit_sim.directory import Directory
 from entragit_sim.errors import GraphHTTPError
@@ -38,13 +39,15 @@ CONSUMER_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAc
 __all__ = ["Request", "RequestRecord", "Response", "Route", "Router"]
 
 
-class Router(Resources, Recycle, Directory, Actions, AuditLog, Batch):
+class Router(Resources, Recycle, Directory, Actions, AuditLog, Backup, Batch):
     """Dispatches one Graph request (also used for every $batch item)."""
 
     def __init__(
-        self, store: Store, *, throttle: Throttle, faults: Faults, latency_ms: int = 0
+        self, store: Store, *, throttle: Throttle, faults: Faults, latency_ms: int = 0,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
+        self.clock = clock or Clock()
         self.throttle = throttle
         self.faults = faults
         self.latency_ms = latency_ms
@@ -60,6 +63,11 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Batch):
                   self._audit_list, ("GET",), perms=AUDIT_PERMS),
             route("auditLogs/directoryAudits/{id}", r"auditLogs/directoryAudits/(?P<key>[^/]+)",
                   "none", self._audit_item, ("GET",), perms=AUDIT_PERMS),
+            # Native backup, on v1.0 and beta alike; snapshot ids are base64 and may hold '='.
+            route("directory/recovery/snapshots", "directory/recovery/snapshots", "none",
+                  self._snapshot_list, ("GET",), perms=BACKUP_PERMS),
+            route("directory/recovery/snapshots/{id}", r"directory/recovery/snapshots/(?P<key>[^/]+)",
+                  "none", self._snapshot_item, ("GET",), perms=BACKUP_PERMS),
             # Permissions depend on the type of the object found.
             route("directoryObjects/getByIds", "directoryObjects/getByIds", "ru",
                   self._get_by_ids, ("POST",)),

@@ -210,6 +210,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(204, None, {})
         elif what == "devicecode/approve" and self.command == "POST":
             self._approve(raw)
+        elif what == "clock" and self.command == "GET":
+            self._send(200, self._clock(), {})
+        elif what == "clock/advance" and self.command == "POST":
+            self._advance(raw)
         else:
             self._send(
                 404,
@@ -237,6 +241,28 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, GraphHTTPError(404, "NotFound", text).body(), {})
             return
         self._send(200, {"user_code": user_code, "upn": upn, "userId": user_id}, {})
+
+    def _clock(self, taken: list[str] | None = None) -> dict[str, Any]:
+        sim = self.server.sim
+        with sim.store.lock:
+            ids = [s["id"] for s in sim.store.backups]
+        out: dict[str, Any] = {"now": sim.router.clock.iso(), "snapshots": ids}
+        if taken is not None:
+            out["taken"] = taken
+        return out
+
+    def _advance(self, raw: bytes) -> None:
+        """POST /_sim/clock/advance {"days": N}: time passes; each 22:00Z passed takes a snapshot."""
+        try:
+            days = json.loads(raw or b"{}").get("days", 1)
+            if isinstance(days, bool) or not isinstance(days, (int, float)) or not 0 < days <= 3660:
+                raise ValueError
+        except (ValueError, AttributeError):
+            err = GraphHTTPError(400, "BadRequest", 'Expected {"days": N} with 0 < N <= 3660.')
+            self._send(400, err.body(), {})
+            return
+        taken = self.server.sim.advance(days)
+        self._send(200, self._clock(taken), {})
 
     def _send(
         self, status: int, body: Any, headers: dict[str, str], client_request_id: str | None = None

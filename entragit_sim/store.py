@@ -32,6 +32,8 @@ class Store:
         # "appObjectId/keyId" -> sha256 of the secret text (secrets themselves are never kept)
         self.secrets: dict[str, str] = {}
         self.audit: list[Obj] = []
+        # Native backup snapshots, newest first (backup.py): id, createdDateTime, objects, links.
+        self.backups: list[Obj] = []
         # id -> time.monotonic() of creation, for read-after-write lag faults (not persisted)
         self.created_at: dict[str, float] = {}
         # Whether deleted security groups go to the recycle bin (Graph's docs disagree: findings row 14).
@@ -90,6 +92,7 @@ class Store:
             "deleted": self.deleted,
             "secrets": self.secrets,
             "audit": self.audit,
+            "backups": self.backups,
         }
 
     def save(self, path: str | Path) -> None:
@@ -109,6 +112,7 @@ class Store:
             self.deleted = {**self.deleted, **data.get("deleted", {})}
             self.secrets = data.get("secrets", {})
             self.audit = data.get("audit", [])
+            self.backups = data.get("backups", [])
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
