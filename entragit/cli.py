@@ -696,13 +696,17 @@ def _rehearse(root: Any, t: Any, ref: str, selectors: tuple[str, ...], prune: bo
               help="Only the read app's permissions (export, plan, drift, pull requests), one a line.")
 @click.option("--writer", "only", flag_value="writer",
               help="Only the write app's permissions (apply, auth.writer in tenant.yaml), one a line.")
+@click.option("--native", "with_native", is_flag=True,
+              help="Add EntraBackup.Read.All to the read permissions: `native snapshots`, and export commits "
+                   "naming the day's native backup snapshot.")
 @repo_option
-def permissions(tenant_name: str | None, as_table: bool, only: str | None, repo: str | None) -> None:
+def permissions(tenant_name: str | None, as_table: bool, only: str | None, with_native: bool, repo: str | None) -> None:
     """The Graph application permissions to grant the app registration entragit signs in as.
 
     Export needs only the read list; apply needs the write list too. Admin consent is required.
     With two app registrations (auth.writer in tenant.yaml), grant --reader to the one CI plans
     and exports with and --writer to the one only the approved apply job signs in as.
+    Microsoft Entra Backup and Recovery's read permission is listed only with --native.
     """
     from entragit import config
     from entragit import kinds as kindmod
@@ -715,13 +719,46 @@ def permissions(tenant_name: str | None, as_table: bool, only: str | None, repo:
     ks = list(kindmod.KINDS)
     if tenant_name or repo:
         ks = config.tenants(_root(repo), tenant_name)[0].export_kinds
+    native = list(perms.NATIVE_READ) if with_native else []
     if only:
-        wanted = perms.for_export(ks) + list(perms.EXPORT_OPTIONAL) if only == "reader" else perms.for_apply(ks)
+        wanted = perms.for_export(ks) + list(perms.EXPORT_OPTIONAL) + native if only == "reader" else perms.for_apply(ks)
         click.echo("\n".join(sorted(set(wanted))))
         return
     click.echo("export: " + " ".join(perms.for_export(ks)))
     click.echo("        optional: " + " ".join(perms.EXPORT_OPTIONAL) + " (names who changed what in commits)")
+    if native:
+        click.echo("        native: " + " ".join(native) + " (native snapshots; the snapshot id in export commits)")
     click.echo("apply:  " + " ".join(perms.for_apply(ks)))
+
+
+# ---------------------------------------------------------------- native backup
+
+@main.group()
+def native() -> None:
+    """Microsoft Entra Backup and Recovery: the tenant's own daily snapshots (seven kept), next to git."""
+
+
+@native.command("snapshots")
+@click.option("--tenant", "tenant_name", metavar="NAME", help="One tenant.")
+@click.option("--all", "all_tenants", is_flag=True, help="Every tenant (the default when there is one).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", count=True, help="-vv every request.")
+@repo_option
+def native_snapshots(tenant_name: str | None, all_tenants: bool, fmt: str, verbose: int, repo: str | None) -> None:
+    """The native backup snapshots, newest first: id, when taken, state.
+
+    \b
+    Reads GET /directory/recovery/snapshots with the tenant's sign-in; an app needs
+    EntraBackup.Read.All (`entragit permissions --native`). States: latest (the newest, under
+    26 hours old), stale (the newest is older: a daily backup was missed), retained, expiring
+    (the seventh: the next snapshot pushes it out).
+    """
+    from entragit import native as nativemod
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    found = [(t.name, nativemod.snapshots(t)) for t in _pick_tenants(root, tenant_name, all_tenants)]
+    click.echo(nativemod.render(found, fmt), nl=False)
 
 
 # ---------------------------------------------------------------- demo

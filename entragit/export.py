@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entragit import auth, canonical, gitstore, lock, yamlio
+from entragit import auth, canonical, gitstore, lock, native, yamlio
 from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.config import Tenant, read_file, repo_file
@@ -54,6 +54,7 @@ class ExportResult:
     who: list[Attribution] = field(default_factory=list)  # from the directory audit log (--commit)
     audit_note: str = ""  # why there is no attribution, when the audit log could not be read
     audit_since: str = ""
+    native_snapshot: str | None = None  # the tenant's newest native backup snapshot id (--commit)
 
     @property
     def summary(self) -> str:
@@ -350,6 +351,8 @@ def commit_message(t: Tenant, r: ExportResult, when: dt.datetime, extra: str | N
     actors = sorted({one_line(a) for w in r.who for a in w.actors})
     if actors:
         lines.append(f"Entragit-Actors: {', '.join(actors)}")
+    if r.native_snapshot:
+        lines.append(f"{native.TRAILER}: {one_line(r.native_snapshot)}")
     return "\n".join(lines) + "\n"
 
 
@@ -483,6 +486,8 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
     _diff(r, old, files, names)
     if do_commit:
         _attribute_changes(root, t, r, old, files)
+        r.native_snapshot, note = native.latest_id(t)
+        r.warnings += [note] if note else []
         rel = str(t.dir.relative_to(root))
         r.commit = gitstore.commit(root, [rel], commit_message(t, r, now, message))
     return r

@@ -16,6 +16,11 @@ from entragit.kinds import Kind
 TENANT_CHECK = ("Organization.Read.All", "Directory.Read.All", "User.Read.All")
 READ_EXTRA = TENANT_CHECK[:1]  # what the manifest lists for the tenant check
 EXPORT_OPTIONAL = ("AuditLog.Read.All",)
+# Opt-in (`permissions --native`): it lets the app enumerate every preview job's changes, i.e. the
+# snapshot values of users, apps and policies the export's own permissions may not cover
+# (https://learn.microsoft.com/graph/permissions-reference#entrabackupreadall), so it stays out of
+# the least-privilege default.
+NATIVE_READ = ("EntraBackup.Read.All",)
 
 
 def for_export(kinds: Iterable[Kind]) -> list[str]:

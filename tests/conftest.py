@@ -63,10 +63,10 @@ def repo(tmp_path: Path, sim: Any) -> Cli:
     return make_repo(tmp_path / "config", sim)
 
 
-def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False, drop: tuple[str, ...] = ()
-              ) -> tuple[str, str]:
+def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False, drop: tuple[str, ...] = (),
+              extra: tuple[str, ...] = ()) -> tuple[str, str]:
     """(appId, secret) of a new app holding exactly what `entragit permissions` lists for apply
-    (with the users kind when the tenant manages users; less `drop`)."""
+    (with the users kind when the tenant manages users; less `drop`, plus the opt-in `extra`)."""
     import ssl
 
     import httpx
@@ -80,7 +80,7 @@ def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False, drop:
         app = c.post("/applications", json={"displayName": name}).json()
         sp = c.post("/servicePrincipals", json={"appId": app["appId"]}).json()
         wanted = permissions.for_apply([k for k in kinds.KINDS if k.default_on or (users and k.name == "users")])
-        for p in sorted(set(wanted) - set(drop)):
+        for p in sorted((set(wanted) | set(extra)) - set(drop)):
             r = c.post(f"/servicePrincipals/{graph['id']}/appRoleAssignedTo",
                        json={"principalId": sp["id"], "resourceId": graph["id"], "appRoleId": role_ids[p]})
             assert r.status_code == 201, (p, r.text)
@@ -89,10 +89,10 @@ def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False, drop:
 
 
 def app_repo(path: Path, sim: Any, monkeypatch: Any, name: str = "demo", users: bool = False,
-             drop: tuple[str, ...] = ()) -> Cli:
+             drop: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> Cli:
     """A config repo signed in the way users sign in: client secret, exactly the listed permissions
-    (less `drop`), TLS."""
-    app_id, secret = exact_app(sim, users=users, drop=drop)
+    (less `drop`, plus `extra`), TLS."""
+    app_id, secret = exact_app(sim, users=users, drop=drop, extra=extra)
     monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
     return make_repo(path, sim, name, "--auth", "secret", "--client-id", app_id,
                      "--authority", sim.authority, "--ca-bundle", sim.ca_bundle, *(("--users",) if users else ()))
