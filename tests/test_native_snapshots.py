@@ -15,6 +15,7 @@ import pytest
 
 from entragit import gitstore
 from tests.conftest import Cli, app_repo
+from tests.test_formats import _valid
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 
@@ -45,7 +46,7 @@ def listed(sim: Any) -> list[dict[str, Any]]:
 def test_native_snapshots_lists_the_seven_kept_newest_first(tmp_path: Path, week_on: Any, monkeypatch: Any) -> None:
     repo = app_repo(tmp_path / "config", week_on, monkeypatch, extra=("EntraBackup.Read.All",))
     doc = json.loads(repo("native", "snapshots", "--format", "json").output)
-    assert doc["format_version"] == 1
+    _valid("native-snapshots", doc)
     [tenant] = doc["tenants"]
     snaps = tenant["snapshots"]
     assert tenant["tenant"] == "demo" and len(snaps) == 7
