@@ -43,8 +43,9 @@ class Simulator:
         `assertion_max_age`: the token endpoint refuses client assertions issued more than this many
         seconds ago (AADSTS700024), as a CI runner's OIDC token expires minutes after it is minted.
         `token_lifetime`: seconds the app-only access tokens it issues live.
-        `now`: the simulated clock's start (ISO 8601 or an aware datetime; default: the real time);
-        it moves only by `advance`, which takes the daily native backup snapshots it passes."""
+        `now`: the simulated clock's start (ISO 8601 or an aware datetime; default: where the state
+        file's clock stopped, else the real time); it moves only by `advance`, which takes the daily
+        native backup snapshots it passes."""
         if security_group_delete not in ("soft", "hard"):
             raise ValueError(f"security_group_delete must be soft or hard, not {security_group_delete!r}")
         self.security_groups_restorable = security_group_delete == "soft"
@@ -65,7 +66,7 @@ class Simulator:
             throttle=Throttle(throttle),
             faults=parse_faults(faults),
             latency_ms=latency_ms,
-            clock=backup.Clock(backup.parse_now(now) if isinstance(now, str) else now),
+            clock=backup.Clock(backup.parse_now(now) if isinstance(now, str) else now or self._saved_clock()),
         )
         self.router.on_batch_item = self._record_batch_item  # type: ignore[method-assign]
         if user:
@@ -86,6 +87,9 @@ class Simulator:
         with self.store.lock:
             self.store = store
             self.router.store = store
+
+    def _saved_clock(self) -> dt.datetime | None:
+        return backup.parse_now(self.store.clock_now) if self.store.clock_now else None
 
     @property
     def now(self) -> dt.datetime:

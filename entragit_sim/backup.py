@@ -70,7 +70,9 @@ def take(store: Store, when: dt.datetime) -> Obj:
             "objects": {k: copy.deepcopy(store.objects.get(k, {})) for k in SUPPORTED},
             "links": {k: list(v) for k, v in store.links.items() if re.match(r"groups/[^/]+/members$", k)},
         }
-        store.backups.insert(0, snap)  # newest first, as the service lists them
+        store.backups.append(snap)
+        # Newest first, as the service lists them (sorted: a clock restarted earlier may add older ones).
+        store.backups.sort(key=lambda s: s["createdDateTime"], reverse=True)
         del store.backups[RETENTION:]
     return snap
 
@@ -88,6 +90,7 @@ def advance(store: Store, clock: Clock, days: float) -> list[str]:
         taken.append(take(store, due)["id"])
         due += dt.timedelta(days=1)
     clock.now = end
+    store.clock_now = clock.iso()
     return taken
 
 

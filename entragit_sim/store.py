@@ -34,6 +34,8 @@ class Store:
         self.audit: list[Obj] = []
         # Native backup snapshots, newest first (backup.py): id, createdDateTime, objects, links.
         self.backups: list[Obj] = []
+        # The simulated clock after its last advance, so a restart with a state file resumes it.
+        self.clock_now: str | None = None
         # id -> time.monotonic() of creation, for read-after-write lag faults (not persisted)
         self.created_at: dict[str, float] = {}
         # Whether deleted security groups go to the recycle bin (Graph's docs disagree: findings row 14).
@@ -93,6 +95,7 @@ class Store:
             "secrets": self.secrets,
             "audit": self.audit,
             "backups": self.backups,
+            "clock_now": self.clock_now,
         }
 
     def save(self, path: str | Path) -> None:
@@ -113,6 +116,7 @@ class Store:
             self.secrets = data.get("secrets", {})
             self.audit = data.get("audit", [])
             self.backups = data.get("backups", [])
+            self.clock_now = data.get("clock_now")
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:

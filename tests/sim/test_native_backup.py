@@ -50,3 +50,13 @@ def test_unknown_snapshot_and_bad_advance_are_refused() -> None:
         for bad in ({"days": 0}, {"days": "two"}, [1]):
             assert httpx.post(f"{origin}/_sim/clock/advance", json=bad, headers=ADMIN).status_code == 400
         assert httpx.post(f"{origin}/_sim/clock/advance", json={"days": 1}).status_code == 401
+
+
+def test_a_state_file_keeps_the_snapshots_and_the_clock(tmp_path) -> None:
+    state = tmp_path / "state.json"
+    with Simulator(seed="demo", now="2026-07-19T12:00:00Z", state_file=state) as sim:
+        taken = sim.advance(3)
+    with Simulator(state_file=state) as again:
+        assert again.now.isoformat() == "2026-07-22T12:00:00+00:00"
+        assert [s["id"] for s in again.store.backups] == taken[::-1]
+        assert len(again.advance(1)) == 1 and len(again.store.backups) == 4
