@@ -48,6 +48,10 @@ Auth:
   GET /_sim/whoami                       any token: the caller as the
                                          simulator sees it (permissions,
                                          directory roles, user)
+  GET /_sim/clock                        sim-admin: the simulated time and
+                                         the native backup snapshot ids
+  POST /_sim/clock/advance {"days": N}   sim-admin: time passes; every 22:00Z
+                                         passed takes a snapshot (7 kept)
   Token endpoint needs --tls for azure-identity (https authorities only).
   X-Sim-Actor: admin@contoso.example     optional header: audit entries name
                                          this user as the initiator
