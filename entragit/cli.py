@@ -814,6 +814,7 @@ def diff_cmd(revs: tuple[str, ...], tenant_name: str | None, fmt: str, repo: str
     if len(revs) > 2:
         raise EntragitError("diff takes at most two revisions")
     old, new = (*revs, gitstore.WORKTREE) if len(revs) == 1 else revs if revs else ("HEAD", gitstore.WORKTREE)
+    old, new = _desired_ref(old), _desired_ref(new)  # `worktree` in any case, as plan takes it
     root = _root(repo)
     changes = diffmod.diff_revs(root, old, new, [tenant_name] if tenant_name else None, _break_glass(root))
     click.echo(diffmod.render(changes, fmt, colour=_colour(fmt)), nl=False)

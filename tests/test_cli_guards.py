@@ -105,6 +105,7 @@ def test_plan_names_the_uncommitted_edits_it_leaves_out(repo, sim):
                     "not in it (groups/finance-admins.yaml); plan them with --ref WORKTREE"]
     planned = repo("plan", "--ref", "worktree").output
     assert "~ update   group 'Finance Admins'" in planned and "note: " not in planned
+    assert "(HEAD -> work tree): 1 changed" in repo("diff", "HEAD", "worktree").output  # diff: any case too
     assert "note: this plan reads the files at HEAD; 1 uncommitted" in repo("apply", "--yes").output
     applied = repo("apply", "--ref", "WorkTree", "--yes").output
     assert "Applied 1/1 operations" in applied
