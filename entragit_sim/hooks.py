@@ -892,6 +892,10 @@ class RoleEligibilityRequest(Hook):
 
     def _assign(self, ctx: Ctx, obj: Obj, found: Obj | None) -> None:
         _check_role_grant(ctx.store, obj)
+        # "Can be a user or a role-assignable group. You can grant only active assignments [to]
+        # service principals" (resources/unifiedroleeligibilityschedulerequest); the error text is a guess.
+        if ctx.store.get("servicePrincipals", str(obj.get("principalId"))) is not None:
+            raise bad_request("A service principal cannot be made eligible for a role; assign it actively.")
         if found is not None:
             raise GraphHTTPError(400, "RoleAssignmentExists", "The Role assignment already exists.")
         info = _schedule_info(obj)
