@@ -20,7 +20,7 @@ from entragit import kinds as kindmod
 from entragit.config import repo_file
 from entragit.errors import AnswerLost, EntragitError, GraphError, InputError, PermissionMissing
 from entragit.graph import Graph
-from entragit.kinds import Kind, SubCollection
+from entragit.kinds import Kind, Requests, SubCollection
 from entragit.plan import Op, Plan, chain, natural_key, placeholder_target
 
 IDMAP = "idmap.yaml"
@@ -316,8 +316,10 @@ class Runner:
             body["passwordProfile"] = {"forceChangePasswordNextSignIn": True,
                                        "password": secrets.token_urlsafe(24) + "aA1!"}
             note = "; random initial password, must be reset before first sign-in"
+        via = kind.requests
+        post_path, post_body = (via.path, {"action": via.assign, **body}) if via else (self._path(kind, body), body)
         try:
-            made = await self._write("POST", self._path(kind, body), kind, self._made(kind, body), body=body)
+            made = await self._write("POST", post_path, kind, self._made(kind, body), body=post_body)
         except GraphError as e:
             # Assignments and grants come back with a restored service principal or user;
             # Graph then answers "already exists", which means the desired state holds.
@@ -327,7 +329,8 @@ class Runner:
                     self._record(kind, op.key, found)
                 return f"already exists ({found or 'id unknown'})"
             raise
-        new = str(made.get(kind.id_field, ""))
+        # A request's answer names what it made; a lost answer's read-back finds the object itself.
+        new = str((via and made.get(via.id_field)) or made.get(kind.id_field, ""))
         self.fresh.add(new)
         if new and new != op.key:
             self._record(kind, op.key, new)
@@ -415,9 +418,20 @@ class Runner:
 
     async def _delete(self, kind: Kind, op: Op) -> str:
         path = f"{self._path(kind, op.body)}/{op.target}"
+        if kind.requests:
+            return await self._revoke(kind, kind.requests, path)
         for child in kind.delete_first:
             await self._remove(kind, f"{path}/{child}", "deleted")
         return await self._remove(kind, path, "deleted")
+
+    async def _revoke(self, kind: Kind, via: Requests, path: str) -> str:
+        """Delete through the request collection: the live object's natural key with the remove action."""
+        live = await self._read(kind, path)
+        if live is None:
+            return "already deleted"
+        body = {"action": via.remove, **{f: live.get(f) for f in kind.natural_key}}
+        await self._write("POST", via.path, kind, self._gone(kind, path), body=body)
+        return "deleted"
 
     async def _remove(self, kind: Kind, path: str, done: str, landed: Landed | None = None) -> str:
         """DELETE where a 404 means the goal already holds (a rerun, or someone else got there first)."""

@@ -110,6 +110,19 @@ class Transient:
 
 
 @dataclass(frozen=True)
+class Requests:
+    """A kind Graph writes only through a request collection (PIM schedules have no POST or DELETE
+    of their own): create POSTs the body with `action: assign` to `path`, delete POSTs the object's
+    natural key with `action: remove`. The answer is the request; `id_field` names the object it made
+    (https://learn.microsoft.com/graph/api/rbacapplication-post-roleeligibilityschedulerequests)."""
+
+    path: str
+    assign: str = "adminAssign"
+    remove: str = "adminRemove"
+    id_field: str = "targetScheduleId"
+
+
+@dataclass(frozen=True)
 class Kind:
     """One kind of Entra configuration object and everything export/plan/apply need to know."""
 
@@ -150,6 +163,7 @@ class Kind:
     soft_delete: Literal["directory", "policy-beta", "roleDefinitions"] | None = None
     odata_cast: str = ""  # microsoft.graph.<type> for directory/deletedItems
     create: Literal["post", "upsert"] | None = "post"  # upsert = PATCH by client-chosen id
+    requests: Requests | None = None  # created and deleted through a request collection instead
     update: Literal["patch"] | None = "patch"
     client_id: bool = False  # id chosen by the client (c1, Fido2, partner tenantId)
     paced: bool = False  # CA family: 1 request/second/tenant, 429 without Retry-After
@@ -484,6 +498,26 @@ KINDS: tuple[Kind, ...] = (
         ),
         read_perm=("RoleManagement.Read.Directory", "Directory.Read.All"),
         write_perm=("RoleManagement.ReadWrite.Directory",),
+        depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
+    ),
+    Kind(
+        name="roleEligibilitySchedules", graph_type="unifiedRoleEligibilitySchedule", title="eligible role assignment",
+        path="/roleManagement/directory/roleEligibilitySchedules", name_field="",
+        natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
+        label=("roleDefinitionId", "principalId", "directoryScopeId"), update=None,
+        requests=Requests("/roleManagement/directory/roleEligibilityScheduleRequests"),
+        # createdUsing names the request that made it; a start left out of a request is "now", so the
+        # start of a recreated eligibility is the apply's time and not worth a diff.
+        strip=frozenset({"status", "createdUsing", "memberType", "scheduleInfo.startDateTime"} | _TS),
+        refs=(
+            Ref("principalId", PRINCIPALS),
+            Ref("roleDefinitionId", ("roleDefinitions",), key="templateId"),
+            Ref("directoryScopeId", ("administrativeUnits",), prefix="/administrativeUnits/",
+                sentinels=frozenset({"/"})),
+        ),
+        # https://learn.microsoft.com/graph/api/rbacapplication-list-roleeligibilityschedules
+        read_perm=("RoleEligibilitySchedule.Read.Directory", "RoleManagement.Read.Directory"),
+        write_perm=("RoleEligibilitySchedule.ReadWrite.Directory",),
         depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
     ),
     Kind(

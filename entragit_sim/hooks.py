@@ -761,19 +761,24 @@ class OAuth2Grant(Hook):
         return _hidden_if_deleted(store, obj, "clientId", "resourceId", "principalId")
 
 
+def _check_role_grant(store: Store, obj: Obj) -> None:
+    """A scope, a known role, and a principal that may hold it (groups must be role-assignable)."""
+    if not obj.get("directoryScopeId") and not obj.get("appScopeId"):
+        raise bad_request("Either directoryScopeId or appScopeId is required.")
+    if store.get("roleDefinitions", str(obj.get("roleDefinitionId"))) is None:
+        raise not_found(str(obj.get("roleDefinitionId")))
+    pkind, principal = _require_directory_object(store, obj.get("principalId"), "principal")
+    if pkind == "groups" and not principal.get("isAssignableToRole"):
+        raise bad_request(
+            f"The group '{principal['id']}' is not role-assignable (isAssignableToRole is not true)."
+        )
+
+
 class RoleAssignment(Hook):
     """Principal must exist (groups must be role-assignable); role by template id or custom id."""
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
-        if not obj.get("directoryScopeId") and not obj.get("appScopeId"):
-            raise bad_request("Either directoryScopeId or appScopeId is required.")
-        if ctx.store.get("roleDefinitions", str(obj.get("roleDefinitionId"))) is None:
-            raise not_found(str(obj.get("roleDefinitionId")))
-        pkind, principal = _require_directory_object(ctx.store, obj.get("principalId"), "principal")
-        if pkind == "groups" and not principal.get("isAssignableToRole"):
-            raise bad_request(
-                f"The group '{principal['id']}' is not role-assignable (isAssignableToRole is not true)."
-            )
+        _check_role_grant(ctx.store, obj)
         for a in ctx.store.all("roleAssignments"):
             if all(
                 a.get(k) == obj.get(k)
@@ -836,6 +841,72 @@ class RoleScheduleRequest(Hook):
             "roleAssignmentOriginId": aid, "roleAssignmentScheduleId": obj["id"],
         })
         obj.update(status="Provisioned", createdDateTime=now_iso(), targetScheduleId=obj["id"])
+
+
+_ROLE_GRANT = ("principalId", "roleDefinitionId", "directoryScopeId")
+_EXPIRATIONS = {"noExpiration": None, "afterDateTime": "endDateTime", "afterDuration": "duration"}
+
+
+def _schedule_info(obj: Obj) -> Obj:
+    """The request's scheduleInfo as Graph echoes it: start defaults to now, every field present."""
+    info = obj.get("scheduleInfo") or {}
+    exp = info.get("expiration") or {"type": "noExpiration"}
+    kind = exp.get("type")
+    if kind not in _EXPIRATIONS:
+        raise bad_request(f"Invalid expiration type '{kind}'; use noExpiration, afterDateTime or afterDuration.")
+    needed = _EXPIRATIONS[kind]
+    if needed and not exp.get(needed):
+        raise bad_request(f"An expiration of type '{kind}' needs {needed}.")
+    return {
+        "startDateTime": info.get("startDateTime") or now_iso(), "recurrence": info.get("recurrence"),
+        "expiration": {"type": kind, "endDateTime": exp.get("endDateTime"), "duration": exp.get("duration")},
+    }
+
+
+class RoleEligibilityRequest(Hook):
+    """adminAssign makes a principal eligible for a role (a schedule with the request's id),
+    adminRemove revokes the eligibility; answers shaped as the docs' examples
+    (https://learn.microsoft.com/graph/api/rbacapplication-post-roleeligibilityschedulerequests).
+    Not modelled: the role's management policy (maximum duration, required justification),
+    approvals, self-service actions, expiry; everything is provisioned at once.
+    The error codes for a duplicate or a missing eligibility are the ones PIM is reported to send;
+    the docs page lists none."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        action = obj.get("action")
+        found = next((s for s in ctx.store.all("roleEligibilitySchedules")
+                      if all(s.get(k) == obj.get(k) for k in _ROLE_GRANT)), None)
+        obj["createdDateTime"] = now_iso()
+        who = {"displayName": None, "id": ctx.caller.user_id or ctx.caller.app_id}
+        obj["createdBy"] = {"application": None if ctx.caller.delegated else who, "device": None,
+                            "user": who if ctx.caller.delegated else None}
+        if action == "adminAssign":
+            self._assign(ctx, obj, found)
+        elif action == "adminRemove":
+            if found is None:
+                raise GraphHTTPError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
+            ctx.store.pop("roleEligibilitySchedules", found["id"])
+            obj.update(status="Revoked", targetScheduleId=None, scheduleInfo=None)
+        else:
+            raise bad_request(f"Action '{action}' is not supported here; use adminAssign or adminRemove.")
+
+    def _assign(self, ctx: Ctx, obj: Obj, found: Obj | None) -> None:
+        _check_role_grant(ctx.store, obj)
+        # "Can be a user or a role-assignable group. You can grant only active assignments [to]
+        # service principals" (resources/unifiedroleeligibilityschedulerequest); the error text is a guess.
+        if ctx.store.get("servicePrincipals", str(obj.get("principalId"))) is not None:
+            raise bad_request("A service principal cannot be made eligible for a role; assign it actively.")
+        if found is not None:
+            raise GraphHTTPError(400, "RoleAssignmentExists", "The Role assignment already exists.")
+        info = _schedule_info(obj)
+        ctx.store.put("roleEligibilitySchedules", obj["id"], {
+            "id": obj["id"], **{k: obj.get(k) for k in _ROLE_GRANT}, "appScopeId": None,
+            "createdUsing": obj["id"], "createdDateTime": obj["createdDateTime"],
+            "modifiedDateTime": "0001-01-01T08:00:00Z", "status": "Provisioned", "memberType": "Direct",
+            "scheduleInfo": info,
+        })
+        obj.update(status="Provisioned", completedDateTime=obj["createdDateTime"], targetScheduleId=obj["id"],
+                   scheduleInfo=info)
 
 
 class RoleDefinition(Hook):
@@ -932,6 +1003,7 @@ HOOKS: dict[str, Hook] = {
     "oauth2_grant": OAuth2Grant(),
     "role_assignment": RoleAssignment(),
     "role_schedule_request": RoleScheduleRequest(),
+    "role_eligibility_request": RoleEligibilityRequest(),
     "xtap_partner": CrossTenantPartner(),
     "role_definition": RoleDefinition(),
     "user": User(),
@@ -965,6 +1037,7 @@ def hard_delete(store: Store, res: Resource, key: str) -> None:
             ("oauth2PermissionGrants", ("clientId", "resourceId", "principalId")),
             ("roleAssignments", ("principalId",)),
             ("roleAssignmentScheduleInstances", ("principalId",)),
+            ("roleEligibilitySchedules", ("principalId",)),
         ):
             for o in list(store.all(kind)):
                 if any(o.get(f) == key for f in fields):

@@ -132,6 +132,19 @@ PIM_REQUEST_PERMS = _p(
     *PIM_PERMS.write,
 )
 
+# https://learn.microsoft.com/graph/api/rbacapplication-list-roleeligibilityschedules
+ELIGIBILITY_PERMS = _p(
+    ("RoleEligibilitySchedule.Read.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All"),
+    ("RoleEligibilitySchedule.ReadWrite.Directory",),
+    ("RoleManagement.ReadWrite.Directory",),
+)
+# As for assignments, requests are read with the ReadWrite permissions only
+# (https://learn.microsoft.com/graph/api/rbacapplication-list-roleeligibilityschedulerequests).
+ELIGIBILITY_REQUEST_PERMS = _p(
+    ("RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"),
+    *ELIGIBILITY_PERMS.write,
+)
+
 _GROUP_DEFAULTS: dict[str, Any] = {
     "classification": None, "description": None, "expirationDateTime": None, "groupTypes": [],
     "isAssignableToRole": None, "membershipRule": None, "membershipRuleProcessingState": None,
@@ -426,6 +439,35 @@ RESOURCES: tuple[Resource, ...] = (
         odata_type="#microsoft.graph.unifiedRoleAssignmentScheduleInstance",
         perms=PIM_PERMS,
         id_style="opaque",
+        create="",
+        updatable=False,
+        deletable=False,
+        audit=("RoleManagement", "Role"),
+    ),
+    # Eligible assignments: a request with action adminAssign makes the principal eligible (a
+    # schedule), adminRemove revokes it; nothing shows up in roleAssignments until activation
+    # (https://learn.microsoft.com/graph/api/rbacapplication-post-roleeligibilityschedulerequests).
+    Resource(
+        name="roleEligibilityScheduleRequests",
+        path="roleManagement/directory/roleEligibilityScheduleRequests",
+        odata_type="#microsoft.graph.unifiedRoleEligibilityScheduleRequest",
+        perms=ELIGIBILITY_REQUEST_PERMS,
+        required=("action", "principalId", "roleDefinitionId"),
+        updatable=False,
+        deletable=False,
+        hook="role_eligibility_request",
+        audit=("RoleManagement", "Role"),
+        defaults={
+            "directoryScopeId": "/", "appScopeId": None, "justification": None, "scheduleInfo": None,
+            "isValidationOnly": False, "approvalId": None, "customData": None, "completedDateTime": None,
+            "ticketInfo": {"ticketNumber": None, "ticketSystem": None},
+        },
+    ),
+    Resource(
+        name="roleEligibilitySchedules",
+        path="roleManagement/directory/roleEligibilitySchedules",
+        odata_type="#microsoft.graph.unifiedRoleEligibilitySchedule",
+        perms=ELIGIBILITY_PERMS,
         create="",
         updatable=False,
         deletable=False,

@@ -33,13 +33,15 @@ def calls(kind: Kind) -> list[Call]:
     out += [Call("GET", f"{one}/{r.name}", False) for r in kind.relations]
     if kind.deleted_list:
         out.append(Call("GET", kind.deleted_list, False))
-    if kind.create == "post":
+    if kind.requests:  # create and delete are requests; a delete reads the object's key first
+        out += [Call("POST", kind.requests.path, True), Call("GET", one, False)]
+    elif kind.create == "post":
         out.append(Call("POST", base, True))
     if kind.create == "upsert":
         out.append(Call("PATCH", one, True))
     if kind.update == "patch":
         out.append(Call("PATCH", one, True))
-    if not kind.singleton and (kind.create or kind.update):
+    if not kind.singleton and not kind.requests and (kind.create or kind.update):
         out.append(Call("DELETE", one, True))
     out += [Call("POST", f"{one}/{action}", True) for action in kind.actions.values()]
     for r in kind.relations:

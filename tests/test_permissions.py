@@ -65,8 +65,10 @@ def test_write_permission_is_what_graph_asks_for(oracle, kind):
     reader = _token(oracle, permissions.for_export([kind]), f"read-only-{kind.name}")
     items = [] if kind.singleton else httpx.get(url, headers=ADMIN).json()["value"]
     if kind.update is None or not (kind.singleton or items):
-        # no PATCH in Graph, or nothing to patch in the demo tenant: a (deliberately incomplete) create
-        method, target, body = "POST", url, {}
+        # no PATCH in Graph, or nothing to patch in the demo tenant: a (deliberately incomplete) create,
+        # where the kind creates (its request collection, for PIM schedules)
+        target = url.replace(kind.path, kind.requests.path) if kind.requests else url
+        method, body = "POST", {}
     else:  # an empty PATCH of a real object: allowed means 204, not allowed means 403
         first = url if kind.singleton else f"{url}/{items[0][kind.id_field]}"
         method, target = "PATCH", first

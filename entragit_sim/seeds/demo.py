@@ -635,6 +635,15 @@ class _Demo:
             (custom["app-credential-rotator"]["id"], u["marcus.reid"]["id"], f"/{self.app['expensehub']['id']}"),
         ):  # fmt: skip
             self.add("roleAssignments", make_role_assignment(role_id, principal, scope))
+        # PIM: the service desk lead may activate Security Administrator when an incident needs it.
+        eid = self.id("roleEligibilitySchedule", "kwame.mensah/security-administrator")
+        self.add("roleEligibilitySchedules", {
+            "id": eid, "principalId": u["kwame.mensah"]["id"], "roleDefinitionId": role("Security Administrator"),
+            "directoryScopeId": "/", "appScopeId": None, "createdUsing": eid, "createdDateTime": ts(40),
+            "modifiedDateTime": "0001-01-01T08:00:00Z", "status": "Provisioned", "memberType": "Direct",
+            "scheduleInfo": {"startDateTime": ts(40), "recurrence": None,
+                             "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None}},
+        })  # fmt: skip
 
     # ---- conditional access --------------------------------------------------------------------
     def locations_strengths_contexts(self) -> None:

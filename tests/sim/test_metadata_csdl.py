@@ -151,7 +151,8 @@ def test_every_served_collection_is_checked(sims: dict[str, Simulator]) -> None:
     # the demo tenant has objects of every kind it serves except these (nothing to check there)
     # (PIM: the demo company has no activations; tests/test_real_tenant.py makes one and reads it back)
     assert set(empty) <= {"crossTenantPartners", "tokenLifetimePolicies", "claimsMappingPolicies",
-                          "roleAssignmentScheduleRequests", "roleAssignmentScheduleInstances"}, empty
+                          "roleAssignmentScheduleRequests", "roleAssignmentScheduleInstances",
+                          "roleEligibilityScheduleRequests"}, empty
 
 
 def test_enum_checks_bite() -> None:

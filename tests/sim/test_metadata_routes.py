@@ -324,7 +324,7 @@ def oracle() -> Iterator[Simulator]:
 
 def populate(sim: Simulator) -> None:
     """One object in every container the sample addresses: a deleted item in each recycle bin, a token
-    lifetime policy and a PIM schedule request (the demo seed has none)."""
+    lifetime policy and PIM assignment and eligibility requests (the demo seed has none)."""
     beta = sim.graph_url.replace("/v1.0", "/beta")
     with httpx.Client(headers=ADMIN) as c:
         r = c.post(f"{beta}/identity/conditionalAccess/namedLocations", json={
@@ -352,6 +352,10 @@ def populate(sim: Simulator) -> None:
                                                        "expiration": {"type": "noExpiration"}}}).status_code
                  for role in roles)
         assert 201 in codes, "no role left to assign"
+        r = c.post(f"{sim.graph_url}/roleManagement/directory/roleEligibilityScheduleRequests", json={
+            "action": "adminAssign", "principalId": user, "roleDefinitionId": roles[-1], "directoryScopeId": "/",
+            "justification": "probe", "scheduleInfo": {"expiration": {"type": "noExpiration"}}})
+        assert r.status_code == 201, r.text
 
 
 _tokens: dict[tuple[int, frozenset[str]], str] = {}
