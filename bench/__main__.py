@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,44 @@ def run(args: list[str]) -> Run:
         return Run(out.read(), proc.returncode, wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024)
 
 
+def _dynamic_group(o: dict[str, Any]) -> bool:
+    return "DynamicMembership" in (o.get("groupTypes") or [])
+
+
+def _dynamic_au(o: dict[str, Any]) -> bool:
+    return o.get("membershipType") == "dynamic"
+
+
+def content_of(state: dict[str, Any]) -> Content:
+    """The tenant's content from the simulator's state (/_sim/state), as bench/bound.py counts it."""
+    objs: dict[str, dict[str, Any]] = state["objects"]
+    links: dict[str, list[str]] = state["links"]
+    users = set(objs.get("users", {}))
+
+    def sizes(kind: str, rel: str, dynamic: Callable[[dict[str, Any]], bool] = lambda o: False) -> list[int]:
+        """Link counts per object; dynamic memberships come from a rule and are not exported."""
+        return [len(links.get(f"{kind}/{oid}/{rel}", [])) for oid, o in objs.get(kind, {}).items() if not dynamic(o)]
+
+    assigned_to: dict[str, int] = {}
+    for a in objs.get("appRoleAssignments", {}).values():
+        assigned_to[a.get("resourceId", "")] = assigned_to.get(a.get("resourceId", ""), 0) + 1
+    referenced = {t for key, ids in links.items() for t in ids if t in users and not key.startswith("users/")}
+    referenced |= {a.get("principalId") for a in objs.get("appRoleAssignments", {}).values()} & users
+    return Content(
+        counts={k: len(v) for k, v in objs.items()},
+        links={
+            ("groups", "owners"): sizes("groups", "owners"),
+            ("groups", "members"): sizes("groups", "members", _dynamic_group),
+            ("administrativeUnits", "members"): sizes("administrativeUnits", "members", _dynamic_au),
+            ("applications", "owners"): sizes("applications", "owners"),
+            ("servicePrincipals", "owners"): sizes("servicePrincipals", "owners"),
+            ("servicePrincipals", "appRoleAssignedTo"): [assigned_to.get(i, 0) for i in objs.get("servicePrincipals", {})],
+        },
+        users=len(users),
+        referenced_users=len(referenced),
+    )
+
+
 class Sim:
     """The simulator in its own process, and the admin calls the harness makes on it."""
 
@@ -82,35 +121,7 @@ class Sim:
         return statistics.median(times)
 
     def content(self) -> Content:
-        """The tenant's content from the simulator's state, as bench/bound.py counts it."""
-        state = self.call("GET", "/_sim/state")
-        objs: dict[str, dict[str, Any]] = state["objects"]
-        links: dict[str, list[str]] = state["links"]
-        users = set(objs.get("users", {}))
-
-        def sizes(kind: str, rel: str, skip: Any = lambda o: False) -> list[int]:
-            return [len(links.get(f"{kind}/{oid}/{rel}", [])) for oid, o in objs.get(kind, {}).items() if not skip(o)]
-
-        dynamic_group = lambda o: "DynamicMembership" in (o.get("groupTypes") or [])  # noqa: E731
-        assigned_to: dict[str, int] = {}
-        for a in objs.get("appRoleAssignments", {}).values():
-            assigned_to[a.get("resourceId", "")] = assigned_to.get(a.get("resourceId", ""), 0) + 1
-        referenced = {t for key, ids in links.items() for t in ids if t in users and not key.startswith("users/")}
-        referenced |= {a.get("principalId") for a in objs.get("appRoleAssignments", {}).values()} & users
-        return Content(
-            counts={k: len(v) for k, v in objs.items()},
-            links={
-                ("groups", "owners"): sizes("groups", "owners"),
-                ("groups", "members"): sizes("groups", "members", dynamic_group),
-                ("administrativeUnits", "members"): sizes("administrativeUnits", "members",
-                                                          lambda o: o.get("membershipType") == "dynamic"),
-                ("applications", "owners"): sizes("applications", "owners"),
-                ("servicePrincipals", "owners"): sizes("servicePrincipals", "owners"),
-                ("servicePrincipals", "appRoleAssignedTo"): [assigned_to.get(i, 0) for i in objs.get("servicePrincipals", {})],
-            },
-            users=len(users),
-            referenced_users=len(referenced),
-        )
+        return content_of(self.call("GET", "/_sim/state"))
 
     def change(self, n: int) -> int:
         """Changes the description of n objects (groups, then applications); returns how many."""

@@ -162,7 +162,7 @@ def kind_cost(name: str, c: Collection, content: Content) -> Cost:
     for rel, cost in c.relations:
         plain.add(_rel_reads(content.links.get((name, rel), []), cost))
     options = [plain]
-    for i, (rel, _cost) in enumerate(c.relations if c.directory else ()):
+    for i in range(len(c.relations) if c.directory else 0):
         pages = _pages(n, EXPAND_PAGE)
         opt = Cost(pages, pages, pages * price(c.base_ru, expand=True), 0, pages)
         for j, (other, cost) in enumerate(c.relations):
