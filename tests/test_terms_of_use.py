@@ -113,6 +113,9 @@ def test_an_app_only_identity_exports_without_agreements(tmp_path, sim_factory, 
     d = _tenant(cli)
     assert not (d / "termsOfUseAgreements").exists()
     assert list((d / "groupLifecyclePolicies").glob("*.yaml"))
-    # The CA policy still names the agreement, by id, as a reference it cannot resolve.
+    # The CA policy still names the agreement by id: unread, not gone (no `missing`, no dangling warning).
     ca = yaml.safe_load(next((d / "conditionalAccessPolicies").glob("ca400-*.yaml")).read_text())
-    assert len(ca["grantControls"]["termsOfUse"]) == 1
+    [tou] = ca["grantControls"]["termsOfUse"]
+    assert ca["refs"][tou] == {"kind": "termsOfUseAgreements"}
+    assert "dangling" not in cli("validate").output
+    assert "No changes" in cli("plan").output
