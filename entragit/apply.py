@@ -359,6 +359,8 @@ class Runner:
         params: dict[str, Any] = {"$top": kind.top} if kind.top else {}
         if kind.select:
             params["$select"] = ",".join(kind.select)
+        if kind.expand:
+            params["$expand"] = ",".join(kind.expand)
         items = await self.g.list_all(self._path(kind, body), version=kind.version, params=params or None)
         return [i for i in items if natural_key(kind, i) == want]
 
@@ -478,13 +480,21 @@ def check_permissions(plan: Plan, claims: Mapping[str, Any]) -> None:
     needed: dict[str, list[str]] = {}
     if app and not permissions.covered(permissions.TENANT_CHECK, have):
         needed[permissions.TENANT_CHECK[0]] = ["the tenant check (GET /organization)"]
+    users_only: list[str] = []
     for op in plan.ops:
         if op.action == "adopt":  # only recorded in idmap.yaml: nothing is sent
             continue
         kind = kindmod.get(op.kind)
+        if app and kind.delegated_only:
+            users_only.append(f"{op.action} {kind.title} {op.name!r}")
+            continue
         for alternatives in permissions.write_needs(kind):
             if not permissions.covered(alternatives, have):
                 needed.setdefault(alternatives[0], []).append(f"{op.action} {kind.title} {op.name!r}")
+    if users_only:
+        raise PermissionMissing(f"Graph lets only a signed-in user write these, never an app; nothing was written: "
+                                f"{_some(users_only)}", hint="apply as a signed-in administrator (auth.method: "
+                                "device-code or azure-cli), or leave these kinds out with --only")
     if not needed:
         return
     what = "application permissions (roles)" if app else "delegated scopes (scp)"

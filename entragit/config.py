@@ -69,7 +69,11 @@ class Tenant:
 
     @property
     def export_kinds(self) -> list[kindmod.Kind]:
-        names = self.kinds or tuple(k.name for k in kindmod.KINDS if k.default_on or (k.name == "users" and self.users))
+        # An app-only identity cannot read delegated-only kinds: they are exported only when listed.
+        app_only = self.auth.get("method") in APP_ONLY_METHODS
+        names = self.kinds or tuple(k.name for k in kindmod.KINDS
+                                    if (k.default_on or (k.name == "users" and self.users))
+                                    and not (app_only and k.delegated_only))
         return [kindmod.get(n) for n in names]
 
     @property

@@ -140,6 +140,20 @@ def _no_clashes(kind: Kind, out: dict[str, str], slugs: dict[str, list[str]], wa
     return out
 
 
+def _unread_kinds_resolver(snap: Snapshot, names: Names, known: dict[str, dict[str, Any]]) -> canonical.Resolver:
+    """names.resolve, except that a reference to a delegated-only kind this export could not read
+    (an app-only identity) is unknown, not gone: it keeps its last name and is never marked missing."""
+    def resolve(ref: kindmod.Ref, value: str) -> dict[str, Any] | None:
+        found = names.resolve(ref, value)
+        unread = all(kindmod.get(t).delegated_only and t not in snap.objects for t in ref.targets)
+        if found is not None or not unread:
+            return found
+        last = known.get(value) or {}
+        return {"kind": ref.targets[0], **({"name": last["name"]} if last.get("name") else {})}
+
+    return resolve
+
+
 def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
            known: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, str], list[str]]:
     """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind.
@@ -149,11 +163,12 @@ def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
     names = Names(snap)
     files: dict[str, str] = {}
     warnings: list[str] = []
+    resolve = _unread_kinds_resolver(snap, names, known or {})
     for kname in sorted(snap.objects):
         kind = kindmod.get(kname)
         objs = snap.objects[kname]
         for key, name in _file_names(kind, objs, names, warnings).items():
-            files[f"{kname}/{name}.yaml"] = canonical.render(kind, canonical.to_document(kind, objs[key], names.resolve, known or {}))
+            files[f"{kname}/{name}.yaml"] = canonical.render(kind, canonical.to_document(kind, objs[key], resolve, known or {}))
             if names_out is not None:
                 names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
     return files, warnings

@@ -180,6 +180,11 @@ class Kind:
     # $select for list reads, where Graph's default property set leaves out what we manage (users:
     # accountEnabled, mailNickname, department... are only returned when selected). Empty = default set.
     select: tuple[str, ...] = ()
+    # $expand for list reads: navigation properties kept in the object's file (agreement files).
+    expand: tuple[str, ...] = ()
+    # Graph serves the kind to signed-in users only ("Application: Not supported"): an app-only
+    # identity leaves it out of its default kinds, and the app's manifest does not list it.
+    delegated_only: bool = False
     parent_field: str = ""  # body field holding the parent's id (appRoleAssignments: resourceId)
     deleted_list: str = ""  # where Entra keeps soft-deleted objects of this kind
     deleted_item: str = ""  # one soft-deleted object; `{id}` filled in; `/restore` restores it
@@ -250,6 +255,7 @@ def _ca_user_refs() -> tuple[Ref, ...]:
         Ref(loc + "includeLocations[]", ("namedLocations",), sentinels=keywords.ca("includeLocations")),
         Ref(loc + "excludeLocations[]", ("namedLocations",), sentinels=keywords.ca("excludeLocations")),
         Ref("grantControls.authenticationStrength.id", ("authenticationStrengthPolicies",)),
+        Ref("grantControls.termsOfUse[]", ("termsOfUseAgreements",)),
     ]
     return tuple(refs)
 
@@ -591,6 +597,26 @@ KINDS: tuple[Kind, ...] = (
         strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
     ),
     Kind(
+        # https://learn.microsoft.com/graph/api/resources/agreement: files are agreementFileLocalization
+        # objects, created inline with the agreement and read with $expand=files; their bytes
+        # (fileData.data, base64) stay in the YAML. New versions are POSTed to /files, never PATCHed.
+        name="termsOfUseAgreements", graph_type="agreement", title="terms of use agreement",
+        path="/identityGovernance/termsOfUse/agreements", expand=("files",), delegated_only=True,
+        strip=frozenset({"files[].id", "files[].createdDateTime"} | _TS), create_only=frozenset({"files"}),
+        read_perm=("Agreement.Read.All",), write_perm=("Agreement.ReadWrite.All",),
+    ),
+    Kind(
+        # One per tenant (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-post-grouplifecyclepolicies);
+        # groups of a "Selected" policy are added by action (addGroup) and are not kept here.
+        name="groupLifecyclePolicies", graph_type="groupLifecyclePolicy", title="group expiration policy",
+        path="/groupLifecyclePolicies", name_field="", natural_key=("managedGroupTypes",),
+        label=("managedGroupTypes",), strip=_TS,
+        # Graph grants these to apps only through Directory.Read.All / Directory.ReadWrite.All
+        # (group-list-lifecyclepolicies): opt-in (`kinds:` in tenant.yaml), so the default reader and
+        # writer never need directory-wide permissions for one setting.
+        read_perm=("Directory.Read.All",), write_perm=("Directory.ReadWrite.All",), default_on=False,
+    ),
+    Kind(
         name="conditionalAccessPolicies", graph_type="conditionalAccessPolicy", title="conditional access policy", version="beta",
         path="/identity/conditionalAccess/policies", paced=True, soft_delete="policy-beta",
         deleted_list="/identity/conditionalAccess/deletedItems/policies",
@@ -606,7 +632,7 @@ KINDS: tuple[Kind, ...] = (
         refs=_ca_user_refs(), write_perm=_CA_WRITE, only_id=("grantControls.authenticationStrength",),
         typed_paths=tuple(f"conditions.users.{s}GuestsOrExternalUsers.externalTenants" for s in ("include", "exclude")),
         depends=("namedLocations", "authenticationContextClassReferences", "authenticationStrengthPolicies",
-                 "users", "groups", "applications", "servicePrincipals", "roleDefinitions"),
+                 "termsOfUseAgreements", "users", "groups", "applications", "servicePrincipals", "roleDefinitions"),
     ),
 )
 

@@ -24,20 +24,26 @@ NATIVE_READ = ("EntraBackup.Read.All",)
 
 
 def for_export(kinds: Iterable[Kind]) -> list[str]:
-    """Least-privilege read permissions: the first (narrowest) alternative of each kind, and what it needs on top."""
-    return sorted({p for k in kinds for p in (k.read_perm[0], *k.read_also)} | set(READ_EXTRA))
+    """Least-privilege read permissions: the first (narrowest) alternative of each kind, and what it needs on top.
+
+    Kinds Graph serves to signed-in users only are left out: granting them to an app does nothing."""
+    return sorted({p for k in kinds if not k.delegated_only for p in (k.read_perm[0], *k.read_also)}
+                  | set(READ_EXTRA))
 
 
 def for_apply(kinds: Iterable[Kind]) -> list[str]:
     """Write permissions, plus what apply reads before writing."""
     ks = list(kinds)
-    return sorted(set(for_export(ks)) | {p for k in ks for p in k.write_perm})
+    return sorted(set(for_export(ks)) | {p for k in ks if not k.delegated_only for p in k.write_perm})
 
 
 def table() -> list[tuple[str, str, str]]:
-    """(kind, read, write) rows for docs and `entragit permissions`."""
-    return [(k.name, " + ".join([" or ".join(k.read_perm), *k.read_also]), " + ".join(k.write_perm) or "-")
-            for k in kindmod.KINDS]
+    """(kind, read, write) rows for docs and `entragit permissions`; delegated-only kinds say so."""
+    def tag(k: Kind, text: str) -> str:
+        return f"{text} (delegated only)" if k.delegated_only and text != "-" else text
+
+    return [(k.name, tag(k, " + ".join([" or ".join(k.read_perm), *k.read_also])),
+             tag(k, " + ".join(k.write_perm) or "-")) for k in kindmod.KINDS]
 
 
 def held(claims: Mapping[str, Any]) -> tuple[bool, frozenset[str]]:

@@ -161,6 +161,8 @@ async def _read_collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
     params: dict[str, Any] = {"$top": kind.top} if kind.top else {}
     if kind.select:
         params["$select"] = ",".join(kind.select)
+    if kind.expand:
+        params["$expand"] = ",".join(kind.expand)
     items = await _guard(kind, g.list_all(kind.path, version=kind.version, params=params or None))
     await _store(kind, items, snap, await _transient(g, kind))
 

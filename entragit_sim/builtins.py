@@ -39,6 +39,9 @@ FIRST_PARTY_APPS: dict[str, str] = {
 GRAPH_PERMISSIONS: dict[str, str] = {
     "AdministrativeUnit.Read.All": "134fd756-38ce-4afd-ba33-e9623dbe66c2",
     "AdministrativeUnit.ReadWrite.All": "5eb59dd3-1da2-4329-8733-9dabdc435916",
+    # Graph's SP lists them as app roles, yet the terms of use APIs say "Application: Not supported".
+    "Agreement.Read.All": "2f3e6f8c-093b-4c57-a58b-ba5ce494a169",
+    "Agreement.ReadWrite.All": "c9090d00-6101-42f0-a729-c41074260d47",
     "Application.Read.All": "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
     "Application.ReadWrite.All": "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
     "Application.ReadWrite.OwnedBy": "18a4783c-866b-4cc7-a460-3d5e5662c884",

@@ -198,6 +198,10 @@ class CaPolicy(Hook):
                         f"1054: Named location with id '{lid}' was not found.", directory=False
                     )
         grant = obj.get("grantControls") or {}
+        for tou in grant.get("termsOfUse") or []:
+            # Like named locations: a policy may only name agreements that exist.
+            if ctx.store.get("termsOfUseAgreements", tou) is None:
+                raise bad_request(f"1054: Terms of use with id '{tou}' was not found.", directory=False)
         strength = grant.get("authenticationStrength")
         if isinstance(strength, dict) and strength.get("id"):
             if ctx.store.get("authenticationStrengthPolicies", strength["id"]) is None:
@@ -989,7 +993,55 @@ class AuthMethodsPolicy(Hook):
         return {**obj, "authenticationMethodConfigurations": configs}
 
 
+class Agreement(Hook):
+    """Terms of use: each file needs a name, a language and its bytes; `files` come back only with
+    $expand (https://learn.microsoft.com/graph/api/termsofusecontainer-post-agreements)."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        files = obj.get("files")
+        if not isinstance(files, list) or not files:
+            raise bad_request("An agreement needs at least one file.", directory=False)
+        for f in files:
+            data = (f.get("fileData") or {}).get("data") if isinstance(f, dict) else None
+            if not isinstance(f, dict) or not f.get("fileName") or not f.get("language") or not data:
+                raise bad_request("Each agreement file needs fileName, language and fileData.data.",
+                                  directory=False)
+            f.setdefault("isDefault", False)
+            f.setdefault("isMajorVersion", False)
+            f.setdefault("displayName", None)
+            f["id"], f["createdDateTime"] = str(uuid.uuid4()), now_iso()
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        obj.pop("files", None)  # a navigation property: render adds it back for $expand=files
+        return obj
+
+
+MANAGED_GROUP_TYPES = ("All", "Selected", "None")
+
+
+class GroupLifecycle(Hook):
+    """One expiration policy per tenant (https://learn.microsoft.com/entra/identity/users/groups-lifecycle)."""
+
+    def _check(self, obj: Obj) -> None:
+        if obj.get("managedGroupTypes") not in MANAGED_GROUP_TYPES:
+            raise bad_request(f"Invalid value for managedGroupTypes: '{obj.get('managedGroupTypes')}'.")
+        days = obj.get("groupLifetimeInDays")
+        if not isinstance(days, int) or days < 30:
+            raise bad_request("groupLifetimeInDays must be at least 30.")
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        self._check(obj)
+        if ctx.store.all(res.name):
+            # The exact error text is a best guess; the portal allows only one policy.
+            raise bad_request("Only one group lifecycle policy is allowed per tenant.")
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        self._check({**old, **patch})
+
+
 HOOKS: dict[str, Hook] = {
+    "agreement": Agreement(),
+    "group_lifecycle": GroupLifecycle(),
     "auth_methods_policy": AuthMethodsPolicy(),
     "": Hook(),
     "ca_policy": CaPolicy(),

@@ -61,6 +61,8 @@ class Render:
         if name == "principal" and "principalId" in obj:
             hit = self.store.find_directory_object(str(obj["principalId"]))
             return self._typed(req, *hit) if hit else None
+        if name in res.expandable:
+            return copy.deepcopy(obj.get(name) or [])
         if name == credentials.FIC_KEY and res.hook == "application":
             return copy.deepcopy(obj.get(credentials.FIC_KEY) or [])
         raise QueryError(f"Could not find a property named '{name}' to expand.")

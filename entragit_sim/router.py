@@ -15,7 +15,7 @@ from entragit_sim.auth import caller_from_header
 from entragit_sim.backup import BACKUP_PERMS, Backup, Clock
 from entragit_sim.batch import Batch
 from entragit_sim.directory import Directory
-from entragit_sim.errors import GraphHTTPError
+from entragit_sim.errors import GraphHTTPError, denied
 from entragit_sim.faults import Faults
 from entragit_sim.query import QueryError
 from entragit_sim.recycle import Recycle
@@ -106,6 +106,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Backup, Batch):
     def _resource_routes(self, res: Resource, path: str, beta: bool) -> list[Route]:
         def add(template: str, regex: str, handler: Handler, methods: tuple[str, ...], **kw: Any) -> Route:
             kw.setdefault("perms", res.perms)
+            kw.setdefault("app_only_ok", res.app_only_ok)
             return route(template, regex, res.throttle, handler, methods,
                          beta_only=beta, resource=res.name, **kw)  # fmt: skip
 
@@ -159,6 +160,9 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Backup, Batch):
                     )
                 if r.handler == self._batch:
                     return r.handler(req, m)
+                res = BY_NAME.get(r.resource or "")
+                if res is not None and not res.app_only_ok and not req.caller.delegated and not req.caller.admin:
+                    raise denied()  # "Application: Not supported", whatever the token holds
                 blocked, extra = self._throttle(req, r.family)
                 if blocked is not None:
                     return blocked

@@ -83,6 +83,9 @@ class Resource:
     # A boolean property that, when true on one of these objects, makes its `members` writable only
     # by callers holding a directory role at its scope (restricted management AUs).
     restricts_members: str = ""
+    # Navigation properties held with the object but returned only with $expand (agreement files).
+    expandable: tuple[str, ...] = ()
+    app_only_ok: bool = True  # application tokens may call it (False: "Application: Not supported")
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -663,6 +666,37 @@ RESOURCES: tuple[Resource, ...] = (
         perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
         required=("displayName", "definition"),
         defaults={"isOrganizationDefault": False, "description": None},
+    ),
+    Resource(
+        # Terms of use: delegated only, "Application: Not supported"
+        # (https://learn.microsoft.com/graph/api/termsofusecontainer-list-agreements,
+        # https://learn.microsoft.com/graph/api/termsofusecontainer-post-agreements). Files are the
+        # `files` navigation (agreementFileLocalization), given inline on create, read with $expand.
+        name="termsOfUseAgreements",
+        path="identityGovernance/termsOfUse/agreements",
+        odata_type="#microsoft.graph.agreement",
+        perms=_p(("Agreement.Read.All",), ("Agreement.ReadWrite.All",)),
+        required=("displayName", "files"),
+        create_only=("files",),
+        expandable=("files",),
+        app_only_ok=False,
+        throttle="none",
+        hook="agreement",
+        defaults={"isViewingBeforeAcceptanceRequired": False, "isPerDeviceAcceptanceRequired": False,
+                  "termsExpiration": None, "userReacceptRequiredFrequency": None},
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/grouplifecyclepolicy-list (Directory.Read.All /
+        # Directory.ReadWrite.All; the Group.* permissions are delegated-only there).
+        name="groupLifecyclePolicies",
+        path="groupLifecyclePolicies",
+        odata_type="#microsoft.graph.groupLifecyclePolicy",
+        perms=_p((DIR_READ,), (DIR_WRITE,)),
+        required=("groupLifetimeInDays", "managedGroupTypes"),
+        throttle="none",
+        hook="group_lifecycle",
+        audit=("GroupManagement", "Group"),
+        defaults={"alternateNotificationEmails": None},
     ),
     Resource(
         name="users",

@@ -52,7 +52,8 @@ def calls(kind: Kind) -> list[Call]:
 
 
 def _cases() -> list[tuple[Kind, Call]]:
-    return [(k, c) for k in kindmod.KINDS for c in calls(k)]
+    """Calls an app makes: delegated-only kinds are never in the app's manifest (test below)."""
+    return [(k, c) for k in kindmod.KINDS if not k.delegated_only for c in calls(k)]
 
 
 def _id(case: tuple[Kind, Call]) -> str:
@@ -151,9 +152,21 @@ def _key(kind: Kind, call: Call) -> tuple[str, str, str]:
 def test_every_manifest_permission_is_an_application_permission() -> None:
     metadata.require()
     listed = set(permissions.for_apply(kindmod.KINDS)) | set(permissions.EXPORT_OPTIONAL)
-    listed |= {p for k in kindmod.KINDS for p in k.read_perm}
+    listed |= {p for k in kindmod.KINDS if not k.delegated_only for p in k.read_perm}
     unknown = sorted(listed - metadata.application_permissions())
     assert not unknown, f"not Application permissions in permissions.json: {unknown}"
+
+
+def test_delegated_only_kinds_have_no_application_grant() -> None:
+    """A kind marked delegated-only is one the file grants app-only on none of its paths (and stays
+    out of the app's manifest); once Graph grants it to apps, the mark goes."""
+    metadata.require()
+    marked = [k for k in kindmod.KINDS if k.delegated_only]
+    assert marked
+    for kind in marked:
+        assert not set(permissions.for_apply([kind])) - set(permissions.READ_EXTRA), kind.name
+        for call in calls(kind):
+            assert not metadata.granting(call.method, call.path), (kind.name, call.method, call.path)
 
 
 @pytest.mark.parametrize("case", _cases(), ids=_id)
@@ -213,6 +226,8 @@ def test_every_write_permission_grants_some_path_the_kind_writes() -> None:
     metadata.require()
     for kind in kindmod.KINDS:
         writes = [c for c in calls(kind) if c.write]
+        if kind.delegated_only:
+            continue  # no Application grant at all: test_delegated_only_kinds_have_no_application_grant
         for perm in kind.write_perm:
             if perm in DOCS_ONLY or not writes:
                 continue

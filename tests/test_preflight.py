@@ -127,8 +127,15 @@ def test_delegated_scopes_are_read_from_scp_and_need_no_tenant_check_permission(
 def test_the_check_agrees_with_entragit_permissions() -> None:
     """An app holding exactly the apply list passes for every kind's writes (the listed one is always enough)."""
     listed = permissions.for_apply(kindmod.KINDS)
-    ops = tuple(Op("delete", k.name, "x", "x", target="x") for k in kindmod.KINDS)
+    ops = tuple(Op("delete", k.name, "x", "x", target="x") for k in kindmod.KINDS if not k.delegated_only)
     check_permissions(_plan(*ops), {"idtyp": "app", "roles": listed})
+
+
+def test_an_app_is_refused_writes_graph_serves_to_signed_in_users_only() -> None:
+    tou = _plan(Op("create", "termsOfUseAgreements", "new", "Guest terms"))
+    with pytest.raises(PermissionMissing, match="only a signed-in user.*terms of use agreement 'Guest terms'"):
+        check_permissions(tou, {"idtyp": "app", "roles": ["Agreement.ReadWrite.All", "Organization.Read.All"]})
+    check_permissions(tou, {"idtyp": "user", "scp": "Agreement.ReadWrite.All"})
 
 
 # ---------------------------------------------------------------- where credentials go

@@ -60,6 +60,9 @@ READER_PERMISSIONS = (
     # The demo RMAU "Finance - Restricted" hides its membership; listing it needs Member.Read.Hidden
     # (https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta).
     "Member.Read.Hidden",
+    # Group lifecycle policies have no narrower application permission
+    # (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-list).
+    "Directory.Read.All",
 )  # fmt: skip
 # Write permissions for every kind entragit applies (graph-notes section 7, "Apply" column).
 WRITER_PERMISSIONS = (
@@ -69,6 +72,7 @@ WRITER_PERMISSIONS = (
     "AdministrativeUnit.ReadWrite.All", "Policy.ReadWrite.AuthenticationMethod",
     "Policy.ReadWrite.Authorization", "Policy.ReadWrite.CrossTenantAccess",
     "Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ApplicationConfiguration", "User.ReadWrite.All",
+    "Directory.ReadWrite.All",  # group lifecycle policies: https://learn.microsoft.com/graph/api/grouplifecyclepolicy-update
 )  # fmt: skip
 AUTOMATION_PERMISSIONS = READER_PERMISSIONS + WRITER_PERMISSIONS
 
@@ -638,6 +642,7 @@ def ca_policy(
     operator: str = "OR",
     strength: Obj | None = None,
     session: Obj | None = None,
+    terms_of_use: tuple[str, ...] = (),
 ) -> Obj:
     """A CA policy as the beta GET returns it (authenticationStrength expanded); excludes break-glass."""
     if user_actions or auth_contexts:
@@ -690,7 +695,7 @@ def ca_policy(
             "operator": operator,
             "builtInControls": list(grant or ()),
             "customAuthenticationFactors": [],
-            "termsOfUse": [],
+            "termsOfUse": list(terms_of_use),
             "authenticationStrength": strength,
         }
     session_controls = None

@@ -25,6 +25,7 @@ The builders it uses live in ``builders.py``.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from entragit_sim.seeds.builders import (
@@ -697,6 +698,20 @@ class _Demo:
             self.add("authenticationContextClassReferences",
                      {"id": cid, "displayName": display, "description": desc, "isAvailable": True})  # fmt: skip
 
+    def terms_of_use(self) -> None:
+        # Guests accept these before they reach any app (CA400 requires them).
+        self.tou = self.add("termsOfUseAgreements", {
+            "id": self.id("agreement", "guest-terms"), "displayName": "Contoso Guest Terms of Use",
+            "isViewingBeforeAcceptanceRequired": True, "isPerDeviceAcceptanceRequired": False,
+            "termsExpiration": None, "userReacceptRequiredFrequency": "P365D",
+            "files": [{
+                "id": self.id("agreementFile", "guest-terms-en"), "createdDateTime": ts(90),
+                "fileName": "contoso-guest-terms.pdf", "displayName": "Contoso Guest Terms of Use",
+                "language": "en-US", "isDefault": True, "isMajorVersion": False,
+                "fileData": {"data": base64.b64encode(b"%PDF-1.4 Contoso guest terms of use").decode()},
+            }],
+        })
+
     def conditional_access(self) -> None:
         t, g, u, loc, sp = self.t, self.gid, self.uid, self.loc, self.sp
         bg = self.g["breakglass"]["id"]
@@ -925,6 +940,8 @@ class _Demo:
             include_guests=all_guests(),
             exclude_groups=g("ca400-exclude"),
             grant=("mfa",),
+            operator="AND",
+            terms_of_use=(self.tou["id"],),
         )
         ca(
             "CA401-GuestUsers-AttackSurfaceReduction-AllApps-AnyPlatform-BLOCK-NonGuestAppAccess",
@@ -1014,6 +1031,11 @@ class _Demo:
     # ---- singletons and policies ----------------------------------------------------------------
     def policies(self) -> None:
         t, g = self.t, self.g
+        # Microsoft 365 groups expire after a year unless an owner renews them.
+        self.add("groupLifecyclePolicies", {
+            "id": self.id("groupLifecyclePolicy", "m365-expiry"), "groupLifetimeInDays": 365,
+            "managedGroupTypes": "All", "alternateNotificationEmails": "it-admins@contoso-demo.example",
+        })
         self.add("organization", {
             "id": t,
             "deletedDateTime": None,
@@ -1170,6 +1192,7 @@ def demo_seed(tenant_id: str = DEMO_TENANT_ID) -> Seed:
     d.grants()
     d.roles_and_assignments()
     d.locations_strengths_contexts()
+    d.terms_of_use()
     d.conditional_access()
     d.policies()
     return d.seed
