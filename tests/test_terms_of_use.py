@@ -24,6 +24,13 @@ def graph(sim):
 
 @pytest.fixture
 def exported(repo):
+    """The demo tenant with group expiration policies opted in (`kinds:` in tenant.yaml)."""
+    from entragit import kinds
+
+    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on] + ["groupLifecyclePolicies"]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
     repo("export", "--commit")
     return repo
 
@@ -112,7 +119,7 @@ def test_an_app_only_identity_exports_without_agreements(tmp_path, sim_factory, 
     cli("export", "--commit")
     d = _tenant(cli)
     assert not (d / "termsOfUseAgreements").exists()
-    assert list((d / "groupLifecyclePolicies").glob("*.yaml"))
+    assert not (d / "groupLifecyclePolicies").exists()  # opt-in: it needs Directory.Read.All
     # The CA policy still names the agreement by id: unread, not gone (no `missing`, no dangling warning).
     ca = yaml.safe_load(next((d / "conditionalAccessPolicies").glob("ca400-*.yaml")).read_text())
     [tou] = ca["grantControls"]["termsOfUse"]

@@ -60,9 +60,6 @@ READER_PERMISSIONS = (
     # The demo RMAU "Finance - Restricted" hides its membership; listing it needs Member.Read.Hidden
     # (https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta).
     "Member.Read.Hidden",
-    # Group lifecycle policies have no narrower application permission
-    # (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-list).
-    "Directory.Read.All",
 )  # fmt: skip
 # Write permissions for every kind entragit applies (graph-notes section 7, "Apply" column).
 WRITER_PERMISSIONS = (
@@ -72,7 +69,6 @@ WRITER_PERMISSIONS = (
     "AdministrativeUnit.ReadWrite.All", "Policy.ReadWrite.AuthenticationMethod",
     "Policy.ReadWrite.Authorization", "Policy.ReadWrite.CrossTenantAccess",
     "Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ApplicationConfiguration", "User.ReadWrite.All",
-    "Directory.ReadWrite.All",  # group lifecycle policies: https://learn.microsoft.com/graph/api/grouplifecyclepolicy-update
 )  # fmt: skip
 AUTOMATION_PERMISSIONS = READER_PERMISSIONS + WRITER_PERMISSIONS
 
