@@ -258,7 +258,7 @@ class Runner:
             if j > i:
                 for late in (False, True):
                     await asyncio.gather(*(self._one(op) for op in ops[i:j]
-                                           if kindmod.get(op.kind).links_last is late))
+                                           if bool(kindmod.get(op.kind).restricts_members) is late))
                 i = j
             else:
                 await self._one(ops[i])

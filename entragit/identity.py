@@ -102,11 +102,14 @@ def _restricted_units(live: Snapshot, desired: Snapshot) -> dict[str, tuple[str,
     Members come from the files too: an object in the recycle bin is no member live, yet its
     restore brings it back into the unit, and the writes that follow are refused all the same."""
     out: dict[str, tuple[str, str]] = {}
-    for uid, unit in live.objects.get("administrativeUnits", {}).items():
-        if unit.get("isMemberManagementRestricted"):
-            filed = desired.objects.get("administrativeUnits", {}).get(uid, {})
-            for m in {*(unit.get("members") or ()), *(filed.get("members") or ())}:
-                out[m] = (uid, str(unit.get("displayName") or uid))
+    for kind in kindmod.KINDS:
+        if not kind.restricts_members:
+            continue
+        for uid, unit in live.objects.get(kind.name, {}).items():
+            if unit.get(kind.restricts_members):
+                filed = desired.objects.get(kind.name, {}).get(uid, {})
+                for m in {*(unit.get("members") or ()), *(filed.get("members") or ())}:
+                    out[m] = (uid, str(unit.get(kind.name_field) or uid))
     return out
 
 

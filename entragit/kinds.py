@@ -145,9 +145,10 @@ class Kind:
     refs: tuple[Ref, ...] = ()
     relations: tuple[Relation, ...] = ()
     relation_version: Literal["v1.0", "beta", ""] = ""  # API version relationships are read from ("" = version)
-    # Memberships written after every other kind's: an object that joins a restricted management unit
-    # can no longer be changed by an app, so its own members and owners go in first.
-    links_last: bool = False
+    # Field that, when true, makes the object a restricted container: an app may no longer change its
+    # members (restricted management administrative units). Its memberships are written after every
+    # other kind's, so an object gets its own members and owners before it joins one.
+    restricts_members: str = ""
     # Lists whose order Graph documents as meaningful: kept as given, compared by order (dotted paths,
     # `[]` for list items); every other list is a set and sorted.
     ordered: frozenset[str] = frozenset()
@@ -403,7 +404,7 @@ KINDS: tuple[Kind, ...] = (
         deleted_list="/directory/deletedItems/microsoft.graph.administrativeUnit", deleted_item="/directory/deletedItems/{id}", strip=_TS,
         # Fixed when the unit is created (https://learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management).
         create_only=frozenset({"isMemberManagementRestricted", "visibility"}),
-        links_last=True,
+        restricts_members="isMemberManagementRestricted",
         # Members of a HiddenMembership AU need Member.Read.Hidden
         # (https://learn.microsoft.com/graph/api/administrativeunit-list-members).
         read_perm=("AdministrativeUnit.Read.All", "Directory.Read.All"), read_also=("Member.Read.Hidden",),

@@ -413,7 +413,7 @@ class Planner:
                     self._plan_remap_only(kind, key, writes, links)
         deletes, unmanaged = self._plan_deletes()
         writes = _directed(writes)
-        links.sort(key=lambda op: kindmod.get(op.kind).links_last)  # stable: the rest keep their order
+        links.sort(key=lambda op: bool(kindmod.get(op.kind).restricts_members))  # stable: the rest keep their order
         return Plan(self.tenant, self.ref, tuple(writes + links + deletes), tuple(unmanaged),
                     tuple(self.warnings), dict(self.idmap), tuple(self.left_alone), tuple(self.returning))
 
