@@ -116,6 +116,9 @@ class Graph:
         self._paced_paths = paced_paths
         self._pace_lock = asyncio.Lock()
         self._pace_next = 0.0
+        # Until when the RU family is held after a 429 (monotonic clock): every sender waits for it,
+        # so one throttled answer pauses the whole client instead of each task hammering on its own.
+        self._hold_until = 0.0
         self._max_retries = max_retries
         self._adapter: Any = None
         self._scope = "https://graph.microsoft.com/.default"
@@ -173,6 +176,16 @@ class Graph:
         path = urlsplit(url).path
         return any(f"/{v}{p}" in path for p in self._paced_paths for v in ("v1.0", "beta"))
 
+    def _hold(self, seconds: float) -> None:
+        """Graph answered 429 with Retry-After: send nothing more in that family until it has passed."""
+        self._hold_until = max(self._hold_until, time.monotonic() + seconds)
+
+    async def _wait_hold(self, url: str) -> None:
+        if self._is_paced(url):
+            return  # the CA family has its own pace
+        while (wait := self._hold_until - time.monotonic()) > 0:
+            await asyncio.sleep(wait)
+
     async def _pace(self, url: str) -> None:
         if self._paced_rps is None or not self._is_paced(url):
             return
@@ -213,6 +226,7 @@ class Graph:
             if body is not None:
                 ri.headers.add("Content-Type", "application/json")
                 ri.content = json.dumps(body).encode()
+            await self._wait_hold(url)  # outside the semaphore: held senders keep no slot
             async with self._sem:
                 await self._pace(url)
                 started = time.monotonic()
@@ -248,7 +262,10 @@ class Graph:
                     self._paced_rps = 1.0  # the CA family allows 1 rps per tenant; pace from now on
                 if attempt < _RESET_RETRIES:
                     self.stats.retries += 1
-                    await asyncio.sleep(float(resp.headers.get("Retry-After") or 1.0))
+                    wait = float(resp.headers.get("Retry-After") or 1.0)
+                    if not self._is_paced(url):
+                        self._hold(wait)
+                    await asyncio.sleep(wait)
                     continue
             if resp.status_code in _5XX and retry_ok and attempt < _RESET_RETRIES:
                 self.stats.retries += 1
@@ -281,38 +298,49 @@ class Graph:
             page = await self.get(nxt, headers=headers)
 
     async def batch(self, requests: Sequence[Mapping[str, Any]], *, version: str = "v1.0") -> list[Response]:
-        """JSON $batch in chunks of 20; answers in request order (Graph may answer out of order)."""
-        out: list[Response] = []
-        for start in range(0, len(requests), BATCH_MAX):
-            chunk = list(requests[start:start + BATCH_MAX])
-            pending = {str(i): r for i, r in enumerate(chunk)}
-            answers: dict[str, Response] = {}
-            for _ in range(_RESET_RETRIES + 1):
-                reqs = [{"id": i, **r} for i, r in pending.items()]
-                for r in reqs:
-                    if "body" in r:
-                        r["headers"] = {"Content-Type": "application/json", **r.get("headers", {})}
-                reads = all(r.get("method", "GET").upper() == "GET" for r in reqs)
-                body = await self.call("POST", "/$batch", version=version, body={"requests": reqs},
-                                       idempotent=reads)
-                retry_after = 0.0
-                for item in body.get("responses", []):
-                    resp = Response(int(item["status"]), item.get("headers") or {}, item.get("body"))
-                    self.stats.resource_units += int(resp.headers.get("x-ms-resource-unit") or 0)
-                    if resp.status == 429:  # each sub-request is throttled on its own
-                        retry_after = max(retry_after, float(resp.headers.get("Retry-After") or 1))
-                        continue
-                    if resp.status in _5XX and reads:
-                        retry_after = max(retry_after, 0.5)
-                        continue
-                    answers[item["id"]] = resp
-                    pending.pop(item["id"], None)
-                if not pending:
-                    break
-                self.stats.retries += 1
-                throttled = any(int(i["status"]) == 429 for i in body.get("responses", []))
-                self.stats.throttled += throttled  # one wait, however many sub-requests it holds back
-                await asyncio.sleep(retry_after)
-            for i in range(len(chunk)):
-                out.append(answers.get(str(i)) or Response(429, {}, {"error": {"code": "TooManyRequests"}}))
-        return out
+        """JSON $batch in chunks of 20; answers in request order (Graph may answer out of order).
+
+        Chunks of reads go out concurrently (the client's semaphore bounds them); chunks holding a
+        write go one after another, in order, as callers of writes expect."""
+        chunks = [list(requests[s:s + BATCH_MAX]) for s in range(0, len(requests), BATCH_MAX)]
+        if all(r.get("method", "GET").upper() == "GET" for r in requests):
+            answers = await asyncio.gather(*(self._batch_chunk(c, version) for c in chunks))
+        else:
+            answers = [await self._batch_chunk(c, version) for c in chunks]
+        return [resp for chunk in answers for resp in chunk]
+
+    async def _batch_chunk(self, chunk: list[Mapping[str, Any]], version: str) -> list[Response]:
+        """One $batch envelope; throttled (429) sub-requests, and 5xx reads, are resent alone."""
+        pending = {str(i): r for i, r in enumerate(chunk)}
+        answers: dict[str, Response] = {}
+        for _ in range(_RESET_RETRIES + 1):
+            reqs = [{"id": i, **r} for i, r in pending.items()]
+            for r in reqs:
+                if "body" in r:
+                    r["headers"] = {"Content-Type": "application/json", **r.get("headers", {})}
+            reads = all(r.get("method", "GET").upper() == "GET" for r in reqs)
+            body = await self.call("POST", "/$batch", version=version, body={"requests": reqs},
+                                   idempotent=reads)
+            retry_after = 0.0
+            throttled = False
+            for item in body.get("responses", []):
+                resp = Response(int(item["status"]), item.get("headers") or {}, item.get("body"))
+                self.stats.resource_units += int(resp.headers.get("x-ms-resource-unit") or 0)
+                if resp.status == 429:  # each sub-request is throttled on its own
+                    throttled = True
+                    retry_after = max(retry_after, float(resp.headers.get("Retry-After") or 1))
+                    continue
+                if resp.status in _5XX and reads:
+                    retry_after = max(retry_after, 0.5)
+                    continue
+                answers[item["id"]] = resp
+                pending.pop(item["id"], None)
+            if not pending:
+                break
+            self.stats.retries += 1
+            self.stats.throttled += throttled  # one wait, however many sub-requests it holds back
+            if throttled:
+                self._hold(retry_after)
+            await asyncio.sleep(retry_after)
+        return [answers.get(str(i)) or Response(429, {}, {"error": {"code": "TooManyRequests"}})
+                for i in range(len(chunk))]

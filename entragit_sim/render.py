@@ -18,6 +18,9 @@ from entragit_sim.table import BY_NAME, Resource
 from entragit_sim.wire import Request, Response, ctx_url, dir_errors, expand_fields, select_fields
 
 DEFAULT_PAGE = 100
+# $expand on directory objects: at most 100 objects a page, whatever $top asks (not an error), and at
+# most 20 linked objects per parent (https://learn.microsoft.com/graph/query-parameters#expand-parameter).
+EXPAND_PAGE, EXPAND_LINKS = 100, 20
 
 
 class Render:
@@ -56,7 +59,7 @@ class Render:
         """$expand of relationships (first 20, graph-notes 6.2), of a principalId as `principal`,
         and of an application's federatedIdentityCredentials."""
         if name in res.rels:
-            found = self.store.active_links(res.name, str(obj.get(res.key)), name)[:20]
+            found = self.store.active_links(res.name, str(obj.get(res.key)), name)[:EXPAND_LINKS]
             return [self._typed(req, k, o) for k, o in found]
         if name == "principal" and "principalId" in obj:
             hit = self.store.find_directory_object(str(obj["principalId"]))
@@ -71,7 +74,7 @@ class Render:
         self, req: Request, res: Resource, obj: Obj, context: str, status: int = 200
     ) -> Response:
         body = {"@odata.context": ctx_url(req, f"{context}/$entity"), **self._out(req, res, obj)}
-        fields = select_fields(req) or (_default_set(req, res.default_select) if req.method == "GET" else None)
+        fields = _with_expanded(req, select_fields(req) or (_default_set(req, res.default_select) if req.method == "GET" else None))
         if fields:
             body = {"@odata.context": body["@odata.context"], **select(body, fields)}
             body = hook_for(res).reveal(obj, body, fields)
@@ -121,9 +124,11 @@ class Render:
                     "Request_BadRequest" if directory else "BadRequest",
                     f"Invalid page size specified: '{q['$top']}'. Must be between 1 and {max_top} inclusive.",
                 )
+        if directory and expand_fields(req):
+            top = min(top, EXPAND_PAGE)
         offset = decode_skiptoken(q["$skiptoken"]) if "$skiptoken" in q else 0
         page = items[offset : offset + top]
-        fields = select_fields(req) or _default_set(req, default)
+        fields = _with_expanded(req, select_fields(req) or _default_set(req, default))
         body: dict[str, Any] = {"@odata.context": ctx_url(req, context)}
         if q.get("$count") == "true":
             if directory and not eventual:
@@ -182,3 +187,11 @@ class Render:
 def _default_set(req: Request, default: tuple[str, ...]) -> list[str] | None:
     """A resource's documented default property set: v1.0 only (beta returns every property)."""
     return list(default) if default and req.version == "v1.0" else None
+
+
+def _with_expanded(req: Request, fields: list[str] | None) -> list[str] | None:
+    """$select names the properties; the relationships $expand asks for come along regardless
+    (`?$select=id&$expand=owners` answers id and owners)."""
+    if not fields:
+        return fields
+    return fields + [f for f in expand_fields(req) if f not in fields]
