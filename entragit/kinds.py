@@ -462,6 +462,9 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="oauth2PermissionGrants", guid_id=False, graph_type="oAuth2PermissionGrant", title="delegated permission grant", path="/oauth2PermissionGrants",
+        # A directory collection: pages of up to 999 ("supports the OData query parameters",
+        # https://learn.microsoft.com/graph/api/oauth2permissiongrant-list); Graph's default page is 100.
+        top=999,
         name_field="", natural_key=("clientId", "resourceId", "consentType", "principalId"),
         label=("clientId", "resourceId", "principalId"), strip=_TS,
         create_only=frozenset({"clientId", "consentType", "principalId", "resourceId"}),
