@@ -248,3 +248,21 @@ def test_expand(graph: httpx.Client) -> None:
     ).json()["value"]
     assert listed[0]["principal"]["userPrincipalName"] == "user1@contoso.example"
     assert graph.get("groups", params={"$expand": "nonsense"}).status_code == 400
+
+
+def test_expand_on_a_directory_list_pages_by_100_and_keeps_what_select_names(graph: httpx.Client) -> None:
+    """https://learn.microsoft.com/graph/query-parameters#expand-parameter: with $expand, directory
+    objects come at most 100 a page whatever $top asks, and at most 20 linked objects each."""
+    made = [graph.post("groups", json={"displayName": f"g{i}", "mailNickname": f"g{i}", "mailEnabled": False,
+                                       "securityEnabled": True}).json()["id"] for i in range(101)]
+    for i in range(22):
+        u = graph.post("users", json={"displayName": f"o{i}", "userPrincipalName": f"o{i}@contoso.example",
+                                      "accountEnabled": True, "mailNickname": f"o{i}",
+                                      "passwordProfile": {"password": "Aa1!aaaaaaaa"}}).json()["id"]
+        r = graph.post(f"groups/{made[0]}/owners/$ref", json={"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{u}"})
+        assert r.status_code == 204, r.text
+    page = graph.get("groups", params={"$select": "id", "$expand": "owners", "$top": "999"}).json()
+    assert len(page["value"]) == 100 and "@odata.nextLink" in page
+    first = next(g for g in page["value"] if g["id"] == made[0])
+    assert set(first) == {"id", "owners"} and len(first["owners"]) == 20
+    assert len(graph.get("groups", params={"$select": "id", "$top": "999"}).json()["value"]) > 100
