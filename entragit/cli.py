@@ -536,6 +536,10 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
         ref = gitstore.resolve(root, ref)  # a saved plan names the exact commit
     s = reconcile.plan(root, t, ref, selectors, prune)
     click.echo(render.render(s.plan, fmt, s.names(), s.risks, colour=_colour(fmt)))
+    if verbose:  # what reading the live tenant cost, as export reports it (stderr: stdout stays the plan)
+        st = s.stats
+        click.echo(f"read {t.name}: [{s.live.count()} objects, {st.requests} requests, {st.retries} retries, "
+                   f"{st.resource_units} RU, {st.paced} paced]", err=True)
     _note_uncommitted(root, t, asked)
     if out_file:
         import json

@@ -100,3 +100,16 @@ def test_referenced_users_are_named_by_get_by_ids_not_one_get_each(tmp_path, tls
         named |= {k for k, v in refs.items() if isinstance(v, dict) and v.get("kind") == "users"}
     assert named, "the demo's files name users"
     assert 1 <= len(by_ids) <= math.ceil(len(named) / 1000)
+
+
+def test_plan_verbose_reports_what_reading_the_tenant_cost(tmp_path, tls_sim, monkeypatch):
+    cli = app_repo(tmp_path / "r", tls_sim, monkeypatch)
+    cli("export", "--commit")
+    since = len(tls_sim.requests)
+    out = cli("plan", "-v").output
+    line = next(x for x in out.splitlines() if x.startswith("read demo: ["))
+    sent = [r for r in tls_sim.requests[since:] if "/oauth2/" not in r.path]
+    batched = [r for r in sent if r.path.endswith("/$batch")]
+    requests = int(line.split(" requests")[0].rsplit(", ", 1)[1])
+    # The simulator records each $batch item too; the client counts the envelope as one request.
+    assert 0 < len(batched) < requests < len(sent)
