@@ -233,15 +233,15 @@ async def _read_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
     owned = snap.kind(kind.name)
     listed = [r.name for r in kind.relations if r.name in BY_EXPAND and kind.soft_delete == "directory"]
     known = dict(zip(listed, await asyncio.gather(*(_expanded(g, kind, r) for r in listed)), strict=True))
-    jobs = []
+    jobs: list[tuple[str, str]] = []
     for oid, body in sorted(owned.items()):
-        for rel in kind.relations:
-            if rel.skipped(body):
+        for relation in kind.relations:
+            if relation.skipped(body):
                 continue
-            if oid in known.get(rel.name, {}):
-                body[rel.name] = known[rel.name][oid]
+            if oid in known.get(relation.name, {}):
+                body[relation.name] = known[relation.name][oid]
             else:
-                jobs.append((oid, rel.name))
+                jobs.append((oid, relation.name))
     reqs = [{"method": "GET", "url": f"{kind.path}/{oid}/{rel}?$select=id&$top=999"} for oid, rel in jobs]
     version = kind.relation_version or kind.version
     for (oid, rel), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=version)), strict=True):
@@ -275,13 +275,13 @@ async def _read_referenced(g: Graph, snap: Snapshot) -> None:
     ids = sorted(wanted)
     fields = ("id", "displayName", "userPrincipalName")
     found: dict[str, dict[str, Any]] = {}
-    for body in await asyncio.gather(*(_users_by_ids(g, ids[i:i + GET_BY_IDS])
-                                       for i in range(0, len(ids), GET_BY_IDS))):
-        for o in body:
-            found[str(o.get("id", "")).lower()] = o
+    for answer in await asyncio.gather(*(_users_by_ids(g, ids[i:i + GET_BY_IDS])
+                                         for i in range(0, len(ids), GET_BY_IDS))):
+        for user in answer:
+            found[str(user.get("id", "")).lower()] = user
     for oid in ids:  # an id not found is a dangling one, which the refs index marks missing
-        if (o := found.get(oid.lower())) is not None:
-            snap.lookup.setdefault("users", {})[oid] = {k: o[k] for k in fields if k in o}
+        if (hit := found.get(oid.lower())) is not None:
+            snap.lookup.setdefault("users", {})[oid] = {k: hit[k] for k in fields if k in hit}
 
 
 async def _users_by_ids(g: Graph, ids: list[str]) -> list[dict[str, Any]]:
