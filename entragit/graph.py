@@ -23,6 +23,9 @@ log = logging.getLogger("entragit.graph")
 # Export always asks for evolvable enum members so round trips keep them (graph-notes 6.8).
 _DEFAULT_HEADERS = {"Prefer": "include-unknown-enum-members", "Accept": "application/json"}
 _RESET_RETRIES = 4
+# 429s are waited out longer than faults are retried: Graph refused before acting and says when to
+# come back, and a throttled full read of a large tenant meets many (each wait at least 1 s).
+_THROTTLE_RETRIES = 30
 _5XX = (500, 502, 503, 504)
 BATCH_MAX = 20
 
@@ -119,6 +122,13 @@ class Graph:
         # Until when the RU family is held after a 429 (monotonic clock): every sender waits for it,
         # so one throttled answer pauses the whole client instead of each task hammering on its own.
         self._hold_until = 0.0
+        # $batch envelopes in flight: halved when one comes back throttled, grown by one per window
+        # of clean ones (additive increase, multiplicative decrease), so a throttled read settles
+        # near the rate Graph grants instead of resending most of every envelope.
+        self._window_max = float(concurrency)
+        self._window = float(concurrency)
+        self._in_flight = 0
+        self._window_free = asyncio.Condition()
         self._max_retries = max_retries
         self._adapter: Any = None
         self._scope = "https://graph.microsoft.com/.default"
@@ -213,7 +223,8 @@ class Graph:
 
         url = self.url(path, version, params)
         retry_ok = method.upper() == "GET" if idempotent is None else idempotent
-        for attempt in range(_RESET_RETRIES + 1):
+        attempt = waits = 0  # faults retried, 429s waited out
+        while True:
             ri = RequestInformation()
             ri.http_method = Method[method.upper()]
             ri.url = url
@@ -240,6 +251,7 @@ class Graph:
                     if (retry_ok or unsent) and attempt < _RESET_RETRIES:
                         self.stats.retries += 1
                         await asyncio.sleep(0.2 * 2**attempt)
+                        attempt += 1
                         continue
                     why = f"connection failed ({type(e).__name__}: {e})"
                     if not (retry_ok or unsent):
@@ -260,7 +272,8 @@ class Graph:
                 self.stats.throttled += 1
                 if self._paced_rps is None and self._is_paced(url):
                     self._paced_rps = 1.0  # the CA family allows 1 rps per tenant; pace from now on
-                if attempt < _RESET_RETRIES:
+                if waits < _THROTTLE_RETRIES:
+                    waits += 1
                     self.stats.retries += 1
                     wait = float(resp.headers.get("Retry-After") or 1.0)
                     if not self._is_paced(url):
@@ -270,10 +283,10 @@ class Graph:
             if resp.status_code in _5XX and retry_ok and attempt < _RESET_RETRIES:
                 self.stats.retries += 1
                 await asyncio.sleep(0.2 * 2**attempt)
+                attempt += 1
                 continue
             parsed = json.loads(resp.content) if resp.content else None
             return Response(resp.status_code, dict(resp.headers), parsed)
-        raise AssertionError("unreachable")
 
     async def call(self, method: str, path: str, **kw: Any) -> Any:
         """Send and raise GraphError on a non-2xx answer; returns the parsed body."""
@@ -309,18 +322,38 @@ class Graph:
             answers = [await self._batch_chunk(c, version) for c in chunks]
         return [resp for chunk in answers for resp in chunk]
 
+    async def _envelope(self, version: str, reqs: list[dict[str, Any]], reads: bool) -> Any:
+        """POST one $batch envelope within the window; the window learns from its answers."""
+        async with self._window_free:
+            await self._window_free.wait_for(lambda: self._in_flight < max(1, int(self._window)))
+            self._in_flight += 1
+        try:
+            body = await self.call("POST", "/$batch", version=version, body={"requests": reqs}, idempotent=reads)
+        finally:
+            async with self._window_free:
+                self._in_flight -= 1
+                self._window_free.notify_all()
+        throttled = any(int(i.get("status", 0)) == 429 for i in body.get("responses", []))
+        async with self._window_free:
+            if throttled:
+                self._window = max(1.0, self._window / 2)
+            else:
+                self._window = min(self._window_max, self._window + 1 / self._window)
+            self._window_free.notify_all()
+        return body
+
     async def _batch_chunk(self, chunk: list[Mapping[str, Any]], version: str) -> list[Response]:
         """One $batch envelope; throttled (429) sub-requests, and 5xx reads, are resent alone."""
         pending = {str(i): r for i, r in enumerate(chunk)}
         answers: dict[str, Response] = {}
-        for _ in range(_RESET_RETRIES + 1):
+        faults = waits = 0
+        while faults <= _RESET_RETRIES and waits <= _THROTTLE_RETRIES:
             reqs = [{"id": i, **r} for i, r in pending.items()]
             for r in reqs:
                 if "body" in r:
                     r["headers"] = {"Content-Type": "application/json", **r.get("headers", {})}
             reads = all(r.get("method", "GET").upper() == "GET" for r in reqs)
-            body = await self.call("POST", "/$batch", version=version, body={"requests": reqs},
-                                   idempotent=reads)
+            body = await self._envelope(version, reqs, reads)
             retry_after = 0.0
             throttled = False
             for item in body.get("responses", []):
@@ -340,7 +373,10 @@ class Graph:
             self.stats.retries += 1
             self.stats.throttled += throttled  # one wait, however many sub-requests it holds back
             if throttled:
+                waits += 1
                 self._hold(retry_after)
+            else:
+                faults += 1
             await asyncio.sleep(retry_after)
         return [answers.get(str(i)) or Response(429, {}, {"error": {"code": "TooManyRequests"}})
                 for i in range(len(chunk))]

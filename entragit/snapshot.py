@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from entragit import canonical, yamlio
 from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.errors import GraphError, InputError, PermissionMissing
-from entragit.graph import Graph, Stats
+from entragit.graph import BATCH_MAX, Graph, Stats
 from entragit.kinds import Kind, Ref
 
 
@@ -217,7 +218,7 @@ EXPAND_PAGE, EXPAND_LINKS = 100, 20
 # Relations listed for every object at once with $expand (1 RU a page of 100, against 2 RU per object
 # read on its own). Members stay own reads: a hidden membership answers 403 per object (a named gap).
 BY_EXPAND = ("owners",)
-GET_BY_IDS = 1000  # ids per POST /directoryObjects/getByIds (https://learn.microsoft.com/graph/api/directoryobject-getbyids)
+USER_PAGE = 999  # a directory collection's largest page
 
 
 async def _expanded(g: Graph, kind: Kind, rel: str) -> dict[str, list[str]]:
@@ -274,27 +275,44 @@ async def _read_referenced(g: Graph, snap: Snapshot) -> None:
                     wanted[value] = ref
     ids = sorted(wanted)
     fields = ("id", "displayName", "userPrincipalName")
-    found: dict[str, dict[str, Any]] = {}
-    for answer in await asyncio.gather(*(_users_by_ids(g, ids[i:i + GET_BY_IDS])
-                                         for i in range(0, len(ids), GET_BY_IDS))):
-        for user in answer:
-            found[str(user.get("id", "")).lower()] = user
-    for oid in ids:  # an id not found is a dangling one, which the refs index marks missing
-        if (hit := found.get(oid.lower())) is not None:
-            snap.lookup.setdefault("users", {})[oid] = {k: hit[k] for k in fields if k in hit}
+    if not ids:
+        return
+    found = await _list_users(g, fields) if await _listing_is_cheaper(g, len(ids)) else None
+    if found is not None:
+        for oid in ids:  # an id not listed is a dangling one, which the refs index marks missing
+            if (hit := found.get(oid.lower())) is not None:
+                snap.lookup.setdefault("users", {})[oid] = {k: hit[k] for k in fields if k in hit}
+        return
+    reqs = [{"method": "GET", "url": f"/users/{i}?$select={','.join(fields)}"} for i in ids]
+    for oid, resp in zip(ids, await g.batch(reqs), strict=True):
+        if resp.status == 200:
+            snap.lookup.setdefault("users", {})[oid] = {k: v for k, v in resp.body.items() if k in fields}
+        elif resp.status not in (404, 403):  # 404: a dangling id, which the refs index marks missing
+            raise resp.error("GET", f"/users/{oid}")
 
 
-async def _users_by_ids(g: Graph, ids: list[str]) -> list[dict[str, Any]]:
-    """The users among `ids` (up to 1,000): one POST /directoryObjects/getByIds, 3 RU, where a GET
-    per id costs 1 RU each. Unknown ids are left out of the answer; a token that may not read
-    users (403) names none of them, as a 403 per id did."""
-    resp = await g.send("POST", "/directoryObjects/getByIds", body={"ids": ids, "types": ["user"]},
-                        idempotent=True)
-    if resp.status == 403:
-        return []
-    if resp.status >= 400:
-        raise resp.error("POST", "/directoryObjects/getByIds")
-    return list(resp.body.get("value", []))
+async def _listing_is_cheaper(g: Graph, wanted: int) -> bool:
+    """Whether listing every user (999 a page, 1 RU each with $select) takes no more round trips
+    than a GET per wanted id (1 RU each, 20 to a $batch), so no more RU either. Decided by the
+    tenant's user count (`/users/$count`, which needs ConsistencyLevel: eventual:
+    https://learn.microsoft.com/graph/api/user-list) once a single $batch cannot hold them."""
+    if wanted <= BATCH_MAX:
+        return False
+    resp = await g.send("GET", "/users/$count", headers={"ConsistencyLevel": "eventual"})
+    if resp.status != 200 or not isinstance(resp.body, int):
+        return False
+    return math.ceil(resp.body / USER_PAGE) <= math.ceil(wanted / BATCH_MAX)
+
+
+async def _list_users(g: Graph, fields: tuple[str, ...]) -> dict[str, dict[str, Any]] | None:
+    """Every user by lowercase id, or None when the token may not list them (403)."""
+    try:
+        users = await g.list_all("/users", params={"$select": ",".join(fields), "$top": USER_PAGE})
+    except GraphError as e:
+        if e.status == 403:
+            return None
+        raise
+    return {str(u.get("id", "")).lower(): u for u in users}
 
 
 async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,

@@ -6,7 +6,7 @@ Spec grammar (comma separated, any subset):
   reset=P               probability of closing the connection without an answer
   slow=P:MS             probability of delaying the answer by MS milliseconds
   lag=MS                a newly created object answers 404 on GET by id for MS milliseconds
-  lost=P                a write (any non-GET request but a $batch of reads) is carried out and committed,
+  lost=P                a write (any non-GET request but a $batch of reads or getByIds) is carried out and committed,
                         then answered 504
   lostreset=P           a write is carried out and committed, then the connection closes without an answer
   seed=N                random seed (default 0); the same seed and request order give the same faults

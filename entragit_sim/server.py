@@ -287,8 +287,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _is_write(method: str, req: Request) -> bool:
-    """Whether a request can change the tenant: any non-GET but a $batch of reads."""
-    if method == "GET":
+    """Whether a request can change the tenant: any non-GET but a $batch of reads and getByIds
+    (a read by POST: https://learn.microsoft.com/graph/api/directoryobject-getbyids)."""
+    if method == "GET" or req.path == "directoryObjects/getByIds":
         return False
     if req.path == "$batch" and isinstance(req.body, dict):
         return any(str(r.get("method", "GET")).upper() != "GET" for r in req.body.get("requests") or ()

@@ -1,5 +1,5 @@
 """How many requests a full export spends (issue 13): owners ride along on a `$expand` listing,
-referenced users' names come from getByIds, and only what Graph cannot answer that way is read
+referenced users' names come from one listing of users when that is cheaper, and only what Graph cannot answer that way is read
 object by object. The real CLI against the simulator, signed in with exactly the listed permissions."""
 
 from __future__ import annotations
@@ -85,21 +85,25 @@ def test_owners_come_from_expanded_listings_and_only_long_lists_are_read_apart(t
     assert len(listings) == math.ceil(groups / 100)
 
 
-def test_referenced_users_are_named_by_get_by_ids_not_one_get_each(tmp_path, tls_sim, monkeypatch):
+def test_referenced_users_are_named_by_one_listing_when_it_is_cheaper_than_a_get_each(tmp_path, tls_sim, monkeypatch):
     sim = tls_sim
+    users = sorted(str(u["id"]) for u in sim.store.all("users"))
+    with _admin(sim) as c:  # every user referenced: more than one $batch of GETs would hold
+        _group_with_owners(c, sim, "everyone-owns", users)
     cli = app_repo(tmp_path / "r", sim, monkeypatch)
     since = len(sim.requests)
     cli("export")
     seen = sim.requests[since:]
-    one_each = [r for r in seen if r.method == "GET" and r.path.startswith(("/v1.0/users/", "/beta/users/"))]
-    assert one_each == []
-    by_ids = [r for r in seen if r.path.endswith("/directoryObjects/getByIds")]
+    one_each = [r for r in seen if r.method == "GET" and r.path.startswith(("/v1.0/users/", "/beta/users/"))
+                and not r.path.endswith("/$count")]
+    listed = [r for r in seen if r.method == "GET" and r.path == "/v1.0/users"]
+    assert len(users) > 20 and math.ceil(len(users) / 999) <= math.ceil(len(users) / 20)
+    assert one_each == [] and len(listed) == math.ceil(len(users) / 999)
     named = set()
     for p in (tmp_path / "r" / "tenants" / "demo").glob("*/*.yaml"):
         refs = (yaml.safe_load(p.read_text()) or {}).get("refs") or {}
         named |= {k for k, v in refs.items() if isinstance(v, dict) and v.get("kind") == "users"}
-    assert named, "the demo's files name users"
-    assert 1 <= len(by_ids) <= math.ceil(len(named) / 1000)
+    assert set(users) <= named, "every referenced user is named in the files"
 
 
 def test_plan_verbose_reports_what_reading_the_tenant_cost(tmp_path, tls_sim, monkeypatch):
