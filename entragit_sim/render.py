@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import re
 import time
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
 from urllib.parse import quote, unquote, urlencode
 
 from entragit_sim import audit, credentials
@@ -21,6 +22,29 @@ DEFAULT_PAGE = 100
 # $expand on directory objects: at most 100 objects a page, whatever $top asks (not an error), and at
 # most 20 linked objects per parent (https://learn.microsoft.com/graph/query-parameters#expand-parameter).
 EXPAND_PAGE, EXPAND_LINKS = 100, 20
+
+
+class Rendered(Sequence[Obj]):
+    """Stored objects rendered as they are read: a page without $filter or $orderby renders only
+    its own objects, not the whole collection again for every page."""
+
+    def __init__(self, objs: list[Obj], render: Callable[[Obj], Obj]) -> None:
+        self._objs, self._render = objs, render
+
+    def __len__(self) -> int:
+        return len(self._objs)
+
+    @overload
+    def __getitem__(self, i: int) -> Obj: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Obj]: ...
+    def __getitem__(self, i: int | slice) -> Obj | list[Obj]:
+        if isinstance(i, slice):
+            return [self._render(o) for o in self._objs[i]]
+        return self._render(self._objs[i])
+
+    def __iter__(self) -> Iterator[Obj]:
+        return (self._render(o) for o in self._objs)
 
 
 class Render:
@@ -81,7 +105,7 @@ class Render:
         return Response(status, body)
 
     def _page(
-        self, req: Request, items: list[Obj], context: str, *, directory: bool, max_top: int = 999,
+        self, req: Request, items: Sequence[Obj], context: str, *, directory: bool, max_top: int = 999,
         default: tuple[str, ...] = (),
     ) -> Response:
         """$filter/$count/$orderby/$top/$skiptoken/$select over already-rendered items."""

@@ -13,6 +13,7 @@ from entragit_sim.errors import GraphHTTPError, bad_request, not_found
 from entragit_sim.hooks import hard_delete, hook_for, now_iso, soft_delete
 from entragit_sim.query import QueryError, parse_filter
 from entragit_sim.relations import Relations
+from entragit_sim.render import Rendered
 from entragit_sim.store import Obj
 from entragit_sim.table import ALWAYS_READ_ONLY, BY_NAME, Resource, View
 from entragit_sim.wire import (
@@ -50,11 +51,11 @@ class Resources(Relations):
             if req.method == "GET":
                 require_read(req.caller, res.perms)
                 with self.store.lock:
-                    items = [self._out(req, res, o) for o in self._visible(res)]
-                return self._page(
-                    req, items, str(res.path), directory=res.directory, max_top=res.max_top,
-                    default=res.default_select,
-                )
+                    items = Rendered(self._visible(res), lambda o: self._out(req, res, o))
+                    return self._page(
+                        req, items, str(res.path), directory=res.directory, max_top=res.max_top,
+                        default=res.default_select,
+                    )
             if req.method == "POST" and res.create == "POST":
                 return self._create(req, res)
             raise method_not_allowed()
