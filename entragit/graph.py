@@ -26,6 +26,7 @@ _RESET_RETRIES = 4
 # 429s are waited out longer than faults are retried: Graph refused before acting and says when to
 # come back, and a throttled full read of a large tenant meets many (each wait at least 1 s).
 _THROTTLE_RETRIES = 30
+_RU_MARGIN = 0.97  # pace a little under the measured refill rate
 _5XX = (500, 502, 503, 504)
 BATCH_MAX = 20
 
@@ -129,6 +130,15 @@ class Graph:
         self._window = float(concurrency)
         self._in_flight = 0
         self._window_free = asyncio.Condition()
+        # Pacing of the RU family, learnt from Graph's answers: between two 429s the bucket went from
+        # empty to empty, so the RU granted over that time is its refill rate; from then on requests
+        # are spaced to spend a little less than that (Graph's limits differ by tenant size and are
+        # not announced: https://learn.microsoft.com/graph/throttling-limits).
+        self._ru_granted = 0.0  # RU of answered (not throttled) requests
+        self._ru_item = 1.0  # running mean RU of one answered request
+        self._last_429: tuple[float, float] | None = None  # (when, RU granted by then)
+        self._ru_rate: float | None = None  # RU/s to pace at; None until measured
+        self._ru_next = 0.0
         self._max_retries = max_retries
         self._adapter: Any = None
         self._scope = "https://graph.microsoft.com/.default"
@@ -187,14 +197,41 @@ class Graph:
         return any(f"/{v}{p}" in path for p in self._paced_paths for v in ("v1.0", "beta"))
 
     def _hold(self, seconds: float) -> None:
-        """Graph answered 429 with Retry-After: send nothing more in that family until it has passed."""
-        self._hold_until = max(self._hold_until, time.monotonic() + seconds)
+        """Graph answered 429 with Retry-After: send nothing more in that family until it has passed,
+        and learn the refill rate from the RU granted since the previous 429."""
+        now = time.monotonic()
+        if self._last_429 is not None and now - self._last_429[0] >= 1.0:
+            measured = (self._ru_granted - self._last_429[1]) / (now - self._last_429[0])
+            if measured > 0:
+                self._ru_rate = measured * _RU_MARGIN
+        if self._last_429 is None or now - self._last_429[0] >= 1.0:
+            self._last_429 = (now, self._ru_granted)
+        self._hold_until = max(self._hold_until, now + seconds)
 
-    async def _wait_hold(self, url: str) -> None:
+    def _spent(self, headers: Mapping[str, str], status: int) -> None:
+        """Count an answer's resource units (x-ms-resource-unit, on 429s too)."""
+        ru = int(headers.get("x-ms-resource-unit") or 0)
+        self.stats.resource_units += ru
+        if ru and status != 429:
+            self._ru_granted += ru
+            self._ru_item += (ru - self._ru_item) / 16
+
+    async def _ru_pace(self, items: int) -> None:
+        """Space requests (`items` of them, an envelope's) to the learnt RU rate, once there is one."""
+        if self._ru_rate is None:
+            return
+        now = time.monotonic()
+        wait = self._ru_next - now
+        self._ru_next = max(now, self._ru_next) + items * self._ru_item / self._ru_rate
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _wait_hold(self, url: str, items: int = 1) -> None:
         if self._is_paced(url):
             return  # the CA family has its own pace
         while (wait := self._hold_until - time.monotonic()) > 0:
             await asyncio.sleep(wait)
+        await self._ru_pace(items)
 
     async def _pace(self, url: str) -> None:
         if self._paced_rps is None or not self._is_paced(url):
@@ -209,6 +246,7 @@ class Graph:
     async def send(
         self, method: str, path: str, *, version: str = "v1.0", params: Mapping[str, Any] | None = None,
         body: Any = None, headers: Mapping[str, str] | None = None, idempotent: bool | None = None,
+        items: int = 1,
     ) -> Response:
         """Send one request through the middleware; returns any status (callers decide).
 
@@ -237,7 +275,7 @@ class Graph:
             if body is not None:
                 ri.headers.add("Content-Type", "application/json")
                 ri.content = json.dumps(body).encode()
-            await self._wait_hold(url)  # outside the semaphore: held senders keep no slot
+            await self._wait_hold(url, items)  # outside the semaphore: held senders keep no slot
             async with self._sem:
                 await self._pace(url)
                 started = time.monotonic()
@@ -265,7 +303,7 @@ class Graph:
             if method.upper() != "GET":
                 self.stats.writes += 1
             self.stats.by_status[resp.status_code] = self.stats.by_status.get(resp.status_code, 0) + 1
-            self.stats.resource_units += int(resp.headers.get("x-ms-resource-unit") or 0)
+            self._spent(resp.headers, resp.status_code)
             self.stats.paced += self._is_paced(url)
             log.debug("%s %s -> %s (%.0f ms)", method, url, resp.status_code, (time.monotonic() - started) * 1000)
             if resp.status_code == 429:
@@ -328,7 +366,8 @@ class Graph:
             await self._window_free.wait_for(lambda: self._in_flight < max(1, int(self._window)))
             self._in_flight += 1
         try:
-            body = await self.call("POST", "/$batch", version=version, body={"requests": reqs}, idempotent=reads)
+            body = await self.call("POST", "/$batch", version=version, body={"requests": reqs}, idempotent=reads,
+                                   items=len(reqs))
         finally:
             async with self._window_free:
                 self._in_flight -= 1
@@ -358,7 +397,7 @@ class Graph:
             throttled = False
             for item in body.get("responses", []):
                 resp = Response(int(item["status"]), item.get("headers") or {}, item.get("body"))
-                self.stats.resource_units += int(resp.headers.get("x-ms-resource-unit") or 0)
+                self._spent(resp.headers, resp.status)
                 if resp.status == 429:  # each sub-request is throttled on its own
                     throttled = True
                     retry_after = max(retry_after, float(resp.headers.get("Retry-After") or 1))
