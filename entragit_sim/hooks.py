@@ -1020,7 +1020,12 @@ MANAGED_GROUP_TYPES = ("All", "Selected", "None")
 
 
 class GroupLifecycle(Hook):
-    """One expiration policy per tenant (https://learn.microsoft.com/entra/identity/users/groups-lifecycle)."""
+    """One expiration policy per tenant: "Only one policy exists in the tenant"
+    (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-post-grouplifecyclepolicies) and
+    "only one expiration policy can be configured" (https://learn.microsoft.com/entra/identity/users/groups-lifecycle).
+
+    The 30-day floor is the portal's (its custom lifetime starts there, groups-lifecycle); Graph's
+    own answer below it is not documented, so both error texts here are ours, not Graph's."""
 
     def _check(self, obj: Obj) -> None:
         if obj.get("managedGroupTypes") not in MANAGED_GROUP_TYPES:
@@ -1032,7 +1037,6 @@ class GroupLifecycle(Hook):
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         self._check(obj)
         if ctx.store.all(res.name):
-            # The exact error text is a best guess; the portal allows only one policy.
             raise bad_request("Only one group lifecycle policy is allowed per tenant.")
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
