@@ -157,7 +157,8 @@ class Delta(Render):
             oid = str(obj[res.key])
             out = self._out(req, res, obj)
             body = {"id": oid, **{k: v for k, v in out.items() if not fields or k in fields}}
-            digests[oid] = _digest(body)  # with $select, only the selected properties are tracked
+            # Any change to the object reports it; $select only trims what the answer shows.
+            digests[oid] = _digest(out)
             rendered[oid] = body
             links[oid] = {rel: [t for t, _ in self._link_targets(res, oid, rel)] for rel in rels}
         return digests, links, rendered
