@@ -225,8 +225,12 @@ async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State,
         users.update({oid: body for oid, body in ch.users.items() if oid in users})
         seed.lookup["users"] = users
     names = {k.name for k in tracked(kinds)}
+    for kname in names:  # named while the other kinds are read: a group principal is not a user to fetch
+        seed.lookup[kname] = dict(base.objects.get(kname, {}))
     snap = await read_live(g, [k for k in kinds if k.name not in names], allow_partial=allow_partial,
                            progress=progress, seed=seed)
+    for kname in names:
+        snap.lookup.pop(kname, None)
     for kind in tracked(kinds):
         again, gone = await _reread(g, kind, ch.changed[kind.name])
         drop = ch.removed[kind.name] | ch.changed[kind.name]
