@@ -400,8 +400,8 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
         st = r.stats
         reqs = (f", {st.requests} requests, {st.retries} retries, {st.resource_units} RU, {st.paced} paced"
                 if st else "")
-        how = f" ({r.read} read)" if r.read == "incremental" else f" ({r.read.replace('full', 'full read', 1)})"
-        click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}{how if r.read else ''}")
+        how = f" ({r.read} read)" if r.read == "incremental" else f" (full read{r.read[4:]})" if r.read else ""
+        click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}{how}")
     if failed:
         raise EntragitError(f"{len(failed)} of {len(results)} tenant(s) failed: {', '.join(r.tenant for r in failed)}")
 

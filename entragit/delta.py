@@ -117,6 +117,8 @@ def why_full(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: 
         return "no delta state yet"
     if age >= FULL_EVERY:
         return f"the last full read is {age.days} days old"
+    if missing := [k.name for k in tracked(kinds) if k.name not in state.links]:
+        return f"no delta link for {', '.join(missing)} (the token may not read its delta)"
     blobs = folder_blobs(root, tenant_dir)
     if blobs is None or blobs != state.blobs:
         return "the tenant's files changed since the last export"

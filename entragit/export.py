@@ -55,7 +55,7 @@ class ExportResult:
     audit_note: str = ""  # why there is no attribution, when the audit log could not be read
     audit_since: str = ""
     native_snapshot: str | None = None  # the tenant's newest native backup snapshot id (--commit)
-    read: str = ""  # "incremental", or "full (why)": how the tenant was read
+    read: str = ""  # "incremental", or "full: why": how the tenant was read
 
     @property
     def summary(self) -> str:
@@ -497,7 +497,7 @@ async def read_for_export(root: Path, t: Tenant, *, full: bool, allow_partial: b
                 why = f"a delta link expired: {e}"
         links = await delta.start_links(g, t.export_kinds)  # before the read: no change falls between
         snap = await read_live(g, t.export_kinds, allow_partial=allow_partial, progress=progress)
-        return snap, g.stats, Read(f"full ({why})", links, now.isoformat())
+        return snap, g.stats, Read(f"full: {why}", links, now.isoformat())
 
 
 def _keep_delta_state(root: Path, t: Tenant, read: Read, r: ExportResult) -> None:

@@ -63,14 +63,14 @@ def _change_the_tenant(sim: Any) -> None:
 def test_unchanged_tenant_reads_incrementally_and_commits_nothing(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
     repo = app_repo(tmp_path / "config", sim, monkeypatch)
     first = repo("export", "--commit").output
-    assert "full read (no delta state yet)" in first
+    assert "(full read: no delta state yet)" in first
     head = git.Repo(repo.repo).head.commit.hexsha
     before = _files(repo)
     again = repo("export", "--commit").output
     assert "no changes" in again and "(incremental read)" in again
     assert git.Repo(repo.repo).head.commit.hexsha == head and _files(repo) == before
     forced = repo("export", "--commit", "--full").output
-    assert "full read (--full)" in forced and "no changes" in forced
+    assert "(full read: --full)" in forced and "no changes" in forced
 
 
 def test_incremental_export_is_byte_identical_to_a_full_export(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
@@ -85,7 +85,7 @@ def test_incremental_export_is_byte_identical_to_a_full_export(tmp_path: Path, s
     _change_the_tenant(sim)
     out = incremental("export", "--commit").output
     assert "(incremental read)" in out and "-> commit" in out
-    assert "full read (--full)" in full("export", "--commit", "--full").output
+    assert "(full read: --full)" in full("export", "--commit", "--full").output
     mine, theirs = _files(incremental), _files(full)
     assert sorted(mine) == sorted(theirs)
     assert [p for p in mine if mine[p] != theirs[p]] == []
@@ -101,12 +101,12 @@ def test_edited_files_or_an_expired_link_mean_a_full_read(tmp_path: Path, sim: A
     r = git.Repo(repo.repo)
     r.index.add([str(victim)])
     r.index.commit("a hand edit")
-    assert "full read (the tenant's files changed since the last export)" in repo("export", "--commit").output
+    assert "(full read: the tenant's files changed since the last export)" in repo("export", "--commit").output
     assert "(incremental read)" in repo("export", "--commit").output
     root = sim.graph_url.rsplit("/v1.0", 1)[0]
     assert httpx.post(f"{root}/_sim/delta/expire", headers=ADMIN, verify=_verify(sim)).status_code == 200
-    assert "full read (a delta link expired" in repo("export", "--commit").output
+    assert "(full read: a delta link expired" in repo("export", "--commit").output
     sim.advance(8)  # Graph keeps delta links of directory objects 7 days
-    assert "full read (a delta link expired" in repo("export", "--commit").output
+    assert "(full read: a delta link expired" in repo("export", "--commit").output
     monkeypatch.setattr("entragit.delta.FULL_EVERY", dt.timedelta(0))  # the weekly full read is due
-    assert "full read (the last full read is 0 days old)" in repo("export", "--commit").output
+    assert "(full read: the last full read is 0 days old)" in repo("export", "--commit").output
