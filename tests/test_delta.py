@@ -39,7 +39,7 @@ def _verify(sim: Any) -> Any:
 
 
 def _change_the_tenant(sim: Any) -> None:
-    """Create, update, delete, add and remove a member, rename a user the files name."""
+    """Create, update, delete, add and remove members, rename and delete users the files name."""
     with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=_verify(sim)) as c:
         groups = c.get("/groups", params={"$top": "999"}).json()["value"]
         static = [g for g in groups if "DynamicMembership" not in (g.get("groupTypes") or [])]
@@ -58,6 +58,14 @@ def _change_the_tenant(sim: Any) -> None:
             assert c.delete(f"/groups/{two['id']}/members/{gone}/$ref").status_code == 204
         named = members[-1]["id"] if len(members) > 1 else newcomer["id"]
         assert c.patch(f"/users/{named}", json={"displayName": "Renamed Person"}).status_code == 204
+        units = c.get("/directory/administrativeUnits").json()["value"]
+        unit = next(u for u in units if u.get("membershipType") != "dynamic")
+        assert c.post(f"/directory/administrativeUnits/{unit['id']}/members/$ref",
+                      json=_ref(newcomer["id"])).status_code in (204, 400)  # 400: already a member
+        owners = c.get(f"/groups/{one['id']}/owners").json()["value"]
+        leaver = next(u for u in users if u["id"] not in {named, newcomer["id"]}
+                      and u["id"] in {o["id"] for o in owners} | {m["id"] for m in members})
+        assert c.delete(f"/users/{leaver['id']}").status_code == 204  # a referenced user leaves
 
 
 def test_unchanged_tenant_reads_incrementally_and_commits_nothing(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
