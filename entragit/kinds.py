@@ -200,6 +200,11 @@ class Kind:
     # Graph requires a password to create a user; apply makes a random one at execution time
     # (never in a plan, file or log) and forces a change at next sign-in.
     initial_password: bool = False
+    # Write-only secrets Graph requires on create and never returns (a social identity provider's
+    # clientSecret): stripped from files; apply sends a random value at execution time (never in a
+    # plan, file or log) so the object, its id and what names it come back, and plan warns, through
+    # lost_on_create, that a person must set the real one.
+    random_on_create: tuple[str, ...] = ()
     system_owned: tuple[SystemOwned, ...] = ()  # Microsoft's own objects in the tenant
     # Fields that, like delete and restore, Graph lets only a higher administrator write when the
     # object holds a directory role ("who can perform sensitive actions":
@@ -596,6 +601,33 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="claimsMappingPolicies", graph_type="claimsMappingPolicy", title="claims mapping policy", path="/policies/claimsMappingPolicies",
         strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/identityproviderbase: social providers (Google,
+        # Facebook) a tenant federates with, and Microsoft's built-in ones (one per type, ids "{type}-OAUTH").
+        # clientSecret is write-only: a read returns "******", so files never hold it.
+        name="identityProviders", graph_type="identityProviderBase", title="identity provider",
+        path="/identity/identityProviders", guid_id=False, polymorphic=True,
+        strip=frozenset({"clientSecret"} | _TS),
+        create_only=frozenset({"identityProviderType"}), random_on_create=("clientSecret",),
+        lost_on_create={"clientSecret": "set the provider's client secret again (Graph never returns it; "
+                                        "apply created it with a random one, so sign-ins through it fail until then)"},
+        system_owned=(SystemOwned(
+            "built-in identity provider: Microsoft's own; Graph refuses to create, change or delete it",
+            equals=(("@odata.type", "#microsoft.graph.builtInIdentityProvider"),)),),
+        # https://learn.microsoft.com/graph/api/identitycontainer-list-identityproviders
+        read_perm=("IdentityProvider.Read.All",), write_perm=("IdentityProvider.ReadWrite.All",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/groupsetting: tenant-wide directory settings made
+        # from a template (Group.Unified, Password Rule Settings), one per template; displayName comes from
+        # the template. GroupCreationAllowedGroupId names a group (the only GUID-shaped value).
+        name="groupSettings", graph_type="groupSetting", title="directory setting", path="/settings",
+        natural_key=("templateId",), create_only=frozenset({"templateId"}), readonly=frozenset({"displayName"}),
+        refs=(Ref("values[].value", ("groups",), only_guids=True),),
+        # https://learn.microsoft.com/graph/api/group-list-settings (tenant-wide settings)
+        read_perm=("GroupSettings.Read.All", "Directory.Read.All"), write_perm=("GroupSettings.ReadWrite.All",),
+        write_broader={"GroupSettings.ReadWrite.All": ("Directory.ReadWrite.All",)}, depends=("groups",),
     ),
     Kind(
         # https://learn.microsoft.com/graph/api/resources/agreement: files are agreementFileLocalization

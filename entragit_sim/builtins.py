@@ -59,6 +59,10 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",
     "GroupMember.Read.All": "98830695-27a2-44f7-8c18-0c3ebc9698f6",
     "GroupMember.ReadWrite.All": "dbaae8cf-10b5-4b86-a4a1-f871c94c6695",
+    "GroupSettings.Read.All": "c6292d16-2dbe-4cb6-8f3c-63a7a3d4ac1c",
+    "GroupSettings.ReadWrite.All": "546168c3-1183-4281-9491-fafb24dea37e",
+    "IdentityProvider.Read.All": "e321f0bb-e7f7-481e-bb28-e3b0b32d4bd0",
+    "IdentityProvider.ReadWrite.All": "90db2b9a-d928-4d33-a4dd-8442ae3d41e4",
     "Member.Read.Hidden": "658aa5d8-239f-45c4-aa12-864f4fc7e490",
     "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
     "Organization.ReadWrite.All": "292d869f-3427-49a8-9dab-8c70152b74e9",
@@ -326,6 +330,54 @@ def default_cross_tenant_default() -> dict[str, Any]:
     }
 
 
+def _builtin_identity_providers() -> list[dict[str, Any]]:
+    """Built-in providers of a workforce tenant, as identitycontainer-list-identityproviders shows them."""
+    return [{"@odata.type": "#microsoft.graph.builtInIdentityProvider", "id": id_, "displayName": name,
+             "identityProviderType": type_}
+            for id_, name, type_ in (("AADSignup-OAUTH", "Microsoft Entra ID Sign up", "AADSignup"),
+                                     ("EmailOtpSignup-OAUTH", "Email One Time Passcode", "EmailOTP"),
+                                     ("MSASignup-OAUTH", "MicrosoftAccount", "MicrosoftAccount"))]
+
+
+def _setting(name: str, default: str, type_: str = "System.String", description: str = "") -> dict[str, Any]:
+    return {"name": name, "type": type_, "defaultValue": default, "description": description or name}
+
+
+# https://learn.microsoft.com/entra/identity/users/groups-settings-cmdlets (template ids and values);
+# https://learn.microsoft.com/graph/api/resources/groupsettingtemplate.
+GROUP_SETTING_TEMPLATES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
+    "62375ab9-6b52-47ed-826b-58e47e0e304b": ("Group.Unified", "Setting templates define the different settings "
+                                             "that can be used for the associated ObjectSettings.", [
+        _setting("CustomBlockedWordsList", ""), _setting("EnableMSStandardBlockedWords", "false", "System.Boolean"),
+        _setting("ClassificationDescriptions", ""), _setting("DefaultClassification", ""),
+        _setting("PrefixSuffixNamingRequirement", ""),
+        _setting("AllowGuestsToBeGroupOwner", "false", "System.Boolean"),
+        _setting("AllowGuestsToAccessGroups", "true", "System.Boolean"), _setting("GuestUsageGuidelinesUrl", ""),
+        _setting("GroupCreationAllowedGroupId", "", "System.Guid"),
+        _setting("AllowToAddGuests", "true", "System.Boolean"), _setting("UsageGuidelinesUrl", ""),
+        _setting("ClassificationList", ""), _setting("EnableGroupCreation", "true", "System.Boolean"),
+        _setting("NewUnifiedGroupWritebackDefault", "true", "System.Boolean"),
+    ]),
+    "08d542b9-071f-4e16-94b0-74abb372e3d9": ("Group.Unified.Guest", "Settings for a specific Unified Group", [
+        _setting("AllowToAddGuests", "true", "System.Boolean"),
+    ]),
+    "5cf42378-d67d-4f36-ba46-e8b86229381d": ("Password Rule Settings", "Settings for managing tenant-wide "
+                                             "password rule settings.", [
+        _setting("BannedPasswordCheckOnPremisesMode", "Audit"),
+        _setting("EnableBannedPasswordCheckOnPremises", "True", "System.Boolean"),
+        _setting("EnableBannedPasswordCheck", "True", "System.Boolean"),
+        _setting("LockoutDurationInSeconds", "60", "System.Int32"),
+        _setting("LockoutThreshold", "10", "System.Int32"),
+        _setting("BannedPasswordList", ""),
+    ]),
+}
+
+
+def _group_setting_templates() -> list[dict[str, Any]]:
+    return [{"id": tid, "deletedDateTime": None, "displayName": name, "description": desc, "values": values}
+            for tid, (name, desc, values) in GROUP_SETTING_TEMPLATES.items()]
+
+
 def builtin_state(tenant_id: str) -> dict[str, list[dict[str, Any]]]:
     """Seed-format state of a brand-new tenant; seeds merge on top of it."""
     return {
@@ -410,6 +462,8 @@ def builtin_state(tenant_id: str) -> dict[str, list[dict[str, Any]]]:
             }
         ],  # fmt: skip
         "authenticationMethodConfigurations": _method_configs(),
+        "identityProviders": _builtin_identity_providers(),
+        "groupSettingTemplates": _group_setting_templates(),
         "crossTenantAccessPolicy": [
             {
                 "displayName": "CrossTenantAccessPolicy",

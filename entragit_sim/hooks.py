@@ -1039,7 +1039,78 @@ class GroupLifecycle(Hook):
         self._check({**old, **patch})
 
 
+SOCIAL = "#microsoft.graph.socialIdentityProvider"
+# A workforce tenant federates with these social providers (B2C tenants allow more):
+# https://learn.microsoft.com/graph/api/resources/socialidentityprovider
+SOCIAL_TYPES = ("Google", "Facebook")
+SECRET_MASK = "******"  # what a read returns for the write-only clientSecret
+
+
+class IdentityProvider(Hook):
+    """Social providers are created with a client id and secret and get the id "{type}-OAUTH"; the
+    secret is write-only (https://learn.microsoft.com/graph/api/identitycontainer-post-identityproviders).
+    The error texts are best guesses: the docs give none."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if obj.get("@odata.type") != SOCIAL:
+            raise bad_request("Only social identity providers can be created in this tenant.")
+        kind = obj.get("identityProviderType")
+        if kind not in SOCIAL_TYPES:
+            raise bad_request(f"Invalid identityProviderType '{kind}'; use one of {', '.join(SOCIAL_TYPES)}.")
+        for f in ("clientId", "clientSecret"):
+            if not obj.get(f):
+                raise bad_request(f"Property '{f}' is required.")
+        obj["id"] = f"{kind}-OAUTH"
+        if ctx.store.get(res.name, obj["id"]) is not None:
+            raise GraphHTTPError(409, "Conflict", f"An identity provider of type '{kind}' already exists.")
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if patch.get("clientSecret") == SECRET_MASK:
+            raise bad_request("clientSecret cannot be the masked value.")
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        if obj.get("clientSecret"):
+            obj["clientSecret"] = SECRET_MASK
+        return obj
+
+
+def _setting_values(template: Obj, given: object) -> list[Obj]:
+    """The template's every value, with the given ones in place of its defaults."""
+    names = [str(d["name"]) for d in template.get("values") or []]
+    if not isinstance(given, list) or not all(isinstance(v, dict) for v in given):
+        raise bad_request("Property 'values' must be a collection of {name, value}.")
+    picked = {str(v.get("name")): v.get("value") for v in given}
+    unknown = sorted(set(picked) - set(names))
+    if unknown:
+        raise bad_request(f"Setting '{unknown[0]}' is not defined by template '{template.get('displayName')}'.")
+    defaults = {str(d["name"]): d.get("defaultValue") for d in template.get("values") or []}
+    return [{"name": n, "value": picked.get(n, defaults[n])} for n in names]
+
+
+class GroupSetting(Hook):
+    """A directory setting instantiates a template once per tenant; names must be the template's
+    (https://learn.microsoft.com/graph/api/group-post-settings). Graph returns every value of the
+    template; the ones not given hold the template's defaults."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        template = ctx.store.get("groupSettingTemplates", str(obj.get("templateId")))
+        if template is None:
+            raise not_found(str(obj.get("templateId")))
+        if any(s.get("templateId") == obj["templateId"] for s in ctx.store.all(res.name)):
+            raise bad_request("A conflicting object with one or more of the specified property values is "
+                              "present in the directory.")
+        obj["displayName"] = template.get("displayName")
+        obj["values"] = _setting_values(template, obj.get("values") or [])
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if "values" in patch:
+            template = ctx.store.get("groupSettingTemplates", str(old.get("templateId"))) or {}
+            patch["values"] = _setting_values(template, patch["values"])
+
+
 HOOKS: dict[str, Hook] = {
+    "identity_provider": IdentityProvider(),
+    "group_setting": GroupSetting(),
     "agreement": Agreement(),
     "group_lifecycle": GroupLifecycle(),
     "auth_methods_policy": AuthMethodsPolicy(),

@@ -699,6 +699,51 @@ RESOURCES: tuple[Resource, ...] = (
         defaults={"alternateNotificationEmails": None},
     ),
     Resource(
+        # https://learn.microsoft.com/graph/api/identitycontainer-list-identityproviders and
+        # identitycontainer-post-identityproviders: social (Google, Facebook in a workforce tenant)
+        # and built-in providers; ids are "{type}-OAUTH"; clientSecret is write-only, a read
+        # returns "******". Built-in providers are Microsoft's: never created, changed or deleted.
+        name="identityProviders",
+        path="identity/identityProviders",
+        odata_type="#microsoft.graph.identityProviderBase",
+        perms=_p(("IdentityProvider.Read.All",), ("IdentityProvider.ReadWrite.All",)),
+        id_style="opaque",
+        required=("displayName",),
+        create_only=("identityProviderType",),
+        polymorphic=("#microsoft.graph.socialIdentityProvider", "#microsoft.graph.builtInIdentityProvider"),
+        builtin=("@odata.type", "#microsoft.graph.builtInIdentityProvider"),
+        throttle="none",
+        hook="identity_provider",
+    ),
+    Resource(
+        # Directory settings from a template (Group.Unified, Password Rule Settings...):
+        # https://learn.microsoft.com/graph/api/group-post-settings,
+        # https://learn.microsoft.com/graph/api/resources/groupsetting. One per template; displayName
+        # comes from the template; GroupSettings.* is the least privileged (permissions.json).
+        name="groupSettings",
+        path="settings",
+        odata_type="#microsoft.graph.groupSetting",
+        perms=_p(("GroupSettings.Read.All", "GroupSettings.ReadWrite.All", DIR_READ),
+                 ("GroupSettings.ReadWrite.All",), (DIR_WRITE,)),
+        required=("templateId",),
+        create_only=("templateId",),
+        read_only=("displayName",),
+        throttle="none",
+        hook="group_setting",
+        audit=("GroupManagement", "Directory"),
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/groupsettingtemplate-list: Microsoft's, read-only.
+        name="groupSettingTemplates",
+        path="groupSettingTemplates",
+        odata_type="#microsoft.graph.groupSettingTemplate",
+        perms=_p(("GroupSettings.Read.All", "GroupSettings.ReadWrite.All", DIR_READ), ("GroupSettings.ReadWrite.All",)),
+        create="",
+        updatable=False,
+        deletable=False,
+        throttle="none",
+    ),
+    Resource(
         name="users",
         path="users",
         odata_type="#microsoft.graph.user",
