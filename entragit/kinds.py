@@ -227,6 +227,11 @@ class Kind:
 
 
 PRINCIPALS = ("users", "groups", "servicePrincipals")
+# Custom security attribute sets and definitions: Graph creates and updates them but has no delete
+# (https://learn.microsoft.com/graph/api/resources/customsecurityattributedefinition); a file removed is
+# left alone, never a failed DELETE.
+_NO_DELETE = SystemOwned("Graph cannot delete it (deactivate a definition with status: Deprecated)",
+                         creatable=True, locked=frozenset())
 _TS = frozenset({"createdDateTime", "modifiedDateTime", "deletedDateTime", "lastModifiedDateTime"})
 
 
@@ -628,6 +633,27 @@ KINDS: tuple[Kind, ...] = (
         # https://learn.microsoft.com/graph/api/group-list-settings (tenant-wide settings)
         read_perm=("GroupSettings.Read.All", "Directory.Read.All"), write_perm=("GroupSettings.ReadWrite.All",),
         write_broader={"GroupSettings.ReadWrite.All": ("Directory.ReadWrite.All",)}, depends=("groups",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/attributeset: the id is the set's name, chosen by
+        # the tenant; Graph has no delete for sets.
+        name="attributeSets", graph_type="attributeSet", title="custom security attribute set",
+        path="/directory/attributeSets", guid_id=False, client_id=True, name_field="id", natural_key=("id",),
+        system_owned=(_NO_DELETE,),
+        read_perm=("CustomSecAttributeDefinition.Read.All",), write_perm=("CustomSecAttributeDefinition.ReadWrite.All",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/customsecurityattributedefinition: id is
+        # "{attributeSet}_{name}"; predefined values (allowedValues, read with $expand) are created inline;
+        # a definition is never deleted, only deactivated (status: Deprecated).
+        name="customSecurityAttributeDefinitions", graph_type="customSecurityAttributeDefinition",
+        title="custom security attribute", path="/directory/customSecurityAttributeDefinitions", guid_id=False,
+        name_field="id", natural_key=("attributeSet", "name"),
+        expand=("allowedValues",),
+        create_only=frozenset({"attributeSet", "name", "type", "isCollection", "isSearchable", "allowedValues"}),
+        refs=(Ref("attributeSet", ("attributeSets",), guid=False),), system_owned=(_NO_DELETE,),
+        read_perm=("CustomSecAttributeDefinition.Read.All",), write_perm=("CustomSecAttributeDefinition.ReadWrite.All",),
+        depends=("attributeSets",),
     ),
     Kind(
         # https://learn.microsoft.com/graph/api/resources/agreement: files are agreementFileLocalization

@@ -49,6 +49,8 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "AuditLog.Read.All": "b0afded3-3588-46d8-8b3d-9842eff778da",
     "AuthenticationContext.Read.All": "381f742f-e1f8-4309-b4ab-e3d91ae4c5c1",
     "AuthenticationContext.ReadWrite.All": "a88eef72-fed0-4bf7-a2a9-f19df33f8b83",
+    "CustomSecAttributeDefinition.Read.All": "b185aa14-d8d2-42c1-a685-0f5596613624",
+    "CustomSecAttributeDefinition.ReadWrite.All": "12338004-21f4-4896-bf5e-b75dfaf1016d",
     "DelegatedPermissionGrant.Read.All": "81b4724a-58aa-41c1-8a55-84ef97466587",
     "DelegatedPermissionGrant.ReadWrite.All": "8e8e4742-1d95-4f68-9d56-6ee75648c72a",
     "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",

@@ -1108,7 +1108,54 @@ class GroupSetting(Hook):
             patch["values"] = _setting_values(template, patch["values"])
 
 
+class AttributeSet(Hook):
+    """The id is the set's name: up to 32 letters and digits, unique in the tenant
+    (https://learn.microsoft.com/graph/api/resources/attributeset). Error texts are best guesses."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        name = str(obj.get("id") or "")
+        if not name.isalnum() or len(name) > 32:
+            raise bad_request(f"Invalid attribute set name '{name}'.")
+        if ctx.store.get(res.name, name) is not None:
+            raise bad_request(f"An attribute set named '{name}' already exists.")
+
+
+CSA_TYPES = ("String", "Integer", "Boolean")
+
+
+class AttributeDefinition(Hook):
+    """A definition lives in an existing set and is named "{set}_{name}"; predefined values only for
+    strings (https://learn.microsoft.com/graph/api/resources/customsecurityattributedefinition)."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        aset, name = str(obj.get("attributeSet")), str(obj.get("name"))
+        if ctx.store.get("attributeSets", aset) is None:
+            raise bad_request(f"Attribute set '{aset}' does not exist.")
+        if obj.get("type") not in CSA_TYPES:
+            raise bad_request(f"Invalid type '{obj.get('type')}'; use one of {', '.join(CSA_TYPES)}.")
+        obj["id"] = f"{aset}_{name}"
+        if ctx.store.get(res.name, obj["id"]) is not None:
+            raise bad_request(f"A custom security attribute named '{name}' already exists in '{aset}'.")
+        values = obj.get("allowedValues") or []
+        if values and obj["type"] != "String":
+            raise bad_request("Only String attributes can have predefined values.")
+        for v in values:
+            if not isinstance(v, dict) or not v.get("id") or not isinstance(v.get("isActive"), bool):
+                raise bad_request("Each allowed value needs an id and isActive.")
+        obj["allowedValues"] = [{"id": v["id"], "isActive": v["isActive"]} for v in values]
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if patch.get("status", "Available") not in ("Available", "Deprecated"):
+            raise bad_request(f"Invalid status '{patch.get('status')}'.")
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        obj.pop("allowedValues", None)  # a navigation property: render adds it back for $expand
+        return obj
+
+
 HOOKS: dict[str, Hook] = {
+    "attribute_set": AttributeSet(),
+    "attribute_definition": AttributeDefinition(),
     "identity_provider": IdentityProvider(),
     "group_setting": GroupSetting(),
     "agreement": Agreement(),

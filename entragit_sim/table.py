@@ -148,6 +148,12 @@ ELIGIBILITY_REQUEST_PERMS = _p(
     *ELIGIBILITY_PERMS.write,
 )
 
+# https://learn.microsoft.com/graph/api/directory-list-customsecurityattributedefinitions (and attributeSets)
+CSA_PERMS = _p(
+    ("CustomSecAttributeDefinition.Read.All", "CustomSecAttributeDefinition.ReadWrite.All"),
+    ("CustomSecAttributeDefinition.ReadWrite.All",),
+)
+
 _GROUP_DEFAULTS: dict[str, Any] = {
     "classification": None, "description": None, "expirationDateTime": None, "groupTypes": [],
     "isAssignableToRole": None, "membershipRule": None, "membershipRuleProcessingState": None,
@@ -697,6 +703,42 @@ RESOURCES: tuple[Resource, ...] = (
         hook="group_lifecycle",
         audit=("GroupManagement", "Group"),
         defaults={"alternateNotificationEmails": None},
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/directory-post-attributesets: the id is the set's name,
+        # chosen by the caller (up to 32 characters, no spaces); sets cannot be deleted.
+        name="attributeSets",
+        path="directory/attributeSets",
+        odata_type="#microsoft.graph.attributeSet",
+        perms=CSA_PERMS,
+        id_style="client",
+        required=("id",),
+        create_only=("id",),
+        deletable=False,
+        throttle="none",
+        hook="attribute_set",
+        audit=("CustomSecurityAttributes", "Other"),
+        defaults={"description": None, "maxAttributesPerSet": None},
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/directory-post-customsecurityattributedefinitions: id is
+        # "{attributeSet}_{name}"; predefined values may be given inline (allowedValues, read with
+        # $expand: directory-list-customsecurityattributedefinitions). Definitions cannot be deleted,
+        # only deactivated (status Deprecated); only description, status and usePreDefinedValuesOnly change.
+        name="customSecurityAttributeDefinitions",
+        path="directory/customSecurityAttributeDefinitions",
+        odata_type="#microsoft.graph.customSecurityAttributeDefinition",
+        perms=CSA_PERMS,
+        id_style="opaque",
+        required=("attributeSet", "name", "type", "isCollection", "isSearchable", "status",
+                  "usePreDefinedValuesOnly"),
+        create_only=("attributeSet", "name", "type", "isCollection", "isSearchable", "allowedValues"),
+        expandable=("allowedValues",),
+        deletable=False,
+        throttle="none",
+        hook="attribute_definition",
+        audit=("CustomSecurityAttributes", "Other"),
+        defaults={"description": None},
     ),
     Resource(
         # https://learn.microsoft.com/graph/api/identitycontainer-list-identityproviders and

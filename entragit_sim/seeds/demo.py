@@ -1047,6 +1047,20 @@ class _Demo:
             "id": self.id("groupSetting", "group-unified"), "displayName": template[0], "templateId": unified,
             "values": [{"name": d["name"], "value": given.get(d["name"], d["defaultValue"])} for d in template[2]],
         })
+        # Custom security attributes (the docs' examples): engineering projects, a predefined list.
+        self.add("attributeSets", {"id": "Engineering", "description": "Attributes for engineering team",
+                                   "maxAttributesPerSet": 25})
+        self.add("customSecurityAttributeDefinitions", {
+            "id": "Engineering_Project", "attributeSet": "Engineering", "name": "Project",
+            "description": "Active projects for user", "type": "String", "status": "Available",
+            "isCollection": True, "isSearchable": True, "usePreDefinedValuesOnly": True,
+            "allowedValues": [{"id": v, "isActive": True} for v in ("Alpine", "Baker", "Cascade")],
+        })
+        self.add("customSecurityAttributeDefinitions", {
+            "id": "Engineering_ProjectDate", "attributeSet": "Engineering", "name": "ProjectDate",
+            "description": "Target completion date", "type": "String", "status": "Available",
+            "isCollection": False, "isSearchable": True, "usePreDefinedValuesOnly": False, "allowedValues": [],
+        })
         # Microsoft 365 groups expire after a year unless an owner renews them.
         self.add("groupLifecyclePolicies", {
             "id": self.id("groupLifecyclePolicy", "m365-expiry"), "groupLifetimeInDays": 365,
