@@ -538,6 +538,31 @@ KINDS: tuple[Kind, ...] = (
         depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
     ),
     Kind(
+        # Active role assignments as PIM schedules, so a time-bound one comes back time-bound
+        # (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentschedules); written with
+        # adminAssign / adminRemove requests (rbacapplication-post-roleassignmentschedulerequests).
+        # Activations are PIM's, never owned. Opt-in: it holds the same active assignments roleAssignments
+        # does, so a tenant that manages them as schedules lists this kind instead of that one.
+        name="roleAssignmentSchedules", graph_type="unifiedRoleAssignmentSchedule", title="active role assignment",
+        guid_id=False,  # a standing assignment's schedule has the assignment's id
+        path="/roleManagement/directory/roleAssignmentSchedules", name_field="",
+        natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
+        label=("roleDefinitionId", "principalId", "directoryScopeId"), update=None,
+        requests=Requests("/roleManagement/directory/roleAssignmentScheduleRequests"),
+        skip_when={"assignmentType": "Activated"},
+        strip=frozenset({"status", "createdUsing", "memberType", "assignmentType", "scheduleInfo.startDateTime"}
+                        | _TS),
+        refs=(
+            Ref("principalId", PRINCIPALS),
+            Ref("roleDefinitionId", ("roleDefinitions",), key="templateId"),
+            Ref("directoryScopeId", ("administrativeUnits",), prefix="/administrativeUnits/",
+                sentinels=frozenset({"/"})),
+        ),
+        read_perm=("RoleAssignmentSchedule.Read.Directory", "RoleManagement.Read.Directory"),
+        write_perm=("RoleAssignmentSchedule.ReadWrite.Directory",), default_on=False,
+        depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
+    ),
+    Kind(
         name="authenticationMethodsPolicy", graph_type="authenticationMethodsPolicy", title="authentication methods policy", singleton=True,
         path="/policies/authenticationMethodsPolicy",
         strip=frozenset({"policyVersion", "displayName", "description", "authenticationMethodConfigurations",

@@ -798,12 +798,14 @@ class RoleAssignment(Hook):
         obj["id"] = f"{_b64(_le(obj['roleDefinitionId']) + _le(obj['principalId']))}-{suffix}"
         obj.setdefault("directoryScopeId", None)
         obj.setdefault("appScopeId", None)
+        put_schedule(ctx.store, obj, "Assigned", None, None)
 
     def visible(self, store: Store, obj: Obj) -> bool:
         return _hidden_if_deleted(store, obj, "principalId")
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         ctx.store.pop("roleAssignmentScheduleInstances", obj["id"])  # no longer active
+        ctx.store.pop("roleAssignmentSchedules", obj["id"])
 
 
 class CrossTenantPartner(Hook):
@@ -820,31 +822,57 @@ class CrossTenantPartner(Hook):
             )
 
 
+def put_schedule(store: Store, assignment: Obj, kind: str, info: Obj | None, request_id: str | None) -> None:
+    """The roleAssignmentSchedules entry of an active assignment (same id as the assignment)."""
+    store.put("roleAssignmentSchedules", str(assignment["id"]), {
+        "id": assignment["id"], **{k: assignment.get(k) for k in _ROLE_GRANT}, "appScopeId": None,
+        "createdUsing": request_id or assignment["id"], "createdDateTime": now_iso(),
+        "modifiedDateTime": None, "status": "Provisioned", "assignmentType": kind, "memberType": "Direct",
+        "scheduleInfo": info or {"startDateTime": now_iso(), "recurrence": None,
+                                 "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None}},
+    })
+
+
 class RoleScheduleRequest(Hook):
-    """adminAssign / selfActivate make the role active: a roleAssignment plus a schedule instance.
+    """adminAssign / selfActivate make the role active: a roleAssignment, its schedule and a schedule
+    instance; adminRemove ends an active assignment.
 
     https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignmentschedulerequests. Not
-    modelled: eligibility checks for selfActivate, expiry, approvals; the result is provisioned at once."""
+    modelled: eligibility checks for selfActivate, expiry, approvals; the result is provisioned at once.
+    The error code for removing a missing assignment is the one PIM is reported to send."""
 
     KINDS = {"adminAssign": "Assigned", "selfActivate": "Activated"}
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if obj.get("action") == "adminRemove":
+            self._remove(ctx, obj)
+            return
         kind = self.KINDS.get(str(obj.get("action")))
         if kind is None:
-            raise bad_request(f"Action '{obj.get('action')}' is not supported here; use adminAssign or selfActivate.")
+            raise bad_request(f"Action '{obj.get('action')}' is not supported here; use adminAssign, "
+                              "adminRemove or selfActivate.")
         assignment = {k: obj.get(k) for k in ("principalId", "roleDefinitionId", "directoryScopeId")}
         ra_res = BY_NAME["roleAssignments"]
         HOOKS[ra_res.hook].on_create(ctx, ra_res, assignment)
         aid = str(assignment["id"])
         ctx.store.put("roleAssignments", aid, {**ra_res.defaults, **assignment})
-        schedule = obj.get("scheduleInfo") or {}
+        info = _schedule_info(obj)
+        put_schedule(ctx.store, assignment, kind, info, aid)
         ctx.store.put("roleAssignmentScheduleInstances", aid, {
             **assignment, "appScopeId": None, "assignmentType": kind, "memberType": "Direct",
-            "startDateTime": schedule.get("startDateTime") or now_iso(),
-            "endDateTime": (schedule.get("expiration") or {}).get("endDateTime"),
-            "roleAssignmentOriginId": aid, "roleAssignmentScheduleId": obj["id"],
+            "startDateTime": info["startDateTime"], "endDateTime": info["expiration"]["endDateTime"],
+            "roleAssignmentOriginId": aid, "roleAssignmentScheduleId": aid,
         })
-        obj.update(status="Provisioned", createdDateTime=now_iso(), targetScheduleId=obj["id"])
+        obj.update(status="Provisioned", createdDateTime=now_iso(), targetScheduleId=aid, scheduleInfo=info)
+
+    def _remove(self, ctx: Ctx, obj: Obj) -> None:
+        found = next((a for a in ctx.store.all("roleAssignments")
+                      if all(a.get(k) == obj.get(k) for k in _ROLE_GRANT)), None)
+        if found is None:
+            raise GraphHTTPError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
+        for coll in ("roleAssignments", "roleAssignmentScheduleInstances", "roleAssignmentSchedules"):
+            ctx.store.pop(coll, found["id"])
+        obj.update(status="Revoked", createdDateTime=now_iso(), targetScheduleId=None, scheduleInfo=None)
 
 
 _ROLE_GRANT = ("principalId", "roleDefinitionId", "directoryScopeId")
@@ -1208,6 +1236,7 @@ def hard_delete(store: Store, res: Resource, key: str) -> None:
             ("roleAssignments", ("principalId",)),
             ("roleAssignmentScheduleInstances", ("principalId",)),
             ("roleEligibilitySchedules", ("principalId",)),
+            ("roleAssignmentSchedules", ("principalId",)),
         ):
             for o in list(store.all(kind)):
                 if any(o.get(f) == key for f in fields):

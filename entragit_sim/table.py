@@ -453,6 +453,20 @@ RESOURCES: tuple[Resource, ...] = (
         deletable=False,
         audit=("RoleManagement", "Role"),
     ),
+    # Active assignments as schedules: every active assignment (standing, time-bound or activated)
+    # has one; assignmentType says Assigned or Activated
+    # (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentschedules).
+    Resource(
+        name="roleAssignmentSchedules",
+        path="roleManagement/directory/roleAssignmentSchedules",
+        odata_type="#microsoft.graph.unifiedRoleAssignmentSchedule",
+        perms=PIM_PERMS,
+        id_style="opaque",
+        create="",
+        updatable=False,
+        deletable=False,
+        audit=("RoleManagement", "Role"),
+    ),
     # Eligible assignments: a request with action adminAssign makes the principal eligible (a
     # schedule), adminRemove revokes it; nothing shows up in roleAssignments until activation
     # (https://learn.microsoft.com/graph/api/rbacapplication-post-roleeligibilityschedulerequests).
