@@ -332,8 +332,10 @@ def _identity_findings(doc: Document) -> Iterator[Finding]:
         yield Finding(doc.path, doc.line((kind.id_field,)), "schema",
                       f"{kind.id_field}: {oid!r} is not a GUID, and every {kind.title} id is one")
     odata = doc.data.get("@odata.type")
-    # Derived types end in their base's name (ipNamedLocation, fido2AuthenticationMethodConfiguration).
-    if kind.graph_type and odata is not None and not str(odata).lower().endswith(kind.graph_type.lower()):
+    # Derived types end in their base's name (ipNamedLocation, fido2AuthenticationMethodConfiguration),
+    # less a "Base" suffix (identityProviderBase: socialIdentityProvider).
+    base = kind.graph_type.lower().removesuffix("base")
+    if kind.graph_type and odata is not None and not str(odata).lower().endswith(base):
         yield Finding(doc.path, doc.line(("@odata.type",)), "schema",
                       f"@odata.type: {odata!r} is not a {kind.title} type (#microsoft.graph.*{kind.graph_type})")
 
