@@ -5,7 +5,7 @@ cannot be created, changed or deleted through the API (https://learn.microsoft.c
 https://learn.microsoft.com/graph/api/entrarecoveryservices-recovery-list-snapshots). The simulator's
 clock stands still until a test advances it (POST /_sim/clock/advance or Simulator.advance), so the
 snapshots a run sees do not depend on when it runs; every 22:00Z the clock passes takes one.
-Preview and recovery jobs are not modelled yet."""
+Preview and recovery jobs on a snapshot: recovery.py."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ RETENTION = 7  # GA keeps seven (the Graph API overview's "five" dates from the 
 SUPPORTED = ("users", "groups", "conditionalAccessPolicies", "namedLocations", "authorizationPolicy",
              "authenticationMethodsPolicy", "authenticationMethodConfigurations", "applications",
              "servicePrincipals", "oauth2PermissionGrants", "appRoleAssignments", "organization")  # fmt: skip
-# Read: EntraBackup.Read.All, delegated and application; nothing writes snapshots.
-BACKUP_PERMS = Perms(read=("EntraBackup.Read.All",), write=())
+# Read: EntraBackup.Read.All, delegated and application (the delegated ReadWrite scopes "read
+# snapshots" too); nothing writes snapshots.
+BACKUP_PERMS = Perms(read=("EntraBackup.Read.All", "EntraBackup.ReadWrite.Preview", "EntraBackup.ReadWrite.Recovery"),
+                     write=())
 INVALID_SNAPSHOT = ("This isn't a valid timestamp for recovery. The provided timestamp should be in the "
                     "list of available backups.")  # fmt: skip
 

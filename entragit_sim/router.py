@@ -18,6 +18,7 @@ from entragit_sim.directory import Directory
 from entragit_sim.errors import GraphHTTPError, denied
 from entragit_sim.faults import Faults
 from entragit_sim.query import QueryError
+from entragit_sim.recovery import Recovery
 from entragit_sim.recycle import Recycle
 from entragit_sim.resources import Resources
 from entragit_sim.store import Store
@@ -39,7 +40,7 @@ CONSUMER_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAc
 __all__ = ["Request", "RequestRecord", "Response", "Route", "Router"]
 
 
-class Router(Resources, Recycle, Directory, Actions, AuditLog, Backup, Batch):
+class Router(Resources, Recycle, Directory, Actions, AuditLog, Backup, Recovery, Batch):
     """Dispatches one Graph request (also used for every $batch item)."""
 
     def __init__(
@@ -68,6 +69,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Backup, Batch):
                   self._snapshot_list, ("GET",), perms=BACKUP_PERMS),
             route("directory/recovery/snapshots/{id}", r"directory/recovery/snapshots/(?P<key>[^/]+)",
                   "none", self._snapshot_item, ("GET",), perms=BACKUP_PERMS),
+            *self._recovery_routes(),
             # Permissions depend on the type of the object found.
             route("directoryObjects/getByIds", "directoryObjects/getByIds", "ru",
                   self._get_by_ids, ("POST",)),
