@@ -761,6 +761,42 @@ def native_snapshots(tenant_name: str | None, all_tenants: bool, fmt: str, verbo
     click.echo(nativemod.render(found, fmt), nl=False)
 
 
+def _native_progress(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@native.command("diff")
+@click.argument("snapshot", required=False, metavar="[SNAPSHOT]")
+@click.option("--tenant", "tenant_name", metavar="NAME", help="The tenant (needed when there are several).")
+@click.option("--rev", metavar="REV", help="Also say, per change, whether the files at this git revision agree "
+                                           "with the snapshot or with live.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="markdown fits a pull-request comment.")
+@click.option("-v", "--verbose", count=True, help="-vv every request.")
+@repo_option
+def native_diff(snapshot: str | None, tenant_name: str | None, rev: str | None, fmt: str, verbose: int,
+                repo: str | None) -> None:
+    """What recovering to a native snapshot would change in the live tenant (a difference report).
+
+    \b
+    Runs a native preview job on SNAPSHOT (default: the newest), waits for it with progress on
+    stderr (a preview job already running with the same scope is resumed; another job is waited
+    for: the tenant runs one at a time) and lists its changes by object name: properties as
+    live -> snapshot, group members added or removed, risk notes. Nothing is written.
+    Preview jobs are created only by a signed-in user holding the Microsoft Entra Backup
+    Administrator role (--auth device-code or azure-cli); an app is refused.
+    """
+    from entragit import gitstore
+    from entragit import native as nativemod
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    t = _one_tenant(root, tenant_name)
+    if rev:
+        rev = gitstore.resolve(root, rev)
+    click.echo(nativemod.diff(root, t, snapshot, rev, fmt, _native_progress), nl=False)
+
+
 # ---------------------------------------------------------------- demo
 
 @main.command()

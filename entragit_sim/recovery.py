@@ -30,9 +30,12 @@ from collections.abc import Callable
 from typing import Any
 
 from entragit_sim import backup
+from entragit_sim.auth import ADMIN
 from entragit_sim.errors import GraphHTTPError, bad_request
+from entragit_sim.hooks import Ctx, hook_for
 from entragit_sim.render import Render
 from entragit_sim.store import Obj
+from entragit_sim.table import BY_NAME
 from entragit_sim.wire import Request, Response, Route, ctx_url, method_not_allowed, route
 
 NS = "microsoft.graph.entraRecoveryServices"
@@ -179,7 +182,7 @@ class Recovery(Render):
         job["status"] = "successful"
         job["jobCompletionDateTime"] = self.clock.iso()
         if job["@odata.type"] == RECOVERY_TYPE:
-            failed = [f for c in changes if (f := recover(self.store, c, self.clock)) is not None]
+            failed = [f for c in changes if (f := recover(self.store, snap or {}, c, self.clock)) is not None]
             job["_failed"] = failed
             job["totalFailedChanges"] = len(failed)
             job["totalObjectsModified"] = len(changes) - len(failed)
@@ -333,6 +336,12 @@ def _deleted(store: Any, kind: str, oid: str) -> Obj | None:
     return None
 
 
+def _seen(store: Any, kind: str, obj: Obj) -> Obj:
+    """An object as Graph shows it (stored forms differ from read forms, e.g. CA grant controls)."""
+    res = BY_NAME[kind]
+    return dict(hook_for(res).on_read(Ctx(store, ADMIN, "beta"), res, copy.deepcopy(obj)))
+
+
 def compare(store: Any, snap: Obj, criteria: Obj | None, clock: backup.Clock) -> list[Obj]:
     """The change objects: what recovery to `snap` would do to the live tenant now (lock held)."""
     scoped = _in_scope(criteria)
@@ -348,7 +357,8 @@ def compare(store: Any, snap: Obj, criteria: Obj | None, clock: backup.Clock) ->
                 gone = _deleted(store, kind, oid)
                 if gone is None:
                     continue  # hard-deleted: not recoverable, not reported
-            cur = now if now is not None else gone or {}
+            cur = _seen(store, kind, now if now is not None else gone or {})
+            old = _seen(store, kind, old)
             fields = [f for f in _fields(kind, old, cur) if old.get(f) != cur.get(f)]
             delta = {"@odata.type": odata, **{f: copy.deepcopy(old.get(f)) for f in fields}}
             state = {"@odata.type": odata, **{f: copy.deepcopy(cur.get(f)) for f in fields}}
@@ -386,13 +396,16 @@ def _change(type_name: str, oid: str, cur: Obj, action: str, delta: Obj, state: 
             "deltaFromCurrent": delta, "currentState": state}  # fmt: skip
 
 
-def recover(store: Any, change: Obj, clock: backup.Clock) -> Obj | None:
+def recover(store: Any, snap: Obj, change: Obj, clock: backup.Clock) -> Obj | None:
     """Apply one change (lock held); the change with a failureMessage when it cannot be applied.
 
     Writes no audit record a change notification would follow: recovery emits none
     (https://learn.microsoft.com/graph/api/resources/entrarecoveryservices-backup-recovery-overview)."""
     kind, oid = BY_TYPE[change["entityTypeName"]], change["id"]
-    delta = {k: v for k, v in change["deltaFromCurrent"].items() if not k.startswith("@") and "@" not in k}
+    # The snapshot's stored form of the fields the change names (the change shows the read form).
+    stored = snap.get("objects", {}).get(kind, {}).get(oid, {})
+    delta = {k: stored.get(k) for k in change["deltaFromCurrent"]
+             if not k.startswith("@") and "@" not in k and k != "deletedDateTime"}
     live = store.objects[kind].get(oid)
     if live is not None and live.get("onPremisesSyncEnabled"):
         return None  # synced from on-premises: shown in the report, excluded from recovery
