@@ -797,6 +797,72 @@ def native_diff(snapshot: str | None, tenant_name: str | None, rev: str | None, 
     click.echo(nativemod.diff(root, t, snapshot, rev, fmt, _native_progress), nl=False)
 
 
+@native.command("plan")
+@click.option("--ref", default="HEAD", show_default=True, help="The git revision the tenant should match.")
+@click.option("--snapshot", metavar="ID", help="The native snapshot (default: the newest).")
+@click.option("--tenant", "tenant_name", metavar="NAME", help="The tenant (needed when there are several).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", count=True, help="-vv every request.")
+@repo_option
+def native_plan(ref: str, snapshot: str | None, tenant_name: str | None, fmt: str, verbose: int,
+                repo: str | None) -> None:
+    """entragit's plan, each operation marked with who can carry it out.
+
+    \b
+    native:   recovery to the snapshot does it with the original id (restore from soft delete,
+              properties back to the snapshot, static group membership); the properties named.
+    entragit: only entragit can, and why: hard-deleted objects (native never creates), kinds or
+              properties native does not cover, references to recreated objects, changes older
+              than the snapshot or its seven days.
+    Reads a difference report scoped to the objects the plan touches, so it needs a signed-in
+    Microsoft Entra Backup Administrator, like `native diff`. Nothing is written.
+    """
+    from entragit import native as nativemod
+    from entragit import render
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    t = _one_tenant(root, tenant_name)
+    s, report, marks = nativemod.plan_marks(root, t, _desired_ref(ref), snapshot, _native_progress)
+    if fmt == "text":
+        click.echo(render.text(s.plan, s.names(), s.risks, colour=_colour()))
+    click.echo(nativemod.render_marks(marks, report, s.names(), fmt), nl=False)
+
+
+@native.command("apply")
+@click.option("--ref", default="HEAD", show_default=True, help="The git revision the tenant should match.")
+@click.option("--snapshot", metavar="ID", help="The native snapshot to recover from (default: the newest).")
+@click.option("--tenant", "tenant_name", metavar="NAME", help="The tenant (needed when there are several).")
+@click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
+@click.option("-v", "--verbose", count=True, help="-vv every request.")
+@lock_option
+@repo_option
+def native_apply(ref: str, snapshot: str | None, tenant_name: str | None, yes: bool, verbose: int,
+                 lock_timeout: float, repo: str | None) -> None:
+    """Apply via native recovery: the native backup restores what it can, entragit the rest.
+
+    \b
+    1. entragit's plan for --ref, marked as `native plan` shows it;
+    2. one native recovery job scoped by the ids of the objects marked native (never an
+       unscoped job: it would soft-delete every object created since the snapshot), polled
+       until it ends; its failed changes are listed and left to entragit;
+    3. a fresh plan, applied by entragit (recreating hard-deleted objects, remapping every
+       reference), then a second plan that must be empty.
+    Needs a signed-in Microsoft Entra Backup Administrator (--auth device-code or azure-cli)
+    who may also write what entragit applies; an app sign-in is refused before anything is written.
+    """
+    from entragit import native as nativemod
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    if not yes and not sys.stdin.isatty():
+        raise EntragitError("native apply needs --yes when not run interactively; nothing was written")
+    with _writing(root, "apply", lock_timeout):
+        t = _one_tenant(root, tenant_name).writer()
+        nativemod.apply_via_native(root, t, _desired_ref(ref), snapshot, yes, click.echo,
+                                   lambda q: click.confirm(q, default=False), _native_progress)
+
+
 # ---------------------------------------------------------------- demo
 
 @main.command()

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Cli, make_repo
+from tests.conftest import Cli, app_repo, make_repo
 
 BACKUP_ADMIN = "b6a27b2b-f905-4b2e-81b5-0d90e0ef1fdb"
 # The operator's other roles: what entragit's own part of the recovery writes and reads.
@@ -23,6 +23,8 @@ OPERATOR_ROLES = {
     "f2ef992c-3afb-46b9-b7cf-a126ee74c451": "Global Reader",
     "fdd7a751-b60b-444a-984c-02652fe8fa1c": "Groups Administrator",
     "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9": "Conditional Access Administrator",
+    "e8611ab8-c189-46e8-94e1-60213ab1f814": "Privileged Role Administrator",  # a role-assignable group
+    "0526716b-113d-4c15-b2c8-68e3c22b9f80": "Authentication Policy Administrator",
 }
 OPERATOR = "backup-operator@contosodemo.onmicrosoft.com"
 SOFT, HARD, NEW, WEAK = "Project Aurora", "Finance Admins", "Dept - Legal", "CA200-"
@@ -94,7 +96,53 @@ def test_native_diff_names_every_change(bad_day: Any) -> None:
     assert "risk: Conditional Access enforcement changes" in text
 
 
-def test_show(bad_day: Any) -> None:
+def test_native_plan_marks_what_only_entragit_can_do(bad_day: Any) -> None:
     sim, cli, objs = bad_day
-    print(cli("native", "diff", "--rev", "HEAD").output)
-    print(cli("native", "diff", "--format", "markdown").stdout)
+    doc = json.loads(cli("native", "plan", "--format", "json").stdout)
+    by = {(o["action"], o["name"]): o for o in doc["operations"] if not o.get("member")}
+    assert by[("restore", SOFT)]["by"] == "native"
+    weak = by[("update", objs["weak"]["displayName"])]
+    assert weak["by"] == "native" and weak["properties"] == ["state"]
+    assert by[("create", HARD)]["by"] == "entragit" and "hard-deleted" in by[("create", HARD)]["why"]
+    remapped = [o for o in doc["operations"] if o["kind"] == "conditionalAccessPolicies" and o["by"] == "entragit"]
+    assert remapped and all("recreated" in o["why"] or "remapped" in o["why"] for o in remapped)
+    assert all(o["name"] != NEW for o in doc["operations"])  # newer than git and the snapshot: left alone
+
+
+def test_apply_via_native_restores_ids_recreates_the_rest_and_leaves_the_new_group(bad_day: Any) -> None:
+    sim, cli, objs = bad_day
+    res = cli("native", "apply", "--yes")
+    out = res.stdout
+    assert "native recovery" in out and "0 failed" in out, out
+    assert "Second plan: no changes." in out
+    with _client(sim) as c:
+        # Native: the soft-deleted group and the weakened policy, with their original ids.
+        assert c.get(f"/groups/{objs['soft']['id']}").status_code == 200
+        policy = c.get(f"/identity/conditionalAccess/policies/{objs['weak']['id']}").json()
+        assert policy["state"] == "enabled"
+        # entragit: the hard-deleted group recreated, every CA reference remapped to its new id.
+        again = _one(c, "/groups", HARD)
+        assert again["id"] != objs["hard"]["id"]
+        policies = c.get("/identity/conditionalAccess/policies").json()["value"]
+        text = json.dumps(policies)
+        assert objs["hard"]["id"] not in text and again["id"] in text
+        # The group created after the snapshot is still there: the recovery was scoped by id.
+        assert c.get(f"/groups/{objs['new']['id']}").status_code == 200
+        jobs = c.get("/directory/recovery/jobs").json()["value"]
+    recovery = [j for j in jobs if j["@odata.type"].endswith("recoveryJob")]
+    assert len(recovery) == 1 and recovery[0]["filteringCriteria"] is not None
+    ids = {i for v in recovery[0]["filteringCriteria"]["filterValues"] for i in v["entityIds"]}
+    assert ids == {objs["soft"]["id"], objs["weak"]["id"]}
+    assert cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_an_app_is_refused_naming_the_role(bad_day: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    sim, _, _ = bad_day
+    app = app_repo(tmp_path / "app", sim, monkeypatch, extra=("EntraBackup.Read.All",))
+    app("export", "--commit")
+    for cmd in (("native", "apply", "--yes"), ("native", "diff")):
+        res = app(*cmd, code=1)
+        errors = [line for line in res.output.splitlines() if line.startswith("error")]
+        assert len(errors) == 1 and "Microsoft Entra Backup Administrator" in errors[0], res.output
+    with _client(sim) as c:
+        assert c.get("/directory/recovery/jobs").json()["value"] == []  # nothing was started
