@@ -735,7 +735,16 @@ def permissions(tenant_name: str | None, as_table: bool, only: str | None, with_
 
 @main.group()
 def native() -> None:
-    """Microsoft Entra Backup and Recovery: the tenant's own daily snapshots (seven kept), next to git."""
+    """Microsoft Entra Backup and Recovery: the tenant's own daily snapshots (seven kept), next to git.
+
+    \b
+    snapshots    the snapshots (an app with EntraBackup.Read.All may list them)
+    diff         what recovering to a snapshot would change, by object name
+    plan         entragit's plan, each operation marked native or entragit-only
+    apply        native recovery for what it can do with original ids, entragit the rest
+    permissions  the app's read permission and Microsoft's Backup Reader / Administrator roles
+    diff, plan and apply need a signed-in Microsoft Entra Backup Administrator.
+    """
 
 
 @native.command("snapshots")
@@ -764,6 +773,19 @@ def native_snapshots(tenant_name: str | None, all_tenants: bool, fmt: str, verbo
 def _native_progress(line: str) -> None:
     click.echo(line, err=True)
 
+
+@native.command("permissions")
+def native_permissions() -> None:
+    """Who may run which native command: the app's read permission and Microsoft's two roles.
+
+    \b
+    An app with EntraBackup.Read.All lists snapshots and reads job results; only a signed-in
+    person creates difference reports (EntraBackup.ReadWrite.Preview) and recoveries
+    (EntraBackup.ReadWrite.Recovery), holding Microsoft Entra Backup Administrator.
+    """
+    from entragit import permissions as perms
+
+    click.echo("\n".join(perms.native_table()))
 
 @native.command("diff")
 @click.argument("snapshot", required=False, metavar="[SNAPSHOT]")

@@ -168,7 +168,7 @@ class Recovery(Render):
         load = 0 if job["_loaded"] else LOAD_SECONDS
         if elapsed >= load + self.job_seconds:
             self._finish(job)
-        elif elapsed >= load:
+        elif elapsed > load:
             job["status"] = "calculating" if job["@odata.type"] == PREVIEW_TYPE else "running"
         elif elapsed > 0:
             job["status"] = "loadingData"
