@@ -418,7 +418,7 @@ def render_diff(r: Report, fmt: str, names: dict[str, str], files: dict[str, dic
                            "takenAt": r.snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "job": r.job_id,
                            **({"rev": rev} if rev else {}), "changes": [
             {"id": c.id, "type": c.type, "kind": c.kind, "name": c.name, "action": c.action,
-             "properties": {p: {"current": cur, "snapshot": then} for p, (cur, then) in c.props.items()},
+             "values": {p: {"current": cur, "snapshot": then} for p, (cur, then) in c.props.items()},
              "members": {"add": list(c.add_members), "remove": list(c.remove_members)},
              "notes": notes(c), **({"git": git_verdict(c, files)} if files is not None else {})}
             for c in r.changes]}, indent=2) + "\n"
@@ -587,7 +587,7 @@ def render_marks(ms: list[Mark], report: Report, names: dict[str, str], fmt: str
                            "takenAt": report.snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "job": report.job_id,
                            "operations": [{"action": m.op.action, "kind": m.op.kind, "key": m.op.key,
                                            "target": m.op.target or None, "name": m.op.name, "by": m.by,
-                                           "why": m.why, "properties": list(m.fields),
+                                           "why": m.why, "fields": list(m.fields),
                                            **({"member": m.op.member} if m.op.member else {})} for m in ms]},
                           indent=2) + "\n"
     lines = [f"Native backup: snapshot {report.snapshot.id} (taken {when}), difference report {report.job_id}"]

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import Cli, app_repo, make_repo
+from tests.test_formats import _valid
 
 BACKUP_ADMIN = "b6a27b2b-f905-4b2e-81b5-0d90e0ef1fdb"
 # The operator's other roles: what entragit's own part of the recovery writes and reads.
@@ -82,11 +83,12 @@ def test_native_diff_names_every_change(bad_day: Any) -> None:
     sim, cli, objs = bad_day
     res = cli("native", "diff", "--format", "json")
     doc = json.loads(res.stdout)
+    _valid("native-diff", doc)
     by_id = {c["id"]: c for c in doc["changes"]}
     assert by_id[objs["soft"]["id"]]["action"] == "restore" and by_id[objs["soft"]["id"]]["name"] == SOFT
     weak = by_id[objs["weak"]["id"]]
     assert weak["action"] == "update" and weak["name"] == objs["weak"]["displayName"]
-    assert weak["properties"]["state"] == {"current": "enabledForReportingButNotEnforced", "snapshot": "enabled"}
+    assert weak["values"]["state"] == {"current": "enabledForReportingButNotEnforced", "snapshot": "enabled"}
     assert by_id[objs["new"]["id"]]["action"] == "softDelete" and by_id[objs["new"]["id"]]["name"] == NEW
     assert objs["hard"]["id"] not in by_id  # hard-deleted: beyond native recovery, not reported
     text = cli("native", "diff").output
@@ -99,10 +101,11 @@ def test_native_diff_names_every_change(bad_day: Any) -> None:
 def test_native_plan_marks_what_only_entragit_can_do(bad_day: Any) -> None:
     sim, cli, objs = bad_day
     doc = json.loads(cli("native", "plan", "--format", "json").stdout)
+    _valid("native-plan", doc)
     by = {(o["action"], o["name"]): o for o in doc["operations"] if not o.get("member")}
     assert by[("restore", SOFT)]["by"] == "native"
     weak = by[("update", objs["weak"]["displayName"])]
-    assert weak["by"] == "native" and weak["properties"] == ["state"]
+    assert weak["by"] == "native" and weak["fields"] == ["state"]
     assert by[("create", HARD)]["by"] == "entragit" and "hard-deleted" in by[("create", HARD)]["why"]
     remapped = [o for o in doc["operations"] if o["kind"] == "conditionalAccessPolicies" and o["by"] == "entragit"]
     assert remapped and all("recreated" in o["why"] or "remapped" in o["why"] for o in remapped)
