@@ -28,10 +28,8 @@ RETENTION = 7  # GA keeps seven (the Graph API overview's "five" dates from the 
 SUPPORTED = ("users", "groups", "conditionalAccessPolicies", "namedLocations", "authorizationPolicy",
              "authenticationMethodsPolicy", "authenticationMethodConfigurations", "applications",
              "servicePrincipals", "oauth2PermissionGrants", "appRoleAssignments", "organization")  # fmt: skip
-# Read: EntraBackup.Read.All, delegated and application (the delegated ReadWrite scopes "read
-# snapshots" too); nothing writes snapshots.
-BACKUP_PERMS = Perms(read=("EntraBackup.Read.All", "EntraBackup.ReadWrite.Preview", "EntraBackup.ReadWrite.Recovery"),
-                     write=())
+# Read: EntraBackup.Read.All, delegated and application; nothing writes snapshots.
+BACKUP_PERMS = Perms(read=("EntraBackup.Read.All",), write=())
 INVALID_SNAPSHOT = ("This isn't a valid timestamp for recovery. The provided timestamp should be in the "
                     "list of available backups.")  # fmt: skip
 

@@ -44,6 +44,7 @@ RECOVERY_TYPE = f"#{NS}.recoveryJob"
 NAMES_FILTER = f"#{NS}.recoveryJobEntityNamesFilter"
 IDS_FILTER = f"#{NS}.recoveryJobEntityNameAndIdsFilter"
 TERMINAL = ("successful", "failed", "abandoned")
+FUNCTION = {"recoveryPreviewJobs": "getChanges", "recoveryJobs": "getFailedChanges"}  # bound to each job type
 HIDDEN_STATES = ("loadingData", "calculating")  # evolvable members: only with the Prefer header
 LOAD_SECONDS = 60  # loadingData, skipped when a job already loaded the same snapshot
 POLL_SECONDS = 60  # simulated time one read of an unfinished job stands for
@@ -113,6 +114,7 @@ class Recovery(Render):
     job_seconds: int = JOB_SECONDS
 
     def _recovery_routes(self) -> list[Route]:
+        """perms=None: each handler checks the caller itself (delegated-only writes, the backup roles)."""
         snap = r"directory/recovery/snapshots/(?P<snap>[^/]+)"
         op = rf"(?:{re.escape(NS)}\.)?"
         job = r"(?P<job>[^/]+)"
@@ -126,7 +128,7 @@ class Recovery(Render):
                       self._snap_jobs, ("GET", "POST")),
                 route(f"directory/recovery/snapshots/{{id}}/{kind}/{{id}}/cancel",
                       rf"{snap}/(?P<kind>{kind})/{job}/{op}cancel", "none", self._job_cancel, ("POST",)),
-                route(f"directory/recovery/snapshots/{{id}}/{kind}/{{id}}/changes",
+                route(f"directory/recovery/snapshots/{{id}}/{kind}/{{id}}/{FUNCTION[kind]}",
                       rf"{snap}/(?P<kind>{kind})/{job}/{op}(?P<fn>getChanges|getFailedChanges)", "none",
                       self._job_changes, ("GET",)),
                 route(f"directory/recovery/snapshots/{{id}}/{kind}/{{id}}", rf"{snap}/(?P<kind>{kind})/{job}",
