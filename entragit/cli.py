@@ -856,10 +856,13 @@ def native_plan(ref: str, snapshot: str | None, tenant_name: str | None, fmt: st
 @click.option("--snapshot", metavar="ID", help="The native snapshot to recover from (default: the newest).")
 @click.option("--tenant", "tenant_name", metavar="NAME", help="The tenant (needed when there are several).")
 @click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
+@click.option("--commit", "do_commit", is_flag=True,
+              help="Re-export and commit afterwards, naming the recovery job (Entragit-Native-Recovery) and "
+                   "the snapshot (Entragit-Native-Snapshot): recovery writes leave no delta or notification.")
 @click.option("-v", "--verbose", count=True, help="-vv every request.")
 @lock_option
 @repo_option
-def native_apply(ref: str, snapshot: str | None, tenant_name: str | None, yes: bool, verbose: int,
+def native_apply(ref: str, snapshot: str | None, tenant_name: str | None, yes: bool, do_commit: bool, verbose: int,
                  lock_timeout: float, repo: str | None) -> None:
     """Apply via native recovery: the native backup restores what it can, entragit the rest.
 
@@ -881,8 +884,17 @@ def native_apply(ref: str, snapshot: str | None, tenant_name: str | None, yes: b
         raise EntragitError("native apply needs --yes when not run interactively; nothing was written")
     with _writing(root, "apply", lock_timeout):
         t = _one_tenant(root, tenant_name).writer()
-        nativemod.apply_via_native(root, t, _desired_ref(ref), snapshot, yes, click.echo,
-                                   lambda q: click.confirm(q, default=False), _native_progress)
+        ref = _desired_ref(ref)
+        job_id, snap = nativemod.apply_via_native(root, t, ref, snapshot, yes, click.echo,
+                                                  lambda q: click.confirm(q, default=False), _native_progress)
+        if do_commit:
+            from entragit import export as exp
+            from entragit import gitstore
+
+            exp.export(root, [t], do_commit=False, force=True)
+            sha = gitstore.commit(root, [str(t.dir.relative_to(root))], nativemod.commit_message(t, ref, job_id, snap))
+            if sha:
+                click.echo(f"committed {sha[:10]}")
 
 
 # ---------------------------------------------------------------- demo

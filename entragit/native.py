@@ -622,10 +622,13 @@ def plan_marks(root: Any, t: Tenant, ref: str, snapshot: str | None, progress: P
     return s, report, marks(list(s.plan.ops), report)
 
 
+RECOVERY_TRAILER = "Entragit-Native-Recovery"  # `native apply --commit`: the recovery job id
+
+
 def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: bool, echo: Any,
-                     confirm: Any, progress: Progress) -> str:
+                     confirm: Any, progress: Progress) -> tuple[str, str]:
     """Native recovery for what it can do with original ids (scoped by object id), then entragit
-    applies the rest; returns the recovery job id ("" when native had nothing to do).
+    applies the rest; returns (recovery job id or "" when native had nothing to do, snapshot id).
 
     Refuses up front, before any write, when the sign-in cannot create recovery jobs."""
     from entragit import reconcile, render
@@ -641,7 +644,7 @@ def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: 
     echo(render.text(s.plan, names, s.risks))
     echo(render_marks(ms, report, names))
     if s.plan.empty:
-        return ""
+        return "", report.snapshot.id
     if not yes and not confirm("Recover natively, then apply the rest?"):
         raise EntragitError("aborted; nothing was written")
     ids, job_id = native_ids(ms), ""
@@ -673,4 +676,14 @@ def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: 
         raise EntragitError(f"the tenant still differs from the files after the recovery: "
                             f"{len(second.plan.ops)} operation(s) left", hint="run `entragit plan` to see them")
     echo("Second plan: no changes.")
-    return job_id
+    return job_id, report.snapshot.id
+
+
+def commit_message(t: Tenant, ref: str, job_id: str, snapshot: str) -> str:
+    """The re-export's commit after `native apply`: recovery writes emit no change notifications or
+    delta records, so a full export is what records them; the trailers link the native job."""
+    lines = [f"{t.name}: native apply {ref[:10]}", ""]
+    if job_id:
+        lines.append(f"{RECOVERY_TRAILER}: {job_id}")
+    lines.append(f"{TRAILER}: {snapshot}")
+    return "\n".join(lines) + "\n"

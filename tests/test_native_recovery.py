@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from entragit import gitstore
 from tests.conftest import Cli, app_repo, make_repo
 from tests.test_formats import _valid
 
@@ -40,6 +41,11 @@ def _one(c: httpx.Client, path: str, name: str) -> dict[str, Any]:
     found = [o for o in c.get(path, params={"$top": 999}).json()["value"] if o["displayName"].startswith(name)]
     assert len(found) == 1, (name, found)
     return dict(found[0])
+
+
+def doc_snapshot(sim: Any) -> str:
+    with _client(sim) as c:
+        return str(c.get("/directory/recovery/snapshots").json()["value"][0]["id"])
 
 
 def _operator(sim: Any, roles: dict[str, str]) -> str:
@@ -114,7 +120,7 @@ def test_native_plan_marks_what_only_entragit_can_do(bad_day: Any) -> None:
 
 def test_apply_via_native_restores_ids_recreates_the_rest_and_leaves_the_new_group(bad_day: Any) -> None:
     sim, cli, objs = bad_day
-    res = cli("native", "apply", "--yes")
+    res = cli("native", "apply", "--yes", "--commit")
     out = res.stdout
     assert "native recovery" in out and "0 failed" in out, out
     assert "Second plan: no changes." in out
@@ -137,6 +143,9 @@ def test_apply_via_native_restores_ids_recreates_the_rest_and_leaves_the_new_gro
     ids = {i for v in recovery[0]["filteringCriteria"]["filterValues"] for i in v["entityIds"]}
     assert ids == {objs["soft"]["id"], objs["weak"]["id"]}
     assert cli("plan", "--detailed-exitcode").exit_code == 0
+    # The re-export is committed with the recovery job and the snapshot it restored from.
+    assert gitstore.last_trailer(cli.repo, "tenants/demo", "Entragit-Native-Recovery") == recovery[0]["id"]
+    assert gitstore.last_trailer(cli.repo, "tenants/demo", "Entragit-Native-Snapshot") == doc_snapshot(sim)
 
 
 def test_an_app_is_refused_naming_the_role(bad_day: Any, tmp_path: Path, monkeypatch: Any) -> None:
