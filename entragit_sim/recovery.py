@@ -26,7 +26,8 @@ import copy
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from entragit_sim import backup
@@ -112,6 +113,8 @@ class Recovery(Render):
 
     clock: backup.Clock
     job_seconds: int = JOB_SECONDS
+    # Failure injection (assign a dict on the router): object id -> the failureMessage its recovery change fails with.
+    recovery_failures: Mapping[str, str] = MappingProxyType({})
 
     def _recovery_routes(self) -> list[Route]:
         """perms=None: each handler checks the caller itself (delegated-only writes, the backup roles)."""
@@ -184,11 +187,17 @@ class Recovery(Render):
         job["status"] = "successful"
         job["jobCompletionDateTime"] = self.clock.iso()
         if job["@odata.type"] == RECOVERY_TYPE:
-            failed = [f for c in changes if (f := recover(self.store, snap or {}, c, self.clock)) is not None]
+            failed = [f for c in changes if (f := self._recover_one(snap or {}, c)) is not None]
             job["_failed"] = failed
             job["totalFailedChanges"] = len(failed)
             job["totalObjectsModified"] = len(changes) - len(failed)
             job["totalLinksModified"] = sum(_links(c) for c in changes if c not in failed)
+
+    def _recover_one(self, snap: Obj, change: Obj) -> Obj | None:
+        injected = self.recovery_failures.get(change["id"])
+        if injected:
+            return {**change, "failureMessage": injected}
+        return recover(self.store, snap, change, self.clock)
 
     def _job(self, req: Request, key: str, kind: str | None = None) -> Obj:
         job = self.store.backup_jobs.get(key)

@@ -158,3 +158,37 @@ def test_an_app_is_refused_naming_the_role(bad_day: Any, tmp_path: Path, monkeyp
         assert len(errors) == 1 and "Microsoft Entra Backup Administrator" in errors[0], res.output
     with _client(sim) as c:
         assert c.get("/directory/recovery/jobs").json()["value"] == []  # nothing was started
+
+
+def test_a_failed_native_change_is_left_to_entragit(bad_day: Any) -> None:
+    sim, cli, objs = bad_day
+    sim.router.recovery_failures = {objs["soft"]["id"]: "Restore failed: the object is locked."}
+    out = cli("native", "apply", "--yes").stdout
+    assert "1 failed" in out and f"FAILED group '{SOFT}'" in out and "Restore failed" in out, out
+    assert "entragit does the rest:" in out and f"restore  group '{SOFT}'" in out
+    assert "Second plan: no changes." in out
+    with _client(sim) as c:
+        assert c.get(f"/groups/{objs['soft']['id']}").status_code == 200  # entragit restored it, same id
+
+
+def test_native_diff_resumes_a_running_report_and_waits_out_another_job(bad_day: Any) -> None:
+    sim, cli, objs = bad_day
+    with _client(sim) as c:
+        snap = doc_snapshot(sim)
+        r = c.post(f"/directory/recovery/snapshots/{snap}/recoveryPreviewJobs")  # unscoped, like native diff
+        assert r.status_code == 202
+        mine = r.headers["Location"].rsplit("/", 1)[1]
+    res = cli("native", "diff", "--format", "json")
+    assert "already running with this scope: resuming it" in res.stderr
+    assert json.loads(res.stdout)["job"] == mine
+    with _client(sim) as c:
+        scoped = {"filteringCriteria": {"@odata.type": "#microsoft.graph.entraRecoveryServices."
+                                        "recoveryJobEntityNameAndIdsFilter",
+                                        "filterValues": [{"entityType": "group", "entityIds": [objs["soft"]["id"]]}]}}
+        other = c.post(f"/directory/recovery/snapshots/{snap}/recoveryPreviewJobs", json=scoped)
+        assert other.status_code == 202
+    res = cli("native", "diff", "--format", "json")
+    assert "(one job per tenant): waiting for it" in res.stderr
+    with _client(sim) as c:
+        jobs = c.get("/directory/recovery/jobs").json()["value"]
+    assert len(jobs) == 3 and all(j["status"] == "successful" for j in jobs)
