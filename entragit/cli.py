@@ -839,7 +839,7 @@ def native_plan(ref: str, snapshot: str | None, tenant_name: str | None, fmt: st
     Reads a difference report scoped to the objects the plan touches, so it needs a signed-in
     Microsoft Entra Backup Administrator, like `native diff`. Nothing is written.
     """
-    from entragit import native as nativemod
+    from entragit import nativeplan as nativemod
     from entragit import render
 
     _setup_logging(verbose)
@@ -876,7 +876,7 @@ def native_apply(ref: str, snapshot: str | None, tenant_name: str | None, yes: b
     Needs a signed-in Microsoft Entra Backup Administrator (--auth device-code or azure-cli)
     who may also write what entragit applies; an app sign-in is refused before anything is written.
     """
-    from entragit import native as nativemod
+    from entragit import nativeplan as nativemod
 
     _setup_logging(verbose)
     root = _root(repo)

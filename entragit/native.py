@@ -72,8 +72,8 @@ def snapshots(t: Tenant, now: dt.datetime | None = None) -> list[NativeSnapshot]
                                 hint=f"grant the application permission {PERMISSION} (admin consent), "
                                      "see `entragit permissions --native`") from e
         if e.status in ABSENT:
-            raise EntragitError(f"tenant {t.name}: Graph has no native backup here ({e.status} {e.code}); "
-                                "Entra Backup and Recovery is in the global cloud only, for workforce tenants") from e
+            raise EntragitError(f"tenant {t.name}: Graph has no native backup here ({e.status} {e.code}); Entra "
+                                "Backup and Recovery needs Entra ID P1 or P2, a workforce tenant, the global cloud") from e
         raise
     return _states(items, now or dt.datetime.now(dt.timezone.utc))
 
@@ -206,11 +206,11 @@ class Report:
     changes: tuple[NativeChange, ...]
 
 
-async def _who(g: Graph) -> dict[str, Any]:
+async def claims(g: Graph) -> dict[str, Any]:
     return auth.decode_claims(await g.access_token()) or {}
 
 
-def _needs_admin(t: Tenant, what: str, claims: dict[str, Any]) -> EntragitError | None:
+def needs_admin(t: Tenant, what: str, claims: dict[str, Any]) -> EntragitError | None:
     """Why this sign-in cannot create `what` jobs, or None. App-only tokens never can."""
     scope = PREVIEW_SCOPE if what == "preview" else RECOVERY_SCOPE
     if claims.get("idtyp") == "app" or ("scp" not in claims and "roles" in claims):
@@ -298,7 +298,7 @@ def _norm_criteria(c: Any) -> Any:
     return json.dumps(c, sort_keys=True)
 
 
-def _pick(found: list[NativeSnapshot], snapshot: str | None, t: Tenant) -> NativeSnapshot:
+def pick(found: list[NativeSnapshot], snapshot: str | None, t: Tenant) -> NativeSnapshot:
     if not found:
         raise EntragitError(f"tenant {t.name}: no native snapshots yet (the service takes one a day)")
     if snapshot is None:
@@ -310,44 +310,62 @@ def _pick(found: list[NativeSnapshot], snapshot: str | None, t: Tenant) -> Nativ
                         hint="`entragit native snapshots` lists the seven kept")
 
 
-async def _snapshots(g: Graph, t: Tenant) -> list[NativeSnapshot]:
+async def read_snapshots(g: Graph, t: Tenant) -> list[NativeSnapshot]:
     try:
         return _states(await g.list_all(SNAPSHOTS), dt.datetime.now(dt.timezone.utc))
     except GraphError as e:
         raise _refused(t, "snapshot", e) from e
 
 
+def batches(ids: dict[str, list[str]]) -> list[dict[str, list[str]]]:
+    """`ids` in scopes of at most MAX_IDS ids each (one job per scope, one after another)."""
+    flat = [(k, i) for k in sorted(ids) for i in ids[k]]
+    out = []
+    for n in range(0, len(flat), MAX_IDS):
+        chunk: dict[str, list[str]] = {}
+        for k, i in flat[n:n + MAX_IDS]:
+            chunk.setdefault(k, []).append(i)
+        out.append(chunk)
+    return out
+
+
 async def preview(g: Graph, t: Tenant, snapshot: str | None, ids: dict[str, list[str]] | None,
                   progress: Progress) -> Report:
-    """Run (or resume) a difference report and read all its changes."""
-    snap = _pick(await _snapshots(g, t), snapshot, t)
-    if (why := _needs_admin(t, "preview", await _who(g))) is not None:
+    """Run (or resume) a difference report and read all its changes; scoped to `ids` (one report per
+    MAX_IDS of them) or, without, of everything the snapshot covers."""
+    snap = pick(await read_snapshots(g, t), snapshot, t)
+    if (why := needs_admin(t, "preview", await claims(g))) is not None:
         raise why
-    url = await _start(g, t, snap.id, "preview", _criteria(ids), progress)
-    job = await _wait(g, url, "preview", progress)
-    if job.get("status") != "successful":
-        raise EntragitError(f"tenant {t.name}: native preview job {job.get('id')} ended {job.get('status')}")
-    items = await g.list_all(f"{_job_url(g, job, snap.id)}/{NS}.getChanges", params={"$top": 999})
-    return Report(t.name, snap, str(job["id"]), tuple(NativeChange.of(i) for i in items))
+    jobs, changes = [], []
+    for scope in batches(ids) if ids else [None]:
+        url = await _start(g, t, snap.id, "preview", _criteria(scope), progress)
+        job = await _wait(g, url, "preview", progress)
+        if job.get("status") != "successful":
+            raise EntragitError(f"tenant {t.name}: native preview job {job.get('id')} ended {job.get('status')}")
+        items = await g.list_all(f"{_job_url(g, job, snap.id)}/{NS}.getChanges", params={"$top": 999})
+        jobs.append(str(job["id"]))
+        changes += [NativeChange.of(i) for i in items]
+    return Report(t.name, snap, " ".join(jobs), tuple(changes))
 
 
 async def recover(g: Graph, t: Tenant, snapshot: str, ids: dict[str, list[str]],
-                  progress: Progress) -> tuple[dict[str, Any], list[NativeChange]]:
-    """Native recovery scoped to `ids` (never unscoped: that would soft-delete every newer object);
-    the finished job and its failed changes."""
+                  progress: Progress) -> list[tuple[dict[str, Any], list[NativeChange]]]:
+    """Native recovery scoped to `ids`, one job per MAX_IDS of them (never unscoped: that would
+    soft-delete every newer object); each finished job with its failed changes."""
     if not any(ids.values()):
         raise EntragitError("nothing to recover natively")
-    if sum(len(v) for v in ids.values()) > MAX_IDS:
-        raise EntragitError(f"more than {MAX_IDS} objects for one native recovery job")
-    if (why := _needs_admin(t, "recovery", await _who(g))) is not None:
+    if (why := needs_admin(t, "recovery", await claims(g))) is not None:
         raise why
-    url = await _start(g, t, snapshot, "recovery", _criteria(ids), progress)
-    job = await _wait(g, url, "recovery", progress)
-    failed: list[NativeChange] = []
-    if job.get("status") == "successful" and job.get("totalFailedChanges"):
-        items = await g.list_all(f"{_job_url(g, job, snapshot)}/{NS}.getFailedChanges", params={"$top": 999})
-        failed = [NativeChange.of(i) for i in items]
-    return job, failed
+    out = []
+    for scope in batches(ids):
+        url = await _start(g, t, snapshot, "recovery", _criteria(scope), progress)
+        job = await _wait(g, url, "recovery", progress)
+        failed: list[NativeChange] = []
+        if job.get("status") == "successful" and job.get("totalFailedChanges"):
+            items = await g.list_all(f"{_job_url(g, job, snapshot)}/{NS}.getFailedChanges", params={"$top": 999})
+            failed = [NativeChange.of(i) for i in items]
+        out.append((job, failed))
+    return out
 
 
 def session(t: Tenant) -> Graph:
@@ -360,7 +378,7 @@ def session(t: Tenant) -> Graph:
 ACTION_WORD = {"update": "update", "restore": "restore", "softDelete": "soft-delete"}
 
 
-def _title(kind: str) -> str:
+def title(kind: str) -> str:
     from entragit import kinds as kindmod
 
     k = kindmod.BY_NAME.get(kind)
@@ -434,12 +452,12 @@ def render_diff(r: Report, fmt: str, names: dict[str, str], files: dict[str, dic
                                + [f"+ member {member(m)}" for m in c.add_members]
                                + [f"− member {member(m)}" for m in c.remove_members])
             note = "<br>".join(notes(c) + ([git_verdict(c, files)] if files is not None else []))
-            lines.append(f"| {ACTION_WORD.get(c.action, c.action)} | {_title(c.kind)} **{c.name}** (`{c.id}`) "
+            lines.append(f"| {ACTION_WORD.get(c.action, c.action)} | {title(c.kind)} **{c.name}** (`{c.id}`) "
                          f"| {what} | {note} |")
         return "\n".join(lines) + "\n"
     lines = [head]
     for c in r.changes:
-        lines.append(f"  {ACTION_WORD.get(c.action, c.action):<11} {_title(c.kind)} {c.name!r} ({c.id})")
+        lines.append(f"  {ACTION_WORD.get(c.action, c.action):<11} {title(c.kind)} {c.name!r} ({c.id})")
         lines += [f"{'':14}{p}: {_short(cur)} -> {_short(then)}" for p, (cur, then) in c.props.items()]
         lines += [f"{'':14}+ member {member(m)}" for m in c.add_members]
         lines += [f"{'':14}- member {member(m)}" for m in c.remove_members]
@@ -472,218 +490,3 @@ def _has_head(root: Any) -> bool:
 
     return gitstore.head(root) is not None
 
-
-# ---------------------------------------------------------------- plan marks: what native recovery could do
-
-REMAP = "{new:"  # a plan placeholder: the new id of a recreated object
-
-
-@dataclass(frozen=True)
-class Mark:
-    """Who can carry out one plan operation: `native` (recovery to the snapshot, original id) or `entragit`."""
-
-    op: Any  # plan.Op
-    by: str  # native | entragit
-    why: str
-    fields: tuple[str, ...] = ()  # native: the properties it restores
-
-
-def _same(kind: str, field: str, a: Any, b: Any) -> bool:
-    from entragit import kinds as kindmod
-    from entragit import plan as planmod
-
-    return planmod._norm(kindmod.get(kind), field, a) == planmod._norm(kindmod.get(kind), field, b)
-
-
-def _wanted(ops: list[Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """(kind, live id) -> the plan's writes to it: `body` (the PATCH), `restore`, `add` / `remove` members."""
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for op in ops:
-        w = out.setdefault((op.kind, op.target), {"body": {}, "restore": False, "add": set(), "remove": set()})
-        if op.action == "update":
-            w["body"].update({k: v for k, v in op.body.items() if k != "@odata.type"})
-        elif op.action == "restore":
-            w["restore"] = True
-        elif op.action in ("link", "unlink") and op.rel == "members":
-            w["add" if op.action == "link" else "remove"].add(op.member)
-    return out
-
-
-def _agrees(c: NativeChange, want: dict[str, Any]) -> bool:
-    """Does everything recovery would write to this object match what the plan writes? Then native
-    recovery may do it (a property the plan leaves alone is already as git wants it)."""
-    if c.action == "softDelete" or (c.action == "restore") != want["restore"]:
-        return False
-    if any(p not in want["body"] or not _same(c.kind, p, then, want["body"][p]) for p, (_, then) in c.props.items()):
-        return False
-    return set(c.add_members) <= want["add"] and set(c.remove_members) <= want["remove"]
-
-
-def candidates(ops: list[Any]) -> dict[str, list[str]]:
-    """Live ids, by kind, of the objects whose plan operations native recovery might carry out."""
-    out: dict[str, set[str]] = {}
-    for op in ops:
-        if op.kind in KIND_OF.values() and op.target and op.action in ("restore", "update", "link", "unlink"):
-            if op.action in ("link", "unlink") and (op.rel != "members" or op.kind != "groups"):
-                continue
-            if op.target.startswith("{new:"):
-                continue
-            out.setdefault(op.kind, set()).add(op.target)
-    return {k: sorted(v) for k, v in out.items()}
-
-
-def marks(ops: list[Any], report: Report) -> list[Mark]:
-    """Each plan operation marked native (which properties) or entragit (why only entragit can)."""
-    wanted = _wanted(ops)
-    by_id = {(c.kind, c.id): c for c in report.changes}
-    ok = {key for key, c in by_id.items() if key in wanted and _agrees(c, wanted[key])}
-    out = []
-    for op in ops:
-        c = by_id.get((op.kind, op.target))
-        if op.kind not in KIND_OF.values():
-            out.append(Mark(op, "entragit", f"native backup does not cover {_title(op.kind)}s"))
-        elif op.action == "create":
-            why = ("hard-deleted: native recovery never creates objects; new id, references remapped"
-                   if op.fate == "recreated" else "never existed in the tenant: written in git")
-            out.append(Mark(op, "entragit", why))
-        elif op.action in ("delete", "adopt"):
-            out.append(Mark(op, "entragit", "native recovery only restores, updates and soft-deletes by snapshot"))
-        elif REMAP in json.dumps(op.body, default=str) or REMAP in (op.member or ""):
-            out.append(Mark(op, "entragit", "a reference to a recreated object: native recovery cannot remap it"))
-        elif c is None:
-            out.append(Mark(op, "entragit", "the snapshot holds the live state too (the change is older than the "
-                                            "snapshot, or a property native does not cover)"))
-        elif (op.kind, op.target) not in ok:
-            out.append(Mark(op, "entragit", "native recovery would write values git does not want "
-                                            "(or a reference to a recreated object)"))
-        elif op.action == "restore":
-            out.append(Mark(op, "native", "restore from soft delete, original id"))
-        elif op.action == "update":
-            fields = tuple(sorted(k for k in op.body if k != "@odata.type"))
-            if not set(fields) <= set(c.props):
-                out.append(Mark(op, "entragit", "properties native does not cover"))
-            else:
-                out.append(Mark(op, "native", "update back to the snapshot", fields))
-        elif op.member in c.add_members or op.member in c.remove_members:
-            out.append(Mark(op, "native", "static group membership"))
-        else:
-            out.append(Mark(op, "entragit", "not a membership change the snapshot holds"))
-    return out
-
-
-def native_ids(ms: list[Mark]) -> dict[str, list[str]]:
-    out: dict[str, set[str]] = {}
-    for m in ms:
-        if m.by == "native":
-            out.setdefault(m.op.kind, set()).add(m.op.target)
-    return {k: sorted(v) for k, v in out.items()}
-
-
-def render_marks(ms: list[Mark], report: Report, names: dict[str, str], fmt: str = "text") -> str:
-    when = report.snapshot.taken_at.strftime("%Y-%m-%d %H:%M:%SZ")
-    n = sum(m.by == "native" for m in ms)
-    if fmt == "json":
-        return json.dumps({"format_version": FORMAT_VERSION, "tenant": report.tenant, "snapshot": report.snapshot.id,
-                           "takenAt": report.snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"), "job": report.job_id,
-                           "operations": [{"action": m.op.action, "kind": m.op.kind, "key": m.op.key,
-                                           "target": m.op.target or None, "name": m.op.name, "by": m.by,
-                                           "why": m.why, "fields": list(m.fields),
-                                           **({"member": m.op.member} if m.op.member else {})} for m in ms]},
-                          indent=2) + "\n"
-    lines = [f"Native backup: snapshot {report.snapshot.id} (taken {when}), difference report {report.job_id}"]
-    for m in ms:
-        what = f"{m.op.action} {_title(m.op.kind)} {m.op.name!r}"
-        if m.op.member:
-            what += f" member {names.get(m.op.member.lower(), m.op.member)}"
-        extra = f": {', '.join(m.fields)}" if m.fields else ""
-        lines.append(f"  {m.by:<9} {what}{extra}  ({m.why})")
-    lines.append(f"{n} of {len(ms)} operation(s) native recovery can do with original ids; entragit does the rest.")
-    return "\n".join(lines) + "\n"
-
-
-def plan_marks(root: Any, t: Tenant, ref: str, snapshot: str | None, progress: Progress) -> tuple[Any, Report, list[Mark]]:
-    """entragit's plan for `ref`, a difference report scoped to the objects it touches, and the marks."""
-    from entragit import reconcile
-
-    s = reconcile.plan(root, t, ref)
-    ids = candidates(list(s.plan.ops))
-    if sum(len(v) for v in ids.values()) > MAX_IDS:
-        raise EntragitError(f"the plan touches more than {MAX_IDS} objects native recovery covers; "
-                            "narrow it with `--only`")
-
-    async def go() -> Report:
-        async with session(t) as g:
-            if not ids:
-                snap = _pick(await _snapshots(g, t), snapshot, t)
-                return Report(t.name, snap, "-", ())
-            return await preview(g, t, snapshot, ids, progress)
-
-    report = asyncio.run(go())
-    return s, report, marks(list(s.plan.ops), report)
-
-
-RECOVERY_TRAILER = "Entragit-Native-Recovery"  # `native apply --commit`: the recovery job id
-
-
-def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: bool, echo: Any,
-                     confirm: Any, progress: Progress) -> tuple[str, str]:
-    """Native recovery for what it can do with original ids (scoped by object id), then entragit
-    applies the rest; returns (recovery job id or "" when native had nothing to do, snapshot id).
-
-    Refuses up front, before any write, when the sign-in cannot create recovery jobs."""
-    from entragit import reconcile, render
-
-    async def who() -> dict[str, Any]:
-        async with session(t) as g:
-            return await _who(g)
-
-    if (why := _needs_admin(t, "recovery", asyncio.run(who()))) is not None:
-        raise why
-    s, report, ms = plan_marks(root, t, ref, snapshot, progress)
-    names = s.names()
-    echo(render.text(s.plan, names, s.risks))
-    echo(render_marks(ms, report, names))
-    if s.plan.empty:
-        return "", report.snapshot.id
-    if not yes and not confirm("Recover natively, then apply the rest?"):
-        raise EntragitError("aborted; nothing was written")
-    ids, job_id = native_ids(ms), ""
-    if ids:
-        async def go() -> tuple[dict[str, Any], list[NativeChange]]:
-            async with session(t) as g:
-                return await recover(g, t, report.snapshot.id, ids, progress)
-
-        job, failed = asyncio.run(go())
-        job_id = str(job.get("id"))
-        echo(f"native recovery {job_id}: {job.get('status')}, {job.get('totalObjectsModified') or 0} object(s) and "
-             f"{job.get('totalLinksModified') or 0} link(s) restored, {len(failed)} failed")
-        for f in failed:
-            echo(f"  FAILED {_title(f.kind)} {f.name!r} ({f.id}): {f.failure} (entragit retries it)")
-        if job.get("status") != "successful":
-            echo(f"native recovery ended {job.get('status')}: entragit does all of the plan")
-    rest = reconcile.plan(root, t, ref)
-    if not rest.plan.empty:
-        echo("entragit does the rest:")
-        echo(render.text(rest.plan, rest.names(), rest.risks))
-        result, stats = reconcile.apply(root, t, rest, on_op=lambda o: echo(
-            f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}"))
-        echo(f"Applied {len(result.outcomes) - len(result.failed)}/{len(result.outcomes)} operations "
-             f"({stats.writes} write requests).")
-        if result.failed:
-            raise EntragitError(f"{len(result.failed)} operation(s) failed; fix and rerun (it resumes safely)")
-    second = reconcile.plan(root, t, ref)
-    if not second.plan.empty:
-        raise EntragitError(f"the tenant still differs from the files after the recovery: "
-                            f"{len(second.plan.ops)} operation(s) left", hint="run `entragit plan` to see them")
-    echo("Second plan: no changes.")
-    return job_id, report.snapshot.id
-
-
-def commit_message(t: Tenant, ref: str, job_id: str, snapshot: str) -> str:
-    """The re-export's commit after `native apply`: recovery writes emit no change notifications or
-    delta records, so a full export is what records them; the trailers link the native job."""
-    lines = [f"{t.name}: native apply {ref[:10]}", ""]
-    if job_id:
-        lines.append(f"{RECOVERY_TRAILER}: {job_id}")
-    lines.append(f"{TRAILER}: {snapshot}")
-    return "\n".join(lines) + "\n"

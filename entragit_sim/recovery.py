@@ -34,7 +34,6 @@ from entragit_sim import backup
 from entragit_sim.auth import ADMIN
 from entragit_sim.errors import GraphHTTPError, bad_request
 from entragit_sim.hooks import Ctx, hook_for
-from entragit_sim.render import Render
 from entragit_sim.store import Obj
 from entragit_sim.table import BY_NAME
 from entragit_sim.wire import Request, Response, Route, ctx_url, method_not_allowed, route
@@ -108,7 +107,7 @@ def _fields(kind: str, *objs: Obj) -> list[str]:
     return sorted({k for o in objs for k in o if k not in READ_ONLY and not k.startswith("@")})
 
 
-class Recovery(Render):
+class Recovery(backup.Backup):
     """Preview and recovery jobs; mixed into the Router next to Backup (snapshots)."""
 
     clock: backup.Clock
@@ -141,6 +140,7 @@ class Recovery(Render):
 
     # -- permissions ------------------------------------------------------------------------------
     def _may_read(self, req: Request) -> None:
+        self._backup_here()
         # EntraBackup.Read.All, delegated or application; the ReadWrite scopes "read snapshots" too.
         if not any(req.caller.has(p) for p in (READ, PREVIEW, RECOVERY)):
             raise GraphHTTPError(403, "Forbidden", DENIED)
@@ -148,6 +148,7 @@ class Recovery(Render):
     def _may_write(self, req: Request, scope: str) -> None:
         # Delegated only: no application permission creates or cancels jobs
         # (https://learn.microsoft.com/graph/api/entrarecoveryservices-snapshot-post-recoveryjobs).
+        self._backup_here()
         c = req.caller
         if c.admin:
             return

@@ -12,7 +12,7 @@ from typing import Any
 from entragit_sim.actions import Actions
 from entragit_sim.auditlog import AuditLog
 from entragit_sim.auth import caller_from_header
-from entragit_sim.backup import BACKUP_PERMS, Backup, Clock
+from entragit_sim.backup import BACKUP_PERMS, Clock
 from entragit_sim.batch import Batch
 from entragit_sim.directory import Directory
 from entragit_sim.errors import GraphHTTPError, denied
@@ -40,7 +40,7 @@ CONSUMER_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAc
 __all__ = ["Request", "RequestRecord", "Response", "Route", "Router"]
 
 
-class Router(Resources, Recycle, Directory, Actions, AuditLog, Backup, Recovery, Batch):
+class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch):
     """Dispatches one Graph request (also used for every $batch item)."""
 
     def __init__(

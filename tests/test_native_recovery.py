@@ -192,3 +192,26 @@ def test_native_diff_resumes_a_running_report_and_waits_out_another_job(bad_day:
     with _client(sim) as c:
         jobs = c.get("/directory/recovery/jobs").json()["value"]
     assert len(jobs) == 3 and all(j["status"] == "successful" for j in jobs)
+
+
+def test_a_tenant_without_native_backup_gets_one_clear_error(bad_day: Any) -> None:
+    sim, cli, _ = bad_day
+    sim.router.backup_available = False  # no Entra ID P1/P2 licence, or a national cloud
+    for cmd in (("native", "snapshots"), ("native", "diff"), ("native", "apply", "--yes")):
+        res = cli(*cmd, code=1)
+        errors = [line for line in res.output.splitlines() if line.startswith("error")]
+        assert len(errors) == 1 and "no native backup here" in errors[0] and "P1 or P2" in errors[0], res.output
+
+
+def test_more_objects_than_one_job_takes_run_as_jobs_one_after_another(bad_day: Any, monkeypatch: Any) -> None:
+    from entragit import native
+
+    sim, cli, objs = bad_day
+    monkeypatch.setattr(native, "MAX_IDS", 1)  # Graph's portal takes 100 ids a job
+    out = cli("native", "apply", "--yes").stdout
+    assert "Second plan: no changes." in out
+    with _client(sim) as c:
+        jobs = c.get("/directory/recovery/jobs").json()["value"]
+    recovery = [j for j in jobs if j["@odata.type"].endswith("recoveryJob")]
+    scopes = [[i for v in j["filteringCriteria"]["filterValues"] for i in v["entityIds"]] for j in recovery]
+    assert sorted(scopes) == sorted([[objs["soft"]["id"]], [objs["weak"]["id"]]])
