@@ -216,6 +216,8 @@ class Recovery(backup.Backup):
 
     # -- handlers ---------------------------------------------------------------------------------
     def _jobs_list(self, req: Request, m: re.Match[str]) -> Response:
+        if req.method != "GET":
+            raise method_not_allowed()
         self._may_read(req)
         with self.store.lock:
             self._tick()
@@ -223,6 +225,8 @@ class Recovery(backup.Backup):
         return self._page(req, items, "directory/recovery/jobs", directory=False)
 
     def _job_get(self, req: Request, m: re.Match[str]) -> Response:
+        if req.method != "GET":
+            raise method_not_allowed()
         self._may_read(req)
         with self.store.lock:
             job = self._job(req, m.group("job"), m.groupdict().get("kind"))
@@ -269,6 +273,8 @@ class Recovery(backup.Backup):
         return job
 
     def _job_changes(self, req: Request, m: re.Match[str]) -> Response:
+        if req.method != "GET":
+            raise method_not_allowed()
         self._may_read(req)
         kind, fn = m.group("kind"), m.group("fn")
         if (kind, fn) not in (("recoveryPreviewJobs", "getChanges"), ("recoveryJobs", "getFailedChanges")):
@@ -284,6 +290,8 @@ class Recovery(backup.Backup):
         return self._page(req, items, ctx, directory=False)
 
     def _job_cancel(self, req: Request, m: re.Match[str]) -> Response:
+        if req.method != "POST":
+            raise method_not_allowed()
         with self.store.lock:
             job = self._job(req, m.group("job"), m.groupdict().get("kind"))
             self._may_write(req, PREVIEW if job["@odata.type"] == PREVIEW_TYPE else RECOVERY)

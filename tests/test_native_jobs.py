@@ -188,3 +188,18 @@ def test_an_app_reads_but_cannot_create_and_a_reader_cannot_either(sim: Any) -> 
     # Created since the snapshot: the two users, the app and its service principal.
     assert sorted(c["entityTypeName"] for c in changes if c["recoveryAction"] == "softDelete") == \
         ["application", "servicePrincipal", "user", "user"]
+
+
+def test_an_unscoped_recovery_soft_deletes_what_is_newer_than_the_snapshot(sim: Any) -> None:
+    admin = _as(sim, "sim-admin")
+    snap = _snapshot(admin)
+    newer = admin.post("/groups", json={"displayName": "Newer", "mailNickname": "newer", "mailEnabled": False,
+                                        "securityEnabled": True}).json()
+    url = admin.post(f"/directory/recovery/snapshots/{snap}/recoveryJobs").headers["Location"]
+    url = url.removeprefix(sim.graph_url)
+    while admin.get(url).json()["status"] != "successful":
+        pass
+    assert admin.get(f"/groups/{newer['id']}").status_code == 404
+    deleted = admin.get(f"/directory/deletedItems/{newer['id']}")
+    assert deleted.status_code == 200  # soft-deleted, restorable: recovery never hard-deletes
+    assert admin.delete(url).status_code == 405
