@@ -102,6 +102,13 @@ def test_native_diff_names_every_change(bad_day: Any) -> None:
         assert name in text
     assert "state: enabledForReportingButNotEnforced -> enabled" in text
     assert "risk: Conditional Access enforcement changes" in text
+    md = cli("native", "diff", "--format", "markdown").stdout
+    assert f"| restore | group **{SOFT}** (`{objs['soft']['id']}`)" in md
+    # Against the files exported before the bad day: git agrees with the snapshot on the policy.
+    doc = json.loads(cli("native", "diff", "--rev", "HEAD", "--format", "json").stdout)
+    verdicts = {c["id"]: c["git"] for c in doc["changes"]}
+    assert verdicts[objs["weak"]["id"]] == "git agrees with the snapshot"
+    assert verdicts[objs["new"]["id"]] == "not in git either"
 
 
 def test_native_plan_marks_what_only_entragit_can_do(bad_day: Any) -> None:
