@@ -196,9 +196,9 @@ def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: 
     s, report, ms = plan_marks(root, t, ref, snapshot, progress)
     names = s.names()
     echo(render.text(s.plan, names, s.risks))
-    echo(render_marks(ms, report, names))
     if s.plan.empty:
         return "", report.snapshot.id
+    echo(render_marks(ms, report, names))
     if not yes and not confirm("Recover natively, then apply the rest?"):
         raise EntragitError("aborted; nothing was written")
     ids, job_id = native_ids(ms), ""

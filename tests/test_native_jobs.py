@@ -166,6 +166,12 @@ def test_an_app_reads_but_cannot_create_and_a_reader_cannot_either(sim: Any) -> 
     reader = _as(sim, _user_token(sim, "reader"))
     assert reader.get(f"/directory/recovery/snapshots/{snap}/recoveryPreviewJobs").status_code == 200
     assert reader.post(f"/directory/recovery/snapshots/{snap}/recoveryPreviewJobs").status_code == 403
+    sim.router.reader_previews = True  # as the role catalogue and the beta page read
+    assert reader.post(f"/directory/recovery/snapshots/{snap}/recoveryJobs").status_code == 403
+    first = reader.post(f"/directory/recovery/snapshots/{snap}/recoveryPreviewJobs")
+    assert first.status_code == 202
+    assert reader.post(f"/directory/recovery/jobs/{first.headers['Location'].rsplit('/', 1)[1]}/cancel").status_code == 202
+    sim.router.reader_previews = False
     # The reader reads a report the administrator made, page by page.
     admin = _as(sim, _user_token(sim, "admin"))
     with _as(sim, "sim-admin") as c:

@@ -153,6 +153,11 @@ def test_apply_via_native_restores_ids_recreates_the_rest_and_leaves_the_new_gro
     # The re-export is committed with the recovery job and the snapshot it restored from.
     assert gitstore.last_trailer(cli.repo, "tenants/demo", "Entragit-Native-Recovery") == recovery[0]["id"]
     assert gitstore.last_trailer(cli.repo, "tenants/demo", "Entragit-Native-Snapshot") == doc_snapshot(sim)
+    # Run again: nothing to do, no job started.
+    again = cli("native", "apply", "--yes").stdout
+    assert "No changes" in again and "restored" not in again
+    with _client(sim) as c:
+        assert len(c.get("/directory/recovery/jobs").json()["value"]) == len(jobs)
 
 
 def test_an_app_is_refused_naming_the_role(bad_day: Any, tmp_path: Path, monkeypatch: Any) -> None:
