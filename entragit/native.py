@@ -126,6 +126,7 @@ def render(found: list[tuple[str, list[NativeSnapshot]]], fmt: str) -> str:
 NS = "microsoft.graph.entraRecoveryServices"
 BACKUP_ADMIN_ROLE = "Microsoft Entra Backup Administrator"
 BACKUP_ADMIN_ID = "b6a27b2b-f905-4b2e-81b5-0d90e0ef1fdb"
+GLOBAL_ADMIN_ID = "62e90394-69f5-4237-9190-012177145e10"  # holds every backup action too
 BACKUP_READER_ROLE = "Microsoft Entra Backup Reader"
 BACKUP_READER_ID = "f42252d9-5400-4d7b-b9ef-cc582dbb8577"
 PREVIEW_SCOPE = "EntraBackup.ReadWrite.Preview"
@@ -210,20 +211,20 @@ async def claims(g: Graph) -> dict[str, Any]:
     return auth.decode_claims(await g.access_token()) or {}
 
 
-def needs_admin(t: Tenant, what: str, claims: dict[str, Any]) -> EntragitError | None:
-    """Why this sign-in cannot create `what` jobs, or None. App-only tokens never can."""
+def needs_admin(t: Tenant, what: str, who: dict[str, Any]) -> EntragitError | None:
+    """Why this sign-in (its token claims) cannot create `what` jobs, or None. App-only tokens never can."""
     scope = PREVIEW_SCOPE if what == "preview" else RECOVERY_SCOPE
-    if claims.get("idtyp") == "app" or ("scp" not in claims and "roles" in claims):
+    if who.get("idtyp") == "app" or ("scp" not in who and "roles" in who):
         return EntragitError(
             f"tenant {t.name}: native {what} jobs need a signed-in {BACKUP_ADMIN_ROLE}; an application cannot "
             f"create them ({scope} is a delegated permission only)",
             hint=f"sign in as a person holding the {BACKUP_ADMIN_ROLE} role: `entragit tenant add {t.name} "
                  "--auth device-code` (or azure-cli)")
-    wids = set(claims.get("wids") or ())
-    if claims and claims.get("scp") is not None and scope not in str(claims.get("scp")).split():
+    wids = set(who.get("wids") or ())
+    if who.get("scp") is not None and scope not in str(who.get("scp")).split():
         return EntragitError(f"tenant {t.name}: the sign-in lacks the delegated scope {scope}",
                              hint="consent it for the client you sign in with (`entragit permissions --native`)")
-    if wids and not wids & {BACKUP_ADMIN_ID, "62e90394-69f5-4237-9190-012177145e10"}:
+    if wids and not wids & {BACKUP_ADMIN_ID, GLOBAL_ADMIN_ID}:
         return EntragitError(f"tenant {t.name}: the signed-in user does not hold the {BACKUP_ADMIN_ROLE} role "
                              f"(template {BACKUP_ADMIN_ID}), which native {what} jobs need",
                              hint="assign the role (or activate it in PIM), then sign in again")
@@ -260,27 +261,29 @@ async def _wait(g: Graph, url: str, what: str, progress: Progress) -> dict[str, 
         delay = min(delay * 1.5, POLL_MAX)
 
 
-def _job_url(g: Graph, job: dict[str, Any], snapshot: str) -> str:
+def _job_url(job: dict[str, Any], snapshot: str) -> str:
     kind = "recoveryPreviewJobs" if str(job.get("@odata.type", "")).endswith("recoveryPreviewJob") else "recoveryJobs"
     return f"{SNAPSHOTS}/{snapshot}/{kind}/{job['id']}" if snapshot else f"/directory/recovery/jobs/{job['id']}"
 
 
-async def _start(g: Graph, t: Tenant, snapshot: str, what: str, criteria: dict[str, Any] | None,
+async def _start(g: Graph, t: Tenant, snap: NativeSnapshot, what: str, criteria: dict[str, Any] | None,
                  progress: Progress) -> str:
-    """The URL of a job for `snapshot`: a running preview job with the same scope is resumed; another
-    running job (one per tenant) is waited for, then ours is created."""
+    """The URL of a job for `snap`: a running preview job of it with the same scope is resumed;
+    another running job (one per tenant) is waited for, then ours is created."""
     kind = "recoveryPreviewJobs" if what == "preview" else "recoveryJobs"
+    snapshot = snap.id
     want = (criteria or {}).get("filteringCriteria")
     for _ in range(3):
         busy = [j for j in await g.list_all("/directory/recovery/jobs") if j.get("status") not in TERMINAL]
         for j in busy:
             same = (what == "preview" and str(j.get("@odata.type", "")).endswith("recoveryPreviewJob")
+                    and _when(str(j.get("targetStateDateTime") or "1970-01-01")) == snap.taken_at
                     and _norm_criteria(j.get("filteringCriteria")) == _norm_criteria(want))
             if same:
                 progress(f"native preview job {j['id']} is already running with this scope: resuming it")
                 return f"/directory/recovery/jobs/{j['id']}"
             progress(f"native job {j['id']} is running (one job per tenant): waiting for it")
-            await _wait(g, f"/directory/recovery/jobs/{j['id']}", "other", progress)
+            await _wait(g, f"/directory/recovery/jobs/{j['id']}", "running", progress)
         resp = await g.send("POST", f"{SNAPSHOTS}/{snapshot}/{kind}", body=criteria, idempotent=False)
         if resp.status == 202:
             return str(resp.headers.get("location") or resp.headers.get("Location"))
@@ -338,17 +341,17 @@ async def preview(g: Graph, t: Tenant, snapshot: str | None, ids: dict[str, list
         raise why
     jobs, changes = [], []
     for scope in batches(ids) if ids else [None]:
-        url = await _start(g, t, snap.id, "preview", _criteria(scope), progress)
+        url = await _start(g, t, snap, "preview", _criteria(scope), progress)
         job = await _wait(g, url, "preview", progress)
         if job.get("status") != "successful":
             raise EntragitError(f"tenant {t.name}: native preview job {job.get('id')} ended {job.get('status')}")
-        items = await g.list_all(f"{_job_url(g, job, snap.id)}/{NS}.getChanges", params={"$top": 999})
+        items = await g.list_all(f"{_job_url(job, snap.id)}/{NS}.getChanges", params={"$top": 999})
         jobs.append(str(job["id"]))
         changes += [NativeChange.of(i) for i in items]
     return Report(t.name, snap, " ".join(jobs), tuple(changes))
 
 
-async def recover(g: Graph, t: Tenant, snapshot: str, ids: dict[str, list[str]],
+async def recover(g: Graph, t: Tenant, snap: NativeSnapshot, ids: dict[str, list[str]],
                   progress: Progress) -> list[tuple[dict[str, Any], list[NativeChange]]]:
     """Native recovery scoped to `ids`, one job per MAX_IDS of them (never unscoped: that would
     soft-delete every newer object); each finished job with its failed changes."""
@@ -358,11 +361,11 @@ async def recover(g: Graph, t: Tenant, snapshot: str, ids: dict[str, list[str]],
         raise why
     out = []
     for scope in batches(ids):
-        url = await _start(g, t, snapshot, "recovery", _criteria(scope), progress)
+        url = await _start(g, t, snap, "recovery", _criteria(scope), progress)
         job = await _wait(g, url, "recovery", progress)
         failed: list[NativeChange] = []
         if job.get("status") == "successful" and job.get("totalFailedChanges"):
-            items = await g.list_all(f"{_job_url(g, job, snapshot)}/{NS}.getFailedChanges", params={"$top": 999})
+            items = await g.list_all(f"{_job_url(job, snap.id)}/{NS}.getFailedChanges", params={"$top": 999})
             failed = [NativeChange.of(i) for i in items]
         out.append((job, failed))
     return out

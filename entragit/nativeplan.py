@@ -205,7 +205,7 @@ def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: 
     if ids:
         async def go() -> list[tuple[dict[str, Any], list[NativeChange]]]:
             async with session(t) as g:
-                return await recover(g, t, report.snapshot.id, ids, progress)
+                return await recover(g, t, report.snapshot, ids, progress)
 
         done = asyncio.run(go())
         job_id = " ".join(str(job.get("id")) for job, _ in done)
