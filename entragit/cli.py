@@ -311,6 +311,8 @@ def tenant_list(repo: str | None) -> None:
 @click.option("--allow-partial", is_flag=True, help="Skip kinds the token may not read (their files stay).")
 @click.option("--force", is_flag=True, help="Overwrite uncommitted changes to the tenant's files (refused otherwise, "
               "naming them).")
+@click.option("--full", is_flag=True, help="Read every object, even when the delta links of the last export "
+              "would allow an incremental read.")
 @click.option("--skip-unapplied", is_flag=True,
               help="Leave out tenants whose files on this branch changed since the tenant last matched them "
                    "(a merge `apply` has not made yet, see `entragit pending`): exporting would commit the live "
@@ -323,20 +325,23 @@ def tenant_list(repo: str | None) -> None:
 @lock_option
 @repo_option
 def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool, message: str | None,
-           allow_partial: bool, force: bool, skip_unapplied: bool, concurrency: int, parallel_tenants: int,
-           verbose: int, lock_timeout: float, repo: str | None) -> None:
+           allow_partial: bool, force: bool, full: bool, skip_unapplied: bool, concurrency: int,
+           parallel_tenants: int, verbose: int, lock_timeout: float, repo: str | None) -> None:
     """Read the live tenant(s) and write canonical YAML under tenants/<name>/.
 
     Only real changes touch files; with --commit a run that changed nothing makes no commit.
     Refused, writing nothing, when the token reaches another tenant than tenant.yaml's tenantId,
     or when uncommitted edits under tenants/<name>/ would be overwritten (unless --force).
     With --commit, tag entragit/applied/<name> then marks the commit the tenant matches.
+    After a committed export, the next one reads only what Graph's delta queries report changed
+    (groups, administrative units, referenced users' names), unless --full, the files changed, a
+    delta link expired, or the last full read is a week old; each tenant's line says which.
     """
     _setup_logging(verbose)
     root = _root(repo)
     with _writing(root, "export", lock_timeout):
         _export(root, tenant_name, all_tenants, shard, do_commit, message, allow_partial, force, skip_unapplied,
-                concurrency, parallel_tenants, verbose)
+                concurrency, parallel_tenants, verbose, full)
 
 
 def _export_tenants(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None,
@@ -365,7 +370,7 @@ def _export_tenants(root: Any, tenant_name: str | None, all_tenants: bool, shard
 
 def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool,
             message: str | None, allow_partial: bool, force: bool, skip_unapplied: bool, concurrency: int,
-            parallel_tenants: int, verbose: int) -> None:
+            parallel_tenants: int, verbose: int, full: bool = False) -> None:
     from entragit import export as exp
     from entragit import gitstore
     from entragit.errors import EntragitError
@@ -379,7 +384,7 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
     with reporter(verbose, colour=_colour(stream=sys.stderr)) as progress:
         results = exp.export(root, ts, do_commit=do_commit, message=message, allow_partial=allow_partial,
                              progress=progress, concurrency=concurrency, parallel_tenants=parallel_tenants,
-                             force=force)
+                             force=force, full=full)
     failed = [r for r in results if r.failed]
     for r in results:
         if r.failed:
@@ -395,7 +400,8 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
         st = r.stats
         reqs = (f", {st.requests} requests, {st.retries} retries, {st.resource_units} RU, {st.paced} paced"
                 if st else "")
-        click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}")
+        how = f" ({r.read} read)" if r.read == "incremental" else f" (full read{r.read[4:]})" if r.read else ""
+        click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}{how}")
     if failed:
         raise EntragitError(f"{len(failed)} of {len(results)} tenant(s) failed: {', '.join(r.tenant for r in failed)}")
 
@@ -891,7 +897,8 @@ def native_apply(ref: str, snapshot: str | None, tenant_name: str | None, yes: b
             from entragit import export as exp
             from entragit import gitstore
 
-            exp.export(root, [t], do_commit=False, force=True)
+            # In full: recovery writes leave no delta records for an incremental read to find.
+            exp.export(root, [t], do_commit=False, force=True, full=True)
             sha = gitstore.commit(root, [str(t.dir.relative_to(root))], nativemod.commit_message(t, ref, job_id, snap))
             if sha:
                 click.echo(f"committed {sha[:10]}")

@@ -185,7 +185,7 @@ def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: 
     applies the rest; returns (recovery job id or "" when native had nothing to do, snapshot id).
 
     Refuses up front, before any write, when the sign-in cannot create recovery jobs."""
-    from entragit import reconcile, render
+    from entragit import delta, reconcile, render
 
     async def who() -> dict[str, Any]:
         async with session(t) as g:
@@ -209,6 +209,11 @@ def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: 
 
         done = asyncio.run(go())
         job_id = " ".join(str(job.get("id")) for job, _ in done)
+        # Recovery writes leave no delta records and send no change notifications
+        # (https://learn.microsoft.com/graph/api/resources/entrarecoveryservices-backup-recovery-overview):
+        # an incremental export would miss them, so the next one reads in full.
+        delta.forget(root, t.name)
+        echo("the next export reads the tenant in full: native recovery leaves no delta records")
         for job, failed in done:
             echo(f"native recovery {job.get('id')}: {job.get('status')}, {job.get('totalObjectsModified') or 0} "
                  f"object(s) and {job.get('totalLinksModified') or 0} link(s) restored, {len(failed)} failed")

@@ -40,6 +40,8 @@ class Store:
         self.clock_now: str | None = None
         # id -> time.monotonic() of creation, for read-after-write lag faults (not persisted)
         self.created_at: dict[str, float] = {}
+        # Delta links and their pending pages (delta.py), in memory only: a restart expires them.
+        self.delta_states: dict[str, Any] = {}
         # Whether deleted security groups go to the recycle bin (Graph's docs disagree: findings row 14).
         self.security_groups_restorable = True
 
