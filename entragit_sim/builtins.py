@@ -103,6 +103,11 @@ GRAPH_SCOPES: dict[str, str] = {
     "Directory.Read.All": "06da0dbc-49e2-44d2-8312-53f166ab848a",
     "Group.Read.All": "5f8c59db-677d-491f-a6b8-5f174b11ec1d",
     "Policy.Read.All": "572fea84-0151-49b2-9301-11cb16974376",
+    # Native backup (https://learn.microsoft.com/graph/permissions-reference#entrabackupreadall);
+    # creating preview and recovery jobs exists only as these delegated scopes.
+    "EntraBackup.Read.All": "e3dbb094-f3f9-4625-bf6a-32e96856f34c",
+    "EntraBackup.ReadWrite.Preview": "1266f280-49c3-4d32-91a5-bf4db4fbff48",
+    "EntraBackup.ReadWrite.Recovery": "6daf3aaf-bb77-4397-9dd6-e6d8b75727c2",
 }
 
 # Built-in directory role displayName -> role template id (== role definition id for built-ins).
@@ -147,6 +152,8 @@ ROLE_TEMPLATES: dict[str, str] = {
     "Azure DevOps Administrator": "e3973bdf-4987-49ae-837a-ba8e231c7286",
     "Office Apps Administrator": "2b745bdf-0803-4d80-aa65-822c4493daac",
     "Domain Name Administrator": "8329153b-31d0-4727-b945-745eb3bc5f31",
+    "Microsoft Entra Backup Administrator": "b6a27b2b-f905-4b2e-81b5-0d90e0ef1fdb",
+    "Microsoft Entra Backup Reader": "f42252d9-5400-4d7b-b9ef-cc582dbb8577",
     "External Identity Provider Administrator": "be2f45a1-457d-42af-a067-6ec1fa63bc45",
 }
 
