@@ -316,6 +316,10 @@ class Runner:
             body["passwordProfile"] = {"forceChangePasswordNextSignIn": True,
                                        "password": secrets.token_urlsafe(24) + "aA1!"}
             note = "; random initial password, must be reset before first sign-in"
+        for f in kind.random_on_create:  # write-only secrets: never in a plan, file or log
+            if not body.get(f):
+                body[f] = secrets.token_urlsafe(32)
+                note += f"; random {f}, the real one must be set"
         via = kind.requests
         post_path, post_body = (via.path, {"action": via.assign, **body}) if via else (self._path(kind, body), body)
         try:

@@ -191,7 +191,9 @@ async def token_claims(t: Tenant) -> dict[str, Any] | None:
     cred, _token = credential(t)
     if cred is None:
         return None
-    tok = await cred.get_token(graph_scope(urlsplit(t.graph_url).hostname or ""))
+    # enable_cae as Graph's sessions ask (graph.Graph.access_token): the shared credential holds
+    # CAE and plain tokens apart, so a plain ask here would cost the run a second sign-in.
+    tok = await cred.get_token(graph_scope(urlsplit(t.graph_url).hostname or ""), enable_cae=True)
     return decode_claims(tok.token)
 
 

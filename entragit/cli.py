@@ -311,6 +311,8 @@ def tenant_list(repo: str | None) -> None:
 @click.option("--allow-partial", is_flag=True, help="Skip kinds the token may not read (their files stay).")
 @click.option("--force", is_flag=True, help="Overwrite uncommitted changes to the tenant's files (refused otherwise, "
               "naming them).")
+@click.option("--full", is_flag=True, help="Read every object, even when the delta links of the last export "
+              "would allow an incremental read.")
 @click.option("--skip-unapplied", is_flag=True,
               help="Leave out tenants whose files on this branch changed since the tenant last matched them "
                    "(a merge `apply` has not made yet, see `entragit pending`): exporting would commit the live "
@@ -323,20 +325,23 @@ def tenant_list(repo: str | None) -> None:
 @lock_option
 @repo_option
 def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool, message: str | None,
-           allow_partial: bool, force: bool, skip_unapplied: bool, concurrency: int, parallel_tenants: int,
-           verbose: int, lock_timeout: float, repo: str | None) -> None:
+           allow_partial: bool, force: bool, full: bool, skip_unapplied: bool, concurrency: int,
+           parallel_tenants: int, verbose: int, lock_timeout: float, repo: str | None) -> None:
     """Read the live tenant(s) and write canonical YAML under tenants/<name>/.
 
     Only real changes touch files; with --commit a run that changed nothing makes no commit.
     Refused, writing nothing, when the token reaches another tenant than tenant.yaml's tenantId,
     or when uncommitted edits under tenants/<name>/ would be overwritten (unless --force).
     With --commit, tag entragit/applied/<name> then marks the commit the tenant matches.
+    After a committed export, the next one reads only what Graph's delta queries report changed
+    (groups, administrative units, referenced users' names), unless --full, the files changed, a
+    delta link expired, or the last full read is a week old; each tenant's line says which.
     """
     _setup_logging(verbose)
     root = _root(repo)
     with _writing(root, "export", lock_timeout):
         _export(root, tenant_name, all_tenants, shard, do_commit, message, allow_partial, force, skip_unapplied,
-                concurrency, parallel_tenants, verbose)
+                concurrency, parallel_tenants, verbose, full)
 
 
 def _export_tenants(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None,
@@ -365,7 +370,7 @@ def _export_tenants(root: Any, tenant_name: str | None, all_tenants: bool, shard
 
 def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool,
             message: str | None, allow_partial: bool, force: bool, skip_unapplied: bool, concurrency: int,
-            parallel_tenants: int, verbose: int) -> None:
+            parallel_tenants: int, verbose: int, full: bool = False) -> None:
     from entragit import export as exp
     from entragit import gitstore
     from entragit.errors import EntragitError
@@ -379,7 +384,7 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
     with reporter(verbose, colour=_colour(stream=sys.stderr)) as progress:
         results = exp.export(root, ts, do_commit=do_commit, message=message, allow_partial=allow_partial,
                              progress=progress, concurrency=concurrency, parallel_tenants=parallel_tenants,
-                             force=force)
+                             force=force, full=full)
     failed = [r for r in results if r.failed]
     for r in results:
         if r.failed:
@@ -395,7 +400,8 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
         st = r.stats
         reqs = (f", {st.requests} requests, {st.retries} retries, {st.resource_units} RU, {st.paced} paced"
                 if st else "")
-        click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}")
+        how = f" ({r.read} read)" if r.read == "incremental" else f" (full read{r.read[4:]})" if r.read else ""
+        click.echo(f"{r.summary} [{r.objects} objects{reqs}]{tail}{how}")
     if failed:
         raise EntragitError(f"{len(failed)} of {len(results)} tenant(s) failed: {', '.join(r.tenant for r in failed)}")
 
@@ -739,7 +745,16 @@ def permissions(tenant_name: str | None, as_table: bool, only: str | None, with_
 
 @main.group()
 def native() -> None:
-    """Microsoft Entra Backup and Recovery: the tenant's own daily snapshots (seven kept), next to git."""
+    """Microsoft Entra Backup and Recovery: the tenant's own daily snapshots (seven kept), next to git.
+
+    \b
+    snapshots    the snapshots (an app with EntraBackup.Read.All may list them)
+    diff         what recovering to a snapshot would change, by object name
+    plan         entragit's plan, each operation marked native or entragit-only
+    apply        native recovery for what it can do with original ids, entragit the rest
+    permissions  the app's read permission and Microsoft's Backup Reader / Administrator roles
+    diff, plan and apply need a signed-in Microsoft Entra Backup Administrator.
+    """
 
 
 @native.command("snapshots")
@@ -763,6 +778,134 @@ def native_snapshots(tenant_name: str | None, all_tenants: bool, fmt: str, verbo
     root = _root(repo)
     found = [(t.name, nativemod.snapshots(t)) for t in _pick_tenants(root, tenant_name, all_tenants)]
     click.echo(nativemod.render(found, fmt), nl=False)
+
+
+def _native_progress(line: str) -> None:
+    click.echo(line, err=True)
+
+
+@native.command("permissions")
+def native_permissions() -> None:
+    """Who may run which native command: the app's read permission and Microsoft's two roles.
+
+    \b
+    An app with EntraBackup.Read.All lists snapshots and reads job results; only a signed-in
+    person creates difference reports (EntraBackup.ReadWrite.Preview) and recoveries
+    (EntraBackup.ReadWrite.Recovery), holding Microsoft Entra Backup Administrator.
+    """
+    from entragit import permissions as perms
+
+    click.echo("\n".join(perms.native_table()))
+
+@native.command("diff")
+@click.argument("snapshot", required=False, metavar="[SNAPSHOT]")
+@click.option("--tenant", "tenant_name", metavar="NAME", help="The tenant (needed when there are several).")
+@click.option("--rev", metavar="REV", help="Also say, per change, whether the files at this git revision agree "
+                                           "with the snapshot or with live.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True,
+              help="markdown fits a pull-request comment.")
+@click.option("-v", "--verbose", count=True, help="-vv every request.")
+@repo_option
+def native_diff(snapshot: str | None, tenant_name: str | None, rev: str | None, fmt: str, verbose: int,
+                repo: str | None) -> None:
+    """What recovering to a native snapshot would change in the live tenant (a difference report).
+
+    \b
+    Runs a native preview job on SNAPSHOT (default: the newest), waits for it with progress on
+    stderr (a preview job already running with the same scope is resumed; another job is waited
+    for: the tenant runs one at a time) and lists its changes by object name: properties as
+    live -> snapshot, group members added or removed, risk notes. Nothing is written.
+    Preview jobs are created only by a signed-in user holding the Microsoft Entra Backup
+    Administrator role (--auth device-code or azure-cli); an app is refused.
+    """
+    from entragit import gitstore
+    from entragit import native as nativemod
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    t = _one_tenant(root, tenant_name)
+    if rev:
+        rev = gitstore.resolve(root, rev)
+    click.echo(nativemod.diff(root, t, snapshot, rev, fmt, _native_progress), nl=False)
+
+
+@native.command("plan")
+@click.option("--ref", default="HEAD", show_default=True, help="The git revision the tenant should match.")
+@click.option("--snapshot", metavar="ID", help="The native snapshot (default: the newest).")
+@click.option("--tenant", "tenant_name", metavar="NAME", help="The tenant (needed when there are several).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", count=True, help="-vv every request.")
+@repo_option
+def native_plan(ref: str, snapshot: str | None, tenant_name: str | None, fmt: str, verbose: int,
+                repo: str | None) -> None:
+    """entragit's plan, each operation marked with who can carry it out.
+
+    \b
+    native:   recovery to the snapshot does it with the original id (restore from soft delete,
+              properties back to the snapshot, static group membership); the properties named.
+    entragit: only entragit can, and why: hard-deleted objects (native never creates), kinds or
+              properties native does not cover, references to recreated objects, changes older
+              than the snapshot or its seven days.
+    Reads a difference report scoped to the objects the plan touches, so it needs a signed-in
+    Microsoft Entra Backup Administrator, like `native diff`. Nothing is written.
+    """
+    from entragit import nativeplan as nativemod
+    from entragit import render
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    t = _one_tenant(root, tenant_name)
+    s, report, marks = nativemod.plan_marks(root, t, _desired_ref(ref), snapshot, _native_progress)
+    if fmt == "text":
+        click.echo(render.text(s.plan, s.names(), s.risks, colour=_colour()))
+    click.echo(nativemod.render_marks(marks, report, s.names(), fmt), nl=False)
+
+
+@native.command("apply")
+@click.option("--ref", default="HEAD", show_default=True, help="The git revision the tenant should match.")
+@click.option("--snapshot", metavar="ID", help="The native snapshot to recover from (default: the newest).")
+@click.option("--tenant", "tenant_name", metavar="NAME", help="The tenant (needed when there are several).")
+@click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
+@click.option("--commit", "do_commit", is_flag=True,
+              help="Re-export and commit afterwards, naming the recovery job (Entragit-Native-Recovery) and "
+                   "the snapshot (Entragit-Native-Snapshot): recovery writes leave no delta or notification.")
+@click.option("-v", "--verbose", count=True, help="-vv every request.")
+@lock_option
+@repo_option
+def native_apply(ref: str, snapshot: str | None, tenant_name: str | None, yes: bool, do_commit: bool, verbose: int,
+                 lock_timeout: float, repo: str | None) -> None:
+    """Apply via native recovery: the native backup restores what it can, entragit the rest.
+
+    \b
+    1. entragit's plan for --ref, marked as `native plan` shows it;
+    2. one native recovery job scoped by the ids of the objects marked native (never an
+       unscoped job: it would soft-delete every object created since the snapshot), polled
+       until it ends; its failed changes are listed and left to entragit;
+    3. a fresh plan, applied by entragit (recreating hard-deleted objects, remapping every
+       reference), then a second plan that must be empty.
+    Needs a signed-in Microsoft Entra Backup Administrator (--auth device-code or azure-cli)
+    who may also write what entragit applies; an app sign-in is refused before anything is written.
+    """
+    from entragit import nativeplan as nativemod
+
+    _setup_logging(verbose)
+    root = _root(repo)
+    if not yes and not sys.stdin.isatty():
+        raise EntragitError("native apply needs --yes when not run interactively; nothing was written")
+    with _writing(root, "apply", lock_timeout):
+        t = _one_tenant(root, tenant_name).writer()
+        ref = _desired_ref(ref)
+        job_id, snap = nativemod.apply_via_native(root, t, ref, snapshot, yes, click.echo,
+                                                  lambda q: click.confirm(q, default=False), _native_progress)
+        if do_commit:
+            from entragit import export as exp
+            from entragit import gitstore
+
+            # In full: recovery writes leave no delta records for an incremental read to find.
+            exp.export(root, [t], do_commit=False, force=True, full=True)
+            sha = gitstore.commit(root, [str(t.dir.relative_to(root))], nativemod.commit_message(t, ref, job_id, snap))
+            if sha:
+                click.echo(f"committed {sha[:10]}")
 
 
 # ---------------------------------------------------------------- demo

@@ -55,6 +55,7 @@ class ExportResult:
     audit_note: str = ""  # why there is no attribution, when the audit log could not be read
     audit_since: str = ""
     native_snapshot: str | None = None  # the tenant's newest native backup snapshot id (--commit)
+    read: str = ""  # "incremental", or "full: why": how the tenant was read
 
     @property
     def summary(self) -> str:
@@ -464,6 +465,53 @@ async def read_tenant(t: Tenant, *, allow_partial: bool, progress: Progress | No
         return snap, g.stats
 
 
+@dataclass
+class Read:
+    """How export read a tenant, and the delta links for the next export."""
+
+    how: str
+    links: dict[str, str]
+    full_at: str
+
+
+async def read_for_export(root: Path, t: Tenant, *, full: bool, allow_partial: bool, progress: Progress | None = None,
+                          concurrency: int = 8) -> tuple[Snapshot, Stats, Read]:
+    """read_tenant, incremental when the tenant's delta state allows it (entragit/delta.py)."""
+    from entragit import delta
+    from entragit.apply import check_tenant
+
+    now = dt.datetime.now(dt.timezone.utc)
+    why = "--full" if full else delta.why_full(root, t.name, t.dir, t.export_kinds, now)
+    state = None if why else delta.load(root, t.name)
+    cred, token = auth.credential(t)
+    graph = Graph(t.graph_url, credential=cred, token=token, verify=t.ca_bundle or True, concurrency=concurrency,
+                  paced_paths=kindmod.PACED_PATHS)
+    async with graph as g:
+        await check_tenant(g, t.tenant_id, "export")
+        if state is not None:
+            try:
+                snap, links = await delta.read_incremental(g, root, t.dir, state, t.export_kinds,
+                                                           allow_partial=allow_partial, progress=progress)
+                return snap, g.stats, Read("incremental", links, state.full_at)
+            except delta.Expired as e:
+                why = f"a delta link expired: {e}"
+        links = await delta.start_links(g, t.export_kinds)  # before the read: no change falls between
+        snap = await read_live(g, t.export_kinds, allow_partial=allow_partial, progress=progress)
+        return snap, g.stats, Read(f"full: {why}", links, now.isoformat())
+
+
+def _keep_delta_state(root: Path, t: Tenant, read: Read, r: ExportResult) -> None:
+    """Delta links for the next export, valid only against the files now committed."""
+    from entragit import delta
+
+    blobs = delta.folder_blobs(root, t.dir) if read.links and not r.errors else None
+    if blobs is None:
+        delta.forget(root, t.name)
+        return
+    delta.save(root, t.name, delta.State(read.links, blobs, sorted(k.name for k in t.export_kinds), read.full_at,
+                                         gitstore.head(root) or ""))
+
+
 def _fill_gaps(snap: Snapshot, t: Tenant) -> None:
     """A relationship the token could not read keeps the value the files had, instead of looking emptied."""
     if not snap.gaps:
@@ -510,25 +558,31 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
 
 def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, message: str | None = None,
            allow_partial: bool = False, progress: Callable[[str, Tick], None] | None = None,
-           concurrency: int = 8, parallel_tenants: int = 4, force: bool = False) -> list[ExportResult]:
+           concurrency: int = 8, parallel_tenants: int = 4, force: bool = False,
+           full: bool = False) -> list[ExportResult]:
     """Export tenants, `parallel_tenants` at a time. Each tenant is read completely before its files
     are touched (a failed read writes nothing), then written atomically and committed on its own, so
     one broken tenant among hundreds does not hold back the others; its failure is in its result.
-    Uncommitted changes the new files would overwrite stop that tenant unless `force`.
+    Uncommitted changes the new files would overwrite stop that tenant unless `force`. A tenant whose
+    delta state is valid is read incrementally unless `full` (entragit/delta.py).
     The caller holds the repo lock and has run `recover`."""
     # Taken before reading, so the next export's audit window overlaps this read instead of missing part of it.
     now = dt.datetime.now(dt.timezone.utc)
     git_lock = threading.Lock()  # one writer of the work tree and index at a time
 
-    def write(t: Tenant, snap: Snapshot, stats: Stats) -> ExportResult:
+    def write(t: Tenant, snap: Snapshot, stats: Stats, read: Read) -> ExportResult:
         with git_lock:
-            return _write_one(root, t, snap, stats, do_commit, message, now, force)
+            r = _write_one(root, t, snap, stats, do_commit, message, now, force)
+            r.read = read.how
+            _keep_delta_state(root, t, read, r)
+            return r
 
     async def one(t: Tenant, sem: asyncio.Semaphore) -> ExportResult:
         cb = (lambda tick: progress(t.name, tick)) if progress else None
         async with sem:
-            snap, stats = await read_tenant(t, allow_partial=allow_partial, progress=cb, concurrency=concurrency)
-        return await asyncio.to_thread(write, t, snap, stats)
+            snap, stats, read = await read_for_export(root, t, full=full, allow_partial=allow_partial, progress=cb,
+                                                      concurrency=concurrency)
+        return await asyncio.to_thread(write, t, snap, stats, read)
 
     async def run_all() -> list[ExportResult | BaseException]:
         sem = asyncio.Semaphore(max(1, parallel_tenants))

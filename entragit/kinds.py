@@ -200,6 +200,11 @@ class Kind:
     # Graph requires a password to create a user; apply makes a random one at execution time
     # (never in a plan, file or log) and forces a change at next sign-in.
     initial_password: bool = False
+    # Write-only secrets Graph requires on create and never returns (a social identity provider's
+    # clientSecret): stripped from files; apply sends a random value at execution time (never in a
+    # plan, file or log) so the object, its id and what names it come back, and plan warns, through
+    # lost_on_create, that a person must set the real one.
+    random_on_create: tuple[str, ...] = ()
     system_owned: tuple[SystemOwned, ...] = ()  # Microsoft's own objects in the tenant
     # Fields that, like delete and restore, Graph lets only a higher administrator write when the
     # object holds a directory role ("who can perform sensitive actions":
@@ -222,6 +227,11 @@ class Kind:
 
 
 PRINCIPALS = ("users", "groups", "servicePrincipals")
+# Custom security attribute sets and definitions: Graph creates and updates them but has no delete
+# (https://learn.microsoft.com/graph/api/resources/customsecurityattributedefinition); a file removed is
+# left alone, never a failed DELETE.
+_NO_DELETE = SystemOwned("Graph cannot delete it (deactivate a definition with status: Deprecated)",
+                         creatable=True, locked=frozenset())
 _TS = frozenset({"createdDateTime", "modifiedDateTime", "deletedDateTime", "lastModifiedDateTime"})
 
 
@@ -531,6 +541,31 @@ KINDS: tuple[Kind, ...] = (
         depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
     ),
     Kind(
+        # Active role assignments as PIM schedules, so a time-bound one comes back time-bound
+        # (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentschedules); written with
+        # adminAssign / adminRemove requests (rbacapplication-post-roleassignmentschedulerequests).
+        # Activations are PIM's, never owned. Opt-in: it holds the same active assignments roleAssignments
+        # does, so a tenant that manages them as schedules lists this kind instead of that one.
+        name="roleAssignmentSchedules", graph_type="unifiedRoleAssignmentSchedule", title="active role assignment",
+        guid_id=False,  # a standing assignment's schedule has the assignment's id
+        path="/roleManagement/directory/roleAssignmentSchedules", name_field="",
+        natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
+        label=("roleDefinitionId", "principalId", "directoryScopeId"), update=None,
+        requests=Requests("/roleManagement/directory/roleAssignmentScheduleRequests"),
+        skip_when={"assignmentType": "Activated"},
+        strip=frozenset({"status", "createdUsing", "memberType", "assignmentType", "scheduleInfo.startDateTime"}
+                        | _TS),
+        refs=(
+            Ref("principalId", PRINCIPALS),
+            Ref("roleDefinitionId", ("roleDefinitions",), key="templateId"),
+            Ref("directoryScopeId", ("administrativeUnits",), prefix="/administrativeUnits/",
+                sentinels=frozenset({"/"})),
+        ),
+        read_perm=("RoleAssignmentSchedule.Read.Directory", "RoleManagement.Read.Directory"),
+        write_perm=("RoleAssignmentSchedule.ReadWrite.Directory",), default_on=False,
+        depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
+    ),
+    Kind(
         name="authenticationMethodsPolicy", graph_type="authenticationMethodsPolicy", title="authentication methods policy", singleton=True,
         path="/policies/authenticationMethodsPolicy",
         strip=frozenset({"policyVersion", "displayName", "description", "authenticationMethodConfigurations",
@@ -599,6 +634,54 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="claimsMappingPolicies", graph_type="claimsMappingPolicy", title="claims mapping policy", path="/policies/claimsMappingPolicies",
         strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/identityproviderbase: social providers (Google,
+        # Facebook) a tenant federates with, and Microsoft's built-in ones (one per type, ids "{type}-OAUTH").
+        # clientSecret is write-only: a read returns "******", so files never hold it.
+        name="identityProviders", graph_type="identityProviderBase", title="identity provider",
+        path="/identity/identityProviders", guid_id=False, polymorphic=True,
+        strip=frozenset({"clientSecret"} | _TS),
+        create_only=frozenset({"identityProviderType"}), random_on_create=("clientSecret",),
+        lost_on_create={"clientSecret": "set the provider's client secret again (Graph never returns it; "
+                                        "apply created it with a random one, so sign-ins through it fail until then)"},
+        system_owned=(SystemOwned(
+            "built-in identity provider: Microsoft's own; Graph refuses to create, change or delete it",
+            equals=(("@odata.type", "#microsoft.graph.builtInIdentityProvider"),)),),
+        # https://learn.microsoft.com/graph/api/identitycontainer-list-identityproviders
+        read_perm=("IdentityProvider.Read.All",), write_perm=("IdentityProvider.ReadWrite.All",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/groupsetting: tenant-wide directory settings made
+        # from a template (Group.Unified, Password Rule Settings), one per template; displayName comes from
+        # the template. GroupCreationAllowedGroupId names a group (the only GUID-shaped value).
+        name="groupSettings", graph_type="groupSetting", title="directory setting", path="/settings",
+        natural_key=("templateId",), create_only=frozenset({"templateId"}), readonly=frozenset({"displayName"}),
+        refs=(Ref("values[].value", ("groups",), only_guids=True),),
+        # https://learn.microsoft.com/graph/api/group-list-settings (tenant-wide settings)
+        read_perm=("GroupSettings.Read.All", "Directory.Read.All"), write_perm=("GroupSettings.ReadWrite.All",),
+        write_broader={"GroupSettings.ReadWrite.All": ("Directory.ReadWrite.All",)}, depends=("groups",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/attributeset: the id is the set's name, chosen by
+        # the tenant; Graph has no delete for sets.
+        name="attributeSets", graph_type="attributeSet", title="custom security attribute set",
+        path="/directory/attributeSets", guid_id=False, client_id=True, name_field="id", natural_key=("id",),
+        system_owned=(_NO_DELETE,),
+        read_perm=("CustomSecAttributeDefinition.Read.All",), write_perm=("CustomSecAttributeDefinition.ReadWrite.All",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/customsecurityattributedefinition: id is
+        # "{attributeSet}_{name}"; predefined values (allowedValues, read with $expand) are created inline;
+        # a definition is never deleted, only deactivated (status: Deprecated).
+        name="customSecurityAttributeDefinitions", graph_type="customSecurityAttributeDefinition",
+        title="custom security attribute", path="/directory/customSecurityAttributeDefinitions", guid_id=False,
+        name_field="id", natural_key=("attributeSet", "name"),
+        expand=("allowedValues",),
+        create_only=frozenset({"attributeSet", "name", "type", "isCollection", "isSearchable", "allowedValues"}),
+        refs=(Ref("attributeSet", ("attributeSets",), guid=False),), system_owned=(_NO_DELETE,),
+        read_perm=("CustomSecAttributeDefinition.Read.All",), write_perm=("CustomSecAttributeDefinition.ReadWrite.All",),
+        depends=("attributeSets",),
     ),
     Kind(
         # https://learn.microsoft.com/graph/api/resources/agreement: files are agreementFileLocalization

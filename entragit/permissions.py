@@ -21,6 +21,27 @@ EXPORT_OPTIONAL = ("AuditLog.Read.All",)
 # (https://learn.microsoft.com/graph/permissions-reference#entrabackupreadall), so it stays out of
 # the least-privilege default.
 NATIVE_READ = ("EntraBackup.Read.All",)
+# Difference reports and recoveries: delegated scopes only, no application permission exists
+# (https://learn.microsoft.com/graph/api/entrarecoveryservices-snapshot-post-recoverypreviewjobs).
+NATIVE_DELEGATED = ("EntraBackup.ReadWrite.Preview", "EntraBackup.ReadWrite.Recovery")
+# Microsoft's two roles (https://learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference)
+# and the native commands each lets a signed-in person run: (role, template id, scopes, commands).
+NATIVE_ROLES = (
+    ("Microsoft Entra Backup Reader", "f42252d9-5400-4d7b-b9ef-cc582dbb8577", NATIVE_READ,
+     ("native snapshots",)),
+    ("Microsoft Entra Backup Administrator", "b6a27b2b-f905-4b2e-81b5-0d90e0ef1fdb", NATIVE_READ + NATIVE_DELEGATED,
+     ("native snapshots", "native diff", "native plan", "native apply")),
+)
+
+
+def native_table() -> list[str]:
+    """Who may run which native command: the app (read only) and Microsoft's two roles."""
+    lines = [f"app (application permission): {' '.join(NATIVE_READ)}",
+             "    native snapshots; the snapshot id in export commits (no application permission creates jobs)"]
+    for role, template, scopes, commands in NATIVE_ROLES:
+        lines += [f"{role} ({template}), delegated: {' '.join(scopes)}", f"    {', '.join(commands)}"]
+    lines.append("native apply also writes what entragit applies: the person needs those roles too")
+    return lines
 
 
 def for_export(kinds: Iterable[Kind]) -> list[str]:

@@ -484,7 +484,9 @@ class Planner:
               have: Mapping[str, Any] | None = None) -> None:
         """Fields the files keep but apply cannot write (certificates): say what a person must do."""
         for f, todo in kind.lost_on_create.items():
-            if not body.get(f) or (have is not None and _norm(kind, f, body.get(f)) == _norm(kind, f, have.get(f))):
+            random = f in kind.random_on_create  # never in the files: a recreate always needs it
+            if (not body.get(f) and not random) or (
+                    have is not None and _norm(kind, f, body.get(f)) == _norm(kind, f, have.get(f))):
                 continue
             self.warnings.append(f"{kind.title} {name!r}: {f} {why}; {todo}")
 

@@ -59,7 +59,12 @@ def _target(ref: Ref, v: Any) -> str | None:
 
 
 def undocumented_keywords(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
-    """(json path, value) of non-GUID values at a GUID-valued `ref` that are not documented keywords."""
+    """(json path, value) of non-GUID values at a GUID-valued `ref` that are not documented keywords.
+
+    None where only GUID-shaped values are references: the others are plain values (a directory
+    setting's 'true'), not keywords."""
+    if ref.only_guids:
+        return
     for container, key, path in _walk(body, ref.path.split(".")):
         v = container[key]
         if isinstance(v, str) and v and v not in ref.sentinels and is_keyword(ref, v):

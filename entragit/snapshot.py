@@ -316,9 +316,11 @@ async def _list_users(g: Graph, fields: tuple[str, ...]) -> dict[str, dict[str, 
 
 
 async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
-                    progress: Progress | None = None) -> Snapshot:
-    """Read every kind (concurrently), their relationships, and the names of what they reference."""
-    snap = Snapshot()
+                    progress: Progress | None = None, seed: Snapshot | None = None) -> Snapshot:
+    """Read every kind (concurrently), their relationships, and the names of what they reference.
+
+    `seed` (an incremental export's names still known to be current) is filled in, not replaced."""
+    snap = seed or Snapshot()
     wanted = {k.name for k in kinds}
     # Role definitions are always read: built-ins name the roles CA policies and assignments use.
     top = [k for k in kindmod.KINDS if not k.parent and (k.name in wanted or k.name == "roleDefinitions")]

@@ -332,10 +332,53 @@ def _identity_findings(doc: Document) -> Iterator[Finding]:
         yield Finding(doc.path, doc.line((kind.id_field,)), "schema",
                       f"{kind.id_field}: {oid!r} is not a GUID, and every {kind.title} id is one")
     odata = doc.data.get("@odata.type")
-    # Derived types end in their base's name (ipNamedLocation, fido2AuthenticationMethodConfiguration).
-    if kind.graph_type and odata is not None and not str(odata).lower().endswith(kind.graph_type.lower()):
+    # Derived types end in their base's name (ipNamedLocation, fido2AuthenticationMethodConfiguration),
+    # less a "Base" suffix (identityProviderBase: socialIdentityProvider).
+    base = kind.graph_type.lower().removesuffix("base")
+    if kind.graph_type and odata is not None and not str(odata).lower().endswith(base):
         yield Finding(doc.path, doc.line(("@odata.type",)), "schema",
                       f"@odata.type: {odata!r} is not a {kind.title} type (#microsoft.graph.*{kind.graph_type})")
+
+
+def _typed_nodes(node: Any, here: JsonPath) -> Iterator[tuple[JsonPath, str]]:
+    """(path, derived type) of every nested mapping that names its @odata.type."""
+    if isinstance(node, dict):
+        t = node.get("@odata.type")
+        if here and isinstance(t, str):
+            yield here, t.removeprefix("#microsoft.graph.")
+        for k, v in node.items():
+            yield from _typed_nodes(v, (*here, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _typed_nodes(v, (*here, i))
+
+
+def _type_findings(doc: Document, exported: frozenset[str] = frozenset()) -> Iterator[Finding]:
+    """A body that disagrees with the type it names: a top-level key of a sibling derived type (an
+    ipNamedLocation's ipRanges under `#microsoft.graph.countryNamedLocation`), or a nested value naming a
+    type Graph's model does not have (`iPv5CidrRange`). Plan would match the file as another type, or
+    send Graph a body it refuses. The schemas carry v1.0's derived types: a type the file held when last
+    committed came from the tenant (a beta-only type), not from a typo."""
+    kind = doc.kind
+    v = validator_for(kind.name) if kind else None
+    if v is None or kind is None or not isinstance(doc.data, dict):
+        return
+    defs: dict[str, Any] = v.schema.get("$defs", {})
+    derived = str(doc.data.get("@odata.type", "")).removeprefix("#microsoft.graph.")
+    if kind.polymorphic and derived in defs:
+        own = set(v.schema["properties"]) | set(defs[derived].get("properties", ()))
+        for key in doc.data:
+            sibling = next((t for t, d in defs.items() if t != derived and key in d.get("properties", ())), None)
+            if key not in own and sibling:
+                yield Finding(doc.path, doc.line((key,)), "schema",
+                              f"{key!r} is a {sibling} property, not a {derived} one: the body and its "
+                              f"@odata.type name different types")
+    subcollections = {c.field for c in kind.subcollections}  # read inline, modelled as relationships
+    for path, t in _typed_nodes(doc.data, ()):
+        if defs and path[0] not in subcollections and t not in defs and t not in exported:
+            yield Finding(doc.path, doc.line((*path, "@odata.type")), "schema",
+                          f"{'.'.join(map(str, path))}: '#microsoft.graph.{t}' is not a type Graph's model "
+                          f"has here (known: {', '.join(sorted(defs))})")
 
 
 def _unknown_properties(doc: Document, exported: frozenset[str] = frozenset()) -> Iterator[Finding]:
@@ -362,14 +405,23 @@ def _unknown_properties(doc: Document, exported: frozenset[str] = frozenset()) -
                           f"{key!r} is not a {kind.title} property in Graph {kind.version}", "warning")
 
 
-def _committed_keys(root: Path, tdir: Path) -> dict[str, frozenset[str]]:
-    """path -> top-level keys of each object file at HEAD (what the last committed export wrote)."""
+@dataclass(frozen=True)
+class _Committed:
+    """What an object file held at HEAD (what the last committed export wrote): it came from the
+    tenant, so it is no typo even where Graph's published v1.0 model lacks it."""
+
+    keys: frozenset[str] = frozenset()  # top-level keys
+    types: frozenset[str] = frozenset()  # derived types its nested values name
+
+
+def _committed(root: Path, tdir: Path) -> dict[str, _Committed]:
+    """path -> what each object file held at HEAD."""
     from entragit import gitstore, yamlio
     from entragit.errors import EntragitError
 
     if gitstore.git_dir(root) is None or gitstore.head(root) is None:
         return {}
-    out: dict[str, frozenset[str]] = {}
+    out: dict[str, _Committed] = {}
     try:
         committed = gitstore.files_at(root, "HEAD", tdir.relative_to(root).as_posix())
     except EntragitError:  # a blob that is not text: the work-tree file's own findings say what is wrong
@@ -380,7 +432,7 @@ def _committed_keys(root: Path, tdir: Path) -> dict[str, frozenset[str]]:
         except EntragitError:
             continue
         if isinstance(doc, dict):
-            out[path] = frozenset(map(str, doc))
+            out[path] = _Committed(frozenset(map(str, doc)), frozenset(t for _, t in _typed_nodes(doc, ())))
     return out
 
 
@@ -634,7 +686,7 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
             out.append(Finding(tdir.relative_to(root).as_posix() + "/" + TENANT_FILE, None, "tenant",
                                "tenant.yaml is missing"))
         index = Index(t)
-        committed = _committed_keys(root, tdir)
+        committed = _committed(root, tdir)
         for d in ([t.config] if t.config else []) + t.docs:
             if d.path not in sel or d.node is None:
                 continue
@@ -643,7 +695,9 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
             out += _secret_findings(d)
             if d.kind and isinstance(d.data, dict):
                 out += _identity_findings(d)
-                out += _unknown_properties(d, committed.get(d.path, frozenset()))
+                was = committed.get(d.path, _Committed())
+                out += _type_findings(d, was.types)
+                out += _unknown_properties(d, was.keys)
                 out += _reference_findings(d, index)
         out += _idmap_findings(t.idmap, sel)
         out += _unique_findings(t, sel)

@@ -5,7 +5,7 @@ cannot be created, changed or deleted through the API (https://learn.microsoft.c
 https://learn.microsoft.com/graph/api/entrarecoveryservices-recovery-list-snapshots). The simulator's
 clock stands still until a test advances it (POST /_sim/clock/advance or Simulator.advance), so the
 snapshots a run sees do not depend on when it runs; every 22:00Z the clock passes takes one.
-Preview and recovery jobs are not modelled yet."""
+Preview and recovery jobs on a snapshot: recovery.py."""
 
 from __future__ import annotations
 
@@ -97,9 +97,19 @@ def advance(store: Store, clock: Clock, days: float) -> list[str]:
 class Backup(Render):
     """GET directory/recovery/snapshots and snapshots/{id} (https://learn.microsoft.com/graph/api/entrarecoveryservices-snapshot-get)."""
 
+    # False: a tenant without the feature (no Entra ID P1/P2, an External ID or B2C tenant, a
+    # national cloud, where the docs say the API is not available). Graph's answer there is
+    # UNCONFIRMED; the simulator answers as for a path it does not know.
+    backup_available: bool = True
+
+    def _backup_here(self) -> None:
+        if not self.backup_available:
+            raise GraphHTTPError(400, "BadRequest", "Resource not found for the segment 'recovery'.")
+
     def _snapshot_list(self, req: Request, m: re.Match[str]) -> Response:
         if req.method != "GET":
             raise method_not_allowed()
+        self._backup_here()
         require_read(req.caller, BACKUP_PERMS)
         with self.store.lock:
             items = [_public(s) for s in self.store.backups]
@@ -108,6 +118,7 @@ class Backup(Render):
     def _snapshot_item(self, req: Request, m: re.Match[str]) -> Response:
         if req.method != "GET":
             raise method_not_allowed()
+        self._backup_here()
         require_read(req.caller, BACKUP_PERMS)
         key = m.group("key")
         with self.store.lock:

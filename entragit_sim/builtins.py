@@ -49,6 +49,8 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "AuditLog.Read.All": "b0afded3-3588-46d8-8b3d-9842eff778da",
     "AuthenticationContext.Read.All": "381f742f-e1f8-4309-b4ab-e3d91ae4c5c1",
     "AuthenticationContext.ReadWrite.All": "a88eef72-fed0-4bf7-a2a9-f19df33f8b83",
+    "CustomSecAttributeDefinition.Read.All": "b185aa14-d8d2-42c1-a685-0f5596613624",
+    "CustomSecAttributeDefinition.ReadWrite.All": "12338004-21f4-4896-bf5e-b75dfaf1016d",
     "DelegatedPermissionGrant.Read.All": "81b4724a-58aa-41c1-8a55-84ef97466587",
     "DelegatedPermissionGrant.ReadWrite.All": "8e8e4742-1d95-4f68-9d56-6ee75648c72a",
     "Directory.Read.All": "7ab1d382-f21e-4acd-a863-ba3e13f7da61",
@@ -59,6 +61,10 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Group.ReadWrite.All": "62a82d76-70ea-41e2-9197-370581804d09",
     "GroupMember.Read.All": "98830695-27a2-44f7-8c18-0c3ebc9698f6",
     "GroupMember.ReadWrite.All": "dbaae8cf-10b5-4b86-a4a1-f871c94c6695",
+    "GroupSettings.Read.All": "c6292d16-2dbe-4cb6-8f3c-63a7a3d4ac1c",
+    "GroupSettings.ReadWrite.All": "546168c3-1183-4281-9491-fafb24dea37e",
+    "IdentityProvider.Read.All": "e321f0bb-e7f7-481e-bb28-e3b0b32d4bd0",
+    "IdentityProvider.ReadWrite.All": "90db2b9a-d928-4d33-a4dd-8442ae3d41e4",
     "Member.Read.Hidden": "658aa5d8-239f-45c4-aa12-864f4fc7e490",
     "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
     "Organization.ReadWrite.All": "292d869f-3427-49a8-9dab-8c70152b74e9",
@@ -74,6 +80,8 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Policy.ReadWrite.CrossTenantAccess": "338163d7-f101-4c92-94ba-ca46fe52447c",
     "Policy.ReadWrite.PermissionGrant": "a402ca1c-2696-4531-972d-6e5ee4aa11ea",
     "Policy.ReadWrite.SecurityDefaults": "1c6e93a6-28e2-4cbb-9f64-1a46a821124d",
+    "RoleAssignmentSchedule.Read.Directory": "d5fe8ce8-684c-4c83-a52c-46e882ce4be1",
+    "RoleAssignmentSchedule.ReadWrite.Directory": "dd199f4a-f148-40a4-a2ec-f0069cc799ec",
     "RoleEligibilitySchedule.Read.Directory": "ff278e11-4a33-4d0c-83d2-d01dc58929a5",
     "RoleEligibilitySchedule.ReadWrite.Directory": "fee28b28-e1f3-4841-818e-2704dc62245f",
     "RoleManagement.Read.All": "c7fbd983-d9aa-4fa7-84b8-17382c103bc4",
@@ -95,6 +103,11 @@ GRAPH_SCOPES: dict[str, str] = {
     "Directory.Read.All": "06da0dbc-49e2-44d2-8312-53f166ab848a",
     "Group.Read.All": "5f8c59db-677d-491f-a6b8-5f174b11ec1d",
     "Policy.Read.All": "572fea84-0151-49b2-9301-11cb16974376",
+    # Native backup (https://learn.microsoft.com/graph/permissions-reference#entrabackupreadall);
+    # creating preview and recovery jobs exists only as these delegated scopes.
+    "EntraBackup.Read.All": "e3dbb094-f3f9-4625-bf6a-32e96856f34c",
+    "EntraBackup.ReadWrite.Preview": "1266f280-49c3-4d32-91a5-bf4db4fbff48",
+    "EntraBackup.ReadWrite.Recovery": "6daf3aaf-bb77-4397-9dd6-e6d8b75727c2",
 }
 
 # Built-in directory role displayName -> role template id (== role definition id for built-ins).
@@ -139,6 +152,8 @@ ROLE_TEMPLATES: dict[str, str] = {
     "Azure DevOps Administrator": "e3973bdf-4987-49ae-837a-ba8e231c7286",
     "Office Apps Administrator": "2b745bdf-0803-4d80-aa65-822c4493daac",
     "Domain Name Administrator": "8329153b-31d0-4727-b945-745eb3bc5f31",
+    "Microsoft Entra Backup Administrator": "b6a27b2b-f905-4b2e-81b5-0d90e0ef1fdb",
+    "Microsoft Entra Backup Reader": "f42252d9-5400-4d7b-b9ef-cc582dbb8577",
     "External Identity Provider Administrator": "be2f45a1-457d-42af-a067-6ec1fa63bc45",
 }
 
@@ -326,6 +341,54 @@ def default_cross_tenant_default() -> dict[str, Any]:
     }
 
 
+def _builtin_identity_providers() -> list[dict[str, Any]]:
+    """Built-in providers of a workforce tenant, as identitycontainer-list-identityproviders shows them."""
+    return [{"@odata.type": "#microsoft.graph.builtInIdentityProvider", "id": id_, "displayName": name,
+             "identityProviderType": type_}
+            for id_, name, type_ in (("AADSignup-OAUTH", "Microsoft Entra ID Sign up", "AADSignup"),
+                                     ("EmailOtpSignup-OAUTH", "Email One Time Passcode", "EmailOTP"),
+                                     ("MSASignup-OAUTH", "MicrosoftAccount", "MicrosoftAccount"))]
+
+
+def _setting(name: str, default: str, type_: str = "System.String", description: str = "") -> dict[str, Any]:
+    return {"name": name, "type": type_, "defaultValue": default, "description": description or name}
+
+
+# https://learn.microsoft.com/entra/identity/users/groups-settings-cmdlets (template ids and values);
+# https://learn.microsoft.com/graph/api/resources/groupsettingtemplate.
+GROUP_SETTING_TEMPLATES: dict[str, tuple[str, str, list[dict[str, Any]]]] = {
+    "62375ab9-6b52-47ed-826b-58e47e0e304b": ("Group.Unified", "Setting templates define the different settings "
+                                             "that can be used for the associated ObjectSettings.", [
+        _setting("CustomBlockedWordsList", ""), _setting("EnableMSStandardBlockedWords", "false", "System.Boolean"),
+        _setting("ClassificationDescriptions", ""), _setting("DefaultClassification", ""),
+        _setting("PrefixSuffixNamingRequirement", ""),
+        _setting("AllowGuestsToBeGroupOwner", "false", "System.Boolean"),
+        _setting("AllowGuestsToAccessGroups", "true", "System.Boolean"), _setting("GuestUsageGuidelinesUrl", ""),
+        _setting("GroupCreationAllowedGroupId", "", "System.Guid"),
+        _setting("AllowToAddGuests", "true", "System.Boolean"), _setting("UsageGuidelinesUrl", ""),
+        _setting("ClassificationList", ""), _setting("EnableGroupCreation", "true", "System.Boolean"),
+        _setting("NewUnifiedGroupWritebackDefault", "true", "System.Boolean"),
+    ]),
+    "08d542b9-071f-4e16-94b0-74abb372e3d9": ("Group.Unified.Guest", "Settings for a specific Unified Group", [
+        _setting("AllowToAddGuests", "true", "System.Boolean"),
+    ]),
+    "5cf42378-d67d-4f36-ba46-e8b86229381d": ("Password Rule Settings", "Settings for managing tenant-wide "
+                                             "password rule settings.", [
+        _setting("BannedPasswordCheckOnPremisesMode", "Audit"),
+        _setting("EnableBannedPasswordCheckOnPremises", "True", "System.Boolean"),
+        _setting("EnableBannedPasswordCheck", "True", "System.Boolean"),
+        _setting("LockoutDurationInSeconds", "60", "System.Int32"),
+        _setting("LockoutThreshold", "10", "System.Int32"),
+        _setting("BannedPasswordList", ""),
+    ]),
+}
+
+
+def _group_setting_templates() -> list[dict[str, Any]]:
+    return [{"id": tid, "deletedDateTime": None, "displayName": name, "description": desc, "values": values}
+            for tid, (name, desc, values) in GROUP_SETTING_TEMPLATES.items()]
+
+
 def builtin_state(tenant_id: str) -> dict[str, list[dict[str, Any]]]:
     """Seed-format state of a brand-new tenant; seeds merge on top of it."""
     return {
@@ -410,6 +473,8 @@ def builtin_state(tenant_id: str) -> dict[str, list[dict[str, Any]]]:
             }
         ],  # fmt: skip
         "authenticationMethodConfigurations": _method_configs(),
+        "identityProviders": _builtin_identity_providers(),
+        "groupSettingTemplates": _group_setting_templates(),
         "crossTenantAccessPolicy": [
             {
                 "displayName": "CrossTenantAccessPolicy",

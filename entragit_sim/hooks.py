@@ -798,12 +798,14 @@ class RoleAssignment(Hook):
         obj["id"] = f"{_b64(_le(obj['roleDefinitionId']) + _le(obj['principalId']))}-{suffix}"
         obj.setdefault("directoryScopeId", None)
         obj.setdefault("appScopeId", None)
+        put_schedule(ctx.store, obj, "Assigned", None, None)
 
     def visible(self, store: Store, obj: Obj) -> bool:
         return _hidden_if_deleted(store, obj, "principalId")
 
     def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         ctx.store.pop("roleAssignmentScheduleInstances", obj["id"])  # no longer active
+        ctx.store.pop("roleAssignmentSchedules", obj["id"])
 
 
 class CrossTenantPartner(Hook):
@@ -820,31 +822,57 @@ class CrossTenantPartner(Hook):
             )
 
 
+def put_schedule(store: Store, assignment: Obj, kind: str, info: Obj | None, request_id: str | None) -> None:
+    """The roleAssignmentSchedules entry of an active assignment (same id as the assignment)."""
+    store.put("roleAssignmentSchedules", str(assignment["id"]), {
+        "id": assignment["id"], **{k: assignment.get(k) for k in _ROLE_GRANT}, "appScopeId": None,
+        "createdUsing": request_id or assignment["id"], "createdDateTime": now_iso(),
+        "modifiedDateTime": None, "status": "Provisioned", "assignmentType": kind, "memberType": "Direct",
+        "scheduleInfo": info or {"startDateTime": now_iso(), "recurrence": None,
+                                 "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None}},
+    })
+
+
 class RoleScheduleRequest(Hook):
-    """adminAssign / selfActivate make the role active: a roleAssignment plus a schedule instance.
+    """adminAssign / selfActivate make the role active: a roleAssignment, its schedule and a schedule
+    instance; adminRemove ends an active assignment.
 
     https://learn.microsoft.com/graph/api/rbacapplication-post-roleassignmentschedulerequests. Not
-    modelled: eligibility checks for selfActivate, expiry, approvals; the result is provisioned at once."""
+    modelled: eligibility checks for selfActivate, expiry, approvals; the result is provisioned at once.
+    The error code for removing a missing assignment is the one PIM is reported to send."""
 
     KINDS = {"adminAssign": "Assigned", "selfActivate": "Activated"}
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if obj.get("action") == "adminRemove":
+            self._remove(ctx, obj)
+            return
         kind = self.KINDS.get(str(obj.get("action")))
         if kind is None:
-            raise bad_request(f"Action '{obj.get('action')}' is not supported here; use adminAssign or selfActivate.")
+            raise bad_request(f"Action '{obj.get('action')}' is not supported here; use adminAssign, "
+                              "adminRemove or selfActivate.")
         assignment = {k: obj.get(k) for k in ("principalId", "roleDefinitionId", "directoryScopeId")}
         ra_res = BY_NAME["roleAssignments"]
         HOOKS[ra_res.hook].on_create(ctx, ra_res, assignment)
         aid = str(assignment["id"])
         ctx.store.put("roleAssignments", aid, {**ra_res.defaults, **assignment})
-        schedule = obj.get("scheduleInfo") or {}
+        info = _schedule_info(obj)
+        put_schedule(ctx.store, assignment, kind, info, aid)
         ctx.store.put("roleAssignmentScheduleInstances", aid, {
             **assignment, "appScopeId": None, "assignmentType": kind, "memberType": "Direct",
-            "startDateTime": schedule.get("startDateTime") or now_iso(),
-            "endDateTime": (schedule.get("expiration") or {}).get("endDateTime"),
-            "roleAssignmentOriginId": aid, "roleAssignmentScheduleId": obj["id"],
+            "startDateTime": info["startDateTime"], "endDateTime": info["expiration"]["endDateTime"],
+            "roleAssignmentOriginId": aid, "roleAssignmentScheduleId": aid,
         })
-        obj.update(status="Provisioned", createdDateTime=now_iso(), targetScheduleId=obj["id"])
+        obj.update(status="Provisioned", createdDateTime=now_iso(), targetScheduleId=aid, scheduleInfo=info)
+
+    def _remove(self, ctx: Ctx, obj: Obj) -> None:
+        found = next((a for a in ctx.store.all("roleAssignments")
+                      if all(a.get(k) == obj.get(k) for k in _ROLE_GRANT)), None)
+        if found is None:
+            raise GraphHTTPError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
+        for coll in ("roleAssignments", "roleAssignmentScheduleInstances", "roleAssignmentSchedules"):
+            ctx.store.pop(coll, found["id"])
+        obj.update(status="Revoked", createdDateTime=now_iso(), targetScheduleId=None, scheduleInfo=None)
 
 
 _ROLE_GRANT = ("principalId", "roleDefinitionId", "directoryScopeId")
@@ -1020,7 +1048,12 @@ MANAGED_GROUP_TYPES = ("All", "Selected", "None")
 
 
 class GroupLifecycle(Hook):
-    """One expiration policy per tenant (https://learn.microsoft.com/entra/identity/users/groups-lifecycle)."""
+    """One expiration policy per tenant: "Only one policy exists in the tenant"
+    (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-post-grouplifecyclepolicies) and
+    "only one expiration policy can be configured" (https://learn.microsoft.com/entra/identity/users/groups-lifecycle).
+
+    The 30-day floor is the portal's (its custom lifetime starts there, groups-lifecycle); Graph's
+    own answer below it is not documented, so both error texts here are ours, not Graph's."""
 
     def _check(self, obj: Obj) -> None:
         if obj.get("managedGroupTypes") not in MANAGED_GROUP_TYPES:
@@ -1032,14 +1065,131 @@ class GroupLifecycle(Hook):
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         self._check(obj)
         if ctx.store.all(res.name):
-            # The exact error text is a best guess; the portal allows only one policy.
             raise bad_request("Only one group lifecycle policy is allowed per tenant.")
 
     def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
         self._check({**old, **patch})
 
 
+SOCIAL = "#microsoft.graph.socialIdentityProvider"
+# A workforce tenant federates with these social providers (B2C tenants allow more):
+# https://learn.microsoft.com/graph/api/resources/socialidentityprovider
+SOCIAL_TYPES = ("Google", "Facebook")
+SECRET_MASK = "******"  # what a read returns for the write-only clientSecret
+
+
+class IdentityProvider(Hook):
+    """Social providers are created with a client id and secret and get the id "{type}-OAUTH"; the
+    secret is write-only (https://learn.microsoft.com/graph/api/identitycontainer-post-identityproviders).
+    The error texts are best guesses: the docs give none."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if obj.get("@odata.type") != SOCIAL:
+            raise bad_request("Only social identity providers can be created in this tenant.")
+        kind = obj.get("identityProviderType")
+        if kind not in SOCIAL_TYPES:
+            raise bad_request(f"Invalid identityProviderType '{kind}'; use one of {', '.join(SOCIAL_TYPES)}.")
+        for f in ("clientId", "clientSecret"):
+            if not obj.get(f):
+                raise bad_request(f"Property '{f}' is required.")
+        obj["id"] = f"{kind}-OAUTH"
+        if ctx.store.get(res.name, obj["id"]) is not None:
+            raise GraphHTTPError(409, "Conflict", f"An identity provider of type '{kind}' already exists.")
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if patch.get("clientSecret") == SECRET_MASK:
+            raise bad_request("clientSecret cannot be the masked value.")
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        if obj.get("clientSecret"):
+            obj["clientSecret"] = SECRET_MASK
+        return obj
+
+
+def _setting_values(template: Obj, given: object) -> list[Obj]:
+    """The template's every value, with the given ones in place of its defaults."""
+    names = [str(d["name"]) for d in template.get("values") or []]
+    if not isinstance(given, list) or not all(isinstance(v, dict) for v in given):
+        raise bad_request("Property 'values' must be a collection of {name, value}.")
+    picked = {str(v.get("name")): v.get("value") for v in given}
+    unknown = sorted(set(picked) - set(names))
+    if unknown:
+        raise bad_request(f"Setting '{unknown[0]}' is not defined by template '{template.get('displayName')}'.")
+    defaults = {str(d["name"]): d.get("defaultValue") for d in template.get("values") or []}
+    return [{"name": n, "value": picked.get(n, defaults[n])} for n in names]
+
+
+class GroupSetting(Hook):
+    """A directory setting instantiates a template once per tenant; names must be the template's
+    (https://learn.microsoft.com/graph/api/group-post-settings). Graph returns every value of the
+    template; the ones not given hold the template's defaults."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        template = ctx.store.get("groupSettingTemplates", str(obj.get("templateId")))
+        if template is None:
+            raise not_found(str(obj.get("templateId")))
+        if any(s.get("templateId") == obj["templateId"] for s in ctx.store.all(res.name)):
+            raise bad_request("A conflicting object with one or more of the specified property values is "
+                              "present in the directory.")
+        obj["displayName"] = template.get("displayName")
+        obj["values"] = _setting_values(template, obj.get("values") or [])
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if "values" in patch:
+            template = ctx.store.get("groupSettingTemplates", str(old.get("templateId"))) or {}
+            patch["values"] = _setting_values(template, patch["values"])
+
+
+class AttributeSet(Hook):
+    """The id is the set's name: up to 32 letters and digits, unique in the tenant
+    (https://learn.microsoft.com/graph/api/resources/attributeset). Error texts are best guesses."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        name = str(obj.get("id") or "")
+        if not name.isalnum() or len(name) > 32:
+            raise bad_request(f"Invalid attribute set name '{name}'.")
+        if ctx.store.get(res.name, name) is not None:
+            raise bad_request(f"An attribute set named '{name}' already exists.")
+
+
+CSA_TYPES = ("String", "Integer", "Boolean")
+
+
+class AttributeDefinition(Hook):
+    """A definition lives in an existing set and is named "{set}_{name}"; predefined values only for
+    strings (https://learn.microsoft.com/graph/api/resources/customsecurityattributedefinition)."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        aset, name = str(obj.get("attributeSet")), str(obj.get("name"))
+        if ctx.store.get("attributeSets", aset) is None:
+            raise bad_request(f"Attribute set '{aset}' does not exist.")
+        if obj.get("type") not in CSA_TYPES:
+            raise bad_request(f"Invalid type '{obj.get('type')}'; use one of {', '.join(CSA_TYPES)}.")
+        obj["id"] = f"{aset}_{name}"
+        if ctx.store.get(res.name, obj["id"]) is not None:
+            raise bad_request(f"A custom security attribute named '{name}' already exists in '{aset}'.")
+        values = obj.get("allowedValues") or []
+        if values and obj["type"] != "String":
+            raise bad_request("Only String attributes can have predefined values.")
+        for v in values:
+            if not isinstance(v, dict) or not v.get("id") or not isinstance(v.get("isActive"), bool):
+                raise bad_request("Each allowed value needs an id and isActive.")
+        obj["allowedValues"] = [{"id": v["id"], "isActive": v["isActive"]} for v in values]
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        if patch.get("status", "Available") not in ("Available", "Deprecated"):
+            raise bad_request(f"Invalid status '{patch.get('status')}'.")
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        obj.pop("allowedValues", None)  # a navigation property: render adds it back for $expand
+        return obj
+
+
 HOOKS: dict[str, Hook] = {
+    "attribute_set": AttributeSet(),
+    "attribute_definition": AttributeDefinition(),
+    "identity_provider": IdentityProvider(),
+    "group_setting": GroupSetting(),
     "agreement": Agreement(),
     "group_lifecycle": GroupLifecycle(),
     "auth_methods_policy": AuthMethodsPolicy(),
@@ -1090,6 +1240,7 @@ def hard_delete(store: Store, res: Resource, key: str) -> None:
             ("roleAssignments", ("principalId",)),
             ("roleAssignmentScheduleInstances", ("principalId",)),
             ("roleEligibilitySchedules", ("principalId",)),
+            ("roleAssignmentSchedules", ("principalId",)),
         ):
             for o in list(store.all(kind)):
                 if any(o.get(f) == key for f in fields):

@@ -70,6 +70,11 @@ _BY_NAME: dict[str, tuple[str, ...]] = {
     # "Can access to view, set and reset authentication method information for any user (admin or non-admin)."
     "Privileged Authentication Administrator": ("UserAuthenticationMethod.ReadWrite.All", "User.Read.All",
                                                 "Policy.Read.All", "Directory.Read.All"),
+    # Backup and recovery (https://learn.microsoft.com/entra/backup/overview): the administrator
+    # creates and cancels preview and recovery jobs (microsoft.directory/backup/*), the reader views
+    # backups, difference reports and recovery history. Neither reads the directory itself.
+    "Microsoft Entra Backup Administrator": ("EntraBackup.*",),
+    "Microsoft Entra Backup Reader": ("EntraBackup.Read.All",),
     # "Can read basic directory information."
     "Directory Readers": _READ_DIRECTORY,
 }  # fmt: skip

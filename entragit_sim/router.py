@@ -12,12 +12,14 @@ from typing import Any
 from entragit_sim.actions import Actions
 from entragit_sim.auditlog import AuditLog
 from entragit_sim.auth import caller_from_header
-from entragit_sim.backup import BACKUP_PERMS, Backup, Clock
+from entragit_sim.backup import BACKUP_PERMS, Clock
 from entragit_sim.batch import Batch
+from entragit_sim.delta import DELTA, Delta
 from entragit_sim.directory import Directory
 from entragit_sim.errors import GraphHTTPError, denied
 from entragit_sim.faults import Faults
 from entragit_sim.query import QueryError
+from entragit_sim.recovery import Recovery
 from entragit_sim.recycle import Recycle
 from entragit_sim.resources import Resources
 from entragit_sim.store import Store
@@ -39,7 +41,7 @@ CONSUMER_AUDIENCES = ("AzureADandPersonalMicrosoftAccount", "PersonalMicrosoftAc
 __all__ = ["Request", "RequestRecord", "Response", "Route", "Router"]
 
 
-class Router(Resources, Recycle, Directory, Actions, AuditLog, Backup, Batch):
+class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, Delta):
     """Dispatches one Graph request (also used for every $batch item)."""
 
     def __init__(
@@ -68,12 +70,19 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Backup, Batch):
                   self._snapshot_list, ("GET",), perms=BACKUP_PERMS),
             route("directory/recovery/snapshots/{id}", r"directory/recovery/snapshots/(?P<key>[^/]+)",
                   "none", self._snapshot_item, ("GET",), perms=BACKUP_PERMS),
+            *self._recovery_routes(),
             # Permissions depend on the type of the object found.
             route("directoryObjects/getByIds", "directoryObjects/getByIds", "ru",
                   self._get_by_ids, ("POST",)),
             route("directoryObjects/{id}", r"directoryObjects/(?P<key>[^/]+)", "ru",
                   self._directory_object, ("GET",)),
         ]  # fmt: skip
+        for name in DELTA:  # before the items: "delta" is not an object id
+            res = BY_NAME[name]
+            # Documented on the top-level path only (GET /administrativeUnits/delta).
+            path = res.aliases[0] if res.path and res.path.startswith("directory/") else str(res.path)
+            routes.append(route(f"{path}/delta", re.escape(path) + r"/delta", res.throttle,
+                                self._delta(res), ("GET",), resource=res.name, perms=self.delta_perms(res)))
         for action in ACTIONS:
             res = BY_NAME[action.resource]
             routes.append(

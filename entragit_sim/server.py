@@ -214,6 +214,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, self._clock(), {})
         elif what == "clock/advance" and self.command == "POST":
             self._advance(raw)
+        elif what == "delta/expire" and self.command == "POST":
+            # Every delta link issued so far answers syncStateNotFound from now on (tests of expiry).
+            self._send(200, {"expired": sim.router.expire_delta()}, {})
         else:
             self._send(
                 404,

@@ -34,10 +34,14 @@ class Store:
         self.audit: list[Obj] = []
         # Native backup snapshots, newest first (backup.py): id, createdDateTime, objects, links.
         self.backups: list[Obj] = []
+        # Their preview and recovery jobs by id (recovery.py), kept seven days after completion.
+        self.backup_jobs: dict[str, Obj] = {}
         # The simulated clock after its last advance, so a restart with a state file resumes it.
         self.clock_now: str | None = None
         # id -> time.monotonic() of creation, for read-after-write lag faults (not persisted)
         self.created_at: dict[str, float] = {}
+        # Delta links and their pending pages (delta.py), in memory only: a restart expires them.
+        self.delta_states: dict[str, Any] = {}
         # Whether deleted security groups go to the recycle bin (Graph's docs disagree: findings row 14).
         self.security_groups_restorable = True
 
@@ -95,6 +99,7 @@ class Store:
             "secrets": self.secrets,
             "audit": self.audit,
             "backups": self.backups,
+            "backup_jobs": self.backup_jobs,
             "clock_now": self.clock_now,
         }
 
@@ -116,6 +121,7 @@ class Store:
             self.secrets = data.get("secrets", {})
             self.audit = data.get("audit", [])
             self.backups = data.get("backups", [])
+            self.backup_jobs = data.get("backup_jobs", {})
             self.clock_now = data.get("clock_now")
 
     def snapshot(self) -> dict[str, Any]:

@@ -148,6 +148,12 @@ ELIGIBILITY_REQUEST_PERMS = _p(
     *ELIGIBILITY_PERMS.write,
 )
 
+# https://learn.microsoft.com/graph/api/directory-list-customsecurityattributedefinitions (and attributeSets)
+CSA_PERMS = _p(
+    ("CustomSecAttributeDefinition.Read.All", "CustomSecAttributeDefinition.ReadWrite.All"),
+    ("CustomSecAttributeDefinition.ReadWrite.All",),
+)
+
 _GROUP_DEFAULTS: dict[str, Any] = {
     "classification": None, "description": None, "expirationDateTime": None, "groupTypes": [],
     "isAssignableToRole": None, "membershipRule": None, "membershipRuleProcessingState": None,
@@ -447,6 +453,20 @@ RESOURCES: tuple[Resource, ...] = (
         deletable=False,
         audit=("RoleManagement", "Role"),
     ),
+    # Active assignments as schedules: every active assignment (standing, time-bound or activated)
+    # has one; assignmentType says Assigned or Activated
+    # (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentschedules).
+    Resource(
+        name="roleAssignmentSchedules",
+        path="roleManagement/directory/roleAssignmentSchedules",
+        odata_type="#microsoft.graph.unifiedRoleAssignmentSchedule",
+        perms=PIM_PERMS,
+        id_style="opaque",
+        create="",
+        updatable=False,
+        deletable=False,
+        audit=("RoleManagement", "Role"),
+    ),
     # Eligible assignments: a request with action adminAssign makes the principal eligible (a
     # schedule), adminRemove revokes it; nothing shows up in roleAssignments until activation
     # (https://learn.microsoft.com/graph/api/rbacapplication-post-roleeligibilityschedulerequests).
@@ -697,6 +717,87 @@ RESOURCES: tuple[Resource, ...] = (
         hook="group_lifecycle",
         audit=("GroupManagement", "Group"),
         defaults={"alternateNotificationEmails": None},
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/directory-post-attributesets: the id is the set's name,
+        # chosen by the caller (up to 32 characters, no spaces); sets cannot be deleted.
+        name="attributeSets",
+        path="directory/attributeSets",
+        odata_type="#microsoft.graph.attributeSet",
+        perms=CSA_PERMS,
+        id_style="client",
+        required=("id",),
+        create_only=("id",),
+        deletable=False,
+        throttle="none",
+        hook="attribute_set",
+        audit=("CustomSecurityAttributes", "Other"),
+        defaults={"description": None, "maxAttributesPerSet": None},
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/directory-post-customsecurityattributedefinitions: id is
+        # "{attributeSet}_{name}"; predefined values may be given inline (allowedValues, read with
+        # $expand: directory-list-customsecurityattributedefinitions). Definitions cannot be deleted,
+        # only deactivated (status Deprecated); only description, status and usePreDefinedValuesOnly change.
+        name="customSecurityAttributeDefinitions",
+        path="directory/customSecurityAttributeDefinitions",
+        odata_type="#microsoft.graph.customSecurityAttributeDefinition",
+        perms=CSA_PERMS,
+        id_style="opaque",
+        required=("attributeSet", "name", "type", "isCollection", "isSearchable", "status",
+                  "usePreDefinedValuesOnly"),
+        create_only=("attributeSet", "name", "type", "isCollection", "isSearchable", "allowedValues"),
+        expandable=("allowedValues",),
+        deletable=False,
+        throttle="none",
+        hook="attribute_definition",
+        audit=("CustomSecurityAttributes", "Other"),
+        defaults={"description": None},
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/identitycontainer-list-identityproviders and
+        # identitycontainer-post-identityproviders: social (Google, Facebook in a workforce tenant)
+        # and built-in providers; ids are "{type}-OAUTH"; clientSecret is write-only, a read
+        # returns "******". Built-in providers are Microsoft's: never created, changed or deleted.
+        name="identityProviders",
+        path="identity/identityProviders",
+        odata_type="#microsoft.graph.identityProviderBase",
+        perms=_p(("IdentityProvider.Read.All",), ("IdentityProvider.ReadWrite.All",)),
+        id_style="opaque",
+        required=("displayName",),
+        create_only=("identityProviderType",),
+        polymorphic=("#microsoft.graph.socialIdentityProvider", "#microsoft.graph.builtInIdentityProvider"),
+        builtin=("@odata.type", "#microsoft.graph.builtInIdentityProvider"),
+        throttle="none",
+        hook="identity_provider",
+    ),
+    Resource(
+        # Directory settings from a template (Group.Unified, Password Rule Settings...):
+        # https://learn.microsoft.com/graph/api/group-post-settings,
+        # https://learn.microsoft.com/graph/api/resources/groupsetting. One per template; displayName
+        # comes from the template; GroupSettings.* is the least privileged (permissions.json).
+        name="groupSettings",
+        path="settings",
+        odata_type="#microsoft.graph.groupSetting",
+        perms=_p(("GroupSettings.Read.All", "GroupSettings.ReadWrite.All", DIR_READ),
+                 ("GroupSettings.ReadWrite.All",), (DIR_WRITE,)),
+        required=("templateId",),
+        create_only=("templateId",),
+        read_only=("displayName",),
+        throttle="none",
+        hook="group_setting",
+        audit=("GroupManagement", "Directory"),
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/groupsettingtemplate-list: Microsoft's, read-only.
+        name="groupSettingTemplates",
+        path="groupSettingTemplates",
+        odata_type="#microsoft.graph.groupSettingTemplate",
+        perms=_p(("GroupSettings.Read.All", "GroupSettings.ReadWrite.All", DIR_READ), ("GroupSettings.ReadWrite.All",)),
+        create="",
+        updatable=False,
+        deletable=False,
+        throttle="none",
     ),
     Resource(
         name="users",

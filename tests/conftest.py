@@ -63,6 +63,30 @@ def repo(tmp_path: Path, sim: Any) -> Cli:
     return make_repo(tmp_path / "config", sim)
 
 
+def admin(sim: Any, version: str = "v1.0") -> Any:
+    """An httpx client holding the simulator's dev token, to set a scene or look behind entragit's back
+    (never for entragit itself); trusts the simulator's certificate when it serves TLS."""
+    import ssl
+
+    import httpx
+
+    verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
+    return httpx.Client(base_url=sim.graph_url.replace("/v1.0", f"/{version}"),
+                        headers={"Authorization": "Bearer sim-admin"}, verify=verify)
+
+
+@pytest.fixture
+def tls_sim(sim_factory: Any) -> Any:
+    """The demo tenant over TLS, as azure-identity needs to sign in."""
+    return sim_factory("demo", tls=True)
+
+
+@pytest.fixture
+def signed_in(tmp_path: Path, tls_sim: Any, monkeypatch: Any) -> Cli:
+    """A config repo signed in as the app holding exactly what `entragit permissions` lists."""
+    return app_repo(tmp_path / "config", tls_sim, monkeypatch)
+
+
 def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False, drop: tuple[str, ...] = (),
               extra: tuple[str, ...] = ()) -> tuple[str, str]:
     """(appId, secret) of a new app holding exactly what `entragit permissions` lists for apply
@@ -89,10 +113,11 @@ def exact_app(sim: Any, name: str = "entragit-exact", users: bool = False, drop:
 
 
 def app_repo(path: Path, sim: Any, monkeypatch: Any, name: str = "demo", users: bool = False,
-             drop: tuple[str, ...] = (), extra: tuple[str, ...] = ()) -> Cli:
+             drop: tuple[str, ...] = (), extra: tuple[str, ...] = (), options: tuple[str, ...] = ()) -> Cli:
     """A config repo signed in the way users sign in: client secret, exactly the listed permissions
-    (less `drop`, plus `extra`), TLS."""
+    (less `drop`, plus `extra`), TLS; `options` go to `tenant add`."""
     app_id, secret = exact_app(sim, users=users, drop=drop, extra=extra)
     monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
     return make_repo(path, sim, name, "--auth", "secret", "--client-id", app_id,
-                     "--authority", sim.authority, "--ca-bundle", sim.ca_bundle, *(("--users",) if users else ()))
+                     "--authority", sim.authority, "--ca-bundle", sim.ca_bundle, *(("--users",) if users else ()),
+                     *options)

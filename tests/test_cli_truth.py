@@ -5,17 +5,27 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 from click.testing import CliRunner
 
 from entragit.cli import main
+from tests.conftest import admin
 
 HR = "group 'Dept - HR'"
 
 
-def _admin(sim):
-    return httpx.Client(base_url=sim.graph_url, headers={"Authorization": "Bearer sim-admin"})
+@pytest.fixture
+def sim(tls_sim):
+    return tls_sim
+
+
+@pytest.fixture
+def repo(signed_in):
+    """Signed in as users sign in: the app holding exactly what `entragit permissions` lists."""
+    return signed_in
+
+
+_admin = admin
 
 
 def _delete_group(sim, name: str) -> str:
@@ -26,8 +36,9 @@ def _delete_group(sim, name: str) -> str:
 
 
 def _writes(sim, since: int) -> list:
-    """Requests that change the tenant ($batch carries plan's reads)."""
-    return [r for r in sim.requests[since:] if r.method != "GET" and "/$batch" not in r.path]
+    """Requests that change the tenant ($batch carries plan's reads; a sign-in is no write)."""
+    return [r for r in sim.requests[since:]
+            if r.method != "GET" and "/$batch" not in r.path and "/oauth2/" not in r.path]
 
 
 @pytest.fixture

@@ -80,8 +80,8 @@ def test_json_documents_carry_format_version_and_match_their_schemas(exported: C
 
 def test_the_schemas_are_valid_and_strict_enough_to_catch_a_stray_field() -> None:
     names = sorted(p.name for p in OUTPUT_SCHEMAS.glob("*.schema.json"))
-    assert names == ["changes.schema.json", "log.schema.json", "native-snapshots.schema.json", "plan.schema.json",
-                     "validate.schema.json"]
+    assert names == ["changes.schema.json", "log.schema.json", "native-diff.schema.json", "native-plan.schema.json",
+                     "native-snapshots.schema.json", "plan.schema.json", "validate.schema.json"]
     for name in names:
         Draft202012Validator.check_schema(json.loads((OUTPUT_SCHEMAS / name).read_text(encoding="utf-8")))
     doc = {"format_version": 1, "ok": True, "counts": {"error": 0, "warning": 0}, "findings": []}
@@ -109,7 +109,7 @@ def test_json_formats_doc_names_every_field_and_links_every_schema() -> None:
         assert not missing, f"{p.name}: fields not documented in {DOC.name}: {missing}"
     # Each example in the doc is a valid document of its format.
     examples = re.findall(r"```json\n(.*?)```", doc, re.S)
-    for schema, text in zip(["plan", "changes", "validate", "log", "native-snapshots"], examples, strict=True):
+    for schema, text in zip(["plan", "changes", "validate", "log", "native-snapshots", "native-diff", "native-plan"], examples, strict=True):
         _valid(schema, json.loads(text))
 
 

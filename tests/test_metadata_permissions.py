@@ -41,7 +41,9 @@ def calls(kind: Kind) -> list[Call]:
         out.append(Call("PATCH", one, True))
     if kind.update == "patch":
         out.append(Call("PATCH", one, True))
-    if not kind.singleton and not kind.requests and (kind.create or kind.update):
+    # A rule owning every object (custom security attributes: Graph has no delete) means no DELETE.
+    deletes = kind.owner({}) is None
+    if not kind.singleton and not kind.requests and (kind.create or kind.update) and deletes:
         out.append(Call("DELETE", one, True))
     out += [Call("POST", f"{one}/{action}", True) for action in kind.actions.values()]
     for r in kind.relations:

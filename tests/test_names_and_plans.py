@@ -5,16 +5,24 @@ from __future__ import annotations
 import json
 import subprocess
 
-from .conftest import make_repo
+import pytest
+
+from .conftest import app_repo
 from .portal import Portal
+
+
+@pytest.fixture
+def sim(tls_sim):
+    """Signed in as users sign in: over TLS, as the app holding exactly the listed permissions."""
+    return tls_sim
 
 
 def _git(cli, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cli.repo, capture_output=True, text=True, check=True).stdout
 
 
-def test_children_of_a_restored_parent_come_back_with_it_and_are_not_created(tmp_path, sim):
-    cli = make_repo(tmp_path / "config", sim)
+def test_children_of_a_restored_parent_come_back_with_it_and_are_not_created(tmp_path, sim, monkeypatch):
+    cli = app_repo(tmp_path / "config", sim, monkeypatch)
     cli("export", "--commit")
     p = Portal(sim)
     sp = p.one("/servicePrincipals", "HR Portal")
@@ -48,8 +56,8 @@ def hard_delete(p: Portal, path: str, oid: str) -> None:
     p.c.delete(f"/directory/deletedItems/{oid}")  # 404 when the kind hard-deletes anyway
 
 
-def test_recreated_and_adopted_objects_are_marked_apart(tmp_path, sim):
-    cli = make_repo(tmp_path / "config", sim)
+def test_recreated_and_adopted_objects_are_marked_apart(tmp_path, sim, monkeypatch):
+    cli = app_repo(tmp_path / "config", sim, monkeypatch)
     cli("export", "--commit")
     p = Portal(sim)
     hard_delete(p, "/groups", p.one("/groups", "Project Aurora")["id"])
@@ -65,8 +73,8 @@ def test_recreated_and_adopted_objects_are_marked_apart(tmp_path, sim):
     assert ops[("adopt", "Dept - HR")]["fate"] is None
 
 
-def test_commit_bodies_and_files_keep_names(tmp_path, sim):
-    cli = make_repo(tmp_path / "config", sim)
+def test_commit_bodies_and_files_keep_names(tmp_path, sim, monkeypatch):
+    cli = app_repo(tmp_path / "config", sim, monkeypatch)
     cli("export", "--commit")
     first = _git(cli, "log", "-1", "--format=%B")
     p = Portal(sim)
@@ -103,8 +111,8 @@ def test_commit_bodies_and_files_keep_names(tmp_path, sim):
     assert "no changes" in cli("export", "--commit").output
 
 
-def test_diff_after_a_hard_delete_notes_the_references_left_dangling(tmp_path, sim):
-    cli = make_repo(tmp_path / "config", sim)
+def test_diff_after_a_hard_delete_notes_the_references_left_dangling(tmp_path, sim, monkeypatch):
+    cli = app_repo(tmp_path / "config", sim, monkeypatch)
     cli("export", "--commit")
     assert "dangling" not in cli("plan").output  # a fresh export resolves everything it names
     p = Portal(sim)
@@ -124,8 +132,8 @@ def test_diff_after_a_hard_delete_notes_the_references_left_dangling(tmp_path, s
     assert "[dangling-reference] group 'Finance Admins'" in cli("plan").output
 
 
-def test_validate_is_quiet_on_an_untouched_export_and_still_catches_a_typo(tmp_path, sim):
-    cli = make_repo(tmp_path / "config", sim)
+def test_validate_is_quiet_on_an_untouched_export_and_still_catches_a_typo(tmp_path, sim, monkeypatch):
+    cli = app_repo(tmp_path / "config", sim, monkeypatch)
     cli("export", "--commit")
     assert cli("validate").output.strip() == "ok"
     policy = cli.repo / "tenants/demo/authenticationMethodsPolicy/authentication-methods-policy.yaml"
@@ -152,8 +160,8 @@ grantControls: {operator: OR, builtInControls: [block]}
 """
 
 
-def test_a_new_object_written_by_hand_is_accepted_everywhere_and_created(tmp_path, sim):
-    cli = make_repo(tmp_path / "config", sim)
+def test_a_new_object_written_by_hand_is_accepted_everywhere_and_created(tmp_path, sim, monkeypatch):
+    cli = app_repo(tmp_path / "config", sim, monkeypatch)
     cli("export", "--commit")
     t = cli.repo / "tenants" / "demo"
     (t / "namedLocations" / "branch-office.yaml").write_text(LOCATION)

@@ -85,6 +85,8 @@ def test_rehearsal_restores_from_the_tenant_recycle_bin_with_the_original_id(tmp
     cli("export", "--commit")
     since = len(sim.requests)
     out = cli("apply", "--rehearse", "--ref", "HEAD~1").output
+    signins = [r for r in sim.requests[since:] if r.path.endswith("/oauth2/v2.0/token")]
+    assert len(signins) == 1, "one sign-in to the tenant: who it is and the recycle bins share it"
     line = next(ln for ln in out.splitlines() if "'Finance Admins'" in ln and "ok" in ln)
     assert "restore" in line, out
     assert "Converged" in out and "FAILED" not in out

@@ -6,10 +6,22 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 LOCATION = "namedLocations/allowed-countries.yaml"
 POLICY = "conditionalAccessPolicies/ca000-global-identityprotection-anyapp-anyplatform-mfa.yaml"
+
+
+@pytest.fixture
+def repo(signed_in: Any) -> Any:
+    """Signed in as users sign in: the app holding exactly what `entragit permissions` lists."""
+    return signed_in
+
+
+@pytest.fixture
+def sim(tls_sim: Any) -> Any:
+    return tls_sim
 
 
 def _file(repo: Any, rel: str) -> Path:

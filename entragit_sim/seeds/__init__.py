@@ -172,6 +172,27 @@ def load_into(store: Store, seed: Seed) -> None:
             _load_one(store, kind, raw)
         for entry in seed.get(DELETED_KEY, []):
             _load_deleted(store, entry)
+        _derive_assignment_schedules(store)
+
+
+def _derive_assignment_schedules(store: Store) -> None:
+    """Every active role assignment has a schedule, Assigned or (when its instance says so) Activated
+    (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentschedules); seeds list
+    assignments only, so their schedules are made here."""
+    for a in store.all("roleAssignments"):
+        if store.get("roleAssignmentSchedules", str(a["id"])) is not None:
+            continue
+        inst = store.get("roleAssignmentScheduleInstances", str(a["id"])) or {}
+        store.put("roleAssignmentSchedules", str(a["id"]), {
+            "id": a["id"], "principalId": a.get("principalId"), "roleDefinitionId": a.get("roleDefinitionId"),
+            "directoryScopeId": a.get("directoryScopeId"), "appScopeId": None, "createdUsing": a["id"],
+            "createdDateTime": a.get("createdDateTime"), "modifiedDateTime": None, "status": "Provisioned",
+            "assignmentType": inst.get("assignmentType") or "Assigned", "memberType": "Direct",
+            "scheduleInfo": {"startDateTime": inst.get("startDateTime") or a.get("createdDateTime"),
+                             "recurrence": None,
+                             "expiration": {"type": "afterDateTime" if inst.get("endDateTime") else "noExpiration",
+                                            "endDateTime": inst.get("endDateTime"), "duration": None}},
+        })
 
 
 def _load_deleted(store: Store, entry: dict[str, Any]) -> None:

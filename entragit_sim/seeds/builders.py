@@ -60,6 +60,7 @@ READER_PERMISSIONS = (
     # The demo RMAU "Finance - Restricted" hides its membership; listing it needs Member.Read.Hidden
     # (https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta).
     "Member.Read.Hidden",
+    "IdentityProvider.Read.All", "GroupSettings.Read.All", "CustomSecAttributeDefinition.Read.All",
 )  # fmt: skip
 # Write permissions for every kind entragit applies (graph-notes section 7, "Apply" column).
 WRITER_PERMISSIONS = (
@@ -69,6 +70,7 @@ WRITER_PERMISSIONS = (
     "AdministrativeUnit.ReadWrite.All", "Policy.ReadWrite.AuthenticationMethod",
     "Policy.ReadWrite.Authorization", "Policy.ReadWrite.CrossTenantAccess",
     "Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ApplicationConfiguration", "User.ReadWrite.All",
+    "IdentityProvider.ReadWrite.All", "GroupSettings.ReadWrite.All", "CustomSecAttributeDefinition.ReadWrite.All",
 )  # fmt: skip
 AUTOMATION_PERMISSIONS = READER_PERMISSIONS + WRITER_PERMISSIONS
 

@@ -1031,6 +1031,36 @@ class _Demo:
     # ---- singletons and policies ----------------------------------------------------------------
     def policies(self) -> None:
         t, g = self.t, self.g
+        # Guests from Gmail sign in with their Google account (a write-only secret Graph never returns).
+        self.add("identityProviders", {
+            "@odata.type": "#microsoft.graph.socialIdentityProvider", "id": "Google-OAUTH",
+            "displayName": "Google", "identityProviderType": "Google",
+            "clientId": "123456789012-contosodemo.apps.googleusercontent.com",
+            "clientSecret": "demo-google-client-secret-not-real",
+        })
+        # Only IT Operations may create Microsoft 365 groups; guests may not own them.
+        unified = "62375ab9-6b52-47ed-826b-58e47e0e304b"
+        given = {"EnableGroupCreation": "false", "GroupCreationAllowedGroupId": g["m365-it-operations"]["id"],
+                 "AllowGuestsToBeGroupOwner": "false", "UsageGuidelinesUrl": "https://intranet.contoso-demo.example/groups"}
+        template = self.b.GROUP_SETTING_TEMPLATES[unified]
+        self.add("groupSettings", {
+            "id": self.id("groupSetting", "group-unified"), "displayName": template[0], "templateId": unified,
+            "values": [{"name": d["name"], "value": given.get(d["name"], d["defaultValue"])} for d in template[2]],
+        })
+        # Custom security attributes (the docs' examples): engineering projects, a predefined list.
+        self.add("attributeSets", {"id": "Engineering", "description": "Attributes for engineering team",
+                                   "maxAttributesPerSet": 25})
+        self.add("customSecurityAttributeDefinitions", {
+            "id": "Engineering_Project", "attributeSet": "Engineering", "name": "Project",
+            "description": "Active projects for user", "type": "String", "status": "Available",
+            "isCollection": True, "isSearchable": True, "usePreDefinedValuesOnly": True,
+            "allowedValues": [{"id": v, "isActive": True} for v in ("Alpine", "Baker", "Cascade")],
+        })
+        self.add("customSecurityAttributeDefinitions", {
+            "id": "Engineering_ProjectDate", "attributeSet": "Engineering", "name": "ProjectDate",
+            "description": "Target completion date", "type": "String", "status": "Available",
+            "isCollection": False, "isSearchable": True, "usePreDefinedValuesOnly": False, "allowedValues": [],
+        })
         # Microsoft 365 groups expire after a year unless an owner renews them.
         self.add("groupLifecyclePolicies", {
             "id": self.id("groupLifecyclePolicy", "m365-expiry"), "groupLifetimeInDays": 365,

@@ -237,6 +237,13 @@ PER_OBJECT: dict[str, str] = {
                                            "tests/sim/test_recycle_bins.py::test_app_token_still_restores_directory_objects",
     "directoryObjects/getByIds": "tests/sim/test_directory_objects.py::test_directory_object_permissions",
     "directoryObjects/{id}": "tests/sim/test_directory_objects.py::test_directory_object_permissions",
+    # Native backup jobs: reads need EntraBackup.Read.All; creating and cancelling jobs is delegated
+    # only, for a Backup Administrator (entrarecoveryservices-snapshot-post-recoveryjobs).
+    **{t: "tests/test_native_jobs.py::test_an_app_reads_but_cannot_create_and_a_reader_cannot_either"
+       for t in ("directory/recovery/jobs", "directory/recovery/jobs/{id}", "directory/recovery/jobs/{id}/cancel",
+                 *(f"directory/recovery/snapshots/{{id}}/{k}{tail}"
+                   for k, fn in (("recoveryPreviewJobs", "getChanges"), ("recoveryJobs", "getFailedChanges"))
+                   for tail in ("", "/{id}", "/{id}/cancel", f"/{{id}}/{fn}")))},
 }
 
 

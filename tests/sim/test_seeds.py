@@ -548,7 +548,8 @@ def test_automation_apps_hold_their_graph_permissions(seed: Seed, demo: Any, b: 
     assert reader == {"Policy.Read.All", "Application.Read.All", "Group.Read.All", "User.Read.All",
                       "RoleManagement.Read.Directory", "AdministrativeUnit.Read.All", "DelegatedPermissionGrant.Read.All",
                       "AuthenticationContext.Read.All", "Policy.Read.AuthenticationMethod",
-                      "Member.Read.Hidden"}  # fmt: skip
+                      "Member.Read.Hidden", "IdentityProvider.Read.All", "GroupSettings.Read.All",
+                      "CustomSecAttributeDefinition.Read.All"}  # fmt: skip
 
 
 def test_demo_role_assignments(seed: Seed, b: Any) -> None:

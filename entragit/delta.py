@@ -1,0 +1,281 @@
+"""Incremental export: Graph's delta queries tell which objects changed since the last export.
+
+Delta is used only to learn WHICH objects changed or went away (and which groups' members or owners
+moved); those objects are then re-read the normal way and merged into the snapshot read from the
+tenant's committed files. Everything else is read in full as always, so the files written are the
+bytes a full read gives, by construction.
+
+The delta links live per tenant in the git directory (lock.state_dir, like the lock and the export
+stash), never in tracked files; they hold no secret. They are used only while they still describe
+the files: the state records the blob ids of the tenant's files at the commit it was taken against,
+and any difference (an edit, a commit, a checkout) means a full read. So does a link Graph no longer
+serves (410 / syncStateNotFound: links of identity resources live 7 days), a change in the kinds
+exported, and a state older than `FULL_EVERY` (a full read once a week catches what delta cannot
+see). https://learn.microsoft.com/graph/delta-query-overview
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from entragit import canonical, gitstore, lock, yamlio
+from entragit.errors import GraphError
+from entragit.graph import Graph
+from entragit.kinds import Kind
+
+STATE_DIR = "entragit-delta"
+FULL_EVERY = dt.timedelta(days=float(os.environ.get("ENTRAGIT_FULL_EXPORT_DAYS", "7")))
+PAGE = {"Prefer": "odata.maxpagesize=999"}
+
+# Kinds whose v1.0 delta function reports every change the export writes, with the relationships
+# it tracks. group-delta tracks members and owners when selected; administrativeunit-delta members
+# (https://learn.microsoft.com/graph/api/group-delta, .../administrativeunit-delta). Not here:
+# applications and service principals (their delta does not document owner changes, which the
+# files hold), delegated permission grants (oauth2permissiongrant-delta wants Directory.Read.All,
+# more than the reader holds). They are read in full, as are the other kinds (few requests each).
+DELTA_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "groups": ("/groups/delta", ("members", "owners")),
+    "administrativeUnits": ("/administrativeUnits/delta", ("members",)),
+}
+# Referenced users: only their names are exported (the refs indexes).
+USERS = ("/users/delta", "id,displayName,userPrincipalName")
+
+
+class Expired(Exception):
+    """A delta link Graph no longer serves: read in full."""
+
+
+@dataclass
+class State:
+    """What the next export needs to read incrementally."""
+
+    links: dict[str, str]  # kind (or "users") -> deltaLink
+    blobs: dict[str, str]  # path -> blob id of the tenant's files the links were taken against
+    kinds: list[str]
+    full_at: str  # when the last full read was
+    head: str = ""
+
+
+@dataclass
+class Changes:
+    """What delta reported since the state: ids to re-read, ids gone, users renamed."""
+
+    changed: dict[str, set[str]] = field(default_factory=dict)
+    removed: dict[str, set[str]] = field(default_factory=dict)
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> {id, displayName, upn}
+    users_removed: set[str] = field(default_factory=set)
+    links: dict[str, str] = field(default_factory=dict)
+
+
+def _path(root: Path, tenant: str) -> Path:
+    return lock.state_dir(root) / STATE_DIR / f"{tenant}.json"
+
+
+def load(root: Path, tenant: str) -> State | None:
+    try:
+        raw = json.loads(_path(root, tenant).read_text(encoding="utf-8"))
+        return State(**raw)
+    except (OSError, ValueError, TypeError):
+        return None  # no state, or one from another version: a full read writes a new one
+
+
+def save(root: Path, tenant: str, state: State) -> None:
+    p = _path(root, tenant)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state.__dict__, indent=1, sort_keys=True), encoding="utf-8")
+    tmp.replace(p)
+
+
+def forget(root: Path, tenant: str) -> None:
+    _path(root, tenant).unlink(missing_ok=True)
+
+
+def folder_blobs(root: Path, tenant_dir: Path) -> dict[str, str] | None:
+    """Blob ids of the tenant's files at HEAD, or None when the work tree differs from HEAD there."""
+    folder = tenant_dir.relative_to(root).as_posix()
+    if gitstore.head(root) is None or gitstore.uncommitted(root, folder):
+        return None
+    return gitstore.blob_ids(root, "HEAD", folder)
+
+
+def why_full(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: dt.datetime) -> str:
+    """'' when the delta state can be used, else why the export reads in full."""
+    state = load(root, tenant)
+    if state is None:
+        return "no delta state yet"
+    if sorted(k.name for k in kinds) != state.kinds:
+        return "the exported kinds changed"
+    try:
+        age = now - dt.datetime.fromisoformat(state.full_at)
+    except ValueError:
+        return "no delta state yet"
+    if age >= FULL_EVERY:
+        return f"the last full read is {age.days} days old"
+    if missing := [k.name for k in tracked(kinds) if k.name not in state.links]:
+        return f"no delta link for {', '.join(missing)} (the token may not read its delta)"
+    blobs = folder_blobs(root, tenant_dir)
+    if blobs is None or blobs != state.blobs:
+        return "the tenant's files changed since the last export"
+    return ""
+
+
+def tracked(kinds: list[Kind]) -> list[Kind]:
+    return [k for k in kinds if k.name in DELTA_KINDS]
+
+
+async def _round(g: Graph, url: str, params: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], str]:
+    """Every page of one delta round, and the deltaLink that ends it."""
+    items: list[dict[str, Any]] = []
+    try:
+        page: Any = await g.get(url, params=params, headers=PAGE)
+        while True:
+            items += page.get("value", [])
+            if page.get("@odata.deltaLink"):
+                return items, str(page["@odata.deltaLink"])
+            nxt = page.get("@odata.nextLink")
+            if not nxt:
+                raise Expired(f"{url}: a delta round ended without a deltaLink")
+            page = await g.get(nxt, headers=PAGE)
+    except GraphError as e:
+        # 410 Gone, or syncStateNotFound however it comes: the link can no longer be served.
+        if e.status == 410 or e.code == "syncStateNotFound":
+            raise Expired(f"{url}: {e.code or e.status}") from None
+        raise
+
+
+async def start_links(g: Graph, kinds: list[Kind]) -> dict[str, str]:
+    """Delta links from now ($deltatoken=latest), taken before a full read: what changes during the
+    read comes back in the next round, so nothing falls between the read and the link."""
+    out: dict[str, str] = {}
+    for kind in tracked(kinds):
+        url, rels = DELTA_KINDS[kind.name]
+        try:
+            _, out[kind.name] = await _round(g, url, {"$select": ",".join(("id", *rels)), "$deltatoken": "latest"})
+        except GraphError as e:
+            if e.status != 403:  # without the delta function's permission, every export reads in full
+                raise
+    try:
+        _, out["users"] = await _round(g, USERS[0], {"$select": USERS[1], "$deltatoken": "latest"})
+    except GraphError as e:
+        if e.status != 403:  # users/delta needs User.Read.All: without it names are re-read by id
+            raise
+    return out
+
+
+async def changes(g: Graph, state: State, kinds: list[Kind]) -> Changes:
+    """One delta round per tracked kind from the state's links. Raises Expired."""
+    out = Changes()
+    for kind in tracked(kinds):
+        if kind.name not in state.links:
+            raise Expired(f"no delta link for {kind.name}")
+        items, out.links[kind.name] = await _round(g, state.links[kind.name])
+        changed, removed = out.changed.setdefault(kind.name, set()), out.removed.setdefault(kind.name, set())
+        for item in items:
+            (removed if "@removed" in item else changed).add(str(item["id"]))
+    if "users" in state.links:
+        items, out.links["users"] = await _round(g, state.links["users"])
+        for item in items:
+            if "@removed" in item:
+                out.users_removed.add(str(item["id"]))
+            else:
+                out.users[str(item["id"])] = {k: item.get(k) for k in USERS[1].split(",")}
+    return out
+
+
+async def _reread(g: Graph, kind: Kind, ids: set[str]) -> tuple[Any, set[str]]:
+    """The changed objects of a kind read the way a full read reads them (batched GETs by id, then
+    their relationships), and the ids that are gone by now."""
+    from entragit.snapshot import Snapshot, _read_relations, _store
+
+    params = [f"$select={','.join(kind.select)}"] if kind.select else []
+    params += [f"$expand={','.join(kind.expand)}"] if kind.expand else []
+    query = ("?" + "&".join(params)) if params else ""
+    order = sorted(ids)
+    reqs = [{"method": "GET", "url": f"{kind.path}/{oid}{query}"} for oid in order]
+    found, gone = [], set()
+    for oid, resp in zip(order, await g.batch(reqs, version=kind.version), strict=True):
+        if resp.status == 404:  # removed after the delta round
+            gone.add(oid)
+        elif resp.status >= 400:
+            raise resp.error("GET", f"{kind.path}/{oid}")
+        else:
+            found.append(resp.body)
+    tmp = Snapshot()
+    await _store(kind, found, tmp)
+    await _read_relations(g, kind, tmp)
+    return tmp, gone
+
+
+def _base(root: Path, tenant_dir: Path, names: set[str]) -> Any:
+    """The committed files as a snapshot: the tracked kinds' objects, and every file's refs index
+    (what names the referenced users). Only the refs section of the other files is parsed: they are
+    read live anyway, and parsing 10,000 whole files is most of an unchanged export's CPU."""
+    from entragit.config import read_file
+    from entragit.snapshot import read_files
+
+    whole: dict[str, str] = {}
+    tails: list[tuple[str, str]] = []
+    for p in sorted(tenant_dir.glob("*/*.yaml")):
+        rel, text = str(p.relative_to(root)), read_file(root, p)
+        if p.parent.name in names:
+            whole[rel] = text
+        elif (at := text.rfind(f"\n{canonical.REFS}:\n")) >= 0:  # refs is the document's last key
+            tails.append((rel, text[at + 1:]))
+    snap = read_files(tenant_dir, root, whole)
+    for rel, text in tails:
+        doc = yamlio.load(text, rel)
+        _lookup(snap, doc.get(canonical.REFS) or {} if isinstance(doc, dict) else {})
+    return snap
+
+
+def _lookup(snap: Any, refs: dict[str, Any]) -> None:
+    """A refs index's live entries as lookups, the way snapshot.read_files files them."""
+    for value, info in refs.items():
+        if isinstance(info, dict) and not info.get("missing") and info.get("kind"):
+            slim = {k: v for k, v in info.items() if k not in ("kind", "name")}
+            slim["displayName"] = info.get("name")
+            if value not in (slim.get("appId"), slim.get("templateId")):
+                slim["id"] = value
+            snap.lookup.setdefault(info["kind"], {}).setdefault(value, slim)
+
+
+async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State, kinds: list[Kind], *,
+                           allow_partial: bool, progress: Any = None) -> tuple[Any, dict[str, str]]:
+    """The tenant's snapshot from its files plus what changed: the tracked kinds re-read where delta
+    reports a change, every other kind read in full. Returns it and the new delta links; raises
+    Expired when a link is no longer served."""
+    from entragit.snapshot import Snapshot, _read_referenced, read_live
+
+    ch = await changes(g, state, kinds)
+    names = {k.name for k in tracked(kinds)}
+    base = _base(root, tenant_dir, names)
+    seed = Snapshot()
+    if "users" in state.links:  # names of referenced users, kept current by users/delta
+        users = {oid: body for oid, body in base.lookup.get("users", {}).items() if oid not in ch.users_removed}
+        users.update({oid: body for oid, body in ch.users.items() if oid in users})
+        seed.lookup["users"] = users
+    for kname in names:  # named while the other kinds are read: a group principal is not a user to fetch
+        seed.lookup[kname] = dict(base.objects.get(kname, {}))
+    snap = await read_live(g, [k for k in kinds if k.name not in names], allow_partial=allow_partial,
+                           progress=progress, seed=seed)
+    for kname in names:
+        snap.lookup.pop(kname, None)
+    for kind in tracked(kinds):
+        again, gone = await _reread(g, kind, ch.changed[kind.name])
+        drop = ch.removed[kind.name] | ch.changed[kind.name]
+        owned = {oid: body for oid, body in base.objects.get(kind.name, {}).items() if oid not in drop}
+        owned.update(again.objects.get(kind.name, {}))
+        for oid in gone:
+            owned.pop(oid, None)
+        snap.objects[kind.name] = owned
+        snap.gaps.update(again.gaps)
+        for kname, objs in again.lookup.items():
+            snap.lookup.setdefault(kname, {}).update(objs)
+    await _read_referenced(g, snap)  # users first referenced by a re-read object
+    return snap, ch.links

@@ -1,0 +1,120 @@
+"""Incremental export: after a committed export, the next reads what delta reports changed, and
+writes exactly the bytes a full read would."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ssl
+from pathlib import Path
+from typing import Any
+
+import git
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from entragit.cli import main
+
+from .conftest import Cli, app_repo
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+
+
+def _files(repo: Cli) -> dict[str, bytes]:
+    d = repo.repo / "tenants" / "demo"
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.glob("*/*.yaml"))}
+
+
+def _ref(oid: str) -> dict[str, str]:
+    return {"@odata.id": f"https://graph.microsoft.com/v1.0/directoryObjects/{oid}"}
+
+
+@pytest.fixture
+def sim(sim_factory: Any) -> Any:
+    return sim_factory("demo", tls=True)  # the reader app signs in with a client secret, over TLS
+
+
+def _verify(sim: Any) -> Any:
+    return ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
+
+
+def _change_the_tenant(sim: Any) -> None:
+    """Create, update, delete, add and remove members, rename and delete users the files name."""
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=_verify(sim)) as c:
+        groups = c.get("/groups", params={"$top": "999"}).json()["value"]
+        static = [g for g in groups if "DynamicMembership" not in (g.get("groupTypes") or [])]
+        one, two, three = static[0], static[1], static[2]
+        assert c.patch(f"/groups/{one['id']}", json={"description": "changed by the portal"}).status_code == 204
+        assert c.delete(f"/groups/{three['id']}").status_code == 204
+        made = c.post("/groups", json={"displayName": "Delta Newcomers", "mailEnabled": False,
+                                       "mailNickname": "delta-newcomers", "securityEnabled": True})
+        assert made.status_code == 201, made.text
+        members = c.get(f"/groups/{two['id']}/members").json()["value"]
+        users = c.get("/users", params={"$top": "999"}).json()["value"]
+        newcomer = next(u for u in users if u["id"] not in {m["id"] for m in members})
+        assert c.post(f"/groups/{two['id']}/members/$ref", json=_ref(newcomer["id"])).status_code == 204
+        if members:
+            gone = members[0]["id"]
+            assert c.delete(f"/groups/{two['id']}/members/{gone}/$ref").status_code == 204
+        named = members[-1]["id"] if len(members) > 1 else newcomer["id"]
+        assert c.patch(f"/users/{named}", json={"displayName": "Renamed Person"}).status_code == 204
+        units = c.get("/directory/administrativeUnits").json()["value"]
+        unit = next(u for u in units if u.get("membershipType") != "dynamic")
+        assert c.post(f"/directory/administrativeUnits/{unit['id']}/members/$ref",
+                      json=_ref(newcomer["id"])).status_code in (204, 400)  # 400: already a member
+        owners = c.get(f"/groups/{one['id']}/owners").json()["value"]
+        leaver = next(u for u in users if u["id"] not in {named, newcomer["id"]}
+                      and u["id"] in {o["id"] for o in owners} | {m["id"] for m in members})
+        assert c.delete(f"/users/{leaver['id']}").status_code == 204  # a referenced user leaves
+
+
+def test_unchanged_tenant_reads_incrementally_and_commits_nothing(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    first = repo("export", "--commit").output
+    assert "(full read: no delta state yet)" in first
+    head = git.Repo(repo.repo).head.commit.hexsha
+    before = _files(repo)
+    again = repo("export", "--commit").output
+    assert "no changes" in again and "(incremental read)" in again
+    assert git.Repo(repo.repo).head.commit.hexsha == head and _files(repo) == before
+    forced = repo("export", "--commit", "--full").output
+    assert "(full read: --full)" in forced and "no changes" in forced
+
+
+def test_incremental_export_is_byte_identical_to_a_full_export(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
+    incremental = app_repo(tmp_path / "incremental", sim, monkeypatch)
+    full = Cli(tmp_path / "full")  # the same reader app: the tenant holds no second one
+    assert CliRunner().invoke(main, ["init", str(full.repo)]).exit_code == 0
+    (full.repo / "tenants" / "demo").mkdir(parents=True)
+    tenant = incremental.repo / "tenants" / "demo" / "tenant.yaml"
+    (full.repo / "tenants" / "demo" / "tenant.yaml").write_bytes(tenant.read_bytes())
+    for repo in (incremental, full):  # the same history: what a gone reference was last called
+        repo("export", "--commit")
+    _change_the_tenant(sim)
+    out = incremental("export", "--commit").output
+    assert "(incremental read)" in out and "-> commit" in out
+    assert "(full read: --full)" in full("export", "--commit", "--full").output
+    mine, theirs = _files(incremental), _files(full)
+    assert sorted(mine) == sorted(theirs)
+    assert [p for p in mine if mine[p] != theirs[p]] == []
+    assert any(b"Renamed Person" in text for text in mine.values())
+    assert any(p.startswith("groups/delta-newcomers") for p in mine)
+
+
+def test_edited_files_or_an_expired_link_mean_a_full_read(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    victim = sorted((repo.repo / "tenants" / "demo" / "groups").glob("*.yaml"))[0]
+    victim.write_text(victim.read_text() + "# a note\n")
+    r = git.Repo(repo.repo)
+    r.index.add([str(victim)])
+    r.index.commit("a hand edit")
+    assert "(full read: the tenant's files changed since the last export)" in repo("export", "--commit").output
+    assert "(incremental read)" in repo("export", "--commit").output
+    root = sim.graph_url.rsplit("/v1.0", 1)[0]
+    assert httpx.post(f"{root}/_sim/delta/expire", headers=ADMIN, verify=_verify(sim)).status_code == 200
+    assert "(full read: a delta link expired" in repo("export", "--commit").output
+    sim.advance(8)  # Graph keeps delta links of directory objects 7 days
+    assert "(full read: a delta link expired" in repo("export", "--commit").output
+    monkeypatch.setattr("entragit.delta.FULL_EVERY", dt.timedelta(0))  # the weekly full read is due
+    assert "(full read: the last full read is 0 days old)" in repo("export", "--commit").output
