@@ -230,9 +230,12 @@ async def _expanded(g: Graph, kind: Kind, rel: str) -> dict[str, list[str]]:
             if len(o.get(rel) or []) < EXPAND_LINKS}
 
 
-async def _read_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
+async def _read_relations(g: Graph, kind: Kind, snap: Snapshot, *, whole: bool = False) -> None:
+    """The kind's relationships. `whole`: `snap` holds every object of the kind (a full read), so one
+    listing with $expand serves them all; a few re-read objects are cheaper read one by one."""
     owned = snap.kind(kind.name)
-    listed = [r.name for r in kind.relations if r.name in BY_EXPAND and kind.soft_delete == "directory"]
+    listed = [r.name for r in kind.relations
+              if whole and r.name in BY_EXPAND and kind.soft_delete == "directory"]
     known = dict(zip(listed, await asyncio.gather(*(_expanded(g, kind, r) for r in listed)), strict=True))
     jobs: list[tuple[str, str]] = []
     for oid, body in sorted(owned.items()):
@@ -261,6 +264,10 @@ async def _read_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
             ids += [v["id"] for v in page.get("value", [])]
             nxt = page.get("@odata.nextLink")
         owned[oid][rel] = sorted(ids)
+
+
+async def _read_whole_relations(g: Graph, kind: Kind, snap: Snapshot) -> None:
+    await _read_relations(g, kind, snap, whole=True)
 
 
 async def _read_referenced(g: Graph, snap: Snapshot) -> None:
@@ -350,7 +357,7 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
         snap.lookup.setdefault("roleDefinitions", {}).update(snap.objects.pop("roleDefinitions", {}))
     rel_kinds = [k for k in kindmod.KINDS if k.relations and k.name in snap.objects]
     await asyncio.gather(*(one(k, _read_children) for k in children),
-                         *(one(k, _read_relations) for k in rel_kinds))
+                         *(one(k, _read_whole_relations) for k in rel_kinds))
     await _read_referenced(g, snap)
     return snap
 

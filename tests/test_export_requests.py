@@ -117,3 +117,17 @@ def test_plan_verbose_reports_what_reading_the_tenant_cost(tmp_path, tls_sim, mo
     requests = int(line.split(" requests")[0].rsplit(", ", 1)[1])
     # The simulator records each $batch item too; the client counts the envelope as one request.
     assert 0 < len(batched) < requests < len(sent)
+
+
+def test_an_incremental_export_reads_a_changed_groups_owners_by_itself_not_by_listing_all(tmp_path, tls_sim, monkeypatch):
+    sim = tls_sim
+    cli = app_repo(tmp_path / "r", sim, monkeypatch)
+    cli("export", "--commit")
+    gid = str(next(g for g in sim.store.all("groups") if g.get("displayName") == "Finance Admins")["id"])
+    with _admin(sim) as c:
+        assert c.patch(f"/groups/{gid}", json={"description": "changed"}).status_code == 204
+    since = len(sim.requests)
+    cli("export", "--commit")
+    seen = sim.requests[since:]
+    assert not [r for r in seen if r.path.endswith("/groups") and "expand=owners" in r.query]
+    assert [r for r in seen if r.path.endswith(f"/groups/{gid}/owners")], "the changed group's owners are read"
