@@ -277,10 +277,11 @@ def _stash_dir(root: Path) -> Path:
     return lock.state_dir(root) / "entragit-export"
 
 
-def write_tenant(root: Path, t: Tenant, files: dict[str, str]) -> dict[str, str]:
-    """Replace the tenant's object files with `files` atomically (two renames); returns the old files."""
+def write_tenant(root: Path, t: Tenant, files: dict[str, str], old: dict[str, str] | None = None) -> dict[str, str]:
+    """Replace the tenant's object files with `files` atomically (two renames); returns the old files
+    (`old`: the caller's read of them, under the same lock)."""
     tdir = t.dir
-    old = _current_files(tdir)
+    old = _current_files(tdir) if old is None else old
     kept = [repo_file(root, tdir / keep) for keep in KEEP]  # checked before anything is written
     if old == files:
         return old
@@ -533,7 +534,7 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
                             "nothing written",
                             hint=f"commit them, discard them (git checkout -- tenants/{t.name}), "
                                  "or pass --force to overwrite them")
-    old = write_tenant(root, t, files)
+    old = write_tenant(root, t, files, current)
     _diff(r, old, files, names)
     if do_commit:
         _attribute_changes(root, t, r, old, files, names)
