@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entragit import auth, canonical, gitstore, lock, native, yamlio
+from entragit import auth, canonical, gitstore, lock, native, rendercache, yamlio
 from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.config import Tenant, read_file, repo_file
@@ -155,11 +155,13 @@ def _unread_kinds_resolver(snap: Snapshot, names: Names, known: Mapping[str, dic
 
 
 def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
-           known: Mapping[str, dict[str, Any]] | None = None) -> tuple[dict[str, str], list[str]]:
+           known: Mapping[str, dict[str, Any]] | None = None,
+           cache: rendercache.RenderCache | None = None) -> tuple[dict[str, str], list[str]]:
     """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind.
 
     `names_out`, when given, receives each file's display name (commit messages use them); `known`
-    names references that no longer resolve (the previous files' refs index)."""
+    names references that no longer resolve (the previous files' refs index); `cache`, what the last
+    export wrote: an unchanged object's file is taken as it is instead of rendered again."""
     names = Names(snap)
     files: dict[str, str] = {}
     warnings: list[str] = []
@@ -169,10 +171,20 @@ def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
         kind = kindmod.get(kname)
         objs = snap.objects[kname]
         for key, name in _file_names(kind, objs, names, warnings).items():
-            files[f"{kname}/{name}.yaml"] = canonical.render(kind, canonical.to_document(kind, objs[key], resolve, known))
+            rel = f"{kname}/{name}.yaml"
+            files[rel] = _render(kind, rel, canonical.to_document(kind, objs[key], resolve, known), cache)
             if names_out is not None:
                 names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
     return files, warnings
+
+
+def _render(kind: Kind, rel: str, doc: dict[str, Any], cache: rendercache.RenderCache | None) -> str:
+    if cache is None:
+        return canonical.render(kind, doc)
+    digest = rendercache.doc_digest(canonical.schema_header(kind), doc)
+    text = cache.text(rel, digest) or canonical.render(kind, doc)
+    cache.remember(rel, digest, text)
+    return text
 
 
 def file_names(files: dict[str, str]) -> dict[str, str]:
@@ -519,7 +531,8 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
     names: dict[str, str] = {}
     _fill_gaps(snap, t)
     current = _current_files(t.dir)
-    files, warnings = layout(snap, names, LazyKnown(current))
+    cache = rendercache.for_tenant(root, t.name, current)
+    files, warnings = layout(snap, names, LazyKnown(current), cache)
     warnings = [*warnings, *snap.gaps.values()]
     r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
     if snap.errors:
@@ -535,6 +548,7 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
                             hint=f"commit them, discard them (git checkout -- tenants/{t.name}), "
                                  "or pass --force to overwrite them")
     old = write_tenant(root, t, files, current)
+    cache.save()
     _diff(r, old, files, names)
     if do_commit:
         _attribute_changes(root, t, r, old, files, names)

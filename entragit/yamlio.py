@@ -121,11 +121,13 @@ _MAX_LINE = 3000
 _cache: dict[tuple[type, Any, int], str | None] = {}
 
 
-# Strings PyYAML writes plain, as they are, in every context: a letter then letters, digits and
-# `_.@/-` (no indicator, space or `:`; no YAML 1.1 or 1.2 number, date or null can start with a
-# letter), or a lowercase GUID (no number or date pattern allows its dashes). The words among them
-# that YAML 1.1 or 1.2 reads as a boolean or null are quoted, so they take the probe.
-_PLAIN = re.compile(r"(?:[A-Za-z][A-Za-z0-9_.@/-]*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\Z")
+# Strings PyYAML writes plain, as they are, in every context: a letter then words of letters,
+# digits and `_.@/-` with single spaces between (no indicator, `:`, `#`, `,` or edge space; no YAML
+# 1.1 or 1.2 number, date or null can start with a letter), or a lowercase GUID (no number or date
+# pattern allows its dashes). The words among them that YAML 1.1 or 1.2 reads as a boolean or null
+# are quoted, so they take the probe. tests/test_yamlio_fast.py checks this against the probe.
+_PLAIN = re.compile(r"(?:[A-Za-z][A-Za-z0-9_.@/-]*(?: [A-Za-z0-9_.@/-]+)*"
+                    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\Z")
 _WORDS = frozenset(["yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"])
 _SIMPLE_KEY = 128  # a longer key is written `? key` (the emitter's simple-key limit), so it takes the probe
 _CACHE_MAX = 100_000  # distinct scalars remembered; an export of many tenants starts over now and then

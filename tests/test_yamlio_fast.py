@@ -27,6 +27,7 @@ AWKWARD = [
     "a" * 200, "word " * 300, "x" * 1500, "/", "/path/to", "https://example.com/a?b=c&d=e#f",
     "12345678-1234-1234-1234-123456789012", "1234abcd-0000-4000-8000-00000000000e",
     "0000000e-0000-0000-0000-000000000000", "ABCDEF01-2345-6789-ABCD-EF0123456789",
+    "SG - Sales 001", "a  b", "a -b", "a - b", "x.", "Yes please", "https://a.example/x",
     "displayName", "@odata.type", "#microsoft.graph.group", "x.y", "a/b", "a_b", "A-B", "e1", "E10",
 ]
 SCALARS: list[Any] = [*AWKWARD, 0, 1, -7, 10**20, 1.5, 0.1, 1e20, float("inf"), True, False, None]
@@ -71,6 +72,22 @@ def test_an_awkward_scalar_writes_the_same_bytes_in_every_position(value):
     _same(doc)
     if isinstance(value, str):
         _same({value: value, "m": {value: [value]}, "f": yamlio.Flow({value: value}), "l": [{value: value}]})
+
+
+def test_strings_written_as_they_are_are_what_pyyaml_writes_in_every_context():
+    """The writer's shortcut (no probe for plain-looking strings) against PyYAML itself."""
+    rng = random.Random(7)
+    alphabet = "aZ09_.@/- "
+    samples = ["SG - Finance 001", "a -b", "a @b", "a /b", "a .b", "x.", "x-", "x/", "x@", "x_", "a - - b", "e 1",
+               "On1", "nullx", "Yes please", "NO.", "TRUE-ish", "y", "N", "1234abcd-0000-4000-8000-00000000000e"]
+    samples += ["x" + "".join(rng.choice(alphabet) for _ in range(rng.randrange(12))) for _ in range(300)]
+    shortcut = 0
+    for text in samples:
+        if yamlio._PLAIN.match(text) and text not in yamlio._WORDS:
+            shortcut += 1
+            for context in range(5):
+                assert yamlio._probe(text, context) == text, (text, context)
+    assert shortcut > 150
 
 
 def _random_value(rng: random.Random, depth: int) -> Any:
