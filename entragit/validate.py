@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -338,7 +339,7 @@ def _identity_findings(doc: Document) -> Iterator[Finding]:
                       f"@odata.type: {odata!r} is not a {kind.title} type (#microsoft.graph.*{kind.graph_type})")
 
 
-def _unknown_properties(doc: Document, exported: frozenset[str] = frozenset()) -> Iterator[Finding]:
+def _unknown_properties(doc: Document, exported: Callable[[], frozenset[str]] = frozenset) -> Iterator[Finding]:
     """Top-level keys Graph's model does not have (typos): a warning; beta kinds have more keys.
 
     Keys the file had when last committed came from the tenant, not a typo: Graph returns
@@ -354,34 +355,54 @@ def _unknown_properties(doc: Document, exported: frozenset[str] = frozenset()) -
     if kind.polymorphic and derived and derived not in defs:
         return
     # Lists entragit reads inline though Graph models them as relationships (combinationConfigurations).
-    known = set(v.schema["properties"]) | {c.field for c in kind.subcollections} | set(exported)
+    known = set(v.schema["properties"]) | {c.field for c in kind.subcollections}
     known |= set(defs.get(derived, {}).get("properties", ()))
-    for key in doc.data:
+    unknown = [key for key in doc.data if key not in known]
+    if unknown:  # the committed file is read only for a key the model lacks (rare): most files need none
+        known |= exported()
+    for key in unknown:
         if key not in known:
             yield Finding(doc.path, doc.line((key,)), "unknown-property",
                           f"{key!r} is not a {kind.title} property in Graph {kind.version}", "warning")
 
 
-def _committed_keys(root: Path, tdir: Path) -> dict[str, frozenset[str]]:
-    """path -> top-level keys of each object file at HEAD (what the last committed export wrote)."""
-    from entragit import gitstore, yamlio
-    from entragit.errors import EntragitError
+class _CommittedKeys:
+    """path -> top-level keys of each object file at HEAD (what the last committed export wrote).
 
-    if gitstore.git_dir(root) is None or gitstore.head(root) is None:
-        return {}
-    out: dict[str, frozenset[str]] = {}
-    try:
-        committed = gitstore.files_at(root, "HEAD", tdir.relative_to(root).as_posix())
-    except EntragitError:  # a blob that is not text: the work-tree file's own findings say what is wrong
-        return {}
-    for path, text in committed.items():
-        try:
-            doc = yamlio.load(text)
-        except EntragitError:
-            continue
-        if isinstance(doc, dict):
-            out[path] = frozenset(map(str, doc))
-    return out
+    Read from git on the first question and parsed per file asked about: only a file with a key
+    Graph's model lacks asks, so validating a large repo reads and parses no committed file."""
+
+    def __init__(self, root: Path, tdir: Path) -> None:
+        self.root, self.tdir = root, tdir
+        self._texts: dict[str, str] | None = None
+        self._keys: dict[str, frozenset[str]] = {}
+
+    def _committed(self) -> dict[str, str]:
+        from entragit import gitstore
+        from entragit.errors import EntragitError
+
+        if self._texts is None:
+            self._texts = {}
+            if gitstore.git_dir(self.root) is not None and gitstore.head(self.root) is not None:
+                # A blob that is not text: the work-tree file's own findings say what is wrong.
+                with contextlib.suppress(EntragitError):
+                    self._texts = gitstore.files_at(self.root, "HEAD", self.tdir.relative_to(self.root).as_posix())
+        return self._texts
+
+    def keys(self, path: str) -> frozenset[str]:
+        from entragit import yamlio
+        from entragit.errors import EntragitError
+
+        if path not in self._keys:
+            text, keys = self._committed().get(path), frozenset[str]()
+            if text is not None:
+                try:
+                    doc = yamlio.load(text)
+                except EntragitError:
+                    doc = None
+                keys = frozenset(map(str, doc)) if isinstance(doc, dict) else keys
+            self._keys[path] = keys
+        return self._keys[path]
 
 
 def _dotted(path: JsonPath) -> str:
@@ -634,7 +655,7 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
             out.append(Finding(tdir.relative_to(root).as_posix() + "/" + TENANT_FILE, None, "tenant",
                                "tenant.yaml is missing"))
         index = Index(t)
-        committed = _committed_keys(root, tdir)
+        committed = _CommittedKeys(root, tdir)
         for d in ([t.config] if t.config else []) + t.docs:
             if d.path not in sel or d.node is None:
                 continue
@@ -643,7 +664,7 @@ def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Find
             out += _secret_findings(d)
             if d.kind and isinstance(d.data, dict):
                 out += _identity_findings(d)
-                out += _unknown_properties(d, committed.get(d.path, frozenset()))
+                out += _unknown_properties(d, functools.partial(committed.keys, d.path))
                 out += _reference_findings(d, index)
         out += _idmap_findings(t.idmap, sel)
         out += _unique_findings(t, sel)
