@@ -134,7 +134,8 @@ _CACHE_MAX = 100_000  # distinct scalars remembered; an export of many tenants s
 
 
 def _scalar(value: Any, context: int) -> str:
-    key = (type(value), value, context)
+    # By type and, for floats, by text: 1 == 1.0 == True and 0.0 == -0.0, each written its own way.
+    key = (type(value), repr(value) if type(value) is float else value, context)
     text = _cache.get(key, _cache)
     if text is _cache:
         if type(value) is str and len(value) <= _SIMPLE_KEY and _PLAIN.match(value) and value not in _WORDS:

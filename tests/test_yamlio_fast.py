@@ -30,7 +30,8 @@ AWKWARD = [
     "SG - Sales 001", "a  b", "a -b", "a - b", "x.", "Yes please", "https://a.example/x",
     "displayName", "@odata.type", "#microsoft.graph.group", "x.y", "a/b", "a_b", "A-B", "e1", "E10",
 ]
-SCALARS: list[Any] = [*AWKWARD, 0, 1, -7, 10**20, 1.5, 0.1, 1e20, float("inf"), True, False, None]
+SCALARS: list[Any] = [*AWKWARD, 0, 1, -7, 10**20, 1.5, 0.1, 1e20, float("inf"), float("nan"), 0.0, -0.0, 1.0,
+                      True, False, None]
 
 
 def _canonical_doc(text: str) -> dict[str, Any]:
@@ -120,3 +121,11 @@ def test_a_shape_outside_the_canonical_one_falls_back_to_pyyaml():
         assert yamlio.dump(doc) == yamlio.dump_pyyaml(doc)
     with pytest.raises(yamlio._Unsure):
         yamlio._fast({"k": "multi\nline"})
+
+
+def test_equal_scalars_of_another_type_or_sign_keep_their_own_text():
+    """1, 1.0 and True are equal in Python, 0.0 and -0.0 too: each is remembered as written."""
+    for values in ([1, 1.0, True, "1"], [0.0, -0.0, 0, False], [-0.0, 0.0]):
+        doc = {"v": values, "w": {"x": values[0]}, "y": values[-1]}
+        _same(doc)
+        assert yamlio._fast(doc) == yamlio.dump_pyyaml(doc)
