@@ -9,6 +9,7 @@ unreadable cache only costs a render of every file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -17,7 +18,19 @@ from typing import Any
 
 from entragit import gitstore
 
-VERSION = 1  # bump when rendering changes: the cache then matches nothing
+
+@functools.cache
+def version() -> str:
+    """Changes whenever rendering can (the writer's and the canonical form's code, PyYAML's
+    version), so a cache written by another version matches nothing."""
+    import yaml
+
+    from entragit import canonical, yamlio
+
+    h = hashlib.blake2b(yaml.__version__.encode(), digest_size=16)
+    for module in (yamlio, canonical):
+        h.update(Path(str(module.__file__)).read_bytes())
+    return h.hexdigest()
 
 
 def _digest(text: str) -> str:
@@ -44,7 +57,7 @@ class RenderCache:
             data = json.loads(self.path.read_text(encoding="utf-8"))  # type: ignore[union-attr]
         except (OSError, ValueError):
             return {}
-        return data.get("files", {}) if isinstance(data, dict) and data.get("version") == VERSION else {}
+        return data.get("files", {}) if isinstance(data, dict) and data.get("version") == version() else {}
 
     def text(self, rel: str, digest: str) -> str | None:
         """The file's current text when it is what the same document rendered to last time."""
@@ -64,7 +77,7 @@ class RenderCache:
         tmp = self.path.with_suffix(".tmp")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps({"version": VERSION, "files": self.new}), encoding="utf-8")
+            tmp.write_text(json.dumps({"version": version(), "files": self.new}), encoding="utf-8")
             os.replace(tmp, self.path)
         except OSError:
             pass  # only a cost: the next export renders every file
