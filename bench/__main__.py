@@ -30,7 +30,7 @@ from bench.bound import Bound, Content, lower_bound
 
 HERE = Path(__file__).resolve().parent
 EXE = [sys.executable, "-m", "entragit.cli"]
-SCENARIOS = ("export_full", "export_unchanged", "export_1pct", "plan_old")
+SCENARIOS = ("export_full", "validate", "export_unchanged", "export_1pct", "plan_old")
 ADMIN = {"Authorization": "Bearer sim-admin", "Content-Type": "application/json"}
 REFILL_S = 10.0  # the RU bucket (3,500 per 10 s) is full again after this
 STATS = re.compile(r"\[(\d+) objects, (\d+) requests, (\d+) retries, (\d+) RU, (\d+) paced\]")
@@ -181,6 +181,11 @@ def _scenario(name: str, sim: Sim, repo: str, seen: dict[str, int]) -> tuple[Run
     if name == "export_1pct":
         extra["changed"] = sim.change(math.ceil(seen["objects"] / 100))
         time.sleep(REFILL_S)
+    if name == "validate":  # the full export's files, checked as CI would: local work, no bound applies
+        r = run([*EXE, "validate", "--repo", repo])
+        files = seen["objects"]
+        return r, {"objects": files, "cpu_s_per_1000": round(r.cpu_s / files * 1000, 3) if files else None,
+                   "lower_bound_s": None, "ratio": None, "note": "objects: files validated; CPU includes workers"}
     if name.startswith("export"):
         r = run(export)
         if m := STATS.search(r.out):
