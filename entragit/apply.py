@@ -2,7 +2,17 @@
 after every create, so an interrupted apply resumes (the next plan adopts what the lost run made).
 
 A write whose answer is lost (a 5xx, a dropped connection) may have landed: it is read back before it
-is sent again, so a create is never made twice."""
+is sent again, so a create is never made twice.
+
+Independent writes go to Graph in JSON $batch envelopes of up to 20 (`Runner._batched`): a run of
+operations on one kind that name none of each other's ids (or a run of memberships), outside the
+Conditional Access family (paced at 1 request/second, which a $batch does not lift: Graph counts
+each sub-request). Each operation's first write is "captured" (its method, path and body, computed
+by the same code that sends it alone), the envelopes go out, and then each operation runs exactly as
+it would alone, its first write answered by its sub-request: every outcome, id map entry and lost-
+write read-back is the single-request path's. A sub-request throttled to the end (429) is sent again
+alone, since Graph did nothing; an envelope whose answer is lost is lost for every write in it, and
+each is read back before anything is resent."""
 
 from __future__ import annotations
 
@@ -19,7 +29,7 @@ from entragit import canonical, permissions, yamlio
 from entragit import kinds as kindmod
 from entragit.config import repo_file
 from entragit.errors import AnswerLost, EntragitError, GraphError, InputError, PermissionMissing
-from entragit.graph import Graph
+from entragit.graph import BATCH_MAX, Graph, Response
 from entragit.kinds import Kind, Requests, SubCollection
 from entragit.plan import Op, Plan, chain, natural_key, placeholder_target
 
@@ -107,9 +117,26 @@ class Unresolved(Exception):
     """A placeholder whose create has not happened (or failed)."""
 
 
+@dataclass
+class _Captured(Exception):
+    """An operation's first write, stopped before it is sent, to go in a $batch envelope."""
+
+    method: str
+    path: str
+    version: str
+    body: Any
+
+
+class _Unbatchable(Exception):
+    """The operation reads before it writes: it is run alone."""
+
+
 class Runner:
     def __init__(self, g: Graph, plan: Plan, tenant_dir: Path, on_op: Callable[[Outcome], None] | None) -> None:
         self.g, self.plan, self.tenant_dir = g, plan, tenant_dir
+        self.capturing = False  # while True, the first write raises _Captured instead of going out
+        self.answered: Response | AnswerLost | None = None  # what a $batch answered the next write
+        self.passwords: dict[str, str] = {}  # one initial password per user, captured or sent
         self.rt: dict[str, str] = dict(plan.idmap)
         self.fresh: set[str] = set()  # ids created in this run (404s on them are replication lag)
         self.result = ApplyResult()
@@ -142,7 +169,9 @@ class Runner:
     async def _send(self, method: str, path: str, kind: Kind, body: Any = None, target: str = "",
                     version: str | None = None) -> Any:
         for attempt in range(_LAG_RETRIES + 1):
-            resp = await self.g.send(method, path, version=version or kind.version, body=body)
+            resp = self._batch_answer(method, path, version or kind.version, body) if attempt == 0 else None
+            if resp is None:
+                resp = await self.g.send(method, path, version=version or kind.version, body=body)
             if resp.status == 404 and target in self.fresh and attempt < _LAG_RETRIES:
                 await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
                 continue
@@ -153,6 +182,21 @@ class Runner:
                 raise resp.error(method, path)
             return resp.body
         raise AssertionError("unreachable")
+
+    def _batch_answer(self, method: str, path: str, version: str, body: Any) -> Response | None:
+        """The $batch's answer to this operation's first write (None: send it now).
+
+        A 429 means Graph did nothing (it stays throttled after Graph.batch's retries): sent alone."""
+        if method == "GET":
+            if self.capturing:
+                raise _Unbatchable(path)
+            return None
+        if self.capturing:
+            raise _Captured(method, path, version, body)
+        answer, self.answered = self.answered, None
+        if isinstance(answer, AnswerLost):
+            raise answer
+        return None if answer is None or answer.status == 429 else answer
 
     async def _write(self, method: str, path: str, kind: Kind, landed: Landed, body: Any = None,
                      target: str = "", version: str | None = None) -> Any:
@@ -250,23 +294,75 @@ class Runner:
         ops = list(self.plan.ops)
         i = 0
         while i < len(ops):
-            # Memberships are independent of each other: send a run of them concurrently (the Graph
-            # client bounds how many are in flight), instead of one round trip at a time.
+            # Memberships are independent of each other: a run of them goes in $batch envelopes
+            # (the ones a restricted container needs last, after the rest).
             j = i
             while j < len(ops) and ops[j].action in ("link", "unlink"):
                 j += 1
             if j > i:
                 for late in (False, True):
-                    await asyncio.gather(*(self._one(op) for op in ops[i:j]
-                                           if bool(kindmod.get(op.kind).restricts_members) is late))
-                i = j
+                    await self._batched([op for op in ops[i:j] if bool(kindmod.get(op.kind).restricts_members) is late])
             else:
-                await self._one(ops[i])
-                i += 1
+                j = _independent_run(ops, i)
+                await self._batched(ops[i:j])
+            i = j
         self.final = True
         for op in self.deferred:  # references that pointed at objects created later (cycles)
             await self._one(op)
         return self.result
+
+    async def _batched(self, ops: list[Op]) -> None:
+        """Independent operations: their first writes in $batch envelopes, then each finished as if alone."""
+        if len(ops) < 2:
+            for op in ops:
+                await self._one(op)
+            return
+        captured = [self._capture(op) for op in ops]
+        by_version: dict[str, list[int]] = {}
+        for n, c in enumerate(captured):
+            if c is not None:
+                by_version.setdefault(c.version, []).append(n)
+        chunks = [(v, idx[k:k + BATCH_MAX]) for v, idx in by_version.items() for k in range(0, len(idx), BATCH_MAX)]
+        answers: dict[int, Response | AnswerLost | None] = {}
+        replies = await asyncio.gather(*(self._envelope([c for n in idx if (c := captured[n])], v)
+                                         for v, idx in chunks))
+        for (_, idx), got in zip(chunks, replies, strict=True):
+            answers.update(zip(idx, got, strict=True))
+        for n, op in enumerate(ops):
+            self.answered = answers.get(n)
+            await self._one(op)
+            self.answered = None
+
+    def _capture(self, op: Op) -> _Captured | None:
+        """The operation's first write, as the single-request path would send it; None when it reads
+        first, names an object not created yet, or writes nothing."""
+        self.capturing = True
+        try:
+            coro = getattr(self, "_" + op.action)(kindmod.get(op.kind), op)
+            coro.send(None)  # nothing before the first write awaits the network: it runs to the capture
+            coro.close()
+        except _Captured as c:
+            return c
+        except (StopIteration, _Unbatchable, Unresolved, EntragitError):
+            return None
+        finally:
+            self.capturing = False
+        return None
+
+    async def _envelope(self, writes: list[_Captured], version: str) -> list[Response | AnswerLost | None]:
+        """One $batch of writes; per write its answer, AnswerLost, or None (Graph did not run it)."""
+        reqs = [{"method": w.method, "url": w.path, **({"body": w.body} if w.body is not None else {})}
+                for w in writes]
+        try:
+            return list(await self.g.batch(reqs, version=version))
+        except AnswerLost as lost:  # the envelope went out and its answer did not come back
+            return [AnswerLost(w.method, w.path, f"$batch answer lost ({lost.why})") for w in writes]
+        except GraphError as e:
+            if e.status >= 500:  # the envelope may have run, in part or whole
+                return [AnswerLost(w.method, w.path, f"$batch {e.status} {e.code}") for w in writes]
+            return [None] * len(writes)  # refused whole (nothing ran): each is sent alone
+        except EntragitError:  # never reached Graph
+            return [None] * len(writes)
 
     async def _one(self, op: Op) -> None:
         kind = kindmod.get(op.kind)
@@ -313,8 +409,8 @@ class Runner:
         children = {sub.field: body.pop(sub.field) for sub in kind.subcollections if sub.field in body}
         note = ""
         if kind.initial_password and "passwordProfile" not in body:
-            body["passwordProfile"] = {"forceChangePasswordNextSignIn": True,
-                                       "password": secrets.token_urlsafe(24) + "aA1!"}
+            password = self.passwords.setdefault(op.key, secrets.token_urlsafe(24) + "aA1!")
+            body["passwordProfile"] = {"forceChangePasswordNextSignIn": True, "password": password}
             note = "; random initial password, must be reset before first sign-in"
         via = kind.requests
         post_path, post_body = (via.path, {"action": via.assign, **body}) if via else (self._path(kind, body), body)
@@ -444,6 +540,42 @@ class Runner:
                 return f"already {done}"
             raise
         return done
+
+
+def _independent_run(ops: list[Op], i: int) -> int:
+    """End of the run from ops[i] that may share $batch envelopes: same kind (one dependency level:
+    a kind's references point at kinds planned before it), outside the paced CA family, and no
+    operation naming an id (or placeholder) of an earlier one in the run (a restore then its update,
+    a replaced object's delete then its create)."""
+    first = ops[i]
+    kind = kindmod.get(first.kind)
+    if kind.paced or first.action == "adopt":
+        return i + 1
+    ids = _ids(first)
+    j = i + 1
+    while j < len(ops) and ops[j].kind == first.kind and ops[j].action not in ("adopt", "link", "unlink"):
+        if (_ids(ops[j]) | _named(ops[j])) & ids:
+            break
+        ids |= _ids(ops[j])
+        j += 1
+    return j
+
+
+def _ids(op: Op) -> set[str]:
+    return {x for x in (op.key, op.target, placeholder_target(op.target) or "") if x}
+
+
+def _named(v: Any) -> set[str]:
+    """Every string in an operation's body, placeholders unwrapped: the ids it may depend on."""
+    if isinstance(v, Op):
+        return _named(dict(v.body)) | _named(v.member)
+    if isinstance(v, dict):
+        return set().union(*(_named(x) for x in v.values())) if v else set()
+    if isinstance(v, list):
+        return set().union(*(_named(x) for x in v)) if v else set()
+    if isinstance(v, str):
+        return {v, *(m.group(0)[5:-1] for m in _EMBEDDED.finditer(v))}
+    return set()
 
 
 def _carries(want: Any, have: Any) -> bool:
