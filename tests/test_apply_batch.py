@@ -16,6 +16,8 @@ from entragit import apply
 from entragit.graph import Graph
 from entragit.plan import Op, Plan
 
+from .conftest import make_repo
+
 ADMIN = {"Authorization": "Bearer sim-admin"}
 
 
@@ -86,3 +88,26 @@ def test_dependent_writes_are_not_batched_together(tmp_path, sim_factory) -> Non
     with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
         b = c.get("/groups", params={"$filter": "displayName eq 'Batch 02'"}).json()["value"][0]
     assert b["description"] == apply.load_idmap(tmp_path)["old-a"], "the placeholder was resolved"
+
+
+@pytest.mark.parametrize("hard", ["container", "member"])
+def test_a_restore_next_to_a_recreation_relinks_them(tmp_path, sim_factory, hard) -> None:
+    """A group restored from the recycle bin does not bring back its link to a group that was
+    hard-deleted (and is made anew): apply adds that link, and the next plan is empty."""
+    sim = sim_factory("demo")
+    cli = make_repo(tmp_path / "r", sim)
+    cli("export", "--commit")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        ids = {g["displayName"]: g["id"] for g in c.get("/groups?$top=999").json()["value"]}
+        container, member = ids["APP - HR Portal Editors"], ids["Dept - HR"]
+        gone = container if hard == "container" else member
+        for gid in (container, member):
+            assert c.delete(f"/groups/{gid}").status_code == 204
+        assert c.delete(f"/directory/deletedItems/{gone}").status_code == 204
+    cli("apply", "--yes")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        now = {g["displayName"]: g["id"] for g in c.get("/groups?$top=999").json()["value"]}
+        members = {m["id"] for m in c.get(f"/groups/{now['APP - HR Portal Editors']}/members").json()["value"]}
+    assert now["Dept - HR"] in members
+    assert (now["APP - HR Portal Editors"] == container) is (hard == "member"), "the restored one keeps its id"
+    cli("plan", "--detailed-exitcode")  # exit 0: nothing left to do
