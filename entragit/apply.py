@@ -20,6 +20,7 @@ import asyncio
 import json
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,11 @@ IDMAP = "idmap.yaml"
 _EMBEDDED = re.compile(r"\{new:[^}]+\}")
 _LAG_RETRIES = 8  # Entra replicas may not see a fresh object for a few seconds (graph-notes 6.9)
 _CONFIRM_DELAYS = (0.0, 1.0)  # a lost write is read back at once, then again once replicas caught up
+_ENVELOPES_AT_ONCE = 8  # $batch envelopes of writes in flight (the Graph client bounds requests anyway)
+# Graph's write quota per app and tenant: 3,000 requests per 150 s, each $batch sub-request counted
+# (https://learn.microsoft.com/graph/throttling-limits, identity and access service limits).
+_WRITE_BURST, _WRITES_PER_S = 3000.0, 3000 / 150
+_ENVELOPE_ROUNDS = 4  # rounds of envelopes for sub-requests still throttled (429) after Graph.batch's retries
 _WRITE_SENDS = 4  # a write that reading shows did not land is sent again, up to this many sends in all
 # Reads whether a write took effect: what its answer would have carried (truthy), or None if it did not.
 Landed = Callable[[], Awaitable[Any]]
@@ -137,6 +143,8 @@ class Runner:
         self.capturing = False  # while True, the first write raises _Captured instead of going out
         self.answered: Response | AnswerLost | None = None  # what a $batch answered the next write
         self.passwords: dict[str, str] = {}  # one initial password per user, captured or sent
+        self.width = _ENVELOPES_AT_ONCE
+        self.quota, self.quota_at = _WRITE_BURST, time.monotonic()  # Graph's write quota, as this run spends it
         self.rt: dict[str, str] = dict(plan.idmap)
         self.fresh: set[str] = set()  # ids created in this run (404s on them are replication lag)
         self.result = ApplyResult()
@@ -318,20 +326,55 @@ class Runner:
                 await self._one(op)
             return
         captured = [self._capture(op) for op in ops]
-        by_version: dict[str, list[int]] = {}
-        for n, c in enumerate(captured):
-            if c is not None:
-                by_version.setdefault(c.version, []).append(n)
-        chunks = [(v, idx[k:k + BATCH_MAX]) for v, idx in by_version.items() for k in range(0, len(idx), BATCH_MAX)]
-        answers: dict[int, Response | AnswerLost | None] = {}
-        replies = await asyncio.gather(*(self._envelope([c for n in idx if (c := captured[n])], v)
-                                         for v, idx in chunks))
-        for (_, idx), got in zip(chunks, replies, strict=True):
-            answers.update(zip(idx, got, strict=True))
+        answers = await self._envelopes(captured)
         for n, op in enumerate(ops):
             self.answered = answers.get(n)
             await self._one(op)
             self.answered = None
+
+    async def _envelopes(self, captured: list[_Captured | None]) -> dict[int, Response | AnswerLost | None]:
+        """Send the captured writes in envelopes of 20 (one version each), `self.width` at a time.
+
+        Sub-requests Graph still throttles after Graph.batch's retries go in the next round's
+        envelopes (a 429 means Graph did nothing); once Graph throttles, envelopes go one at a time,
+        since concurrent ones would only split the write quota into more, smaller requests."""
+        pending = [n for n, c in enumerate(captured) if c is not None]
+        answers: dict[int, Response | AnswerLost | None] = {}
+        for _ in range(_ENVELOPE_ROUNDS):
+            by_version: dict[str, list[int]] = {}
+            for n in pending:
+                by_version.setdefault(captured[n].version, []).append(n)  # type: ignore[union-attr]
+            chunks = [(v, idx[k:k + BATCH_MAX]) for v, idx in by_version.items()
+                      for k in range(0, len(idx), BATCH_MAX)]
+            pending = []
+            while chunks:
+                wave, chunks = chunks[:self.width], chunks[self.width:]
+                throttled = self.g.stats.throttled
+                await self._keep_to_quota(sum(len(idx) for _, idx in wave))
+                replies = await asyncio.gather(*(self._envelope([c for n in idx if (c := captured[n])], v)
+                                                 for v, idx in wave))
+                if self.g.stats.throttled > throttled:  # the quota is shared, or smaller: wait it out
+                    self.width, self.quota = 1, 0.0
+                for (_, idx), got in zip(wave, replies, strict=True):
+                    for n, answer in zip(idx, got, strict=True):
+                        if isinstance(answer, Response) and answer.status == 429:
+                            pending.append(n)
+                        else:
+                            answers[n] = answer
+            if not pending:
+                break
+        return answers  # a write still throttled has no answer: it is sent alone, which waits its turn
+
+    async def _keep_to_quota(self, writes: int) -> None:
+        """Send writes no faster than Graph's write quota allows, so an envelope finds room for all
+        its writes instead of being refused part of them (each refusal costs a resend of the rest)."""
+        now = time.monotonic()
+        self.quota = min(_WRITE_BURST, self.quota + (now - self.quota_at) * _WRITES_PER_S)
+        self.quota_at = now
+        if self.quota < writes:
+            await asyncio.sleep((writes - self.quota) / _WRITES_PER_S)
+            self.quota, self.quota_at = float(writes), time.monotonic()
+        self.quota -= writes
 
     def _capture(self, op: Op) -> _Captured | None:
         """The operation's first write, as the single-request path would send it; None when it reads
