@@ -21,6 +21,10 @@ from typing import Any
 from bench.bound import lower_bound
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
+NOTE = ("One `entragit export --all --commit` (4 tenants at a time, the default) of `tenants` synthetic tenants of "
+        "`size` objects, served by one simulator process. `requests` and `ru` are the sums of each tenant's "
+        "summary line; `lower_bound_*` sums each tenant's bench/bound.py bound and `lower_bound_s` is the slowest "
+        "tenant's (Graph throttles per app and tenant). Compare `requests` with `lower_bound_round_trips`.")
 
 
 def tenant_id(i: int) -> str:

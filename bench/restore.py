@@ -20,6 +20,12 @@ LINKED = {("groups", "owners"), ("groups", "members"), ("administrativeUnits", "
 CA = ("conditionalAccessPolicies", "namedLocations")
 ASSIGNMENTS = {"appRoleAssignments": ("principalId", "resourceId"), "roleAssignments": ("principalId",),
                "oauth2PermissionGrants": ("clientId", "resourceId", "principalId")}
+NOTE = ("`write_requests` is what apply printed (`N write requests`: a `$batch` envelope is one); "
+        "`lower_bound_requests` the fewest envelopes bench/bound.py `restore_bound` allows for the writes counted "
+        "from what was deleted (restores + creates, then links, updates, CA updates and the assignments Graph "
+        "removed), `bound_writes` their sum; `operations` counts the plan's operations. apply sends CA writes one "
+        "at a time (Graph paces them per sub-request), the bound puts them in envelopes. `lower_bound_s` adds the "
+        "read bound of the plan apply makes first. `converged`: the next plan is empty.")
 PATHS = {"administrativeUnits": "/directory/administrativeUnits"}
 APPLIED = re.compile(r"Applied (\d+)/(\d+) operations \((\d+) write requests\)")
 
@@ -122,7 +128,7 @@ def bench_restore(sim_cls: Any, run: Any, exe: list[str], size: int, count: int)
     requests = int(m.group(3))
     bound_s = reads.seconds + writes.seconds
     return {"scenario": "restore_1000", "size": size, "deleted": len(chosen), "hard_deleted": len(hard),
-            "kinds": dict(sorted({k: list(chosen.values()).count(k) for k in set(chosen.values())}.items())),
+            "kinds": ", ".join(f"{k} {list(chosen.values()).count(k)}" for k in sorted(set(chosen.values()))),
             "operations": int(m.group(2)), "ok": int(m.group(1)), "write_requests": requests,
             "bound_writes": writes.writes, "lower_bound_requests": writes.requests,
             "requests_ratio": round(requests / writes.requests, 2) if writes.requests else None,

@@ -10,8 +10,9 @@ Conditional Access family (paced at 1 request/second, which a $batch does not li
 each sub-request). Each operation's first write is "captured" (its method, path and body, computed
 by the same code that sends it alone), the envelopes go out, and then each operation runs exactly as
 it would alone, its first write answered by its sub-request: every outcome, id map entry and lost-
-write read-back is the single-request path's. A sub-request throttled to the end (429) is sent again
-alone, since Graph did nothing; an envelope whose answer is lost is lost for every write in it, and
+write read-back is the single-request path's. A sub-request throttled (429) or not yet seen by
+Graph's replicas (404 on an object made in this run) goes in a later envelope, since Graph did
+nothing; an envelope whose answer is lost is lost for every write in it, and
 each is read back before anything is resent."""
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ class _Captured(Exception):
     path: str
     version: str
     body: Any
+    target: str = ""  # the object written to (a 404 on one made in this run is replication lag)
 
 
 class _Unbatchable(Exception):
@@ -177,7 +179,7 @@ class Runner:
     async def _send(self, method: str, path: str, kind: Kind, body: Any = None, target: str = "",
                     version: str | None = None) -> Any:
         for attempt in range(_LAG_RETRIES + 1):
-            resp = self._batch_answer(method, path, version or kind.version, body) if attempt == 0 else None
+            resp = self._batch_answer(method, path, version or kind.version, body, target) if attempt == 0 else None
             if resp is None:
                 resp = await self.g.send(method, path, version=version or kind.version, body=body)
             if resp.status == 404 and target in self.fresh and attempt < _LAG_RETRIES:
@@ -191,7 +193,7 @@ class Runner:
             return resp.body
         raise AssertionError("unreachable")
 
-    def _batch_answer(self, method: str, path: str, version: str, body: Any) -> Response | None:
+    def _batch_answer(self, method: str, path: str, version: str, body: Any, target: str) -> Response | None:
         """The $batch's answer to this operation's first write (None: send it now).
 
         A 429 means Graph did nothing (it stays throttled after Graph.batch's retries): sent alone."""
@@ -200,7 +202,7 @@ class Runner:
                 raise _Unbatchable(path)
             return None
         if self.capturing:
-            raise _Captured(method, path, version, body)
+            raise _Captured(method, path, version, body, target)
         answer, self.answered = self.answered, None
         if isinstance(answer, AnswerLost):
             raise answer
@@ -335,12 +337,16 @@ class Runner:
     async def _envelopes(self, captured: list[_Captured | None]) -> dict[int, Response | AnswerLost | None]:
         """Send the captured writes in envelopes of 20 (one version each), `self.width` at a time.
 
-        Sub-requests Graph still throttles after Graph.batch's retries go in the next round's
-        envelopes (a 429 means Graph did nothing); once Graph throttles, envelopes go one at a time,
+        Sub-requests Graph still throttles after Graph.batch's retries, and 404s on objects made in
+        this run (replication lag), go in the next round's envelopes (Graph did nothing); once Graph throttles, envelopes go one at a time,
         since concurrent ones would only split the write quota into more, smaller requests."""
         pending = [n for n, c in enumerate(captured) if c is not None]
         answers: dict[int, Response | AnswerLost | None] = {}
-        for _ in range(_ENVELOPE_ROUNDS):
+        lagging = False
+        for rounds in range(_ENVELOPE_ROUNDS):
+            if rounds and lagging:
+                await asyncio.sleep(0.25 * 2**rounds)
+            lagging = False
             by_version: dict[str, list[int]] = {}
             for n in pending:
                 by_version.setdefault(captured[n].version, []).append(n)  # type: ignore[union-attr]
@@ -359,6 +365,10 @@ class Runner:
                     for n, answer in zip(idx, got, strict=True):
                         if isinstance(answer, Response) and answer.status == 429:
                             pending.append(n)
+                        elif isinstance(answer, Response) and answer.status == 404 and \
+                                captured[n].target in self.fresh:  # type: ignore[union-attr]
+                            pending.append(n)  # made in this run: Graph's replicas have not seen it yet
+                            lagging = True
                         else:
                             answers[n] = answer
             if not pending:
@@ -592,6 +602,9 @@ def _independent_run(ops: list[Op], i: int) -> int:
     a replaced object's delete then its create)."""
     first = ops[i]
     kind = kindmod.get(first.kind)
+    # Requests in a $batch are evaluated one by one against throttling limits
+    # (https://learn.microsoft.com/graph/throttling#throttling-and-batching): the CA family's
+    # 1 request/second holds inside an envelope too, so its writes gain nothing there.
     if kind.paced or first.action == "adopt":
         return i + 1
     ids = _ids(first)
