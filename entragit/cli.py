@@ -604,6 +604,7 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
       entragit apply --ref HEAD~1 --rehearse          dress rehearsal on a simulated twin
       entragit apply --only groups/finance-admins     one object; references to it are fixed too
       entragit plan --out p.json && entragit apply --plan p.json --yes   exactly the reviewed plan
+      entragit apply --via native --commit            native recovery first, entragit the rest
 
     A second apply of the same commit prints "No changes" and sends no write. An interrupted
     apply is safe to rerun: the id map is written after every create and the next plan adopts
