@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from entragit import gitstore
+from entragit_sim.faults import Faults
 from tests import test_native_recovery as recovery
 from tests.conftest import app_repo
 from tests.test_formats import _valid
@@ -122,3 +123,24 @@ def test_options_that_cannot_go_with_via_native(bad_day: Any, tmp_path: Path) ->
     assert "cannot be used with --via native" in cli("apply", "--via", "native", "--rehearse", code=1).output
     assert "use them together" in cli("plan", "--snapshot", "x", code=1).output
     assert "no native snapshot nope" in cli("apply", "--via", "native", "--snapshot", "nope", "--yes", code=1).output
+
+
+class _LoseTheFirstCreate(Faults):
+    """The simulator commits the first group create of the run, then answers 504 (nothing else is lost)."""
+
+    def draw_lost(self, method: str, path: str) -> str:
+        if (method, path) != ("POST", "/v1.0/groups") or getattr(self, "_lost_once", False):
+            return "ok"
+        self._lost_once = True
+        return "lost"
+
+
+def test_entragit_s_part_reads_a_lost_write_back(bad_day: Any) -> None:
+    sim, cli, _ = bad_day
+    sim.router.faults, since = _LoseTheFirstCreate(), len(sim.requests)
+    out = cli("apply", "--via", "native", "--yes").stdout
+    assert [r.status for r in sim.requests[since:] if (r.method, r.path) == ("POST", "/v1.0/groups")] == [504]
+    assert "Second plan: no changes." in out
+    with recovery._client(sim) as c:
+        groups = c.get("/groups", params={"$top": 999}).json()["value"]
+    assert sum(g["displayName"] == HARD for g in groups) == 1  # read back, not sent twice
