@@ -144,3 +144,25 @@ def test_entragit_s_part_reads_a_lost_write_back(bad_day: Any) -> None:
     with recovery._client(sim) as c:
         groups = c.get("/groups", params={"$top": 999}).json()["value"]
     assert sum(g["displayName"] == HARD for g in groups) == 1  # read back, not sent twice
+
+
+class _LoseTheRecoveryAnswer(Faults):
+    """The simulator creates the recovery job, then answers 504: the client cannot tell it landed."""
+
+    def draw_lost(self, method: str, path: str) -> str:
+        if method != "POST" or not path.endswith("/recoveryJobs") or getattr(self, "_lost_once", False):
+            return "ok"
+        self._lost_once = True
+        return "lost"
+
+
+def test_a_recovery_job_whose_answer_is_lost_is_followed_not_created_twice(bad_day: Any) -> None:
+    sim, cli, objs = bad_day
+    sim.router.faults = _LoseTheRecoveryAnswer()
+    res = cli("apply", "--via", "native", "--yes")
+    assert "the answer to its creation was lost; found it, following it" in res.stderr
+    assert "Second plan: no changes." in res.stdout
+    [job] = _recoveries(sim)  # one recovery job, not two
+    assert job["status"] == "successful"
+    with recovery._client(sim) as c:
+        assert c.get(f"/groups/{objs['soft']['id']}").status_code == 200
