@@ -105,6 +105,8 @@ def marks(ops: list[Any], report: Report) -> list[Mark]:
             out.append(Mark(op, "entragit", why))
         elif op.action in ("delete", "adopt"):
             out.append(Mark(op, "entragit", "native recovery only restores, updates and soft-deletes by snapshot"))
+        elif (op.target or "").startswith(REMAP):
+            out.append(Mark(op, "entragit", "on a recreated object: native recovery never creates objects"))
         elif REMAP in json.dumps(op.body, default=str) or REMAP in (op.member or ""):
             out.append(Mark(op, "entragit", "a reference to a recreated object: native recovery cannot remap it"))
         elif c is None:
@@ -136,6 +138,18 @@ def native_ids(ms: list[Mark]) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+def _what(m: Mark, names: dict[str, str]) -> str:
+    """The operation in words: action, kind, name, and for a link the relationship and its member."""
+    from entragit import plan as planmod
+
+    what = f"{m.op.action} {title(m.op.kind)} {m.op.name!r}"
+    if m.op.member:
+        old = planmod.placeholder_target(m.op.member)
+        who = f"<new id of {names.get(old.lower(), old)}>" if old else names.get(m.op.member.lower(), m.op.member)
+        what += f" {m.op.rel or 'member'} {who}"
+    return what
+
+
 def render_marks(ms: list[Mark], report: Report, names: dict[str, str], fmt: str = "text") -> str:
     when = report.snapshot.taken_at.strftime("%Y-%m-%d %H:%M:%SZ")
     n = sum(m.by == "native" for m in ms)
@@ -149,11 +163,8 @@ def render_marks(ms: list[Mark], report: Report, names: dict[str, str], fmt: str
                           indent=2) + "\n"
     lines = [f"Native backup: snapshot {report.snapshot.id} (taken {when}), difference report {report.job_id}"]
     for m in ms:
-        what = f"{m.op.action} {title(m.op.kind)} {m.op.name!r}"
-        if m.op.member:
-            what += f" member {names.get(m.op.member.lower(), m.op.member)}"
         extra = f": {', '.join(m.fields)}" if m.fields else ""
-        lines.append(f"  {m.by:<9} {what}{extra}  ({m.why})")
+        lines.append(f"  {m.by:<9} {_what(m, names)}{extra}  ({m.why})")
     lines.append(f"{n} of {len(ms)} operation(s) native recovery can do with original ids; entragit does the rest.")
     return "\n".join(lines) + "\n"
 
@@ -200,9 +211,7 @@ def with_marks(rendered: str, fmt: str, report: Report, ms: list[Mark], names: d
                  f"**{n} of {len(ms)} operation(s) native recovery can do with original ids; entragit does the rest.**",
                  "", "| by | operation | why |", "|---|---|---|"]
         for m in ms:
-            what = f"{m.op.action} {title(m.op.kind)} {m.op.name}".replace("|", "/")
-            if m.op.member:
-                what += f" member {names.get(m.op.member.lower(), m.op.member)}"
+            what = _what(m, names).replace("|", "/")
             extra = f": `{', '.join(m.fields)}`" if m.fields else ""
             lines.append(f"| {m.by} | {what}{extra} | {m.why} |")
         return "\n".join(lines) + "\n"

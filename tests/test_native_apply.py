@@ -78,8 +78,10 @@ def test_plan_native_marks_in_every_format(bad_day: Any) -> None:
                                                            "fields": ["state"]}
     assert by[("create", HARD)]["by"] == "entragit" and "hard-deleted" in by[("create", HARD)]["why"]
     assert all(o["name"] != NEW for o in doc["operations"])
+    links = [o["native"] for o in doc["operations"] if o["action"] == "link" and o["name"] == HARD]
+    assert links and all(m["by"] == "entragit" and "recreated object" in m["why"] for m in links)
     md = cli("plan", "--via", "native", "--format", "markdown").stdout
-    assert "#### Native backup: snapshot" in md and f"| native | restore group {SOFT} |" in md
+    assert "#### Native backup: snapshot" in md and f"| native | restore group '{SOFT}' |" in md
     assert "**2 of " in md
     text = cli("plan", "--native-marks", "--detailed-exitcode", code=2).stdout
     assert "2 of " in text and "native recovery can do with original ids" in text
