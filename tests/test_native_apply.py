@@ -108,7 +108,7 @@ def test_an_app_is_refused_before_anything_is_written(bad_day: Any, tmp_path: Pa
     # Who may do what: the app reads, a signed-in Backup Administrator recovers.
     out = app("permissions", "--native").stdout
     assert "EntraBackup.Read.All" in out and "Microsoft Entra Backup Administrator" in out
-    assert "EntraBackup.ReadWrite.Recovery" in out and "Backup Reader" in out
+    assert "EntraBackup.ReadWrite.Recovery" in out and "Backup Reader" in out and "apply --via native" in out
 
 
 def test_the_lockout_guard_stops_the_native_part_too(bad_day: Any) -> None:
