@@ -168,3 +168,18 @@ def test_a_recovery_job_whose_answer_is_lost_is_followed_not_created_twice(bad_d
     assert job["status"] == "successful"
     with recovery._client(sim) as c:
         assert c.get(f"/groups/{objs['soft']['id']}").status_code == 200
+
+
+def test_only_scopes_the_native_part_too(bad_day: Any) -> None:
+    sim, cli, objs = bad_day
+    tag = gitstore.applied(cli.repo, "demo")
+    out = cli("apply", "--via", "native", "--only", "groups/project-aurora", "--yes").stdout
+    assert "native recovery had nothing to do" not in out and "Second plan: no changes." in out
+    [job] = _recoveries(sim)
+    assert [i for v in job["filteringCriteria"]["filterValues"] for i in v["entityIds"]] == [objs["soft"]["id"]]
+    with recovery._client(sim) as c:
+        assert c.get(f"/groups/{objs['soft']['id']}").status_code == 200
+        policy = c.get(f"/identity/conditionalAccess/policies/{objs['weak']['id']}").json()
+        assert policy["state"] == "enabledForReportingButNotEnforced"  # not selected: left as it is
+    assert gitstore.applied(cli.repo, "demo") == tag  # a partial apply moves no tag
+    cli("plan", "--detailed-exitcode", code=2)  # the rest is still to do
