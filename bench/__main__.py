@@ -5,6 +5,12 @@ bench/RESULTS.md.
 The simulator runs in its own process with Graph's throttles on (`--throttle on`), so the client's
 CPU and memory are measured alone (per process, with wait4). Between scenarios the harness waits
 10 s so each one starts with a full resource-unit bucket, as the bound assumes.
+
+Two scenarios run only when named, each on tenants of its own, into their own dated sections of
+RESULTS.md: ``restore_1000`` (bench/restore.py: deleted objects of mixed kinds brought back by
+apply, against bench/bound.py ``restore_bound``) and ``msp_50x1000`` (bench/msp.py: many tenants
+in one ``export --all``). Any ``--size`` is accepted, ``--size 100000`` included (expect minutes
+per scenario at that size).
 """
 
 from __future__ import annotations
@@ -30,7 +36,8 @@ from bench.bound import Bound, Content, lower_bound
 
 HERE = Path(__file__).resolve().parent
 EXE = [sys.executable, "-m", "entragit.cli"]
-SCENARIOS = ("export_full", "export_unchanged", "export_1pct", "plan_old")
+SCENARIOS = ("export_full", "validate", "export_unchanged", "export_1pct", "plan_old")
+EXTRA = ("restore_1000", "msp_50x1000")  # each on its own tenant(s); run when named
 ADMIN = {"Authorization": "Bearer sim-admin", "Content-Type": "application/json"}
 REFILL_S = 10.0  # the RU bucket (3,500 per 10 s) is full again after this
 STATS = re.compile(r"\[(\d+) objects, (\d+) requests, (\d+) retries, (\d+) RU, (\d+) paced\]")
@@ -181,6 +188,11 @@ def _scenario(name: str, sim: Sim, repo: str, seen: dict[str, int]) -> tuple[Run
     if name == "export_1pct":
         extra["changed"] = sim.change(math.ceil(seen["objects"] / 100))
         time.sleep(REFILL_S)
+    if name == "validate":  # the full export's files, checked as CI would: local work, no bound applies
+        r = run([*EXE, "validate", "--repo", repo])
+        files = seen["objects"]
+        return r, {"objects": files, "cpu_s_per_1000": round(r.cpu_s / files * 1000, 3) if files else None,
+                   "lower_bound_s": None, "ratio": None, "note": "objects: files validated; CPU includes workers"}
     if name.startswith("export"):
         r = run(export)
         if m := STATS.search(r.out):
@@ -211,7 +223,9 @@ def write_results(rows: list[dict[str, Any]]) -> None:
               "every scenario (plan reads the whole tenant too; no delta). ratio = wall_s / lower_bound_s. "
               "`plan_old` plans the export before the 1% change against the changed tenant; plan prints no request "
               "count, so its requests column is empty.", ""]
-    (HERE / "RESULTS.md").write_text("\n".join(lines))
+    old = (HERE / "RESULTS.md").read_text() if (HERE / "RESULTS.md").exists() else ""
+    kept = old[old.find(PREFIX):] if PREFIX in old else ""  # the named scenarios' own sections
+    (HERE / "RESULTS.md").write_text("\n".join(lines) + kept)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -219,13 +233,66 @@ def main(argv: list[str] | None = None) -> None:
                                 epilog=f"Scenarios (default all, in this order): {', '.join(SCENARIOS)}.")
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO", help=", ".join(SCENARIOS))
     p.add_argument("--size", type=int, action="append", metavar="N",
-                   help="synthetic tenant size; repeatable (default 2000 and 20000)")
+                   help="synthetic tenant size; repeatable (default 2000 and 20000; restore_1000: 3000)")
+    p.add_argument("--restore-count", type=int, default=1000, metavar="N",
+                   help="restore_1000: objects deleted and brought back (default 1000)")
+    p.add_argument("--tenants", type=int, default=50, metavar="N", help="msp_50x1000: tenants (default 50)")
+    p.add_argument("--tenant-size", type=int, default=1000, metavar="N",
+                   help="msp_50x1000: objects per tenant (default 1000)")
     a = p.parse_args(argv)
     wanted = a.scenarios or list(SCENARIOS)
-    if unknown := sorted(set(wanted) - set(SCENARIOS)):
-        p.error(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
-    rows = [r for size in a.size or [2000, 20000] for r in bench_size(size, wanted)]
-    write_results(rows)
+    if unknown := sorted(set(wanted) - set(SCENARIOS) - set(EXTRA)):
+        p.error(f"unknown scenario(s) {', '.join(unknown)}; choose from {', '.join(SCENARIOS + EXTRA)}")
+    classic = [s for s in wanted if s in SCENARIOS]
+    if classic:
+        write_results([r for size in a.size or [2000, 20000] for r in bench_size(size, classic)])
+    extra = _extra_rows(wanted, a)
+    if extra:
+        write_extra_results(extra)
+
+
+def _extra_rows(wanted: list[str], a: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
+    from bench.msp import bench_msp
+    from bench.restore import bench_restore
+
+    out: dict[str, list[dict[str, Any]]] = {}
+    if "restore_1000" in wanted:
+        for size in a.size or [3000]:
+            time.sleep(REFILL_S)
+            out.setdefault("restore_1000", []).append(bench_restore(Sim, run, EXE, size, a.restore_count))
+            print(json.dumps(out["restore_1000"][-1]), flush=True)
+    if "msp_50x1000" in wanted:
+        out["msp_50x1000"] = [bench_msp(run, EXE, a.tenants, a.tenant_size)]
+        print(json.dumps(out["msp_50x1000"][-1]), flush=True)
+    return out
+
+
+PREFIX = "\n<!-- scenario: "
+SECTION = PREFIX + "{} -->\n"
+
+
+def _notes() -> dict[str, str]:
+    from bench import msp, restore
+
+    return {"restore_1000": restore.NOTE, "msp_50x1000": msp.NOTE}
+
+
+def write_extra_results(rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Each named scenario's own dated section of RESULTS.md, replacing its last one; the rest is kept."""
+    path = HERE / "RESULTS.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    notes = _notes()
+    for scenario, got in rows.items():
+        mark = SECTION.format(scenario)
+        head, _, tail = text.partition(mark)
+        rest = tail[tail.find(PREFIX):] if PREFIX in tail else ""
+        cols = list(got[0])
+        table = [f"## {scenario}", "", f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.", "",
+                 "| " + " | ".join(cols) + " |", "|" + "---:|" * len(cols)]
+        table += ["| " + " | ".join("" if r.get(c) is None else str(r[c]) for c in cols) + " |" for r in got]
+        table += ["", notes.get(scenario, "")]
+        text = head.rstrip("\n") + "\n" + mark + "\n".join(table) + "\n" + rest
+    path.write_text(text)
 
 
 if __name__ == "__main__":

@@ -46,6 +46,29 @@ latency_s
     takes one round trip.
 
 seconds = max(ru_s + latency, ca_s + latency, critical path)
+
+Restoring deleted objects (``restore_bound``, the ``restore_1000`` scenario) adds the least Graph
+allows for the writes that bring them back, counted from what was deleted, never from the plan:
+
+writes
+    A soft-deleted directory object comes back with one ``POST /directory/deletedItems/{id}/restore``
+    (its memberships and the assignments naming it come back with it). A hard-deleted (or not
+    restorable) object is one create, and then every relationship link it was in (its own members
+    and owners, and its membership of the groups and administrative units that survived or were
+    restored) is one ``$ref`` add; an object that named it in a property (a CA policy's
+    includeGroups) is one update, and an assignment Graph removed with it is one create.
+
+levels and requests
+    Writes go in ``$batch`` envelopes of 20. Restores and creates of the deleted objects depend on
+    nothing (level 0); links, updates and the assignment creates need the new ids (level 1). The
+    fewest requests are ``ceil(level0 / 20) + ceil(level1 / 20)``; the CA updates (a level 1 write
+    too) are counted in the envelopes as well, although Graph paces them (below).
+
+seconds
+    Every write costs one resource unit and one unit of the write quota (3,000 per 150 s per app
+    and tenant, ``w=3000/150``): ``(writes - 3500) / 350`` s and ``(writes - 3000) / 20`` s at
+    least; the CA updates take ``ca_updates - 1`` s; the two levels are two round trips. Apply
+    plans first, so the read bound of the tenant (``lower_bound``) is added to the time.
 """
 
 from __future__ import annotations
@@ -205,3 +228,42 @@ def lower_bound(content: Content, latency_s: float,
     seconds = max(ru_s + latency_s, ca_s + latency_s, critical_s)
     return Bound(total.requests, total.round_trips, total.ru, total.ca_requests,
                  ru_s, ca_s, critical_s, seconds, per_kind)
+
+
+WRITE_BURST, WRITES_PER_S = 3000.0, 20.0  # w=3000/150
+
+
+@dataclass(frozen=True)
+class Restore:
+    """What bringing deleted objects back takes, counted from what was deleted (bench/restore.py)."""
+
+    restores: int  # soft-deleted: POST /directory/deletedItems/{id}/restore
+    creates: int  # hard-deleted: recreated
+    links: int  # $ref adds for the recreated objects' relationships
+    updates: int  # objects naming a recreated object in a property (not CA)
+    ca_updates: int  # CA policies and named locations naming one (1 request/s)
+    dependent_creates: int  # assignments Graph removed with a hard-deleted principal
+
+
+@dataclass(frozen=True)
+class WriteBound:
+    writes: int
+    requests: int
+    ru_s: float
+    write_s: float
+    ca_s: float
+    seconds: float
+
+
+def restore_bound(r: Restore, latency_s: float) -> WriteBound:
+    """The fewest $batch requests and seconds Graph allows for the writes of `r` (module docstring)."""
+    level0 = r.restores + r.creates
+    level1 = r.links + r.updates + r.dependent_creates + r.ca_updates
+    writes = level0 + level1
+    requests = math.ceil(level0 / BATCH) + math.ceil(level1 / BATCH)
+    ru_s = max(0.0, (writes - BURST_RU) / RU_PER_S)
+    write_s = max(0.0, (writes - WRITE_BURST) / WRITES_PER_S)
+    ca_s = max(0.0, (r.ca_updates - 1) / CA_PER_S)
+    rounds = (1 if level0 else 0) + (1 if level1 else 0)
+    seconds = max(ru_s + latency_s, write_s + latency_s, ca_s + latency_s, rounds * latency_s)
+    return WriteBound(writes, requests, ru_s, write_s, ca_s, seconds)

@@ -2,7 +2,18 @@
 after every create, so an interrupted apply resumes (the next plan adopts what the lost run made).
 
 A write whose answer is lost (a 5xx, a dropped connection) may have landed: it is read back before it
-is sent again, so a create is never made twice."""
+is sent again, so a create is never made twice.
+
+Independent writes go to Graph in JSON $batch envelopes of up to 20 (`Runner._batched`): a run of
+operations on one kind that name none of each other's ids (or a run of memberships), outside the
+Conditional Access family (paced at 1 request/second, which a $batch does not lift: Graph counts
+each sub-request). Each operation's first write is "captured" (its method, path and body, computed
+by the same code that sends it alone), the envelopes go out, and then each operation runs exactly as
+it would alone, its first write answered by its sub-request: every outcome, id map entry and lost-
+write read-back is the single-request path's. A sub-request throttled (429) or not yet seen by
+Graph's replicas (404 on an object made in this run) goes in a later envelope, since Graph did
+nothing; an envelope whose answer is lost is lost for every write in it, and
+each is read back before anything is resent."""
 
 from __future__ import annotations
 
@@ -10,6 +21,7 @@ import asyncio
 import json
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +31,7 @@ from entragit import canonical, permissions, yamlio
 from entragit import kinds as kindmod
 from entragit.config import repo_file
 from entragit.errors import AnswerLost, EntragitError, GraphError, InputError, PermissionMissing
-from entragit.graph import Graph
+from entragit.graph import BATCH_MAX, Graph, Response
 from entragit.kinds import Kind, Requests, SubCollection
 from entragit.plan import Op, Plan, chain, natural_key, placeholder_target
 
@@ -27,6 +39,11 @@ IDMAP = "idmap.yaml"
 _EMBEDDED = re.compile(r"\{new:[^}]+\}")
 _LAG_RETRIES = 8  # Entra replicas may not see a fresh object for a few seconds (graph-notes 6.9)
 _CONFIRM_DELAYS = (0.0, 1.0)  # a lost write is read back at once, then again once replicas caught up
+_ENVELOPES_AT_ONCE = 8  # $batch envelopes of writes in flight (the Graph client bounds requests anyway)
+# Graph's write quota per app and tenant: 3,000 requests per 150 s, each $batch sub-request counted
+# (https://learn.microsoft.com/graph/throttling-limits, identity and access service limits).
+_WRITE_BURST, _WRITES_PER_S = 3000.0, 3000 / 150
+_ENVELOPE_ROUNDS = 4  # rounds of envelopes for sub-requests still throttled (429) after Graph.batch's retries
 _WRITE_SENDS = 4  # a write that reading shows did not land is sent again, up to this many sends in all
 # Reads whether a write took effect: what its answer would have carried (truthy), or None if it did not.
 Landed = Callable[[], Awaitable[Any]]
@@ -107,9 +124,29 @@ class Unresolved(Exception):
     """A placeholder whose create has not happened (or failed)."""
 
 
+@dataclass
+class _Captured(Exception):
+    """An operation's first write, stopped before it is sent, to go in a $batch envelope."""
+
+    method: str
+    path: str
+    version: str
+    body: Any
+    target: str = ""  # the object written to (a 404 on one made in this run is replication lag)
+
+
+class _Unbatchable(Exception):
+    """The operation reads before it writes: it is run alone."""
+
+
 class Runner:
     def __init__(self, g: Graph, plan: Plan, tenant_dir: Path, on_op: Callable[[Outcome], None] | None) -> None:
         self.g, self.plan, self.tenant_dir = g, plan, tenant_dir
+        self.capturing = False  # while True, the first write raises _Captured instead of going out
+        self.answered: Response | AnswerLost | None = None  # what a $batch answered the next write
+        self.passwords: dict[str, str] = {}  # one initial password per user, captured or sent
+        self.width = _ENVELOPES_AT_ONCE
+        self.quota, self.quota_at = _WRITE_BURST, time.monotonic()  # Graph's write quota, as this run spends it
         self.rt: dict[str, str] = dict(plan.idmap)
         self.fresh: set[str] = set()  # ids created in this run (404s on them are replication lag)
         self.result = ApplyResult()
@@ -142,7 +179,9 @@ class Runner:
     async def _send(self, method: str, path: str, kind: Kind, body: Any = None, target: str = "",
                     version: str | None = None) -> Any:
         for attempt in range(_LAG_RETRIES + 1):
-            resp = await self.g.send(method, path, version=version or kind.version, body=body)
+            resp = self._batch_answer(method, path, version or kind.version, body, target) if attempt == 0 else None
+            if resp is None:
+                resp = await self.g.send(method, path, version=version or kind.version, body=body)
             if resp.status == 404 and target in self.fresh and attempt < _LAG_RETRIES:
                 await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
                 continue
@@ -153,6 +192,21 @@ class Runner:
                 raise resp.error(method, path)
             return resp.body
         raise AssertionError("unreachable")
+
+    def _batch_answer(self, method: str, path: str, version: str, body: Any, target: str) -> Response | None:
+        """The $batch's answer to this operation's first write (None: send it now).
+
+        A 429 means Graph did nothing (it stays throttled after Graph.batch's retries): sent alone."""
+        if method == "GET":
+            if self.capturing:
+                raise _Unbatchable(path)
+            return None
+        if self.capturing:
+            raise _Captured(method, path, version, body, target)
+        answer, self.answered = self.answered, None
+        if isinstance(answer, AnswerLost):
+            raise answer
+        return None if answer is None or answer.status == 429 else answer
 
     async def _write(self, method: str, path: str, kind: Kind, landed: Landed, body: Any = None,
                      target: str = "", version: str | None = None) -> Any:
@@ -250,23 +304,118 @@ class Runner:
         ops = list(self.plan.ops)
         i = 0
         while i < len(ops):
-            # Memberships are independent of each other: send a run of them concurrently (the Graph
-            # client bounds how many are in flight), instead of one round trip at a time.
+            # Memberships are independent of each other: a run of them goes in $batch envelopes
+            # (the ones a restricted container needs last, after the rest).
             j = i
             while j < len(ops) and ops[j].action in ("link", "unlink"):
                 j += 1
             if j > i:
                 for late in (False, True):
-                    await asyncio.gather(*(self._one(op) for op in ops[i:j]
-                                           if bool(kindmod.get(op.kind).restricts_members) is late))
-                i = j
+                    await self._batched([op for op in ops[i:j] if bool(kindmod.get(op.kind).restricts_members) is late])
             else:
-                await self._one(ops[i])
-                i += 1
+                j = _independent_run(ops, i)
+                await self._batched(ops[i:j])
+            i = j
         self.final = True
         for op in self.deferred:  # references that pointed at objects created later (cycles)
             await self._one(op)
         return self.result
+
+    async def _batched(self, ops: list[Op]) -> None:
+        """Independent operations: their first writes in $batch envelopes, then each finished as if alone."""
+        if len(ops) < 2:
+            for op in ops:
+                await self._one(op)
+            return
+        captured = [self._capture(op) for op in ops]
+        answers = await self._envelopes(captured)
+        for n, op in enumerate(ops):
+            self.answered = answers.get(n)
+            await self._one(op)
+            self.answered = None
+
+    async def _envelopes(self, captured: list[_Captured | None]) -> dict[int, Response | AnswerLost | None]:
+        """Send the captured writes in envelopes of 20 (one version each), `self.width` at a time.
+
+        Sub-requests Graph still throttles after Graph.batch's retries, and 404s on objects made in
+        this run (replication lag), go in the next round's envelopes (Graph did nothing); once Graph throttles, envelopes go one at a time,
+        since concurrent ones would only split the write quota into more, smaller requests."""
+        pending = [n for n, c in enumerate(captured) if c is not None]
+        answers: dict[int, Response | AnswerLost | None] = {}
+        lagging = False
+        for rounds in range(_ENVELOPE_ROUNDS):
+            if rounds and lagging:
+                await asyncio.sleep(0.25 * 2**rounds)
+            lagging = False
+            by_version: dict[str, list[int]] = {}
+            for n in pending:
+                by_version.setdefault(captured[n].version, []).append(n)  # type: ignore[union-attr]
+            chunks = [(v, idx[k:k + BATCH_MAX]) for v, idx in by_version.items()
+                      for k in range(0, len(idx), BATCH_MAX)]
+            pending = []
+            while chunks:
+                wave, chunks = chunks[:self.width], chunks[self.width:]
+                throttled = self.g.stats.throttled
+                await self._keep_to_quota(sum(len(idx) for _, idx in wave))
+                replies = await asyncio.gather(*(self._envelope([c for n in idx if (c := captured[n])], v)
+                                                 for v, idx in wave))
+                if self.g.stats.throttled > throttled:  # the quota is shared, or smaller: wait it out
+                    self.width, self.quota = 1, 0.0
+                for (_, idx), got in zip(wave, replies, strict=True):
+                    for n, answer in zip(idx, got, strict=True):
+                        if isinstance(answer, Response) and answer.status == 429:
+                            pending.append(n)
+                        elif isinstance(answer, Response) and answer.status == 404 and \
+                                captured[n].target in self.fresh:  # type: ignore[union-attr]
+                            pending.append(n)  # made in this run: Graph's replicas have not seen it yet
+                            lagging = True
+                        else:
+                            answers[n] = answer
+            if not pending:
+                break
+        return answers  # a write still throttled has no answer: it is sent alone, which waits its turn
+
+    async def _keep_to_quota(self, writes: int) -> None:
+        """Send writes no faster than Graph's write quota allows, so an envelope finds room for all
+        its writes instead of being refused part of them (each refusal costs a resend of the rest)."""
+        now = time.monotonic()
+        self.quota = min(_WRITE_BURST, self.quota + (now - self.quota_at) * _WRITES_PER_S)
+        self.quota_at = now
+        if self.quota < writes:
+            await asyncio.sleep((writes - self.quota) / _WRITES_PER_S)
+            self.quota, self.quota_at = float(writes), time.monotonic()
+        self.quota -= writes
+
+    def _capture(self, op: Op) -> _Captured | None:
+        """The operation's first write, as the single-request path would send it; None when it reads
+        first, names an object not created yet, or writes nothing."""
+        self.capturing = True
+        try:
+            coro = getattr(self, "_" + op.action)(kindmod.get(op.kind), op)
+            coro.send(None)  # nothing before the first write awaits the network: it runs to the capture
+            coro.close()
+        except _Captured as c:
+            return c
+        except (StopIteration, _Unbatchable, Unresolved, EntragitError):
+            return None
+        finally:
+            self.capturing = False
+        return None
+
+    async def _envelope(self, writes: list[_Captured], version: str) -> list[Response | AnswerLost | None]:
+        """One $batch of writes; per write its answer, AnswerLost, or None (Graph did not run it)."""
+        reqs = [{"method": w.method, "url": w.path, **({"body": w.body} if w.body is not None else {})}
+                for w in writes]
+        try:
+            return list(await self.g.batch(reqs, version=version))
+        except AnswerLost as lost:  # the envelope went out and its answer did not come back
+            return [AnswerLost(w.method, w.path, f"$batch answer lost ({lost.why})") for w in writes]
+        except GraphError as e:
+            if e.status >= 500:  # the envelope may have run, in part or whole
+                return [AnswerLost(w.method, w.path, f"$batch {e.status} {e.code}") for w in writes]
+            return [None] * len(writes)  # refused whole (nothing ran): each is sent alone
+        except EntragitError:  # never reached Graph
+            return [None] * len(writes)
 
     async def _one(self, op: Op) -> None:
         kind = kindmod.get(op.kind)
@@ -313,8 +462,8 @@ class Runner:
         children = {sub.field: body.pop(sub.field) for sub in kind.subcollections if sub.field in body}
         note = ""
         if kind.initial_password and "passwordProfile" not in body:
-            body["passwordProfile"] = {"forceChangePasswordNextSignIn": True,
-                                       "password": secrets.token_urlsafe(24) + "aA1!"}
+            password = self.passwords.setdefault(op.key, secrets.token_urlsafe(24) + "aA1!")
+            body["passwordProfile"] = {"forceChangePasswordNextSignIn": True, "password": password}
             note = "; random initial password, must be reset before first sign-in"
         for f in kind.random_on_create:  # write-only secrets: never in a plan, file or log
             if not body.get(f):
@@ -448,6 +597,45 @@ class Runner:
                 return f"already {done}"
             raise
         return done
+
+
+def _independent_run(ops: list[Op], i: int) -> int:
+    """End of the run from ops[i] that may share $batch envelopes: same kind (one dependency level:
+    a kind's references point at kinds planned before it), outside the paced CA family, and no
+    operation naming an id (or placeholder) of an earlier one in the run (a restore then its update,
+    a replaced object's delete then its create)."""
+    first = ops[i]
+    kind = kindmod.get(first.kind)
+    # Requests in a $batch are evaluated one by one against throttling limits
+    # (https://learn.microsoft.com/graph/throttling#throttling-and-batching): the CA family's
+    # 1 request/second holds inside an envelope too, so its writes gain nothing there.
+    if kind.paced or first.action == "adopt":
+        return i + 1
+    ids = _ids(first)
+    j = i + 1
+    while j < len(ops) and ops[j].kind == first.kind and ops[j].action not in ("adopt", "link", "unlink"):
+        if (_ids(ops[j]) | _named(ops[j])) & ids:
+            break
+        ids |= _ids(ops[j])
+        j += 1
+    return j
+
+
+def _ids(op: Op) -> set[str]:
+    return {x for x in (op.key, op.target, placeholder_target(op.target) or "") if x}
+
+
+def _named(v: Any) -> set[str]:
+    """Every string in an operation's body, placeholders unwrapped: the ids it may depend on."""
+    if isinstance(v, Op):
+        return _named(dict(v.body)) | _named(v.member)
+    if isinstance(v, dict):
+        return set().union(*(_named(x) for x in v.values())) if v else set()
+    if isinstance(v, list):
+        return set().union(*(_named(x) for x in v)) if v else set()
+    if isinstance(v, str):
+        return {v, *(m.group(0)[5:-1] for m in _EMBEDDED.finditer(v))}
+    return set()
 
 
 def _carries(want: Any, have: Any) -> bool:

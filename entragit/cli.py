@@ -83,13 +83,23 @@ def _colour(fmt: str = "text", stream: Any = None) -> bool:
     return fmt == "text" and not off and (stream or sys.stdout).isatty()
 
 
-def _register_sim() -> None:
-    from entragit_sim.cli import sim
+class _LazySim(click.Group):
+    """`entragit sim`, whose package (the whole simulator) is imported only when `sim` itself runs:
+    `entragit --help` and every other command start without it."""
 
-    main.add_command(sim)
+    def _real(self) -> click.Group:
+        from entragit_sim.cli import sim
+
+        return sim
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._real().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._real().get_command(ctx, cmd_name)
 
 
-_register_sim()
+main.add_command(_LazySim("sim", help="Run the built-in Microsoft Graph simulator (for rehearsals, tests and the demo)."))
 
 
 # ---------------------------------------------------------------- shared options

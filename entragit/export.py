@@ -9,12 +9,12 @@ import re
 import shutil
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entragit import auth, canonical, gitstore, lock, native, yamlio
+from entragit import auth, canonical, gitstore, lock, native, rendercache, yamlio
 from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.config import Tenant, read_file, repo_file
@@ -141,7 +141,7 @@ def _no_clashes(kind: Kind, out: dict[str, str], slugs: dict[str, list[str]], wa
     return out
 
 
-def _unread_kinds_resolver(snap: Snapshot, names: Names, known: dict[str, dict[str, Any]]) -> canonical.Resolver:
+def _unread_kinds_resolver(snap: Snapshot, names: Names, known: Mapping[str, dict[str, Any]]) -> canonical.Resolver:
     """names.resolve, except that a reference to a delegated-only kind this export could not read
     (an app-only identity) is unknown, not gone: it keeps its last name and is never marked missing."""
     def resolve(ref: kindmod.Ref, value: str) -> dict[str, Any] | None:
@@ -156,23 +156,36 @@ def _unread_kinds_resolver(snap: Snapshot, names: Names, known: dict[str, dict[s
 
 
 def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
-           known: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, str], list[str]]:
+           known: Mapping[str, dict[str, Any]] | None = None,
+           cache: rendercache.RenderCache | None = None) -> tuple[dict[str, str], list[str]]:
     """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind.
 
     `names_out`, when given, receives each file's display name (commit messages use them); `known`
-    names references that no longer resolve (the previous files' refs index)."""
+    names references that no longer resolve (the previous files' refs index); `cache`, what the last
+    export wrote: an unchanged object's file is taken as it is instead of rendered again."""
     names = Names(snap)
     files: dict[str, str] = {}
     warnings: list[str] = []
-    resolve = _unread_kinds_resolver(snap, names, known or {})
+    known = {} if known is None else known  # not `known or {}`: that would parse a LazyKnown's files
+    resolve = _unread_kinds_resolver(snap, names, known)
     for kname in sorted(snap.objects):
         kind = kindmod.get(kname)
         objs = snap.objects[kname]
         for key, name in _file_names(kind, objs, names, warnings).items():
-            files[f"{kname}/{name}.yaml"] = canonical.render(kind, canonical.to_document(kind, objs[key], resolve, known or {}))
+            rel = f"{kname}/{name}.yaml"
+            files[rel] = _render(kind, rel, canonical.to_document(kind, objs[key], resolve, known), cache)
             if names_out is not None:
                 names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
     return files, warnings
+
+
+def _render(kind: Kind, rel: str, doc: dict[str, Any], cache: rendercache.RenderCache | None) -> str:
+    if cache is None:
+        return canonical.render(kind, doc)
+    digest = rendercache.doc_digest(canonical.schema_header(kind), doc)
+    text = cache.text(rel, digest) or canonical.render(kind, doc)
+    cache.remember(rel, digest, text)
+    return text
 
 
 def file_names(files: dict[str, str]) -> dict[str, str]:
@@ -187,6 +200,29 @@ def file_names(files: dict[str, str]) -> dict[str, str]:
     names = Names(snap)
     return {rel: display_name(kindmod.get(kname), snap.objects[kname][key], names)
             for (kname, key), rel in snap.paths.items()}
+
+
+class LazyKnown(Mapping[str, dict[str, Any]]):
+    """`known_refs(files)`, parsed on first use: only a reference that no longer resolves reads it, and
+    most exports have none, so the files are not parsed again on every export."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self._files: dict[str, str] | None = files
+        self._known: dict[str, dict[str, Any]] = {}
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        if self._files is not None:
+            self._known, self._files = known_refs(self._files), None
+        return self._known
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 def known_refs(files: dict[str, str]) -> dict[str, dict[str, Any]]:
@@ -254,10 +290,11 @@ def _stash_dir(root: Path) -> Path:
     return lock.state_dir(root) / "entragit-export"
 
 
-def write_tenant(root: Path, t: Tenant, files: dict[str, str]) -> dict[str, str]:
-    """Replace the tenant's object files with `files` atomically (two renames); returns the old files."""
+def write_tenant(root: Path, t: Tenant, files: dict[str, str], old: dict[str, str] | None = None) -> dict[str, str]:
+    """Replace the tenant's object files with `files` atomically (two renames); returns the old files
+    (`old`: the caller's read of them, under the same lock)."""
     tdir = t.dir
-    old = _current_files(tdir)
+    old = _current_files(tdir) if old is None else old
     kept = [repo_file(root, tdir / keep) for keep in KEEP]  # checked before anything is written
     if old == files:
         return old
@@ -308,7 +345,9 @@ def _file_id(text: str) -> str | None:
 def _renames(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
     """old path -> new path of objects whose file moved but whose id stayed (renamed in the portal)."""
     gone = {(rel.split("/", 1)[0], i): rel for rel in old if rel not in new and (i := _file_id(old[rel]))}
-    out = {}
+    out: dict[str, str] = {}
+    if not gone:  # nothing left its path, so nothing moved: the new files need no parsing
+        return out
     for rel in new:
         if rel not in old and (i := _file_id(new[rel])) and (rel.split("/", 1)[0], i) in gone:
             out[gone[(rel.split("/", 1)[0], i)]] = rel
@@ -317,7 +356,8 @@ def _renames(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
 
 def _diff(result: ExportResult, old: dict[str, str], new: dict[str, str], names: dict[str, str]) -> None:
     moved = _renames(old, new)
-    old_names = file_names(old)
+    # The old files are parsed for their names only when an object left or moved (rarely).
+    old_names = file_names(old) if moved or any(rel not in new for rel in old) else {}
     for was, now in sorted(moved.items()):
         kname = now.split("/", 1)[0]
         result.renamed.append((kname, old_names.get(was) or _doc_name(old[was], kname),
@@ -386,10 +426,15 @@ def _who_lines(r: ExportResult) -> list[str]:
 # ---------------------------------------------------------------- who changed it (directory audit log)
 
 
-def _object_ids(r_files: dict[str, str], rels: list[str]) -> dict[str, tuple[str, str]]:
-    """id -> (kind, name) of the objects in `rels` (singletons have no id to match and are left out)."""
+def _object_ids(r_files: dict[str, str], rels: list[str],
+                names: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """id -> (kind, name) of the objects in `rels` (singletons have no id to match and are left out);
+    `names`, the files' display names when the caller has them (else the files are parsed for them)."""
     out: dict[str, tuple[str, str]] = {}
-    names = file_names(r_files)
+    if not rels:
+        return out
+    if names is None or any(rel not in names for rel in rels):  # a kept file (its kind unread) is not in layout's
+        names = file_names(r_files)
     for rel in rels:
         doc = yamlio.load(r_files[rel])
         kname = rel.split("/", 1)[0]
@@ -399,11 +444,12 @@ def _object_ids(r_files: dict[str, str], rels: list[str]) -> dict[str, tuple[str
     return out
 
 
-def changed_ids(old: dict[str, str], new: dict[str, str]) -> dict[str, tuple[str, str]]:
-    """Every object the export added, changed or removed, by id."""
+def changed_ids(old: dict[str, str], new: dict[str, str],
+                new_names: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
+    """Every object the export added, changed or removed, by id (`new_names`: layout's names of `new`)."""
     gone = [rel for rel in old if rel not in new]
     here = [rel for rel in new if old.get(rel) != new[rel]]
-    return {**_object_ids(old, gone), **_object_ids(new, here)}
+    return {**_object_ids(old, gone), **_object_ids(new, here, new_names)}
 
 
 def _actor(entry: dict[str, Any]) -> str:
@@ -440,9 +486,12 @@ async def read_audit(t: Tenant, since: str) -> tuple[list[dict[str, Any]], str]:
         return [], f"skipped (the audit log could not be read: {e.status} {e.code})"
 
 
-def _attribute_changes(root: Path, t: Tenant, r: ExportResult, old: dict[str, str], new: dict[str, str]) -> None:
-    ids = changed_ids(old, new)
+def _attribute_changes(root: Path, t: Tenant, r: ExportResult, old: dict[str, str], new: dict[str, str],
+                       names: dict[str, str]) -> None:
+    if old == new:
+        return
     since = gitstore.last_trailer(root, str(t.dir.relative_to(root)), EXPORTED_AT)
+    ids = changed_ids(old, new, names) if since else {}  # a first export has no window to attribute
     if not ids or not since:
         return
     entries, r.audit_note = asyncio.run(read_audit(t, since))
@@ -530,7 +579,8 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
     names: dict[str, str] = {}
     _fill_gaps(snap, t)
     current = _current_files(t.dir)
-    files, warnings = layout(snap, names, known_refs(current))
+    cache = rendercache.for_tenant(root, t.name, current)
+    files, warnings = layout(snap, names, LazyKnown(current), cache)
     warnings = [*warnings, *snap.gaps.values()]
     r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
     if snap.errors:
@@ -545,10 +595,11 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
                             "nothing written",
                             hint=f"commit them, discard them (git checkout -- tenants/{t.name}), "
                                  "or pass --force to overwrite them")
-    old = write_tenant(root, t, files)
+    old = write_tenant(root, t, files, current)
+    cache.save()
     _diff(r, old, files, names)
     if do_commit:
-        _attribute_changes(root, t, r, old, files)
+        _attribute_changes(root, t, r, old, files, names)
         r.native_snapshot, note = native.latest_id(t)
         r.warnings += [note] if note else []
         rel = str(t.dir.relative_to(root))

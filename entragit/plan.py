@@ -383,7 +383,11 @@ class Planner:
                     self.created.add(body[f])
 
     def _restored_parent(self, kind: Kind, body: Mapping[str, Any]) -> tuple[str, str] | None:
-        """(kind, key) of the object this plan restores that brings `body` back with it, if any."""
+        """(kind, key) of the object this plan restores that brings `body` back with it, if any;
+        none when it also names an object being created (Graph removed it with that hard delete)."""
+        if any(isinstance(body.get(f), str) and self.translate(None, body[f]) != chain(self.idmap, body[f])
+               for f in kind.restored_with):
+            return None
         for f in kind.restored_with:
             v = body.get(f)
             if isinstance(v, str) and chain(self.idmap, v) in self.restoring:
@@ -535,7 +539,10 @@ class Planner:
             for m in sorted(w - h):
                 if self._never_created(m):
                     continue  # a guest gone from the tenant: left alone (named), so no link to it either
-                via = restored or self.restoring.get(chain(self.idmap, m))
+                # A restore brings back links between objects that still exist: not those to or from
+                # an object made anew (its hard delete removed them).
+                anew = placeholder_target(target) or placeholder_target(m)
+                via = None if anew else restored or self.restoring.get(chain(self.idmap, m))
                 if via:
                     self.returning.append(RestoredWith(kind.name, key, name, *via, self._parent_name(via),
                                                        rel.name, m, self._member_name(m)))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -353,7 +356,7 @@ def _typed_nodes(node: Any, here: JsonPath) -> Iterator[tuple[JsonPath, str]]:
             yield from _typed_nodes(v, (*here, i))
 
 
-def _type_findings(doc: Document, exported: frozenset[str] = frozenset()) -> Iterator[Finding]:
+def _type_findings(doc: Document, exported: Callable[[], frozenset[str]] = frozenset) -> Iterator[Finding]:
     """A body that disagrees with the type it names: a top-level key of a sibling derived type (an
     ipNamedLocation's ipRanges under `#microsoft.graph.countryNamedLocation`), or a nested value naming a
     type Graph's model does not have (`iPv5CidrRange`). Plan would match the file as another type, or
@@ -375,13 +378,13 @@ def _type_findings(doc: Document, exported: frozenset[str] = frozenset()) -> Ite
                               f"@odata.type name different types")
     subcollections = {c.field for c in kind.subcollections}  # read inline, modelled as relationships
     for path, t in _typed_nodes(doc.data, ()):
-        if defs and path[0] not in subcollections and t not in defs and t not in exported:
+        if defs and path[0] not in subcollections and t not in defs and t not in exported():
             yield Finding(doc.path, doc.line((*path, "@odata.type")), "schema",
                           f"{'.'.join(map(str, path))}: '#microsoft.graph.{t}' is not a type Graph's model "
                           f"has here (known: {', '.join(sorted(defs))})")
 
 
-def _unknown_properties(doc: Document, exported: frozenset[str] = frozenset()) -> Iterator[Finding]:
+def _unknown_properties(doc: Document, exported: Callable[[], frozenset[str]] = frozenset) -> Iterator[Finding]:
     """Top-level keys Graph's model does not have (typos): a warning; beta kinds have more keys.
 
     Keys the file had when last committed came from the tenant, not a typo: Graph returns
@@ -397,43 +400,62 @@ def _unknown_properties(doc: Document, exported: frozenset[str] = frozenset()) -
     if kind.polymorphic and derived and derived not in defs:
         return
     # Lists entragit reads inline though Graph models them as relationships (combinationConfigurations).
-    known = set(v.schema["properties"]) | {c.field for c in kind.subcollections} | set(exported)
+    known = set(v.schema["properties"]) | {c.field for c in kind.subcollections}
     known |= set(defs.get(derived, {}).get("properties", ()))
-    for key in doc.data:
+    unknown = [key for key in doc.data if key not in known]
+    if unknown:  # the committed file is read only for a key the model lacks (rare): most files need none
+        known |= exported()
+    for key in unknown:
         if key not in known:
             yield Finding(doc.path, doc.line((key,)), "unknown-property",
                           f"{key!r} is not a {kind.title} property in Graph {kind.version}", "warning")
 
 
-@dataclass(frozen=True)
-class _Committed:
-    """What an object file held at HEAD (what the last committed export wrote): it came from the
-    tenant, so it is no typo even where Graph's published v1.0 model lacks it."""
+class _CommittedKeys:
+    """path -> top-level keys of each object file at HEAD (what the last committed export wrote).
 
-    keys: frozenset[str] = frozenset()  # top-level keys
-    types: frozenset[str] = frozenset()  # derived types its nested values name
+    Read from git on the first question and parsed per file asked about: only a file with a key
+    Graph's model lacks asks, so validating a large repo reads and parses no committed file."""
 
+    def __init__(self, root: Path, tdir: Path) -> None:
+        self.root, self.tdir = root, tdir
+        self._texts: dict[str, str] | None = None
+        self._keys: dict[str, frozenset[str]] = {}
+        self._types: dict[str, frozenset[str]] = {}
 
-def _committed(root: Path, tdir: Path) -> dict[str, _Committed]:
-    """path -> what each object file held at HEAD."""
-    from entragit import gitstore, yamlio
-    from entragit.errors import EntragitError
+    def _committed(self) -> dict[str, str]:
+        from entragit import gitstore
+        from entragit.errors import EntragitError
 
-    if gitstore.git_dir(root) is None or gitstore.head(root) is None:
-        return {}
-    out: dict[str, _Committed] = {}
-    try:
-        committed = gitstore.files_at(root, "HEAD", tdir.relative_to(root).as_posix())
-    except EntragitError:  # a blob that is not text: the work-tree file's own findings say what is wrong
-        return {}
-    for path, text in committed.items():
+        if self._texts is None:
+            self._texts = {}
+            if gitstore.git_dir(self.root) is not None and gitstore.head(self.root) is not None:
+                # A blob that is not text: the work-tree file's own findings say what is wrong.
+                with contextlib.suppress(EntragitError):
+                    self._texts = gitstore.files_at(self.root, "HEAD", self.tdir.relative_to(self.root).as_posix())
+        return self._texts
+
+    def _doc(self, path: str) -> Any:
+        from entragit import yamlio
+        from entragit.errors import EntragitError
+
+        text = self._committed().get(path)
         try:
-            doc = yamlio.load(text)
+            return yamlio.load(text) if text is not None else None
         except EntragitError:
-            continue
-        if isinstance(doc, dict):
-            out[path] = _Committed(frozenset(map(str, doc)), frozenset(t for _, t in _typed_nodes(doc, ())))
-    return out
+            return None
+
+    def keys(self, path: str) -> frozenset[str]:
+        if path not in self._keys:
+            doc = self._doc(path)
+            self._keys[path] = frozenset(map(str, doc)) if isinstance(doc, dict) else frozenset()
+        return self._keys[path]
+
+    def types(self, path: str) -> frozenset[str]:
+        """Derived types the file's nested values named at HEAD (asked only for a type the model lacks)."""
+        if path not in self._types:
+            self._types[path] = frozenset(t for _, t in _typed_nodes(self._doc(path), ()))
+        return self._types[path]
 
 
 def _dotted(path: JsonPath) -> str:
@@ -668,42 +690,98 @@ def _selected(root: Path, paths: Sequence[Path] | None, out: list[Finding]) -> s
     return picked
 
 
+@contextlib.contextmanager
+def _loading() -> Iterator[None]:
+    """No cyclic garbage collection while a tenant's documents load, and those documents moved out
+    of the collector's sight afterwards: they are millions of live objects, kept to the end, that
+    each collection would walk again (half the time of loading a large repo). Garbage made while
+    checking is still collected."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+        gc.freeze()
+
+
 def validate_paths(root: Path, paths: Sequence[Path] | None = None) -> list[Finding]:
-    """Every finding for the repo at `root` (or only for `paths`, files or folders, checked in context)."""
+    """Every finding for the repo at `root` (or only for `paths`, files or folders, checked in context).
+
+    Tenants are independent, so several are checked at once, one process per core; a tenant none of
+    `paths` is in is not even read (a pre-commit hook passes only the changed files)."""
     root = root.resolve()
     out: list[Finding] = []
     selected = _selected(root, paths, out)
-    for tdir in _tenant_dirs(root):
-        load_errors: list[Finding] = []
-        t = _load_tenant(root, tdir, load_errors)
-        files = {d.path for d in t.docs} | {d.path for d in (t.config, t.idmap) if d}
-        files |= {f.path for f in load_errors}
-        sel = files if selected is None else files & selected
-        if not sel:
-            continue
-        out += [f for f in load_errors if f.path in sel]
-        if t.config is None and selected is None:
-            out.append(Finding(tdir.relative_to(root).as_posix() + "/" + TENANT_FILE, None, "tenant",
-                               "tenant.yaml is missing"))
-        index = Index(t)
-        committed = _committed(root, tdir)
-        for d in ([t.config] if t.config else []) + t.docs:
-            if d.path not in sel or d.node is None:
-                continue
-            out += _key_findings(d)
-            out += _schema_findings(d, d.kind.name if d.kind else "tenant")
-            out += _secret_findings(d)
-            if d.kind and isinstance(d.data, dict):
-                out += _identity_findings(d)
-                was = committed.get(d.path, _Committed())
-                out += _type_findings(d, was.types)
-                out += _unknown_properties(d, was.keys)
-                out += _reference_findings(d, index)
-        out += _idmap_findings(t.idmap, sel)
-        out += _unique_findings(t, sel)
-        out += _duplicate_ids(t, sel)
-        out += _lockout_findings(t, sel)
+    tdirs = [tdir for tdir in _tenant_dirs(root) if selected is None or _holds_any(root, tdir, selected)]
+    workers = min(len(tdirs), os.cpu_count() or 1, MAX_WORKERS)
+    if workers > 1 and sum(_file_count(tdir) for tdir in tdirs) >= PARALLEL_FROM:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: a fresh interpreter per worker, whatever threads this process holds.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for found in pool.map(_validate_tenant, [root] * len(tdirs), tdirs, [selected] * len(tdirs)):
+                out += found
+    else:
+        for tdir in tdirs:
+            out += _validate_tenant(root, tdir, selected)
     return sorted(set(out), key=lambda f: (f.path, f.line or 0, f.rule, f.message))
+
+
+MAX_WORKERS = 8
+PARALLEL_FROM = 2000  # files: below this, starting worker processes costs more than it saves
+
+
+def _holds_any(root: Path, tdir: Path, selected: set[str]) -> bool:
+    prefix = tdir.relative_to(root).as_posix() + "/"
+    return any(p.startswith(prefix) for p in selected)
+
+
+def _file_count(tdir: Path) -> int:
+    return sum(1 for _ in tdir.glob("*/*.y*ml"))
+
+
+def _validate_tenant(root: Path, tdir: Path, selected: set[str] | None) -> list[Finding]:
+    try:
+        return _check_tenant(root, tdir, selected)
+    finally:
+        gc.unfreeze()
+
+
+def _check_tenant(root: Path, tdir: Path, selected: set[str] | None) -> list[Finding]:
+    out: list[Finding] = []
+    load_errors: list[Finding] = []
+    with _loading():
+        t = _load_tenant(root, tdir, load_errors)
+    files = {d.path for d in t.docs} | {d.path for d in (t.config, t.idmap) if d}
+    files |= {f.path for f in load_errors}
+    sel = files if selected is None else files & selected
+    if not sel:
+        return out
+    out += [f for f in load_errors if f.path in sel]
+    if t.config is None and selected is None:
+        out.append(Finding(tdir.relative_to(root).as_posix() + "/" + TENANT_FILE, None, "tenant",
+                           "tenant.yaml is missing"))
+    index = Index(t)
+    committed = _CommittedKeys(root, tdir)
+    for d in ([t.config] if t.config else []) + t.docs:
+        if d.path not in sel or d.node is None:
+            continue
+        out += _key_findings(d)
+        out += _schema_findings(d, d.kind.name if d.kind else "tenant")
+        out += _secret_findings(d)
+        if d.kind and isinstance(d.data, dict):
+            out += _identity_findings(d)
+            out += _type_findings(d, functools.partial(committed.types, d.path))
+            out += _unknown_properties(d, functools.partial(committed.keys, d.path))
+            out += _reference_findings(d, index)
+    out += _idmap_findings(t.idmap, sel)
+    out += _unique_findings(t, sel)
+    out += _duplicate_ids(t, sel)
+    out += _lockout_findings(t, sel)
+    return out
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

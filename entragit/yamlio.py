@@ -76,13 +76,171 @@ _CanonicalDumper.add_representer(Flow, _flow)
 _CanonicalDumper.add_representer(str, _str)
 
 
-def dump(doc: Mapping[str, Any], header: str = "") -> str:
-    """YAML text in canonical form; key order is the caller's (canonical.py decides it)."""
-    body = yaml.dump(
+def dump_pyyaml(doc: Any) -> str:
+    """The reference writer: PyYAML with our representers. `dump` produces exactly its bytes."""
+    return yaml.dump(
         doc, Dumper=_CanonicalDumper, sort_keys=False, allow_unicode=True,
         default_flow_style=False, width=4096, indent=2,
     )
+
+
+def dump(doc: Mapping[str, Any], header: str = "") -> str:
+    """YAML text in canonical form; key order is the caller's (canonical.py decides it)."""
+    try:
+        body = _fast(doc)
+    except _Unsure:
+        body = dump_pyyaml(doc)
     return (header + "\n" if header else "") + body
+
+
+# -- the fast writer ------------------------------------------------------------------------------
+# PyYAML's representer is pure Python and was most of an export's CPU. Canonical documents have one
+# shape (block mappings and sequences of JSON scalars, `Flow` mappings of scalars), so `_fast` lays
+# the structure out itself and asks PyYAML how to write each distinct scalar, once per context
+# (block value, block key, sequence item, flow key, flow value), by dumping a one-entry document and
+# cutting the scalar out of it. Whatever it cannot vouch for (a multi-line scalar, a long line that
+# the emitter might fold, a type or shape outside the canonical one) raises _Unsure, and `dump`
+# writes the whole document with PyYAML. tests/test_yamlio_fast.py holds the two to the same bytes.
+
+
+class _Unsure(Exception):
+    """The fast writer cannot promise PyYAML's bytes for this document."""
+
+
+_VALUE, _KEY, _ITEM, _FKEY, _FVALUE = range(5)
+_PROBES: tuple[tuple[Any, str, str], ...] = (
+    (lambda v: {"k": v}, "k: ", "\n"),
+    (lambda v: {v: 0}, "", ": 0\n"),
+    (lambda v: {"k": [v]}, "k:\n- ", "\n"),
+    (lambda v: {"k": Flow({v: 0})}, "k: {", ": 0}\n"),
+    (lambda v: {"k": Flow({"a": v})}, "k: {a: ", "}\n"),
+)
+_SCALARS = (str, int, float, bool, type(None))
+_MAX_SCALAR = 1000  # longer scalars go to PyYAML: its emitter folds lines past width=4096
+_MAX_LINE = 3000
+_cache: dict[tuple[type, Any, int], str | None] = {}
+
+
+# Strings PyYAML writes plain, as they are, in every context: a letter then words of letters,
+# digits and `_.@/-` with single spaces between (no indicator, `:`, `#`, `,` or edge space; no YAML
+# 1.1 or 1.2 number, date or null can start with a letter), or a lowercase GUID (no number or date
+# pattern allows its dashes). The words among them that YAML 1.1 or 1.2 reads as a boolean or null
+# are quoted, so they take the probe. tests/test_yamlio_fast.py checks this against the probe.
+_PLAIN = re.compile(r"(?:[A-Za-z][A-Za-z0-9_.@/-]*(?: [A-Za-z0-9_.@/-]+)*"
+                    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\Z")
+_WORDS = frozenset(["yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL"])
+_SIMPLE_KEY = 128  # a longer key is written `? key` (the emitter's simple-key limit), so it takes the probe
+_CACHE_MAX = 100_000  # distinct scalars remembered; an export of many tenants starts over now and then
+
+
+def _scalar(value: Any, context: int) -> str:
+    # By type and, for floats, by text: 1 == 1.0 == True and 0.0 == -0.0, each written its own way.
+    key = (type(value), repr(value) if type(value) is float else value, context)
+    text = _cache.get(key, _cache)
+    if text is _cache:
+        if type(value) is str and len(value) <= _SIMPLE_KEY and _PLAIN.match(value) and value not in _WORDS:
+            return value  # not cached: GUIDs are many and each is cheap to check again
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        text = _cache[key] = _probe(value, context)
+    if text is None:
+        raise _Unsure
+    return text  # type: ignore[return-value]
+
+
+def _probe(value: Any, context: int) -> str | None:
+    """How PyYAML writes `value` in `context`, if that is one line we can place anywhere."""
+    if type(value) not in _SCALARS or (type(value) is str and len(value) > _MAX_SCALAR):
+        return None
+    make, before, after = _PROBES[context]
+    try:
+        text = dump_pyyaml(make(value))
+    except Exception:  # noqa: BLE001 - PyYAML raises it again when it writes the whole document
+        return None
+    if not (text.startswith(before) and text.endswith(after)):
+        return None
+    mid = text[len(before):len(text) - len(after)]
+    # A line break inside the scalar would be followed by an indent that depends on where it stands.
+    return mid if mid and not any(c in mid for c in "\n\r\x85\u2028\u2029") else None
+
+
+def _fast(doc: Any) -> str:
+    if type(doc) is not dict or not doc:
+        raise _Unsure
+    out: list[str] = []
+    _mapping(doc, "", out)
+    return "".join(out)
+
+
+def _value(value: Any, indent: str, out: list[str]) -> None:
+    """What follows `key:` (or `- `) on its line, and the lines nested under it."""
+    t = type(value)
+    if t is dict:
+        if not value:
+            out.append(" {}\n")
+            return
+        out.append("\n")
+        _mapping(value, indent + "  ", out)
+    elif t is list:
+        if not value:
+            out.append(" []\n")
+            return
+        out.append("\n")
+        _sequence(value, indent, out)
+    elif t is Flow:
+        out.append(" " + _flow_text(value) + "\n")
+    else:
+        out.append(" " + _scalar(value, _VALUE) + "\n")
+
+
+def _mapping(node: dict[Any, Any], indent: str, out: list[str], first: str | None = None) -> None:
+    """A block mapping, keys at `indent`; `first` replaces the first key's indent (after `- `)."""
+    for key, value in node.items():
+        if type(key) is not str:
+            raise _Unsure
+        k = _scalar(key, _KEY)
+        out.append((indent if first is None else first) + k + ":")
+        first = None
+        start = len(out)
+        _value(value, indent, out)
+        if len(out) - start == 1 and len(indent) + len(k) + len(out[-1]) > _MAX_LINE:
+            raise _Unsure
+
+
+def _sequence(items: list[Any], indent: str, out: list[str], first: str | None = None) -> None:
+    """A block sequence, dashes at `indent` (PyYAML does not indent a sequence under a key)."""
+    for item in items:
+        dash = (indent if first is None else first) + "- "
+        first = None
+        t = type(item)
+        if t is dict and item:
+            _mapping(item, indent + "  ", out, first=dash)
+        elif t is list and item:
+            _sequence(item, indent + "  ", out, first=dash)
+        elif t is dict:
+            out.append(dash + "{}\n")
+        elif t is list:
+            out.append(dash + "[]\n")
+        elif t is Flow:
+            out.append(dash + _flow_text(item) + "\n")
+        else:
+            out.append(dash + _scalar(item, _ITEM) + "\n")
+        if len(out[-1]) > _MAX_LINE:
+            raise _Unsure
+
+
+def _flow_text(node: Flow) -> str:
+    if not node:
+        return "{}"
+    parts = []
+    for key, value in node.items():
+        if type(key) is not str or type(value) not in _SCALARS:
+            raise _Unsure
+        parts.append(_scalar(key, _FKEY) + ": " + _scalar(value, _FVALUE))
+    text = "{" + ", ".join(parts) + "}"
+    if len(text) > _MAX_LINE:
+        raise _Unsure
+    return text
 
 
 NO_ALIASES = "YAML anchors and aliases are not allowed (canonical files never use them)"

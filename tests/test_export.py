@@ -177,3 +177,24 @@ def test_first_export_of_a_large_tenant_commits_with_a_bounded_message(tmp_path,
     cli("export", "--commit")
     msg = git.Repo(tmp_path / "r").head.commit.message
     assert "more" in msg.split("Added:")[1] and len(msg.splitlines()) < 600
+
+
+def test_a_file_changed_behind_the_last_export_is_written_again_from_the_tenant(repo, sim):
+    """The render cache reuses a file only while it holds exactly what the same object rendered to:
+    a committed hand edit, or a garbled cache, still ends in the canonical bytes."""
+    repo("export", "--commit")
+    tdir = repo.repo / "tenants" / "demo"
+    canonical_files = _files(tdir)
+    cache = next((repo.repo / ".git" / "entragit-render").glob("*.json"))
+    assert cache.stat().st_size > 0
+    policy = sorted((tdir / "conditionalAccessPolicies").glob("*.yaml"))[0]
+    policy.write_text(policy.read_text().replace("state:", "state:  "))  # same YAML, other bytes
+    assert policy.read_bytes() != canonical_files[str(policy.relative_to(tdir))]
+    r = git.Repo(repo.repo)
+    r.index.add([str(policy.relative_to(repo.repo))])
+    r.index.commit("reformat a policy by hand")
+    repo("export", "--commit")
+    assert _files(tdir) == canonical_files
+    cache.write_text("{not json")
+    repo("export", "--commit")
+    assert _files(tdir) == canonical_files

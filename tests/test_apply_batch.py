@@ -1,0 +1,113 @@
+"""Independent writes go in JSON $batch envelopes of 20; a write whose envelope loses its answer is
+read back, never sent again."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from entragit import apply
+from entragit.graph import Graph
+from entragit.plan import Op, Plan
+
+from .conftest import make_repo
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+
+
+def _group(n: int) -> dict[str, Any]:
+    return {"displayName": f"Batch {n:02}", "mailEnabled": False, "mailNickname": f"batch{n:02}",
+            "securityEnabled": True}
+
+
+def _creates(n: int) -> Plan:
+    ops = tuple(Op("create", "groups", f"old-{i:02}", f"Batch {i:02}", body=_group(i)) for i in range(n))
+    return Plan("demo", "HEAD", ops)
+
+
+def _execute(sim: Any, plan: Plan, tenant_dir: Path) -> apply.ApplyResult:
+    async def run() -> apply.ApplyResult:
+        async with Graph(sim.graph_url, token="sim-admin") as g:
+            return await apply.execute(g, plan, tenant_dir)
+
+    return asyncio.run(run())
+
+
+def _groups(sim: Any) -> Counter[str]:
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        return Counter(g["displayName"] for g in c.get("/groups?$top=999").json()["value"])
+
+
+def _sent(sim: Any, method: str, path: str) -> int:
+    return sum(1 for r in sim.requests if r.method == method and r.path == path)
+
+
+def test_independent_creates_go_twenty_to_an_envelope(tmp_path, sim_factory) -> None:
+    sim = sim_factory("empty")
+    n = 45
+    result = _execute(sim, _creates(n), tmp_path)
+    assert [o.ok for o in result.outcomes] == [True] * n, [o.detail for o in result.failed]
+    assert [o.op.key for o in result.outcomes] == [f"old-{i:02}" for i in range(n)], "outcomes in plan order"
+    assert _sent(sim, "POST", "/v1.0/$batch") == math.ceil(n / 20) == 3
+    assert [r.method for r in sim.requests if r.path != "/v1.0/groups"] == ["POST"] * 3, "no write sent alone"
+    assert _sent(sim, "POST", "/v1.0/groups") == n, "each create once, inside an envelope"
+    assert _groups(sim) == Counter(f"Batch {i:02}" for i in range(n))
+    made = apply.load_idmap(tmp_path)
+    assert sorted(made) == [f"old-{i:02}" for i in range(n)]
+    assert {made[o.op.key] for o in result.outcomes} == {o.detail.split()[1] for o in result.outcomes}
+
+
+@pytest.mark.parametrize("faults", ["lost=1", "lostreset=1"], ids=["envelope-504", "envelope-dropped"])
+def test_a_batched_write_whose_envelope_answer_is_lost_is_read_back(tmp_path, sim_factory, faults) -> None:
+    sim = sim_factory("empty", faults=faults)  # the envelope runs, then its answer is lost
+    n = 5
+    result = _execute(sim, _creates(n), tmp_path)
+    assert [o.ok for o in result.outcomes] == [True] * n, [o.detail for o in result.failed]
+    assert _sent(sim, "POST", "/v1.0/$batch") == 1
+    assert _sent(sim, "POST", "/v1.0/groups") == n, "read back, never resent"
+    assert _groups(sim) == Counter(f"Batch {i:02}" for i in range(n)), "every group once"
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        live = {g["displayName"]: g["id"] for g in c.get("/groups?$top=999").json()["value"]}
+    assert apply.load_idmap(tmp_path) == {f"old-{i:02}": live[f"Batch {i:02}"] for i in range(n)}
+
+
+def test_dependent_writes_are_not_batched_together(tmp_path, sim_factory) -> None:
+    """A create whose body names another create's placeholder waits for it: separate requests."""
+    sim = sim_factory("empty")
+    first = Op("create", "groups", "old-a", "Batch A", body=_group(1))
+    second = Op("create", "groups", "old-b", "Batch B", body={**_group(2), "description": "{new:old-a}"})
+    result = _execute(sim, Plan("demo", "HEAD", (first, second)), tmp_path)
+    assert all(o.ok for o in result.outcomes), [o.detail for o in result.failed]
+    assert _sent(sim, "POST", "/v1.0/$batch") == 0
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        b = c.get("/groups", params={"$filter": "displayName eq 'Batch 02'"}).json()["value"][0]
+    assert b["description"] == apply.load_idmap(tmp_path)["old-a"], "the placeholder was resolved"
+
+
+@pytest.mark.parametrize("hard", ["container", "member"])
+def test_a_restore_next_to_a_recreation_relinks_them(tmp_path, sim_factory, hard) -> None:
+    """A group restored from the recycle bin does not bring back its link to a group that was
+    hard-deleted (and is made anew): apply adds that link, and the next plan is empty."""
+    sim = sim_factory("demo")
+    cli = make_repo(tmp_path / "r", sim)
+    cli("export", "--commit")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        ids = {g["displayName"]: g["id"] for g in c.get("/groups?$top=999").json()["value"]}
+        container, member = ids["APP - HR Portal Editors"], ids["Dept - HR"]
+        gone = container if hard == "container" else member
+        for gid in (container, member):
+            assert c.delete(f"/groups/{gid}").status_code == 204
+        assert c.delete(f"/directory/deletedItems/{gone}").status_code == 204
+    cli("apply", "--yes")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        now = {g["displayName"]: g["id"] for g in c.get("/groups?$top=999").json()["value"]}
+        members = {m["id"] for m in c.get(f"/groups/{now['APP - HR Portal Editors']}/members").json()["value"]}
+    assert now["Dept - HR"] in members
+    assert (now["APP - HR Portal Editors"] == container) is (hard == "member"), "the restored one keeps its id"
+    cli("plan", "--detailed-exitcode")  # exit 0: nothing left to do
