@@ -526,9 +526,18 @@ def _with(options: list[Any]) -> Any:
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there is something to do, 0 when not (1 error, 64 usage error).")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Save the plan; `apply --plan FILE` runs exactly it.")
+@click.option("--native-marks", is_flag=True,
+              help="Mark each operation `native` (Microsoft Entra Backup and Recovery can do it with the original "
+                   "id, from the newest snapshot or --snapshot) or `entragit` (only entragit can, and why), as "
+                   "`apply --via native` would split it. Runs a difference report scoped to the plan's objects: "
+                   "needs a signed-in Backup Administrator.")
+@click.option("--via", type=click.Choice(["entragit", "native"]), default="entragit", show_default=True,
+              help="The plan as `apply --via` would carry it out; native is --native-marks.")
+@click.option("--snapshot", metavar="ID", help="With --native-marks: the native snapshot (default: the newest).")
 @click.option("-v", "--verbose", count=True)
 def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
-         fmt: str, detailed_exitcode: bool, out_file: str | None, verbose: int) -> None:
+         fmt: str, detailed_exitcode: bool, out_file: str | None, native_marks: bool, via: str,
+         snapshot: str | None, verbose: int) -> None:
     """Show what `apply` would do to make the live tenant match the files at --ref.
 
     \b
@@ -550,8 +559,18 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
                             hint="create the folder first, or save the plan elsewhere")
     if ref != gitstore.WORKTREE:
         ref = gitstore.resolve(root, ref)  # a saved plan names the exact commit
-    s = reconcile.plan(root, t, ref, selectors, prune)
-    click.echo(render.render(s.plan, fmt, s.names(), s.risks, colour=_colour(fmt)))
+    native_marks = native_marks or via == "native"
+    if snapshot and not native_marks:
+        raise EntragitError("--snapshot names the native snapshot of --native-marks; use them together")
+    if native_marks:
+        from entragit import nativeplan
+
+        s, report, marks = nativeplan.plan_marks(root, t, ref, snapshot, _native_progress, selectors, prune)
+        click.echo(nativeplan.with_marks(render.render(s.plan, fmt, s.names(), s.risks, colour=_colour(fmt)),
+                                         fmt, report, marks, s.names()))
+    else:
+        s = reconcile.plan(root, t, ref, selectors, prune)
+        click.echo(render.render(s.plan, fmt, s.names(), s.risks, colour=_colour(fmt)))
     if verbose:  # what reading the live tenant cost, as export reports it (stderr: stdout stays the plan)
         st = s.stats
         click.echo(f"read {t.name}: [{s.live.count()} objects, {st.requests} requests, {st.retries} retries, "
@@ -579,11 +598,18 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
 @click.option("--rehearse", is_flag=True,
               help="Apply to a simulated twin of the tenant (seeded from the files at HEAD) instead of the "
                    "real one, then check a second plan is empty. Nothing is sent to the tenant.")
+@click.option("--via", type=click.Choice(["entragit", "native"]), default="entragit", show_default=True,
+              help="native: Microsoft Entra Backup and Recovery first restores what it can with original ids "
+                   "(one recovery job scoped by the ids of the objects `plan --native-marks` marks native), "
+                   "then entragit does the rest and checks a second plan is empty. Needs a signed-in "
+                   "Microsoft Entra Backup Administrator (--auth device-code or azure-cli); an app is refused "
+                   "before anything is written.")
+@click.option("--snapshot", metavar="ID", help="With --via native: the snapshot to recover from (default: the newest).")
 @click.option("-v", "--verbose", count=True)
 @lock_option
 def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
           yes: bool, force_lockout_risk: bool, do_commit: bool, plan_file: str | None, rehearse: bool,
-          verbose: int, lock_timeout: float) -> None:
+          via: str, snapshot: str | None, verbose: int, lock_timeout: float) -> None:
     """Make the live tenant match the files at --ref (shows the plan and asks first).
 
     \b
@@ -592,6 +618,7 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
       entragit apply --ref HEAD~1 --rehearse          dress rehearsal on a simulated twin
       entragit apply --only groups/finance-admins     one object; references to it are fixed too
       entragit plan --out p.json && entragit apply --plan p.json --yes   exactly the reviewed plan
+      entragit apply --via native --commit            native recovery first, entragit the rest
 
     A second apply of the same commit prints "No changes" and sends no write. An interrupted
     apply is safe to rerun: the id map is written after every create and the next plan adopts
@@ -607,8 +634,52 @@ def apply(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: 
         _refuse_with_saved_plan(click.get_current_context(), selectors, prune)
     root = _root(repo)
     ref = _desired_ref(ref)
+    if via == "native" or snapshot:
+        _refuse_with_native(via, snapshot, plan_file, rehearse)
     with _writing(root, "apply", lock_timeout):  # held from the plan to the commit: nothing moves in between
+        if via == "native":
+            _apply_native(root, ref, tenant_name, selectors, prune, yes, force_lockout_risk, do_commit, snapshot)
+            return
         _apply(root, ref, tenant_name, selectors, prune, yes, force_lockout_risk, do_commit, plan_file, rehearse)
+
+
+def _refuse_with_native(via: str, snapshot: str | None, plan_file: str | None, rehearse: bool) -> None:
+    """--via native plans afresh against a native snapshot: a saved plan or a rehearsal twin cannot."""
+    if via != "native":
+        raise EntragitError("--snapshot names the native snapshot of --via native; use them together")
+    given = [opt for opt, on in (("--plan", bool(plan_file)), ("--rehearse", rehearse)) if on]
+    if given:
+        raise EntragitError(f"{', '.join(given)} cannot be used with --via native: the native part is a recovery "
+                            "job in the tenant itself, planned afresh", hint="`entragit plan --native-marks` "
+                                                                             "shows the split first")
+
+
+def _apply_native(root: Any, ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, yes: bool,
+                  force_lockout_risk: bool, do_commit: bool, snapshot: str | None) -> None:
+    """apply --via native: the plan shown, native recovery of what it can, entragit the rest."""
+    from entragit import nativeplan
+
+    t = _one_tenant(root, tenant_name).writer()
+
+    def confirm(question: str) -> bool:
+        if not sys.stdin.isatty():  # no one to answer: say so instead of "Aborted!"
+            raise EntragitError("apply needs --yes when not run interactively (stdin is not a terminal); nothing "
+                                "was written", hint="review the split first with `entragit plan --native-marks`")
+        return click.confirm(question, default=False)
+
+    def on_op(o: Any) -> None:
+        click.echo(f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
+
+    done = nativeplan.apply_via_native(root, t, ref, snapshot, yes, click.echo, confirm, _native_progress,
+                                       selectors=selectors, prune=prune, force_lockout=force_lockout_risk,
+                                       colour=_colour(), on_op=on_op)
+    _note_uncommitted(root, t, ref)
+    if done.empty:
+        _mark_applied(root, t, done.ref, bool(selectors))
+        return
+    if do_commit:
+        _commit_native(root, t, ref, done)
+    _mark_applied(root, t, "HEAD" if do_commit else done.ref, bool(selectors) and not do_commit)
 
 
 def _refuse_with_saved_plan(ctx: click.Context, selectors: tuple[str, ...], prune: bool) -> None:
@@ -749,6 +820,9 @@ def permissions(tenant_name: str | None, as_table: bool, only: str | None, with_
     if native:
         click.echo("        native: " + " ".join(native) + " (native snapshots; the snapshot id in export commits)")
     click.echo("apply:  " + " ".join(perms.for_apply(ks)))
+    if native:  # who may run which native command (also `entragit native permissions`)
+        click.echo("\nnative backup (apply --via native, plan --native-marks, native ...):")
+        click.echo("\n".join("  " + line for line in perms.native_table()))
 
 
 # ---------------------------------------------------------------- native backup
@@ -905,17 +979,24 @@ def native_apply(ref: str, snapshot: str | None, tenant_name: str | None, yes: b
     with _writing(root, "apply", lock_timeout):
         t = _one_tenant(root, tenant_name).writer()
         ref = _desired_ref(ref)
-        job_id, snap = nativemod.apply_via_native(root, t, ref, snapshot, yes, click.echo,
-                                                  lambda q: click.confirm(q, default=False), _native_progress)
-        if do_commit:
-            from entragit import export as exp
-            from entragit import gitstore
+        done = nativemod.apply_via_native(root, t, ref, snapshot, yes, click.echo,
+                                          lambda q: click.confirm(q, default=False), _native_progress)
+        if do_commit and not done.empty:
+            _commit_native(root, t, ref, done)
 
-            # In full: recovery writes leave no delta records for an incremental read to find.
-            exp.export(root, [t], do_commit=False, force=True, full=True)
-            sha = gitstore.commit(root, [str(t.dir.relative_to(root))], nativemod.commit_message(t, ref, job_id, snap))
-            if sha:
-                click.echo(f"committed {sha[:10]}")
+
+def _commit_native(root: Any, t: Any, ref: str, done: Any) -> None:
+    """Re-export in full and commit, naming the recovery job and the snapshot in trailers: recovery
+    writes leave no delta records for an incremental read to find."""
+    from entragit import export as exp
+    from entragit import gitstore
+    from entragit import nativeplan as nativemod
+
+    exp.export(root, [t], do_commit=False, force=True, full=True)
+    sha = gitstore.commit(root, [str(t.dir.relative_to(root))],
+                          nativemod.commit_message(t, ref, done.job_id, done.snapshot))
+    if sha:
+        click.echo(f"committed {sha[:10]}")
 
 
 # ---------------------------------------------------------------- demo

@@ -15,7 +15,7 @@ from typing import Any
 
 from entragit import auth
 from entragit.config import Tenant
-from entragit.errors import EntragitError, GraphError
+from entragit.errors import AnswerLost, EntragitError, GraphError
 from entragit.graph import Graph
 
 log = logging.getLogger("entragit.native")
@@ -274,7 +274,8 @@ async def _start(g: Graph, t: Tenant, snap: NativeSnapshot, what: str, criteria:
     snapshot = snap.id
     want = (criteria or {}).get("filteringCriteria")
     for _ in range(3):
-        busy = [j for j in await g.list_all("/directory/recovery/jobs") if j.get("status") not in TERMINAL]
+        before = await g.list_all("/directory/recovery/jobs")
+        busy = [j for j in before if j.get("status") not in TERMINAL]
         for j in busy:
             same = (what == "preview" and str(j.get("@odata.type", "")).endswith("recoveryPreviewJob")
                     and _when(str(j.get("targetStateDateTime") or "1970-01-01")) == snap.taken_at
@@ -284,12 +285,35 @@ async def _start(g: Graph, t: Tenant, snap: NativeSnapshot, what: str, criteria:
                 return f"/directory/recovery/jobs/{j['id']}"
             progress(f"native job {j['id']} is running (one job per tenant): waiting for it")
             await _wait(g, f"/directory/recovery/jobs/{j['id']}", "running", progress)
-        resp = await g.send("POST", f"{SNAPSHOTS}/{snapshot}/{kind}", body=criteria, idempotent=False)
-        if resp.status == 202:
+        try:
+            resp: Any = await g.send("POST", f"{SNAPSHOTS}/{snapshot}/{kind}", body=criteria, idempotent=False)
+        except AnswerLost:
+            resp = None
+        if resp is not None and resp.status == 202:
             return str(resp.headers.get("location") or resp.headers.get("Location"))
+        if resp is None or resp.status >= 500:
+            # The answer was lost, not the job: a recovery cannot be undone, so one that landed is
+            # found and followed, never created twice.
+            seen = {str(j.get("id")) for j in before}
+            if (url := await _landed(g, what, snap, want, seen)) is not None:
+                progress(f"native {what} job: the answer to its creation was lost; found it, following it")
+                return url
+            continue
         if resp.status != 409:
             raise _refused(t, what, resp.error("POST", g.url(f"{SNAPSHOTS}/{snapshot}/{kind}")))
     raise EntragitError(f"tenant {t.name}: another native job keeps the tenant busy; try again later")
+
+
+async def _landed(g: Graph, what: str, snap: NativeSnapshot, want: Any, seen: set[str]) -> str | None:
+    """The URL of a job of ours that was created although its answer was lost: one not among
+    `seen`, of the same type, snapshot and scope."""
+    suffix = "recoveryPreviewJob" if what == "preview" else "recoveryJob"
+    for j in await g.list_all("/directory/recovery/jobs"):
+        if (str(j.get("id")) not in seen and str(j.get("@odata.type", "")).endswith(suffix)
+                and _when(str(j.get("targetStateDateTime") or "1970-01-01")) == snap.taken_at
+                and _norm_criteria(j.get("filteringCriteria")) == _norm_criteria(want)):
+            return f"/directory/recovery/jobs/{j['id']}"
+    return None
 
 
 def _norm_criteria(c: Any) -> Any:

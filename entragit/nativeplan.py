@@ -105,6 +105,8 @@ def marks(ops: list[Any], report: Report) -> list[Mark]:
             out.append(Mark(op, "entragit", why))
         elif op.action in ("delete", "adopt"):
             out.append(Mark(op, "entragit", "native recovery only restores, updates and soft-deletes by snapshot"))
+        elif (op.target or "").startswith(REMAP):
+            out.append(Mark(op, "entragit", "on a recreated object: native recovery never creates objects"))
         elif REMAP in json.dumps(op.body, default=str) or REMAP in (op.member or ""):
             out.append(Mark(op, "entragit", "a reference to a recreated object: native recovery cannot remap it"))
         elif c is None:
@@ -136,6 +138,18 @@ def native_ids(ms: list[Mark]) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in out.items()}
 
 
+def _what(m: Mark, names: dict[str, str]) -> str:
+    """The operation in words: action, kind, name, and for a link the relationship and its member."""
+    from entragit import plan as planmod
+
+    what = f"{m.op.action} {title(m.op.kind)} {m.op.name!r}"
+    if m.op.member:
+        old = planmod.placeholder_target(m.op.member)
+        who = f"<new id of {names.get(old.lower(), old)}>" if old else names.get(m.op.member.lower(), m.op.member)
+        what += f" {m.op.rel or 'member'} {who}"
+    return what
+
+
 def render_marks(ms: list[Mark], report: Report, names: dict[str, str], fmt: str = "text") -> str:
     when = report.snapshot.taken_at.strftime("%Y-%m-%d %H:%M:%SZ")
     n = sum(m.by == "native" for m in ms)
@@ -149,20 +163,18 @@ def render_marks(ms: list[Mark], report: Report, names: dict[str, str], fmt: str
                           indent=2) + "\n"
     lines = [f"Native backup: snapshot {report.snapshot.id} (taken {when}), difference report {report.job_id}"]
     for m in ms:
-        what = f"{m.op.action} {title(m.op.kind)} {m.op.name!r}"
-        if m.op.member:
-            what += f" member {names.get(m.op.member.lower(), m.op.member)}"
         extra = f": {', '.join(m.fields)}" if m.fields else ""
-        lines.append(f"  {m.by:<9} {what}{extra}  ({m.why})")
+        lines.append(f"  {m.by:<9} {_what(m, names)}{extra}  ({m.why})")
     lines.append(f"{n} of {len(ms)} operation(s) native recovery can do with original ids; entragit does the rest.")
     return "\n".join(lines) + "\n"
 
 
-def plan_marks(root: Any, t: Tenant, ref: str, snapshot: str | None, progress: Progress) -> tuple[Any, Report, list[Mark]]:
+def plan_marks(root: Any, t: Tenant, ref: str, snapshot: str | None, progress: Progress,
+               selectors: tuple[str, ...] = (), prune: bool = False) -> tuple[Any, Report, list[Mark]]:
     """entragit's plan for `ref`, a difference report scoped to the objects it touches, and the marks."""
     from entragit import reconcile
 
-    s = reconcile.plan(root, t, ref)
+    s = reconcile.plan(root, t, ref, selectors, prune)
     ids = candidates(list(s.plan.ops))
 
     async def go() -> Report:
@@ -176,67 +188,149 @@ def plan_marks(root: Any, t: Tenant, ref: str, snapshot: str | None, progress: P
     return s, report, marks(list(s.plan.ops), report)
 
 
+def marks_json(report: Report, ms: list[Mark]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """`plan --native-marks --format json`: the snapshot the marks come from, and one mark per operation."""
+    head = {"snapshot": report.snapshot.id, "takenAt": report.snapshot.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "job": report.job_id, "count": sum(m.by == "native" for m in ms)}
+    return head, [{"by": m.by, "why": m.why, "fields": list(m.fields)} for m in ms]
+
+
+def with_marks(rendered: str, fmt: str, report: Report, ms: list[Mark], names: dict[str, str]) -> str:
+    """A rendered plan (`render.render`) with the native marks added in the same format."""
+    if fmt == "json":
+        doc = json.loads(rendered)
+        head, per_op = marks_json(report, ms)
+        for op, mark in zip(doc["operations"], per_op, strict=True):
+            op["native"] = mark
+        doc["native"] = head
+        return json.dumps(doc, indent=2, ensure_ascii=False)
+    if fmt == "markdown":
+        when = report.snapshot.taken_at.strftime("%Y-%m-%d %H:%M:%SZ")
+        n = sum(m.by == "native" for m in ms)
+        lines = [rendered.rstrip("\n"), "", f"#### Native backup: snapshot `{report.snapshot.id}` (taken {when})", "",
+                 f"**{n} of {len(ms)} operation(s) native recovery can do with original ids; entragit does the rest.**",
+                 "", "| by | operation | why |", "|---|---|---|"]
+        for m in ms:
+            what = _what(m, names).replace("|", "/")
+            extra = f": `{', '.join(m.fields)}`" if m.fields else ""
+            lines.append(f"| {m.by} | {what}{extra} | {m.why} |")
+        return "\n".join(lines) + "\n"
+    return rendered.rstrip("\n") + "\n\n" + render_marks(ms, report, names).rstrip("\n")
+
+
 RECOVERY_TRAILER = "Entragit-Native-Recovery"  # `native apply --commit`: the recovery job id
 
 
-def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: bool, echo: Any,
-                     confirm: Any, progress: Progress) -> tuple[str, str]:
-    """Native recovery for what it can do with original ids (scoped by object id), then entragit
-    applies the rest; returns (recovery job id or "" when native had nothing to do, snapshot id).
+@dataclass(frozen=True)
+class ViaNative:
+    """What `apply --via native` did: the native part (job ids, objects restored with original ids)
+    and entragit's (operations applied, write requests)."""
 
-    Refuses up front, before any write, when the sign-in cannot create recovery jobs."""
+    ref: str  # the plan's ref, as `entragit/applied/<tenant>` is tagged with it
+    job_id: str  # recovery job ids, space-separated; "" when native had nothing to do
+    snapshot: str
+    native: int  # plan operations the native recovery carried out
+    native_failed: int  # changes the recovery reported failed (entragit did them)
+    applied: int  # entragit's operations that succeeded
+    total: int  # entragit's operations
+    writes: int  # entragit's write requests
+    empty: bool = False  # the plan had nothing to do
+
+    def summary(self) -> str:
+        if self.empty:
+            return "No changes."
+        native = (f"native recovery {self.job_id} did {self.native} operation(s) with original ids"
+                  f"{f' ({self.native_failed} change(s) failed, left to entragit)' if self.native_failed else ''}"
+                  if self.job_id else "native recovery had nothing to do")
+        return f"Applied via native: {native}; entragit applied {self.applied}/{self.total} ({self.writes} write requests)."
+
+
+def check_identity(t: Tenant) -> None:
+    """Refuse, before anything is read or written, a sign-in that cannot create recovery jobs (an
+    app, a user without the Backup Administrator role or the delegated scope) or that reaches
+    another tenant than tenant.yaml names."""
+    from entragit import apply as applymod
+
+    async def go() -> None:
+        async with session(t) as g:
+            if (why := needs_admin(t, "recovery", await claims(g))) is not None:
+                raise why
+            await applymod.check_tenant(g, t.tenant_id)
+
+    asyncio.run(go())
+
+
+def _recover(t: Tenant, report: Report, ids: dict[str, list[str]], echo: Any, progress: Progress) -> tuple[str, int]:
+    """The scoped recovery jobs, reported line by line; (job ids, failed changes)."""
+    async def go() -> list[tuple[dict[str, Any], list[NativeChange]]]:
+        async with session(t) as g:
+            return await recover(g, t, report.snapshot, ids, progress)
+
+    done = asyncio.run(go())
+    n_failed = 0
+    for job, failed in done:
+        echo(f"native recovery {job.get('id')}: {job.get('status')}, {job.get('totalObjectsModified') or 0} "
+             f"object(s) and {job.get('totalLinksModified') or 0} link(s) restored, {len(failed)} failed")
+        for f in failed:
+            echo(f"  FAILED {title(f.kind)} {f.name!r} ({f.id}): {f.failure} (entragit retries it)")
+        if job.get("status") != "successful":
+            echo(f"native recovery ended {job.get('status')}: entragit does what it would have")
+        n_failed += len(failed)
+    return " ".join(str(job.get("id")) for job, _ in done), n_failed
+
+
+def apply_via_native(root: Any, t: Tenant, ref: str, snapshot: str | None, yes: bool, echo: Any,
+                     confirm: Any, progress: Progress, *, selectors: tuple[str, ...] = (), prune: bool = False,
+                     force_lockout: bool = False, colour: bool = False, on_op: Any = None) -> ViaNative:
+    """Native recovery for what it can do with original ids (scoped by object id), then entragit
+    applies the rest and proves a second plan empty.
+
+    Refuses up front, before any write, when the sign-in cannot create recovery jobs, reaches
+    another tenant, or the plan would lock out a break-glass account (unless `force_lockout`)."""
     from entragit import delta, reconcile, render
 
-    async def who() -> dict[str, Any]:
-        async with session(t) as g:
-            return await claims(g)
-
-    if (why := needs_admin(t, "recovery", asyncio.run(who()))) is not None:
-        raise why
-    s, report, ms = plan_marks(root, t, ref, snapshot, progress)
+    check_identity(t)
+    s, report, ms = plan_marks(root, t, ref, snapshot, progress, selectors, prune)
     names = s.names()
-    echo(render.text(s.plan, names, s.risks))
+    echo(render.text(s.plan, names, s.risks, colour=colour))
     if s.plan.empty:
-        return "", report.snapshot.id
+        return ViaNative(s.plan.ref, "", report.snapshot.id, 0, 0, 0, 0, 0, empty=True)
     echo(render_marks(ms, report, names))
+    risky = [w for w in s.plan.warnings if w.startswith("LOCKOUT RISK")]
+    if risky and not force_lockout:  # before the native part writes anything
+        raise EntragitError(risky[0], hint="fix the files, or pass --force-lockout-risk if you are sure")
     if not yes and not confirm("Recover natively, then apply the rest?"):
         raise EntragitError("aborted; nothing was written")
-    ids, job_id = native_ids(ms), ""
+    ids, job_id, n_failed = native_ids(ms), "", 0
     if ids:
-        async def go() -> list[tuple[dict[str, Any], list[NativeChange]]]:
-            async with session(t) as g:
-                return await recover(g, t, report.snapshot, ids, progress)
-
-        done = asyncio.run(go())
-        job_id = " ".join(str(job.get("id")) for job, _ in done)
+        job_id, n_failed = _recover(t, report, ids, echo, progress)
         # Recovery writes leave no delta records and send no change notifications
         # (https://learn.microsoft.com/graph/api/resources/entrarecoveryservices-backup-recovery-overview):
         # an incremental export would miss them, so the next one reads in full.
         delta.forget(root, t.name)
         echo("the next export reads the tenant in full: native recovery leaves no delta records")
-        for job, failed in done:
-            echo(f"native recovery {job.get('id')}: {job.get('status')}, {job.get('totalObjectsModified') or 0} "
-                 f"object(s) and {job.get('totalLinksModified') or 0} link(s) restored, {len(failed)} failed")
-            for f in failed:
-                echo(f"  FAILED {title(f.kind)} {f.name!r} ({f.id}): {f.failure} (entragit retries it)")
-            if job.get("status") != "successful":
-                echo(f"native recovery ended {job.get('status')}: entragit does what it would have")
-    rest = reconcile.plan(root, t, ref)
+    applied = total = writes = 0
+    rest = reconcile.plan(root, t, ref, selectors, prune)
     if not rest.plan.empty:
         echo("entragit does the rest:")
-        echo(render.text(rest.plan, rest.names(), rest.risks))
-        result, stats = reconcile.apply(root, t, rest, on_op=lambda o: echo(
-            f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}"))
-        echo(f"Applied {len(result.outcomes) - len(result.failed)}/{len(result.outcomes)} operations "
-             f"({stats.writes} write requests).")
+        echo(render.text(rest.plan, rest.names(), rest.risks, colour=colour))
+        result, stats = reconcile.apply(root, t, rest, force_lockout=force_lockout, on_op=on_op or (lambda o: echo(
+            f"  {'ok ' if o.ok else 'FAILED'} {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")))
+        total, writes = len(result.outcomes), stats.writes
+        applied = total - len(result.failed)
         if result.failed:
+            echo(f"Applied {applied}/{total} operations ({writes} write requests).")
             raise EntragitError(f"{len(result.failed)} operation(s) failed; fix and rerun (it resumes safely)")
-    second = reconcile.plan(root, t, ref)
+    done = ViaNative(s.plan.ref, job_id, report.snapshot.id, sum(m.by == "native" for m in ms), n_failed,
+                     applied, total, writes)
+    second = reconcile.plan(root, t, ref, selectors, prune)
     if not second.plan.empty:
+        echo(done.summary())
         raise EntragitError(f"the tenant still differs from the files after the recovery: "
                             f"{len(second.plan.ops)} operation(s) left", hint="run `entragit plan` to see them")
+    echo(done.summary())
     echo("Second plan: no changes.")
-    return job_id, report.snapshot.id
+    return done
 
 
 def commit_message(t: Tenant, ref: str, job_id: str, snapshot: str) -> str:

@@ -30,7 +30,8 @@ NATIVE_ROLES = (
     ("Microsoft Entra Backup Reader", "f42252d9-5400-4d7b-b9ef-cc582dbb8577", NATIVE_READ,
      ("native snapshots",)),
     ("Microsoft Entra Backup Administrator", "b6a27b2b-f905-4b2e-81b5-0d90e0ef1fdb", NATIVE_READ + NATIVE_DELEGATED,
-     ("native snapshots", "native diff", "native plan", "native apply")),
+     ("native snapshots", "native diff", "native plan", "native apply", "plan --native-marks",
+      "apply --via native")),
 )
 
 
@@ -40,7 +41,8 @@ def native_table() -> list[str]:
              "    native snapshots; the snapshot id in export commits (no application permission creates jobs)"]
     for role, template, scopes, commands in NATIVE_ROLES:
         lines += [f"{role} ({template}), delegated: {' '.join(scopes)}", f"    {', '.join(commands)}"]
-    lines.append("native apply also writes what entragit applies: the person needs those roles too")
+    lines.append("native apply (apply --via native) also writes what entragit applies: the person needs those "
+                 "roles too")
     return lines
 
 
