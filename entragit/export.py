@@ -74,6 +74,9 @@ def display_name(kind: Kind, body: dict[str, Any], names: Names) -> str:
         return kind.title
     if kind.name_field and body.get(kind.name_field):
         return str(body[kind.name_field])
+    namer = names.namer(kind, str(body.get(kind.id_field, ""))) if kind.named_by else None
+    if namer:
+        return display_name(kindmod.get(namer[0]), namer[1], names)
     parts = [_label(kind, f, v, names) for f in kind.label if isinstance(v := body.get(f), str) and v]
     return " -- ".join(parts) or str(body.get(kind.id_field, "?"))
 

@@ -42,6 +42,15 @@ def _missing(res: Resource, prop: str) -> GraphHTTPError:
     )
 
 
+
+def _require_filter(req: Request, res: Resource) -> None:
+    """400 unless $filter names every property the list must be scoped by (PIM policies: "This method
+    requires the $filter (eq) query parameter to scope the request to a scopeId and a scopeType",
+    https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicies)."""
+    text = req.query.get("$filter", "")
+    if res.list_filter_required and not all(f in text for f in res.list_filter_required):
+        raise bad_request(f"The request must filter on {' and '.join(res.list_filter_required)}.", directory=False)
+
 class Resources(Relations):
     """The generic handlers every resource-table row gets."""
 
@@ -49,6 +58,7 @@ class Resources(Relations):
         def handler(req: Request, m: re.Match[str]) -> Response:
             if req.method == "GET":
                 require_read(req.caller, res.perms)
+                _require_filter(req, res)
                 with self.store.lock:
                     items = [self._out(req, res, o) for o in self._visible(res)]
                 return self._page(

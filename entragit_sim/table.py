@@ -86,6 +86,8 @@ class Resource:
     # Navigation properties held with the object but returned only with $expand (agreement files).
     expandable: tuple[str, ...] = ()
     app_only_ok: bool = True  # application tokens may call it (False: "Application: Not supported")
+    # Properties a list's $filter must name, or 400 (PIM policies must be scoped: scopeId and scopeType).
+    list_filter_required: tuple[str, ...] = ()
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -146,6 +148,16 @@ ELIGIBILITY_PERMS = _p(
 ELIGIBILITY_REQUEST_PERMS = _p(
     ("RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"),
     *ELIGIBILITY_PERMS.write,
+)
+
+# PIM policies for directory roles (https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicies):
+# apps read them with any of these; rules are written by signed-in users only
+# (https://learn.microsoft.com/graph/api/unifiedrolemanagementpolicyrule-update: "Application: Not supported").
+PIM_POLICY_PERMS = _p(
+    ("RoleManagementPolicy.Read.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All",
+     "RoleManagementPolicy.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"),
+    ("RoleManagementPolicy.ReadWrite.Directory",),
+    ("RoleManagement.ReadWrite.Directory",),
 )
 
 # https://learn.microsoft.com/graph/api/directory-list-customsecurityattributedefinitions (and attributeSets)
@@ -485,6 +497,36 @@ RESOURCES: tuple[Resource, ...] = (
             "isValidationOnly": False, "approvalId": None, "customData": None, "completedDateTime": None,
             "ticketInfo": {"ticketNumber": None, "ticketSystem": None},
         },
+    ),
+    Resource(
+        # Made by Graph, one per role: no create, no delete, no PATCH of the policy itself in v1.0; rules
+        # are read with $expand=rules and written through their own route (ACTIONS below, pimpolicy.py).
+        name="roleManagementPolicies",
+        path="policies/roleManagementPolicies",
+        odata_type="#microsoft.graph.unifiedRoleManagementPolicy",
+        perms=PIM_POLICY_PERMS,
+        id_style="opaque",
+        create="",
+        deletable=False,
+        updatable=False,
+        expandable=("rules",),
+        list_filter_required=("scopeId", "scopeType"),
+        throttle="none",
+        audit=("RoleManagement", "Policy"),
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicyassignments: read-only.
+        name="roleManagementPolicyAssignments",
+        path="policies/roleManagementPolicyAssignments",
+        odata_type="#microsoft.graph.unifiedRoleManagementPolicyAssignment",
+        perms=PIM_POLICY_PERMS,
+        id_style="opaque",
+        create="",
+        deletable=False,
+        updatable=False,
+        list_filter_required=("scopeId", "scopeType"),
+        throttle="none",
+        audit=("RoleManagement", "Policy"),
     ),
     Resource(
         name="roleEligibilitySchedules",
@@ -990,6 +1032,21 @@ ACTIONS: tuple[Action, ...] = (
         ("GET",),
         "authenticationStrengthPolicies",
         "_strength_usage",
+        family="none",
+    ),
+    Action(
+        "policies/roleManagementPolicies/{id}/rules",
+        ("GET",),
+        "roleManagementPolicies",
+        "_pim_rules",
+        family="none",
+    ),
+    Action(
+        "policies/roleManagementPolicies/{id}/rules/{id}",
+        ("GET", "PATCH"),
+        "roleManagementPolicies",
+        "_pim_rule",
+        regex=r"policies/roleManagementPolicies/(?P<key>[^/(]+)/rules/(?P<rid>[^/(]+)",
         family="none",
     ),
     Action(
