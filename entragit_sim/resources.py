@@ -47,9 +47,10 @@ def _require_filter(req: Request, res: Resource) -> None:
     """400 unless $filter names every property the list must be scoped by (PIM policies: "This method
     requires the $filter (eq) query parameter to scope the request to a scopeId and a scopeType",
     https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicies)."""
+    needed = re.findall(r"(\w+) eq ", res.list_filter_required)
     text = req.query.get("$filter", "")
-    if res.list_filter_required and not all(f in text for f in res.list_filter_required):
-        raise bad_request(f"The request must filter on {' and '.join(res.list_filter_required)}.", directory=False)
+    if needed and not all(f in text for f in needed):
+        raise bad_request(f"The request must filter on {' and '.join(needed)}.", directory=False)
 
 class Resources(Relations):
     """The generic handlers every resource-table row gets."""

@@ -86,8 +86,9 @@ class Resource:
     # Navigation properties held with the object but returned only with $expand (agreement files).
     expandable: tuple[str, ...] = ()
     app_only_ok: bool = True  # application tokens may call it (False: "Application: Not supported")
-    # Properties a list's $filter must name, or 400 (PIM policies must be scoped: scopeId and scopeType).
-    list_filter_required: tuple[str, ...] = ()
+    # A $filter every list must carry, as the docs give it: a list whose filter leaves out a property
+    # this names is refused with 400 (PIM policies must be scoped by scopeId and scopeType).
+    list_filter_required: str = ""
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -151,12 +152,12 @@ ELIGIBILITY_REQUEST_PERMS = _p(
 )
 
 # PIM policies for directory roles (https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicies):
-# apps read them with any of these; rules are written by signed-in users only
+# apps read them with these; rules are written by signed-in users only
 # (https://learn.microsoft.com/graph/api/unifiedrolemanagementpolicyrule-update: "Application: Not supported").
+# The docs also list RoleManagementPolicy.Read/ReadWrite.Directory; Microsoft's permissions.json has them for
+# signed-in users only and the Graph SP here has no app role for them, so they are left out.
 PIM_POLICY_PERMS = _p(
-    ("RoleManagementPolicy.Read.Directory", "RoleManagement.Read.Directory", "RoleManagement.Read.All",
-     "RoleManagementPolicy.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"),
-    ("RoleManagementPolicy.ReadWrite.Directory",),
+    ("RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"),
     ("RoleManagement.ReadWrite.Directory",),
 )
 
@@ -510,7 +511,7 @@ RESOURCES: tuple[Resource, ...] = (
         deletable=False,
         updatable=False,
         expandable=("rules",),
-        list_filter_required=("scopeId", "scopeType"),
+        list_filter_required="scopeId eq '/' and scopeType eq 'DirectoryRole'",
         throttle="none",
         audit=("RoleManagement", "Policy"),
     ),
@@ -524,7 +525,7 @@ RESOURCES: tuple[Resource, ...] = (
         create="",
         deletable=False,
         updatable=False,
-        list_filter_required=("scopeId", "scopeType"),
+        list_filter_required="scopeId eq '/' and scopeType eq 'DirectoryRole'",
         throttle="none",
         audit=("RoleManagement", "Policy"),
     ),
@@ -977,6 +978,7 @@ class Action:
     perms: Perms | None = None  # checked for reads / writes; None = the resource's perms
     regex: str = ""  # when the template's {id} -> key rule is not enough
     family: str = "ru"  # throttle family
+    app_only_ok: bool = True  # application tokens may use it (False: "Application: Not supported")
 
 
 # federatedIdentityCredentials: read with Application.Read.All (not Directory.Read.All), write with
@@ -1041,14 +1043,17 @@ ACTIONS: tuple[Action, ...] = (
         "_pim_rules",
         family="none",
     ),
-    Action(
+    # One handler for a rule's GET and PATCH (the first row's regex matches both); the PATCH row says
+    # that apps may not update rules (unifiedrolemanagementpolicyrule-update: "Application: Not supported").
+    *(Action(
         "policies/roleManagementPolicies/{id}/rules/{id}",
-        ("GET", "PATCH"),
+        (method,),
         "roleManagementPolicies",
         "_pim_rule",
         regex=r"policies/roleManagementPolicies/(?P<key>[^/(]+)/rules/(?P<rid>[^/(]+)",
         family="none",
-    ),
+        app_only_ok=method == "GET",
+    ) for method in ("GET", "PATCH")),
     Action(
         "policies/crossTenantAccessPolicy/default/resetToSystemDefault",
         ("POST",),
