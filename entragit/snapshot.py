@@ -274,8 +274,10 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
     `seed` (an incremental export's names still known to be current) is filled in, not replaced."""
     snap = seed or Snapshot()
     wanted = {k.name for k in kinds}
-    # Role definitions are always read: built-ins name the roles CA policies and assignments use.
-    top = [k for k in kindmod.KINDS if not k.parent and (k.name in wanted or k.name == "roleDefinitions")]
+    # Role definitions are always read: built-ins name the roles CA policies and assignments use; so are
+    # the kinds that name others (Kind.named_by), so a file keeps its name whatever else is exported.
+    namers = {k.named_by[0] for k in kinds if k.named_by}
+    top = [k for k in kindmod.KINDS if not k.parent and (k.name in wanted | namers or k.name == "roleDefinitions")]
     children = [k for k in kindmod.KINDS if k.parent and k.name in wanted]
     done = 0
 
@@ -298,8 +300,8 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
 
     tick("")
     await asyncio.gather(*(one(k, _read_collection, last=not (k.relations and k.name in wanted)) for k in top))
-    if "roleDefinitions" not in wanted:
-        snap.lookup.setdefault("roleDefinitions", {}).update(snap.objects.pop("roleDefinitions", {}))
+    for only_named in ({"roleDefinitions"} | namers) - wanted:
+        snap.lookup.setdefault(only_named, {}).update(snap.objects.pop(only_named, {}))
     rel_kinds = [k for k in kindmod.KINDS if k.relations and k.name in snap.objects]
     await asyncio.gather(*(one(k, _read_children) for k in children),
                          *(one(k, _read_relations) for k in rel_kinds))

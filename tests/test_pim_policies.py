@@ -119,3 +119,16 @@ def test_permissions_table_marks_rule_writes_delegated_only(repo) -> None:
     assert "RoleManagement.Read.Directory" in rows["roleManagementPolicies"]
     assert "RoleManagementPolicy.ReadWrite.Directory (delegated only)" in rows["roleManagementPolicies"]
     assert "RoleManagementPolicy" not in repo("permissions", "--writer").output
+
+
+def test_policies_keep_their_role_names_when_assignments_are_not_exported(repo) -> None:
+    """The assignments are read for the names alone when a tenant lists only the policies in `kinds:`."""
+    path = repo.repo / "tenants" / "demo" / "tenant.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["kinds"] = ["roleManagementPolicies"]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    repo("export", "--commit")
+    d = repo.repo / "tenants" / "demo"
+    assert (repo.repo / GA_FILE).exists()
+    assert not (d / "roleManagementPolicyAssignments").exists()
+    assert "No changes" in repo("plan").output
