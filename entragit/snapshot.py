@@ -79,15 +79,10 @@ class Names:
 
     def __init__(self, snap: Snapshot) -> None:
         self._idx: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
-        # (kind, id) -> the object that names it (Kind.named_by: a PIM policy's assignment)
-        self._namers: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
-        namers = {k.named_by: k.name for k in kindmod.KINDS if k.named_by}
+        self.snap = snap  # export names a Kind.named_by object after another one in it
         for source in (snap.lookup, snap.objects):
             for kname, objs in source.items():
                 for oid, body in objs.items():
-                    for (nkind, nfield), named in namers.items():
-                        if nkind == kname and isinstance(body.get(nfield), str):
-                            self._namers[(named, body[nfield])] = (kname, body)
                     for key in ("id", "appId", "templateId"):
                         v = body.get(key) if key != "id" else (body.get("id") or oid)
                         if isinstance(v, str) and v:
@@ -99,10 +94,6 @@ class Names:
             if hit:
                 return hit
         return None
-
-    def namer(self, kind: Kind, oid: str) -> tuple[str, dict[str, Any]] | None:
-        """The object whose field names `oid` (Kind.named_by), if it was read."""
-        return self._namers.get((kind.name, oid))
 
     def resolve(self, ref: Ref, value: str) -> dict[str, Any] | None:
         hit = self.find(ref, value)
