@@ -543,11 +543,14 @@ class Runner:
         live = {sub.key(i): i for i in items}
         wanted = {sub.key(i): i for i in want}
         for key, gone in live.items():
-            if key not in wanted:
+            if key not in wanted and not sub.fixed:
                 await self._remove(kind, f"{url}/{gone['id']}", "deleted")
         for key, item in wanted.items():
             body = {k: v for k, v in item.items() if k != "id"}
             have = live.get(key)
+            if have is None and sub.fixed:  # Graph's items only: nothing to post an unknown one to
+                raise EntragitError(f"the {kind.title} has no {sub.field} item {key}; Graph makes them, "
+                                    "a file cannot add one")
             if have is None:  # by its match key alone: a second item with that key is a duplicate
                 await self._write("POST", url, kind, self._item(kind, sub, url, key, {}), body=body, target=target)
             elif any(canonical.norm(have.get(k)) != canonical.norm(v) for k, v in body.items()):
@@ -677,7 +680,7 @@ def check_permissions(plan: Plan, claims: Mapping[str, Any]) -> None:
         if op.action == "adopt":  # only recorded in idmap.yaml: nothing is sent
             continue
         kind = kindmod.get(op.kind)
-        if app and kind.delegated_only:
+        if app and (kind.delegated_only or kind.writes_delegated_only):
             users_only.append(f"{op.action} {kind.title} {op.name!r}")
             continue
         for alternatives in permissions.write_needs(kind):

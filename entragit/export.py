@@ -74,8 +74,24 @@ def display_name(kind: Kind, body: dict[str, Any], names: Names) -> str:
         return kind.title
     if kind.name_field and body.get(kind.name_field):
         return str(body[kind.name_field])
+    namer = _namer(kind, body, names)
+    if namer:
+        return display_name(kindmod.get(namer[0]), namer[1], names)
     parts = [_label(kind, f, v, names) for f in kind.label if isinstance(v := body.get(f), str) and v]
     return " -- ".join(parts) or str(body.get(kind.id_field, "?"))
+
+
+def _namer(kind: Kind, body: dict[str, Any], names: Names) -> tuple[str, dict[str, Any]] | None:
+    """The object that names `body` (Kind.named_by: a PIM policy's assignment names its role), if read."""
+    if not kind.named_by:
+        return None
+    nkind, nfield = kind.named_by
+    oid = body.get(kind.id_field)
+    for source in (names.snap.objects, names.snap.lookup):
+        hit = next((o for o in source.get(nkind, {}).values() if oid and o.get(nfield) == oid), None)
+        if hit is not None:
+            return nkind, hit
+    return None
 
 
 def _label(kind: Kind, field_: str, value: str, names: Names) -> str:

@@ -90,6 +90,9 @@ class SubCollection:
 
     field: str
     match: tuple[str, ...]
+    # Graph makes the items with the object and keeps them (a PIM policy's rules, one per id): they are
+    # only patched, never posted or deleted; an item a file leaves out is left as it is.
+    fixed: bool = False
 
     def key(self, item: Mapping[str, object]) -> str:
         values = [item.get(f) for f in self.match]
@@ -183,9 +186,17 @@ class Kind:
     select: tuple[str, ...] = ()
     # $expand for list reads: navigation properties kept in the object's file (agreement files).
     expand: tuple[str, ...] = ()
+    # $filter Graph requires on list reads (PIM policies: 400 without a scope), never used to leave objects out.
+    list_filter: str = ""
+    # (kind, field): nameless objects named after the object of `kind` whose `field` holds their id
+    # (a PIM policy is called by the role its policy assignment names).
+    named_by: tuple[str, str] | None = None
     # Graph serves the kind to signed-in users only ("Application: Not supported"): an app-only
     # identity leaves it out of its default kinds, and the app's manifest does not list it.
     delegated_only: bool = False
+    # Graph lets apps read the kind but only signed-in users write it (PIM policy rules): the app's
+    # manifest leaves out its write permissions, and apply refuses an app token before writing one.
+    writes_delegated_only: bool = False
     parent_field: str = ""  # body field holding the parent's id (appRoleAssignments: resourceId)
     deleted_list: str = ""  # where Entra keeps soft-deleted objects of this kind
     deleted_item: str = ""  # one soft-deleted object; `{id}` filled in; `/restore` restores it
@@ -232,6 +243,10 @@ PRINCIPALS = ("users", "groups", "servicePrincipals")
 # left alone, never a failed DELETE.
 _NO_DELETE = SystemOwned("Graph cannot delete it (deactivate a definition with status: Deprecated)",
                          creatable=True, locked=frozenset())
+# PIM makes one role management policy (and its assignment) per role and never deletes it
+# (https://learn.microsoft.com/graph/api/resources/unifiedrolemanagementpolicy): only the rules change.
+_PIM_OWNED = SystemOwned("PIM makes one per role: Graph neither creates nor deletes it (its rules are updated)",
+                         locked=frozenset())
 _TS = frozenset({"createdDateTime", "modifiedDateTime", "deletedDateTime", "lastModifiedDateTime"})
 
 
@@ -564,6 +579,38 @@ KINDS: tuple[Kind, ...] = (
         read_perm=("RoleAssignmentSchedule.Read.Directory", "RoleManagement.Read.Directory"),
         write_perm=("RoleAssignmentSchedule.ReadWrite.Directory",), default_on=False,
         depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
+    ),
+    Kind(
+        # PIM settings of each directory role (https://learn.microsoft.com/graph/api/resources/unifiedrolemanagementpolicy):
+        # Graph makes one policy per role and never lets a client create or delete one. Only its rules
+        # (approval, activation MFA and justification, maximum durations, notifications) are written, each
+        # by PATCH (unifiedrolemanagementpolicyrule-update: "Application: Not supported").
+        # The list requires the scope filter (policyroot-list-rolemanagementpolicies).
+        name="roleManagementPolicies", graph_type="unifiedRoleManagementPolicy", title="role management policy",
+        path="/policies/roleManagementPolicies", guid_id=False, name_field="", natural_key=("id",),
+        list_filter="scopeId eq '/' and scopeType eq 'DirectoryRole'", expand=("rules",),
+        named_by=("roleManagementPolicyAssignments", "policyId"),
+        strip=frozenset({"lastModifiedBy", "effectiveRules"} | _TS),
+        readonly=frozenset({"displayName", "description", "isOrganizationDefault", "scopeId", "scopeType"}),
+        typed_paths=("rules[]",), subcollections=(SubCollection("rules", ("id",), fixed=True),),
+        create=None, system_owned=(_PIM_OWNED,),
+        # permissions.json grants RoleManagementPolicy.Read.Directory and .ReadWrite. to signed-in users only
+        # (the docs' list table names the Read one for apps too); RoleManagement.Read.Directory is what both
+        # grant an app, and the app holds it already for role definitions.
+        read_perm=("RoleManagement.Read.Directory",),
+        write_perm=("RoleManagementPolicy.ReadWrite.Directory",), writes_delegated_only=True,
+    ),
+    Kind(
+        # Which policy applies to which role (https://learn.microsoft.com/graph/api/resources/unifiedrolemanagementpolicyassignment):
+        # Graph's, read-only; kept so the policy files name their roles and a reviewer sees the pairing.
+        name="roleManagementPolicyAssignments", graph_type="unifiedRoleManagementPolicyAssignment",
+        title="role management policy assignment", path="/policies/roleManagementPolicyAssignments",
+        guid_id=False, name_field="", natural_key=("roleDefinitionId",), label=("roleDefinitionId",),
+        list_filter="scopeId eq '/' and scopeType eq 'DirectoryRole'",
+        refs=(Ref("roleDefinitionId", ("roleDefinitions",), key="templateId"),),
+        create=None, update=None, system_owned=(SystemOwned(_PIM_OWNED.reason),),
+        read_perm=("RoleManagement.Read.Directory",),
+        depends=("roleDefinitions",),
     ),
     Kind(
         name="authenticationMethodsPolicy", graph_type="authenticationMethodsPolicy", title="authentication methods policy", singleton=True,

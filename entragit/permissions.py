@@ -57,7 +57,8 @@ def for_export(kinds: Iterable[Kind]) -> list[str]:
 def for_apply(kinds: Iterable[Kind]) -> list[str]:
     """Write permissions, plus what apply reads before writing."""
     ks = list(kinds)
-    return sorted(set(for_export(ks)) | {p for k in ks if not k.delegated_only for p in k.write_perm})
+    return sorted(set(for_export(ks)) | {p for k in ks if not (k.delegated_only or k.writes_delegated_only)
+                                         for p in k.write_perm})
 
 
 def table() -> list[tuple[str, str, str]]:
@@ -65,8 +66,11 @@ def table() -> list[tuple[str, str, str]]:
     def tag(k: Kind, text: str) -> str:
         return f"{text} (delegated only)" if k.delegated_only and text != "-" else text
 
+    def tag_write(k: Kind, text: str) -> str:
+        return f"{text} (delegated only)" if k.writes_delegated_only and text != "-" else tag(k, text)
+
     return [(k.name, tag(k, " + ".join([" or ".join(k.read_perm), *k.read_also])),
-             tag(k, " + ".join(k.write_perm) or "-")) for k in kindmod.KINDS]
+             tag_write(k, " + ".join(k.write_perm) or "-")) for k in kindmod.KINDS]
 
 
 def held(claims: Mapping[str, Any]) -> tuple[bool, frozenset[str]]:

@@ -174,6 +174,15 @@ def chain(idmap: Mapping[str, str], value: str) -> str:
 
 
 def _deep(kind: Kind, path: str, old: Any, new: Any, out: list[Change]) -> None:
+    by_id = any(sub.field == path and sub.match == ("id",) for sub in kind.subcollections)
+    if by_id and isinstance(old, list) and isinstance(new, list):
+        # Items named by their id (a PIM policy's rules): one change per changed field of an item
+        # (`rules[Expiration_EndUser_Assignment].maximumDuration`), not the whole list twice.
+        olds = {str(i.get("id")): i for i in old if isinstance(i, dict)}
+        news = {str(i.get("id")): i for i in new if isinstance(i, dict)}
+        for key in sorted(set(olds) | set(news)):
+            _deep(kind, f"{path}[{key}]", olds.get(key), news.get(key), out)
+        return
     if isinstance(old, dict) and isinstance(new, dict):
         for k in sorted(set(old) | set(new)):
             _deep(kind, f"{path}.{k}" if path else k, old.get(k), new.get(k), out)
@@ -592,7 +601,8 @@ class Planner:
         ops: list[Op] = []
         unmanaged: list[tuple[str, str]] = []
         for kind in reversed(kindmod.apply_order()):
-            if kind.name not in self.desired.objects or kind.singleton or kind.create is None:
+            # Kinds Graph never creates for a client are left alone below when a rule says why (PIM policies)
+            if kind.name not in self.desired.objects or kind.singleton or (kind.create is None and not kind.system_owned):
                 continue
             for lid, body in sorted(self.live.objects.get(kind.name, {}).items()):
                 if (kind.name, lid) in wanted:

@@ -80,6 +80,7 @@ class Names:
 
     def __init__(self, snap: Snapshot) -> None:
         self._idx: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
+        self.snap = snap  # export names a Kind.named_by object after another one in it
         for source in (snap.lookup, snap.objects):
             for kname, objs in source.items():
                 for oid, body in objs.items():
@@ -164,6 +165,8 @@ async def _read_collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
         params["$select"] = ",".join(kind.select)
     if kind.expand:
         params["$expand"] = ",".join(kind.expand)
+    if kind.list_filter:  # Graph requires it (PIM policies); it leaves nothing out
+        params["$filter"] = kind.list_filter
     items = await _guard(kind, g.list_all(kind.path, version=kind.version, params=params or None))
     await _store(kind, items, snap, await _transient(g, kind))
 
@@ -329,8 +332,10 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
     `seed` (an incremental export's names still known to be current) is filled in, not replaced."""
     snap = seed or Snapshot()
     wanted = {k.name for k in kinds}
-    # Role definitions are always read: built-ins name the roles CA policies and assignments use.
-    top = [k for k in kindmod.KINDS if not k.parent and (k.name in wanted or k.name == "roleDefinitions")]
+    # Role definitions are always read: built-ins name the roles CA policies and assignments use; so are
+    # the kinds that name others (Kind.named_by), so a file keeps its name whatever else is exported.
+    namers = {k.named_by[0] for k in kinds if k.named_by}
+    top = [k for k in kindmod.KINDS if not k.parent and (k.name in wanted | namers or k.name == "roleDefinitions")]
     children = [k for k in kindmod.KINDS if k.parent and k.name in wanted]
     done = 0
 
@@ -353,8 +358,8 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
 
     tick("")
     await asyncio.gather(*(one(k, _read_collection, last=not (k.relations and k.name in wanted)) for k in top))
-    if "roleDefinitions" not in wanted:
-        snap.lookup.setdefault("roleDefinitions", {}).update(snap.objects.pop("roleDefinitions", {}))
+    for only_named in ({"roleDefinitions"} | namers) - wanted:
+        snap.lookup.setdefault(only_named, {}).update(snap.objects.pop(only_named, {}))
     rel_kinds = [k for k in kindmod.KINDS if k.relations and k.name in snap.objects]
     await asyncio.gather(*(one(k, _read_children) for k in children),
                          *(one(k, _read_whole_relations) for k in rel_kinds))

@@ -12,9 +12,9 @@ import time
 import uuid
 from urllib.parse import unquote
 
-from entragit_sim import audit, combinations, credentials
+from entragit_sim import audit, combinations, credentials, pimpolicy
 from entragit_sim.auth import require_read, require_write
-from entragit_sim.errors import bad_request, not_found
+from entragit_sim.errors import bad_request, denied, not_found
 from entragit_sim.hooks import now_iso
 from entragit_sim.render import Render
 from entragit_sim.store import Obj
@@ -293,6 +293,42 @@ class Actions(Render):
                 "none": [],
             },
         )
+
+    def _pim_policy(self, req: Request, m: re.Match[str], write: bool) -> tuple[Resource, Obj]:
+        res = BY_NAME["roleManagementPolicies"]
+        if write and not req.caller.delegated and not req.caller.admin:
+            raise denied()  # rule updates: "Application: Not supported" (unifiedrolemanagementpolicyrule-update)
+        (require_write if write else require_read)(req.caller, res.perms)
+        obj = self.store.get(res.name, unquote(m.group("key")))
+        if obj is None:
+            raise not_found(m.group("key"), directory=False)
+        return res, obj
+
+    def _pim_ctx(self, obj: Obj) -> str:
+        return f"policies/roleManagementPolicies('{obj['id']}')/{pimpolicy.RULES}"
+
+    def _pim_rules(self, req: Request, m: re.Match[str]) -> Response:
+        with self.store.lock:
+            _, obj = self._pim_policy(req, m, False)
+            items = copy.deepcopy(obj.get(pimpolicy.RULES) or [])
+        return self._page(req, items, self._pim_ctx(obj), directory=False)
+
+    def _pim_rule(self, req: Request, m: re.Match[str]) -> Response:
+        rid = unquote(m.group("rid"))
+        with self.store.lock:
+            res, obj = self._pim_policy(req, m, req.method != "GET")
+            current = list(obj.get(pimpolicy.RULES) or [])
+            rule = next((r for r in current if r.get("id") == rid), None)
+            if rule is None:
+                raise not_found(rid, directory=False)
+            if req.method == "GET":
+                return Response(200, {"@odata.context": ctx_url(req, self._pim_ctx(obj) + "/$entity"),
+                                      **copy.deepcopy(rule)})
+            new_rule = pimpolicy.patch_rule(rule, req.body)
+            new = {**obj, pimpolicy.RULES: [new_rule if r is rule else r for r in current],
+                   "lastModifiedDateTime": now_iso()}
+            self._save(req, res, obj["id"], obj, new, f"Update {audit.label(res)}")
+            return Response(204)
 
     def _reset_default(self, req: Request, m: re.Match[str]) -> Response:
         from entragit_sim.builtins import default_cross_tenant_default

@@ -43,6 +43,16 @@ def _missing(res: Resource, prop: str) -> GraphHTTPError:
     )
 
 
+
+def _require_filter(req: Request, res: Resource) -> None:
+    """400 unless $filter names every property the list must be scoped by (PIM policies: "This method
+    requires the $filter (eq) query parameter to scope the request to a scopeId and a scopeType",
+    https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicies)."""
+    needed = re.findall(r"(\w+) eq ", res.list_filter_required)
+    text = req.query.get("$filter", "")
+    if needed and not all(f in text for f in needed):
+        raise bad_request(f"The request must filter on {' and '.join(needed)}.", directory=False)
+
 class Resources(Relations):
     """The generic handlers every resource-table row gets."""
 
@@ -50,6 +60,7 @@ class Resources(Relations):
         def handler(req: Request, m: re.Match[str]) -> Response:
             if req.method == "GET":
                 require_read(req.caller, res.perms)
+                _require_filter(req, res)
                 with self.store.lock:
                     items = Rendered(self._visible(res), lambda o: self._out(req, res, o))
                     return self._page(

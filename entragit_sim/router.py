@@ -88,7 +88,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
             routes.append(
                 route(action.template, action.regex or template_regex(action.template),
                       action.family, getattr(self, action.handler), action.methods,
-                      resource=res.name, perms=action.perms or res.perms)
+                      resource=res.name, perms=action.perms or res.perms, app_only_ok=action.app_only_ok)
             )  # fmt: skip
         for res in RESOURCES:
             for view in res.views:

@@ -86,6 +86,9 @@ class Resource:
     # Navigation properties held with the object but returned only with $expand (agreement files).
     expandable: tuple[str, ...] = ()
     app_only_ok: bool = True  # application tokens may call it (False: "Application: Not supported")
+    # A $filter every list must carry, as the docs give it: a list whose filter leaves out a property
+    # this names is refused with 400 (PIM policies must be scoped by scopeId and scopeType).
+    list_filter_required: str = ""
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -146,6 +149,16 @@ ELIGIBILITY_PERMS = _p(
 ELIGIBILITY_REQUEST_PERMS = _p(
     ("RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"),
     *ELIGIBILITY_PERMS.write,
+)
+
+# PIM policies for directory roles (https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicies):
+# apps read them with these; rules are written by signed-in users only
+# (https://learn.microsoft.com/graph/api/unifiedrolemanagementpolicyrule-update: "Application: Not supported").
+# The docs also list RoleManagementPolicy.Read/ReadWrite.Directory; Microsoft's permissions.json has them for
+# signed-in users only and the Graph SP here has no app role for them, so they are left out.
+PIM_POLICY_PERMS = _p(
+    ("RoleManagement.Read.Directory", "RoleManagement.Read.All", "RoleManagement.ReadWrite.Directory"),
+    ("RoleManagement.ReadWrite.Directory",),
 )
 
 # https://learn.microsoft.com/graph/api/directory-list-customsecurityattributedefinitions (and attributeSets)
@@ -485,6 +498,36 @@ RESOURCES: tuple[Resource, ...] = (
             "isValidationOnly": False, "approvalId": None, "customData": None, "completedDateTime": None,
             "ticketInfo": {"ticketNumber": None, "ticketSystem": None},
         },
+    ),
+    Resource(
+        # Made by Graph, one per role: no create, no delete, no PATCH of the policy itself in v1.0; rules
+        # are read with $expand=rules and written through their own route (ACTIONS below, pimpolicy.py).
+        name="roleManagementPolicies",
+        path="policies/roleManagementPolicies",
+        odata_type="#microsoft.graph.unifiedRoleManagementPolicy",
+        perms=PIM_POLICY_PERMS,
+        id_style="opaque",
+        create="",
+        deletable=False,
+        updatable=False,
+        expandable=("rules",),
+        list_filter_required="scopeId eq '/' and scopeType eq 'DirectoryRole'",
+        throttle="none",
+        audit=("RoleManagement", "Policy"),
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicyassignments: read-only.
+        name="roleManagementPolicyAssignments",
+        path="policies/roleManagementPolicyAssignments",
+        odata_type="#microsoft.graph.unifiedRoleManagementPolicyAssignment",
+        perms=PIM_POLICY_PERMS,
+        id_style="opaque",
+        create="",
+        deletable=False,
+        updatable=False,
+        list_filter_required="scopeId eq '/' and scopeType eq 'DirectoryRole'",
+        throttle="none",
+        audit=("RoleManagement", "Policy"),
     ),
     Resource(
         name="roleEligibilitySchedules",
@@ -935,6 +978,7 @@ class Action:
     perms: Perms | None = None  # checked for reads / writes; None = the resource's perms
     regex: str = ""  # when the template's {id} -> key rule is not enough
     family: str = "ru"  # throttle family
+    app_only_ok: bool = True  # application tokens may use it (False: "Application: Not supported")
 
 
 # federatedIdentityCredentials: read with Application.Read.All (not Directory.Read.All), write with
@@ -992,6 +1036,24 @@ ACTIONS: tuple[Action, ...] = (
         "_strength_usage",
         family="none",
     ),
+    Action(
+        "policies/roleManagementPolicies/{id}/rules",
+        ("GET",),
+        "roleManagementPolicies",
+        "_pim_rules",
+        family="none",
+    ),
+    # One handler for a rule's GET and PATCH (the first row's regex matches both); the PATCH row says
+    # that apps may not update rules (unifiedrolemanagementpolicyrule-update: "Application: Not supported").
+    *(Action(
+        "policies/roleManagementPolicies/{id}/rules/{id}",
+        (method,),
+        "roleManagementPolicies",
+        "_pim_rule",
+        regex=r"policies/roleManagementPolicies/(?P<key>[^/(]+)/rules/(?P<rid>[^/(]+)",
+        family="none",
+        app_only_ok=method == "GET",
+    ) for method in ("GET", "PATCH")),
     Action(
         "policies/crossTenantAccessPolicy/default/resetToSystemDefault",
         ("POST",),

@@ -41,6 +41,10 @@ def calls(kind: Kind) -> list[Call]:
         out.append(Call("PATCH", one, True))
     if kind.update == "patch":
         out.append(Call("PATCH", one, True))
+    for sub in kind.subcollections:  # read inline; written item by item (apply.py _sync_items)
+        out += [Call("GET", f"{one}/{sub.field}", False), Call("PATCH", f"{one}/{sub.field}/{{id}}", True)]
+        if not sub.fixed:
+            out += [Call("POST", f"{one}/{sub.field}", True), Call("DELETE", f"{one}/{sub.field}/{{id}}", True)]
     # A rule owning every object (custom security attributes: Graph has no delete) means no DELETE.
     deletes = kind.owner({}) is None
     if not kind.singleton and not kind.requests and (kind.create or kind.update) and deletes:
@@ -55,7 +59,8 @@ def calls(kind: Kind) -> list[Call]:
 
 def _cases() -> list[tuple[Kind, Call]]:
     """Calls an app makes: delegated-only kinds are never in the app's manifest (test below)."""
-    return [(k, c) for k in kindmod.KINDS if not k.delegated_only for c in calls(k)]
+    return [(k, c) for k in kindmod.KINDS if not k.delegated_only for c in calls(k)
+            if not (c.write and k.writes_delegated_only)]
 
 
 def _id(case: tuple[Kind, Call]) -> str:
@@ -75,6 +80,13 @@ _GROUP_ONE = ("Group.ReadWrite.All also covers create, update, delete, owners an
 
 # Paths the file lists for no Application scheme, with the docs page that grants them.
 NOT_IN_FILE: dict[tuple[str, str, str], str] = {
+    **{("authenticationStrengthPolicies", m, "/policies/authenticationstrengthpolicies/{id}/combinationconfigurations"
+        + tail): "the file has no combinationConfigurations paths; Policy.Read.AuthenticationMethod reads, "
+       "Policy.ReadWrite.ConditionalAccess writes: " + DOCS + page
+       for m, tail, page in (("GET", "", "authenticationstrengthpolicy-list-combinationconfigurations"),
+                             ("POST", "", "authenticationstrengthpolicy-post-combinationconfigurations"),
+                             ("PATCH", "/{id}", "authenticationcombinationconfiguration-update"),
+                             ("DELETE", "/{id}", "authenticationstrengthpolicy-delete-combinationconfigurations"))},
     ("namedLocations", "GET", "/identity/conditionalaccess/deleteditems/namedlocations"): _CA_BIN,
     ("namedLocations", "POST", "/identity/conditionalaccess/deleteditems/namedlocations/{id}/restore"): _CA_BIN,
     ("conditionalAccessPolicies", "GET", "/identity/conditionalaccess/deleteditems/policies"): _CA_BIN,
@@ -107,6 +119,9 @@ NOT_GRANTED: dict[tuple[str, str, str], str] = {
 
 # Where the manifest deliberately holds a permission the file does not mark least-privileged.
 NOT_LEAST: dict[tuple[str, str, str], str] = {
+    ("roleManagementPolicyAssignments", "GET", "/policies/rolemanagementpolicyassignments"):
+        "the file marks RoleManagement.Read.All (every RBAC provider); RoleManagement.Read.Directory is narrower, "
+        "listed before it, and held for role definitions: " + DOCS + "policyroot-list-rolemanagementpolicyassignments",
     ("users", "GET", "/users"): "User.ReadBasic.All returns a basic profile only; export $selects accountEnabled, "
                                 "department, employeeId...: User.Read.All is least for them: " + DOCS + "user-list",
     ("users", "POST", "/directory/deleteditems/{id}/restore"):
@@ -171,6 +186,19 @@ def test_delegated_only_kinds_have_no_application_grant() -> None:
             assert not metadata.granting(call.method, call.path), (kind.name, call.method, call.path)
 
 
+def test_delegated_only_writes_have_no_application_grant() -> None:
+    """A kind whose writes are marked delegated-only (PIM policy rules) is one the file grants to apps on
+    none of its write paths, and the app's manifest carries none of its write permissions."""
+    metadata.require()
+    marked = [k for k in kindmod.KINDS if k.writes_delegated_only]
+    assert marked
+    for kind in marked:
+        assert not set(kind.write_perm) & set(permissions.for_apply([kind])), kind.name
+        for call in calls(kind):
+            if call.write:
+                assert not metadata.granting(call.method, call.path), (kind.name, call.method, call.path)
+
+
 @pytest.mark.parametrize("case", _cases(), ids=_id)
 def test_manifest_permission_is_granted_for_the_path(case: tuple[Kind, Call]) -> None:
     metadata.require()
@@ -228,7 +256,7 @@ def test_every_write_permission_grants_some_path_the_kind_writes() -> None:
     metadata.require()
     for kind in kindmod.KINDS:
         writes = [c for c in calls(kind) if c.write]
-        if kind.delegated_only:
+        if kind.delegated_only or kind.writes_delegated_only:
             continue  # no Application grant at all: test_delegated_only_kinds_have_no_application_grant
         for perm in kind.write_perm:
             if perm in DOCS_ONLY or not writes:

@@ -127,7 +127,7 @@ def test_delegated_scopes_are_read_from_scp_and_need_no_tenant_check_permission(
 def test_the_check_agrees_with_entragit_permissions() -> None:
     """An app holding exactly the apply list passes for every kind's writes (the listed one is always enough)."""
     listed = permissions.for_apply(kindmod.KINDS)
-    ops = tuple(Op("delete", k.name, "x", "x", target="x") for k in kindmod.KINDS if not k.delegated_only)
+    ops = tuple(Op("delete", k.name, "x", "x", target="x") for k in kindmod.KINDS if not (k.delegated_only or k.writes_delegated_only))
     check_permissions(_plan(*ops), {"idtyp": "app", "roles": listed})
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from entragit_sim import pimpolicy
 from entragit_sim.seeds.builders import (
     ADMIN_ROLES,
     AUTOMATION_PERMISSIONS,
@@ -645,6 +646,16 @@ class _Demo:
             "scheduleInfo": {"startDateTime": ts(40), "recurrence": None,
                              "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None}},
         })  # fmt: skip
+        # PIM settings: Graph keeps one policy per role; the demo lists those of the built-in roles it
+        # assigns or makes eligible, plus Global Administrator, with Graph's default rules.
+        used = {a["roleDefinitionId"] for a in self.seed["roleAssignments"] + self.seed["roleEligibilitySchedules"]}
+        names = {v: k for k, v in self.b.ROLE_TEMPLATES.items()}
+        for template in sorted(used | {role("Global Administrator")}):
+            if template not in names:
+                continue  # custom roles: the demo leaves their policies out
+            pol = self.add("roleManagementPolicies",
+                           pimpolicy.policy(self.t, self.id("roleManagementPolicy", names[template])))
+            self.add("roleManagementPolicyAssignments", pimpolicy.assignment(pol, template))
 
     # ---- conditional access --------------------------------------------------------------------
     def locations_strengths_contexts(self) -> None:

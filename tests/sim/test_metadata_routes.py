@@ -13,7 +13,7 @@ import pytest
 
 from entragit_sim import Simulator
 from entragit_sim.builtins import GRAPH_PERMISSIONS
-from entragit_sim.table import BY_NAME, Perms
+from entragit_sim.table import BY_NAME, RESOURCES, Perms
 from entragit_sim.wire import Route
 from tests import metadata
 
@@ -52,7 +52,8 @@ def file_path(template: str) -> str:
 def not_a_permission_decision(r: Route, method: str) -> bool:
     """A method the route table serves only to refuse: PATCH of a resource Graph never updates (405)."""
     res = BY_NAME.get(r.resource or "")
-    return res is not None and method == "PATCH" and not res.updatable and not res.singleton
+    own = res is not None and r.template[len(res.path or ""):] in ("/{id}", "({altKey}='{value}')")
+    return own and res is not None and method == "PATCH" and not res.updatable and not res.singleton
 
 
 # -- what the simulator accepts ----------------------------------------------------------------
@@ -411,7 +412,9 @@ def url(sim: Simulator, r: Route) -> str:
     while "{" in path:
         head, _, tail = path.partition("{")
         _, _, tail = tail.partition("}")
-        listing = httpx.get(f"{root}/{head.rstrip('/')}", headers=ADMIN)
+        scoped = next((x.list_filter_required for x in RESOURCES if x.path == head.rstrip("/")), "")
+        listing = httpx.get(f"{root}/{head.rstrip('/')}", headers=ADMIN,
+                            params={"$filter": scoped} if scoped else None)
         values = listing.json().get("value", []) if listing.status_code == 200 else []
         key = next((v.get("id") or v.get("tenantId") for v in values), None) or str(uuid.uuid4())
         path = head + key + tail
