@@ -204,6 +204,8 @@ def with_marks(rendered: str, fmt: str, report: Report, ms: list[Mark], names: d
             op["native"] = mark
         doc["native"] = head
         return json.dumps(doc, indent=2, ensure_ascii=False)
+    if not ms:  # nothing to do: no split to show
+        return rendered
     if fmt == "markdown":
         when = report.snapshot.taken_at.strftime("%Y-%m-%d %H:%M:%SZ")
         n = sum(m.by == "native" for m in ms)

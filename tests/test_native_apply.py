@@ -65,6 +65,8 @@ def test_apply_via_native_splits_the_work_and_keeps_apply_s_contract(bad_day: An
     # Again: the plan is empty, no job is started.
     assert "No changes" in cli("apply", "--via", "native", "--yes").stdout
     assert len(_recoveries(sim)) == 1
+    marks = cli("plan", "--native-marks").stdout  # nothing to split: no "0 of 0" line
+    assert "No changes" in marks and "native recovery can do" not in marks
 
 
 def test_plan_native_marks_in_every_format(bad_day: Any) -> None:
