@@ -646,6 +646,16 @@ class _Demo:
             "scheduleInfo": {"startDateTime": ts(40), "recurrence": None,
                              "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None}},
         })  # fmt: skip
+        # PIM for Groups: the service desk lead may also activate membership of Finance Admins (which holds
+        # Billing Administrator) for an end-of-quarter close. Shaped as hooks.GroupPimRequest makes them.
+        gid, rid = g["finance-admins"]["id"], self.id("groupEligibilityScheduleRequest", "kwame.mensah/finance-admins")
+        self.add("groupEligibilitySchedules", {
+            "id": f"{gid}_member_{rid}", "groupId": gid, "principalId": u["kwame.mensah"]["id"], "accessId": "member",
+            "createdUsing": rid, "createdDateTime": ts(41), "modifiedDateTime": None, "status": "Provisioned",
+            "memberType": "direct",
+            "scheduleInfo": {"startDateTime": ts(41), "recurrence": None,
+                             "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None}},
+        })  # fmt: skip
         # PIM settings: Graph keeps one policy per role; the demo lists those of the built-in roles it
         # assigns or makes eligible, plus Global Administrator, with Graph's default rules.
         used = {a["roleDefinitionId"] for a in self.seed["roleAssignments"] + self.seed["roleEligibilitySchedules"]}
