@@ -96,6 +96,12 @@ def test_group_pim_round_trip_as_the_exact_permission_app(tmp_path, sim_factory,
         [back] = _schedules(c, "eligibilitySchedules", group)
         assert back["principalId"] == kwame and back["scheduleInfo"]["expiration"]["type"] == "noExpiration"
     assert "No changes" in repo("plan").output
+    # The recreated schedule has a new id; after that export, an incremental one (groups from the files
+    # and delta) still reads the schedules per group.
+    assert "1 changed" in repo("export", "--commit").output
+    again = repo("export", "--commit").output
+    assert "incremental" in again and "no changes" in again, again
+    assert len(_docs(repo, ELIGIBLE)) == len(_docs(repo, ACTIVE)) == 1
 
 
 def test_hard_deleted_group_gets_its_pim_memberships_back_on_the_new_id(tmp_path, sim_factory, monkeypatch) -> None:
