@@ -791,6 +791,31 @@ KINDS: tuple[Kind, ...] = (
         strip=frozenset({"files[].id", "files[].createdDateTime"} | _TS), create_only=frozenset({"files"}),
         read_perm=("Agreement.Read.All",), write_perm=("Agreement.ReadWrite.All",),
     ),
+    # Entitlement management (https://learn.microsoft.com/graph/api/resources/entitlementmanagement-overview):
+    # catalogs and the access packages in them. Opt-in: it needs Entra ID Governance (or P2) licences.
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/accesspackagecatalog: the tenant's "General"
+        # catalog (catalogType serviceDefault) is Entra's; catalogs other services make are theirs.
+        name="accessPackageCatalogs", graph_type="accessPackageCatalog", title="access package catalog",
+        path="/identityGovernance/entitlementManagement/catalogs", strip=_TS, create_only=frozenset({"catalogType"}),
+        system_owned=(
+            SystemOwned("the tenant's default catalog: Entra makes it and never deletes it",
+                        equals=(("catalogType", "serviceDefault"),), locked=frozenset({"catalogType"})),
+            SystemOwned("made and managed by another Microsoft service", equals=(("catalogType", "serviceManaged"),)),
+        ),
+        read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
+        default_on=False,
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/accesspackage: the catalog is a navigation property,
+        # read with $expand=catalog, set on create as {"id": ...} (accesspackage-post) and never moved.
+        name="accessPackages", graph_type="accessPackage", title="access package",
+        path="/identityGovernance/entitlementManagement/accessPackages", strip=_TS,
+        expand=("catalog",), only_id=("catalog",), create_only=frozenset({"catalog"}),
+        refs=(Ref("catalog.id", ("accessPackageCatalogs",)),),
+        read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
+        default_on=False, depends=("accessPackageCatalogs",),
+    ),
     Kind(
         # One per tenant (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-post-grouplifecyclepolicies);
         # groups of a "Selected" policy are added by action (addGroup) and are not kept here.

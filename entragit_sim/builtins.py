@@ -68,6 +68,9 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Member.Read.Hidden": "658aa5d8-239f-45c4-aa12-864f4fc7e490",
     "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
     "Organization.ReadWrite.All": "292d869f-3427-49a8-9dab-8c70152b74e9",
+    # microsoftgraph/microsoft-graph-docs.ru-RU concepts/includes/permissions-ids.md (Application rows).
+    "EntitlementManagement.Read.All": "c74fd47d-ed3c-45c3-9a9e-b8676de685d2",
+    "EntitlementManagement.ReadWrite.All": "9acd699f-1e81-4958-b001-93b1d2506e19",
     "Policy.Read.All": "246dd0d5-5bd0-4def-940b-0421030a5b68",
     # Confirmed against several published permission tables (Graph SP appRoles dumps), 2026-11.
     "Policy.Read.AuthenticationMethod": "8e3bc81b-d2f3-4b7b-838c-32c88218d2f0",

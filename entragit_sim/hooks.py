@@ -1000,6 +1000,34 @@ class GroupPimRequest(Hook):
 _GROUP_GRANT = ("groupId", "principalId", "accessId")
 
 
+class AccessPackageCatalog(Hook):
+    """Timestamps; the default catalog stays, and a catalog holding access packages is not deleted
+    (https://learn.microsoft.com/graph/api/accesspackagecatalog-delete). Error texts are guesses."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if obj.get("catalogType") not in ("userManaged", None):
+            raise bad_request("Only userManaged catalogs can be created.")
+        obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if obj.get("catalogType") != "userManaged":
+            raise bad_request("This catalog cannot be deleted.")
+        if any((p.get("catalog") or {}).get("id") == obj["id"] for p in ctx.store.all("accessPackages")):
+            raise bad_request("The catalog still contains access packages; delete them first.")
+
+
+class AccessPackage(Hook):
+    """Made in an existing catalog, kept as {id} (what $expand=catalog is served as here; Graph returns the
+    whole catalog), never moved (https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackages)."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        cid = str((obj.get("catalog") or {}).get("id") if isinstance(obj.get("catalog"), dict) else "")
+        if ctx.store.get("accessPackageCatalogs", cid) is None:
+            raise GraphHTTPError(404, "ResourceNotFound", f"Catalog '{cid}' does not exist.")
+        obj["catalog"] = {"id": cid}
+        obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
+
+
 class RoleDefinition(Hook):
     """Custom roles only; templateId defaults to the id."""
 
@@ -1265,6 +1293,8 @@ HOOKS: dict[str, Hook] = {
     "role_assignment": RoleAssignment(),
     "role_schedule_request": RoleScheduleRequest(),
     "role_eligibility_request": RoleEligibilityRequest(),
+    "access_package_catalog": AccessPackageCatalog(),
+    "access_package": AccessPackage(),
     "group_eligibility_request": GroupPimRequest("groupEligibilitySchedules", activations=False),
     "group_assignment_request": GroupPimRequest("groupAssignmentSchedules", activations=True),
     "xtap_partner": CrossTenantPartner(),

@@ -166,6 +166,10 @@ GROUP_ASSIGNMENT_PERMS = _p(
 # Requests are listed with the Read permission too (privilegedaccessgroup-list-eligibilityschedulerequests).
 GROUP_PIM_FILTER = ("groupId", "principalId")
 
+EM_PERMS = _p(
+    ("EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"), ("EntitlementManagement.ReadWrite.All",),
+)
+
 # PIM policies for directory roles (https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicies):
 # apps read them with these; rules are written by signed-in users only
 # (https://learn.microsoft.com/graph/api/unifiedrolemanagementpolicyrule-update: "Application: Not supported").
@@ -802,6 +806,27 @@ RESOURCES: tuple[Resource, ...] = (
         hook="agreement",
         defaults={"isViewingBeforeAcceptanceRequired": False, "isPerDeviceAcceptanceRequired": False,
                   "termsExpiration": None, "userReacceptRequiredFrequency": None},
+    ),
+    # Entitlement management (https://learn.microsoft.com/graph/api/entitlementmanagement-post-catalogs,
+    # .../accesspackagecatalog-update, .../accesspackagecatalog-delete, .../entitlementmanagement-post-accesspackages,
+    # .../accesspackage-update, .../accesspackage-delete): EntitlementManagement.Read.All to read,
+    # EntitlementManagement.ReadWrite.All to write, apps included.
+    Resource(
+        name="accessPackageCatalogs",
+        path="identityGovernance/entitlementManagement/catalogs",
+        odata_type="#microsoft.graph.accessPackageCatalog",
+        perms=EM_PERMS, required=("displayName",), create_only=("catalogType",), throttle="none",
+        hook="access_package_catalog", audit=("EntitlementManagement", "AccessPackageCatalog"),
+        defaults={"description": None, "catalogType": "userManaged", "state": "published",
+                  "isExternallyVisible": False},
+    ),
+    Resource(
+        name="accessPackages",
+        path="identityGovernance/entitlementManagement/accessPackages",
+        odata_type="#microsoft.graph.accessPackage",
+        perms=EM_PERMS, required=("displayName", "catalog"), create_only=("catalog",), expandable=("catalog",),
+        throttle="none", hook="access_package", audit=("EntitlementManagement", "AccessPackage"),
+        defaults={"description": None, "isHidden": False},
     ),
     Resource(
         # https://learn.microsoft.com/graph/api/grouplifecyclepolicy-list (Directory.Read.All /
