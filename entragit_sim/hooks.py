@@ -993,8 +993,11 @@ class GroupPimRequest(Hook):
         group = store.get("groups", gid)
         if group is None:
             raise GraphHTTPError(404, "ResourceNotFound", f"Group '{gid}' does not exist.")
-        if "DynamicMembership" in (group.get("groupTypes") or []) or group.get("onPremisesSyncEnabled"):
+        types = group.get("groupTypes") or []
+        if "DynamicMembership" in types or group.get("onPremisesSyncEnabled"):
             raise bad_request("Dynamic groups and groups synchronized from on-premises cannot be managed in PIM.")
+        if not group.get("securityEnabled") and "Unified" not in types:  # a distribution list
+            raise bad_request("Only security groups and Microsoft 365 groups can be managed in PIM.")
 
 
 _GROUP_GRANT = ("groupId", "principalId", "accessId")

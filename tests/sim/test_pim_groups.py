@@ -4,11 +4,14 @@ are refused, as Graph documents."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 
+from entragit_sim import Simulator
 from entragit_sim.table import BY_NAME
 from tests import metadata
-from tests.sim.conftest import oid
+from tests.sim.conftest import ADMIN, oid, small_seed
 
 PIM = "identityGovernance/privilegedAccess/group"
 
@@ -60,3 +63,17 @@ def test_dynamic_groups_and_bad_access_are_refused(graph: httpx.Client) -> None:
     r = graph.post(f"{PIM}/eligibilityScheduleRequests", json={
         "action": "adminAssign", "groupId": oid("group1"), "principalId": oid("user0"), "accessId": "admin"})
     assert r.status_code == 400
+
+
+
+def test_distribution_lists_are_refused(make_sim: Callable[..., Simulator]) -> None:
+    """Only security and Microsoft 365 groups (groups-discover-groups); Graph cannot make a distribution
+    list, so the tenant is seeded with one."""
+    seed = small_seed()
+    seed["groups"].append({"id": oid("dl"), "displayName": "Newsletter", "mailEnabled": True, "mailNickname": "news",
+                           "securityEnabled": False, "groupTypes": []})
+    sim = make_sim(seed=seed)
+    with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN, timeout=10) as c:
+        r = c.post(f"{PIM}/eligibilityScheduleRequests", json={
+            "action": "adminAssign", "groupId": oid("dl"), "principalId": oid("user0"), "accessId": "member"})
+    assert r.status_code == 400 and "security groups and Microsoft 365" in r.json()["error"]["message"]
