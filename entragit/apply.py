@@ -514,6 +514,8 @@ class Runner:
             params["$select"] = ",".join(kind.select)
         if kind.expand:
             params["$expand"] = ",".join(kind.expand)
+        if kind.parent_filter:  # Graph lists the collection only per parent (PIM for groups)
+            params["$filter"] = kind.parent_filter.format(parent=body.get(kind.parent_field, ""))
         items = await self.g.list_all(self._path(kind, body), version=kind.version, params=params or None)
         return [i for i in items if natural_key(kind, i) == want]
 

@@ -198,6 +198,12 @@ class Kind:
     # manifest leaves out its write permissions, and apply refuses an app token before writing one.
     writes_delegated_only: bool = False
     parent_field: str = ""  # body field holding the parent's id (appRoleAssignments: resourceId)
+    # A collection Graph lists only per parent through a required $filter (PIM for groups: `groupId eq
+    # '{parent}'`) instead of a `{parent}` path: read with one filtered GET per parent, in $batch.
+    parent_filter: str = ""
+    # (field, value): parents whose `field` equals or contains `value` hold no objects of the kind and
+    # are not read (dynamic and on-premises synced groups cannot be managed in PIM for Groups).
+    parent_unless: tuple[tuple[str, object], ...] = ()
     deleted_list: str = ""  # where Entra keeps soft-deleted objects of this kind
     deleted_item: str = ""  # one soft-deleted object; `{id}` filled in; `/restore` restores it
     # Restore needs a signed-in admin: "Application: Not supported" (CA policies, named locations,
@@ -232,6 +238,14 @@ class Kind:
     # (Kind.relations) always come back with either end.
     restored_with: tuple[str, ...] = ()
 
+    def reads_parent(self, parent: Mapping[str, object]) -> bool:
+        """Whether objects of this child kind are read below `parent` (Kind.parent_unless)."""
+        for f, v in self.parent_unless:
+            got = parent.get(f)
+            if got == v or (isinstance(got, list) and v in got):
+                return False
+        return True
+
     def owner(self, body: Mapping[str, object]) -> SystemOwned | None:
         """The rule that makes `body` one of Microsoft's own objects, if any."""
         return next((r for r in self.system_owned if r.matches(body)), None)
@@ -247,6 +261,7 @@ _NO_DELETE = SystemOwned("Graph cannot delete it (deactivate a definition with s
 # (https://learn.microsoft.com/graph/api/resources/unifiedrolemanagementpolicy): only the rules change.
 _PIM_OWNED = SystemOwned("PIM makes one per role: Graph neither creates nor deletes it (its rules are updated)",
                          locked=frozenset())
+_PIM_GROUP_UNLESS: tuple[tuple[str, object], ...] = (("groupTypes", "DynamicMembership"), ("onPremisesSyncEnabled", True))
 _TS = frozenset({"createdDateTime", "modifiedDateTime", "deletedDateTime", "lastModifiedDateTime"})
 
 
@@ -580,6 +595,43 @@ KINDS: tuple[Kind, ...] = (
         write_perm=("RoleAssignmentSchedule.ReadWrite.Directory",), default_on=False,
         depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
     ),
+    # PIM for Groups (https://learn.microsoft.com/graph/api/resources/privilegedidentitymanagement-for-groups-api-overview):
+    # who may become a member or owner of a group (eligible) and who is one for a time (active). Graph
+    # lists both only with a $filter on groupId or principalId (privilegedaccessgroup-list-eligibilityschedules,
+    # privilegedaccessgroup-list-assignmentschedules), so they are read per group; written only through the
+    # request collections with adminAssign / adminRemove (privilegedaccessgroup-post-eligibilityschedulerequests).
+    # Security and Microsoft 365 groups only: "Dynamic groups and groups synchronized from on-premises
+    # environment cannot be managed in PIM for Groups"
+    # (https://learn.microsoft.com/entra/id-governance/privileged-identity-management/groups-discover-groups).
+    # Opt-in: PIM needs Entra ID P2 or Governance licences, and each group costs a read.
+    Kind(
+        name="groupEligibilitySchedules", graph_type="privilegedAccessGroupEligibilitySchedule",
+        title="eligible group membership", path="/identityGovernance/privilegedAccess/group/eligibilitySchedules",
+        guid_id=False, name_field="", natural_key=("groupId", "principalId", "accessId"), label=("groupId", "accessId", "principalId"),
+        parent="groups", parent_field="groupId", parent_filter="groupId eq '{parent}'",
+        parent_unless=_PIM_GROUP_UNLESS, update=None,
+        requests=Requests("/identityGovernance/privilegedAccess/group/eligibilityScheduleRequests"),
+        strip=frozenset({"status", "createdUsing", "memberType", "scheduleInfo.startDateTime"} | _TS),
+        refs=(Ref("groupId", ("groups",)), Ref("principalId", ("users", "groups"))),
+        read_perm=("PrivilegedEligibilitySchedule.Read.AzureADGroup",),
+        write_perm=("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",), default_on=False,
+        depends=("users", "groups"),
+    ),
+    Kind(
+        # Activations (assignmentType "activated") are PIM's: never owned, like roleAssignmentSchedules.
+        name="groupAssignmentSchedules", graph_type="privilegedAccessGroupAssignmentSchedule",
+        title="active group membership", path="/identityGovernance/privilegedAccess/group/assignmentSchedules",
+        guid_id=False, name_field="", natural_key=("groupId", "principalId", "accessId"), label=("groupId", "accessId", "principalId"),
+        parent="groups", parent_field="groupId", parent_filter="groupId eq '{parent}'",
+        parent_unless=_PIM_GROUP_UNLESS, update=None, skip_when={"assignmentType": "activated"},
+        requests=Requests("/identityGovernance/privilegedAccess/group/assignmentScheduleRequests"),
+        strip=frozenset({"status", "createdUsing", "memberType", "assignmentType", "scheduleInfo.startDateTime"}
+                        | _TS),
+        refs=(Ref("groupId", ("groups",)), Ref("principalId", ("users", "groups"))),
+        read_perm=("PrivilegedAssignmentSchedule.Read.AzureADGroup",),
+        write_perm=("PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup",), default_on=False,
+        depends=("users", "groups"),
+    ),
     Kind(
         # PIM settings of each directory role (https://learn.microsoft.com/graph/api/resources/unifiedrolemanagementpolicy):
         # Graph makes one policy per role and never lets a client create or delete one. Only its rules
@@ -738,6 +790,31 @@ KINDS: tuple[Kind, ...] = (
         path="/identityGovernance/termsOfUse/agreements", expand=("files",), delegated_only=True,
         strip=frozenset({"files[].id", "files[].createdDateTime"} | _TS), create_only=frozenset({"files"}),
         read_perm=("Agreement.Read.All",), write_perm=("Agreement.ReadWrite.All",),
+    ),
+    # Entitlement management (https://learn.microsoft.com/graph/api/resources/entitlementmanagement-overview):
+    # catalogs and the access packages in them. Opt-in: it needs Entra ID Governance (or P2) licences.
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/accesspackagecatalog: the tenant's "General"
+        # catalog (catalogType serviceDefault) is Entra's; catalogs other services make are theirs.
+        name="accessPackageCatalogs", graph_type="accessPackageCatalog", title="access package catalog",
+        path="/identityGovernance/entitlementManagement/catalogs", strip=_TS, create_only=frozenset({"catalogType"}),
+        system_owned=(
+            SystemOwned("the tenant's default catalog: Entra makes it and never deletes it",
+                        equals=(("catalogType", "serviceDefault"),), locked=frozenset({"catalogType"})),
+            SystemOwned("made and managed by another Microsoft service", equals=(("catalogType", "serviceManaged"),)),
+        ),
+        read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
+        default_on=False,
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/accesspackage: the catalog is a navigation property,
+        # read with $expand=catalog, set on create as {"id": ...} (accesspackage-post) and never moved.
+        name="accessPackages", graph_type="accessPackage", title="access package",
+        path="/identityGovernance/entitlementManagement/accessPackages", strip=_TS,
+        expand=("catalog",), only_id=("catalog",), create_only=frozenset({"catalog"}),
+        refs=(Ref("catalog.id", ("accessPackageCatalogs",)),),
+        read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
+        default_on=False, depends=("accessPackageCatalogs",),
     ),
     Kind(
         # One per tenant (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-post-grouplifecyclepolicies);

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from entragit import canonical, yamlio
 from entragit import kinds as kindmod
@@ -197,10 +198,20 @@ async def _store(kind: Kind, items: Iterable[dict[str, Any]], snap: Snapshot,
             owned[key] = canonical.clean(kind, raw)
 
 
+def child_url(kind: Kind, parent: str) -> str:
+    """The list of `kind` below `parent`: a `{parent}` path, or the collection with its per-parent $filter."""
+    if kind.parent_filter:
+        return f"{kind.path}?$filter=" + quote(kind.parent_filter.format(parent=parent), safe="'")
+    return kind.path.format(parent=parent)
+
+
 async def _read_children(g: Graph, kind: Kind, snap: Snapshot) -> None:
     assert kind.parent
     parents = sorted(snap.kind(kind.parent)) + sorted(snap.lookup.get(kind.parent, {}))
-    reqs = [{"method": "GET", "url": kind.path.format(parent=p)} for p in parents]
+    if kind.parent_unless:  # parents that cannot hold the kind (dynamic groups for PIM) are not read
+        bodies = {**snap.lookup.get(kind.parent, {}), **snap.kind(kind.parent)}
+        parents = [p for p in parents if kind.reads_parent(bodies[p])]
+    reqs = [{"method": "GET", "url": child_url(kind, p)} for p in parents]
     for resp in await _guard(kind, g.batch(reqs, version=kind.version)):
         if resp.status == 403:
             raise PermissionMissing(f"reading {kind.title}s was denied: the app needs {' or '.join(kind.read_perm)}")

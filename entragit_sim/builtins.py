@@ -68,6 +68,9 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Member.Read.Hidden": "658aa5d8-239f-45c4-aa12-864f4fc7e490",
     "Organization.Read.All": "498476ce-e0fe-48b0-b801-37ba7e2685c6",
     "Organization.ReadWrite.All": "292d869f-3427-49a8-9dab-8c70152b74e9",
+    # microsoftgraph/microsoft-graph-docs.ru-RU concepts/includes/permissions-ids.md (Application rows).
+    "EntitlementManagement.Read.All": "c74fd47d-ed3c-45c3-9a9e-b8676de685d2",
+    "EntitlementManagement.ReadWrite.All": "9acd699f-1e81-4958-b001-93b1d2506e19",
     "Policy.Read.All": "246dd0d5-5bd0-4def-940b-0421030a5b68",
     # Confirmed against several published permission tables (Graph SP appRoles dumps), 2026-11.
     "Policy.Read.AuthenticationMethod": "8e3bc81b-d2f3-4b7b-838c-32c88218d2f0",
@@ -80,6 +83,12 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Policy.ReadWrite.CrossTenantAccess": "338163d7-f101-4c92-94ba-ca46fe52447c",
     "Policy.ReadWrite.PermissionGrant": "a402ca1c-2696-4531-972d-6e5ee4aa11ea",
     "Policy.ReadWrite.SecurityDefaults": "1c6e93a6-28e2-4cbb-9f64-1a46a821124d",
+    # PIM for Groups app roles, from merill/graph-permissions-explorer (permission/<name>.md, "Application
+    # Permission" Id), 2026-12; Microsoft's permissions.json lists the names but no ids.
+    "PrivilegedAssignmentSchedule.Read.AzureADGroup": "cd4161cb-f098-48f8-a884-1eda9a42434c",
+    "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup": "41202f2c-f7ab-45be-b001-85c9728b9d69",
+    "PrivilegedEligibilitySchedule.Read.AzureADGroup": "edb419d6-7edc-42a3-9345-509bfdf5d87c",
+    "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup": "618b6020-bca8-4de6-99f6-ef445fa4d857",
     "RoleAssignmentSchedule.Read.Directory": "d5fe8ce8-684c-4c83-a52c-46e882ce4be1",
     "RoleAssignmentSchedule.ReadWrite.Directory": "dd199f4a-f148-40a4-a2ec-f0069cc799ec",
     "RoleEligibilitySchedule.Read.Directory": "ff278e11-4a33-4d0c-83d2-d01dc58929a5",

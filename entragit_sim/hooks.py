@@ -941,6 +941,96 @@ class RoleEligibilityRequest(Hook):
                    scheduleInfo=info)
 
 
+class GroupPimRequest(Hook):
+    """PIM for Groups: adminAssign makes the principal an eligible (or active) member or owner of the
+    group, a schedule named `{groupId}_{accessId}_{request id}` as in the docs' examples; adminRemove
+    ends it; selfActivate (assignment requests only) makes an activated assignment
+    (https://learn.microsoft.com/graph/api/privilegedaccessgroup-post-eligibilityschedulerequests,
+    .../privilegedaccessgroup-post-assignmentschedulerequests). Only security and Microsoft 365 groups
+    that are neither dynamic nor synced from on-premises
+    (https://learn.microsoft.com/entra/id-governance/privileged-identity-management/groups-discover-groups).
+    Not modelled: the group's PIM policy, approvals, expiry, and the membership an active assignment
+    grants (the principal is not added to `members` / `owners`). Error codes are guesses: the docs list none."""
+
+    def __init__(self, schedules: str, activations: bool) -> None:
+        self.schedules = schedules
+        self.activations = activations
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        action = str(obj.get("action"))
+        allowed = ("adminAssign", "adminRemove") + (("selfActivate",) if self.activations else ())
+        if action not in allowed:
+            raise bad_request(f"Action '{action}' is not supported here; use {' or '.join(allowed)}.")
+        if obj.get("accessId") not in ("member", "owner"):
+            raise bad_request("accessId must be member or owner.")
+        self._check_group(ctx.store, str(obj.get("groupId")))
+        found = next((s for s in ctx.store.all(self.schedules)
+                      if all(s.get(k) == obj.get(k) for k in _GROUP_GRANT)), None)
+        obj["createdDateTime"] = now_iso()
+        if action == "adminRemove":
+            if found is None:
+                raise GraphHTTPError(400, "RoleAssignmentDoesNotExist", "The Role assignment does not exist.")
+            ctx.store.pop(self.schedules, found["id"])
+            obj.update(status="Revoked", scheduleInfo=None)
+            return
+        if not any(ctx.store.get(k, str(obj.get("principalId"))) for k in ("users", "groups")):
+            raise GraphHTTPError(404, "ResourceNotFound", "The principal does not exist.")
+        if found is not None:
+            raise GraphHTTPError(400, "RoleAssignmentExists", "The Role assignment already exists.")
+        info = _schedule_info(obj)
+        sid = f"{obj['groupId']}_{obj['accessId']}_{obj['id']}"
+        sched = {"id": sid, **{k: obj.get(k) for k in _GROUP_GRANT}, "createdUsing": obj["id"],
+                 "createdDateTime": obj["createdDateTime"], "modifiedDateTime": None, "status": "Provisioned",
+                 "memberType": "direct", "scheduleInfo": info}
+        if self.activations:
+            sched["assignmentType"] = "activated" if action == "selfActivate" else "assigned"
+        ctx.store.put(self.schedules, sid, sched)
+        obj.update(status="Provisioned", completedDateTime=obj["createdDateTime"], targetScheduleId=sid,
+                   scheduleInfo=info)
+
+    @staticmethod
+    def _check_group(store: Store, gid: str) -> None:
+        group = store.get("groups", gid)
+        if group is None:
+            raise GraphHTTPError(404, "ResourceNotFound", f"Group '{gid}' does not exist.")
+        types = group.get("groupTypes") or []
+        if "DynamicMembership" in types or group.get("onPremisesSyncEnabled"):
+            raise bad_request("Dynamic groups and groups synchronized from on-premises cannot be managed in PIM.")
+        if not group.get("securityEnabled") and "Unified" not in types:  # a distribution list
+            raise bad_request("Only security groups and Microsoft 365 groups can be managed in PIM.")
+
+
+_GROUP_GRANT = ("groupId", "principalId", "accessId")
+
+
+class AccessPackageCatalog(Hook):
+    """Timestamps; the default catalog stays, and a catalog holding access packages is not deleted
+    (https://learn.microsoft.com/graph/api/accesspackagecatalog-delete). Error texts are guesses."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if obj.get("catalogType") not in ("userManaged", None):
+            raise bad_request("Only userManaged catalogs can be created.")
+        obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if obj.get("catalogType") != "userManaged":
+            raise bad_request("This catalog cannot be deleted.")
+        if any((p.get("catalog") or {}).get("id") == obj["id"] for p in ctx.store.all("accessPackages")):
+            raise bad_request("The catalog still contains access packages; delete them first.")
+
+
+class AccessPackage(Hook):
+    """Made in an existing catalog, kept as {id} (what $expand=catalog is served as here; Graph returns the
+    whole catalog), never moved (https://learn.microsoft.com/graph/api/entitlementmanagement-post-accesspackages)."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        cid = str((obj.get("catalog") or {}).get("id") if isinstance(obj.get("catalog"), dict) else "")
+        if ctx.store.get("accessPackageCatalogs", cid) is None:
+            raise GraphHTTPError(404, "ResourceNotFound", f"Catalog '{cid}' does not exist.")
+        obj["catalog"] = {"id": cid}
+        obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
+
+
 class RoleDefinition(Hook):
     """Custom roles only; templateId defaults to the id."""
 
@@ -1206,6 +1296,10 @@ HOOKS: dict[str, Hook] = {
     "role_assignment": RoleAssignment(),
     "role_schedule_request": RoleScheduleRequest(),
     "role_eligibility_request": RoleEligibilityRequest(),
+    "access_package_catalog": AccessPackageCatalog(),
+    "access_package": AccessPackage(),
+    "group_eligibility_request": GroupPimRequest("groupEligibilitySchedules", activations=False),
+    "group_assignment_request": GroupPimRequest("groupAssignmentSchedules", activations=True),
     "xtap_partner": CrossTenantPartner(),
     "role_definition": RoleDefinition(),
     "user": User(),
@@ -1241,6 +1335,8 @@ def hard_delete(store: Store, res: Resource, key: str) -> None:
             ("roleAssignmentScheduleInstances", ("principalId",)),
             ("roleEligibilitySchedules", ("principalId",)),
             ("roleAssignmentSchedules", ("principalId",)),
+            ("groupEligibilitySchedules", ("principalId", "groupId")),
+            ("groupAssignmentSchedules", ("principalId", "groupId")),
         ):
             for o in list(store.all(kind)):
                 if any(o.get(f) == key for f in fields):

@@ -52,6 +52,11 @@ def _require_filter(req: Request, res: Resource) -> None:
     text = req.query.get("$filter", "")
     if needed and not all(f in text for f in needed):
         raise bad_request(f"The request must filter on {' and '.join(needed)}.", directory=False)
+    # PIM for Groups lists: "This method requires the $filter (eq) query parameter to scope the request to
+    # a principalId or a groupId" (https://learn.microsoft.com/graph/api/privilegedaccessgroup-list-eligibilityschedules).
+    one_of = res.list_filter_one_of
+    if one_of and not any(re.search(rf"\b{f} eq ", text) for f in one_of):
+        raise bad_request(f"The request must filter on {' or '.join(one_of)}.", directory=False)
 
 class Resources(Relations):
     """The generic handlers every resource-table row gets."""

@@ -89,6 +89,8 @@ class Resource:
     # A $filter every list must carry, as the docs give it: a list whose filter leaves out a property
     # this names is refused with 400 (PIM policies must be scoped by scopeId and scopeType).
     list_filter_required: str = ""
+    # Properties of which a list's $filter must name at least one (PIM for groups: groupId or principalId).
+    list_filter_one_of: tuple[str, ...] = ()
 
 
 def _p(read: tuple[str, ...], *write: tuple[str, ...]) -> Perms:
@@ -149,6 +151,23 @@ ELIGIBILITY_PERMS = _p(
 ELIGIBILITY_REQUEST_PERMS = _p(
     ("RoleEligibilitySchedule.ReadWrite.Directory", "RoleManagement.ReadWrite.Directory"),
     *ELIGIBILITY_PERMS.write,
+)
+
+# PIM for Groups (https://learn.microsoft.com/graph/api/privilegedaccessgroup-list-eligibilityschedules,
+# .../privilegedaccessgroup-list-assignmentschedules): Read or ReadWrite of the same family, apps included.
+GROUP_ELIGIBILITY_PERMS = _p(
+    ("PrivilegedEligibilitySchedule.Read.AzureADGroup", "PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup"),
+    ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup",),
+)
+GROUP_ASSIGNMENT_PERMS = _p(
+    ("PrivilegedAssignmentSchedule.Read.AzureADGroup", "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup"),
+    ("PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup",),
+)
+# Requests are listed with the Read permission too (privilegedaccessgroup-list-eligibilityschedulerequests).
+GROUP_PIM_FILTER = ("groupId", "principalId")
+
+EM_PERMS = _p(
+    ("EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"), ("EntitlementManagement.ReadWrite.All",),
 )
 
 # PIM policies for directory roles (https://learn.microsoft.com/graph/api/policyroot-list-rolemanagementpolicies):
@@ -539,6 +558,46 @@ RESOURCES: tuple[Resource, ...] = (
         deletable=False,
         audit=("RoleManagement", "Role"),
     ),
+    # PIM for Groups: a request with adminAssign makes a principal an eligible (or active) member or owner
+    # of a group, adminRemove ends it; lists must be filtered by groupId or principalId
+    # (https://learn.microsoft.com/graph/api/privilegedaccessgroup-post-eligibilityschedulerequests,
+    # .../privilegedaccessgroup-post-assignmentschedulerequests, .../privilegedaccessgroup-list-eligibilityschedules).
+    Resource(
+        name="groupEligibilityScheduleRequests",
+        path="identityGovernance/privilegedAccess/group/eligibilityScheduleRequests",
+        odata_type="#microsoft.graph.privilegedAccessGroupEligibilityScheduleRequest",
+        perms=GROUP_ELIGIBILITY_PERMS, required=("action", "accessId", "principalId", "groupId"),
+        updatable=False, deletable=False, hook="group_eligibility_request", list_filter_one_of=GROUP_PIM_FILTER,
+        audit=("GroupManagement", "Group"),
+        defaults={"justification": None, "scheduleInfo": None, "isValidationOnly": False, "approvalId": None,
+                  "customData": None, "completedDateTime": None, "targetScheduleId": None,
+                  "ticketInfo": {"ticketNumber": None, "ticketSystem": None}},
+    ),
+    Resource(
+        name="groupEligibilitySchedules",
+        path="identityGovernance/privilegedAccess/group/eligibilitySchedules",
+        odata_type="#microsoft.graph.privilegedAccessGroupEligibilitySchedule",
+        perms=GROUP_ELIGIBILITY_PERMS, id_style="opaque", create="", updatable=False, deletable=False,
+        list_filter_one_of=GROUP_PIM_FILTER, audit=("GroupManagement", "Group"),
+    ),
+    Resource(
+        name="groupAssignmentScheduleRequests",
+        path="identityGovernance/privilegedAccess/group/assignmentScheduleRequests",
+        odata_type="#microsoft.graph.privilegedAccessGroupAssignmentScheduleRequest",
+        perms=GROUP_ASSIGNMENT_PERMS, required=("action", "accessId", "principalId", "groupId"),
+        updatable=False, deletable=False, hook="group_assignment_request", list_filter_one_of=GROUP_PIM_FILTER,
+        audit=("GroupManagement", "Group"),
+        defaults={"justification": None, "scheduleInfo": None, "isValidationOnly": False, "approvalId": None,
+                  "customData": None, "completedDateTime": None, "targetScheduleId": None,
+                  "ticketInfo": {"ticketNumber": None, "ticketSystem": None}},
+    ),
+    Resource(
+        name="groupAssignmentSchedules",
+        path="identityGovernance/privilegedAccess/group/assignmentSchedules",
+        odata_type="#microsoft.graph.privilegedAccessGroupAssignmentSchedule",
+        perms=GROUP_ASSIGNMENT_PERMS, id_style="opaque", create="", updatable=False, deletable=False,
+        list_filter_one_of=GROUP_PIM_FILTER, audit=("GroupManagement", "Group"),
+    ),
     Resource(
         name="roleDefinitions",
         path="roleManagement/directory/roleDefinitions",
@@ -747,6 +806,27 @@ RESOURCES: tuple[Resource, ...] = (
         hook="agreement",
         defaults={"isViewingBeforeAcceptanceRequired": False, "isPerDeviceAcceptanceRequired": False,
                   "termsExpiration": None, "userReacceptRequiredFrequency": None},
+    ),
+    # Entitlement management (https://learn.microsoft.com/graph/api/entitlementmanagement-post-catalogs,
+    # .../accesspackagecatalog-update, .../accesspackagecatalog-delete, .../entitlementmanagement-post-accesspackages,
+    # .../accesspackage-update, .../accesspackage-delete): EntitlementManagement.Read.All to read,
+    # EntitlementManagement.ReadWrite.All to write, apps included.
+    Resource(
+        name="accessPackageCatalogs",
+        path="identityGovernance/entitlementManagement/catalogs",
+        odata_type="#microsoft.graph.accessPackageCatalog",
+        perms=EM_PERMS, required=("displayName",), create_only=("catalogType",), throttle="none",
+        hook="access_package_catalog", audit=("EntitlementManagement", "AccessPackageCatalog"),
+        defaults={"description": None, "catalogType": "userManaged", "state": "published",
+                  "isExternallyVisible": False},
+    ),
+    Resource(
+        name="accessPackages",
+        path="identityGovernance/entitlementManagement/accessPackages",
+        odata_type="#microsoft.graph.accessPackage",
+        perms=EM_PERMS, required=("displayName", "catalog"), create_only=("catalog",), expandable=("catalog",),
+        throttle="none", hook="access_package", audit=("EntitlementManagement", "AccessPackage"),
+        defaults={"description": None, "isHidden": False},
     ),
     Resource(
         # https://learn.microsoft.com/graph/api/grouplifecyclepolicy-list (Directory.Read.All /

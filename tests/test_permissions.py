@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from entragit import kinds, permissions
+from entragit import kinds, permissions, snapshot
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 
@@ -44,7 +44,7 @@ def _url(sim, kind) -> str:
         with httpx.Client(headers=ADMIN) as c:
             parent = kinds.get(kind.parent)
             pid = c.get(base.replace("/" + kind.version, "/v1.0") + parent.path).json()["value"][0]["id"]
-        return base + kind.path.format(parent=pid)
+        return base + snapshot.child_url(kind, pid)  # PIM for Groups: the per-group $filter
     return base + kind.path
 
 

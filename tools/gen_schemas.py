@@ -236,6 +236,8 @@ class Builder:
         for key, (attr, method, arg) in sorted(fields(cls).items()):
             if key == "@odata.type" or key in skip:
                 continue
+            if arg is None and "object" in method:
+                arg = cls  # a self-referencing property (accessPackage.incompatibleAccessPackages)
             if method in ("get_object_value", "get_collection_of_object_values") and _is_entity(arg):
                 sub = path + key + ("[]" if "collection" in method else "")
                 plain = (path + key).replace("[]", "")

@@ -646,6 +646,31 @@ class _Demo:
             "scheduleInfo": {"startDateTime": ts(40), "recurrence": None,
                              "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None}},
         })  # fmt: skip
+        # PIM for Groups: the service desk lead may also activate membership of Finance Admins (which holds
+        # Billing Administrator) for an end-of-quarter close. Shaped as hooks.GroupPimRequest makes them.
+        gid, rid = g["finance-admins"]["id"], self.id("groupEligibilityScheduleRequest", "kwame.mensah/finance-admins")
+        self.add("groupEligibilitySchedules", {
+            "id": f"{gid}_member_{rid}", "groupId": gid, "principalId": u["kwame.mensah"]["id"], "accessId": "member",
+            "createdUsing": rid, "createdDateTime": ts(41), "modifiedDateTime": None, "status": "Provisioned",
+            "memberType": "direct",
+            "scheduleInfo": {"startDateTime": ts(41), "recurrence": None,
+                             "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None}},
+        })  # fmt: skip
+        # Entitlement management: Entra's default catalog, and Finance's catalog with the access package
+        # new finance staff request for month-end close.
+        self.add("accessPackageCatalogs", {
+            "id": self.id("accessPackageCatalog", "general"), "displayName": "General",
+            "description": "Built-in catalog.", "catalogType": "serviceDefault", "state": "published",
+            "isExternallyVisible": True, "createdDateTime": ts(0), "modifiedDateTime": ts(0)})
+        finance = self.add("accessPackageCatalogs", {
+            "id": self.id("accessPackageCatalog", "finance"), "displayName": "Finance",
+            "description": "Access for the finance department.", "catalogType": "userManaged",
+            "state": "published", "isExternallyVisible": False, "createdDateTime": ts(42),
+            "modifiedDateTime": ts(42)})
+        self.add("accessPackages", {
+            "id": self.id("accessPackage", "month-end-close"), "displayName": "Finance month-end close",
+            "description": "ExpenseHub approver access for the close week.", "isHidden": False,
+            "catalog": {"id": finance["id"]}, "createdDateTime": ts(43), "modifiedDateTime": ts(43)})
         # PIM settings: Graph keeps one policy per role; the demo lists those of the built-in roles it
         # assigns or makes eligible, plus Global Administrator, with Graph's default rules.
         used = {a["roleDefinitionId"] for a in self.seed["roleAssignments"] + self.seed["roleEligibilitySchedules"]}

@@ -364,6 +364,16 @@ def populate(sim: Simulator) -> None:
             "action": "adminAssign", "principalId": user, "roleDefinitionId": roles[-1], "directoryScopeId": "/",
             "justification": "probe", "scheduleInfo": {"expiration": {"type": "noExpiration"}}})
         assert r.status_code == 201, r.text
+        for coll in ("eligibilityScheduleRequests", "assignmentScheduleRequests"):  # PIM for Groups
+            r = c.post(f"{sim.graph_url}/identityGovernance/privilegedAccess/group/{coll}", json={
+                "action": "adminAssign", "groupId": pim_group(sim), "principalId": user, "accessId": "member"})
+            assert r.status_code == 201, r.text
+
+
+def pim_group(sim: Simulator) -> str:
+    """The group populate() gives PIM for Groups schedules: the first assigned (not dynamic) one."""
+    groups = httpx.get(f"{sim.graph_url}/groups", headers=ADMIN).json()["value"]
+    return str(next(g["id"] for g in groups if "DynamicMembership" not in g.get("groupTypes", [])))
 
 
 _tokens: dict[tuple[int, frozenset[str]], str] = {}
@@ -413,6 +423,8 @@ def url(sim: Simulator, r: Route) -> str:
         head, _, tail = path.partition("{")
         _, _, tail = tail.partition("}")
         scoped = next((x.list_filter_required for x in RESOURCES if x.path == head.rstrip("/")), "")
+        if any(x.list_filter_one_of for x in RESOURCES if x.path == head.rstrip("/")):
+            scoped = f"groupId eq '{pim_group(sim)}'"
         listing = httpx.get(f"{root}/{head.rstrip('/')}", headers=ADMIN,
                             params={"$filter": scoped} if scoped else None)
         values = listing.json().get("value", []) if listing.status_code == 200 else []

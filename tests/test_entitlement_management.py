@@ -1,0 +1,101 @@
+"""Entitlement management catalogs and access packages (opt-in): exported with the catalog an access
+package lives in named in `refs`, updated in place, and recreated after a delete with the package
+remapped to its recreated catalog; the tenant's default catalog is never deleted. Signed in as the
+app holding exactly the listed permissions."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from pathlib import Path
+from typing import Any
+
+import git
+import httpx
+import yaml
+
+from entragit import kinds
+from tests.conftest import Cli, app_repo
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+EM = "/identityGovernance/entitlementManagement"
+CATALOGS, PACKAGES = "accessPackageCatalogs", "accessPackages"
+PACKAGE_FILE = f"tenants/demo/{PACKAGES}/finance-month-end-close.yaml"
+
+
+def _graph(sim: Any) -> httpx.Client:
+    verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
+    return httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify)
+
+
+def _repo(tmp_path: Path, sim: Any, monkeypatch: Any) -> Cli:
+    repo = app_repo(tmp_path / "config", sim, monkeypatch, extra=("EntitlementManagement.ReadWrite.All",))
+    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only] + [CATALOGS, PACKAGES]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return repo
+
+
+def _ops(repo: Cli) -> list[tuple[str, str]]:
+    return sorted((o["kind"], o["action"]) for o in json.loads(repo("plan", "--format", "json").output)["operations"]
+                  if o["kind"] in (CATALOGS, PACKAGES))
+
+
+def _live(c: httpx.Client, coll: str) -> dict[str, dict[str, Any]]:
+    params = {"$expand": "catalog"} if coll == "accessPackages" else None
+    return {o["displayName"]: o for o in c.get(f"{EM}/{coll}", params=params).json()["value"]}
+
+
+def test_catalog_and_package_round_trip_as_the_exact_permission_app(tmp_path, sim_factory, monkeypatch) -> None:
+    sim = sim_factory("demo", tls=True)
+    repo = _repo(tmp_path, sim, monkeypatch)
+    repo("export", "--commit")
+    d = Path(repo.repo) / "tenants/demo"
+    assert sorted(p.stem for p in (d / CATALOGS).glob("*.yaml")) == ["finance", "general"]
+    package = yaml.safe_load((d / PACKAGES / "finance-month-end-close.yaml").read_text())
+    with _graph(sim) as c:
+        finance = _live(c, "catalogs")["Finance"]["id"]
+    assert package["catalog"] == {"id": finance}
+    assert package["refs"][finance]["name"] == "Finance"
+    assert not {"createdDateTime", "modifiedDateTime"} & set(package)
+
+    # An edit in git is a PATCH of that one field.
+    path = repo.repo / PACKAGE_FILE
+    path.write_text(path.read_text().replace("isHidden: false", "isHidden: true"))
+    git.Repo(repo.repo).git.commit("-am", "Hide the close-week package from the My Access portal")
+    assert _ops(repo) == [(PACKAGES, "update")]
+    repo("apply", "--yes")
+    with _graph(sim) as c:
+        assert _live(c, "accessPackages")["Finance month-end close"]["isHidden"] is True
+
+        # Deleted in the portal (package, then its catalog): both come back, the package in the new catalog.
+        pid = _live(c, "accessPackages")["Finance month-end close"]["id"]
+        assert c.delete(f"{EM}/catalogs/{finance}").status_code == 400, "a catalog holding packages stays"
+        assert c.delete(f"{EM}/accessPackages/{pid}").status_code == 204
+        assert c.delete(f"{EM}/catalogs/{finance}").status_code == 204
+        assert _ops(repo) == [(CATALOGS, "create"), (PACKAGES, "create")]
+        repo("apply", "--yes")
+        new = _live(c, "catalogs")["Finance"]["id"]
+        assert new != finance
+        back = _live(c, "accessPackages")["Finance month-end close"]
+        assert back["catalog"]["id"] == new and back["isHidden"] is True
+    assert "No changes" in repo("plan").output
+
+
+def test_the_default_catalog_is_never_deleted(tmp_path, sim_factory, monkeypatch) -> None:
+    sim = sim_factory("demo", tls=True)
+    repo = _repo(tmp_path, sim, monkeypatch)
+    repo("export", "--commit")
+    (Path(repo.repo) / f"tenants/demo/{CATALOGS}/general.yaml").unlink()
+    git.Repo(repo.repo).git.commit("-am", "No General catalog")
+    plan = json.loads(repo("plan", "--prune", "--format", "json").output)
+    assert not [o for o in plan["operations"] if o["kind"] == CATALOGS]
+    assert [a["name"] for a in plan.get("left_alone", []) if a["kind"] == CATALOGS] == ["General"]
+
+
+def test_permissions_table_lists_both_kinds(repo) -> None:
+    out = repo("permissions", "--table").output
+    for kind in (CATALOGS, PACKAGES):
+        [line] = [ln for ln in out.splitlines() if ln.startswith(f"{kind} ")]
+        assert "EntitlementManagement.Read.All" in line and "EntitlementManagement.ReadWrite.All" in line
