@@ -17,7 +17,9 @@ from entragit_sim.throttle import Throttle
 from . import chaos
 
 # 10% of requests fail one way or another: the rates the brief for this suite names.
-FAULTS = "503=0.03,500=0.02,reset=0.02,slow=0.02:300,lost=0.01"
+# Twice the rates of earlier releases: export reads and apply writes in fewer requests now (owners by
+# $expand, writes in $batch envelopes), and each seed must still land at least 10 faults.
+FAULTS = "503=0.06,500=0.04,reset=0.04,slow=0.02:300,lost=0.02"
 # Small buckets so some requests get 429 + Retry-After; the CA family (1 rps pacing once throttled)
 # is left at Graph's size: pacing it would only add seconds, its handling is tested in tests/sim.
 THROTTLE = "ru=100/1,w=15/1"
