@@ -29,48 +29,57 @@ def blob_id(text: str) -> str:
 
 def path_for(root: Path, tenant: str) -> Path | None:
     git_dir = gitstore.git_dir(root) if tenant else None
-    return Path(git_dir) / "entragit-render" / f"{tenant}.docs.json" if git_dir else None
+    return Path(git_dir) / "entragit-render" / f"{tenant}.docs" if git_dir else None
 
 
 class DocCache:
     """blob id -> the document (parsed YAML) of one tenant's files as the last export wrote them.
 
-    Each entry is handed out once (`take`): the caller may change what it gets, and a second file
-    with the same text parses its own copy."""
+    Held as JSON text and parsed when taken, so the whole tenant is never held parsed twice; each
+    entry is handed out once (`take`): a second file with the same text parses its own copy."""
 
-    def __init__(self, docs: dict[str, Any]) -> None:
+    def __init__(self, docs: dict[str, str]) -> None:
         self.docs = docs
 
     def take(self, blob: str) -> Any | None:
-        return self.docs.pop(blob, None)
+        js = self.docs.pop(blob, None)
+        return None if js is None else json.loads(js)
 
     def take_text(self, text: str) -> Any | None:
-        return self.docs.pop(blob_id(text), None) if self.docs else None
+        return self.take(blob_id(text)) if self.docs else None
 
 
 def load(root: Path, tenant: str) -> DocCache:
+    """The tenant's cache: a first line naming the writer version, then `blob id<TAB>JSON` lines
+    (JSON escapes every tab and newline inside it)."""
     path = path_for(root, tenant)
+    docs: dict[str, str] = {}
     if path is None:
-        return DocCache({})
+        return DocCache(docs)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8", newline="\n") as f:
+            if f.readline().rstrip("\n") != f"entragit-docs {rendercache.version()}":
+                return DocCache({})
+            for line in f:
+                blob, _, js = line.rstrip("\n").partition("\t")
+                docs[blob] = js
     except (OSError, ValueError):
         return DocCache({})
-    ok = isinstance(data, dict) and data.get("version") == rendercache.version() and isinstance(data.get("docs"), dict)
-    return DocCache(data["docs"] if ok else {})
+    return DocCache(docs)
 
 
 def save(root: Path, tenant: str, docs: dict[str, str]) -> None:
     """`docs`: blob id -> the document's JSON text (as export computed it for the render cache), so
-    the file is put together without encoding every document again."""
+    no document is encoded again."""
     path = path_for(root, tenant)
     if path is None:
         return
-    body = ",".join(f"{json.dumps(blob)}:{js}" for blob, js in docs.items())
     tmp = path.with_suffix(".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(f'{{"version":{json.dumps(rendercache.version())},"docs":{{{body}}}}}', encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+            f.write(f"entragit-docs {rendercache.version()}\n")
+            f.writelines(f"{blob}\t{js}\n" for blob, js in docs.items())
         os.replace(tmp, path)
     except OSError:
         pass  # only a cost: the next read parses the YAML

@@ -70,7 +70,6 @@ def test_the_next_unchanged_export_and_a_plan_agree_with_the_files(exported: Cli
 def test_a_cache_of_another_writer_version_is_ignored(exported: Cli) -> None:
     path = doccache.path_for(exported.repo, "demo")
     assert path is not None and path.is_file()
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["version"] = "another"
-    path.write_text(json.dumps(data), encoding="utf-8")
+    first, rest = path.read_text(encoding="utf-8").split("\n", 1)
+    path.write_text("entragit-docs another\n" + rest, encoding="utf-8")
     assert doccache.load(exported.repo, "demo").docs == {}
