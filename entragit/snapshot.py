@@ -375,7 +375,8 @@ def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None
     """Snapshot from a tenant folder (or from `files`: relative path -> text, e.g. a git tree).
 
     A file the last export wrote is taken from its parsed form (entragit/doccache.py) instead of
-    parsed again; `parsed`: relative path -> document of files the caller holds parsed already."""
+    parsed again, and not canonicalised again (export wrote it from a canonical body); `parsed`:
+    relative path -> document of such files the caller has taken from the cache already."""
     from entragit import doccache
 
     snap = Snapshot()
@@ -390,19 +391,20 @@ def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None
         kind = kindmod.BY_NAME.get(kname)
         if kind is None:
             raise InputError(rel, None, f"unknown kind folder {kname!r}")
-        if rel in parsed:
-            doc = parsed[rel]
-        elif (doc := cache.take_text(files[rel])) is None:
+        doc = parsed[rel] if rel in parsed else cache.take_text(files[rel])
+        exported = doc is not None
+        if doc is None:
             doc = yamlio.load(files[rel], rel)
-        _add_file(snap, kind, rel, doc)
+        _add_file(snap, kind, rel, doc, exported)
     return snap
 
 
-def _add_file(snap: Snapshot, kind: Kind, rel: str, doc: Any) -> None:
-    """One file's object and its refs index, into `snap`."""
+def _add_file(snap: Snapshot, kind: Kind, rel: str, doc: Any, exported: bool = False) -> None:
+    """One file's object and its refs index, into `snap`. `exported`: the document is one export
+    made from a canonical body, which canonical.clean would return unchanged."""
     if not isinstance(doc, dict):
         raise InputError(rel, 1, "expected a mapping (one object per file)")
-    body = canonical.from_document(kind, doc)
+    body = {k: v for k, v in doc.items() if k != canonical.REFS} if exported else canonical.from_document(kind, doc)
     key = key_of(kind, body)
     if kind.client_id and key in ("", NEW_ID):
         raise InputError(rel, 1, f"missing {kind.id_field!r} (a {kind.title} names its own id)")
