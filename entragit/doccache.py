@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,21 +70,46 @@ def load(root: Path, tenant: str) -> DocCache:
     return DocCache(docs)
 
 
-def save(root: Path, tenant: str, docs: dict[str, str]) -> None:
-    """`docs`: blob id -> the document's JSON text (as export computed it for the render cache), so
-    no document is encoded again."""
-    path = path_for(root, tenant)
-    if path is None:
-        return
+class Recorder:
+    """The documents an export renders, spooled to a temporary file as they come (export holds no
+    extra copy of the tenant), then saved keyed by the blob ids of the files as written."""
+
+    def __init__(self) -> None:
+        self._spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed by save or close
+
+    def add(self, rel: str, js: str) -> None:
+        """`js`: the document's JSON text (as export computed it for the render cache)."""
+        self._spool.write(f"{rel}\t{js}\n")
+
+    def close(self) -> None:
+        self._spool.close()
+
+    def save(self, root: Path, tenant: str, files: dict[str, str], skip: set[str]) -> None:
+        """`files`: rel -> the text written; `skip`: files whose text is not the recorded document's."""
+        path = path_for(root, tenant)
+        try:
+            if path is not None:
+                _write(path, self._entries(files, skip))
+        except OSError:
+            pass  # only a cost: the next read parses the YAML
+        finally:
+            self.close()
+
+    def _entries(self, files: dict[str, str], skip: set[str]) -> Iterator[str]:
+        self._spool.seek(0)
+        for line in self._spool:
+            rel, _, js = line.partition("\t")
+            if rel in files and rel not in skip:
+                yield f"{blob_id(files[rel])}\t{js}"
+
+
+def _write(path: Path, lines: Iterator[str]) -> None:
     tmp = path.with_suffix(".tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            f.write(f"entragit-docs {rendercache.version()}\n")
-            f.writelines(f"{blob}\t{js}\n" for blob, js in docs.items())
-        os.replace(tmp, path)
-    except OSError:
-        pass  # only a cost: the next read parses the YAML
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(f"entragit-docs {rendercache.version()}\n")
+        f.writelines(lines)
+    os.replace(tmp, path)
 
 
 def forget(root: Path, tenant: str) -> None:

@@ -174,7 +174,7 @@ def _unread_kinds_resolver(snap: Snapshot, names: Names, known: Mapping[str, dic
 def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
            known: Mapping[str, dict[str, Any]] | None = None,
            cache: rendercache.RenderCache | None = None,
-           docs_out: dict[str, str] | None = None) -> tuple[dict[str, str], list[str]]:
+           docs_out: doccache.Recorder | None = None) -> tuple[dict[str, str], list[str]]:
     """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind.
 
     `names_out`, when given, receives each file's display name (commit messages use them); `known`
@@ -199,7 +199,7 @@ def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
 
 
 def _render(kind: Kind, rel: str, doc: dict[str, Any], cache: rendercache.RenderCache | None,
-            docs_out: dict[str, str] | None = None) -> str:
+            docs_out: doccache.Recorder | None = None) -> str:
     """The file's text; `docs_out` receives the document's JSON (doccache keeps it for the next read)."""
     if cache is None:
         return canonical.render(kind, doc)
@@ -208,7 +208,7 @@ def _render(kind: Kind, rel: str, doc: dict[str, Any], cache: rendercache.Render
     text = cache.text(rel, digest) or canonical.render(kind, doc)
     cache.remember(rel, digest, text)
     if docs_out is not None:
-        docs_out[rel] = js
+        docs_out.add(rel, js)
     return text
 
 
@@ -604,7 +604,7 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
     _fill_gaps(snap, t)
     current = _current_files(t.dir)
     cache = rendercache.for_tenant(root, t.name, current)
-    docs: dict[str, str] = {}
+    docs = doccache.Recorder()
     files, warnings = layout(snap, names, LazyKnown(current), cache, docs)
     warnings = [*warnings, *snap.gaps.values()]
     r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
@@ -616,16 +616,14 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
     lost = [] if force else hand_edits_lost(root, t, files)
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        docs.close()
         raise EntragitError(f"tenants/{t.name} has uncommitted changes the export would overwrite: {shown}; "
                             "nothing written",
                             hint=f"commit them, discard them (git checkout -- tenants/{t.name}), "
                                  "or pass --force to overwrite them")
     old = write_tenant(root, t, files, current)
     cache.save()
-    kept = {rel for rel in files if rel.split("/", 1)[0] in snap.errors}  # the old text, not the document
-    doccache.save(root, t.name, {doccache.blob_id(files[rel]): js for rel, js in docs.items()
-                                 if rel in files and rel not in kept})
-    del docs
+    docs.save(root, t.name, files, {rel for rel in files if rel.split("/", 1)[0] in snap.errors})  # kept: old text
     _diff(r, old, files, names)
     if do_commit:
         _attribute_changes(root, t, r, old, files, names)
