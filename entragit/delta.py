@@ -222,26 +222,26 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str]) 
     from entragit.config import read_file
     from entragit.snapshot import read_files
 
-    cache = doccache.load(root, tenant_dir.name)
     whole: dict[str, str] = {}
     parsed: dict[str, Any] = {}
     refs: list[tuple[str, Any]] = []
-    for p in sorted(tenant_dir.glob("*/*.yaml")):
-        rel = p.relative_to(root).as_posix()
-        doc = cache.take(blobs[rel]) if rel in blobs else None
-        if doc is not None:
-            if p.parent.name in names:
-                parsed[rel] = doc
-            elif isinstance(doc, dict):
-                refs.append((rel, doc.get(canonical.REFS) or {}))
-            continue
+    on_disk = {p.relative_to(root).as_posix(): p for p in sorted(tenant_dir.glob("*/*.yaml"))}
+    wanted = {blob: rel for rel, blob in blobs.items() if rel in on_disk}
+    for rel, doc in doccache.stream(root, tenant_dir.name, wanted):
+        if not isinstance(doc, dict):
+            continue  # parsed from the file below
+        if Path(rel).parent.name in names:
+            parsed[rel] = doc
+        else:
+            refs.append((rel, doc.get(canonical.REFS) or {}))
+        del on_disk[rel]
+    for rel, p in on_disk.items():  # not in the cache: read and parsed
         text = read_file(root, p)
         if p.parent.name in names:
             whole[rel] = text
         elif (at := text.rfind(f"\n{canonical.REFS}:\n")) >= 0:  # refs is the document's last key
             tail = yamlio.load(text[at + 1:], rel)
             refs.append((rel, tail.get(canonical.REFS) or {} if isinstance(tail, dict) else {}))
-    del cache
     snap = read_files(tenant_dir, root, whole, parsed)
     for _rel, index in sorted(refs):
         _lookup(snap, index if isinstance(index, dict) else {})

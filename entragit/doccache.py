@@ -51,6 +51,25 @@ class DocCache:
         return self.take(blob_id(text)) if self.docs else None
 
 
+def stream(root: Path, tenant: str, wanted: dict[str, str]) -> Iterator[tuple[str, Any]]:
+    """(path, document) of each cached file `wanted` names (blob id -> path), read line by line, so
+    no more than one document's text is held at a time."""
+    path = path_for(root, tenant)
+    if path is None:
+        return
+    try:
+        with open(path, encoding="utf-8", newline="\n") as f:
+            if f.readline().rstrip("\n") != f"entragit-docs {rendercache.version()}":
+                return
+            for line in f:
+                blob, _, js = line.partition("\t")
+                rel = wanted.pop(blob, None)
+                if rel is not None:
+                    yield rel, json.loads(js)
+    except (OSError, ValueError):
+        return
+
+
 def load(root: Path, tenant: str) -> DocCache:
     """The tenant's cache: a first line naming the writer version, then `blob id<TAB>JSON` lines
     (JSON escapes every tab and newline inside it)."""

@@ -74,3 +74,13 @@ def test_a_cache_of_another_writer_version_is_ignored(exported: Cli) -> None:
     first, rest = path.read_text(encoding="utf-8").split("\n", 1)
     path.write_text("entragit-docs another\n" + rest, encoding="utf-8")
     assert doccache.load(exported.repo, "demo").docs == {}
+
+
+def test_an_incremental_export_without_the_cache_parses_the_files_and_writes_the_same(exported: Cli) -> None:
+    head = gitstore.head(exported.repo)
+    before = _texts(exported)
+    doccache.forget(exported.repo, "demo")
+    again = exported("export", "--commit").output
+    assert "(incremental read)" in again and "no changes" in again
+    assert gitstore.head(exported.repo) == head and _texts(exported) == before
+    assert len(doccache.load(exported.repo, "demo").docs) == len(before)  # written again for the next read
