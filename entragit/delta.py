@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entragit import canonical, gitstore, lock, yamlio
+from entragit import canonical, doccache, gitstore, lock, yamlio
 from entragit.errors import GraphError
 from entragit.graph import Graph
 from entragit.kinds import Kind
@@ -212,25 +212,39 @@ async def _reread(g: Graph, kind: Kind, ids: set[str]) -> tuple[Any, set[str]]:
     return tmp, gone
 
 
-def _base(root: Path, tenant_dir: Path, names: set[str]) -> Any:
+def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str]) -> Any:
     """The committed files as a snapshot: the tracked kinds' objects, and every file's refs index
     (what names the referenced users). Only the refs section of the other files is parsed: they are
-    read live anyway, and parsing 10,000 whole files is most of an unchanged export's CPU."""
+    read live anyway, and parsing 10,000 whole files is most of an unchanged export's CPU.
+
+    `blobs` (path -> blob id, checked against HEAD and the work tree by why_full): a file the last
+    export wrote is taken from its parsed form (entragit/doccache.py) without reading it."""
     from entragit.config import read_file
     from entragit.snapshot import read_files
 
     whole: dict[str, str] = {}
-    tails: list[tuple[str, str]] = []
-    for p in sorted(tenant_dir.glob("*/*.yaml")):
-        rel, text = str(p.relative_to(root)), read_file(root, p)
+    parsed: dict[str, Any] = {}
+    refs: list[tuple[str, Any]] = []
+    on_disk = {p.relative_to(root).as_posix(): p for p in sorted(tenant_dir.glob("*/*.yaml"))}
+    wanted = {blob: rel for rel, blob in blobs.items() if rel in on_disk}
+    for rel, doc in doccache.stream(root, tenant_dir.name, wanted):
+        if not isinstance(doc, dict):
+            continue  # parsed from the file below
+        if Path(rel).parent.name in names:
+            parsed[rel] = doc
+        else:
+            refs.append((rel, doc.get(canonical.REFS) or {}))
+        del on_disk[rel]
+    for rel, p in on_disk.items():  # not in the cache: read and parsed
+        text = read_file(root, p)
         if p.parent.name in names:
             whole[rel] = text
         elif (at := text.rfind(f"\n{canonical.REFS}:\n")) >= 0:  # refs is the document's last key
-            tails.append((rel, text[at + 1:]))
-    snap = read_files(tenant_dir, root, whole)
-    for rel, text in tails:
-        doc = yamlio.load(text, rel)
-        _lookup(snap, doc.get(canonical.REFS) or {} if isinstance(doc, dict) else {})
+            tail = yamlio.load(text[at + 1:], rel)
+            refs.append((rel, tail.get(canonical.REFS) or {} if isinstance(tail, dict) else {}))
+    snap = read_files(tenant_dir, root, whole, parsed)
+    for _rel, index in sorted(refs):
+        _lookup(snap, index if isinstance(index, dict) else {})
     return snap
 
 
@@ -254,7 +268,7 @@ async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State,
 
     ch = await changes(g, state, kinds)
     names = {k.name for k in tracked(kinds)}
-    base = _base(root, tenant_dir, names)
+    base = _base(root, tenant_dir, names, state.blobs)
     seed = Snapshot()
     if "users" in state.links:  # names of referenced users, kept current by users/delta
         users = {oid: body for oid, body in base.lookup.get("users", {}).items() if oid not in ch.users_removed}

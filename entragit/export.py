@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from entragit import auth, canonical, gitstore, lock, native, rendercache, yamlio
+from entragit import auth, canonical, doccache, gitstore, lock, native, rendercache, yamlio
 from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.config import Tenant, read_file, repo_file
@@ -173,12 +173,14 @@ def _unread_kinds_resolver(snap: Snapshot, names: Names, known: Mapping[str, dic
 
 def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
            known: Mapping[str, dict[str, Any]] | None = None,
-           cache: rendercache.RenderCache | None = None) -> tuple[dict[str, str], list[str]]:
+           cache: rendercache.RenderCache | None = None,
+           docs_out: doccache.Recorder | None = None) -> tuple[dict[str, str], list[str]]:
     """{kind/slug.yaml: text} for a tenant, and warnings about names that collide within a kind.
 
     `names_out`, when given, receives each file's display name (commit messages use them); `known`
     names references that no longer resolve (the previous files' refs index); `cache`, what the last
-    export wrote: an unchanged object's file is taken as it is instead of rendered again."""
+    export wrote: an unchanged object's file is taken as it is instead of rendered again; `docs_out`
+    (with `cache`), each file's document as JSON."""
     names = Names(snap)
     files: dict[str, str] = {}
     warnings: list[str] = []
@@ -189,18 +191,24 @@ def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
         objs = snap.objects[kname]
         for key, name in _file_names(kind, objs, names, warnings).items():
             rel = f"{kname}/{name}.yaml"
-            files[rel] = _render(kind, rel, canonical.to_document(kind, objs[key], resolve, known), cache)
+            files[rel] = _render(kind, rel, canonical.to_document(kind, objs[key], resolve, known), cache,
+                                 docs_out)
             if names_out is not None:
                 names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
     return files, warnings
 
 
-def _render(kind: Kind, rel: str, doc: dict[str, Any], cache: rendercache.RenderCache | None) -> str:
+def _render(kind: Kind, rel: str, doc: dict[str, Any], cache: rendercache.RenderCache | None,
+            docs_out: doccache.Recorder | None = None) -> str:
+    """The file's text; `docs_out` receives the document's JSON (doccache keeps it for the next read)."""
     if cache is None:
         return canonical.render(kind, doc)
-    digest = rendercache.doc_digest(canonical.schema_header(kind), doc)
+    js = rendercache.doc_json(doc)
+    digest = rendercache.doc_digest(canonical.schema_header(kind), doc, js)
     text = cache.text(rel, digest) or canonical.render(kind, doc)
     cache.remember(rel, digest, text)
+    if docs_out is not None:
+        docs_out.add(rel, js)
     return text
 
 
@@ -596,7 +604,8 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
     _fill_gaps(snap, t)
     current = _current_files(t.dir)
     cache = rendercache.for_tenant(root, t.name, current)
-    files, warnings = layout(snap, names, LazyKnown(current), cache)
+    docs = doccache.Recorder()
+    files, warnings = layout(snap, names, LazyKnown(current), cache, docs)
     warnings = [*warnings, *snap.gaps.values()]
     r = ExportResult(t.name, warnings=warnings, errors=dict(snap.errors), objects=snap.count(), stats=stats)
     if snap.errors:
@@ -607,12 +616,14 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
     lost = [] if force else hand_edits_lost(root, t, files)
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
+        docs.close()
         raise EntragitError(f"tenants/{t.name} has uncommitted changes the export would overwrite: {shown}; "
                             "nothing written",
                             hint=f"commit them, discard them (git checkout -- tenants/{t.name}), "
                                  "or pass --force to overwrite them")
     old = write_tenant(root, t, files, current)
     cache.save()
+    docs.save(root, t.name, files, {rel for rel in files if rel.split("/", 1)[0] in snap.errors})  # kept: old text
     _diff(r, old, files, names)
     if do_commit:
         _attribute_changes(root, t, r, old, files, names)

@@ -8,6 +8,7 @@ enum values turned to None), so requests go through the SDK's request adapter an
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -29,6 +30,29 @@ _THROTTLE_RETRIES = 30
 _RU_MARGIN = 0.97  # pace a little under the measured refill rate
 _5XX = (500, 502, 503, 504)
 BATCH_MAX = 20
+
+
+def _ssl_context(verify: Any) -> Any:
+    """One TLS context per trust setting for the whole process: loading the CA store costs tens of
+    milliseconds, and an export makes a client per tenant and another for the native snapshot id."""
+    if verify is False or not isinstance(verify, (bool, str)):  # off, or a context the caller made
+        return verify
+    if isinstance(verify, str):  # a CA bundle path (the TLS simulator, a private cloud); a new file is a new key
+        import os
+
+        st = os.stat(verify)
+        return _context_for(verify, st.st_mtime_ns, st.st_size)
+    return _context_for(None, 0, 0)
+
+
+@functools.lru_cache(maxsize=16)
+def _context_for(cafile: str | None, _mtime: int, _size: int) -> Any:
+    import ssl
+
+    import httpx
+
+    # httpx's own default (certifi, or SSL_CERT_FILE / SSL_CERT_DIR) when no bundle is named.
+    return ssl.create_default_context(cafile=cafile) if cafile else httpx.create_ssl_context()
 
 
 @dataclass
@@ -161,12 +185,7 @@ class Graph:
             auth = AzureIdentityAuthenticationProvider(
                 self._credential, scopes=[scope], allowed_hosts=[self.host]
             )
-        verify = self._verify
-        if isinstance(verify, str):  # a CA bundle path (the TLS simulator, a private cloud)
-            import ssl
-
-            verify = ssl.create_default_context(cafile=verify)
-        raw = httpx.AsyncClient(base_url=self.root, verify=verify, timeout=httpx.Timeout(60.0))
+        raw = httpx.AsyncClient(base_url=self.root, verify=_ssl_context(self._verify), timeout=httpx.Timeout(60.0))
         retry = RetryHandlerOption(delay=1.0, max_retries=self._max_retries, should_retry=True)
         self._client = GraphClientFactory.create_with_default_middleware(
             client=raw, options={RetryHandlerOption.get_key(): retry}

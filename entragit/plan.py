@@ -190,6 +190,15 @@ def _deep(kind: Kind, path: str, old: Any, new: Any, out: list[Change]) -> None:
         out.append(Change(path, old, new))
 
 
+_EXACT = json.JSONEncoder(sort_keys=True, ensure_ascii=False, check_circular=False).encode
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Identical values (types included: 1 is not true) in one C-speed encoding each, so the
+    set-aware comparison walks only the values that differ (most of a plan's values do not)."""
+    return a is b or _EXACT(a) == _EXACT(b)
+
+
 def _norm(kind: Kind, path: str, v: Any) -> str:
     """Lists compare as sets, except the ones the Kind row names as ordered."""
     from entragit.canonical import norm
@@ -226,7 +235,7 @@ def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any],
         want, have = desired.get(k), live.get(k)
         if k not in desired and (have in (None, [], {}) or (managed is not None and k not in managed)):
             continue
-        if _norm(kind, k, want) != _norm(kind, k, have):
+        if not _same(want, have) and _norm(kind, k, want) != _norm(kind, k, have):
             patch[k] = want
             _deep(kind, k, have, want, changes)
     if patch and kind.polymorphic and "@odata.type" in desired:

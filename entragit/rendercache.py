@@ -37,10 +37,15 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def doc_digest(header: str, doc: Any) -> str:
+def doc_json(doc: Any) -> str:
     # Flow mappings serialise like dicts here; to_document makes exactly the refs entries Flow, so the
     # document's JSON still decides its text.
-    return _digest(header + "\n" + json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def doc_digest(header: str, doc: Any, js: str | None = None) -> str:
+    """`js`: the document's doc_json when the caller has it already."""
+    return _digest(header + "\n" + (doc_json(doc) if js is None else js))
 
 
 class RenderCache:

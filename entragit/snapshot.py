@@ -381,37 +381,55 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
 # ---------------------------------------------------------------- files
 
 
-def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None) -> Snapshot:
-    """Snapshot from a tenant folder (or from `files`: relative path -> text, e.g. a git tree)."""
+def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None,
+               parsed: dict[str, Any] | None = None) -> Snapshot:
+    """Snapshot from a tenant folder (or from `files`: relative path -> text, e.g. a git tree).
+
+    A file the last export wrote is taken from its parsed form (entragit/doccache.py) instead of
+    parsed again, and not canonicalised again (export wrote it from a canonical body); `parsed`:
+    relative path -> document of such files the caller has taken from the cache already."""
+    from entragit import doccache
+
     snap = Snapshot()
     if files is None:
         from entragit.config import read_file
 
         files = {str(p.relative_to(root)): read_file(root, p) for p in sorted(tenant_dir.glob("*/*.yaml"))}
-    for rel, text in sorted(files.items()):
+    cache = doccache.load(root, tenant_dir.name) if files else doccache.DocCache({})
+    parsed = parsed or {}
+    for rel in sorted(files.keys() | parsed.keys()):
         kname = Path(rel).parent.name
         kind = kindmod.BY_NAME.get(kname)
         if kind is None:
             raise InputError(rel, None, f"unknown kind folder {kname!r}")
-        doc = yamlio.load(text, rel)
-        if not isinstance(doc, dict):
-            raise InputError(rel, 1, "expected a mapping (one object per file)")
-        body = canonical.from_document(kind, doc)
-        key = key_of(kind, body)
-        if kind.client_id and key in ("", NEW_ID):
-            raise InputError(rel, 1, f"missing {kind.id_field!r} (a {kind.title} names its own id)")
-        if key in ("", NEW_ID):  # written by hand: plan creates it (README "Add a new object by hand")
-            body.pop(kind.id_field, None)
-            key = new_key(kname, rel)
-        snap.kind(kname)[key] = body
-        snap.paths[(kname, key)] = rel
-        for value, info in (doc.get(canonical.REFS) or {}).items():
-            if isinstance(info, dict) and not info.get("missing") and info.get("kind"):
-                slim = {k: v for k, v in info.items() if k not in ("kind", "name")}
-                slim["displayName"] = info.get("name")
-                if value not in (slim.get("appId"), slim.get("templateId")):
-                    slim["id"] = value
-                snap.lookup.setdefault(info["kind"], {}).setdefault(value, slim)
-            elif isinstance(info, dict) and info.get("missing"):
-                snap.missing.setdefault(str(value), dict(info))
+        doc = parsed[rel] if rel in parsed else cache.take_text(files[rel])
+        exported = doc is not None
+        if doc is None:
+            doc = yamlio.load(files[rel], rel)
+        _add_file(snap, kind, rel, doc, exported)
     return snap
+
+
+def _add_file(snap: Snapshot, kind: Kind, rel: str, doc: Any, exported: bool = False) -> None:
+    """One file's object and its refs index, into `snap`. `exported`: the document is one export
+    made from a canonical body, which canonical.clean would return unchanged."""
+    if not isinstance(doc, dict):
+        raise InputError(rel, 1, "expected a mapping (one object per file)")
+    body = {k: v for k, v in doc.items() if k != canonical.REFS} if exported else canonical.from_document(kind, doc)
+    key = key_of(kind, body)
+    if kind.client_id and key in ("", NEW_ID):
+        raise InputError(rel, 1, f"missing {kind.id_field!r} (a {kind.title} names its own id)")
+    if key in ("", NEW_ID):  # written by hand: plan creates it (README "Add a new object by hand")
+        body.pop(kind.id_field, None)
+        key = new_key(kind.name, rel)
+    snap.kind(kind.name)[key] = body
+    snap.paths[(kind.name, key)] = rel
+    for value, info in (doc.get(canonical.REFS) or {}).items():
+        if isinstance(info, dict) and not info.get("missing") and info.get("kind"):
+            slim = {k: v for k, v in info.items() if k not in ("kind", "name")}
+            slim["displayName"] = info.get("name")
+            if value not in (slim.get("appId"), slim.get("templateId")):
+                slim["id"] = value
+            snap.lookup.setdefault(info["kind"], {}).setdefault(value, slim)
+        elif isinstance(info, dict) and info.get("missing"):
+            snap.missing.setdefault(str(value), dict(info))
