@@ -220,7 +220,7 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str]) 
     `blobs` (path -> blob id, checked against HEAD and the work tree by why_full): a file the last
     export wrote is taken from its parsed form (entragit/doccache.py) without reading it."""
     from entragit.config import read_file
-    from entragit.snapshot import read_files
+    from entragit.snapshot import add_refs, read_files
 
     whole: dict[str, str] = {}
     parsed: dict[str, Any] = {}
@@ -244,19 +244,8 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str]) 
             refs.append((rel, tail.get(canonical.REFS) or {} if isinstance(tail, dict) else {}))
     snap = read_files(tenant_dir, root, whole, parsed)
     for _rel, index in sorted(refs):
-        _lookup(snap, index if isinstance(index, dict) else {})
+        add_refs(snap, index if isinstance(index, dict) else {}, missing=False)
     return snap
-
-
-def _lookup(snap: Any, refs: dict[str, Any]) -> None:
-    """A refs index's live entries as lookups, the way snapshot.read_files files them."""
-    for value, info in refs.items():
-        if isinstance(info, dict) and not info.get("missing") and info.get("kind"):
-            slim = {k: v for k, v in info.items() if k not in ("kind", "name")}
-            slim["displayName"] = info.get("name")
-            if value not in (slim.get("appId"), slim.get("templateId")):
-                slim["id"] = value
-            snap.lookup.setdefault(info["kind"], {}).setdefault(value, slim)
 
 
 async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State, kinds: list[Kind], *,

@@ -424,12 +424,20 @@ def _add_file(snap: Snapshot, kind: Kind, rel: str, doc: Any, exported: bool = F
         key = new_key(kind.name, rel)
     snap.kind(kind.name)[key] = body
     snap.paths[(kind.name, key)] = rel
-    for value, info in (doc.get(canonical.REFS) or {}).items():
-        if isinstance(info, dict) and not info.get("missing") and info.get("kind"):
+    add_refs(snap, doc.get(canonical.REFS) or {})
+
+
+def add_refs(snap: Snapshot, refs: dict[str, Any], *, missing: bool = True) -> None:
+    """A file's refs index into the snapshot: live entries as lookups (named where referenced, never
+    owned), and, with `missing`, the ids it marks missing with the kind and name last known for them."""
+    for value, info in refs.items():
+        if not isinstance(info, dict):
+            continue
+        if not info.get("missing") and info.get("kind"):
             slim = {k: v for k, v in info.items() if k not in ("kind", "name")}
             slim["displayName"] = info.get("name")
             if value not in (slim.get("appId"), slim.get("templateId")):
                 slim["id"] = value
             snap.lookup.setdefault(info["kind"], {}).setdefault(value, slim)
-        elif isinstance(info, dict) and info.get("missing"):
+        elif missing and info.get("missing"):
             snap.missing.setdefault(str(value), dict(info))
