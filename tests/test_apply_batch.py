@@ -16,7 +16,7 @@ from entragit import apply
 from entragit.graph import Graph
 from entragit.plan import Op, Plan
 
-from .conftest import make_repo
+from .conftest import admin, app_repo
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 
@@ -91,13 +91,14 @@ def test_dependent_writes_are_not_batched_together(tmp_path, sim_factory) -> Non
 
 
 @pytest.mark.parametrize("hard", ["container", "member"])
-def test_a_restore_next_to_a_recreation_relinks_them(tmp_path, sim_factory, hard) -> None:
+def test_a_restore_next_to_a_recreation_relinks_them(tmp_path, sim_factory, monkeypatch, hard) -> None:
     """A group restored from the recycle bin does not bring back its link to a group that was
-    hard-deleted (and is made anew): apply adds that link, and the next plan is empty."""
-    sim = sim_factory("demo")
-    cli = make_repo(tmp_path / "r", sim)
+    hard-deleted (and is made anew): apply adds that link, and the next plan is empty. Signed in as
+    users sign in: the batched writes go as the app holding exactly the listed permissions."""
+    sim = sim_factory("demo", tls=True)
+    cli = app_repo(tmp_path / "r", sim, monkeypatch)
     cli("export", "--commit")
-    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+    with admin(sim) as c:
         ids = {g["displayName"]: g["id"] for g in c.get("/groups?$top=999").json()["value"]}
         container, member = ids["APP - HR Portal Editors"], ids["Dept - HR"]
         gone = container if hard == "container" else member
@@ -105,7 +106,7 @@ def test_a_restore_next_to_a_recreation_relinks_them(tmp_path, sim_factory, hard
             assert c.delete(f"/groups/{gid}").status_code == 204
         assert c.delete(f"/directory/deletedItems/{gone}").status_code == 204
     cli("apply", "--yes")
-    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+    with admin(sim) as c:
         now = {g["displayName"]: g["id"] for g in c.get("/groups?$top=999").json()["value"]}
         members = {m["id"] for m in c.get(f"/groups/{now['APP - HR Portal Editors']}/members").json()["value"]}
     assert now["Dept - HR"] in members
