@@ -23,8 +23,8 @@ from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
 from entragit.snapshot import Names, Progress, Snapshot, Tick, read_live
 
-KEEP = ("tenant.yaml", "idmap.yaml")
-BODY_LIMIT = 500  # objects listed per section of a commit message  # tenant files that export never rewrites
+KEEP = ("tenant.yaml", "idmap.yaml")  # tenant files that export never rewrites
+BODY_LIMIT = 500  # objects listed per section of a commit message
 EXPORTED_AT = "Entragit-Exported-At"  # commit trailer: when the export read the tenant
 
 
@@ -360,6 +360,23 @@ def hand_edits_lost(root: Path, t: Tenant, files: dict[str, str]) -> list[str]:
     return lost
 
 
+def _as_committed(root: Path, t: Tenant, current: dict[str, str]) -> dict[str, str]:
+    """The tenant's files as HEAD holds them, from the work tree's: a commit says what changed since the
+    last commit even when an earlier run (killed, or stopped by a held index.lock) left files written
+    but not committed."""
+    folder = t.dir.relative_to(root).as_posix()
+    pending = [path for path in gitstore.uncommitted(root, folder)
+               if path.endswith(".yaml") and path[len(folder) + 1:].count("/") == 1]  # _current_files' own
+    out = dict(current)
+    for path, text in gitstore.texts_at(root, "HEAD", pending).items():
+        rel = path[len(folder) + 1:]
+        if text is None:
+            out.pop(rel, None)
+        else:
+            out[rel] = text
+    return out
+
+
 def _file_id(text: str) -> str | None:
     doc = yamlio.load(text)
     oid = (doc.get("id") or doc.get("tenantId")) if isinstance(doc, dict) else None
@@ -621,12 +638,13 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
                             "nothing written",
                             hint=f"commit them, discard them (git checkout -- tenants/{t.name}), "
                                  "or pass --force to overwrite them")
+    committed = _as_committed(root, t, current) if do_commit else current
     old = write_tenant(root, t, files, current)
     cache.save()
     docs.save(root, t.name, files, {rel for rel in files if rel.split("/", 1)[0] in snap.errors})  # kept: old text
-    _diff(r, old, files, names)
+    _diff(r, committed if do_commit else old, files, names)
     if do_commit:
-        _attribute_changes(root, t, r, old, files, names)
+        _attribute_changes(root, t, r, committed, files, names)
         r.native_snapshot, note = native.latest_id(t)
         r.warnings += [note] if note else []
         rel = str(t.dir.relative_to(root))

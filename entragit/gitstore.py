@@ -87,10 +87,43 @@ def _text(blob: Any, rev: str) -> str:
         raise InputError(blob.path, None, f"not UTF-8 text at {rev}: {e.reason}") from None
 
 
+# Seconds to wait for git's own index.lock: a git child of an entragit run that was killed finishes
+# its commit after its parent is gone, and a user's `git status` holds it for a moment.
+INDEX_LOCK_WAIT = 10.0
+
+
+def _index_locked(e: Any) -> bool:
+    return "index.lock" in str(e.stderr or "") and "File exists" in str(e.stderr or "")
+
+
+def _write(repo: Any, command: str, *args: str, **kwargs: Any) -> Any:
+    """Run a git command that writes the index or a ref. Git refuses before it writes anything while
+    another git process holds index.lock, so waiting and trying again repeats no write."""
+    import time
+
+    import git
+
+    deadline = time.monotonic() + INDEX_LOCK_WAIT
+    while True:
+        try:
+            return getattr(repo.git, command)(*args, **kwargs)
+        except git.GitCommandError as e:
+            if not _index_locked(e):
+                raise
+            if time.monotonic() >= deadline:
+                lock = Path(repo.git_dir) / "index.lock"
+                raise RepoError(
+                    f"git {command} failed: {lock} exists; the files are written but not committed",
+                    hint=f"another git process is using the repo, or one was killed mid-write: when none "
+                         f"is running, remove {lock} and run again",
+                ) from None
+            time.sleep(0.1)
+
+
 def commit(root: Path, paths: list[str], message: str) -> str | None:
     """Stage `paths` (adds, changes, deletions) and commit; None when nothing changed."""
     repo = _repo(root)
-    repo.git.add("-A", "--", *paths)
+    _write(repo, "add", "-A", "--", *paths)
     if head(root) is not None and not repo.git.diff("--cached", "--name-only", "--", *paths):
         return None
     # The message goes through a file: a first export of a large tenant lists thousands of objects,
@@ -103,10 +136,13 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     import git
 
     try:
-        repo.git.commit("-q", "-F", f.name, "--", *paths, env=_identity(repo))
+        _write(repo, "commit", "-q", "-F", f.name, "--", *paths, env=_identity(repo))
     except git.GitCommandError as e:
         _unstage(repo, paths)  # a failed commit leaves the index as it found it
         raise RepoError(f"git commit failed: {_first_line(e.stderr) or e.status}") from None
+    except RepoError:
+        _unstage(repo, paths)
+        raise
     finally:
         Path(f.name).unlink(missing_ok=True)
     return str(repo.head.commit.hexsha)
@@ -123,15 +159,20 @@ def commit_removal(root: Path, path: str, message: str) -> str | None:
     repo = _repo(root)
     if head(root) is not None and repo.git.ls_tree("-r", "--name-only", "HEAD", "--", path):
         return commit(root, [path], message)
-    repo.git.rm("-r", "-q", "--cached", "--ignore-unmatch", "--", path)  # staged, never committed
+    _write(repo, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", path)  # staged, never committed
     return None
 
 
 def _unstage(repo: Any, paths: list[str]) -> None:
-    if repo.head.is_valid():
-        repo.git.reset("-q", "--", *paths)
-    else:
-        repo.git.rm("-r", "-q", "--cached", "--ignore-unmatch", "--", *paths)
+    import git
+
+    try:
+        if repo.head.is_valid():
+            _write(repo, "reset", "-q", "--", *paths)
+        else:
+            _write(repo, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", *paths)
+    except (git.GitCommandError, RepoError):
+        pass  # the commit's own error is the one to report
 
 
 def _first_line(stderr: str) -> str:
@@ -229,6 +270,22 @@ def text_at(root: Path, rev: str, path: str) -> str | None:
     except KeyError:
         return None
     return _text(blob, rev)
+
+
+def texts_at(root: Path, rev: str, paths: Sequence[str]) -> dict[str, str | None]:
+    """{path: text at `rev`, or None where it does not exist there}, in one open of the repo."""
+    repo = _repo(root)
+    try:
+        tree = repo.commit(rev).tree
+    except (ValueError, Exception):  # no commit yet: nothing exists there
+        return dict.fromkeys(paths)
+    out: dict[str, str | None] = {}
+    for path in paths:
+        try:
+            out[path] = _text(tree / path, rev)
+        except KeyError:
+            out[path] = None
+    return out
 
 
 def last_trailer(root: Path, path: str, key: str, scan: int = 50) -> str | None:

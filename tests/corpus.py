@@ -42,5 +42,17 @@ def payloads() -> list[tuple[str, Path]]:
     return out
 
 
+# Our own copies of the example responses in Microsoft Graph's API reference, for kinds the shared
+# corpus has no payload of: tests/docs_examples/<kind>/<name>.json, each listed with its page in
+# tests/docs_examples/SOURCES.md.
+DOCS_EXAMPLES = Path(__file__).resolve().parent / "docs_examples"
+
+
+def docs_payloads() -> list[tuple[str, Path]]:
+    """(kind, file) for every docs example, its folder named for the kind."""
+    return [(folder.name, p) for folder in sorted(DOCS_EXAMPLES.iterdir()) if folder.is_dir()
+            for p in sorted(folder.glob("*.json"))] if DOCS_EXAMPLES.is_dir() else []
+
+
 def load(p: Path) -> dict:
     return json.loads(p.read_text(encoding="utf-8"))

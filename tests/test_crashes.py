@@ -48,8 +48,11 @@ def _spawn(sim: Any, repo: Path, args: tuple[str, ...], kill_at: int | None, tot
     (past `total`: that fraction of `tail` after the last one)."""
     since = len(sim.requests)
     sim.latency_ms = LATENCY_MS
+    # Its own process group: a git child it started outlives its SIGKILL, as it would for a user, and
+    # the test waits for that child before it looks at the repo.
     proc = subprocess.Popen([sys.executable, "-m", "entragit.cli", *args, "--repo", str(repo)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     try:
         last, seen, deadline = time.monotonic(), 0, time.monotonic() + 120
         kill_after = None
@@ -64,10 +67,25 @@ def _spawn(sim: Any, repo: Path, args: tuple[str, ...], kill_at: int | None, tot
                 break
             time.sleep(0.002)
         _, err = proc.communicate(timeout=120)
+        _wait_for_group(proc.pid)
     finally:
         sim.latency_ms = 0
     assert kill_at is not None or proc.returncode == 0, err
     return Run(proc.returncode, len(sim.requests) - since, time.monotonic() - last)
+
+
+def _wait_for_group(pgid: int, timeout: float = 60.0) -> None:
+    """Wait until no process of the group is left: a `git commit` the killed client started runs on
+    and writes its object, ref and reflog; fsck meanwhile would see a reflog entry naming a commit it
+    had not yet read."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"a child of the killed client was still running after {timeout:g}s")
 
 
 @pytest.fixture(scope="module")

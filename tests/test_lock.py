@@ -216,3 +216,41 @@ def test_a_git_worktree_keeps_the_lock_and_swaps_in_its_own_git_directory(
         "nothing of entragit's in the work tree"
     )
     assert (exported.repo / ".git" / "worktrees" / "wt" / "entragit.lock").exists()
+
+
+# -- git's own index.lock --------------------------------------------------------------------------
+def test_export_waits_for_a_git_process_holding_the_index_then_commits(exported: Cli, sim: Any) -> None:
+    """A user's `git status`, or the `git commit` of an entragit run killed a moment ago, holds
+    index.lock briefly: the export waits for it instead of failing."""
+    import threading
+
+    _add_group(sim, "Index Wait")
+    index_lock = exported.repo / ".git" / "index.lock"
+    index_lock.write_text("", encoding="utf-8")
+    threading.Timer(1.0, index_lock.unlink).start()
+    exported("export", "--commit")
+    assert "Index Wait" in git.Repo(exported.repo).head.commit.message
+    _assert_consistent(exported)
+
+
+def test_a_stale_index_lock_fails_in_one_message_naming_it_and_the_rerun_commits(
+    exported: Cli, sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from entragit import gitstore
+
+    monkeypatch.setattr(gitstore, "INDEX_LOCK_WAIT", 0.3)
+    _add_group(sim, "Stale Index")
+    head = git.Repo(exported.repo).head.commit.hexsha
+    index_lock = exported.repo / ".git" / "index.lock"
+    index_lock.write_text("", encoding="utf-8")
+    res = exported("export", "--commit", code=1)
+    assert f"{index_lock} exists; the files are written but not committed" in res.output
+    assert f"remove {index_lock} and run again" in res.output
+    assert "Traceback" not in res.output
+    assert git.Repo(exported.repo).head.commit.hexsha == head, "nothing committed"
+    index_lock.unlink()
+    exported("export", "--commit")
+    message = git.Repo(exported.repo).head.commit.message
+    assert "Stale Index" in message, "the commit names what changed since the last commit"
+    assert "no changes" not in message
+    _assert_consistent(exported)
