@@ -562,11 +562,13 @@ class Read:
     how: str
     links: dict[str, str]
     full_at: str
+    native: tuple[str | None, str] = (None, "")  # the newest native snapshot id, or a warning (--commit)
 
 
 async def read_for_export(root: Path, t: Tenant, *, full: bool, allow_partial: bool, progress: Progress | None = None,
-                          concurrency: int = 8) -> tuple[Snapshot, Stats, Read]:
-    """read_tenant, incremental when the tenant's delta state allows it (entragit/delta.py)."""
+                          concurrency: int = 8, native_id: bool = False) -> tuple[Snapshot, Stats, Read]:
+    """read_tenant, incremental when the tenant's delta state allows it (entragit/delta.py); with
+    `native_id`, also the newest native backup snapshot's id for the commit's trailer."""
     from entragit import delta
     from entragit.apply import check_tenant
 
@@ -578,16 +580,17 @@ async def read_for_export(root: Path, t: Tenant, *, full: bool, allow_partial: b
                   paced_paths=kindmod.PACED_PATHS)
     async with graph as g:
         await check_tenant(g, t.tenant_id, "export")
+        found = await native.latest_in(g) if native_id else (None, "")
         if state is not None:
             try:
                 snap, links = await delta.read_incremental(g, root, t.dir, state, t.export_kinds,
                                                            allow_partial=allow_partial, progress=progress)
-                return snap, g.stats, Read("incremental", links, state.full_at)
+                return snap, g.stats, Read("incremental", links, state.full_at, found)
             except delta.Expired as e:
                 why = f"a delta link expired: {e}"
         links = await delta.start_links(g, t.export_kinds)  # before the read: no change falls between
         snap = await read_live(g, t.export_kinds, allow_partial=allow_partial, progress=progress)
-        return snap, g.stats, Read(f"full: {why}", links, now.isoformat())
+        return snap, g.stats, Read(f"full: {why}", links, now.isoformat(), found)
 
 
 def _keep_delta_state(root: Path, t: Tenant, read: Read, r: ExportResult) -> None:
@@ -616,7 +619,7 @@ def _fill_gaps(snap: Snapshot, t: Tenant) -> None:
 
 
 def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: bool, message: str | None,
-               now: dt.datetime, force: bool) -> ExportResult:
+               now: dt.datetime, force: bool, native_found: tuple[str | None, str] = (None, "")) -> ExportResult:
     names: dict[str, str] = {}
     _fill_gaps(snap, t)
     current = _current_files(t.dir)
@@ -645,7 +648,7 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
     _diff(r, committed if do_commit else old, files, names)
     if do_commit:
         _attribute_changes(root, t, r, committed, files, names)
-        r.native_snapshot, note = native.latest_id(t)
+        r.native_snapshot, note = native_found
         r.warnings += [note] if note else []
         rel = str(t.dir.relative_to(root))
         r.commit = gitstore.commit(root, [rel], commit_message(t, r, now, message))
@@ -668,7 +671,7 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
 
     def write(t: Tenant, snap: Snapshot, stats: Stats, read: Read) -> ExportResult:
         with git_lock:
-            r = _write_one(root, t, snap, stats, do_commit, message, now, force)
+            r = _write_one(root, t, snap, stats, do_commit, message, now, force, read.native)
             r.read = read.how
             _keep_delta_state(root, t, read, r)
             return r
@@ -677,7 +680,7 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
         cb = (lambda tick: progress(t.name, tick)) if progress else None
         async with sem:
             snap, stats, read = await read_for_export(root, t, full=full, allow_partial=allow_partial, progress=cb,
-                                                      concurrency=concurrency)
+                                                      concurrency=concurrency, native_id=do_commit)
         return await asyncio.to_thread(write, t, snap, stats, read)
 
     async def run_all() -> list[ExportResult | BaseException]:

@@ -78,15 +78,15 @@ def snapshots(t: Tenant, now: dt.datetime | None = None) -> list[NativeSnapshot]
     return _states(items, now or dt.datetime.now(dt.timezone.utc))
 
 
-def latest_id(t: Tenant) -> tuple[str | None, str]:
-    """(newest snapshot id or None, a warning or ""). A token without the permission, or a tenant
-    without the feature, is the usual case and only logs one debug line; another failure is a
-    warning, never a failed export."""
+async def latest_in(g: Graph) -> tuple[str | None, str]:
+    """(newest snapshot id or None, a warning or ""), read with the export's own client. A token
+    without the permission, or a tenant without the feature, is the usual case and only logs one
+    debug line; another failure is a warning, never a failed export."""
     try:
-        items = asyncio.run(_read(t))
+        items = await g.list_all(SNAPSHOTS)
     except GraphError as e:
         if e.status == 403 or e.status in ABSENT:
-            log.debug("tenant %s: no native snapshot trailer (%s %s)", t.name, e.status, e.code)
+            log.debug("no native snapshot trailer (%s %s)", e.status, e.code)
             return None, ""
         return None, f"native snapshot id not recorded: {e.message}"
     except EntragitError as e:
