@@ -280,6 +280,8 @@ class Graph:
 
         url = self.url(path, version, params)
         retry_ok = method.upper() == "GET" if idempotent is None else idempotent
+        # A $batch of reads is a POST that writes nothing: apply's summary counts write requests.
+        writes = method.upper() != "GET" and not (idempotent and path.endswith("/$batch"))
         attempt = waits = 0  # faults retried, 429s waited out
         while True:
             ri = RequestInformation()
@@ -313,14 +315,13 @@ class Graph:
                     why = f"connection failed ({type(e).__name__}: {e})"
                     if not (retry_ok or unsent):
                         self.stats.requests += 1  # it was sent: the apply summary counts it
-                        self.stats.writes += 1
+                        self.stats.writes += writes
                         raise AnswerLost(method, url, why) from None
                     raise EntragitError(f"{method} {url}: {why}") from None
                 finally:
                     span.end()
             self.stats.requests += 1
-            if method.upper() != "GET":
-                self.stats.writes += 1
+            self.stats.writes += writes
             self.stats.by_status[resp.status_code] = self.stats.by_status.get(resp.status_code, 0) + 1
             self._spent(resp.headers, resp.status_code)
             self.stats.paced += self._is_paced(url)

@@ -112,3 +112,19 @@ def test_a_restore_next_to_a_recreation_relinks_them(tmp_path, sim_factory, monk
     assert now["Dept - HR"] in members
     assert (now["APP - HR Portal Editors"] == container) is (hard == "member"), "the restored one keeps its id"
     cli("plan", "--detailed-exitcode")  # exit 0: nothing left to do
+
+
+def test_an_envelope_of_reads_is_no_write_request_and_one_of_writes_is(sim_factory) -> None:
+    """Apply's summary counts write requests; a $batch of GETs is a POST that writes nothing."""
+    sim = sim_factory("empty")
+
+    async def run() -> tuple[int, int]:
+        async with Graph(sim.graph_url, token="sim-admin") as g:
+            await g.batch([{"method": "GET", "url": "/groups"}, {"method": "GET", "url": "/users"}])
+            reads = g.stats.writes
+            await g.batch([{"method": "POST", "url": "/groups", "body": _group(1),
+                            "headers": {"Content-Type": "application/json"}}])
+            return reads, g.stats.writes
+
+    assert asyncio.run(run()) == (0, 1)
+    assert _sent(sim, "POST", "/v1.0/$batch") == 2
