@@ -32,16 +32,6 @@ STATE_DIR = "entragit-delta"
 FULL_EVERY = dt.timedelta(days=float(os.environ.get("ENTRAGIT_FULL_EXPORT_DAYS", "7")))
 PAGE = {"Prefer": "odata.maxpagesize=999"}
 
-# Kinds whose v1.0 delta function reports every change the export writes, with the relationships
-# it tracks. group-delta tracks members and owners when selected; administrativeunit-delta members
-# (https://learn.microsoft.com/graph/api/group-delta, .../administrativeunit-delta). Not here:
-# applications and service principals (their delta does not document owner changes, which the
-# files hold), delegated permission grants (oauth2permissiongrant-delta wants Directory.Read.All,
-# more than the reader holds). They are read in full, as are the other kinds (few requests each).
-DELTA_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "groups": ("/groups/delta", ("members", "owners")),
-    "administrativeUnits": ("/administrativeUnits/delta", ("members",)),
-}
 # Referenced users: only their names are exported (the refs indexes).
 USERS = ("/users/delta", "id,displayName,userPrincipalName")
 
@@ -126,7 +116,7 @@ def why_full(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: 
 
 
 def tracked(kinds: list[Kind]) -> list[Kind]:
-    return [k for k in kinds if k.name in DELTA_KINDS]
+    return [k for k in kinds if k.delta]
 
 
 async def _round(g: Graph, url: str, params: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], str]:
@@ -154,9 +144,11 @@ async def start_links(g: Graph, kinds: list[Kind]) -> dict[str, str]:
     read comes back in the next round, so nothing falls between the read and the link."""
     out: dict[str, str] = {}
     for kind in tracked(kinds):
-        url, rels = DELTA_KINDS[kind.name]
+        if kind.delta is None:  # tracked() keeps kinds with one
+            continue
+        select = ",".join(("id", *kind.delta.tracks))
         try:
-            _, out[kind.name] = await _round(g, url, {"$select": ",".join(("id", *rels)), "$deltatoken": "latest"})
+            _, out[kind.name] = await _round(g, kind.delta.path, {"$select": select, "$deltatoken": "latest"})
         except GraphError as e:
             if e.status != 403:  # without the delta function's permission, every export reads in full
                 raise

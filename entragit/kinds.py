@@ -126,6 +126,20 @@ class Requests:
 
 
 @dataclass(frozen=True)
+class Delta:
+    """A v1.0 delta function that reports every change the export writes of a kind, with the
+    relationships it tracks when they are selected (incremental export, entragit/delta.py).
+
+    Kinds without one are read in full: applications and service principals (their delta does not
+    document owner changes, which the files hold), delegated permission grants
+    (oauth2permissiongrant-delta wants Directory.Read.All, more than the reader holds), and the
+    small collections, a few requests each."""
+
+    path: str
+    tracks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Kind:
     """One kind of Entra configuration object and everything export/plan/apply need to know."""
 
@@ -237,6 +251,7 @@ class Kind:
     # it (https://learn.microsoft.com/entra/architecture/recover-from-deletions). Memberships
     # (Kind.relations) always come back with either end.
     restored_with: tuple[str, ...] = ()
+    delta: Delta | None = None
 
     def reads_parent(self, parent: Mapping[str, object]) -> bool:
         """Whether objects of this child kind are read below `parent` (Kind.parent_unless)."""
@@ -419,6 +434,8 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="groups", graph_type="group", top=999, title="group", path="/groups", natural_key=("displayName", "mailNickname"),
+        # https://learn.microsoft.com/graph/api/group-delta: members and owners when selected.
+        delta=Delta("/groups/delta", ("members", "owners")),
         strip=_GROUP_STRIP, readonly=frozenset({"onPremisesSyncEnabled"}), system_owned=(_SYNCED, _EXCHANGE),
         # visibility: "can be set only ... when the groups are created. It can't be updated later"
         # (https://learn.microsoft.com/graph/api/resources/group).
@@ -439,6 +456,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="administrativeUnits", graph_type="administrativeUnit", top=999, title="administrative unit", path="/directory/administrativeUnits",
+        delta=Delta("/administrativeUnits/delta", ("members",)),  # administrativeunit-delta
         relations=(Relation("members", unless=("membershipType", "dynamic")),), soft_delete="directory",
         odata_cast="microsoft.graph.administrativeUnit",
         deleted_list="/directory/deletedItems/microsoft.graph.administrativeUnit", deleted_item="/directory/deletedItems/{id}", strip=_TS,
