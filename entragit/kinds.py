@@ -252,6 +252,9 @@ class Kind:
     # (Kind.relations) always come back with either end.
     restored_with: tuple[str, ...] = ()
     delta: Delta | None = None
+    # Read even when not exported, for the names of what references it (built-in roles, never
+    # exported, name the roles CA policies and role assignments use).
+    read_for_names: bool = False
 
     def reads_parent(self, parent: Mapping[str, object]) -> bool:
         """Whether objects of this child kind are read below `parent` (Kind.parent_unless)."""
@@ -538,7 +541,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="roleDefinitions", graph_type="unifiedRoleDefinition", title="custom role", path="/roleManagement/directory/roleDefinitions",
         strip=frozenset({"isBuiltIn", "inheritsPermissionsFrom", "version", "resourceScopes", "isPrivileged"} | _TS),
-        skip_when={"isBuiltIn": True}, soft_delete="roleDefinitions",
+        skip_when={"isBuiltIn": True}, soft_delete="roleDefinitions", read_for_names=True,
         deleted_list="/roleManagement/directory/deletedItems/roleDefinitions",
         deleted_item="/roleManagement/directory/deletedItems/roleDefinitions/{id}",
         read_perm=("RoleManagement.Read.Directory", "Directory.Read.All"),

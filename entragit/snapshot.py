@@ -343,10 +343,10 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
     `seed` (an incremental export's names still known to be current) is filled in, not replaced."""
     snap = seed or Snapshot()
     wanted = {k.name for k in kinds}
-    # Role definitions are always read: built-ins name the roles CA policies and assignments use; so are
-    # the kinds that name others (Kind.named_by), so a file keeps its name whatever else is exported.
-    namers = {k.named_by[0] for k in kinds if k.named_by}
-    top = [k for k in kindmod.KINDS if not k.parent and (k.name in wanted | namers or k.name == "roleDefinitions")]
+    # Kinds read for names only (Kind.read_for_names), and the kinds that name others (Kind.named_by),
+    # are read whatever is exported, so a file keeps its name and a reference its target's.
+    namers = {k.named_by[0] for k in kinds if k.named_by} | {k.name for k in kindmod.KINDS if k.read_for_names}
+    top = [k for k in kindmod.KINDS if not k.parent and k.name in wanted | namers]
     children = [k for k in kindmod.KINDS if k.parent and k.name in wanted]
     done = 0
 
@@ -369,7 +369,7 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
 
     tick("")
     await asyncio.gather(*(one(k, _read_collection, last=not (k.relations and k.name in wanted)) for k in top))
-    for only_named in ({"roleDefinitions"} | namers) - wanted:
+    for only_named in namers - wanted:
         snap.lookup.setdefault(only_named, {}).update(snap.objects.pop(only_named, {}))
     rel_kinds = [k for k in kindmod.KINDS if k.relations and k.name in snap.objects]
     await asyncio.gather(*(one(k, _read_children) for k in children),
