@@ -356,11 +356,17 @@ class Graph:
     async def get(self, path: str, **kw: Any) -> Any:
         return await self.call("GET", path, **kw)
 
+    def relative(self, path: str, params: Mapping[str, Any] | None = None) -> str:
+        """`path` with its query as a $batch part's `url` (relative to the version root)."""
+        return path + (("?" + urlencode(params, safe="$,'()=:/ ")) if params else "")
+
     async def list_all(self, path: str, *, version: str = "v1.0", params: Mapping[str, Any] | None = None,
-                       headers: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-        """Every item of a collection, following @odata.nextLink verbatim (headers resent each page)."""
+                       headers: Mapping[str, str] | None = None, first: Any = None) -> list[dict[str, Any]]:
+        """Every item of a collection, following @odata.nextLink verbatim (headers resent each page).
+        `first`: its first page, already read (in a $batch)."""
         items: list[dict[str, Any]] = []
-        page: Any = await self.get(path, version=version, params=params, headers=headers)
+        page: Any = first if first is not None else await self.get(path, version=version, params=params,
+                                                                   headers=headers)
         while True:
             items.extend(page.get("value", []))
             nxt = page.get("@odata.nextLink")

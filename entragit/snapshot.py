@@ -156,11 +156,9 @@ async def _guard(kind: Kind, coro: Any) -> Any:
         raise
 
 
-async def _read_collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
+def _list_params(kind: Kind) -> dict[str, Any] | None:
     if kind.singleton:
-        raw = await _guard(kind, g.get(kind.path, version=kind.version))
-        snap.kind(kind.name)[kind.name] = canonical.clean(kind, raw)
-        return
+        return None
     params: dict[str, Any] = {"$top": kind.top} if kind.top else {}
     if kind.select:
         params["$select"] = ",".join(kind.select)
@@ -168,7 +166,32 @@ async def _read_collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
         params["$expand"] = ",".join(kind.expand)
     if kind.list_filter:  # Graph requires it (PIM policies); it leaves nothing out
         params["$filter"] = kind.list_filter
-    items = await _guard(kind, g.list_all(kind.path, version=kind.version, params=params or None))
+    return params or None
+
+
+async def first_pages(g: Graph, kinds: Iterable[Kind]) -> dict[str, Any]:
+    """{kind: its first list page, or a singleton's object}, read in $batch envelopes of 20 per API
+    version instead of one GET each: most kinds fit in one page, so they are most of the requests of
+    an export whose large kinds come from delta. Not the CA family (Graph paces it per request) nor
+    child kinds; a kind whose part failed is left out and read on its own, its error as ever."""
+    pages: dict[str, Any] = {}
+    for version in ("v1.0", "beta"):
+        group = [k for k in kinds if k.version == version and not k.paced and not k.parent]
+        if len(group) < 2:
+            continue
+        answers = await g.batch([{"method": "GET", "url": g.relative(k.path, _list_params(k))} for k in group],
+                                version=version)
+        pages.update({k.name: r.body for k, r in zip(group, answers, strict=True)
+                      if r.status == 200 and isinstance(r.body, dict)})
+    return pages
+
+
+async def _read_collection(g: Graph, kind: Kind, snap: Snapshot, first: Any = None) -> None:
+    if kind.singleton:
+        raw = first if first is not None else await _guard(kind, g.get(kind.path, version=kind.version))
+        snap.kind(kind.name)[kind.name] = canonical.clean(kind, raw)
+        return
+    items = await _guard(kind, g.list_all(kind.path, version=kind.version, params=_list_params(kind), first=first))
     await _store(kind, items, snap, await _transient(g, kind))
 
 
@@ -368,7 +391,12 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
             tick(kind.name)
 
     tick("")
-    await asyncio.gather(*(one(k, _read_collection, last=not (k.relations and k.name in wanted)) for k in top))
+    pages = await first_pages(g, top)
+
+    def collection(k: Kind) -> Any:
+        return lambda g, kind, snap: _read_collection(g, kind, snap, pages.get(kind.name))
+
+    await asyncio.gather(*(one(k, collection(k), last=not (k.relations and k.name in wanted)) for k in top))
     for only_named in namers - wanted:
         snap.lookup.setdefault(only_named, {}).update(snap.objects.pop(only_named, {}))
     rel_kinds = [k for k in kindmod.KINDS if k.relations and k.name in snap.objects]

@@ -76,8 +76,8 @@ def _check(tmp_path: Path, sim_factory: Any, fault_free: Outcome, seed: int) -> 
 
 
 # Seeds whose faults land at least 10 times: export reads with fewer requests than it did (owners by
-# $expand, users by getByIds), so seed 3 now meets only 5.
-@pytest.mark.parametrize("seed", [1, 2, 4])
+# $expand, users by getByIds, first pages in $batch), so seeds 2 and 3 now meet only 5 and 6.
+@pytest.mark.parametrize("seed", [1, 4, 5])
 def test_export_and_apply_under_faults_end_as_without_them(tmp_path, sim_factory, fault_free, seed) -> None:
     _check(tmp_path, sim_factory, fault_free, seed)
 
