@@ -90,7 +90,9 @@ def test_export_refuses_to_overwrite_uncommitted_edits(repo, sim):
     assert edited.read_text() == before and not removed.exists()
     assert (repo.repo / "tenants" / "demo" / "notes.md").exists() and _head(repo) == head
     out = repo("export", "--commit", "--force").output
-    assert "demo: 1 changed, 1 added" in out
+    # The summary, like the commit, is against HEAD: the hand edits undone, the tenant's objects are
+    # what the last commit holds.
+    assert "demo: no changes" in out
     assert "hand edit" not in edited.read_text() and removed.exists()
 
 
