@@ -71,13 +71,30 @@ UNIQUE: tuple[Unique, ...] = (
 
 @dataclass
 class Document:
-    """A parsed file: data plus the YAML node tree that gives each key its line."""
+    """A parsed file: its data, and its text for the YAML node tree that gives each key its line.
+
+    The node tree is several times the size of the data, so it is not kept: a 20,000-file tenant
+    held every tree at once. The checks that need every node (_key_findings) run while the file is
+    parsed; a finding that names a line re-parses its own file (the same text gives the same nodes)."""
 
     path: str
     tenant: str
     kind: Kind | None
     data: Any = None
-    node: Any = None  # yaml.Node; None when the file did not parse
+    parsed: bool = False  # False when the file did not parse, or holds no document
+    text: str | None = None
+    _node: Any = None
+
+    @property
+    def node(self) -> Any:
+        """yaml.Node of the file; None when it did not parse. Parsed again on demand, then kept."""
+        if self._node is None and self.parsed and self.text is not None:
+            self._node = _parse(self.text)[1]
+        return self._node
+
+    @node.setter
+    def node(self, node: Any) -> None:
+        self._node, self.parsed = node, node is not None
 
     def line(self, path: JsonPath = ()) -> int | None:
         return line_of(self.node, path)
@@ -129,6 +146,8 @@ def _load(root: Path, path: Path, tenant: str, kind: Kind | None, out: list[Find
         doc.data, doc.node = _parse(text)
         if doc.node is None and path.name != IDMAP:  # only apply writes idmap.yaml, and may leave it empty
             out.append(Finding(rel, None, "yaml", "the file is empty; expected one object (a mapping)"))
+        out.extend(_key_findings(doc))  # the one check that walks every node, done while they exist
+        doc.text, doc._node = text, None
     except InputError as e:  # a symlink: named, never read
         out.append(Finding(rel, None, "file", e.message.removeprefix(f"{rel}: ")))
     except UnicodeDecodeError as e:
@@ -660,9 +679,8 @@ def _idmap_findings(doc: Document | None, selected: set[str]) -> Iterator[Findin
     """idmap.yaml is written by apply, but a hand edit or a bad merge must not reach the plan."""
     from entragit.apply import idmap_problem
 
-    if doc is None or doc.node is None or doc.path not in selected:
+    if doc is None or not doc.parsed or doc.path not in selected:
         return
-    yield from _key_findings(doc)
     problem = idmap_problem(doc.data)
     if problem:
         yield Finding(doc.path, None, "idmap", problem)
@@ -767,9 +785,8 @@ def _check_tenant(root: Path, tdir: Path, selected: set[str] | None) -> list[Fin
     index = Index(t)
     committed = _CommittedKeys(root, tdir)
     for d in ([t.config] if t.config else []) + t.docs:
-        if d.path not in sel or d.node is None:
+        if d.path not in sel or not d.parsed:
             continue
-        out += _key_findings(d)
         out += _schema_findings(d, d.kind.name if d.kind else "tenant")
         out += _secret_findings(d)
         if d.kind and isinstance(d.data, dict):

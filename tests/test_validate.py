@@ -395,3 +395,17 @@ def test_paths_limit_findings_but_keep_context(repo: Path) -> None:
 def test_finding_renders_as_file_line(repo: Path) -> None:
     f = Finding("tenants/x/groups/a.yaml", 3, "schema", "boom")
     assert str(f) == "tenants/x/groups/a.yaml:3: error: boom [schema]"
+
+
+def test_node_trees_are_not_kept_and_lines_still_come_back(repo: Path) -> None:
+    # A tenant of 20,000 files held every YAML node tree at once: a loaded file keeps only its data
+    # and text, and a line asked for re-parses that one file.
+    from entragit.validate import _load_tenant
+
+    t = _load_tenant(repo, repo / T, [])
+    assert t.docs and all(d.parsed and d._node is None for d in t.docs)
+    hq = next(d for d in t.docs if d.path.endswith("namedLocations/hq.yaml"))
+    assert hq.line(("isTrusted",)) == LOC_YAML.splitlines().index("isTrusted: true") + 2  # after the header
+    write(repo, f"{T}/namedLocations/hq.yaml", LOC_YAML.replace("isTrusted: true", "isTrusted: maybe")
+          + "displayName: HQ2\n")
+    assert {(f.rule, f.line) for f in validate_paths(repo)} >= {("yaml", 9), ("schema", 8)}
