@@ -80,3 +80,18 @@ def test_device_registration_policy_opt_in_round_trip(tmp_path, sim) -> None:
     with admin(sim) as c:
         _round_trip(repo, c, "/policies/deviceRegistrationPolicy", "PUT", {"userDeviceQuota": 5},
                     "deviceRegistrationPolicy")
+
+
+def test_reviewer_queries_are_references_with_their_prefix_and_suffix_kept() -> None:
+    from entragit import kinds, refs
+
+    kind = kinds.get("adminConsentRequestPolicy")
+    g, u, r = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222", "33333333-3333-3333-3333-333333333333"
+    role = "/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '{}'"
+    body = {"reviewers": [{"query": f"/groups/{g}/transitiveMembers"}, {"query": f"/users/{u}"},
+                          {"query": role.format(r)}, {"query": "./manager"}]}
+    assert sorted((ref.targets[0], v) for ref, v in refs.iter_refs(kind, body)) == [
+        ("groups", g), ("roleDefinitions", r), ("users", u)]
+    out = refs.rewrite(kind, body, lambda ref, v: "new-" + v[:4])
+    assert [q["query"] for q in out["reviewers"]] == [
+        "/groups/new-1111/transitiveMembers", "/users/new-2222", role.format("new-3333"), "./manager"]
