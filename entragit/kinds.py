@@ -23,7 +23,8 @@ class Ref:
     `targets` are candidate kinds (a principal may be a user, group or SP).
     `key` names the target's field the value matches (object id, appId, role template id).
     `sentinels` are literal values that are not references (`All`, `None`, ...).
-    `prefix` is for ids embedded in a string (`/administrativeUnits/{id}`).
+    `prefix` is for ids embedded in a string (`/administrativeUnits/{id}`); `suffix` for what follows
+    the id in it (`/groups/{id}/transitiveMembers`): a value must have both to be this reference.
     `only_guids`: only GUID-shaped values are references (an identifier URI `api://{appId}` is,
     `api://finance.contoso.com` is a name, not a reference).
     `guid`: values are GUIDs, so any other value is a keyword (documented or not), not a reference.
@@ -34,6 +35,7 @@ class Ref:
     key: KeyType = "id"
     sentinels: frozenset[str] = frozenset()
     prefix: str = ""
+    suffix: str = ""
     only_guids: bool = False
     guid: bool = True
 
@@ -182,7 +184,8 @@ class Kind:
     odata_cast: str = ""  # microsoft.graph.<type> for directory/deletedItems
     create: Literal["post", "upsert"] | None = "post"  # upsert = PATCH by client-chosen id
     requests: Requests | None = None  # created and deleted through a request collection instead
-    update: Literal["patch"] | None = "patch"
+    # put: Graph replaces the object whole (PUT with every writable field), never a partial PATCH
+    update: Literal["patch", "put"] | None = "patch"
     client_id: bool = False  # id chosen by the client (c1, Fido2, partner tenantId)
     paced: bool = False  # CA family: 1 request/second/tenant, 429 without Retry-After
     read_perm: tuple[str, ...] = ("Policy.Read.All",)  # alternatives, narrowest first
@@ -328,6 +331,22 @@ def _xtap_refs() -> tuple[Ref, ...]:
         refs.append(Ref(f"{side}.applications.targets[].target", ("applications", "servicePrincipals"),
                         key="appId", sentinels=frozenset({"AllApplications", "Office365"})))
     return tuple(refs)
+
+
+def _reviewer_refs(path: str) -> tuple[Ref, ...]:
+    """Reviewer queries (https://learn.microsoft.com/graph/api/resources/accessreviewreviewerscope)."""
+    role = "/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '"
+    return (
+        Ref(path, ("users",), prefix="/users/", only_guids=True),
+        Ref(path, ("groups",), prefix="/groups/", suffix="/transitiveMembers", only_guids=True),
+        Ref(path, ("groups",), prefix="/groups/", suffix="/members", only_guids=True),
+        Ref(path, ("groups",), prefix="/groups/", suffix="/owners", only_guids=True),
+        Ref(path, ("roleDefinitions",), key="templateId", prefix=role, suffix="'", only_guids=True),
+    )
+
+
+_DEVICE_MEMBERSHIPS = ("azureADRegistration.allowedToRegister", "azureADJoin.allowedToJoin",
+                       "azureADJoin.localAdmins.registeringUsers")
 
 
 # Writable, identity-relevant user properties that list reads support (properties such as aboutMe or
@@ -717,6 +736,40 @@ KINDS: tuple[Kind, ...] = (
         path="/policies/authorizationPolicy", strip=frozenset({"id"} | _TS), create=None,
         write_perm=("Policy.ReadWrite.Authorization",),
     ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/authenticationflowspolicy: self-service sign-up
+        # for guests through user flows; displayName and description are Graph's.
+        name="authenticationFlowsPolicy", graph_type="authenticationFlowsPolicy", title="authentication flows policy",
+        singleton=True, path="/policies/authenticationFlowsPolicy",
+        strip=frozenset({"id", "displayName", "description"} | _TS), create=None,
+        write_perm=("Policy.ReadWrite.AuthenticationFlows",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/adminconsentrequestpolicy-update: PUT only; reviewers are
+        # accessReviewReviewerScope queries naming users, groups and roles by id, so they are references.
+        name="adminConsentRequestPolicy", graph_type="adminConsentRequestPolicy", title="admin consent request policy",
+        singleton=True, path="/policies/adminConsentRequestPolicy", update="put",
+        strip=frozenset({"id", "version"} | _TS), create=None, refs=_reviewer_refs("reviewers[].query"),
+        read_perm=("Policy.Read.All", "Directory.Read.All"), write_perm=("Policy.ReadWrite.ConsentRequest",),
+        write_broader={"Policy.ReadWrite.ConsentRequest": ("Directory.ReadWrite.All",)},
+        depends=("users", "groups", "roleDefinitions"),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/deviceregistrationpolicy-update: v1.0 replaces it with PUT;
+        # allowedToRegister / allowedToJoin / registeringUsers are derived membership types naming users
+        # and groups (enumeratedDeviceRegistrationMembership).
+        name="deviceRegistrationPolicy", graph_type="deviceRegistrationPolicy", title="device registration policy",
+        singleton=True, path="/policies/deviceRegistrationPolicy", update="put",
+        strip=frozenset({"id", "displayName", "description"} | _TS), create=None,
+        typed_paths=_DEVICE_MEMBERSHIPS, refs=tuple(
+            Ref(f"{m}.{side}[]", (side,)) for m in _DEVICE_MEMBERSHIPS for side in ("users", "groups")),
+        read_perm=("Policy.Read.DeviceConfiguration",), write_perm=("Policy.ReadWrite.DeviceConfiguration",),
+        # Opt-in: Microsoft publishes no application role id for the two DeviceConfiguration permissions
+        # yet (permissions.json lists them by name only), so the default app could not be granted them.
+        depends=("users", "groups"), default_on=False,
+    ),
+    # No B2B management / external identities policy: v1.0 has neither externalIdentitiesPolicy nor
+    # b2bManagementPolicy (beta only: https://learn.microsoft.com/graph/api/resources/externalidentitiespolicy?view=graph-rest-beta).
     Kind(
         name="crossTenantAccessPolicy", graph_type="crossTenantAccessPolicy", title="cross-tenant access policy", singleton=True,
         path="/policies/crossTenantAccessPolicy", strip=frozenset({"id", "displayName", "definition",

@@ -481,6 +481,8 @@ class Planner:
             have = self.live.objects[kind.name][st.target]
         patch, changes = body_diff(kind, want, have, self.managed[kind.name])
         patch, changes = self._unlocked(kind, key, name, have, patch, changes)
+        if patch and kind.update == "put":  # Graph replaces it whole: send every writable field
+            patch = write_body(kind, want)
         if patch:
             if kind.update is None:
                 writes.append(Op("delete", kind.name, key, name, target=st.target, body=_parent_of(kind, have),
@@ -596,6 +598,8 @@ class Planner:
         have = self.live.objects[kind.name][st.target]
         fixed = refmod.rewrite(kind, dict(have), self.translate)
         patch, changes = body_diff(kind, fixed, have, self.managed[kind.name])
+        if patch and kind.update == "put":
+            patch = write_body(kind, fixed)
         if patch and kind.update is not None:
             writes.append(Op("update", kind.name, key, self._name(kind, have), target=st.target, body=patch,
                              changes=tuple(changes), note="references remapped"))

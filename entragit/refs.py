@@ -41,7 +41,7 @@ def is_keyword(ref: Ref, value: str) -> bool:
     (a keyword newer than our table; `undocumented_keywords` reports those)."""
     # `{new:<old id>}` is plan's placeholder for an id apply will learn, `new:<kind>/<slug>` names a
     # hand-written object not yet in the tenant: references all the same.
-    return value in ref.sentinels or (ref.guid and not ref.prefix and not GUID.match(value)
+    return value in ref.sentinels or (ref.guid and not ref.prefix and not ref.suffix and not GUID.match(value)
                                       and not value.startswith(("{new:", "new:")))
 
 
@@ -49,10 +49,10 @@ def _target(ref: Ref, v: Any) -> str | None:
     """The referenced key a value holds at `ref`, or None (keyword, empty, not this ref's shape)."""
     if not isinstance(v, str) or not v or is_keyword(ref, v):
         return None
-    if ref.prefix:
-        if not v.startswith(ref.prefix):
+    if ref.prefix or ref.suffix:
+        if not (v.startswith(ref.prefix) and v.endswith(ref.suffix)) or len(v) <= len(ref.prefix + ref.suffix):
             return None
-        v = v[len(ref.prefix):]
+        v = v[len(ref.prefix):len(v) - len(ref.suffix)]
     if ref.only_guids and not (GUID.match(v) or v.startswith(("{new:", "new:"))):
         return None  # a name such as api://finance.contoso.com, not a reference
     return v
@@ -114,5 +114,5 @@ def rewrite(kind: Kind, body: dict[str, Any], fn: Callable[[Ref, str], str]) -> 
         for container, key, _ in _walk(out, ref.path.split(".")):
             v = _target(ref, container[key])
             if v is not None:
-                container[key] = ref.prefix + fn(ref, v)
+                container[key] = ref.prefix + fn(ref, v) + ref.suffix
     return out

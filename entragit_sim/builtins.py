@@ -78,8 +78,10 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Policy.Read.PermissionGrant": "9e640839-a198-48fb-8b9a-013fd6f6cbcd",
     "Policy.ReadWrite.ApplicationConfiguration": "be74164b-cff1-491c-8741-e671cb536e13",
     "Policy.ReadWrite.AuthenticationMethod": "29c18626-4985-4dcd-85c0-193eef327366",
+    "Policy.ReadWrite.AuthenticationFlows": "25f85f3c-f66c-4205-8cd5-de92dd7f0cec",
     "Policy.ReadWrite.Authorization": "fb221be6-99f2-473f-bd32-01c6a0e9ca3b",
     "Policy.ReadWrite.ConditionalAccess": "01c0a623-fc9b-48e9-b794-0756f8e8f067",
+    "Policy.ReadWrite.ConsentRequest": "999f8c63-0a38-4f1b-91fd-ed1947bdd1a9",
     "Policy.ReadWrite.CrossTenantAccess": "338163d7-f101-4c92-94ba-ca46fe52447c",
     "Policy.ReadWrite.PermissionGrant": "a402ca1c-2696-4531-972d-6e5ee4aa11ea",
     "Policy.ReadWrite.SecurityDefaults": "1c6e93a6-28e2-4cbb-9f64-1a46a821124d",
@@ -491,6 +493,49 @@ def builtin_state(tenant_id: str) -> dict[str, list[dict[str, Any]]]:
             }
         ],  # fmt: skip
         "crossTenantAccessPolicyDefault": [default_cross_tenant_default()],
+        # Defaults as the Graph reference pages show them (authenticationflowspolicy-get,
+        # adminconsentrequestpolicy-get, deviceregistrationpolicy-get).
+        "authenticationFlowsPolicy": [
+            {
+                "id": "authenticationFlowsPolicy",
+                "displayName": "Authentication flows policy",
+                "description": "Authentication flows policy allows modification of settings related to authentication flows in AAD tenant, such as self-service sign up configuration.",
+                "selfServiceSignUp": {"isEnabled": False},
+            }
+        ],  # fmt: skip
+        "adminConsentRequestPolicy": [
+            {
+                "id": "adminConsentRequestPolicy",
+                "isEnabled": False,
+                "notifyReviewers": False,
+                "remindersEnabled": False,
+                "requestDurationInDays": 30,
+                "version": 0,
+                "reviewers": [],
+            }
+        ],  # fmt: skip
+        "deviceRegistrationPolicy": [
+            {
+                "id": "deviceRegistrationPolicy",
+                "displayName": "Device Registration Policy",
+                "description": "Tenant-wide policy that manages initial provisioning controls using quota restrictions, additional authentication and authorization checks",
+                "userDeviceQuota": 50,
+                "multiFactorAuthConfiguration": "notRequired",
+                "azureADRegistration": {
+                    "isAdminConfigurable": False,
+                    "allowedToRegister": {"@odata.type": "#microsoft.graph.allDeviceRegistrationMembership"},
+                },
+                "azureADJoin": {
+                    "isAdminConfigurable": True,
+                    "allowedToJoin": {"@odata.type": "#microsoft.graph.allDeviceRegistrationMembership"},
+                    "localAdmins": {
+                        "enableGlobalAdmins": True,
+                        "registeringUsers": {"@odata.type": "#microsoft.graph.allDeviceRegistrationMembership"},
+                    },
+                },
+                "localAdminPassword": {"isEnabled": False},
+            }
+        ],  # fmt: skip
         "identitySecurityDefaultsEnforcementPolicy": [
             {
                 "id": "00000000-0000-0000-0000-000000000005",

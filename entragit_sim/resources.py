@@ -131,7 +131,7 @@ class Resources(Relations):
                 if req.method == "GET":
                     require_read(req.caller, res.perms)
                     return self._entity(req, res, obj, str(res.path))
-                if req.method == "PATCH":
+                if req.method == res.update:  # PUT sends every updatable property; read-only ones stay
                     return self._update(req, res, res.fixed_id, obj)
             raise method_not_allowed()
 

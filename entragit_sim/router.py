@@ -126,7 +126,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
             ]  # fmt: skip
         p = re.escape(path)
         if res.singleton:
-            return [add(path, p, self._singleton(res), ("GET", "PATCH"))]
+            return [add(path, p, self._singleton(res), ("GET", res.update))]
         out: list[Route] = []
         for rel in res.rels:
             rel_perms = res.rel_perms or res.perms

@@ -42,6 +42,7 @@ class Resource:
     key: str = "id"  # property that is the URL key (partners: tenantId)
     id_style: str = "guid"  # guid | opaque | client (URL chooses it) | key (body property `key`)
     create: str = "POST"  # POST | PATCH (upsert by URL id) | PUT (child singleton) | "" (no create)
+    update: str = "PATCH"  # PATCH | PUT (a singleton replaced whole: adminConsentRequestPolicy-update)
     deletable: bool = True
     updatable: bool = True
     required: tuple[str, ...] = ()
@@ -700,6 +701,47 @@ RESOURCES: tuple[Resource, ...] = (
         create="",
         deletable=False,
         throttle="none",
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/authenticationflowspolicy-update (PATCH selfServiceSignUp)
+        name="authenticationFlowsPolicy",
+        path="policies/authenticationFlowsPolicy",
+        odata_type="#microsoft.graph.authenticationFlowsPolicy",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.AuthenticationFlows",)),
+        singleton=True,
+        fixed_id="authenticationFlowsPolicy",
+        create="",
+        deletable=False,
+        throttle="none",
+        read_only=("displayName", "description"),
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/adminconsentrequestpolicy-update: PUT, "version" is read-only
+        name="adminConsentRequestPolicy",
+        path="policies/adminConsentRequestPolicy",
+        odata_type="#microsoft.graph.adminConsentRequestPolicy",
+        perms=_p(("Policy.Read.All", "Directory.Read.All"), ("Policy.ReadWrite.ConsentRequest",)),
+        singleton=True,
+        fixed_id="adminConsentRequestPolicy",
+        create="",
+        update="PUT",
+        deletable=False,
+        throttle="none",
+        read_only=("version",),
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/deviceregistrationpolicy-update: PUT in v1.0
+        name="deviceRegistrationPolicy",
+        path="policies/deviceRegistrationPolicy",
+        odata_type="#microsoft.graph.deviceRegistrationPolicy",
+        perms=_p(("Policy.Read.DeviceConfiguration",), ("Policy.ReadWrite.DeviceConfiguration",)),
+        singleton=True,
+        fixed_id="deviceRegistrationPolicy",
+        create="",
+        update="PUT",
+        deletable=False,
+        throttle="none",
+        read_only=("displayName", "description"),
     ),
     Resource(
         name="crossTenantAccessPolicy",

@@ -39,8 +39,8 @@ def calls(kind: Kind) -> list[Call]:
         out.append(Call("POST", base, True))
     if kind.create == "upsert":
         out.append(Call("PATCH", one, True))
-    if kind.update == "patch":
-        out.append(Call("PATCH", one, True))
+    if kind.update:
+        out.append(Call(kind.update.upper(), one, True))
     for sub in kind.subcollections:  # read inline; written item by item (apply.py _sync_items)
         out += [Call("GET", f"{one}/{sub.field}", False), Call("PATCH", f"{one}/{sub.field}/{{id}}", True)]
         if not sub.fixed:

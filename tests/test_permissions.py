@@ -29,6 +29,8 @@ def _token(sim, perms: list[str], name: str) -> str:
         app = c.post("/applications", json={"displayName": name}).json()
         sp = c.post("/servicePrincipals", json={"appId": app["appId"]}).json()
         for p in perms:
+            if p not in role_ids:  # Policy.*.DeviceConfiguration: Microsoft publishes no app role id yet
+                pytest.skip(f"Microsoft Graph's app roles here have no {p} (no published application id)")
             r = c.post(f"/servicePrincipals/{graph['id']}/appRoleAssignedTo",
                        json={"principalId": sp["id"], "resourceId": graph["id"], "appRoleId": role_ids[p]})
             assert r.status_code == 201, r.text
@@ -101,7 +103,7 @@ def test_write_permission_is_what_graph_asks_for(oracle, kind):
         method, body = "POST", {}
     else:  # an empty PATCH of a real object: allowed means 204, not allowed means 403
         first = url if kind.singleton else f"{url}/{items[0][kind.id_field]}"
-        method, target = "PATCH", first
+        method, target = str(kind.update).upper(), first  # PUT-replaced singletons: an empty PUT
         body = {}
         if kind.polymorphic:
             body = {"@odata.type": httpx.get(first, headers=ADMIN).json()["@odata.type"]}

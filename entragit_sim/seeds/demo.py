@@ -1131,6 +1131,23 @@ class _Demo:
                                  "name": WEB_DOMAIN, "type": "Managed"}],
         })  # fmt: skip
         self.add("authorizationPolicy", authorization_policy())
+        # Users ask IT Operations and the Cloud Application Administrators before an app gets consent.
+        role = "/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '{}'"
+        self.add("adminConsentRequestPolicy", {
+            "id": "adminConsentRequestPolicy", "isEnabled": True, "notifyReviewers": True,
+            "remindersEnabled": True, "requestDurationInDays": 14, "version": 2,
+            "reviewers": [
+                {"query": f"/groups/{self.g['m365-it-operations']['id']}/transitiveMembers",
+                 "queryType": "MicrosoftGraph", "queryRoot": None},
+                {"query": role.format(self.role("Cloud Application Administrator")),
+                 "queryType": "MicrosoftGraph", "queryRoot": None},
+            ],
+        })  # fmt: skip
+        self.add("authenticationFlowsPolicy", {
+            "id": "authenticationFlowsPolicy", "displayName": "Authentication flows policy",
+            "description": "Authentication flows policy allows modification of settings related to authentication flows in AAD tenant, such as self-service sign up configuration.",
+            "selfServiceSignUp": {"isEnabled": False},
+        })  # fmt: skip
         self.add("identitySecurityDefaultsEnforcementPolicy", {
             "id": SECURITY_DEFAULTS_ID,
             "displayName": "Security Defaults",
