@@ -42,7 +42,7 @@ _KEY_ALIASES = {
     "identitySynchronization": "crossTenantIdentitySync",
     "directoryRoleDefinitions": "roleDefinitions",
 }
-_RELS = ("members", "owners")
+_RELS = ("members", "owners", "appManagementPolicies")  # $ref links a seed object may carry
 DELETED_KEY = "deletedItems"
 
 
