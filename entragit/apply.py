@@ -555,7 +555,7 @@ class Runner:
                                     "a file cannot add one")
             if have is None:  # by its match key alone: a second item with that key is a duplicate
                 await self._write("POST", url, kind, self._item(kind, sub, url, key, {}), body=body, target=target)
-            elif any(canonical.norm(have.get(k)) != canonical.norm(v) for k, v in body.items()):
+            elif sub.patch and any(canonical.norm(have.get(k)) != canonical.norm(v) for k, v in body.items()):
                 await self._write("PATCH", f"{url}/{have['id']}", kind, self._item(kind, sub, url, key, body),
                                   body=body, target=target)
 

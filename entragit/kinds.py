@@ -97,6 +97,9 @@ class SubCollection:
     # Graph makes the items with the object and keeps them (a PIM policy's rules, one per id): they are
     # only patched, never posted or deleted; an item a file leaves out is left as it is.
     fixed: bool = False
+    # Graph has no PATCH for the items (permission grant condition sets): `match` names every field, so
+    # a changed item is one deleted and one posted.
+    patch: bool = True
 
     def key(self, item: Mapping[str, object]) -> str:
         values = [item.get(f) for f in self.match]
@@ -753,7 +756,7 @@ KINDS: tuple[Kind, ...] = (
         strip=frozenset({"includes[].id", "excludes[].id"} | _TS),
         system_owned=(SystemOwned("built-in permission grant policy: Microsoft's own, Graph refuses to change it",
                                   prefix=(("id", "microsoft-"),)),),
-        subcollections=tuple(SubCollection(side, _CONDITION_MATCH) for side in ("includes", "excludes")),
+        subcollections=tuple(SubCollection(side, _CONDITION_MATCH, patch=False) for side in ("includes", "excludes")),
         refs=tuple(r for side in ("includes", "excludes") for r in (
             Ref(f"{side}[].clientApplicationIds[]", ("applications", "servicePrincipals"), key="appId",
                 sentinels=frozenset({"all"})),
