@@ -379,7 +379,7 @@ _GUEST = SystemOwned("guest: its account lives in its home tenant; invite it aga
 # A permission grant condition set has no PATCH: all its fields identify it.
 _CONDITION_MATCH = ("permissionClassification", "permissionType", "resourceApplication", "permissions",
                     "clientApplicationIds", "clientApplicationTenantIds", "clientApplicationPublisherIds",
-                    "clientApplicationsFromVerifiedPublisherOnly", "certifiedClientApplicationsOnly")
+                    "clientApplicationsFromVerifiedPublisherOnly")
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
 
 KINDS: tuple[Kind, ...] = (

@@ -18,7 +18,7 @@ from entragit_sim.errors import bad_request, denied, not_found
 from entragit_sim.hooks import now_iso
 from entragit_sim.render import Render
 from entragit_sim.store import Obj
-from entragit_sim.table import BY_NAME, FIC_PERMS, Resource
+from entragit_sim.table import APP_POLICY_REF_PERMS, APPLIES_TO_PERMS, BY_NAME, CONDITION_SET_PERMS, FIC_PERMS, Resource
 from entragit_sim.wire import Request, Response, body_object, ctx_url, method_not_allowed, target_id
 
 
@@ -347,7 +347,7 @@ class Actions(Render):
     # -- permission grant policies' condition sets, app management policy assignments (apppolicies.py)
     def _grant_policy(self, req: Request, m: re.Match[str], write: bool) -> tuple[Resource, Obj]:
         res = BY_NAME["permissionGrantPolicies"]
-        (require_write if write else require_read)(req.caller, res.perms)
+        (require_write if write else require_read)(req.caller, CONDITION_SET_PERMS)
         obj = self.store.get(res.name, unquote(m.group("key")))
         if obj is None:
             raise not_found(m.group("key"), directory=False)
@@ -386,6 +386,7 @@ class Actions(Render):
             return Response(204)
 
     def _applies_to(self, req: Request, m: re.Match[str]) -> Response:
+        require_read(req.caller, APPLIES_TO_PERMS)
         with self.store.lock:
             pid = unquote(m.group("key"))
             if self.store.get("appManagementPolicies", pid) is None:
@@ -396,15 +397,11 @@ class Actions(Render):
 
     def _app_policy_ref(self, req: Request, m: re.Match[str]) -> Response:
         owner, key = m.group("owner"), unquote(m.group("key"))
+        require_write(req.caller, APP_POLICY_REF_PERMS)
         with self.store.lock:
             if self.store.get(owner, key) is None or self._lagging(key):
                 raise not_found(key)
             assigned = apppolicies.assigned_policy(self.store, owner, key)
-            if req.method == "GET":
-                pols = [self.store.get("appManagementPolicies", p) for p in assigned]
-                items = [{"@odata.type": BY_NAME["appManagementPolicies"].odata_type, **copy.deepcopy(p)}
-                         for p in pols if p is not None]
-                return self._page(req, items, "policies", directory=False)
             if req.method == "DELETE":
                 pid = unquote(m.group("pid"))
                 if pid not in assigned:

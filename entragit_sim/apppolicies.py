@@ -29,7 +29,6 @@ CONDITION_DEFAULTS: dict[str, Any] = {
     "clientApplicationTenantIds": ["all"],
     "clientApplicationPublisherIds": ["all"],
     "clientApplicationsFromVerifiedPublisherOnly": False,
-    "certifiedClientApplicationsOnly": False,
 }
 _LISTS = ("permissions", "clientApplicationIds", "clientApplicationTenantIds", "clientApplicationPublisherIds")
 LINK = "appManagementPolicies"  # rel on the application / service principal

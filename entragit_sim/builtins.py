@@ -289,8 +289,7 @@ def _builtin_grant_policies() -> list[dict[str, Any]]:
     microsoft-user-default-low as its example shows it; -legacy is what authorizationPolicy assigns)."""
     low = {"permissionClassification": "low", "permissionType": "delegated", "resourceApplication": "any",
            "permissions": ["all"], "clientApplicationIds": ["all"], "clientApplicationTenantIds": ["all"],
-           "clientApplicationPublisherIds": ["all"], "clientApplicationsFromVerifiedPublisherOnly": True,
-           "certifiedClientApplicationsOnly": False}
+           "clientApplicationPublisherIds": ["all"], "clientApplicationsFromVerifiedPublisherOnly": True}
     legacy = {**low, "permissionClassification": "all", "clientApplicationsFromVerifiedPublisherOnly": False}
     return [
         {"id": "microsoft-user-default-low", "displayName": "Default User Low Risk Policy",

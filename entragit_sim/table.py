@@ -1111,11 +1111,11 @@ FIC_PERMS = Perms(
     read=("Application.Read.All",), write=(("Application.ReadWrite.All",), ("Application.ReadWrite.OwnedBy",))
 )
 
-APP_POLICY_REF_PERMS = Perms(
-    read=("Application.Read.All", "Policy.Read.All"),
-    write=(("Application.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),
-           ("Application.ReadWrite.All", "Policy.ReadWrite.ApplicationConfiguration")),
-)
+APP_POLICY_REF_PERMS = Perms(read=("Application.Read.All",), write=(("Application.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),))
+APPLIES_TO_PERMS = Perms(read=("Application.Read.All", "Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),
+                         write=())
+# https://learn.microsoft.com/graph/api/permissiongrantpolicy-list-includes, ...-post-includes
+CONDITION_SET_PERMS = Perms(read=("Policy.Read.PermissionGrant", DIR_READ), write=(("Policy.ReadWrite.PermissionGrant",),))
 
 ACTIONS: tuple[Action, ...] = (
     Action(
@@ -1191,14 +1191,16 @@ ACTIONS: tuple[Action, ...] = (
         ("GET", "POST"),
         "permissionGrantPolicies",
         "_condition_sets",
+        perms=CONDITION_SET_PERMS,
         regex=rf"policies/permissionGrantPolicies/(?P<key>[^/(]+)/(?P<side>{side})",
         family="none",
     ) for side in ("includes", "excludes")),
     *(Action(
         f"policies/permissionGrantPolicies/{{id}}/{side}/{{id}}",
-        ("GET", "DELETE"),
+        ("DELETE",),
         "permissionGrantPolicies",
         "_condition_set",
+        perms=CONDITION_SET_PERMS,
         regex=rf"policies/permissionGrantPolicies/(?P<key>[^/(]+)/(?P<side>{side})/(?P<cid>[^/(]+)",
         family="none",
     ) for side in ("includes", "excludes")),
@@ -1208,8 +1210,7 @@ ACTIONS: tuple[Action, ...] = (
         ("GET",),
         "appManagementPolicies",
         "_applies_to",
-        perms=Perms(read=("Application.Read.All", "Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),
-                    write=()),
+        perms=APPLIES_TO_PERMS,
         family="none",
     ),
     # https://learn.microsoft.com/graph/api/appmanagementpolicy-post-appliesto,
@@ -1222,7 +1223,7 @@ ACTIONS: tuple[Action, ...] = (
         perms=APP_POLICY_REF_PERMS,
         regex=rf"(?P<owner>{owner})/(?P<key>[^/(]+)/appManagementPolicies{rx}",
     ) for owner in ("applications", "servicePrincipals") for method, tail, rx in (
-        ("GET", "", ""), ("POST", "/$ref", r"/\$ref"), ("DELETE", "/{id}/$ref", r"/(?P<pid>[^/(]+)/\$ref"))),
+        ("POST", "/$ref", r"/\$ref"), ("DELETE", "/{id}/$ref", r"/(?P<pid>[^/(]+)/\$ref"))),
     Action(
         "policies/crossTenantAccessPolicy/default/resetToSystemDefault",
         ("POST",),

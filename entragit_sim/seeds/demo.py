@@ -1272,8 +1272,7 @@ def _app_policies(d: _Demo) -> None:
                       "permissionType": "delegated", "resourceApplication": "any", "permissions": ["all"],
                       "clientApplicationIds": [d.app["expensehub"]["appId"]],
                       "clientApplicationTenantIds": ["all"], "clientApplicationPublisherIds": ["all"],
-                      "clientApplicationsFromVerifiedPublisherOnly": False,
-                      "certifiedClientApplicationsOnly": False}],
+                      "clientApplicationsFromVerifiedPublisherOnly": False}],
         "excludes": [],
     })  # fmt: skip
 
