@@ -18,7 +18,14 @@ from entragit_sim.errors import bad_request, denied, not_found
 from entragit_sim.hooks import now_iso
 from entragit_sim.render import Render
 from entragit_sim.store import Obj
-from entragit_sim.table import APP_POLICY_REF_PERMS, APPLIES_TO_PERMS, BY_NAME, CONDITION_SET_PERMS, FIC_PERMS, Resource
+from entragit_sim.table import (
+    APP_POLICY_REF_PERMS,
+    APPLIES_TO_PERMS,
+    BY_NAME,
+    CONDITION_SET_PERMS,
+    FIC_PERMS,
+    Resource,
+)
 from entragit_sim.wire import Request, Response, body_object, ctx_url, method_not_allowed, target_id
 
 
