@@ -555,17 +555,26 @@ class Runner:
                                     "a file cannot add one")
             if have is None:  # by its match key alone: a second item with that key is a duplicate
                 await self._write("POST", url, kind, self._item(kind, sub, url, key, {}), body=body, target=target)
-            elif any(canonical.norm(have.get(k)) != canonical.norm(v) for k, v in body.items()):
+            elif sub.patch and any(canonical.norm(have.get(k)) != canonical.norm(v) for k, v in body.items()):
                 await self._write("PATCH", f"{url}/{have['id']}", kind, self._item(kind, sub, url, key, body),
                                   body=body, target=target)
+
+    def _via(self, kind: Kind, op: Op) -> str:
+        """A relation Graph writes from the member's side (Relation.via), or ""."""
+        return next((r.via for r in kind.relations if r.name == op.rel and r.via), "")
 
     async def _link(self, kind: Kind, op: Op) -> str:
         target = self.value(op.target)
         member = chain(self.rt, self.value(op.member))
+        via = self._via(kind, op)
         ref = {"@odata.id": f"{self.g.root}/v1.0/directoryObjects/{member}"}
+        url = f"{kind.path}/{target}/{op.rel}/$ref"
+        if via:  # https://learn.microsoft.com/graph/api/appmanagementpolicy-post-appliesto
+            ref = {"@odata.id": f"{self.g.root}/v1.0{kind.path}/{target}"}
+            url = f"{kindmod.get(op.member_kind).path}/{member}/{via}/$ref"
         landed = self._member(kind, target, op.rel, member, present=True)
         try:
-            await self._write("POST", f"{kind.path}/{target}/{op.rel}/$ref", kind, landed, body=ref, target=target)
+            await self._write("POST", url, kind, landed, body=ref, target=target)
         except GraphError as e:
             if e.status == 400 and "already exist" in e.graph_message:
                 return "already linked"
@@ -574,7 +583,10 @@ class Runner:
 
     async def _unlink(self, kind: Kind, op: Op) -> str:
         landed = self._member(kind, op.target, op.rel, op.member, present=False)
-        return await self._remove(kind, f"{kind.path}/{op.target}/{op.rel}/{op.member}/$ref", "unlinked", landed)
+        url = f"{kind.path}/{op.target}/{op.rel}/{op.member}/$ref"
+        if via := self._via(kind, op):  # https://learn.microsoft.com/graph/api/appmanagementpolicy-delete-appliesto
+            url = f"{kindmod.get(op.member_kind).path}/{op.member}/{via}/{op.target}/$ref"
+        return await self._remove(kind, url, "unlinked", landed)
 
     async def _delete(self, kind: Kind, op: Op) -> str:
         path = f"{self._path(kind, op.body)}/{op.target}"

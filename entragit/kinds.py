@@ -74,6 +74,10 @@ class Relation:
     # (field, value): skip when body[field] equals or contains value (dynamic groups' members
     # come from their rule and cannot be written)
     unless: tuple[str, str] | None = None
+    targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")  # kinds a member may be
+    # Graph writes the link from the member's side: POST `{member}/{via}/$ref` naming this object
+    # (an app management policy's appliesTo is assigned on the application or service principal).
+    via: str = ""
 
     def skipped(self, body: Mapping[str, object]) -> bool:
         """Not read or written for this object (a dynamic group's members)."""
@@ -95,6 +99,9 @@ class SubCollection:
     # Graph makes the items with the object and keeps them (a PIM policy's rules, one per id): they are
     # only patched, never posted or deleted; an item a file leaves out is left as it is.
     fixed: bool = False
+    # Graph has no PATCH for the items (permission grant condition sets): `match` names every field, so
+    # a changed item is one deleted and one posted.
+    patch: bool = True
 
     def key(self, item: Mapping[str, object]) -> str:
         values = [item.get(f) for f in self.match]
@@ -406,6 +413,10 @@ _EXCHANGE = SystemOwned("mail-enabled security group or distribution list: Excha
 # one, so a deleted guest is invited again by a person, never recreated from its file.
 _GUEST = SystemOwned("guest: its account lives in its home tenant; invite it again (POST /invitations) if it is gone",
                      equals=(("userType", "Guest"),), locked=frozenset())
+# A permission grant condition set has no PATCH: all its fields identify it.
+_CONDITION_MATCH = ("permissionClassification", "permissionType", "resourceApplication", "permissions",
+                    "clientApplicationIds", "clientApplicationTenantIds", "clientApplicationPublisherIds",
+                    "clientApplicationsFromVerifiedPublisherOnly")
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
 
 KINDS: tuple[Kind, ...] = (
@@ -807,6 +818,45 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="claimsMappingPolicies", graph_type="claimsMappingPolicy", title="claims mapping policy", path="/policies/claimsMappingPolicies",
         strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/permissiongrantpolicy: the id is chosen by the
+        # tenant on POST; Microsoft's built-in policies (ids "microsoft-...") are kept for review, never
+        # written. includes / excludes are condition sets, read with the policy and written item by item
+        # (permissiongrantpolicy-post-includes, ...-delete-includes; Graph has no PATCH for them, so every
+        # field matches and a changed set is replaced).
+        name="permissionGrantPolicies", graph_type="permissionGrantPolicy", title="permission grant policy",
+        path="/policies/permissionGrantPolicies", guid_id=False, client_id=True,
+        strip=frozenset({"includes[].id", "excludes[].id"} | _TS),
+        system_owned=(SystemOwned("built-in permission grant policy: Microsoft's own, Graph refuses to change it",
+                                  prefix=(("id", "microsoft-"),)),),
+        subcollections=tuple(SubCollection(side, _CONDITION_MATCH, patch=False) for side in ("includes", "excludes")),
+        refs=tuple(r for side in ("includes", "excludes") for r in (
+            Ref(f"{side}[].clientApplicationIds[]", ("applications", "servicePrincipals"), key="appId",
+                sentinels=frozenset({"all"})),
+            Ref(f"{side}[].resourceApplication", ("applications", "servicePrincipals"), key="appId",
+                sentinels=frozenset({"any"})),
+        )),
+        read_perm=("Policy.Read.PermissionGrant",), write_perm=("Policy.ReadWrite.PermissionGrant",),
+        depends=("applications", "servicePrincipals"),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/appmanagementpolicy: appliesTo lists the
+        # applications and service principals it is assigned to (appmanagementpolicy-list-appliesto); an
+        # assignment is written on the app's side (appmanagementpolicy-post-appliesto), which also needs
+        # Application.Read.All.
+        name="appManagementPolicies", graph_type="appManagementPolicy", title="app management policy",
+        path="/policies/appManagementPolicies", strip=_TS,
+        relations=(Relation("appliesTo", targets=("applications", "servicePrincipals"), via="appManagementPolicies"),),
+        read_perm=("Policy.Read.All",), read_also=("Application.Read.All",),
+        write_perm=("Policy.ReadWrite.ApplicationConfiguration", "Application.Read.All"),
+        depends=("applications", "servicePrincipals"),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/tenantappmanagementpolicy
+        name="defaultAppManagementPolicy", graph_type="tenantAppManagementPolicy",
+        title="default app management policy", singleton=True, path="/policies/defaultAppManagementPolicy",
+        strip=frozenset({"id"} | _TS), create=None, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
     ),
     Kind(
         # https://learn.microsoft.com/graph/api/resources/identityproviderbase: social providers (Google,

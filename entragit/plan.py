@@ -15,7 +15,7 @@ from typing import Any, Literal
 from entragit import kinds as kindmod
 from entragit import refs as refmod
 from entragit.export import display_name
-from entragit.kinds import Kind
+from entragit.kinds import Kind, Relation
 from entragit.snapshot import Names, Snapshot, describe, is_new_key
 
 Action = Literal["restore", "adopt", "create", "update", "link", "unlink", "delete"]
@@ -53,6 +53,7 @@ class Op:
     changes: tuple[Change, ...] = ()
     rel: str = ""
     member: str = ""
+    member_kind: str = ""  # a link written from the member's side (Relation.via): the member's kind
     note: str = ""
     old: Mapping[str, Any] = field(default_factory=dict)  # read-only values in the file (an app's appId)
     fate: Fate = ""  # creates only
@@ -568,10 +569,20 @@ class Planner:
                                                        rel.name, m, self._member_name(m)))
                     continue
                 links.append(Op("link", kind.name, key, name, target=target, rel=rel.name, member=m,
-                                note=self._member_name(m)))
+                                member_kind=self._member_kind(rel, m), note=self._member_name(m, rel.targets)))
             for m in sorted(h - w):
                 links.append(Op("unlink", kind.name, key, name, target=target, rel=rel.name, member=m,
-                                note=self._member_name(m)))
+                                member_kind=self._member_kind(rel, m), note=self._member_name(m, rel.targets)))
+
+    def _member_kind(self, rel: Relation, member: str) -> str:
+        """The kind a member of a `via` relation is, from the files or the live tenant."""
+        if not rel.via:
+            return ""
+        old = placeholder_target(member) or member
+        for kname in rel.targets:
+            if old in self.desired.objects.get(kname, {}) or member in self.live.objects.get(kname, {}):
+                return kname
+        return rel.targets[0]
 
     def _never_created(self, member: str) -> bool:
         """A principal in the files, missing live, that Graph does not let entragit create."""
@@ -582,10 +593,10 @@ class Planner:
                 return owner is not None and not owner.creatable
         return False
 
-    def _member_name(self, member: str) -> str:
+    def _member_name(self, member: str, targets: tuple[str, ...] = kindmod.PRINCIPALS) -> str:
         old = placeholder_target(member) or member
         for names in (self.names, self.dnames):
-            hit = names.find(refmod.relation_ref("members"), old)
+            hit = names.find(refmod.relation_ref("members", targets), old)
             if hit:
                 return str(describe(*hit).get("name", ""))
         return ""
@@ -607,7 +618,8 @@ class Planner:
         for rel in kind.relations:  # memberships of a recreated object (e.g. in an administrative unit)
             for m in sorted(set(desired.get(rel.name) or ()) & self.created):
                 links.append(Op("link", kind.name, key, self._name(kind, have), target=st.target, rel=rel.name,
-                                member=placeholder(m), note=self._member_name(m)))
+                                member=placeholder(m), member_kind=self._member_kind(rel, placeholder(m)),
+                                note=self._member_name(m, rel.targets)))
 
     def _plan_deletes(self) -> tuple[list[Op], list[tuple[str, str]]]:
         wanted = {(k, s.target) for (k, _), s in self.status.items() if s.target}

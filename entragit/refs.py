@@ -87,7 +87,7 @@ def values(body: dict[str, Any], ref: Ref) -> Iterator[str]:
 
 def all_refs(kind: Kind) -> list[Ref]:
     """The kind's reference paths, relationships (member and owner ids) included."""
-    return [*kind.refs, *(relation_ref(r.name) for r in kind.relations)]
+    return [*kind.refs, *(relation_ref(r.name, r.targets) for r in kind.relations)]
 
 
 def iter_refs(kind: Kind, body: dict[str, Any]) -> Iterator[tuple[Ref, str]]:
@@ -97,12 +97,12 @@ def iter_refs(kind: Kind, body: dict[str, Any]) -> Iterator[tuple[Ref, str]]:
             yield ref, v
     for rel in kind.relations:
         for v in body.get(rel.name) or ():
-            yield relation_ref(rel.name), v
+            yield relation_ref(rel.name, rel.targets), v
 
 
-def relation_ref(name: str) -> Ref:
-    """Members and owners may be users, groups or service principals."""
-    return Ref(name + "[]", ("users", "groups", "servicePrincipals"))
+def relation_ref(name: str, targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")) -> Ref:
+    """Members and owners may be users, groups or service principals (Relation.targets)."""
+    return Ref(name + "[]", targets)
 
 
 def rewrite(kind: Kind, body: dict[str, Any], fn: Callable[[Ref, str], str]) -> dict[str, Any]:

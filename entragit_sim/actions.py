@@ -12,14 +12,21 @@ import time
 import uuid
 from urllib.parse import unquote
 
-from entragit_sim import audit, combinations, credentials, pimpolicy
+from entragit_sim import apppolicies, audit, combinations, credentials, pimpolicy
 from entragit_sim.auth import require_read, require_write
 from entragit_sim.errors import bad_request, denied, not_found
 from entragit_sim.hooks import now_iso
 from entragit_sim.render import Render
 from entragit_sim.store import Obj
-from entragit_sim.table import BY_NAME, FIC_PERMS, Resource
-from entragit_sim.wire import Request, Response, body_object, ctx_url, method_not_allowed
+from entragit_sim.table import (
+    APP_POLICY_REF_PERMS,
+    APPLIES_TO_PERMS,
+    BY_NAME,
+    CONDITION_SET_PERMS,
+    FIC_PERMS,
+    Resource,
+)
+from entragit_sim.wire import Request, Response, body_object, ctx_url, method_not_allowed, target_id
 
 
 class Actions(Render):
@@ -343,3 +350,78 @@ class Actions(Render):
             self._save(req, res, res.fixed_id, old, new, f"Reset {audit.label(res)}")
         return Response(204)
 
+
+    # -- permission grant policies' condition sets, app management policy assignments (apppolicies.py)
+    def _grant_policy(self, req: Request, m: re.Match[str], write: bool) -> tuple[Resource, Obj]:
+        res = BY_NAME["permissionGrantPolicies"]
+        (require_write if write else require_read)(req.caller, CONDITION_SET_PERMS)
+        obj = self.store.get(res.name, unquote(m.group("key")))
+        if obj is None:
+            raise not_found(m.group("key"), directory=False)
+        if write:
+            apppolicies.refuse_builtin(obj, "modified")
+        return res, obj
+
+    def _condition_ctx(self, obj: Obj, side: str) -> str:
+        return f"policies/permissionGrantPolicies('{obj['id']}')/{side}"
+
+    def _condition_sets(self, req: Request, m: re.Match[str]) -> Response:
+        side = m.group("side")
+        with self.store.lock:
+            res, obj = self._grant_policy(req, m, req.method != "GET")
+            current = list(obj.get(side) or [])
+            if req.method == "GET":
+                return self._page(req, copy.deepcopy(current), self._condition_ctx(obj, side), directory=False)
+            item = apppolicies.new_condition_set(body_object(req, res))
+            self._save(req, res, obj["id"], obj, {**obj, side: [*current, item]}, f"Update {audit.label(res)}")
+            body = {"@odata.context": ctx_url(req, self._condition_ctx(obj, side) + "/$entity"), **item}
+            return Response(201, body)
+
+    def _condition_set(self, req: Request, m: re.Match[str]) -> Response:
+        side, cid = m.group("side"), unquote(m.group("cid"))
+        with self.store.lock:
+            res, obj = self._grant_policy(req, m, req.method != "GET")
+            current = list(obj.get(side) or [])
+            item = next((c for c in current if c.get("id") == cid), None)
+            if item is None:
+                raise not_found(cid, directory=False)
+            if req.method == "GET":
+                ctx = ctx_url(req, self._condition_ctx(obj, side) + "/$entity")
+                return Response(200, {"@odata.context": ctx, **copy.deepcopy(item)})
+            new = {**obj, side: [c for c in current if c is not item]}
+            self._save(req, res, obj["id"], obj, new, f"Update {audit.label(res)}")
+            return Response(204)
+
+    def _applies_to(self, req: Request, m: re.Match[str]) -> Response:
+        require_read(req.caller, APPLIES_TO_PERMS)
+        with self.store.lock:
+            pid = unquote(m.group("key"))
+            if self.store.get("appManagementPolicies", pid) is None:
+                raise not_found(pid, directory=False)
+            items = [self._typed(req, k, o) for k, o in apppolicies.applies_to(self.store, pid)]
+        ctx = f"policies/appManagementPolicies('{pid}')/appliesTo"
+        return self._page(req, items, ctx, directory=True)
+
+    def _app_policy_ref(self, req: Request, m: re.Match[str]) -> Response:
+        owner, key = m.group("owner"), unquote(m.group("key"))
+        require_write(req.caller, APP_POLICY_REF_PERMS)
+        with self.store.lock:
+            if self.store.get(owner, key) is None or self._lagging(key):
+                raise not_found(key)
+            assigned = apppolicies.assigned_policy(self.store, owner, key)
+            if req.method == "DELETE":
+                pid = unquote(m.group("pid"))
+                if pid not in assigned:
+                    raise not_found(pid)
+                assigned.remove(pid)
+                return Response(204)
+            body = req.body if isinstance(req.body, dict) else {}
+            if "@odata.id" not in body:
+                raise bad_request("The request body must contain '@odata.id'.")
+            pid = target_id(body["@odata.id"])
+            if self.store.get("appManagementPolicies", pid) is None:
+                raise not_found(pid)
+            if assigned:  # "Only one policy object can be assigned" (appmanagementpolicy-post-appliesto)
+                raise bad_request("An app management policy is already assigned to this object.")
+            assigned.append(pid)
+        return Response(204)

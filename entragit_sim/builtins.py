@@ -286,6 +286,23 @@ def _all_users(**extra: Any) -> list[dict[str, Any]]:
     return [{"targetType": "group", "id": "all_users", "isRegistrationRequired": False, **extra}]
 
 
+def _builtin_grant_policies() -> list[dict[str, Any]]:
+    """Microsoft's own permission grant policies (https://learn.microsoft.com/graph/api/permissiongrantpolicy-get:
+    microsoft-user-default-low as its example shows it; -legacy is what authorizationPolicy assigns)."""
+    low = {"permissionClassification": "low", "permissionType": "delegated", "resourceApplication": "any",
+           "permissions": ["all"], "clientApplicationIds": ["all"], "clientApplicationTenantIds": ["all"],
+           "clientApplicationPublisherIds": ["all"], "clientApplicationsFromVerifiedPublisherOnly": True}
+    legacy = {**low, "permissionClassification": "all", "clientApplicationsFromVerifiedPublisherOnly": False}
+    return [
+        {"id": "microsoft-user-default-low", "displayName": "Default User Low Risk Policy",
+         "description": "All low risk permissions are consentable by member type users by default.",
+         "includes": [{"id": "8ce99f96-730c-4ebd-8397-07ee65942b97", **low}], "excludes": []},
+        {"id": "microsoft-user-default-legacy", "displayName": "Default User Legacy Policy",
+         "description": "All permissions are consentable by member type users by default.",
+         "includes": [{"id": "2a3b4c5d-0000-4000-8000-00000000a001", **legacy}], "excludes": []},
+    ]
+
+
 def _method_configs() -> list[dict[str, Any]]:
     def cfg(type_: str, id_: str, state: str, **props: Any) -> dict[str, Any]:
         base = {
@@ -536,6 +553,18 @@ def builtin_state(tenant_id: str) -> dict[str, list[dict[str, Any]]]:
                 "localAdminPassword": {"isEnabled": False},
             }
         ],  # fmt: skip
+        # https://learn.microsoft.com/graph/api/tenantappmanagementpolicy-get (its example response)
+        "defaultAppManagementPolicy": [
+            {
+                "id": "00000000-0000-0000-0000-000000000000",
+                "displayName": "Default app management tenant policy",
+                "description": "Default tenant policy that enforces app management restrictions on applications and service principals. To apply policy to targeted resources, create a new policy under appManagementPolicies collection.",
+                "isEnabled": False,
+                "applicationRestrictions": {"passwordCredentials": [], "keyCredentials": []},
+                "servicePrincipalRestrictions": {"passwordCredentials": [], "keyCredentials": []},
+            }
+        ],  # fmt: skip
+        "permissionGrantPolicies": _builtin_grant_policies(),
         "identitySecurityDefaultsEnforcementPolicy": [
             {
                 "id": "00000000-0000-0000-0000-000000000005",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from entragit_sim import combinations, credentials
+from entragit_sim import apppolicies, combinations, credentials
 from entragit_sim.auth import Caller
 from entragit_sim.builtins import FIRST_PARTY_APPS, MICROSOFT_TENANT_ID, ROLE_TEMPLATES
 from entragit_sim.errors import GraphHTTPError, bad_request, denied, not_found
@@ -822,6 +822,23 @@ class CrossTenantPartner(Hook):
             )
 
 
+class PermissionGrantPolicy(Hook):
+    """Built-in policies (ids "microsoft-...") are Microsoft's: no write; a custom id may not take the
+    prefix. Condition sets are written through their own collections (apppolicies.py)."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        if apppolicies.builtin(obj):
+            raise bad_request("Custom permission grant policy ids cannot start with 'microsoft-'.",
+                              directory=False)
+        for side in apppolicies.SIDES:
+            if obj.get(side):
+                raise bad_request(f"Add {side} through /{side} after creating the policy.", directory=False)
+            obj[side] = []
+
+    def guard_write(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        apppolicies.refuse_builtin(obj, "modified or deleted")
+
+
 def put_schedule(store: Store, assignment: Obj, kind: str, info: Obj | None, request_id: str | None) -> None:
     """The roleAssignmentSchedules entry of an active assignment (same id as the assignment)."""
     store.put("roleAssignmentSchedules", str(assignment["id"]), {
@@ -1304,6 +1321,7 @@ HOOKS: dict[str, Hook] = {
     "role_definition": RoleDefinition(),
     "user": User(),
     "security_defaults": SecurityDefaults(),
+    "permission_grant_policy": PermissionGrantPolicy(),
 }
 
 

@@ -831,6 +831,50 @@ RESOURCES: tuple[Resource, ...] = (
         required=("displayName", "definition"),
         defaults={"isOrganizationDefault": False, "description": None},
     ),
+    # https://learn.microsoft.com/graph/api/resources/permissiongrantpolicy: the client chooses the id
+    # (permissiongrantpolicy-post-permissiongrantpolicies); Microsoft's own policies (ids "microsoft-...")
+    # are read-only. `includes` / `excludes` are condition sets, returned with the policy (the example
+    # of permissiongrantpolicy-get) and written only through their own collections (ACTIONS below).
+    Resource(
+        name="permissionGrantPolicies",
+        path="policies/permissionGrantPolicies",
+        odata_type="#microsoft.graph.permissionGrantPolicy",
+        perms=_p(("Policy.Read.PermissionGrant", "Policy.ReadWrite.PermissionGrant"),
+                 ("Policy.ReadWrite.PermissionGrant",)),
+        id_style="key",
+        required=("id", "displayName"),
+        create_only=("id",),
+        read_only=("includes", "excludes"),
+        throttle="none",
+        hook="permission_grant_policy",
+        defaults={"description": None, "includes": [], "excludes": []},
+    ),
+    # https://learn.microsoft.com/graph/api/resources/appmanagementpolicy: assigned to applications and
+    # service principals through their appManagementPolicies $ref (one policy each), listed by appliesTo.
+    Resource(
+        name="appManagementPolicies",
+        path="policies/appManagementPolicies",
+        odata_type="#microsoft.graph.appManagementPolicy",
+        perms=_p(("Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),
+                 ("Policy.ReadWrite.ApplicationConfiguration",)),
+        required=("displayName", "description"),
+        throttle="none",
+        defaults={"isEnabled": True, "restrictions": None},
+    ),
+    # https://learn.microsoft.com/graph/api/resources/tenantappmanagementpolicy (tenantappmanagementpolicy-update)
+    Resource(
+        name="defaultAppManagementPolicy",
+        path="policies/defaultAppManagementPolicy",
+        odata_type="#microsoft.graph.tenantAppManagementPolicy",
+        perms=_p(("Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),
+                 ("Policy.ReadWrite.ApplicationConfiguration",)),
+        singleton=True,
+        fixed_id="00000000-0000-0000-0000-000000000000",
+        create="",
+        deletable=False,
+        throttle="none",
+        read_only=("id",),
+    ),
     Resource(
         # Terms of use: delegated only, "Application: Not supported"
         # (https://learn.microsoft.com/graph/api/termsofusecontainer-list-agreements,
@@ -1109,6 +1153,12 @@ FIC_PERMS = Perms(
     read=("Application.Read.All",), write=(("Application.ReadWrite.All",), ("Application.ReadWrite.OwnedBy",))
 )
 
+APP_POLICY_REF_PERMS = Perms(read=("Application.Read.All",), write=(("Application.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),))
+APPLIES_TO_PERMS = Perms(read=("Application.Read.All", "Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),
+                         write=())
+# https://learn.microsoft.com/graph/api/permissiongrantpolicy-list-includes, ...-post-includes
+CONDITION_SET_PERMS = Perms(read=("Policy.Read.PermissionGrant", DIR_READ), write=(("Policy.ReadWrite.PermissionGrant",),))
+
 ACTIONS: tuple[Action, ...] = (
     Action(
         "applications/{id}/federatedIdentityCredentials",
@@ -1176,6 +1226,46 @@ ACTIONS: tuple[Action, ...] = (
         family="none",
         app_only_ok=method == "GET",
     ) for method in ("GET", "PATCH")),
+    # Condition sets: POST to add, DELETE to remove; Graph has no PATCH for them
+    # (https://learn.microsoft.com/graph/api/permissiongrantpolicy-post-includes, ...-delete-includes).
+    *(Action(
+        f"policies/permissionGrantPolicies/{{id}}/{side}",
+        ("GET", "POST"),
+        "permissionGrantPolicies",
+        "_condition_sets",
+        perms=CONDITION_SET_PERMS,
+        regex=rf"policies/permissionGrantPolicies/(?P<key>[^/(]+)/(?P<side>{side})",
+        family="none",
+    ) for side in ("includes", "excludes")),
+    *(Action(
+        f"policies/permissionGrantPolicies/{{id}}/{side}/{{id}}",
+        ("DELETE",),
+        "permissionGrantPolicies",
+        "_condition_set",
+        perms=CONDITION_SET_PERMS,
+        regex=rf"policies/permissionGrantPolicies/(?P<key>[^/(]+)/(?P<side>{side})/(?P<cid>[^/(]+)",
+        family="none",
+    ) for side in ("includes", "excludes")),
+    # https://learn.microsoft.com/graph/api/appmanagementpolicy-list-appliesto
+    Action(
+        "policies/appManagementPolicies/{id}/appliesTo",
+        ("GET",),
+        "appManagementPolicies",
+        "_applies_to",
+        perms=APPLIES_TO_PERMS,
+        family="none",
+    ),
+    # https://learn.microsoft.com/graph/api/appmanagementpolicy-post-appliesto,
+    # .../appmanagementpolicy-delete-appliesto: both Application.Read.All and the policy permission.
+    *(Action(
+        f"{owner}/{{id}}/appManagementPolicies{tail}",
+        (method,),
+        owner,
+        "_app_policy_ref",
+        perms=APP_POLICY_REF_PERMS,
+        regex=rf"(?P<owner>{owner})/(?P<key>[^/(]+)/appManagementPolicies{rx}",
+    ) for owner in ("applications", "servicePrincipals") for method, tail, rx in (
+        ("POST", "/$ref", r"/\$ref"), ("DELETE", "/{id}/$ref", r"/(?P<pid>[^/(]+)/\$ref"))),
     Action(
         "policies/crossTenantAccessPolicy/default/resetToSystemDefault",
         ("POST",),

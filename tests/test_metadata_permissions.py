@@ -42,7 +42,9 @@ def calls(kind: Kind) -> list[Call]:
     if kind.update:
         out.append(Call(kind.update.upper(), one, True))
     for sub in kind.subcollections:  # read inline; written item by item (apply.py _sync_items)
-        out += [Call("GET", f"{one}/{sub.field}", False), Call("PATCH", f"{one}/{sub.field}/{{id}}", True)]
+        out.append(Call("GET", f"{one}/{sub.field}", False))
+        if sub.patch:
+            out.append(Call("PATCH", f"{one}/{sub.field}/{{id}}", True))
         if not sub.fixed:
             out += [Call("POST", f"{one}/{sub.field}", True), Call("DELETE", f"{one}/{sub.field}/{{id}}", True)]
     # A rule owning every object (custom security attributes: Graph has no delete) means no DELETE.
@@ -51,7 +53,10 @@ def calls(kind: Kind) -> list[Call]:
         out.append(Call("DELETE", one, True))
     out += [Call("POST", f"{one}/{action}", True) for action in kind.actions.values()]
     for r in kind.relations:
-        out += [Call("POST", f"{one}/{r.name}/$ref", True), Call("DELETE", f"{one}/{r.name}/{{id}}/$ref", True)]
+        # A `via` relation is written on the member: POST {member}/{via}/$ref naming this object.
+        sides = [(f"{kindmod.get(t).path}/{{id}}", r.via) for t in r.targets] if r.via else [(one, r.name)]
+        for at, rel in sides:
+            out += [Call("POST", f"{at}/{rel}/$ref", True), Call("DELETE", f"{at}/{rel}/{{id}}/$ref", True)]
     if kind.deleted_item:
         out.append(Call("POST", kind.deleted_item + "/restore", True))
     return out
@@ -80,6 +85,16 @@ _GROUP_ONE = ("Group.ReadWrite.All also covers create, update, delete, owners an
 
 # Paths the file lists for no Application scheme, with the docs page that grants them.
 NOT_IN_FILE: dict[tuple[str, str, str], str] = {
+    # The file lists POST/DELETE on applications' appManagementPolicies only without {id}, and nothing for
+    # service principals; the docs give both, with Application.Read.All and
+    # Policy.ReadWrite.ApplicationConfiguration together.
+    **{("appManagementPolicies", m, f"/{owner}/{{id}}/appmanagementpolicies" + tail):
+       "the file lacks this assignment path; Application.Read.All and Policy.ReadWrite.ApplicationConfiguration: "
+       + DOCS + page
+       for owner in ("applications", "serviceprincipals")
+       for m, tail, page in (("POST", "", "appmanagementpolicy-post-appliesto"),
+                             ("DELETE", "/{id}", "appmanagementpolicy-delete-appliesto"))
+       if (owner, m) != ("applications", "POST")},
     **{("authenticationStrengthPolicies", m, "/policies/authenticationstrengthpolicies/{id}/combinationconfigurations"
         + tail): "the file has no combinationConfigurations paths; Policy.Read.AuthenticationMethod reads, "
        "Policy.ReadWrite.ConditionalAccess writes: " + DOCS + page

@@ -26,6 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from entragit_sim import apppolicies
 from entragit_sim.builtins import builtin_state
 from entragit_sim.store import Store
 from entragit_sim.table import BY_NAME
@@ -42,7 +43,7 @@ _KEY_ALIASES = {
     "identitySynchronization": "crossTenantIdentitySync",
     "directoryRoleDefinitions": "roleDefinitions",
 }
-_RELS = ("members", "owners")
+_RELS = ("members", "owners", "appManagementPolicies")  # $ref links a seed object may carry
 DELETED_KEY = "deletedItems"
 
 
@@ -173,6 +174,22 @@ def load_into(store: Store, seed: Seed) -> None:
         for entry in seed.get(DELETED_KEY, []):
             _load_deleted(store, entry)
         _derive_assignment_schedules(store)
+        _assign_app_policies(store)
+
+
+def _assign_app_policies(store: Store) -> None:
+    """A seed may list an app management policy's `appliesTo` (as a read shows it, an export's files):
+    Graph holds the assignment on each application or service principal (apppolicies.py)."""
+    for policy in store.all("appManagementPolicies"):
+        for oid in policy.pop("appliesTo", None) or []:
+            owner = next((o for o in apppolicies.OWNERS if store.get(o, str(oid)) is not None), None)
+            if owner is None:
+                owner = next((o for o in apppolicies.OWNERS if store.deleted["directory"].get(str(oid), {}).get("kind") == o),
+                             None)
+            if owner is not None:
+                ids = apppolicies.assigned_policy(store, owner, str(oid))
+                if policy["id"] not in ids:
+                    ids.append(policy["id"])
 
 
 def _derive_assignment_schedules(store: Store) -> None:

@@ -61,6 +61,7 @@ READER_PERMISSIONS = (
     # (https://learn.microsoft.com/graph/api/administrativeunit-list-members?view=graph-rest-beta).
     "Member.Read.Hidden",
     "IdentityProvider.Read.All", "GroupSettings.Read.All", "CustomSecAttributeDefinition.Read.All",
+    "Policy.Read.PermissionGrant",
 )  # fmt: skip
 # Write permissions for every kind entragit applies (graph-notes section 7, "Apply" column).
 WRITER_PERMISSIONS = (
@@ -71,6 +72,7 @@ WRITER_PERMISSIONS = (
     "Policy.ReadWrite.Authorization", "Policy.ReadWrite.CrossTenantAccess",
     "Policy.ReadWrite.SecurityDefaults", "Policy.ReadWrite.ApplicationConfiguration", "User.ReadWrite.All",
     "IdentityProvider.ReadWrite.All", "GroupSettings.ReadWrite.All", "CustomSecAttributeDefinition.ReadWrite.All",
+    "Policy.ReadWrite.PermissionGrant",
 )  # fmt: skip
 AUTOMATION_PERMISSIONS = READER_PERMISSIONS + WRITER_PERMISSIONS
 

@@ -734,6 +734,9 @@ class _Demo:
             self.add("authenticationContextClassReferences",
                      {"id": cid, "displayName": display, "description": desc, "isAvailable": True})  # fmt: skip
 
+    def app_policies(self) -> None:
+        _app_policies(self)
+
     def terms_of_use(self) -> None:
         # Guests accept these before they reach any app (CA400 requires them).
         self.tou = self.add("termsOfUseAgreements", {
@@ -1264,6 +1267,33 @@ class _Demo:
             xtenant_access("allowed", [(g["m365-project-aurora"]["id"], "group")], ["AllApplications"]), mfa=True))  # fmt: skip
 
 
+def _app_policies(d: _Demo) -> None:
+    """A consent policy naming ExpenseHub as its client app, a credential policy on HR Portal
+    (https://learn.microsoft.com/graph/api/resources/permissiongrantpolicy, .../appmanagementpolicy)."""
+    pid = d.id("appManagementPolicy", "no-long-secrets")
+    d.add("appManagementPolicies", {
+        "id": pid, "displayName": "No long-lived secrets", "isEnabled": True,
+        "description": "Line-of-business apps: client secrets at most 90 days, no new symmetric keys.",
+        "restrictions": {"passwordCredentials": [
+            {"restrictionType": "passwordLifetime", "maxLifetime": "P90D",
+             "restrictForAppsCreatedAfterDateTime": "2024-01-01T00:00:00Z"},
+            {"restrictionType": "symmetricKeyAddition", "maxLifetime": None,
+             "restrictForAppsCreatedAfterDateTime": "2024-01-01T00:00:00Z"}],
+            "keyCredentials": []},
+    })  # fmt: skip
+    d.app["hr-portal"].setdefault("appManagementPolicies", []).append(pid)
+    d.add("permissionGrantPolicies", {
+        "id": "contoso-expensehub-consent", "displayName": "ExpenseHub self-consent",
+        "description": "Users may consent to low-risk delegated permissions for ExpenseHub only.",
+        "includes": [{"id": d.id("conditionSet", "expensehub-low"), "permissionClassification": "low",
+                      "permissionType": "delegated", "resourceApplication": "any", "permissions": ["all"],
+                      "clientApplicationIds": [d.app["expensehub"]["appId"]],
+                      "clientApplicationTenantIds": ["all"], "clientApplicationPublisherIds": ["all"],
+                      "clientApplicationsFromVerifiedPublisherOnly": False}],
+        "excludes": [],
+    })  # fmt: skip
+
+
 def demo_seed(tenant_id: str = DEMO_TENANT_ID) -> Seed:
     """The demo company for `tenant_id`; same tenant id, same state, every time."""
     d = _Demo(tenant_id)
@@ -1278,4 +1308,5 @@ def demo_seed(tenant_id: str = DEMO_TENANT_ID) -> Seed:
     d.terms_of_use()
     d.conditional_access()
     d.policies()
+    d.app_policies()
     return d.seed

@@ -92,6 +92,7 @@ _DIR_WRITE = ("finding (simulator broader than Graph): Directory.ReadWrite.All i
               "Perms row is shared with paths where it is, a per-method split is not in the table yet: ")
 
 # (template, method) the file lists for no Application scheme.
+_APP_POLICY_REF = "the file lacks this assignment path: " + DOCS
 NOT_IN_FILE: dict[tuple[str, str], str] = {
     **{(f"directory/deletedItems/microsoft.graph.{t}", "GET"): "each kind's read permission: " + _DELETED_LIST
        for t in ("user", "group", "application", "servicePrincipal", "administrativeUnit")},
@@ -108,6 +109,11 @@ NOT_IN_FILE: dict[tuple[str, str], str] = {
        for t, ms in (("", ("GET", "POST")), ("/$count", ("GET",)), ("/{id}", ("GET", "PATCH", "DELETE"))) for m in ms},
     **{(f"policies/authenticationStrengthPolicies/{{id}}/combinationConfigurations{t}", m): _COMBOS
        for t, ms in (("", ("GET", "POST")), ("/{id}", ("GET", "PATCH", "DELETE"))) for m in ms},
+    # Only POST on applications' appManagementPolicies is in the file; the docs give all four, with
+    # Application.Read.All and Policy.ReadWrite.ApplicationConfiguration together.
+    ("applications/{id}/appManagementPolicies/{id}/$ref", "DELETE"): _APP_POLICY_REF + "appmanagementpolicy-delete-appliesto",
+    ("servicePrincipals/{id}/appManagementPolicies/{id}/$ref", "DELETE"): _APP_POLICY_REF + "appmanagementpolicy-delete-appliesto",
+    ("servicePrincipals/{id}/appManagementPolicies/$ref", "POST"): _APP_POLICY_REF + "appmanagementpolicy-post-appliesto",
     ("groups/{id}/members/$ref", "POST"): "the file has no members/$ref; GroupMember.ReadWrite.All: " + DOCS + "group-post-members",
     ("servicePrincipals/{id}/appRoleAssignedTo/{id}", "GET"): _ARA_ITEM + DOCS + "serviceprincipal-list-approleassignedto",
     ("servicePrincipals/{id}/appRoleAssignments/{id}", "GET"): _ARA_ITEM + DOCS + "serviceprincipal-list-approleassignments",
@@ -190,6 +196,9 @@ NOT_LEAST: dict[tuple[str, str], str] = {
            ("identity/conditionalAccess/namedLocations/{id}", "DELETE", "namedlocation-delete"),
            ("identity/conditionalAccess/namedLocations", "POST", "conditionalaccessroot-post-namedlocations"),
        )},
+    ("applications/{id}/appManagementPolicies/$ref", "POST"):
+        "Application.Read.All and Policy.ReadWrite.ApplicationConfiguration together (the file marks "
+        "Application.Read.All least): " + DOCS + "appmanagementpolicy-post-appliesto",
     ("applications/{id}/federatedIdentityCredentials/{federatedIdentityCredential-id}", "GET"):
         "finding: one FIC row serves list and item (see NOT_GRANTED): " + DOCS + "federatedidentitycredential-get",
     ("groups/{id}/members", "GET"): "GroupMember.ReadBasic.All returns basic member properties the simulator does not "
@@ -206,6 +215,9 @@ NOT_LEAST: dict[tuple[str, str], str] = {
 
 # (template, method, permission): the simulator demands more on top than the file's AlsoRequires.
 ALSO_REQUIRED: dict[tuple[str, str, str], str] = {
+    ("applications/{id}/appManagementPolicies/$ref", "POST", "Policy.ReadWrite.ApplicationConfiguration"):
+        "Application.Read.All and Policy.ReadWrite.ApplicationConfiguration together: "
+        + DOCS + "appmanagementpolicy-post-appliesto",
     **{(t, m, "Policy.ReadWrite.ConditionalAccess"): "CA writes need Policy.Read.All too: " + DOCS + page
        for t, m, page in (
            ("identity/conditionalAccess/policies/{id}", "PATCH", "conditionalaccesspolicy-update"),

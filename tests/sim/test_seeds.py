@@ -549,7 +549,7 @@ def test_automation_apps_hold_their_graph_permissions(seed: Seed, demo: Any, b: 
                       "RoleManagement.Read.Directory", "AdministrativeUnit.Read.All", "DelegatedPermissionGrant.Read.All",
                       "AuthenticationContext.Read.All", "Policy.Read.AuthenticationMethod",
                       "Member.Read.Hidden", "IdentityProvider.Read.All", "GroupSettings.Read.All",
-                      "CustomSecAttributeDefinition.Read.All"}  # fmt: skip
+                      "CustomSecAttributeDefinition.Read.All", "Policy.Read.PermissionGrant"}  # fmt: skip
 
 
 def test_demo_role_assignments(seed: Seed, b: Any) -> None:
