@@ -468,6 +468,27 @@ KINDS: tuple[Kind, ...] = (
         depends=("users",),
     ),
     Kind(
+        # https://learn.microsoft.com/graph/api/resources/federatedidentitycredential: workload identity
+        # federation (a GitHub Actions job signs in as the app with no secret). Graph lists them only per
+        # app (application-list-federatedidentitycredentials), names each by `name` (unique per app,
+        # never changed: federatedidentitycredential-update) and writes them with POST / PATCH / DELETE.
+        # Their body never names the app: `applicationId` is filled in from the parent at read time, kept
+        # in files so a recreated app gets them back under its new id, and never written.
+        # Restore: Graph documents that a restored app comes back "with all its properties" and its FICs
+        # live on the app object (they need no separate restore); the docs do not say so in as many words,
+        # so plan treats them as coming back with the app (restored_with) and a recreate writes them again.
+        name="federatedIdentityCredentials", graph_type="federatedIdentityCredential",
+        title="federated identity credential", parent="applications",
+        path="/applications/{parent}/federatedIdentityCredentials", name_field="name",
+        natural_key=("applicationId", "name"), parent_field="applicationId",
+        readonly=frozenset({"applicationId"}), create_only=frozenset({"name"}),
+        refs=(Ref("applicationId", ("applications",)),), restored_with=("applicationId",),
+        # https://learn.microsoft.com/graph/api/application-list-federatedidentitycredentials,
+        # .../application-post-federatedidentitycredentials
+        read_perm=("Application.Read.All", "Directory.Read.All"), write_perm=("Application.ReadWrite.All",),
+        depends=("applications",),
+    ),
+    Kind(
         name="servicePrincipals", graph_type="servicePrincipal", top=999, title="service principal", path="/servicePrincipals",
         natural_key=("appId",), strip=_SP_STRIP, create_only=frozenset({"appId"}),
         readonly=frozenset({"keyCredentials", "servicePrincipalType", "appOwnerOrganizationId"}),
