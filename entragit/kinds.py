@@ -198,6 +198,10 @@ class Kind:
     # manifest leaves out its write permissions, and apply refuses an app token before writing one.
     writes_delegated_only: bool = False
     parent_field: str = ""  # body field holding the parent's id (appRoleAssignments: resourceId)
+    # Graph's body never names the parent (an app's federatedIdentityCredentials): export fills
+    # parent_field in from the path it read, plan carries it on every write, apply builds the path from it
+    # and never sends it.
+    parent_in_path: bool = False
     # A collection Graph lists only per parent through a required $filter (PIM for groups: `groupId eq
     # '{parent}'`) instead of a `{parent}` path: read with one filtered GET per parent, in $batch.
     parent_filter: str = ""
@@ -472,8 +476,9 @@ KINDS: tuple[Kind, ...] = (
         # federation (a GitHub Actions job signs in as the app with no secret). Graph lists them only per
         # app (application-list-federatedidentitycredentials), names each by `name` (unique per app,
         # never changed: federatedidentitycredential-update) and writes them with POST / PATCH / DELETE.
-        # Their body never names the app: `applicationId` is filled in from the parent at read time, kept
-        # in files so a recreated app gets them back under its new id, and never written.
+        # Their body never names the app: `applicationId` is filled in from the parent at read time and
+        # kept in files (a recreated app gets them back under its new id); it builds the path and is never
+        # sent. A credential never moves to another app (create-only).
         # Restore: Graph documents that a restored app comes back "with all its properties" and its FICs
         # live on the app object (they need no separate restore); the docs do not say so in as many words,
         # so plan treats them as coming back with the app (restored_with) and a recreate writes them again.
@@ -481,7 +486,7 @@ KINDS: tuple[Kind, ...] = (
         title="federated identity credential", parent="applications",
         path="/applications/{parent}/federatedIdentityCredentials", name_field="name",
         natural_key=("applicationId", "name"), parent_field="applicationId",
-        readonly=frozenset({"applicationId"}), create_only=frozenset({"name"}),
+        parent_in_path=True, create_only=frozenset({"name", "applicationId"}),
         refs=(Ref("applicationId", ("applications",)),), restored_with=("applicationId",),
         # https://learn.microsoft.com/graph/api/application-list-federatedidentitycredentials,
         # .../application-post-federatedidentitycredentials

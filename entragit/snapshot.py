@@ -223,7 +223,7 @@ async def _read_children(g: Graph, kind: Kind, snap: Snapshot) -> None:
             page = await g.get(nxt)
             items += page.get("value", [])
             nxt = page.get("@odata.nextLink")
-        if kind.parent_field in kind.readonly:  # the body never names its parent (an app's FICs)
+        if kind.parent_in_path:  # the body never names its parent (an app's FICs)
             items = [{**i, kind.parent_field: p} for i in items]
         await _store(kind, items, snap)
 
