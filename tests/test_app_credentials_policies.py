@@ -97,3 +97,15 @@ def test_restored_app_keeps_its_credentials(tmp_path, sim_factory, monkeypatch) 
         posts = [r for r in sim.requests if r.method == "POST" and r.path.endswith(f"{app}/federatedIdentityCredentials")]
         assert len(posts) == 1  # the scene's own: the restore brought the credential back, apply wrote none
     assert "No changes" in repo("plan").output
+
+
+def test_same_name_on_two_apps_gets_two_files(tmp_path, sim_factory, monkeypatch) -> None:
+    """Graph makes a name unique per app only: two apps' `deploy-main` are two files, and plan is empty."""
+    sim = sim_factory("demo", tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    with admin(sim) as c:
+        apps = {_deploy_app(c), _deploy_app(c)}
+    repo("export", "--commit")
+    files = [yaml.safe_load(p.read_text()) for p in (repo.repo / FICS).glob("deploy-main*.yaml")]
+    assert {f["applicationId"] for f in files} == apps and {f["name"] for f in files} == {"deploy-main"}
+    assert "No changes" in repo("plan").output
