@@ -479,9 +479,11 @@ KINDS: tuple[Kind, ...] = (
         # Their body never names the app: `applicationId` is filled in from the parent at read time and
         # kept in files (a recreated app gets them back under its new id); it builds the path and is never
         # sent. A credential never moves to another app (create-only).
-        # Restore: Graph documents that a restored app comes back "with all its properties" and its FICs
-        # live on the app object (they need no separate restore); the docs do not say so in as many words,
-        # so plan treats them as coming back with the app (restored_with) and a recreate writes them again.
+        # Restore: the restore docs (directory-deleteditems-restore) do not say whether an app's FICs come
+        # back with it. They are part of the application object (no recycle bin of their own), so plan
+        # treats them as restored with the app (restored_with); one missing afterwards is planned as a
+        # create on the next plan, so this reading never loses one. A hard-deleted app is recreated and
+        # its FICs are created again on the new id.
         name="federatedIdentityCredentials", graph_type="federatedIdentityCredential",
         title="federated identity credential", parent="applications",
         path="/applications/{parent}/federatedIdentityCredentials", name_field="name",
