@@ -222,6 +222,10 @@ class Kind:
     # manifest leaves out its write permissions, and apply refuses an app token before writing one.
     writes_delegated_only: bool = False
     parent_field: str = ""  # body field holding the parent's id (appRoleAssignments: resourceId)
+    # Graph's body never names the parent (an app's federatedIdentityCredentials): export fills
+    # parent_field in from the path it read, plan carries it on every write, apply builds the path from it
+    # and never sends it.
+    parent_in_path: bool = False
     # A collection Graph lists only per parent through a required $filter (PIM for groups: `groupId eq
     # '{parent}'`) instead of a `{parent}` path: read with one filtered GET per parent, in $batch.
     parent_filter: str = ""
@@ -517,6 +521,30 @@ KINDS: tuple[Kind, ...] = (
         deleted_list="/directory/deletedItems/microsoft.graph.application", deleted_item="/directory/deletedItems/{id}",
         read_perm=("Application.Read.All", "Directory.Read.All"), write_perm=("Application.ReadWrite.All",),
         depends=("users",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/federatedidentitycredential: workload identity
+        # federation (a GitHub Actions job signs in as the app with no secret). Graph lists them only per
+        # app (application-list-federatedidentitycredentials), names each by `name` (unique per app,
+        # never changed: federatedidentitycredential-update) and writes them with POST / PATCH / DELETE.
+        # Their body never names the app: `applicationId` is filled in from the parent at read time and
+        # kept in files (a recreated app gets them back under its new id); it builds the path and is never
+        # sent. A credential never moves to another app (create-only).
+        # Restore: the restore docs (directory-deleteditems-restore) do not say whether an app's FICs come
+        # back with it. They are part of the application object (no recycle bin of their own), so plan
+        # treats them as restored with the app (restored_with); one missing afterwards is planned as a
+        # create on the next plan, so this reading never loses one. A hard-deleted app is recreated and
+        # its FICs are created again on the new id.
+        name="federatedIdentityCredentials", graph_type="federatedIdentityCredential",
+        title="federated identity credential", parent="applications",
+        path="/applications/{parent}/federatedIdentityCredentials", name_field="name",
+        natural_key=("applicationId", "name"), parent_field="applicationId",
+        parent_in_path=True, create_only=frozenset({"name", "applicationId"}),
+        refs=(Ref("applicationId", ("applications",)),), restored_with=("applicationId",),
+        # https://learn.microsoft.com/graph/api/application-list-federatedidentitycredentials,
+        # .../application-post-federatedidentitycredentials
+        read_perm=("Application.Read.All", "Directory.Read.All"), write_perm=("Application.ReadWrite.All",),
+        depends=("applications",),
     ),
     Kind(
         name="servicePrincipals", graph_type="servicePrincipal", top=999, title="service principal", path="/servicePrincipals",

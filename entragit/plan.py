@@ -263,6 +263,14 @@ def _parent_of(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
     return {kind.parent_field: body.get(kind.parent_field)} if kind.parent else {}
 
 
+def _with_parent(kind: Kind, body: dict[str, Any], src: Mapping[str, Any]) -> dict[str, Any]:
+    """A write of a child kind whose parent is named by the path only (Kind.parent_in_path, an app's federated
+    credentials) carries the parent's id for apply to build the path; apply never sends it."""
+    if kind.parent and kind.parent_in_path and src.get(kind.parent_field):
+        return {**body, kind.parent_field: src[kind.parent_field]}
+    return body
+
+
 def write_body(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
     """A create body: no server ids (unless client-chosen), no relationships, no read-only fields."""
     drop = {*(r.name for r in kind.relations), *kind.readonly, "refs"}
@@ -454,7 +462,7 @@ class Planner:
         if st.how == "create":
             note = "new id; references to the old id are remapped" if not (kind.client_id or is_new_key(key)) else ""
             old = {f: body[f] for f in kind.readonly if isinstance(body.get(f), str)}
-            create = write_body(kind, want)
+            create = _with_parent(kind, write_body(kind, want), want)
             rest: dict[str, Any] = {}
             if self._foreign(kind, want):
                 field_ = kind.instantiate[0] if kind.instantiate else ""
@@ -490,7 +498,8 @@ class Planner:
                                  note="replaced (no update in Graph)"))
                 writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), changes=tuple(changes)))
             else:
-                writes.append(Op("update", kind.name, key, name, target=st.target, body=patch, changes=tuple(changes)))
+                writes.append(Op("update", kind.name, key, name, target=st.target, body=_with_parent(kind, patch, want),
+                                 changes=tuple(changes)))
         if st.how != "restore":
             self._lost(kind, name, body, "differs live", have)
         for f in kind.create_only:
@@ -612,7 +621,8 @@ class Planner:
         if patch and kind.update == "put":
             patch = write_body(kind, fixed)
         if patch and kind.update is not None:
-            writes.append(Op("update", kind.name, key, self._name(kind, have), target=st.target, body=patch,
+            writes.append(Op("update", kind.name, key, self._name(kind, have), target=st.target,
+                             body=_with_parent(kind, patch, fixed),
                              changes=tuple(changes), note="references remapped"))
         desired = self.desired.objects[kind.name][key]
         for rel in kind.relations:  # memberships of a recreated object (e.g. in an administrative unit)

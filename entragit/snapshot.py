@@ -235,7 +235,7 @@ async def _read_children(g: Graph, kind: Kind, snap: Snapshot) -> None:
         bodies = {**snap.lookup.get(kind.parent, {}), **snap.kind(kind.parent)}
         parents = [p for p in parents if kind.reads_parent(bodies[p])]
     reqs = [{"method": "GET", "url": child_url(kind, p)} for p in parents]
-    for resp in await _guard(kind, g.batch(reqs, version=kind.version)):
+    for p, resp in zip(parents, await _guard(kind, g.batch(reqs, version=kind.version)), strict=True):
         if resp.status == 403:
             raise PermissionMissing(f"reading {kind.title}s was denied: the app needs {' or '.join(kind.read_perm)}")
         if resp.status >= 400:
@@ -246,6 +246,8 @@ async def _read_children(g: Graph, kind: Kind, snap: Snapshot) -> None:
             page = await g.get(nxt)
             items += page.get("value", [])
             nxt = page.get("@odata.nextLink")
+        if kind.parent_in_path:  # the body never names its parent (an app's FICs)
+            items = [{**i, kind.parent_field: p} for i in items]
         await _store(kind, items, snap)
 
 

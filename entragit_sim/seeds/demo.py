@@ -530,6 +530,13 @@ class _Demo:
             graph_roles=AUTOMATION_PERMISSIONS, owners=self.uid("tomas.ortega", "priya.raman"),
             certificates=[("CN=entragit-automation", 90, 365)], secrets=[("ci pipeline", 90, 180)],
             notes="Owned by Identity Engineering. Rotate credentials every 180 days.")  # fmt: skip
+        # The pipeline signs in from GitHub Actions with no secret: workload identity federation
+        # (https://learn.microsoft.com/graph/api/resources/federatedidentitycredential).
+        automation["federatedIdentityCredentials"] = [{
+            "id": sid(t, "federatedIdentityCredential", "github-main"), "name": "github-main",
+            "issuer": "https://token.actions.githubusercontent.com",
+            "subject": "repo:contosodemo/entra-config:ref:refs/heads/main",
+            "description": "entragit apply from the main branch", "audiences": ["api://AzureADTokenExchange"]}]
         reader = make_application(
             t, "entragit-reader", "entragit-reader", created=ts(90, 5),
             description="entragit nightly export: read-only.",
