@@ -352,7 +352,7 @@ class Resources(Relations):
         self._update(req, res, key, obj)
         kept = {k: v for k, v in obj.items() if k in ("id", "createdDateTime")}
         body = {k: v for k, v in body_object(req, res).items() if k != "@odata.type"}
-        new = {**copy.deepcopy(res.defaults), **self.store.get(res.name, key), **body, **kept}
+        new = {**copy.deepcopy(res.defaults), **(self.store.get(res.name, key) or obj), **body, **kept}
         for k in res.defaults:
             if k not in body:
                 new[k] = copy.deepcopy(res.defaults[k])
