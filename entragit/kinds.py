@@ -284,6 +284,12 @@ class Kind:
 
 
 PRINCIPALS = ("users", "groups", "servicePrincipals")
+
+
+def _subject_set_refs(*lists: str) -> tuple[Ref, ...]:
+    """References in entitlement management subjectSets: a singleUser names a user, groupMembers a group."""
+    return tuple(r for p in lists for r in (Ref(f"{p}.userId", ("users",)), Ref(f"{p}.groupId", ("groups",))))
+
 # Custom security attribute sets and definitions: Graph creates and updates them but has no delete
 # (https://learn.microsoft.com/graph/api/resources/customsecurityattributedefinition); a file removed is
 # left alone, never a failed DELETE.
@@ -967,6 +973,26 @@ KINDS: tuple[Kind, ...] = (
         refs=(Ref("catalog.id", ("accessPackageCatalogs",)),),
         read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
         default_on=False, depends=("accessPackageCatalogs",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/accesspackageassignmentpolicy: who may request an
+        # access package, who approves and who reviews. Users and groups appear as subjectSets
+        # (singleUser.userId, groupMembers.groupId). Updated by PUT of the whole policy
+        # (accesspackageassignmentpolicy-update); the package is set on create and never moved.
+        name="accessPackageAssignmentPolicies", graph_type="accessPackageAssignmentPolicy",
+        title="access package assignment policy",
+        path="/identityGovernance/entitlementManagement/assignmentPolicies", strip=_TS,
+        expand=("accessPackage",), only_id=("accessPackage",), create_only=frozenset({"accessPackage"}),
+        refs=(Ref("accessPackage.id", ("accessPackages",)), *_subject_set_refs(
+            "specificAllowedTargets[]", "requestorSettings.onBehalfRequestors[]",
+            "requestApprovalSettings.stages[].primaryApprovers[]",
+            "requestApprovalSettings.stages[].fallbackPrimaryApprovers[]",
+            "requestApprovalSettings.stages[].escalationApprovers[]",
+            "requestApprovalSettings.stages[].fallbackEscalationApprovers[]",
+            "reviewSettings.primaryReviewers[]", "reviewSettings.fallbackReviewers[]")),
+        update="put",
+        read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
+        default_on=False, depends=("accessPackages", "groups", "users"),
     ),
     Kind(
         # One per tenant (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-post-grouplifecyclepolicies);

@@ -1048,6 +1048,24 @@ class AccessPackage(Hook):
         obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
 
 
+class AssignmentPolicy(Hook):
+    """Made for an existing access package, kept as {id} (what $expand=accessPackage is served as here),
+    never moved to another (https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentpolicies).
+    Error texts are guesses."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        pid = str((obj.get("accessPackage") or {}).get("id") if isinstance(obj.get("accessPackage"), dict) else "")
+        if ctx.store.get("accessPackages", pid) is None:
+            raise GraphHTTPError(404, "ResourceNotFound", f"Access package '{pid}' does not exist.")
+        obj["accessPackage"] = {"id": pid}
+        obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
+
+    def on_update(self, ctx: Ctx, res: Resource, old: Obj, patch: Obj) -> None:
+        moved = (patch.get("accessPackage") or {}).get("id") if isinstance(patch.get("accessPackage"), dict) else None
+        if moved not in (None, (old.get("accessPackage") or {}).get("id")):
+            raise bad_request("The access package of a policy cannot be changed.")
+
+
 class RoleDefinition(Hook):
     """Custom roles only; templateId defaults to the id."""
 
@@ -1315,6 +1333,7 @@ HOOKS: dict[str, Hook] = {
     "role_eligibility_request": RoleEligibilityRequest(),
     "access_package_catalog": AccessPackageCatalog(),
     "access_package": AccessPackage(),
+    "assignment_policy": AssignmentPolicy(),
     "group_eligibility_request": GroupPimRequest("groupEligibilitySchedules", activations=False),
     "group_assignment_request": GroupPimRequest("groupAssignmentSchedules", activations=True),
     "xtap_partner": CrossTenantPartner(),

@@ -24,6 +24,10 @@ DEFAULT_PAGE = 100
 EXPAND_PAGE, EXPAND_LINKS = 100, 20
 
 
+# Expandable navigation properties that hold one object, not a collection.
+_SINGLE = frozenset({"catalog", "accessPackage"})
+
+
 class Rendered(Sequence[Obj]):
     """Stored objects rendered as they are read: a page without $filter or $orderby renders only
     its own objects, not the whole collection again for every page."""
@@ -67,7 +71,9 @@ class Render:
         if (with_type or res.polymorphic) and "@odata.type" not in out:
             out = {"@odata.type": res.odata_type, **out}
         for name in expand_fields(req):
-            out[name] = self._expanded(req, res, obj, name)
+            got = self._expanded(req, res, obj, name)
+            if got is not None or name not in _SINGLE:  # a single-valued one with no target is left out
+                out[name] = got
         return out
 
     def _typed(self, req: Request, kind: str, obj: Obj) -> Obj:
@@ -88,8 +94,8 @@ class Render:
         if name == "principal" and "principalId" in obj:
             hit = self.store.find_directory_object(str(obj["principalId"]))
             return self._typed(req, *hit) if hit else None
-        if name in res.expandable:
-            return copy.deepcopy(obj.get(name) or [])
+        if name in res.expandable:  # a missing single-valued one (a policy's accessPackage) is null
+            return copy.deepcopy(obj.get(name) or (None if name in _SINGLE else []))
         if name == credentials.FIC_KEY and res.hook == "application":
             return copy.deepcopy(obj.get(credentials.FIC_KEY) or [])
         raise QueryError(f"Could not find a property named '{name}' to expand.")

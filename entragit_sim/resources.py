@@ -114,6 +114,10 @@ class Resources(Relations):
                             )
                         raise not_found(key, directory=dir_errors(res))
                     return self._update(req, res, key, obj)
+                if req.method == "PUT" and res.replace:
+                    if obj is None:
+                        raise not_found(key, directory=dir_errors(res))
+                    return self._replace(req, res, key, obj)
                 if req.method == "DELETE" and res.deletable:
                     if obj is None:
                         raise not_found(key, directory=dir_errors(res))
@@ -342,6 +346,18 @@ class Resources(Relations):
             audit.modified(obj, new),
         )
         return Response(204)
+
+    def _replace(self, req: Request, res: Resource, key: str, obj: Obj) -> Response:
+        """PUT: the body is the whole object; what it leaves out goes back to Graph's defaults."""
+        self._update(req, res, key, obj)
+        kept = {k: v for k, v in obj.items() if k in ("id", "createdDateTime")}
+        body = {k: v for k, v in body_object(req, res).items() if k != "@odata.type"}
+        new = {**copy.deepcopy(res.defaults), **(self.store.get(res.name, key) or obj), **body, **kept}
+        for k in res.defaults:
+            if k not in body:
+                new[k] = copy.deepcopy(res.defaults[k])
+        self.store.put(res.name, key, new)
+        return self._entity(req, res, new, str(res.path))
 
     def _delete(self, req: Request, res: Resource, key: str, obj: Obj) -> Response:
         require_write(req.caller, res.perms)

@@ -140,6 +140,8 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
             ]  # fmt: skip
         out.append(add(f"{path}/$count", p + r"/\$count", self._count(res), ("GET",)))
         item_methods = ("GET", "PATCH", "DELETE") if res.deletable else ("GET", "PATCH")
+        if res.replace:
+            item_methods = ("GET", "PUT", "DELETE")
         if res.alt_keys:
             # One route for every alternate key; _find rejects keys the row doesn't list.
             out.append(

@@ -45,6 +45,7 @@ class Resource:
     update: str = "PATCH"  # PATCH | PUT (a singleton replaced whole: adminConsentRequestPolicy-update)
     deletable: bool = True
     updatable: bool = True
+    replace: bool = False  # updated by PUT of the whole object, not PATCH (assignment policies)
     required: tuple[str, ...] = ()
     read_only: tuple[str, ...] = ()
     create_only: tuple[str, ...] = ()  # settable on POST, rejected on PATCH
@@ -913,6 +914,20 @@ RESOURCES: tuple[Resource, ...] = (
         perms=EM_PERMS, required=("displayName", "catalog"), create_only=("catalog",), expandable=("catalog",),
         throttle="none", hook="access_package", audit=("EntitlementManagement", "AccessPackage"),
         defaults={"description": None, "isHidden": False},
+    ),
+    Resource(
+        # https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentpolicies (POST),
+        # .../accesspackageassignmentpolicy-update (PUT of the whole policy, 200 with it),
+        # .../accesspackageassignmentpolicy-delete: made for an existing access package, never moved.
+        name="accessPackageAssignmentPolicies",
+        path="identityGovernance/entitlementManagement/assignmentPolicies",
+        odata_type="#microsoft.graph.accessPackageAssignmentPolicy",
+        perms=EM_PERMS, required=("displayName", "accessPackage"), expandable=("accessPackage",), replace=True,
+        throttle="none", hook="assignment_policy", audit=("EntitlementManagement", "AccessPackageAssignmentPolicy"),
+        defaults={"description": None, "allowedTargetScope": "notSpecified", "specificAllowedTargets": [],
+                  "automaticRequestSettings": None, "expiration": {"type": "noExpiration", "endDateTime": None,
+                                                                    "duration": None},
+                  "requestorSettings": None, "requestApprovalSettings": None, "reviewSettings": None},
     ),
     Resource(
         # https://learn.microsoft.com/graph/api/grouplifecyclepolicy-list (Directory.Read.All /

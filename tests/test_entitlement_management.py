@@ -19,7 +19,7 @@ from tests.conftest import Cli, app_repo
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 EM = "/identityGovernance/entitlementManagement"
-CATALOGS, PACKAGES = "accessPackageCatalogs", "accessPackages"
+CATALOGS, PACKAGES, POLICIES = "accessPackageCatalogs", "accessPackages", "accessPackageAssignmentPolicies"
 PACKAGE_FILE = f"tenants/demo/{PACKAGES}/finance-month-end-close.yaml"
 
 
@@ -32,18 +32,20 @@ def _repo(tmp_path: Path, sim: Any, monkeypatch: Any) -> Cli:
     repo = app_repo(tmp_path / "config", sim, monkeypatch, extra=("EntitlementManagement.ReadWrite.All",))
     path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
     doc = yaml.safe_load(path.read_text())
-    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only] + [CATALOGS, PACKAGES]
+    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only] + [CATALOGS, PACKAGES,
+                                                                                               POLICIES]
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return repo
 
 
 def _ops(repo: Cli) -> list[tuple[str, str]]:
     return sorted((o["kind"], o["action"]) for o in json.loads(repo("plan", "--format", "json").output)["operations"]
-                  if o["kind"] in (CATALOGS, PACKAGES))
+                  if o["kind"] in (CATALOGS, PACKAGES, POLICIES, "groups"))
 
 
 def _live(c: httpx.Client, coll: str) -> dict[str, dict[str, Any]]:
-    params = {"$expand": "catalog"} if coll == "accessPackages" else None
+    params = {"$expand": {"accessPackages": "catalog", "assignmentPolicies": "accessPackage"}[coll]} \
+        if coll in ("accessPackages", "assignmentPolicies") else None
     return {o["displayName"]: o for o in c.get(f"{EM}/{coll}", params=params).json()["value"]}
 
 
@@ -94,8 +96,46 @@ def test_the_default_catalog_is_never_deleted(tmp_path, sim_factory, monkeypatch
     assert [a["name"] for a in plan.get("left_alone", []) if a["kind"] == CATALOGS] == ["General"]
 
 
-def test_permissions_table_lists_both_kinds(repo) -> None:
+def test_assignment_policy_round_trip_and_recreated_group(tmp_path, sim_factory, monkeypatch) -> None:
+    """A policy's subjectSets name a group and a user: edited by PUT of the whole policy, and after the
+    group is hard-deleted, apply recreates it and the policy names its new id."""
+    sim = sim_factory("demo", tls=True)
+    repo = _repo(tmp_path, sim, monkeypatch)
+    repo("export", "--commit")
+    path = Path(repo.repo) / f"tenants/demo/{POLICIES}/finance-admins.yaml"
+    policy = yaml.safe_load(path.read_text())
+    with _graph(sim) as c:
+        group = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]["id"]
+        package = _live(c, "accessPackages")["Finance month-end close"]["id"]
+    [target] = policy["specificAllowedTargets"]
+    assert target["groupId"] == group and policy["refs"][group]["kind"] == "groups"
+    assert policy["accessPackage"] == {"id": package}
+    approver = policy["requestApprovalSettings"]["stages"][0]["primaryApprovers"][0]["userId"]
+    assert policy["refs"][approver]["kind"] == "users"
+
+    path.write_text(path.read_text().replace("duration: P14D", "duration: P7D"))
+    git.Repo(repo.repo).git.commit("-am", "Close-week access lasts a week")
+    assert _ops(repo) == [(POLICIES, "update")]
+    repo("apply", "--yes")
+    with _graph(sim) as c:
+        live = _live(c, "assignmentPolicies")["Finance admins"]
+        assert live["expiration"]["duration"] == "P7D"
+        assert live["requestApprovalSettings"]["stages"][0]["primaryApprovers"][0]["userId"] == approver
+    assert "No changes" in repo("plan").output
+
+    with _graph(sim) as c:  # hard-deleted: gone from the recycle bin too
+        assert c.delete(f"/groups/{group}").status_code == 204
+        assert c.delete(f"/directory/deletedItems/{group}").status_code == 204
+        assert (POLICIES, "update") in _ops(repo) and ("groups", "create") in _ops(repo)
+        repo("apply", "--yes")
+        new = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]["id"]
+        assert new != group
+        assert _live(c, "assignmentPolicies")["Finance admins"]["specificAllowedTargets"][0]["groupId"] == new
+    assert "No changes" in repo("plan").output
+
+
+def test_permissions_table_lists_the_kinds(repo) -> None:
     out = repo("permissions", "--table").output
-    for kind in (CATALOGS, PACKAGES):
+    for kind in (CATALOGS, PACKAGES, POLICIES):
         [line] = [ln for ln in out.splitlines() if ln.startswith(f"{kind} ")]
         assert "EntitlementManagement.Read.All" in line and "EntitlementManagement.ReadWrite.All" in line

@@ -678,6 +678,32 @@ class _Demo:
             "id": self.id("accessPackage", "month-end-close"), "displayName": "Finance month-end close",
             "description": "ExpenseHub approver access for the close week.", "isHidden": False,
             "catalog": {"id": finance["id"]}, "createdDateTime": ts(43), "modifiedDateTime": ts(43)})
+        # Finance admins may request it; Olivia approves.
+        self.add("accessPackageAssignmentPolicies", {
+            "id": self.id("accessPackageAssignmentPolicy", "month-end-close"), "displayName": "Finance admins",
+            "description": "Finance admins request close-week access; the controller approves.",
+            "allowedTargetScope": "specificDirectoryUsers",
+            "specificAllowedTargets": [{"@odata.type": "#microsoft.graph.groupMembers",
+                                        "groupId": g["finance-admins"]["id"], "description": "Finance admins"}],
+            "automaticRequestSettings": None,
+            "expiration": {"type": "afterDuration", "endDateTime": None, "duration": "P14D"},
+            "requestorSettings": {
+                "enableTargetsToSelfAddAccess": True, "enableTargetsToSelfUpdateAccess": False,
+                "enableTargetsToSelfRemoveAccess": True, "allowCustomAssignmentSchedule": False,
+                "enableOnBehalfRequestorsToAddAccess": False, "enableOnBehalfRequestorsToUpdateAccess": False,
+                "enableOnBehalfRequestorsToRemoveAccess": False, "onBehalfRequestors": []},
+            "requestApprovalSettings": {
+                "isApprovalRequiredForAdd": True, "isApprovalRequiredForUpdate": False,
+                "isRequestorJustificationRequired": True,
+                "stages": [{"durationBeforeAutomaticDenial": "P2D", "isApproverJustificationRequired": False,
+                            "isEscalationEnabled": False, "durationBeforeEscalation": "PT0S",
+                            "primaryApprovers": [{"@odata.type": "#microsoft.graph.singleUser",
+                                                  "userId": u["olivia.chen"]["id"], "description": "Controller"}],
+                            "fallbackPrimaryApprovers": [], "escalationApprovers": [],
+                            "fallbackEscalationApprovers": []}]},
+            "reviewSettings": None,
+            "accessPackage": {"id": self.id("accessPackage", "month-end-close")},
+            "createdDateTime": ts(43), "modifiedDateTime": ts(43)})
         # PIM settings: Graph keeps one policy per role; the demo lists those of the built-in roles it
         # assigns or makes eligible, plus Global Administrator, with Graph's default rules.
         used = {a["roleDefinitionId"] for a in self.seed["roleAssignments"] + self.seed["roleEligibilitySchedules"]}
