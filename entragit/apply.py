@@ -530,7 +530,8 @@ class Runner:
                 await self._write("POST", f"{path}/{action}", kind, self._holds(kind, path, part, target),
                                   body=part, target=target)
         if [k for k in body if k != "@odata.type"]:
-            await self._write("PATCH", path, kind, self._holds(kind, path, body, target), body=body, target=target)
+            method = "PUT" if kind.update == "put" else "PATCH"
+            await self._write(method, path, kind, self._holds(kind, path, body, target), body=body, target=target)
         for sub, items in children.items():
             await self._sync_items(kind, sub, path, items or [], target)
         return "updated"

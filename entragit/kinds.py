@@ -24,6 +24,9 @@ class Ref:
     `key` names the target's field the value matches (object id, appId, role template id).
     `sentinels` are literal values that are not references (`All`, `None`, ...).
     `prefix` is for ids embedded in a string (`/administrativeUnits/{id}`).
+    `pattern` is a regex with one group, matched from the start of the value, for an id inside a
+    longer string (an access review's `/groups/{id}/transitiveMembers`): the group is the reference,
+    the text around it is kept when the id is rewritten; values that do not match name nothing.
     `only_guids`: only GUID-shaped values are references (an identifier URI `api://{appId}` is,
     `api://finance.contoso.com` is a name, not a reference).
     `guid`: values are GUIDs, so any other value is a keyword (documented or not), not a reference.
@@ -36,6 +39,7 @@ class Ref:
     prefix: str = ""
     only_guids: bool = False
     guid: bool = True
+    pattern: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,7 @@ class Kind:
     odata_cast: str = ""  # microsoft.graph.<type> for directory/deletedItems
     create: Literal["post", "upsert"] | None = "post"  # upsert = PATCH by client-chosen id
     requests: Requests | None = None  # created and deleted through a request collection instead
-    update: Literal["patch"] | None = "patch"
+    update: Literal["patch", "put"] | None = "patch"  # put: Graph replaces the whole object
     client_id: bool = False  # id chosen by the client (c1, Fido2, partner tenantId)
     paced: bool = False  # CA family: 1 request/second/tenant, 429 without Retry-After
     read_perm: tuple[str, ...] = ("Policy.Read.All",)  # alternatives, narrowest first
@@ -370,6 +374,18 @@ _EXCHANGE = SystemOwned("mail-enabled security group or distribution list: Excha
 _GUEST = SystemOwned("guest: its account lives in its home tenant; invite it again (POST /invitations) if it is gone",
                      equals=(("userType", "Guest"),), locked=frozenset())
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
+
+
+# Where an access review definition names groups and users: query strings, absolute (`/groups/{id}/...`,
+# optionally under /v1.0 or /beta) or relative to the scope (`./members`, no id). The id is one path segment.
+_REVIEW_QUERIES = ("scope.query", "scope.principalScopes[].query", "scope.resourceScopes[].query",
+                   "instanceEnumerationScope.query", "reviewers[].query", "fallbackReviewers[].query",
+                   "backupReviewers[].query", "additionalNotificationRecipients[].notificationRecipientScope.query")
+
+
+def _review_refs() -> tuple[Ref, ...]:
+    return tuple(Ref(path, (kind,), pattern=rf"^(?:/v1\.0|/beta)?/{kind}/([^/?]+)")
+                 for path in _REVIEW_QUERIES for kind in ("groups", "users"))
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -815,6 +831,18 @@ KINDS: tuple[Kind, ...] = (
         refs=(Ref("catalog.id", ("accessPackageCatalogs",)),),
         read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
         default_on=False, depends=("accessPackageCatalogs",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/accessreviewscheduledefinition: the definition is
+        # configuration; its instances and decisions are history and never exported. Groups and users are
+        # named inside query strings (`/groups/{id}/transitiveMembers`, `/users/{id}`), kept as refs so a
+        # recreated group is remapped. Graph updates a definition by PUT of the whole object
+        # (accessreviewscheduledefinition-update). Opt-in: Entra ID P2 / Governance licences.
+        name="accessReviewDefinitions", graph_type="accessReviewScheduleDefinition", title="access review",
+        path="/identityGovernance/accessReviews/definitions", update="put",
+        strip=frozenset({"createdBy", "status"} | _TS),
+        refs=_review_refs(), read_perm=("AccessReview.Read.All",), write_perm=("AccessReview.ReadWrite.All",),
+        default_on=False, depends=("groups", "users"),
     ),
     Kind(
         # One per tenant (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-post-grouplifecyclepolicies);

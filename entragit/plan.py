@@ -270,6 +270,12 @@ def write_body(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in drop}
 
 
+def _update_body(kind: Kind, want: Mapping[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """What an update sends: the changed fields (PATCH), or the whole object where Graph updates by PUT
+    (an access review definition: fields left out are reset)."""
+    return write_body(kind, want) if kind.update == "put" else patch
+
+
 # ---------------------------------------------------------------- planning
 
 
@@ -487,7 +493,8 @@ class Planner:
                                  note="replaced (no update in Graph)"))
                 writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), changes=tuple(changes)))
             else:
-                writes.append(Op("update", kind.name, key, name, target=st.target, body=patch, changes=tuple(changes)))
+                writes.append(Op("update", kind.name, key, name, target=st.target, body=_update_body(kind, want, patch),
+                                 changes=tuple(changes)))
         if st.how != "restore":
             self._lost(kind, name, body, "differs live", have)
         for f in kind.create_only:
@@ -597,7 +604,8 @@ class Planner:
         fixed = refmod.rewrite(kind, dict(have), self.translate)
         patch, changes = body_diff(kind, fixed, have, self.managed[kind.name])
         if patch and kind.update is not None:
-            writes.append(Op("update", kind.name, key, self._name(kind, have), target=st.target, body=patch,
+            writes.append(Op("update", kind.name, key, self._name(kind, have), target=st.target,
+                             body=_update_body(kind, fixed, patch),
                              changes=tuple(changes), note="references remapped"))
         desired = self.desired.objects[kind.name][key]
         for rel in kind.relations:  # memberships of a recreated object (e.g. in an administrative unit)

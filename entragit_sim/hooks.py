@@ -1031,6 +1031,19 @@ class AccessPackage(Hook):
         obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
 
 
+class AccessReviewDefinition(Hook):
+    """Timestamps, createdBy and status, which Graph fills (accessreviewset-post-definitions: a new
+    definition is NotStarted). Instances and decisions are not simulated."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        scope = obj.get("scope")
+        if not isinstance(scope, dict) or not (scope.get("query") or scope.get("principalScopes")):
+            raise bad_request("The scope of an access review needs a query.")
+        obj["createdDateTime"] = obj["lastModifiedDateTime"] = now_iso()
+        obj["status"] = "NotStarted"
+        obj["createdBy"] = {"id": ctx.caller.user_id or ctx.caller.sp_id, "displayName": ctx.caller.display_name}
+
+
 class RoleDefinition(Hook):
     """Custom roles only; templateId defaults to the id."""
 
@@ -1298,6 +1311,7 @@ HOOKS: dict[str, Hook] = {
     "role_eligibility_request": RoleEligibilityRequest(),
     "access_package_catalog": AccessPackageCatalog(),
     "access_package": AccessPackage(),
+    "access_review_definition": AccessReviewDefinition(),
     "group_eligibility_request": GroupPimRequest("groupEligibilitySchedules", activations=False),
     "group_assignment_request": GroupPimRequest("groupAssignmentSchedules", activations=True),
     "xtap_partner": CrossTenantPartner(),

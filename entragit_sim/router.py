@@ -139,7 +139,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
                     self._rel_remove(res), ("DELETE",), perms=rel_perms),
             ]  # fmt: skip
         out.append(add(f"{path}/$count", p + r"/\$count", self._count(res), ("GET",)))
-        item_methods = ("GET", "PATCH", "DELETE") if res.deletable else ("GET", "PATCH")
+        item_methods = ("GET", res.update, "DELETE") if res.deletable else ("GET", res.update)
         if res.alt_keys:
             # One route for every alternate key; _find rejects keys the row doesn't list.
             out.append(

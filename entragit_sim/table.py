@@ -44,6 +44,7 @@ class Resource:
     create: str = "POST"  # POST | PATCH (upsert by URL id) | PUT (child singleton) | "" (no create)
     deletable: bool = True
     updatable: bool = True
+    update: str = "PATCH"  # PATCH (merge) | PUT (the body replaces the object: access review definitions)
     required: tuple[str, ...] = ()
     read_only: tuple[str, ...] = ()
     create_only: tuple[str, ...] = ()  # settable on POST, rejected on PATCH
@@ -165,6 +166,9 @@ GROUP_ASSIGNMENT_PERMS = _p(
 )
 # Requests are listed with the Read permission too (privilegedaccessgroup-list-eligibilityschedulerequests).
 GROUP_PIM_FILTER = ("groupId", "principalId")
+
+# Access reviews (accessreviewset-list-definitions, accessreviewset-post-definitions, ...-update, ...-delete).
+REVIEW_PERMS = _p(("AccessReview.Read.All", "AccessReview.ReadWrite.All"), ("AccessReview.ReadWrite.All",))
 
 EM_PERMS = _p(
     ("EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"), ("EntitlementManagement.ReadWrite.All",),
@@ -827,6 +831,20 @@ RESOURCES: tuple[Resource, ...] = (
         perms=EM_PERMS, required=("displayName", "catalog"), create_only=("catalog",), expandable=("catalog",),
         throttle="none", hook="access_package", audit=("EntitlementManagement", "AccessPackage"),
         defaults={"description": None, "isHidden": False},
+    ),
+    # https://learn.microsoft.com/graph/api/resources/accessreviewscheduledefinition: created by POST,
+    # updated by PUT of the whole definition (accessreviewscheduledefinition-update: "only the following
+    # properties can be updated"; PATCH is not documented), deleted with its instances and decisions.
+    Resource(
+        name="accessReviewDefinitions",
+        path="identityGovernance/accessReviews/definitions",
+        odata_type="#microsoft.graph.accessReviewScheduleDefinition",
+        perms=REVIEW_PERMS, required=("displayName", "scope"), update="PUT", throttle="none",
+        read_only=("createdBy", "status"), hook="access_review_definition",
+        audit=("AccessReviews", "AccessReviewScheduleDefinition"),
+        defaults={"descriptionForAdmins": None, "descriptionForReviewers": None, "instanceEnumerationScope": None,
+                  "reviewers": [], "fallbackReviewers": [], "backupReviewers": [], "stageSettings": [],
+                  "additionalNotificationRecipients": [], "settings": None},
     ),
     Resource(
         # https://learn.microsoft.com/graph/api/grouplifecyclepolicy-list (Directory.Read.All /
