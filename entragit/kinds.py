@@ -172,6 +172,7 @@ class Kind:
     odata_cast: str = ""  # microsoft.graph.<type> for directory/deletedItems
     create: Literal["post", "upsert"] | None = "post"  # upsert = PATCH by client-chosen id
     requests: Requests | None = None  # created and deleted through a request collection instead
+    licence: str = ""  # what a tenant needs for Graph to serve the kind (skipped, with a warning, without it)
     update: Literal["patch", "put"] | None = "patch"  # put: Graph replaces the whole object
     client_id: bool = False  # id chosen by the client (c1, Fido2, partner tenantId)
     paced: bool = False  # CA family: 1 request/second/tenant, 429 without Retry-After
@@ -812,7 +813,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         # https://learn.microsoft.com/graph/api/resources/accesspackagecatalog: the tenant's "General"
         # catalog (catalogType serviceDefault) is Entra's; catalogs other services make are theirs.
-        name="accessPackageCatalogs", graph_type="accessPackageCatalog", title="access package catalog",
+        name="accessPackageCatalogs", licence="Entra ID P2 / Governance", graph_type="accessPackageCatalog", title="access package catalog",
         path="/identityGovernance/entitlementManagement/catalogs", strip=_TS, create_only=frozenset({"catalogType"}),
         system_owned=(
             SystemOwned("the tenant's default catalog: Entra makes it and never deletes it",
@@ -825,7 +826,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         # https://learn.microsoft.com/graph/api/resources/accesspackage: the catalog is a navigation property,
         # read with $expand=catalog, set on create as {"id": ...} (accesspackage-post) and never moved.
-        name="accessPackages", graph_type="accessPackage", title="access package",
+        name="accessPackages", licence="Entra ID P2 / Governance", graph_type="accessPackage", title="access package",
         path="/identityGovernance/entitlementManagement/accessPackages", strip=_TS,
         expand=("catalog",), only_id=("catalog",), create_only=frozenset({"catalog"}),
         refs=(Ref("catalog.id", ("accessPackageCatalogs",)),),
@@ -838,7 +839,7 @@ KINDS: tuple[Kind, ...] = (
         # named inside query strings (`/groups/{id}/transitiveMembers`, `/users/{id}`), kept as refs so a
         # recreated group is remapped. Graph updates a definition by PUT of the whole object
         # (accessreviewscheduledefinition-update). Opt-in: Entra ID P2 / Governance licences.
-        name="accessReviewDefinitions", graph_type="accessReviewScheduleDefinition", title="access review",
+        name="accessReviewDefinitions", licence="Entra ID P2 / Governance", graph_type="accessReviewScheduleDefinition", title="access review",
         path="/identityGovernance/accessReviews/definitions", update="put",
         strip=frozenset({"createdBy", "status"} | _TS),
         refs=_review_refs(), read_perm=("AccessReview.Read.All",), write_perm=("AccessReview.ReadWrite.All",),

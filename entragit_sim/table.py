@@ -44,6 +44,8 @@ class Resource:
     create: str = "POST"  # POST | PATCH (upsert by URL id) | PUT (child singleton) | "" (no create)
     deletable: bool = True
     updatable: bool = True
+    # Graph answers 403 AadPremiumLicenseRequired on a tenant without this licence (Simulator(unlicensed=True)).
+    licence: str = ""
     update: str = "PATCH"  # PATCH (merge) | PUT (the body replaces the object: access review definitions)
     required: tuple[str, ...] = ()
     read_only: tuple[str, ...] = ()
@@ -816,7 +818,7 @@ RESOURCES: tuple[Resource, ...] = (
     # .../accesspackage-update, .../accesspackage-delete): EntitlementManagement.Read.All to read,
     # EntitlementManagement.ReadWrite.All to write, apps included.
     Resource(
-        name="accessPackageCatalogs",
+        name="accessPackageCatalogs", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
         path="identityGovernance/entitlementManagement/catalogs",
         odata_type="#microsoft.graph.accessPackageCatalog",
         perms=EM_PERMS, required=("displayName",), create_only=("catalogType",), throttle="none",
@@ -825,7 +827,7 @@ RESOURCES: tuple[Resource, ...] = (
                   "isExternallyVisible": False},
     ),
     Resource(
-        name="accessPackages",
+        name="accessPackages", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
         path="identityGovernance/entitlementManagement/accessPackages",
         odata_type="#microsoft.graph.accessPackage",
         perms=EM_PERMS, required=("displayName", "catalog"), create_only=("catalog",), expandable=("catalog",),
@@ -836,7 +838,7 @@ RESOURCES: tuple[Resource, ...] = (
     # updated by PUT of the whole definition (accessreviewscheduledefinition-update: "only the following
     # properties can be updated"; PATCH is not documented), deleted with its instances and decisions.
     Resource(
-        name="accessReviewDefinitions",
+        name="accessReviewDefinitions", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
         path="identityGovernance/accessReviews/definitions",
         odata_type="#microsoft.graph.accessReviewScheduleDefinition",
         perms=REVIEW_PERMS, required=("displayName", "scope"), update="PUT", throttle="none",
