@@ -154,7 +154,16 @@ def _pick_tenants(root: Any, name: str | None, all_tenants: bool) -> list[Any]:
     ts = config.tenants(root, name)
     if not name and not all_tenants and len(ts) > 1:
         raise EntragitError(f"{len(ts)} tenants here; pick one with --tenant NAME or use --all")
+    for t in ts:
+        _warn_overlaps(t)
     return ts
+
+
+def _warn_overlaps(t: Any) -> None:
+    from entragit import config
+
+    for w in config.kind_overlaps(t):
+        click.echo(f"warning: tenants/{w}", err=True)
 
 
 def _setup_logging(verbose: int) -> None:
@@ -477,6 +486,7 @@ def _one_tenant(root: Any, name: str | None) -> Any:
     ts = config.tenants(root, name)
     if len(ts) > 1:
         raise EntragitError(f"{len(ts)} tenants here; pick one with --tenant NAME")
+    _warn_overlaps(ts[0])
     return ts[0]
 
 

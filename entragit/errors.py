@@ -49,5 +49,9 @@ class PermissionMissing(EntragitError):
     """The token lacks a Graph permission needed for a kind."""
 
 
+class NotLicensed(PermissionMissing):
+    """The tenant lacks the licence a kind needs: the kind is skipped, never failed or deleted."""
+
+
 class RepoError(EntragitError):
     """The config repo or a git revision is not usable."""

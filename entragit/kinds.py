@@ -25,6 +25,10 @@ class Ref:
     `sentinels` are literal values that are not references (`All`, `None`, ...).
     `prefix` is for ids embedded in a string (`/administrativeUnits/{id}`); `suffix` for what follows
     the id in it (`/groups/{id}/transitiveMembers`): a value must have both to be this reference.
+    `pattern` is a regex with one group, matched from the start of the value, for an id inside a
+    longer string of several shapes (an access review's `/groups/{id}/transitiveMembers`): the group
+    is the reference, the text around it is kept when the id is rewritten; values that do not match
+    name nothing.
     `only_guids`: only GUID-shaped values are references (an identifier URI `api://{appId}` is,
     `api://finance.contoso.com` is a name, not a reference).
     `guid`: values are GUIDs, so any other value is a keyword (documented or not), not a reference.
@@ -38,6 +42,7 @@ class Ref:
     suffix: str = ""
     only_guids: bool = False
     guid: bool = True
+    pattern: str = ""
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,7 @@ class Kind:
     odata_cast: str = ""  # microsoft.graph.<type> for directory/deletedItems
     create: Literal["post", "upsert"] | None = "post"  # upsert = PATCH by client-chosen id
     requests: Requests | None = None  # created and deleted through a request collection instead
+    licence: str = ""  # what a tenant needs for Graph to serve the kind (skipped, with a warning, without it)
     # put: Graph replaces the object whole (PUT with every writable field), never a partial PATCH
     update: Literal["patch", "put"] | None = "patch"
     client_id: bool = False  # id chosen by the client (c1, Fido2, partner tenantId)
@@ -428,6 +434,18 @@ _CONDITION_MATCH = ("permissionClassification", "permissionType", "resourceAppli
                     "clientApplicationIds", "clientApplicationTenantIds", "clientApplicationPublisherIds",
                     "clientApplicationsFromVerifiedPublisherOnly")
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
+
+
+# Where an access review definition names groups and users: query strings, absolute (`/groups/{id}/...`,
+# optionally under /v1.0 or /beta) or relative to the scope (`./members`, no id). The id is one path segment.
+_REVIEW_QUERIES = ("scope.query", "scope.principalScopes[].query", "scope.resourceScopes[].query",
+                   "instanceEnumerationScope.query", "reviewers[].query", "fallbackReviewers[].query",
+                   "backupReviewers[].query", "additionalNotificationRecipients[].notificationRecipientScope.query")
+
+
+def _review_refs() -> tuple[Ref, ...]:
+    return tuple(Ref(path, (kind,), pattern=rf"^(?:/v1\.0|/beta)?/{kind}/([^/?]+)")
+                 for path in _REVIEW_QUERIES for kind in ("groups", "users"))
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -954,7 +972,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         # https://learn.microsoft.com/graph/api/resources/accesspackagecatalog: the tenant's "General"
         # catalog (catalogType serviceDefault) is Entra's; catalogs other services make are theirs.
-        name="accessPackageCatalogs", graph_type="accessPackageCatalog", title="access package catalog",
+        name="accessPackageCatalogs", licence="Entra ID P2 / Governance", graph_type="accessPackageCatalog", title="access package catalog",
         path="/identityGovernance/entitlementManagement/catalogs", strip=_TS, create_only=frozenset({"catalogType"}),
         system_owned=(
             SystemOwned("the tenant's default catalog: Entra makes it and never deletes it",
@@ -967,7 +985,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         # https://learn.microsoft.com/graph/api/resources/accesspackage: the catalog is a navigation property,
         # read with $expand=catalog, set on create as {"id": ...} (accesspackage-post) and never moved.
-        name="accessPackages", graph_type="accessPackage", title="access package",
+        name="accessPackages", licence="Entra ID P2 / Governance", graph_type="accessPackage", title="access package",
         path="/identityGovernance/entitlementManagement/accessPackages", strip=_TS,
         expand=("catalog",), only_id=("catalog",), create_only=frozenset({"catalog"}),
         refs=(Ref("catalog.id", ("accessPackageCatalogs",)),),
@@ -993,6 +1011,18 @@ KINDS: tuple[Kind, ...] = (
         update="put",
         read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
         default_on=False, depends=("accessPackages", "groups", "users"),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/accessreviewscheduledefinition: the definition is
+        # configuration; its instances and decisions are history and never exported. Groups and users are
+        # named inside query strings (`/groups/{id}/transitiveMembers`, `/users/{id}`), kept as refs so a
+        # recreated group is remapped. Graph updates a definition by PUT of the whole object
+        # (accessreviewscheduledefinition-update). Opt-in: Entra ID P2 / Governance licences.
+        name="accessReviewDefinitions", licence="Entra ID P2 / Governance", graph_type="accessReviewScheduleDefinition", title="access review",
+        path="/identityGovernance/accessReviews/definitions", update="put",
+        strip=frozenset({"createdBy", "status"} | _TS),
+        refs=_review_refs(), read_perm=("AccessReview.Read.All",), write_perm=("AccessReview.ReadWrite.All",),
+        default_on=False, depends=("groups", "users"),
     ),
     Kind(
         # One per tenant (https://learn.microsoft.com/graph/api/grouplifecyclepolicy-post-grouplifecyclepolicies);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -41,21 +42,36 @@ def is_keyword(ref: Ref, value: str) -> bool:
     (a keyword newer than our table; `undocumented_keywords` reports those)."""
     # `{new:<old id>}` is plan's placeholder for an id apply will learn, `new:<kind>/<slug>` names a
     # hand-written object not yet in the tenant: references all the same.
-    return value in ref.sentinels or (ref.guid and not ref.prefix and not ref.suffix and not GUID.match(value)
+    return value in ref.sentinels or (ref.guid and not ref.prefix and not ref.suffix and not ref.pattern
+                                      and not GUID.match(value)
                                       and not value.startswith(("{new:", "new:")))
 
 
-def _target(ref: Ref, v: Any) -> str | None:
-    """The referenced key a value holds at `ref`, or None (keyword, empty, not this ref's shape)."""
+def _split(ref: Ref, v: Any) -> tuple[str, str, str] | None:
+    """(text before, referenced key, text after) of a value at `ref`, or None (keyword, empty, not
+    this ref's shape)."""
     if not isinstance(v, str) or not v or is_keyword(ref, v):
         return None
-    if ref.prefix or ref.suffix:
+    head = tail = ""
+    if ref.pattern:
+        m = re.match(ref.pattern, v)
+        if m is None or not m.group(1):
+            return None
+        head, v, tail = v[:m.start(1)], m.group(1), v[m.end(1):]
+    elif ref.prefix or ref.suffix:
         if not (v.startswith(ref.prefix) and v.endswith(ref.suffix)) or len(v) <= len(ref.prefix + ref.suffix):
             return None
+        head, tail = ref.prefix, ref.suffix
         v = v[len(ref.prefix):len(v) - len(ref.suffix)]
     if ref.only_guids and not (GUID.match(v) or v.startswith(("{new:", "new:"))):
         return None  # a name such as api://finance.contoso.com, not a reference
-    return v
+    return head, v, tail
+
+
+def _target(ref: Ref, v: Any) -> str | None:
+    """The referenced key a value holds at `ref`, or None."""
+    parts = _split(ref, v)
+    return None if parts is None else parts[1]
 
 
 def undocumented_keywords(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
@@ -112,7 +128,8 @@ def rewrite(kind: Kind, body: dict[str, Any], fn: Callable[[Ref, str], str]) -> 
     out = copy.deepcopy(body)
     for ref in all_refs(kind):
         for container, key, _ in _walk(out, ref.path.split(".")):
-            v = _target(ref, container[key])
-            if v is not None:
-                container[key] = ref.prefix + fn(ref, v) + ref.suffix
+            parts = _split(ref, container[key])
+            if parts is not None:
+                head, v, tail = parts
+                container[key] = head + fn(ref, v) + tail
     return out

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from entragit import canonical, yamlio
 from entragit import kinds as kindmod
 from entragit import refs as refmod
-from entragit.errors import GraphError, InputError, PermissionMissing
+from entragit.errors import GraphError, InputError, NotLicensed, PermissionMissing
 from entragit.graph import BATCH_MAX, Graph, Stats
 from entragit.kinds import Kind, Ref
 
@@ -144,10 +144,17 @@ def _matches(body: dict[str, Any], when: dict[str, object]) -> bool:
     return bool(when) and all(body.get(k) == v for k, v in when.items())
 
 
+# What Graph answers a tenant without the licence a governance feature needs.
+LICENCE_CODES = frozenset({"AadPremiumLicenseRequired", "TenantNotLicensed"})
+
+
 async def _guard(kind: Kind, coro: Any) -> Any:
     try:
         return await coro
     except GraphError as e:
+        if e.status in (400, 403) and e.code in LICENCE_CODES:
+            raise NotLicensed(f"skipped: the tenant has no {kind.licence or 'licence'} licence "
+                              f"({e.status} {e.code}); its files are kept as they are") from None
         if e.status == 403:
             raise PermissionMissing(
                 f"reading {kind.title}s ({kind.name}) was denied: the app needs {' or '.join(kind.read_perm)}",
@@ -384,7 +391,7 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
         try:
             await fn(g, kind, snap)
         except PermissionMissing as e:
-            if not allow_partial:
+            if not allow_partial and not isinstance(e, NotLicensed):
                 raise
             snap.errors[kind.name] = e.message
             snap.objects.pop(kind.name, None)

@@ -794,11 +794,25 @@ def _check_tenant(root: Path, tdir: Path, selected: set[str] | None) -> list[Fin
             out += _type_findings(d, functools.partial(committed.types, d.path))
             out += _unknown_properties(d, functools.partial(committed.keys, d.path))
             out += _reference_findings(d, index)
+    out += _overlap_findings(t.config, sel)
     out += _idmap_findings(t.idmap, sel)
     out += _unique_findings(t, sel)
     out += _duplicate_ids(t, sel)
     out += _lockout_findings(t, sel)
     return out
+
+
+def _overlap_findings(doc: Any, sel: set[str]) -> list[Finding]:
+    """tenant.yaml enabling two kinds that hold the same objects (config.OVERLAPPING_KINDS)."""
+    from entragit.config import OVERLAPPING_KINDS
+
+    if doc is None or doc.path not in sel or not isinstance(doc.data, dict):
+        return []
+    names = set(doc.data.get("kinds") or ())
+    return [Finding(doc.path, doc.line(("kinds",)), "overlapping-kinds",
+                    f"kinds lists both {a} and {b}, which hold the same active role assignments "
+                    f"(an assignment deleted live would be written twice); keep one", "warning")
+            for a, b in OVERLAPPING_KINDS if a in names and b in names]
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:

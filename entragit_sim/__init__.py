@@ -36,6 +36,7 @@ class Simulator:
         assertion_max_age: float | None = None,
         token_lifetime: int = TOKEN_LIFETIME,
         now: str | dt.datetime | None = None,
+        unlicensed: bool = False,
     ) -> None:
         """`user`: approve every device code sign-in for this UPN (ValueError if unknown).
         `security_group_delete`: "soft" (recycle bin, as group-delete documents) or "hard" (as
@@ -43,6 +44,8 @@ class Simulator:
         `assertion_max_age`: the token endpoint refuses client assertions issued more than this many
         seconds ago (AADSTS700024), as a CI runner's OIDC token expires minutes after it is minted.
         `token_lifetime`: seconds the app-only access tokens it issues live.
+        `unlicensed`: a tenant without Entra ID P2 / Governance licences: access reviews and
+        entitlement management answer 403 AadPremiumLicenseRequired.
         `now`: the simulated clock's start (ISO 8601 or an aware datetime; default: where the state
         file's clock stopped, else the real time); it moves only by `advance`, which takes the daily
         native backup snapshots it passes."""
@@ -68,6 +71,7 @@ class Simulator:
             latency_ms=latency_ms,
             clock=backup.Clock(backup.parse_now(now) if isinstance(now, str) else now or self._saved_clock()),
         )
+        self.router.unlicensed = unlicensed
         self.router.on_batch_item = self._record_batch_item  # type: ignore[method-assign]
         if user:
             check_user(self.store, user)

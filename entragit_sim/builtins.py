@@ -71,6 +71,9 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     # microsoftgraph/microsoft-graph-docs.ru-RU concepts/includes/permissions-ids.md (Application rows).
     "EntitlementManagement.Read.All": "c74fd47d-ed3c-45c3-9a9e-b8676de685d2",
     "EntitlementManagement.ReadWrite.All": "9acd699f-1e81-4958-b001-93b1d2506e19",
+    # Graph permissions reference, AccessReview.* Application identifiers.
+    "AccessReview.Read.All": "d07a8cc0-3d51-4b77-b3b0-32704d1f69fa",
+    "AccessReview.ReadWrite.All": "ef5f7d5c-338f-44b0-86c3-351f46c8bb5f",
     "Policy.Read.All": "246dd0d5-5bd0-4def-940b-0421030a5b68",
     # Confirmed against several published permission tables (Graph SP appRoles dumps), 2026-11.
     "Policy.Read.AuthenticationMethod": "8e3bc81b-d2f3-4b7b-838c-32c88218d2f0",

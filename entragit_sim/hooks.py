@@ -1066,6 +1066,19 @@ class AssignmentPolicy(Hook):
             raise bad_request("The access package of a policy cannot be changed.")
 
 
+class AccessReviewDefinition(Hook):
+    """Timestamps, createdBy and status, which Graph fills (accessreviewset-post-definitions: a new
+    definition is NotStarted). Instances and decisions are not simulated."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        scope = obj.get("scope")
+        if not isinstance(scope, dict) or not (scope.get("query") or scope.get("principalScopes")):
+            raise bad_request("The scope of an access review needs a query.")
+        obj["createdDateTime"] = obj["lastModifiedDateTime"] = now_iso()
+        obj["status"] = "NotStarted"
+        obj["createdBy"] = {"id": ctx.caller.user_id or ctx.caller.sp_id, "displayName": ctx.caller.display_name}
+
+
 class RoleDefinition(Hook):
     """Custom roles only; templateId defaults to the id."""
 
@@ -1334,6 +1347,7 @@ HOOKS: dict[str, Hook] = {
     "access_package_catalog": AccessPackageCatalog(),
     "access_package": AccessPackage(),
     "assignment_policy": AssignmentPolicy(),
+    "access_review_definition": AccessReviewDefinition(),
     "group_eligibility_request": GroupPimRequest("groupEligibilitySchedules", activations=False),
     "group_assignment_request": GroupPimRequest("groupAssignmentSchedules", activations=True),
     "xtap_partner": CrossTenantPartner(),

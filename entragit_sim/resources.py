@@ -58,6 +58,9 @@ def _require_filter(req: Request, res: Resource) -> None:
     if one_of and not any(re.search(rf"\b{f} eq ", text) for f in one_of):
         raise bad_request(f"The request must filter on {' or '.join(one_of)}.", directory=False)
 
+_STAMPS = ("createdDateTime", "modifiedDateTime", "lastModifiedDateTime")
+
+
 class Resources(Relations):
     """The generic handlers every resource-table row gets."""
 
@@ -102,7 +105,11 @@ class Resources(Relations):
                     if obj is None or self._lagging(key):
                         raise not_found(key, directory=dir_errors(res))
                     return self._entity(req, res, obj, str(res.path))
-                if req.method == "PATCH":
+                if req.method == "PUT" and res.update == "PUT":
+                    if obj is None:
+                        raise not_found(key, directory=dir_errors(res))
+                    return self._update(req, res, key, obj, replace=True)
+                if req.method == "PATCH" and res.update == "PATCH":
                     if obj is None:
                         if res.create == "PATCH":
                             return self._create(req, res, key=key, status=204)
@@ -308,7 +315,7 @@ class Resources(Relations):
             resp.headers["Location"] = f"{req.root}/{res.path}/{new_key}"
             return resp
 
-    def _update(self, req: Request, res: Resource, key: str, obj: Obj) -> Response:
+    def _update(self, req: Request, res: Resource, key: str, obj: Obj, replace: bool = False) -> Response:
         require_write(req.caller, res.perms)
         if not res.updatable:
             raise method_not_allowed()
@@ -323,7 +330,9 @@ class Resources(Relations):
         binds = self._binds(res, patch)
         hook = hook_for(res)
         hook.on_update(self.ctx(req), res, obj, patch)
-        new = {**obj, **{k: v for k, v in patch.items() if k != "@odata.type"}}
+        # A PUT replaces what the body can set: fields it leaves out go back to their defaults.
+        base = {**res.defaults, **{k: obj[k] for k in (res.key, *res.read_only, *_STAMPS) if k in obj}} if replace else obj
+        new = {**base, **{k: v for k, v in patch.items() if k != "@odata.type"}}
         if (prop := hook.conflicts(self.store, res, new)) is not None:
             raise bad_request(
                 f"Another object with the same value for property {prop} already exists.",

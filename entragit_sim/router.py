@@ -49,6 +49,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
         clock: Clock | None = None,
     ) -> None:
         self.store = store
+        self.unlicensed = False  # no governance licence: licensed resources answer 403
         self.clock = clock or Clock()
         self.throttle = throttle
         self.faults = faults
@@ -139,7 +140,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
                     self._rel_remove(res), ("DELETE",), perms=rel_perms),
             ]  # fmt: skip
         out.append(add(f"{path}/$count", p + r"/\$count", self._count(res), ("GET",)))
-        item_methods = ("GET", "PATCH", "DELETE") if res.deletable else ("GET", "PATCH")
+        item_methods = ("GET", res.update, "DELETE") if res.deletable else ("GET", res.update)
         if res.replace:
             item_methods = ("GET", "PUT", "DELETE")
         if res.alt_keys:
@@ -174,6 +175,10 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
                 res = BY_NAME.get(r.resource or "")
                 if res is not None and not res.app_only_ok and not req.caller.delegated and not req.caller.admin:
                     raise denied()  # "Application: Not supported", whatever the token holds
+                if res is not None and res.licence and self.unlicensed:
+                    # What Graph answers a tenant without the licence (EntraExporter issue #61 quotes PIM's
+                    # "The tenant needs an AAD Premium 2 license."); the code is not documented.
+                    raise GraphHTTPError(403, "AadPremiumLicenseRequired", f"The tenant needs a {res.licence} license.")
                 blocked, extra = self._throttle(req, r.family)
                 if blocked is not None:
                     return blocked

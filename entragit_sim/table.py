@@ -45,7 +45,11 @@ class Resource:
     update: str = "PATCH"  # PATCH | PUT (a singleton replaced whole: adminConsentRequestPolicy-update)
     deletable: bool = True
     updatable: bool = True
-    replace: bool = False  # updated by PUT of the whole object, not PATCH (assignment policies)
+    # updated by PUT of the whole object, answered 200 with it (assignment policies); `update: PUT`
+    # answers 204 (access review definitions, replaced singletons)
+    replace: bool = False
+    # Graph answers 403 AadPremiumLicenseRequired on a tenant without this licence (Simulator(unlicensed=True)).
+    licence: str = ""
     required: tuple[str, ...] = ()
     read_only: tuple[str, ...] = ()
     create_only: tuple[str, ...] = ()  # settable on POST, rejected on PATCH
@@ -167,6 +171,9 @@ GROUP_ASSIGNMENT_PERMS = _p(
 )
 # Requests are listed with the Read permission too (privilegedaccessgroup-list-eligibilityschedulerequests).
 GROUP_PIM_FILTER = ("groupId", "principalId")
+
+# Access reviews (accessreviewset-list-definitions, accessreviewset-post-definitions, ...-update, ...-delete).
+REVIEW_PERMS = _p(("AccessReview.Read.All", "AccessReview.ReadWrite.All"), ("AccessReview.ReadWrite.All",))
 
 EM_PERMS = _p(
     ("EntitlementManagement.Read.All", "EntitlementManagement.ReadWrite.All"), ("EntitlementManagement.ReadWrite.All",),
@@ -899,7 +906,7 @@ RESOURCES: tuple[Resource, ...] = (
     # .../accesspackage-update, .../accesspackage-delete): EntitlementManagement.Read.All to read,
     # EntitlementManagement.ReadWrite.All to write, apps included.
     Resource(
-        name="accessPackageCatalogs",
+        name="accessPackageCatalogs", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
         path="identityGovernance/entitlementManagement/catalogs",
         odata_type="#microsoft.graph.accessPackageCatalog",
         perms=EM_PERMS, required=("displayName",), create_only=("catalogType",), throttle="none",
@@ -908,12 +915,26 @@ RESOURCES: tuple[Resource, ...] = (
                   "isExternallyVisible": False},
     ),
     Resource(
-        name="accessPackages",
+        name="accessPackages", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
         path="identityGovernance/entitlementManagement/accessPackages",
         odata_type="#microsoft.graph.accessPackage",
         perms=EM_PERMS, required=("displayName", "catalog"), create_only=("catalog",), expandable=("catalog",),
         throttle="none", hook="access_package", audit=("EntitlementManagement", "AccessPackage"),
         defaults={"description": None, "isHidden": False},
+    ),
+    # https://learn.microsoft.com/graph/api/resources/accessreviewscheduledefinition: created by POST,
+    # updated by PUT of the whole definition (accessreviewscheduledefinition-update: "only the following
+    # properties can be updated"; PATCH is not documented), deleted with its instances and decisions.
+    Resource(
+        name="accessReviewDefinitions", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        path="identityGovernance/accessReviews/definitions",
+        odata_type="#microsoft.graph.accessReviewScheduleDefinition",
+        perms=REVIEW_PERMS, required=("displayName", "scope"), update="PUT", throttle="none",
+        read_only=("createdBy", "status"), hook="access_review_definition",
+        audit=("AccessReviews", "AccessReviewScheduleDefinition"),
+        defaults={"descriptionForAdmins": None, "descriptionForReviewers": None, "instanceEnumerationScope": None,
+                  "reviewers": [], "fallbackReviewers": [], "backupReviewers": [], "stageSettings": [],
+                  "additionalNotificationRecipients": [], "settings": None},
     ),
     Resource(
         # https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentpolicies (POST),

@@ -101,7 +101,7 @@ def test_write_permission_is_what_graph_asks_for(oracle, kind):
         # where the kind creates (its request collection, for PIM schedules)
         target = url.replace(kind.path, kind.requests.path) if kind.requests else url
         method, body = "POST", {}
-    else:  # an empty PATCH of a real object: allowed means 204, not allowed means 403
+    else:  # an empty PATCH (PUT where Graph updates so) of a real object: allowed means 204, not allowed means 403
         first = url if kind.singleton else f"{url}/{items[0][kind.id_field]}"
         method, target = str(kind.update).upper(), first  # PUT-replaced singletons: an empty PUT
         body = {}

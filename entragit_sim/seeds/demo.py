@@ -704,6 +704,27 @@ class _Demo:
             "reviewSettings": None,
             "accessPackage": {"id": self.id("accessPackage", "month-end-close")},
             "createdDateTime": ts(43), "modifiedDateTime": ts(43)})
+        # Access reviews: the CFO reviews Finance Admins' members every quarter (the group holds a
+        # privileged role); its definition names both by id inside query strings.
+        self.add("accessReviewDefinitions", {
+            "id": self.id("accessReviewScheduleDefinition", "finance-admins-quarterly"),
+            "displayName": "Finance Admins quarterly review", "status": "InProgress",
+            "descriptionForAdmins": "Quarterly review of who holds Billing Administrator through Finance Admins.",
+            "descriptionForReviewers": "Keep only people who still close the books.",
+            "createdBy": {"id": u["olivia.chen"]["id"], "displayName": "Olivia Chen"},
+            "createdDateTime": ts(44), "lastModifiedDateTime": ts(44),
+            "scope": {"@odata.type": "#microsoft.graph.accessReviewQueryScope",
+                      "query": f"/groups/{gid}/transitiveMembers", "queryType": "MicrosoftGraph", "queryRoot": None},
+            "instanceEnumerationScope": None,
+            "reviewers": [{"query": f"/users/{u['olivia.chen']['id']}", "queryType": "MicrosoftGraph", "queryRoot": None}],
+            "fallbackReviewers": [], "backupReviewers": [], "stageSettings": [], "additionalNotificationRecipients": [],
+            "settings": {"mailNotificationsEnabled": True, "reminderNotificationsEnabled": True,
+                         "justificationRequiredOnApproval": True, "defaultDecisionEnabled": False,
+                         "defaultDecision": "None", "instanceDurationInDays": 14, "autoApplyDecisionsEnabled": False,
+                         "recommendationsEnabled": True,
+                         "recurrence": {"pattern": {"type": "absoluteMonthly", "interval": 3, "dayOfMonth": 1},
+                                        "range": {"type": "noEnd", "startDate": "2026-01-01"}}},
+        })  # fmt: skip
         # PIM settings: Graph keeps one policy per role; the demo lists those of the built-in roles it
         # assigns or makes eligible, plus Global Administrator, with Graph's default rules.
         used = {a["roleDefinitionId"] for a in self.seed["roleAssignments"] + self.seed["roleEligibilitySchedules"]}
