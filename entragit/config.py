@@ -302,7 +302,8 @@ def remove_tenant(root: Path, name: str, force: bool = False) -> str | None:
 
 
 def tenant_yaml(name: str, tenant_id: str, *, graph_url: str | None, cloud: str, auth: dict[str, Any],
-                users: bool = False, break_glass: tuple[str, ...] = (), ca_bundle: str | None = None) -> str:
+                users: bool = False, break_glass: tuple[str, ...] = (), ca_bundle: str | None = None,
+                kinds: tuple[str, ...] = ()) -> str:
     if not NAME.match(name):
         raise EntragitError(f"tenant name {name!r} must be lowercase letters, digits, '.', '_' or '-'")
     if not GUID.match(tenant_id):
@@ -326,4 +327,6 @@ def tenant_yaml(name: str, tenant_id: str, *, graph_url: str | None, cloud: str,
     data["breakGlass"] = list(break_glass)
     if ca_bundle:
         data["caBundle"] = ca_bundle
+    if kinds:
+        data["kinds"] = list(kinds)
     return yamlio.dump(data, header="# yaml-language-server: $schema=../../schemas/tenant.schema.json")

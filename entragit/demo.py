@@ -11,8 +11,10 @@ from typing import Any
 
 from entragit import config, gitstore, reconcile, render, scaffold
 from entragit import export as exp
+from entragit import kinds as kindmod
 from entragit.auth import SIM_TOKEN
 from entragit.graph import Graph
+from entragit.plan import Plan
 
 Say = Callable[[str], None]
 
@@ -32,6 +34,11 @@ STORIES = {
     "enterprise": Story("Tier0 - Identity Admins", "Northwind Payroll", "CA100"),
 }
 SEEDS = tuple(STORIES)
+# Opt-in governance kinds the demo turns on, so its story shows who may become a member of the
+# hard-deleted group (a PIM for Groups eligibility) and who may request access through it (an access
+# package's assignment policy) coming back on the recreated group.
+GOVERNANCE = ("groupEligibilitySchedules", "accessPackageCatalogs", "accessPackages",
+              "accessPackageAssignmentPolicies", "accessReviewDefinitions")
 DISASTER_GROUP = STORIES["demo"].disaster_group
 SOFT_DELETED_APP = STORIES["demo"].soft_deleted_app
 WEAKENED_POLICY_PREFIX = STORIES["demo"].weakened_policy_prefix
@@ -74,7 +81,8 @@ def run(directory: Path | None, say: Say, keep: Callable[[Any], None] | None = N
         tdir.mkdir(parents=True, exist_ok=True)
         (tdir / "tenant.yaml").write_text(config.tenant_yaml(
             "demo", sim.tenant_id, graph_url=graph_root, cloud="global", auth={"method": "sim"},
-            break_glass=_break_glass(sim)), encoding="utf-8")
+            break_glass=_break_glass(sim),
+            kinds=tuple(k.name for k in kindmod.KINDS if k.default_on or k.name in GOVERNANCE)), encoding="utf-8")
         gitstore.commit(root, ["."], "Start an entragit config repo\n")
         t = config.tenants(root, "demo")[0]
 
@@ -98,6 +106,7 @@ def run(directory: Path | None, say: Say, keep: Callable[[Any], None] | None = N
         for kname, m in result.new_ids.items():
             for old, new in m.items():
                 say(f"   {kname}: {old} -> {new} (recorded in tenants/demo/idmap.yaml)")
+        say(_governance(s.plan, story))
         for o in result.failed:
             say(f"   FAILED {o.op.action} {o.op.kind} {o.op.name!r}: {o.detail}")
 
@@ -113,6 +122,15 @@ def run(directory: Path | None, say: Say, keep: Callable[[Any], None] | None = N
     finally:
         sim.stop()
     return root
+
+
+def _governance(plan: Plan, story: Story) -> str:
+    """One line: the governance objects that name the recreated group, written again with its new id."""
+    named = sorted({f"{kindmod.get(o.kind).title} {o.name!r}" for o in plan.ops
+                    if o.kind in (*GOVERNANCE, "roleEligibilitySchedules") and o.action in ("create", "update")})
+    if not named:
+        return f"   no PIM eligibility or access package named {story.disaster_group!r}"
+    return f"   back on the recreated {story.disaster_group!r}: " + "; ".join(named)
 
 
 def _break_glass(sim: Any) -> tuple[str, ...]:

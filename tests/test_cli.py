@@ -150,3 +150,23 @@ def test_demo_runs_the_same_story_on_the_enterprise_seed(tmp_path):
     assert "deleted app registration 'Northwind Payroll'" in r.output and "FAILED" not in r.output
     after = r.output.split("6. Apply again", 1)[1]
     assert "No changes. The tenant matches the files." in after
+
+
+def test_demo_brings_back_who_may_join_or_request_through_the_hard_deleted_group(tmp_path):
+    """The demo's own story: the PIM for Groups eligibility and the access package policy that name
+    Finance Admins come back on the group apply recreates, and the second apply is empty."""
+    from click.testing import CliRunner
+
+    from entragit.cli import main
+
+    r = CliRunner().invoke(main, ["demo", "--dir", str(tmp_path / "d")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    back = next(line for line in r.output.splitlines() if "back on the recreated 'Finance Admins'" in line)
+    assert "eligible group membership 'Finance Admins -- member -- Kwame Mensah'" in back
+    assert "access package assignment policy 'Finance admins'" in back
+    new_id = next(line for line in r.output.splitlines() if line.strip().startswith("groups: ")).split(" -> ")[1].split()[0]
+    policy = next((tmp_path / "d" / "tenants" / "demo" / "accessPackageAssignmentPolicies").glob("*.yaml")).read_text()
+    eligible = next((tmp_path / "d" / "tenants" / "demo" / "groupEligibilitySchedules").glob("*.yaml")).read_text()
+    assert new_id in policy and new_id in eligible, "the re-export names the recreated group's id"
+    assert "No changes. The tenant matches the files." in r.output.split("6. Apply again", 1)[1]
+    assert "FAILED" not in r.output
