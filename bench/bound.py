@@ -20,8 +20,10 @@ requests
     (``ceil(referenced / 1000)`` requests).
 
 round trips
-    Relationship reads and getByIds go in ``$batch`` envelopes of 20 (one HTTP round trip each);
-    list pages are one round trip each. The envelope itself costs no resource units.
+    Relationship reads and getByIds go in ``$batch`` envelopes of 20 (one HTTP round trip each), and
+    so do the first pages of the collections and the singletons outside the CA family (Graph paces
+    that family per request); a collection's next pages are one round trip each (each nextLink comes
+    from the page before). The envelope itself costs no resource units.
 
 resource units (RU)
     Each request priced as Graph's identity throttling table, mirrored by the simulator
@@ -222,6 +224,9 @@ def lower_bound(content: Content, latency_s: float,
     total = Cost()
     for cost in per_kind.values():
         total.add(cost)
+    # First pages and singletons outside the CA family share $batch envelopes of 20.
+    firsts = sum(1 for name, c in (collections or COLLECTIONS).items() if c.family != "ca")
+    total.round_trips -= firsts - math.ceil(firsts / BATCH)
     ru_s = max(0.0, (total.ru - BURST_RU) / RU_PER_S)
     ca_s = max(0.0, (total.ca_requests - 1) / CA_PER_S)
     critical_s = (total.chain + 1) * latency_s
