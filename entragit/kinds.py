@@ -440,7 +440,7 @@ MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft'
 # optionally under /v1.0 or /beta) or relative to the scope (`./members`, no id). The id is one path segment.
 _REVIEW_QUERIES = ("scope.query", "scope.principalScopes[].query", "scope.resourceScopes[].query",
                    "instanceEnumerationScope.query", "reviewers[].query", "fallbackReviewers[].query",
-                   "backupReviewers[].query", "additionalNotificationRecipients[].notificationRecipientScope.query")
+                   "additionalNotificationRecipients[].notificationRecipientScope.query")
 
 
 def _review_refs() -> tuple[Ref, ...]:

@@ -42,8 +42,13 @@ SIM_COLLECTION = {
 def seed_from(snap: Snapshot) -> dict[str, list[dict[str, Any]]]:
     """The simulator seed for a snapshot of files: objects with their ids, plus the users they name."""
     seed: dict[str, list[dict[str, Any]]] = {}
+    nested = [kindmod.get(k) for k in snap.objects if kindmod.get(k).parent_in_path]
     for kname, objs in snap.objects.items():
+        if kindmod.get(kname).parent_in_path:
+            continue
         seed.setdefault(SIM_COLLECTION.get(kname, kname), []).extend(dict(b) for b in objs.values())
+    for kind in nested:
+        _nest(seed, kind, snap.objects[kind.name])
     if "users" not in snap.objects:  # users are opt-in: recreate the ones the files name
         for uid, u in sorted(snap.lookup.get("users", {}).items()):
             upn = str(u.get("userPrincipalName") or f"{uid}@rehearsal.invalid")
@@ -51,6 +56,19 @@ def seed_from(snap: Snapshot) -> dict[str, list[dict[str, Any]]]:
                 "id": uid, "displayName": u.get("displayName") or upn, "userPrincipalName": upn,
                 "accountEnabled": True, "mailNickname": upn.split("@")[0].replace("#", "_")})
     return seed
+
+
+def _nest(seed: dict[str, list[dict[str, Any]]], kind: kindmod.Kind, objs: dict[str, dict[str, Any]]) -> None:
+    """Objects of a child kind Graph keeps on its parent (an app's federated identity credentials),
+    seeded as the parent's list under the path's last segment, without the parent's id the files add."""
+    if not kind.parent:
+        return
+    parents = {str(o.get("id")): o for o in seed.get(SIM_COLLECTION.get(kind.parent, kind.parent), [])}
+    field = kind.path.rsplit("/", 1)[1]
+    for body in objs.values():
+        parent = parents.get(str(body.get(kind.parent_field)))
+        if parent is not None:
+            parent.setdefault(field, []).append({k: v for k, v in body.items() if k != kind.parent_field})
 
 
 def with_recycle_bins(seed: dict[str, list[dict[str, Any]]], deleted: dict[str, dict[str, dict[str, Any]]],

@@ -933,7 +933,7 @@ RESOURCES: tuple[Resource, ...] = (
         read_only=("createdBy", "status"), hook="access_review_definition",
         audit=("AccessReviews", "AccessReviewScheduleDefinition"),
         defaults={"descriptionForAdmins": None, "descriptionForReviewers": None, "instanceEnumerationScope": None,
-                  "reviewers": [], "fallbackReviewers": [], "backupReviewers": [], "stageSettings": [],
+                  "reviewers": [], "fallbackReviewers": [], "stageSettings": [],
                   "additionalNotificationRecipients": [], "settings": None},
     ),
     Resource(

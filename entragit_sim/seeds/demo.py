@@ -717,7 +717,7 @@ class _Demo:
                       "query": f"/groups/{gid}/transitiveMembers", "queryType": "MicrosoftGraph", "queryRoot": None},
             "instanceEnumerationScope": None,
             "reviewers": [{"query": f"/users/{u['olivia.chen']['id']}", "queryType": "MicrosoftGraph", "queryRoot": None}],
-            "fallbackReviewers": [], "backupReviewers": [], "stageSettings": [], "additionalNotificationRecipients": [],
+            "fallbackReviewers": [], "stageSettings": [], "additionalNotificationRecipients": [],
             "settings": {"mailNotificationsEnabled": True, "reminderNotificationsEnabled": True,
                          "justificationRequiredOnApproval": True, "defaultDecisionEnabled": False,
                          "defaultDecision": "None", "instanceDurationInDays": 14, "autoApplyDecisionsEnabled": False,

@@ -423,6 +423,9 @@ def chosen(r: Route, method: str) -> frozenset[str]:
         for p in pool:
             if p in ours and p in GRAPH_PERMISSIONS and all(x in GRAPH_PERMISSIONS for x in ours[p]):
                 return frozenset((p, *ours[p]))
+    if not any(p in GRAPH_PERMISSIONS for p in ours):
+        # Policy.Read/ReadWrite.DeviceConfiguration: no source we hold publishes their app role ids.
+        pytest.skip(f"{method} {r.template}: no published app role id for any of {sorted(ours)}")
     raise AssertionError(f"{method} {r.template}: no mintable permission among {sorted(ours)}")
 
 
