@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import yaml
 
+from entragit import canonical, kinds
 from tests.conftest import Cli, app_repo
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
@@ -83,3 +84,14 @@ def test_sync_policy_dropped_from_file_is_deleted(tmp_path, sim_factory, monkeyp
     with _graph(sim) as c:
         assert c.get(f"{PARTNERS}/{doc['tenantId']}/identitySynchronization").status_code == 404
     assert _ops(repo) == []
+
+
+def test_docs_example_is_kept_without_the_partner_key() -> None:
+    """The response of crosstenantidentitysyncpolicypartner-get, read into a partner's body: the
+    partner's tenantId it repeats is dropped, the rest kept as written."""
+    example = {"tenantId": "9c5d131d-b1c3-4fc4-9e3f-c6557947d551", "displayName": "Fabrikam",
+               "userSyncInbound": {"isSyncAllowed": True}}
+    partner = {"tenantId": example["tenantId"], "identitySynchronization": example}
+    body = canonical.clean(kinds.get(KIND), partner)
+    assert body == {"tenantId": example["tenantId"],
+                    "identitySynchronization": {"displayName": "Fabrikam", "userSyncInbound": {"isSyncAllowed": True}}}
