@@ -461,9 +461,11 @@ class Runner:
                 body[k] = self.value(body[k])
             except Unresolved:
                 later[k] = body.pop(k)  # a cycle: create first, patch the reference after
+        singles = {c.field: body.pop(c.field) for c in kind.children if c.field in body}
         if kind.create == "upsert":
             path = f"{self._path(kind, body)}/{op.key}"
             await self._write("PATCH", path, kind, self._holds(kind, path, body), body=body)
+            await self._put_children(kind, path, singles, op.key)
             return "created"
         children = {sub.field: body.pop(sub.field) for sub in kind.subcollections if sub.field in body}
         note = ""
@@ -502,6 +504,7 @@ class Runner:
             if children.get(sub.field):
                 await self._sync_items(kind, sub, f"{self._path(kind, body)}/{new}", children[sub.field], new,
                                       created=True)
+        await self._put_children(kind, f"{self._path(kind, body)}/{new}", singles, new)
         if later:
             self.deferred.append(Op("update", op.kind, op.key, op.name, target=new, body=later,
                                     note="references to objects created later"))
@@ -536,6 +539,7 @@ class Runner:
         if _named_by_path(kind):  # plan carries the parent for the path; Graph's body has no such field
             body.pop(kind.parent_field, None)
         children = {sub: body.pop(sub.field) for sub in kind.subcollections if sub.field in body}
+        singles = {c.field: body.pop(c.field) for c in kind.children if c.field in body}
         for f, action in kind.actions.items():
             if f in body:
                 part = {f: body.pop(f)}
@@ -545,7 +549,18 @@ class Runner:
             await self._write(str(kind.update).upper(), path, kind, self._holds(kind, path, body, target), body=body, target=target)
         for sub, items in children.items():
             await self._sync_items(kind, sub, path, items or [], target)
+        await self._put_children(kind, path, singles, target)
         return "updated"
+
+    async def _put_children(self, kind: Kind, path: str, singles: Mapping[str, Any], target: str) -> None:
+        """Kind.children after their object's write: PUT replaces or creates one, DELETE drops one
+        (https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization)."""
+        for f, value in singles.items():
+            url = f"{path}/{f}"
+            if value in (None, {}):
+                await self._remove(kind, url, "deleted")
+            else:
+                await self._write("PUT", url, kind, self._holds(kind, url, value, target), body=value, target=target)
 
     async def _sync_items(self, kind: Kind, sub: SubCollection, path: str, want: list[Mapping[str, Any]],
                           target: str, created: bool = False) -> None:

@@ -114,6 +114,16 @@ class SubCollection:
 
 
 @dataclass(frozen=True)
+class Child:
+    """One object Graph holds below the object at `{object}/{field}` (a partner's identity sync policy),
+    kept inline as `field`: read by GET with the object (404 = none), written by PUT after the object's
+    create or change, DELETE when a file drops it. Never part of the object's own POST or PATCH."""
+
+    field: str
+    graph_type: str  # its entity type (schemas and metadata checks)
+
+
+@dataclass(frozen=True)
 class Transient:
     """Live objects another collection marks as time-bound: named, never owned, never restored.
 
@@ -246,6 +256,7 @@ class Kind:
     restore_app_only: bool = True
     actions: Mapping[str, str] = field(default_factory=dict)  # field -> POST action that writes it
     subcollections: tuple[SubCollection, ...] = ()
+    children: tuple[Child, ...] = ()
     typed_paths: tuple[str, ...] = ()  # nested places whose @odata.type is a derived type to keep
     only_id: tuple[str, ...] = ()  # expanded navigation objects written back as {id} only
     # Graph requires a password to create a user; apply makes a random one at execution time
@@ -849,8 +860,11 @@ KINDS: tuple[Kind, ...] = (
         name="crossTenantAccessPartners", graph_type="crossTenantAccessPolicyConfigurationPartner", title="cross-tenant partner",
         path="/policies/crossTenantAccessPolicy/partners", id_field="tenantId", name_field="",
         natural_key=("tenantId",), label=("tenantId",), client_id=True,
-        strip=frozenset({"isServiceProvider", "isInMultiTenantOrganization", "identitySynchronization"} | _TS),
+        # identitySynchronization.tenantId repeats the partner's key.
+        strip=frozenset({"isServiceProvider", "isInMultiTenantOrganization", "identitySynchronization.tenantId"} | _TS),
         refs=_xtap_refs(), write_perm=("Policy.ReadWrite.CrossTenantAccess",), ordered=_PRECEDENCE,
+        # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-put-identitysynchronization
+        children=(Child("identitySynchronization", "crossTenantIdentitySyncPolicyPartner"),),
         # https://learn.microsoft.com/graph/api/crosstenantaccesspolicyconfigurationpartner-delete
         delete_first=("identitySynchronization",),
     ),

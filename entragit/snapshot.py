@@ -202,6 +202,25 @@ async def _read_collection(g: Graph, kind: Kind, snap: Snapshot, first: Any = No
     await _store(kind, items, snap, await _transient(g, kind))
 
 
+async def _read_child_objects(g: Graph, kind: Kind, snap: Snapshot) -> None:
+    """Each object's Kind.children, one GET each in $batch, kept inline; a 404 means it has none."""
+    owned = snap.kind(kind.name)
+    jobs = [(key, c.field) for key in sorted(owned) for c in kind.children]
+    if not jobs:
+        return
+    reqs = [{"method": "GET", "url": f"{kind.path}/{key}/{f}"} for key, f in jobs]
+    for (key, f), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=kind.version)), strict=True):
+        if resp.status == 404:
+            owned[key].pop(f, None)
+            continue
+        if resp.status == 403:
+            raise PermissionMissing(f"reading the {f} of {kind.title}s was denied: the app needs "
+                                    f"{' or '.join(kind.read_perm)}")
+        if resp.status >= 400:
+            raise resp.error("GET", f"{kind.path}/{key}/{f}")
+        owned[key] = canonical.clean(kind, {**owned[key], f: resp.body})
+
+
 async def _transient(g: Graph, kind: Kind) -> set[tuple[Any, ...]]:
     """Match keys of the kind's time-bound live objects (PIM activations)."""
     t = kind.transient
@@ -403,7 +422,10 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
     pages = await first_pages(g, top)
 
     def collection(k: Kind) -> Any:
-        return lambda g, kind, snap: _read_collection(g, kind, snap, pages.get(kind.name))
+        async def read(g: Graph, kind: Kind, snap: Snapshot) -> None:
+            await _read_collection(g, kind, snap, pages.get(kind.name))
+            await _read_child_objects(g, kind, snap)
+        return read
 
     await asyncio.gather(*(one(k, collection(k), last=not (k.relations and k.name in wanted)) for k in top))
     for only_named in namers - wanted:

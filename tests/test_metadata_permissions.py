@@ -47,6 +47,8 @@ def calls(kind: Kind) -> list[Call]:
             out.append(Call("PATCH", f"{one}/{sub.field}/{{id}}", True))
         if not sub.fixed:
             out += [Call("POST", f"{one}/{sub.field}", True), Call("DELETE", f"{one}/{sub.field}/{{id}}", True)]
+    for child in kind.children:  # read with the object; PUT creates or replaces, DELETE drops (apply.py _put_children)
+        out += [Call(m, f"{one}/{child.field}", m != "GET") for m in ("GET", "PUT", "DELETE")]
     # A rule owning every object (custom security attributes: Graph has no delete) means no DELETE.
     deletes = kind.owner({}) is None
     if not kind.singleton and not kind.requests and (kind.create or kind.update) and deletes:

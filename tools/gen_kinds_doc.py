@@ -58,6 +58,8 @@ def _when_deleted(k: Kind) -> str:
     text = f"{restore}; else {make}" if restore else make
     if k.random_on_create or k.lost_on_create:
         text += "; write-only values must be set again"
+    if k.children:
+        text += "; with its " + ", ".join(f"`{c.field}`" for c in k.children)
     return text
 
 

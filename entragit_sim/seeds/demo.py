@@ -1319,6 +1319,9 @@ class _Demo:
         self.add("crossTenantPartners", xtenant_partner(
             t, northwind, xtenant_access("allowed", [("AllUsers", "user")], ["Office365"]),
             xtenant_access("allowed", [(g["m365-project-aurora"]["id"], "group")], ["AllApplications"]), mfa=True))  # fmt: skip
+        # Users of Northwind may be synced in (crosstenantidentitysyncpolicypartner).
+        self.add("crossTenantIdentitySync", {"tenantId": northwind, "displayName": "Northwind Consulting",
+                                             "userSyncInbound": {"isSyncAllowed": True}})
 
 
 def _app_policies(d: _Demo) -> None:
