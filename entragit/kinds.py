@@ -872,6 +872,14 @@ KINDS: tuple[Kind, ...] = (
         strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
     ),
     Kind(
+        name="homeRealmDiscoveryPolicies", graph_type="homeRealmDiscoveryPolicy", title="home realm discovery policy",
+        path="/policies/homeRealmDiscoveryPolicies", strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
+    ),
+    Kind(
+        name="tokenIssuancePolicies", graph_type="tokenIssuancePolicy", title="token issuance policy",
+        path="/policies/tokenIssuancePolicies", strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
+    ),
+    Kind(
         # https://learn.microsoft.com/graph/api/resources/permissiongrantpolicy: the id is chosen by the
         # tenant on POST; Microsoft's built-in policies (ids "microsoft-...") are kept for review, never
         # written. includes / excludes are condition sets, read with the policy and written item by item

@@ -839,6 +839,24 @@ RESOURCES: tuple[Resource, ...] = (
         required=("displayName", "definition"),
         defaults={"isOrganizationDefault": False, "description": None},
     ),
+    # https://learn.microsoft.com/graph/api/resources/homerealmdiscoverypolicy: a stsPolicy like the two above.
+    Resource(
+        name="homeRealmDiscoveryPolicies",
+        path="policies/homeRealmDiscoveryPolicies",
+        odata_type="#microsoft.graph.homeRealmDiscoveryPolicy",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
+        required=("displayName", "definition"),
+        defaults={"isOrganizationDefault": False, "description": None},
+    ),
+    # https://learn.microsoft.com/graph/api/resources/tokenissuancepolicy: a stsPolicy like the two above.
+    Resource(
+        name="tokenIssuancePolicies",
+        path="policies/tokenIssuancePolicies",
+        odata_type="#microsoft.graph.tokenIssuancePolicy",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
+        required=("displayName", "definition"),
+        defaults={"isOrganizationDefault": False, "description": None},
+    ),
     # https://learn.microsoft.com/graph/api/resources/permissiongrantpolicy: the client chooses the id
     # (permissiongrantpolicy-post-permissiongrantpolicies); Microsoft's own policies (ids "microsoft-...")
     # are read-only. `includes` / `excludes` are condition sets, returned with the policy (the example

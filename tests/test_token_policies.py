@@ -1,0 +1,77 @@
+"""Home realm discovery and token issuance policies through the CLI signed in as the app holding
+exactly the listed permissions: export, a portal edit shows in plan, apply puts it back, a second plan
+is empty; a deleted policy (Graph keeps no deleted item of a policy) is recreated from its file."""
+
+from __future__ import annotations
+
+import json
+import ssl
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from tests.conftest import Cli, app_repo
+
+ADMIN = {"Authorization": "Bearer sim-admin"}
+HRD, TIP = "/policies/homeRealmDiscoveryPolicies", "/policies/tokenIssuancePolicies"
+KINDS = ("homeRealmDiscoveryPolicies", "tokenIssuancePolicies")
+HRD_DEF = json.dumps({"HomeRealmDiscoveryPolicy": {"AccelerateToFederatedDomain": True,
+                                                   "PreferredDomain": "federated.example.com"}})
+TIP_DEF = json.dumps({"TokenIssuancePolicy": {"Version": 1, "SigningAlgorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+                                              "TokenResponseSigningPolicy": "TokenOnly", "SamlTokenVersion": "2.0"}})
+
+
+def _graph(sim: Any) -> httpx.Client:
+    verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
+    return httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify)
+
+
+def _ops(repo: Cli) -> list[tuple[str, str]]:
+    out = repo("plan", "--format", "json").output
+    return sorted((o["kind"], o["action"]) for o in json.loads(out[out.index("{"):])["operations"])
+
+
+def _one(c: httpx.Client, path: str, name: str) -> dict[str, Any]:
+    return next(p for p in c.get(path).json()["value"] if p["displayName"] == name)
+
+
+def _seed(c: httpx.Client) -> None:
+    for path, name, definition in ((HRD, "Accelerate to federated", HRD_DEF), (TIP, "SAML token only", TIP_DEF)):
+        made = c.post(path, json={"displayName": name, "definition": [definition], "isOrganizationDefault": False})
+        assert made.status_code == 201, made.text
+
+
+def test_edits_come_back_and_a_deleted_policy_is_recreated(tmp_path: Path, sim_factory: Any,
+                                                           monkeypatch: Any) -> None:
+    sim = sim_factory("demo", tls=True)
+    with _graph(sim) as c:
+        _seed(c)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    d = Path(repo.repo) / "tenants" / "demo"
+    hrd = yaml.safe_load((d / "homeRealmDiscoveryPolicies" / "accelerate-to-federated.yaml").read_text())
+    assert json.loads(hrd["definition"][0])["HomeRealmDiscoveryPolicy"]["PreferredDomain"] == "federated.example.com"
+    tip = yaml.safe_load((d / "tokenIssuancePolicies" / "saml-token-only.yaml").read_text())
+    assert tip["displayName"] == "SAML token only" and "deletedDateTime" not in tip
+    with _graph(sim) as c:
+        # Portal edits: the preferred domain changed, the token policy renamed.
+        h, t = _one(c, HRD, "Accelerate to federated"), _one(c, TIP, "SAML token only")
+        edited = [HRD_DEF.replace("federated.example.com", "other.example.com")]
+        assert c.patch(f"{HRD}/{h['id']}", json={"definition": edited}).status_code == 204
+        assert c.patch(f"{TIP}/{t['id']}", json={"displayName": "Renamed"}).status_code == 204
+        assert [o for o in _ops(repo) if o[0] in KINDS] == [
+            ("homeRealmDiscoveryPolicies", "update"), ("tokenIssuancePolicies", "update")]
+        repo("apply", "--yes")
+        assert _ops(repo) == []
+        assert c.get(f"{HRD}/{h['id']}").json()["definition"] == [HRD_DEF]
+        assert c.get(f"{TIP}/{t['id']}").json()["displayName"] == "SAML token only"
+
+        # Deleted: Graph has no deleted item to restore, so apply creates it again from the file.
+        assert c.delete(f"{HRD}/{h['id']}").status_code == 204
+        assert [o for o in _ops(repo) if o[0] in KINDS] == [("homeRealmDiscoveryPolicies", "create")]
+        repo("apply", "--yes")
+        again = _one(c, HRD, "Accelerate to federated")
+        assert again["id"] != h["id"] and again["definition"] == [HRD_DEF]
+    assert _ops(repo) == []
