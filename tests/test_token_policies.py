@@ -1,6 +1,7 @@
-"""Home realm discovery and token issuance policies through the CLI signed in as the app holding
-exactly the listed permissions: export, a portal edit shows in plan, apply puts it back, a second plan
-is empty; a deleted policy (Graph keeps no deleted item of a policy) is recreated from its file."""
+"""Home realm discovery, token issuance, token lifetime and claims mapping policies, with the apps and
+service principals they are assigned to, through the CLI signed in as the app holding exactly the listed
+permissions: export, a portal edit shows in plan, apply puts it back, a second plan is empty; a deleted
+policy (Graph keeps no deleted item of a policy) is recreated from its file and assigned again."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from tests.conftest import Cli, app_repo
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 HRD, TIP = "/policies/homeRealmDiscoveryPolicies", "/policies/tokenIssuancePolicies"
-KINDS = ("homeRealmDiscoveryPolicies", "tokenIssuancePolicies")
+TLP, CMP = "/policies/tokenLifetimePolicies", "/policies/claimsMappingPolicies"
+KINDS = ("homeRealmDiscoveryPolicies", "tokenIssuancePolicies", "tokenLifetimePolicies", "claimsMappingPolicies")
 HRD_DEF = json.dumps({"HomeRealmDiscoveryPolicy": {"AccelerateToFederatedDomain": True,
                                                    "PreferredDomain": "federated.example.com"}})
 TIP_DEF = json.dumps({"TokenIssuancePolicy": {"Version": 1, "SigningAlgorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
@@ -37,17 +39,38 @@ def _one(c: httpx.Client, path: str, name: str) -> dict[str, Any]:
     return next(p for p in c.get(path).json()["value"] if p["displayName"] == name)
 
 
-def _seed(c: httpx.Client) -> None:
-    for path, name, definition in ((HRD, "Accelerate to federated", HRD_DEF), (TIP, "SAML token only", TIP_DEF)):
+TLP_DEF = json.dumps({"TokenLifetimePolicy": {"Version": 1, "AccessTokenLifetime": "8:00:00"}})
+CMP_DEF = json.dumps({"ClaimsMappingPolicy": {"Version": 1, "IncludeBasicClaimSet": "true"}})
+
+
+def _by_name(c: httpx.Client, path: str, name: str) -> dict[str, Any]:
+    return c.get(path, params={"$filter": f"displayName eq '{name}'"}).json()["value"][0]
+
+
+def _applies_to(c: httpx.Client, path: str, pid: str) -> list[str]:
+    return [o["id"] for o in c.get(f"{path}/{pid}/appliesTo").json()["value"]]
+
+
+def _seed(c: httpx.Client) -> dict[str, str]:
+    """The four policies, each assigned where Graph lets it be: HRD and claims mapping on HR Portal's
+    service principal, token issuance and lifetime on the ExpenseHub application."""
+    sp, app = _by_name(c, "/servicePrincipals", "HR Portal")["id"], _by_name(c, "/applications", "ExpenseHub")["id"]
+    for path, name, definition, on in ((HRD, "Accelerate to federated", HRD_DEF, f"/servicePrincipals/{sp}"),
+                                       (TIP, "SAML token only", TIP_DEF, f"/applications/{app}"),
+                                       (TLP, "Eight hour tokens", TLP_DEF, f"/applications/{app}"),
+                                       (CMP, "Basic claims", CMP_DEF, f"/servicePrincipals/{sp}")):
         made = c.post(path, json={"displayName": name, "definition": [definition], "isOrganizationDefault": False})
         assert made.status_code == 201, made.text
+        ref = {"@odata.id": f"{c.base_url}{path}/{made.json()['id']}"}
+        assert c.post(f"{on}{path.replace('/policies', '')}/$ref", json=ref).status_code == 204
+    return {"sp": sp, "app": app}
 
 
 def test_edits_come_back_and_a_deleted_policy_is_recreated(tmp_path: Path, sim_factory: Any,
                                                            monkeypatch: Any) -> None:
     sim = sim_factory("demo", tls=True)
     with _graph(sim) as c:
-        _seed(c)
+        on = _seed(c)
     repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
     d = Path(repo.repo) / "tenants" / "demo"
@@ -55,23 +78,34 @@ def test_edits_come_back_and_a_deleted_policy_is_recreated(tmp_path: Path, sim_f
     assert json.loads(hrd["definition"][0])["HomeRealmDiscoveryPolicy"]["PreferredDomain"] == "federated.example.com"
     tip = yaml.safe_load((d / "tokenIssuancePolicies" / "saml-token-only.yaml").read_text())
     assert tip["displayName"] == "SAML token only" and "deletedDateTime" not in tip
+    assert hrd["appliesTo"] == [on["sp"]] and hrd["refs"][on["sp"]]["name"] == "HR Portal"
+    assert tip["appliesTo"] == [on["app"]] and tip["refs"][on["app"]]["name"] == "ExpenseHub"
     with _graph(sim) as c:
         # Portal edits: the preferred domain changed, the token policy renamed.
         h, t = _one(c, HRD, "Accelerate to federated"), _one(c, TIP, "SAML token only")
         edited = [HRD_DEF.replace("federated.example.com", "other.example.com")]
         assert c.patch(f"{HRD}/{h['id']}", json={"definition": edited}).status_code == 204
         assert c.patch(f"{TIP}/{t['id']}", json={"displayName": "Renamed"}).status_code == 204
+        # ... and the assignments undone on the app's side.
+        lt, cm = _one(c, TLP, "Eight hour tokens"), _one(c, CMP, "Basic claims")
+        assert c.delete(f"/applications/{on['app']}/tokenLifetimePolicies/{lt['id']}/$ref").status_code == 204
+        assert c.delete(f"/servicePrincipals/{on['sp']}/claimsMappingPolicies/{cm['id']}/$ref").status_code == 204
         assert [o for o in _ops(repo) if o[0] in KINDS] == [
-            ("homeRealmDiscoveryPolicies", "update"), ("tokenIssuancePolicies", "update")]
+            ("claimsMappingPolicies", "link"), ("homeRealmDiscoveryPolicies", "update"),
+            ("tokenIssuancePolicies", "update"), ("tokenLifetimePolicies", "link")]
         repo("apply", "--yes")
         assert _ops(repo) == []
         assert c.get(f"{HRD}/{h['id']}").json()["definition"] == [HRD_DEF]
         assert c.get(f"{TIP}/{t['id']}").json()["displayName"] == "SAML token only"
+        assert _applies_to(c, TLP, lt["id"]) == [on["app"]] and _applies_to(c, CMP, cm["id"]) == [on["sp"]]
 
-        # Deleted: Graph has no deleted item to restore, so apply creates it again from the file.
+        # Deleted: Graph has no deleted item to restore, so apply creates it again from the file and
+        # assigns the new policy to the service principal.
         assert c.delete(f"{HRD}/{h['id']}").status_code == 204
-        assert [o for o in _ops(repo) if o[0] in KINDS] == [("homeRealmDiscoveryPolicies", "create")]
+        assert [o for o in _ops(repo) if o[0] in KINDS] == [
+            ("homeRealmDiscoveryPolicies", "create"), ("homeRealmDiscoveryPolicies", "link")]
         repo("apply", "--yes")
         again = _one(c, HRD, "Accelerate to federated")
         assert again["id"] != h["id"] and again["definition"] == [HRD_DEF]
+        assert _applies_to(c, HRD, again["id"]) == [on["sp"]]
     assert _ops(repo) == []
