@@ -13,6 +13,9 @@ from typing import Any
 import httpx
 import yaml
 
+from entragit_sim import apppolicies
+from entragit_sim.seeds import load_into
+from entragit_sim.store import Store
 from tests.conftest import Cli, app_repo
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
@@ -109,3 +112,21 @@ def test_edits_come_back_and_a_deleted_policy_is_recreated(tmp_path: Path, sim_f
         assert again["id"] != h["id"] and again["definition"] == [HRD_DEF]
         assert _applies_to(c, HRD, again["id"]) == [on["sp"]]
     assert _ops(repo) == []
+
+
+def test_a_seed_listing_applies_to_holds_the_assignment_on_the_app() -> None:
+    """A seed made from the files (a rehearsal's twin) lists appliesTo as a read shows it: the simulator
+    keeps it as the assignment on the application or service principal, as Graph does."""
+    store = Store("00000000-0000-0000-0000-0000000000aa")
+    app, sp = "11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222"
+    pid, hid = "33333333-3333-3333-3333-333333333333", "44444444-4444-4444-4444-444444444444"
+    load_into(store, {
+        "applications": [{"id": app, "appId": "55555555-5555-5555-5555-555555555555", "displayName": "A"}],
+        "servicePrincipals": [{"id": sp, "appId": "55555555-5555-5555-5555-555555555555", "displayName": "A"}],
+        "tokenIssuancePolicies": [{"id": pid, "displayName": "T", "definition": [TIP_DEF], "appliesTo": [app]}],
+        "homeRealmDiscoveryPolicies": [{"id": hid, "displayName": "H", "definition": [HRD_DEF], "appliesTo": [sp]}],
+    })
+    assert apppolicies.assigned_policy(store, "applications", app, "tokenIssuancePolicies") == [pid]
+    assert apppolicies.assigned_policy(store, "servicePrincipals", sp, "homeRealmDiscoveryPolicies") == [hid]
+    assert [o["id"] for _, o in apppolicies.applies_to(store, hid, "homeRealmDiscoveryPolicies")] == [sp]
+    assert "appliesTo" not in store.get("tokenIssuancePolicies", pid)
