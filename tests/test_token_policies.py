@@ -1,7 +1,8 @@
 """Home realm discovery, token issuance, token lifetime and claims mapping policies, with the apps and
 service principals they are assigned to, through the CLI signed in as the app holding exactly the listed
 permissions: export, a portal edit shows in plan, apply puts it back, a second plan is empty; a deleted
-policy (Graph keeps no deleted item of a policy) is recreated from its file and assigned again."""
+policy (Graph keeps no deleted item of a policy) is recreated from its file and assigned again, and a
+hard-deleted application is recreated and assigned its policies again."""
 
 from __future__ import annotations
 
@@ -111,6 +112,24 @@ def test_edits_come_back_and_a_deleted_policy_is_recreated(tmp_path: Path, sim_f
         again = _one(c, HRD, "Accelerate to federated")
         assert again["id"] != h["id"] and again["definition"] == [HRD_DEF]
         assert _applies_to(c, HRD, again["id"]) == [on["sp"]]
+    assert _ops(repo) == []
+
+
+def test_a_recreated_app_is_assigned_the_policies_again(tmp_path: Path, sim_factory: Any, monkeypatch: Any) -> None:
+    sim = sim_factory("demo", tls=True)
+    with _graph(sim) as c:
+        on = _seed(c)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    with _graph(sim) as c:
+        tip, lt = _one(c, TIP, "SAML token only"), _one(c, TLP, "Eight hour tokens")
+        assert c.delete(f"/applications/{on['app']}").status_code == 204
+        assert c.delete(f"/directory/deletedItems/{on['app']}").status_code == 204
+        assert _applies_to(c, TIP, tip["id"]) == []
+        repo("apply", "--yes")
+        new = _by_name(c, "/applications", "ExpenseHub")["id"]
+        assert new != on["app"]
+        assert _applies_to(c, TIP, tip["id"]) == [new] and _applies_to(c, TLP, lt["id"]) == [new]
     assert _ops(repo) == []
 
 
