@@ -878,12 +878,29 @@ KINDS: tuple[Kind, ...] = (
         after_when=("isEnabled", True, ("conditionalAccessPolicies",)),
     ),
     Kind(
+        # The four sts policies list the apps they are assigned to by appliesTo (stspolicy-list-appliesto); an
+        # assignment is written on the app's side (application-post-tokenlifetimepolicies, serviceprincipal-
+        # post-claimsmappingpolicies, ...), which also needs Application.ReadWrite.All (permissions.json).
         name="tokenLifetimePolicies", graph_type="tokenLifetimePolicy", title="token lifetime policy", path="/policies/tokenLifetimePolicies",
-        strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
+        strip=_TS, relations=(Relation("appliesTo", targets=("applications", "servicePrincipals"), via="tokenLifetimePolicies"),),
+        write_perm=("Policy.ReadWrite.ApplicationConfiguration", "Application.ReadWrite.All"),
+        depends=("applications", "servicePrincipals"),
     ),
     Kind(
         name="claimsMappingPolicies", graph_type="claimsMappingPolicy", title="claims mapping policy", path="/policies/claimsMappingPolicies",
-        strip=_TS, write_perm=("Policy.ReadWrite.ApplicationConfiguration",),
+        strip=_TS, relations=(Relation("appliesTo", targets=("servicePrincipals",), via="claimsMappingPolicies"),),
+        write_perm=("Policy.ReadWrite.ApplicationConfiguration", "Application.ReadWrite.All"), depends=("servicePrincipals",),
+    ),
+    Kind(
+        name="homeRealmDiscoveryPolicies", graph_type="homeRealmDiscoveryPolicy", title="home realm discovery policy",
+        path="/policies/homeRealmDiscoveryPolicies", strip=_TS,
+        relations=(Relation("appliesTo", targets=("servicePrincipals",), via="homeRealmDiscoveryPolicies"),),
+        write_perm=("Policy.ReadWrite.ApplicationConfiguration", "Application.ReadWrite.All"), depends=("servicePrincipals",),
+    ),
+    Kind(
+        name="tokenIssuancePolicies", graph_type="tokenIssuancePolicy", title="token issuance policy",
+        path="/policies/tokenIssuancePolicies", strip=_TS, relations=(Relation("appliesTo", targets=("applications",), via="tokenIssuancePolicies"),),
+        write_perm=("Policy.ReadWrite.ApplicationConfiguration", "Application.ReadWrite.All"), depends=("applications",),
     ),
     Kind(
         # https://learn.microsoft.com/graph/api/resources/permissiongrantpolicy: the id is chosen by the

@@ -24,6 +24,7 @@ from entragit_sim.table import (
     BY_NAME,
     CONDITION_SET_PERMS,
     FIC_PERMS,
+    STS_POLICY_REF_PERMS,
     Resource,
 )
 from entragit_sim.wire import Request, Response, body_object, ctx_url, method_not_allowed, target_id
@@ -395,20 +396,20 @@ class Actions(Render):
     def _applies_to(self, req: Request, m: re.Match[str]) -> Response:
         require_read(req.caller, APPLIES_TO_PERMS)
         with self.store.lock:
-            pid = unquote(m.group("key"))
-            if self.store.get("appManagementPolicies", pid) is None:
+            pid, link = unquote(m.group("key")), m.group("policies")
+            if self.store.get(link, pid) is None:
                 raise not_found(pid, directory=False)
-            items = [self._typed(req, k, o) for k, o in apppolicies.applies_to(self.store, pid)]
-        ctx = f"policies/appManagementPolicies('{pid}')/appliesTo"
+            items = [self._typed(req, k, o) for k, o in apppolicies.applies_to(self.store, pid, link)]
+        ctx = f"policies/{link}('{pid}')/appliesTo"
         return self._page(req, items, ctx, directory=True)
 
     def _app_policy_ref(self, req: Request, m: re.Match[str]) -> Response:
-        owner, key = m.group("owner"), unquote(m.group("key"))
-        require_write(req.caller, APP_POLICY_REF_PERMS)
+        owner, key, link = m.group("owner"), unquote(m.group("key")), m.group("policies")
+        require_write(req.caller, APP_POLICY_REF_PERMS if link == apppolicies.LINK else STS_POLICY_REF_PERMS)
         with self.store.lock:
             if self.store.get(owner, key) is None or self._lagging(key):
                 raise not_found(key)
-            assigned = apppolicies.assigned_policy(self.store, owner, key)
+            assigned = apppolicies.assigned_policy(self.store, owner, key, link)
             if req.method == "DELETE":
                 pid = unquote(m.group("pid"))
                 if pid not in assigned:
@@ -419,9 +420,12 @@ class Actions(Render):
             if "@odata.id" not in body:
                 raise bad_request("The request body must contain '@odata.id'.")
             pid = target_id(body["@odata.id"])
-            if self.store.get("appManagementPolicies", pid) is None:
+            if self.store.get(link, pid) is None:
                 raise not_found(pid)
-            if assigned:  # "Only one policy object can be assigned" (appmanagementpolicy-post-appliesto)
+            if pid in assigned:
+                raise bad_request("One or more added object references already exist for the following modified properties: "
+                                  f"'{link}'.")
+            if assigned and link == apppolicies.LINK:  # "Only one policy object can be assigned" (appmanagementpolicy-post-appliesto)
                 raise bad_request("An app management policy is already assigned to this object.")
             assigned.append(pid)
         return Response(204)

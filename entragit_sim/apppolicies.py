@@ -15,6 +15,7 @@ from typing import Any
 
 from entragit_sim.errors import bad_request
 from entragit_sim.store import Obj, Store
+from entragit_sim.table import ASSIGNED_ON
 
 BUILTIN_PREFIX = "microsoft-"
 SIDES = ("includes", "excludes")
@@ -32,7 +33,7 @@ CONDITION_DEFAULTS: dict[str, Any] = {
 }
 _LISTS = ("permissions", "clientApplicationIds", "clientApplicationTenantIds", "clientApplicationPublisherIds")
 LINK = "appManagementPolicies"  # rel on the application / service principal
-OWNERS = ("applications", "servicePrincipals")
+OWNERS = ASSIGNED_ON[LINK]
 
 
 def builtin(policy: Obj) -> bool:
@@ -59,16 +60,17 @@ def new_condition_set(body: Obj) -> Obj:
     return {"id": str(uuid.uuid4()), **CONDITION_DEFAULTS, **{k: v for k, v in body.items() if k != "id"}}
 
 
-def assigned_policy(store: Store, owner: str, oid: str) -> list[str]:
-    """The (at most one) app management policy assigned to an application or service principal."""
-    return store.link_ids(owner, oid, LINK)
+def assigned_policy(store: Store, owner: str, oid: str, link: str = LINK) -> list[str]:
+    """The policies of one collection assigned to an application or service principal (at most one
+    app management policy)."""
+    return store.link_ids(owner, oid, link)
 
 
-def applies_to(store: Store, pid: str) -> list[tuple[str, Obj]]:
+def applies_to(store: Store, pid: str, link: str = LINK) -> list[tuple[str, Obj]]:
     """Objects the policy is assigned to, in assignment order of the store."""
     out = []
-    for owner in OWNERS:
+    for owner in ASSIGNED_ON[link]:
         for obj in store.all(owner):
-            if pid in store.links.get(f"{owner}/{obj['id']}/{LINK}", []):
+            if pid in store.links.get(f"{owner}/{obj['id']}/{link}", []):
                 out.append((owner, obj))
     return out

@@ -839,6 +839,24 @@ RESOURCES: tuple[Resource, ...] = (
         required=("displayName", "definition"),
         defaults={"isOrganizationDefault": False, "description": None},
     ),
+    # https://learn.microsoft.com/graph/api/resources/homerealmdiscoverypolicy: a stsPolicy like the two above.
+    Resource(
+        name="homeRealmDiscoveryPolicies",
+        path="policies/homeRealmDiscoveryPolicies",
+        odata_type="#microsoft.graph.homeRealmDiscoveryPolicy",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
+        required=("displayName", "definition"),
+        defaults={"isOrganizationDefault": False, "description": None},
+    ),
+    # https://learn.microsoft.com/graph/api/resources/tokenissuancepolicy: a stsPolicy like the two above.
+    Resource(
+        name="tokenIssuancePolicies",
+        path="policies/tokenIssuancePolicies",
+        odata_type="#microsoft.graph.tokenIssuancePolicy",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
+        required=("displayName", "definition"),
+        defaults={"isOrganizationDefault": False, "description": None},
+    ),
     # https://learn.microsoft.com/graph/api/resources/permissiongrantpolicy: the client chooses the id
     # (permissiongrantpolicy-post-permissiongrantpolicies); Microsoft's own policies (ids "microsoft-...")
     # are read-only. `includes` / `excludes` are condition sets, returned with the policy (the example
@@ -1190,6 +1208,23 @@ FIC_PERMS = Perms(
 )
 
 APP_POLICY_REF_PERMS = Perms(read=("Application.Read.All",), write=(("Application.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),))
+# Policy collection -> the objects it is assigned to, through the $ref named like the collection on the
+# object. The sts policies' routes are the v1.0 navigation properties that permissions.json lists as
+# writable (application-post-tokenlifetimepolicies, serviceprincipal-post-claimsmappingpolicies, ...);
+# each policy lists them back by `appliesTo` (stspolicy-list-appliesto).
+ASSIGNED_ON: dict[str, tuple[str, ...]] = {
+    "appManagementPolicies": ("applications", "servicePrincipals"),
+    "claimsMappingPolicies": ("servicePrincipals",),
+    "homeRealmDiscoveryPolicies": ("servicePrincipals",),
+    "tokenLifetimePolicies": ("applications", "servicePrincipals"),
+    "tokenIssuancePolicies": ("applications",),
+}
+# https://learn.microsoft.com/graph/api/serviceprincipal-post-claimsmappingpolicies, application-post-
+# tokenlifetimepolicies, ...: Policy.Read.All with Application.ReadWrite.All or .OwnedBy (permissions.json:
+# the app permission "AlsoRequires" Policy.Read.All).
+STS_POLICY_REF_PERMS = Perms(read=("Policy.Read.All",),
+                             write=(("Application.ReadWrite.All", "Policy.Read.All"),
+                                    ("Application.ReadWrite.OwnedBy", "Policy.Read.All")))
 APPLIES_TO_PERMS = Perms(read=("Application.Read.All", "Policy.Read.All", "Policy.ReadWrite.ApplicationConfiguration"),
                          write=())
 # https://learn.microsoft.com/graph/api/permissiongrantpolicy-list-includes, ...-post-includes
@@ -1282,25 +1317,27 @@ ACTIONS: tuple[Action, ...] = (
         regex=rf"policies/permissionGrantPolicies/(?P<key>[^/(]+)/(?P<side>{side})/(?P<cid>[^/(]+)",
         family="none",
     ) for side in ("includes", "excludes")),
-    # https://learn.microsoft.com/graph/api/appmanagementpolicy-list-appliesto
-    Action(
-        "policies/appManagementPolicies/{id}/appliesTo",
+    # https://learn.microsoft.com/graph/api/appmanagementpolicy-list-appliesto, stspolicy-list-appliesto
+    *(Action(
+        f"policies/{link}/{{id}}/appliesTo",
         ("GET",),
-        "appManagementPolicies",
+        link,
         "_applies_to",
         perms=APPLIES_TO_PERMS,
+        regex=rf"policies/(?P<policies>{link})/(?P<key>[^/(]+)/appliesTo",
         family="none",
-    ),
+    ) for link in ASSIGNED_ON),
     # https://learn.microsoft.com/graph/api/appmanagementpolicy-post-appliesto,
-    # .../appmanagementpolicy-delete-appliesto: both Application.Read.All and the policy permission.
+    # .../appmanagementpolicy-delete-appliesto: both Application.Read.All and the policy permission; the
+    # sts policies' $refs (serviceprincipal-post-claimsmappingpolicies, ...) need Application.ReadWrite.All.
     *(Action(
-        f"{owner}/{{id}}/appManagementPolicies{tail}",
+        f"{owner}/{{id}}/{link}{tail}",
         (method,),
         owner,
         "_app_policy_ref",
-        perms=APP_POLICY_REF_PERMS,
-        regex=rf"(?P<owner>{owner})/(?P<key>[^/(]+)/appManagementPolicies{rx}",
-    ) for owner in ("applications", "servicePrincipals") for method, tail, rx in (
+        perms=APP_POLICY_REF_PERMS if link == "appManagementPolicies" else STS_POLICY_REF_PERMS,
+        regex=rf"(?P<owner>{owner})/(?P<key>[^/(]+)/(?P<policies>{link}){rx}",
+    ) for link, owners in ASSIGNED_ON.items() for owner in owners for method, tail, rx in (
         ("POST", "/$ref", r"/\$ref"), ("DELETE", "/{id}/$ref", r"/(?P<pid>[^/(]+)/\$ref"))),
     Action(
         "policies/crossTenantAccessPolicy/default/resetToSystemDefault",

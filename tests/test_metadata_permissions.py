@@ -157,6 +157,14 @@ NOT_LEAST: dict[tuple[str, str, str], str] = {
     ("applications", "POST", "/applications/{id}/owners"): _OWNED_BY,
     ("applications", "DELETE", "/applications/{id}/owners/{id}"): _OWNED_BY,
     ("applications", "POST", "/directory/deleteditems/{id}/restore"): _OWNED_BY,
+    # An sts policy's assignment: the file marks the OwnedBy scheme least (with Policy.Read.All); entragit assigns
+    # policies to every app and service principal, so the policy permission and Application.ReadWrite.All.
+    **{(kind, m, f"/{owner}/{{id}}/{kind.lower()}" + tail): _OWNED_BY if owner == "applications" else _SP_OWNED_BY
+       for kind, owners in (("tokenLifetimePolicies", ("applications", "serviceprincipals")),
+                            ("claimsMappingPolicies", ("serviceprincipals",)),
+                            ("homeRealmDiscoveryPolicies", ("serviceprincipals",)),
+                            ("tokenIssuancePolicies", ("applications",)))
+       for owner in owners for m, tail in (("POST", ""), ("DELETE", "/{id}"))},
     ("federatedIdentityCredentials", "POST", "/applications/{id}/federatedidentitycredentials"): _OWNED_BY,
     ("federatedIdentityCredentials", "PATCH", "/applications/{id}/federatedidentitycredentials/{id}"): _OWNED_BY,
     ("federatedIdentityCredentials", "DELETE", "/applications/{id}/federatedidentitycredentials/{id}"): _OWNED_BY,

@@ -178,18 +178,19 @@ def load_into(store: Store, seed: Seed) -> None:
 
 
 def _assign_app_policies(store: Store) -> None:
-    """A seed may list an app management policy's `appliesTo` (as a read shows it, an export's files):
-    Graph holds the assignment on each application or service principal (apppolicies.py)."""
-    for policy in store.all("appManagementPolicies"):
-        for oid in policy.pop("appliesTo", None) or []:
-            owner = next((o for o in apppolicies.OWNERS if store.get(o, str(oid)) is not None), None)
-            if owner is None:
-                owner = next((o for o in apppolicies.OWNERS if store.deleted["directory"].get(str(oid), {}).get("kind") == o),
-                             None)
-            if owner is not None:
-                ids = apppolicies.assigned_policy(store, owner, str(oid))
-                if policy["id"] not in ids:
-                    ids.append(policy["id"])
+    """A seed may list an app management (or sts) policy's `appliesTo` (as a read shows it, an export's
+    files): Graph holds the assignment on each application or service principal (apppolicies.py)."""
+    for link, owners in apppolicies.ASSIGNED_ON.items():
+        for policy in store.all(link):
+            for oid in policy.pop("appliesTo", None) or []:
+                owner = next((o for o in owners if store.get(o, str(oid)) is not None), None)
+                if owner is None:
+                    owner = next((o for o in owners if store.deleted["directory"].get(str(oid), {}).get("kind") == o),
+                                 None)
+                if owner is not None:
+                    ids = apppolicies.assigned_policy(store, owner, str(oid), link)
+                    if policy["id"] not in ids:
+                        ids.append(policy["id"])
 
 
 def _derive_assignment_schedules(store: Store) -> None:

@@ -170,6 +170,7 @@ def test_every_served_collection_is_checked(sims: dict[str, Simulator]) -> None:
     # the demo tenant has objects of every kind it serves except these (nothing to check there)
     # (PIM: the demo company has no activations; tests/test_real_tenant.py makes one and reads it back)
     assert set(empty) <= {"crossTenantPartners", "tokenLifetimePolicies", "claimsMappingPolicies",
+                          "homeRealmDiscoveryPolicies", "tokenIssuancePolicies",
                           "roleAssignmentScheduleRequests", "roleAssignmentScheduleInstances",
                           "roleEligibilityScheduleRequests", "groupEligibilityScheduleRequests",
                           # PIM for Groups: no active assignment in the demo (the simulator does not model the
