@@ -94,11 +94,17 @@ def folder_blobs(root: Path, tenant_dir: Path) -> dict[str, str] | None:
     return gitstore.blob_ids(root, "HEAD", folder)
 
 
-def why_full(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: dt.datetime) -> str:
+def why_full(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: dt.datetime,
+             graph_url: str = "") -> str:
     """'' when the delta state can be used, else why the export reads in full."""
+    from urllib.parse import urlsplit
+
     state = load(root, tenant)
     if state is None:
         return "no delta state yet"
+    here = urlsplit(graph_url)[:2]
+    if graph_url and any(urlsplit(link)[:2] != here for link in state.links.values()):
+        return "the tenant's Graph endpoint changed since the last export"  # its links name the old one
     if sorted(k.name for k in kinds) != state.kinds:
         return "the exported kinds changed"
     try:

@@ -573,7 +573,7 @@ async def read_for_export(root: Path, t: Tenant, *, full: bool, allow_partial: b
     from entragit.apply import check_tenant
 
     now = dt.datetime.now(dt.timezone.utc)
-    why = "--full" if full else delta.why_full(root, t.name, t.dir, t.export_kinds, now)
+    why = "--full" if full else delta.why_full(root, t.name, t.dir, t.export_kinds, now, t.graph_url)
     state = None if why else delta.load(root, t.name)
     cred, token = auth.credential(t)
     graph = Graph(t.graph_url, credential=cred, token=token, verify=t.ca_bundle or True, concurrency=concurrency,

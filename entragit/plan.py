@@ -228,6 +228,9 @@ def body_diff(kind: Kind, desired: Mapping[str, Any], live: Mapping[str, Any],
               managed: frozenset[str] | None = None) -> tuple[dict[str, Any], list[Change]]:
     """(PATCH body of differing top-level fields, field-level changes). Absent desired = reset to null."""
     skip = {kind.id_field, "refs", *kind.create_only, *kind.readonly, *(r.name for r in kind.relations)}
+    # A child object a file leaves out is not managed there: files exported before entragit read it
+    # (a partner's identitySynchronization) must not delete it live; `null` says there is none.
+    skip |= {c.field for c in kind.children if c.field not in desired}
     patch: dict[str, Any] = {}
     changes: list[Change] = []
     for k in sorted(set(desired) | set(live)):

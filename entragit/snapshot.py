@@ -203,15 +203,15 @@ async def _read_collection(g: Graph, kind: Kind, snap: Snapshot, first: Any = No
 
 
 async def _read_child_objects(g: Graph, kind: Kind, snap: Snapshot) -> None:
-    """Each object's Kind.children, one GET each in $batch, kept inline; a 404 means it has none."""
+    """Each object's Kind.children, one GET each in $batch, kept inline; a 404 means it has none (null)."""
     owned = snap.kind(kind.name)
     jobs = [(key, c.field) for key in sorted(owned) for c in kind.children]
     if not jobs:
         return
     reqs = [{"method": "GET", "url": f"{kind.path}/{key}/{f}"} for key, f in jobs]
     for (key, f), resp in zip(jobs, await _guard(kind, g.batch(reqs, version=kind.version)), strict=True):
-        if resp.status == 404:
-            owned[key].pop(f, None)
+        if resp.status == 404:  # none: written as null, so a file says "none" apart from "not exported"
+            owned[key][f] = None
             continue
         if resp.status == 403:
             raise PermissionMissing(f"reading the {f} of {kind.title}s was denied: the app needs "

@@ -118,3 +118,23 @@ def test_edited_files_or_an_expired_link_mean_a_full_read(tmp_path: Path, sim: A
     assert "(full read: a delta link expired" in repo("export", "--commit").output
     monkeypatch.setattr("entragit.delta.FULL_EVERY", dt.timedelta(0))  # the weekly full read is due
     assert "(full read: the last full read is 0 days old)" in repo("export", "--commit").output
+
+
+def test_a_new_graph_endpoint_means_a_full_read_not_a_link_to_the_old_one(tmp_path: Path, sim: Any,
+                                                                           monkeypatch: Any) -> None:
+    """Delta links are absolute: after tenant.yaml's graphUrl changes (another cloud, a proxy, a
+    restarted simulator), the saved ones name the old endpoint and are never followed."""
+    import yaml
+
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    tyaml = repo.repo / "tenants" / "demo" / "tenant.yaml"
+    doc = yaml.safe_load(tyaml.read_text())
+    old = doc["graphUrl"]
+    doc["graphUrl"] = old.replace("127.0.0.1", "localhost")  # the same simulator under another name
+    tyaml.write_text(yaml.safe_dump(doc, sort_keys=False))
+    r = git.Repo(repo.repo)
+    r.index.add([str(tyaml)])
+    r.index.commit("the Graph endpoint moved")
+    assert "(full read: the tenant's Graph endpoint changed since the last export)" in repo("export", "--commit").output
+    assert "(incremental read)" in repo("export", "--commit").output

@@ -29,7 +29,7 @@ def _graph(sim: Any) -> httpx.Client:
 def _synced(repo: Cli) -> tuple[Path, dict[str, Any]]:
     """The one partner file holding an identity sync policy, and its document."""
     docs = {p: yaml.safe_load(p.read_text()) for p in sorted((repo.repo / "tenants/demo" / KIND).glob("*.yaml"))}
-    [(path, doc)] = [(p, d) for p, d in docs.items() if "identitySynchronization" in d]
+    [(path, doc)] = [(p, d) for p, d in docs.items() if d.get("identitySynchronization")]
     return path, doc
 
 
@@ -70,19 +70,31 @@ def test_partner_sync_policy_exported_and_restored(tmp_path, sim_factory, monkey
     assert _synced(repo) == (path, doc)
 
 
-def test_sync_policy_dropped_from_file_is_deleted(tmp_path, sim_factory, monkeypatch) -> None:
+def test_sync_policy_set_to_null_is_deleted_and_one_left_out_is_left_alone(tmp_path, sim_factory, monkeypatch) -> None:
+    """`identitySynchronization: null` (what export writes for a partner without one) deletes it live; a
+    file without the key, as files exported before entragit read it are, leaves it alone, so rolling
+    back to such a commit cannot stop a partner's user sync."""
     sim = sim_factory("demo", tls=True)
     repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
     path, doc = _synced(repo)
-    del doc["identitySynchronization"]
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    others = [yaml.safe_load(p.read_text()) for p in (repo.repo / "tenants/demo" / KIND).glob("*.yaml") if p != path]
+    assert others and all(d["identitySynchronization"] is None for d in others), "none is written as null"
+    sync = f"{PARTNERS}/{doc['tenantId']}/identitySynchronization"
+
+    older = {k: v for k, v in doc.items() if k != "identitySynchronization"}
+    path.write_text(yaml.safe_dump(older, sort_keys=False))
+    subprocess.run(["git", "-C", str(repo.repo), "commit", "-qam", "a file from before the field"], check=True)
+    assert _ops(repo) == [], "a file without the key does not manage it"
+
+    path.write_text(yaml.safe_dump({**older, "identitySynchronization": None}, sort_keys=False))
     subprocess.run(["git", "-C", str(repo.repo), "commit", "-qam", "stop syncing Northwind users"], check=True)
     [op] = _ops(repo)
     assert op["action"] == "update"
-    repo("apply", "--yes")
     with _graph(sim) as c:
-        assert c.get(f"{PARTNERS}/{doc['tenantId']}/identitySynchronization").status_code == 404
+        assert c.get(sync).status_code == 200
+        repo("apply", "--yes")
+        assert c.get(sync).status_code == 404
     assert _ops(repo) == []
 
 
