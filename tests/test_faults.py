@@ -64,11 +64,11 @@ def fault_free(tmp_path_factory: pytest.TempPathFactory) -> Outcome:
         sim.stop()
 
 
-def _check(tmp_path: Path, sim_factory: Any, fault_free: Outcome, seed: int) -> None:
+def _check(tmp_path: Path, sim_factory: Any, fault_free: Outcome, seed: int, min_faults: int = 10) -> None:
     sim = sim_factory("demo")
     got = _run(sim, tmp_path / "r", seed)
     faulted = [r for r in sim.requests if r.status in (0, 429, 500, 503, 504)]
-    assert len(faulted) >= 10, f"seed {seed}: only {len(faulted)} faults happened; the suite tests nothing"
+    assert len(faulted) >= min_faults, f"seed {seed}: only {len(faulted)} faults happened; the suite tests nothing"
     assert got.exported == fault_free.exported, "export under faults differs from the fault-free export"
     assert got.tenant == fault_free.tenant, "\n".join(chaos.differences(got.tenant, fault_free.tenant))
     chaos.assert_idmap_intact(tmp_path / "r", sim, fault_free.idmap_keys)
@@ -85,7 +85,9 @@ def test_export_and_apply_under_faults_end_as_without_them(tmp_path, sim_factory
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(100, 100 + chaos.slow_count(20)))
 def test_many_seeds_of_faults_end_as_without_them(tmp_path, sim_factory, fault_free, seed) -> None:
-    _check(tmp_path, sim_factory, fault_free, seed)
+    # A run is about a hundred requests, so at 10% some seeds land only a few faults: the sweep asks
+    # for some in each, the seeds above for at least 10.
+    _check(tmp_path, sim_factory, fault_free, seed, min_faults=3)
 
 
 def test_a_write_whose_answer_is_lost_twice_is_read_back_and_sent_again(tmp_path, sim_factory) -> None:
