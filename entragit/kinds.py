@@ -23,12 +23,10 @@ class Ref:
     `targets` are candidate kinds (a principal may be a user, group or SP).
     `key` names the target's field the value matches (object id, appId, role template id).
     `sentinels` are literal values that are not references (`All`, `None`, ...).
-    `prefix` is for ids embedded in a string (`/administrativeUnits/{id}`); `suffix` for what follows
-    the id in it (`/groups/{id}/transitiveMembers`): a value must have both to be this reference.
+    `prefix` is for ids at the end of a string (`/administrativeUnits/{id}`).
     `pattern` is a regex with one group, matched from the start of the value, for an id inside a
-    longer string of several shapes (an access review's `/groups/{id}/transitiveMembers`): the group
-    is the reference, the text around it is kept when the id is rewritten; values that do not match
-    name nothing.
+    longer string (a query: `/groups/{id}/transitiveMembers`): the group is the reference, the text
+    around it is kept when the id is rewritten; values that do not match name nothing.
     `only_guids`: only GUID-shaped values are references (an identifier URI `api://{appId}` is,
     `api://finance.contoso.com` is a name, not a reference).
     `guid`: values are GUIDs, so any other value is a keyword (documented or not), not a reference.
@@ -39,7 +37,6 @@ class Ref:
     key: KeyType = "id"
     sentinels: frozenset[str] = frozenset()
     prefix: str = ""
-    suffix: str = ""
     only_guids: bool = False
     guid: bool = True
     pattern: str = ""
@@ -367,16 +364,17 @@ def _xtap_refs() -> tuple[Ref, ...]:
     return tuple(refs)
 
 
-def _reviewer_refs(path: str) -> tuple[Ref, ...]:
-    """Reviewer queries (https://learn.microsoft.com/graph/api/resources/accessreviewreviewerscope)."""
-    role = "/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '"
-    return (
-        Ref(path, ("users",), prefix="/users/", only_guids=True),
-        Ref(path, ("groups",), prefix="/groups/", suffix="/transitiveMembers", only_guids=True),
-        Ref(path, ("groups",), prefix="/groups/", suffix="/members", only_guids=True),
-        Ref(path, ("groups",), prefix="/groups/", suffix="/owners", only_guids=True),
-        Ref(path, ("roleDefinitions",), key="templateId", prefix=role, suffix="'", only_guids=True),
-    )
+def _query_refs(*paths: str) -> tuple[Ref, ...]:
+    """Ids inside the Graph queries of access reviews and consent reviewers (accessReviewQueryScope,
+    accessReviewReviewerScope: `/users/{id}`, `/groups/{id}/transitiveMembers`, a role's
+    `/roleManagement/directory/roleAssignments?$filter=roleDefinitionId eq '{id}'`), optionally under
+    /v1.0 or /beta; relative queries (`./manager`, `./owners`) and filters name nothing."""
+    v = r"^(?:/v1\.0|/beta)?"
+    role = rf"{v}/roleManagement/directory/roleAssignments\?\$filter=roleDefinitionId eq '([^']+)'"
+    shapes: tuple[tuple[tuple[str, ...], KeyType, str], ...] = (
+        (("users",), "id", rf"{v}/users/([^/?]+)"), (("groups",), "id", rf"{v}/groups/([^/?]+)"),
+        (("roleDefinitions",), "templateId", role))
+    return tuple(Ref(p, targets, key=key, pattern=rx, only_guids=True) for p in paths for targets, key, rx in shapes)
 
 
 _DEVICE_MEMBERSHIPS = ("azureADRegistration.allowedToRegister", "azureADJoin.allowedToJoin",
@@ -447,16 +445,10 @@ _CONDITION_MATCH = ("permissionClassification", "permissionType", "resourceAppli
 MICROSOFT_TENANT = "f8cdef31-a31e-4b4a-93e4-5f571e91255a"  # owner of Microsoft's first-party apps
 
 
-# Where an access review definition names groups and users: query strings, absolute (`/groups/{id}/...`,
-# optionally under /v1.0 or /beta) or relative to the scope (`./members`, no id). The id is one path segment.
+# Where an access review definition names groups, users and roles: its scope's and reviewers' queries.
 _REVIEW_QUERIES = ("scope.query", "scope.principalScopes[].query", "scope.resourceScopes[].query",
                    "instanceEnumerationScope.query", "reviewers[].query", "fallbackReviewers[].query",
                    "additionalNotificationRecipients[].notificationRecipientScope.query")
-
-
-def _review_refs() -> tuple[Ref, ...]:
-    return tuple(Ref(path, (kind,), pattern=rf"^(?:/v1\.0|/beta)?/{kind}/([^/?]+)")
-                 for path in _REVIEW_QUERIES for kind in ("groups", "users"))
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -823,7 +815,7 @@ KINDS: tuple[Kind, ...] = (
         # accessReviewReviewerScope queries naming users, groups and roles by id, so they are references.
         name="adminConsentRequestPolicy", graph_type="adminConsentRequestPolicy", title="admin consent request policy",
         singleton=True, path="/policies/adminConsentRequestPolicy", update="put",
-        strip=frozenset({"id", "version"} | _TS), create=None, refs=_reviewer_refs("reviewers[].query"),
+        strip=frozenset({"id", "version"} | _TS), create=None, refs=_query_refs("reviewers[].query"),
         read_perm=("Policy.Read.All", "Directory.Read.All"), write_perm=("Policy.ReadWrite.ConsentRequest",),
         write_broader={"Policy.ReadWrite.ConsentRequest": ("Directory.ReadWrite.All",)},
         depends=("users", "groups", "roleDefinitions"),
@@ -1052,7 +1044,7 @@ KINDS: tuple[Kind, ...] = (
         name="accessReviewDefinitions", licence="Entra ID P2 / Governance", graph_type="accessReviewScheduleDefinition", title="access review",
         path="/identityGovernance/accessReviews/definitions", update="put",
         strip=frozenset({"createdBy", "status"} | _TS),
-        refs=_review_refs(), read_perm=("AccessReview.Read.All",), write_perm=("AccessReview.ReadWrite.All",),
+        refs=_query_refs(*_REVIEW_QUERIES), read_perm=("AccessReview.Read.All",), write_perm=("AccessReview.ReadWrite.All",),
         default_on=False, depends=("groups", "users"),
     ),
     Kind(

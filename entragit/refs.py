@@ -42,8 +42,7 @@ def is_keyword(ref: Ref, value: str) -> bool:
     (a keyword newer than our table; `undocumented_keywords` reports those)."""
     # `{new:<old id>}` is plan's placeholder for an id apply will learn, `new:<kind>/<slug>` names a
     # hand-written object not yet in the tenant: references all the same.
-    return value in ref.sentinels or (ref.guid and not ref.prefix and not ref.suffix and not ref.pattern
-                                      and not GUID.match(value)
+    return value in ref.sentinels or (ref.guid and not ref.prefix and not ref.pattern and not GUID.match(value)
                                       and not value.startswith(("{new:", "new:")))
 
 
@@ -58,11 +57,10 @@ def _split(ref: Ref, v: Any) -> tuple[str, str, str] | None:
         if m is None or not m.group(1):
             return None
         head, v, tail = v[:m.start(1)], m.group(1), v[m.end(1):]
-    elif ref.prefix or ref.suffix:
-        if not (v.startswith(ref.prefix) and v.endswith(ref.suffix)) or len(v) <= len(ref.prefix + ref.suffix):
+    elif ref.prefix:
+        if not v.startswith(ref.prefix):
             return None
-        head, tail = ref.prefix, ref.suffix
-        v = v[len(ref.prefix):len(v) - len(ref.suffix)]
+        head, v = ref.prefix, v[len(ref.prefix):]
     if ref.only_guids and not (GUID.match(v) or v.startswith(("{new:", "new:"))):
         return None  # a name such as api://finance.contoso.com, not a reference
     return head, v, tail
