@@ -103,12 +103,6 @@ def save_idmap(tenant_dir: Path, entries: Mapping[str, Mapping[str, str]]) -> No
     tmp.replace(p)
 
 
-def _named_by_path(kind: Kind) -> bool:
-    """A child kind whose body never names its parent (an app's federated credentials): plan keeps the
-    parent's id in `parent_field` (Kind.parent_in_path) for the path alone."""
-    return bool(kind.parent) and kind.parent_in_path
-
-
 @dataclass
 class Outcome:
     op: Op
@@ -479,7 +473,7 @@ class Runner:
                 note += f"; random {f}, the real one must be set"
         via = kind.requests
         post_path, post_body = (via.path, {"action": via.assign, **body}) if via else (self._path(kind, body), body)
-        if _named_by_path(kind):  # the parent is in the path, never in the body Graph receives
+        if kind.parent_in_path:  # the parent is in the path, never in the body Graph receives
             post_body = {k: v for k, v in post_body.items() if k != kind.parent_field}
         try:
             made = await self._write("POST", post_path, kind, self._made(kind, body), body=post_body)
@@ -528,7 +522,7 @@ class Runner:
         if kind.parent_filter:  # Graph lists the collection only per parent (PIM for groups)
             params["$filter"] = kind.parent_filter.format(parent=body.get(kind.parent_field, ""))
         items = await self.g.list_all(self._path(kind, body), version=kind.version, params=params or None)
-        if _named_by_path(kind):  # the listed bodies never name their parent: the path does
+        if kind.parent_in_path:  # the listed bodies never name their parent: the path does
             items = [{**i, kind.parent_field: body.get(kind.parent_field)} for i in items]
         return [i for i in items if natural_key(kind, i) == want]
 
@@ -536,7 +530,7 @@ class Runner:
         body = self.value(dict(op.body))
         target = self.value(op.target)
         path = kind.path if kind.singleton else f"{self._path(kind, body)}/{target}"
-        if _named_by_path(kind):  # plan carries the parent for the path; Graph's body has no such field
+        if kind.parent_in_path:  # plan carries the parent for the path; Graph's body has no such field
             body.pop(kind.parent_field, None)
         children = {sub: body.pop(sub.field) for sub in kind.subcollections if sub.field in body}
         singles = {c.field: body.pop(c.field) for c in kind.children if c.field in body}

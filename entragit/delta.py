@@ -149,12 +149,10 @@ async def start_links(g: Graph, kinds: list[Kind]) -> dict[str, str]:
     """Delta links from now ($deltatoken=latest), taken before a full read: what changes during the
     read comes back in the next round, so nothing falls between the read and the link."""
     out: dict[str, str] = {}
-    for kind in tracked(kinds):
-        if kind.delta is None:  # tracked() keeps kinds with one
-            continue
-        select = ",".join(("id", *kind.delta.tracks))
+    for kind, d in ((k, k.delta) for k in kinds if k.delta):
+        select = ",".join(("id", *d.tracks))
         try:
-            _, out[kind.name] = await _round(g, kind.delta.path, {"$select": select, "$deltatoken": "latest"})
+            _, out[kind.name] = await _round(g, d.path, {"$select": select, "$deltatoken": "latest"})
         except GraphError as e:
             if e.status != 403:  # without the delta function's permission, every export reads in full
                 raise

@@ -265,19 +265,16 @@ def history(root: Path, path: str | Sequence[str], *, follow: bool = False,
 
 def text_at(root: Path, rev: str, path: str) -> str | None:
     """A file's text at `rev`, or None when it does not exist there."""
-    try:
-        blob = _repo(root).commit(rev).tree / path
-    except KeyError:
-        return None
-    return _text(blob, rev)
+    return texts_at(root, rev, [path])[path]
 
 
 def texts_at(root: Path, rev: str, paths: Sequence[str]) -> dict[str, str | None]:
     """{path: text at `rev`, or None where it does not exist there}, in one open of the repo."""
-    repo = _repo(root)
+    import git
+
     try:
-        tree = repo.commit(rev).tree
-    except (ValueError, Exception):  # no commit yet: nothing exists there
+        tree = _repo(root).commit(rev).tree
+    except (ValueError, git.BadName):  # no commit yet: nothing exists there
         return dict.fromkeys(paths)
     out: dict[str, str | None] = {}
     for path in paths:

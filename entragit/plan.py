@@ -269,9 +269,13 @@ def _parent_of(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
 def _with_parent(kind: Kind, body: dict[str, Any], src: Mapping[str, Any]) -> dict[str, Any]:
     """A write of a child kind whose parent is named by the path only (Kind.parent_in_path, an app's federated
     credentials) carries the parent's id for apply to build the path; apply never sends it."""
-    if kind.parent and kind.parent_in_path and src.get(kind.parent_field):
-        return {**body, kind.parent_field: src[kind.parent_field]}
-    return body
+    return {**body, **_parent_of(kind, src)} if kind.parent_in_path else body
+
+
+def _update_body(kind: Kind, patch: dict[str, Any], want: Mapping[str, Any]) -> dict[str, Any]:
+    """What an update of `want` sends: the differing fields, or every writable one where Graph replaces
+    the object whole (Kind.update == "put")."""
+    return _with_parent(kind, write_body(kind, want) if kind.update == "put" else patch, want)
 
 
 def write_body(kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -493,15 +497,13 @@ class Planner:
             have = self.live.objects[kind.name][st.target]
         patch, changes = body_diff(kind, want, have, self.managed[kind.name])
         patch, changes = self._unlocked(kind, key, name, have, patch, changes)
-        if patch and kind.update == "put":  # Graph replaces it whole: send every writable field
-            patch = write_body(kind, want)
         if patch:
             if kind.update is None:
                 writes.append(Op("delete", kind.name, key, name, target=st.target, body=_parent_of(kind, have),
                                  note="replaced (no update in Graph)"))
                 writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), changes=tuple(changes)))
             else:
-                writes.append(Op("update", kind.name, key, name, target=st.target, body=_with_parent(kind, patch, want),
+                writes.append(Op("update", kind.name, key, name, target=st.target, body=_update_body(kind, patch, want),
                                  changes=tuple(changes)))
         if st.how != "restore":
             self._lost(kind, name, body, "differs live", have)
@@ -621,11 +623,9 @@ class Planner:
         have = self.live.objects[kind.name][st.target]
         fixed = refmod.rewrite(kind, dict(have), self.translate)
         patch, changes = body_diff(kind, fixed, have, self.managed[kind.name])
-        if patch and kind.update == "put":
-            patch = write_body(kind, fixed)
         if patch and kind.update is not None:
             writes.append(Op("update", kind.name, key, self._name(kind, have), target=st.target,
-                             body=_with_parent(kind, patch, fixed),
+                             body=_update_body(kind, patch, fixed),
                              changes=tuple(changes), note="references remapped"))
         desired = self.desired.objects[kind.name][key]
         for rel in kind.relations:  # memberships of a recreated object (e.g. in an administrative unit)

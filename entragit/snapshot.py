@@ -421,13 +421,11 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
     tick("")
     pages = await first_pages(g, top)
 
-    def collection(k: Kind) -> Any:
-        async def read(g: Graph, kind: Kind, snap: Snapshot) -> None:
-            await _read_collection(g, kind, snap, pages.get(kind.name))
-            await _read_child_objects(g, kind, snap)
-        return read
+    async def collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
+        await _read_collection(g, kind, snap, pages.get(kind.name))
+        await _read_child_objects(g, kind, snap)
 
-    await asyncio.gather(*(one(k, collection(k), last=not (k.relations and k.name in wanted)) for k in top))
+    await asyncio.gather(*(one(k, collection, last=not (k.relations and k.name in wanted)) for k in top))
     for only_named in namers - wanted:
         snap.lookup.setdefault(only_named, {}).update(snap.objects.pop(only_named, {}))
     rel_kinds = [k for k in kindmod.KINDS if k.relations and k.name in snap.objects]
