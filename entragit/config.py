@@ -89,17 +89,9 @@ class Tenant:
         return replace(self, auth={**shared, **WRITER_DEFAULTS, **w})
 
 
-# Kinds that hold the same Graph objects under two views: enabling both writes each object twice on a
-# restore (a POST to roleAssignments and an adminAssign request for the same active assignment).
-OVERLAPPING_KINDS = (("roleAssignments", "roleAssignmentSchedules"),)
-
-
 def kind_overlaps(t: Tenant) -> list[str]:
-    """One warning per pair of enabled kinds that hold the same objects."""
-    names = {k.name for k in t.export_kinds}
-    return [f"{t.name}/tenant.yaml: kinds lists both {a} and {b}, which hold the same active role assignments "
-            f"(an assignment deleted live would be written twice); keep one" for a, b in OVERLAPPING_KINDS
-            if a in names and b in names]
+    """One warning per pair of enabled kinds that hold the same objects (Kind.same_objects_as)."""
+    return [f"{t.name}/tenant.yaml: {w}" for w in kindmod.overlaps(k.name for k in t.export_kinds)]
 
 
 def _hostname(url: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -283,6 +283,9 @@ class Kind:
     # Read even when not exported, for the names of what references it (built-in roles, never
     # exported, name the roles CA policies and role assignments use).
     read_for_names: bool = False
+    # Another kind holding the same Graph objects under another view: enabling both would write each
+    # object twice on a restore (a POST to roleAssignments and an adminAssign request for one assignment).
+    same_objects_as: str | None = None
 
     def reads_parent(self, parent: Mapping[str, object]) -> bool:
         """Whether objects of this child kind are read below `parent` (Kind.parent_unless)."""
@@ -688,6 +691,7 @@ KINDS: tuple[Kind, ...] = (
         natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
         label=("roleDefinitionId", "principalId", "directoryScopeId"), update=None,
         requests=Requests("/roleManagement/directory/roleAssignmentScheduleRequests"),
+        same_objects_as="roleAssignments",
         skip_when={"assignmentType": "Activated"},
         strip=frozenset({"status", "createdUsing", "memberType", "assignmentType", "scheduleInfo.startDateTime"}
                         | _TS),
@@ -1091,6 +1095,14 @@ def get(name: str) -> Kind:
         return BY_NAME[name]
     except KeyError:
         raise KeyError(f"unknown kind {name!r}; known: {', '.join(BY_NAME)}") from None
+
+
+def overlaps(names: Iterable[str]) -> list[str]:
+    """One sentence per pair of kinds among `names` that hold the same objects (Kind.same_objects_as)."""
+    on = set(names)
+    return [f"kinds lists both {k.same_objects_as} and {k.name}, which hold the same {k.title}s "
+            f"(one deleted live would be written twice); keep one"
+            for k in KINDS if k.name in on and k.same_objects_as in on]
 
 
 def apply_order() -> list[Kind]:

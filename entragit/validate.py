@@ -803,16 +803,12 @@ def _check_tenant(root: Path, tdir: Path, selected: set[str] | None) -> list[Fin
 
 
 def _overlap_findings(doc: Any, sel: set[str]) -> list[Finding]:
-    """tenant.yaml enabling two kinds that hold the same objects (config.OVERLAPPING_KINDS)."""
-    from entragit.config import OVERLAPPING_KINDS
-
+    """tenant.yaml enabling two kinds that hold the same objects (Kind.same_objects_as)."""
     if doc is None or doc.path not in sel or not isinstance(doc.data, dict):
         return []
-    names = set(doc.data.get("kinds") or ())
-    return [Finding(doc.path, doc.line(("kinds",)), "overlapping-kinds",
-                    f"kinds lists both {a} and {b}, which hold the same active role assignments "
-                    f"(an assignment deleted live would be written twice); keep one", "warning")
-            for a, b in OVERLAPPING_KINDS if a in names and b in names]
+    names = [n for n in doc.data.get("kinds") or () if isinstance(n, str)]
+    return [Finding(doc.path, doc.line(("kinds",)), "overlapping-kinds", w, "warning")
+            for w in kindmod.overlaps(names)]
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:
