@@ -20,14 +20,20 @@ from entragit.graph import Graph, Stats
 from entragit.snapshot import Snapshot, id_names, read_files, read_live
 
 
-def desired_state(root: Path, t: Tenant, ref: str) -> Snapshot:
-    """The tenant's files at `ref` (or the work tree for WORKTREE)."""
-    rel = str(t.dir.relative_to(root))
+def desired_state(root: Path, t: Tenant, ref: str, texts: dict[str, str] | None = None) -> Snapshot:
+    """The tenant's files at `ref` (or the work tree for WORKTREE); `texts`: ref_texts(), read already."""
     if ref == gitstore.WORKTREE:
         return read_files(t.dir, root)
-    files = {p: text for p, text in gitstore.files_at(root, ref, rel).items()
+    if texts is None:
+        texts = gitstore.files_at(root, ref, t.dir.relative_to(root).as_posix())
+    files = {p: text for p, text in texts.items()
              if p.count("/") == 3 and Path(p).name not in ("tenant.yaml", applymod.IDMAP)}
     return read_files(t.dir, root, files)
+
+
+def ref_texts(root: Path, t: Tenant, ref: str) -> dict[str, str] | None:
+    """{repo-relative path: text} of the tenant's files at `ref`; None for the work tree."""
+    return None if ref == gitstore.WORKTREE else gitstore.files_at(root, ref, t.dir.relative_to(root).as_posix())
 
 
 def uncommitted_objects(root: Path, t: Tenant) -> list[str]:
@@ -131,8 +137,8 @@ def _graph(t: Tenant) -> Graph:
 
 
 async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str], prune: bool,
-                      g: Graph) -> Session:
-    desired = desired_state(root, t, ref)
+                      g: Graph, texts: dict[str, str] | None = None) -> Session:
+    desired = desired_state(root, t, ref, texts)
     if not desired.objects:
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
     kinds = [kindmod.get(k) for k in desired.objects]
@@ -181,30 +187,23 @@ def _selected(root: Path, t: Tenant, ref: str, specs: Sequence[str], desired: Sn
 _CONSEQUENCES = ("dangling-ref", "duplicate-name")
 
 
-def _findings(root: Path, t: Tenant, ref: str) -> list[Any]:
-    """validate's findings for the tenant's files at `ref`; a commit may have skipped pre-commit."""
-    import tempfile
+def _findings(root: Path, t: Tenant, texts: dict[str, str] | None) -> list[Any]:
+    """validate's findings for the tenant's files (`texts`: at a revision; a commit may have skipped
+    pre-commit), or for its folder when None."""
+    from entragit.validate import validate_paths, validate_texts
 
-    from entragit.validate import validate_paths
-
-    if ref == gitstore.WORKTREE:
+    if texts is None:
         return validate_paths(root, [t.dir])
-    rel = t.dir.relative_to(root).as_posix()
-    with tempfile.TemporaryDirectory(prefix="entragit-check-") as tmp:
-        for path, text in gitstore.files_at(root, ref, rel).items():
-            dst = Path(tmp, path)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            dst.write_text(text, encoding="utf-8")
-        return validate_paths(Path(tmp), [Path(tmp, rel)]) if Path(tmp, rel).is_dir() else []
+    return validate_texts(root, t.dir, texts) if texts else []
 
 
-def _check_files(root: Path, t: Tenant, ref: str) -> None:
+def _check_files(root: Path, t: Tenant, texts: dict[str, str] | None) -> None:
     """The files get the checks pre-commit would have run: the most basic error stops the plan.
 
     The lock-out rule is left to the plan's own guard, which --force-lockout-risk can override."""
     from entragit.errors import InputError
 
-    errors = [f for f in _findings(root, t, ref) if f.severity == "error" and f.rule != "ca-lockout"]
+    errors = [f for f in _findings(root, t, texts) if f.severity == "error" and f.rule != "ca-lockout"]
     if errors:
         f = min(errors, key=lambda f: (f.rule in _CONSEQUENCES, f.rule not in ("yaml", "file"), f.path, f.line or 0))
         raise InputError(f.path, f.line, f"{f.message} [{f.rule}]")
@@ -213,11 +212,12 @@ def _check_files(root: Path, t: Tenant, ref: str) -> None:
 def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False) -> Session:
     if ref != gitstore.WORKTREE:
         gitstore.resolve(root, ref)
-    _check_files(root, t, ref)
+    texts = ref_texts(root, t, ref)
+    _check_files(root, t, texts)
 
     async def go() -> Session:
         async with _graph(t) as g:
-            return await _plan_async(root, t, ref, selectors, prune, g)
+            return await _plan_async(root, t, ref, selectors, prune, g, texts)
 
     return asyncio.run(go())
 

@@ -20,6 +20,9 @@ class _Loader(_Base):  # type: ignore[misc, valid-type]
     Canonical files read the same either way (the dumper quotes anything 1.1 would misread)."""
 
 
+Loader = _Loader  # validate composes nodes with the same resolution
+
+
 def _int(loader: Any, node: Any) -> int:
     text = str(loader.construct_scalar(node))
     return int(text, 0) if text[:2] in ("0o", "0x") else int(text, 10)

@@ -186,7 +186,9 @@ YAML = [
     yaml_case("python-tag", edit(GROUP, "theme: null", "theme: !!python/object:os.system ls"),
               "invalid YAML", f"{GROUP}:17"),
     yaml_case("binary-tag", edit(GROUP, "theme: null", "theme: !!binary aGVsbG8="), "theme", f"{GROUP}:17"),
-    yaml_case("timestamp-value", edit(GROUP, "theme: null", "theme: 2024-01-01"), "theme", f"{GROUP}:17"),
+    # YAML 1.2 (validate reads as plan does): a date stays a string, wrong where a boolean is expected.
+    yaml_case("timestamp-value", edit(GROUP, "securityEnabled: true", "securityEnabled: 2024-01-01"),
+              "securityEnabled", f"{GROUP}:16"),
     yaml_case("huge-integer", edit(GROUP, "theme: null", "theme: " + "9" * 5000), "integer", GROUP),
     yaml_case("huge-float", edit(GROUP, "securityEnabled: true", "securityEnabled: 1e999999"),
               "securityEnabled", f"{GROUP}:16"),

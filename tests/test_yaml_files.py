@@ -42,6 +42,16 @@ def test_a_hand_typed_country_code_no_stays_norway(repo: Any, sim: Any) -> None:
     assert "NO" in out and "false" not in out.split("countriesAndRegions", 1)[1].split("\n", 1)[0]
 
 
+def test_validate_reads_yaml_as_plan_does(repo: Any, sim: Any) -> None:
+    """Unformatted, a hand-typed NO is Norway for validate too (it was a boolean: a false schema error)."""
+    repo("export", "--commit")
+    path = _file(repo, LOCATION)
+    path.write_text(path.read_text().replace("- NL\n", "- NL\n- NO\n"))
+    res = repo("validate")
+    assert "countriesAndRegions" not in res.output, res.output
+    assert "NO" in repo("plan", "--ref", "WORKTREE").output
+
+
 def test_fmt_and_export_keep_a_persons_comments(repo: Any, sim: Any) -> None:
     repo("export", "--commit")
     path = _file(repo, POLICY)
