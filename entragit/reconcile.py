@@ -20,15 +20,17 @@ from entragit.graph import Graph, Stats
 from entragit.snapshot import Snapshot, id_names, read_files, read_live
 
 
-def desired_state(root: Path, t: Tenant, ref: str, texts: dict[str, str] | None = None) -> Snapshot:
-    """The tenant's files at `ref` (or the work tree for WORKTREE); `texts`: ref_texts(), read already."""
+def desired_state(root: Path, t: Tenant, ref: str, texts: dict[str, str] | None = None,
+                  exported: dict[str, Any] | None = None) -> Snapshot:
+    """The tenant's files at `ref` (or the work tree for WORKTREE); `texts`: ref_texts(), read already;
+    `exported`: the documents validate took from the export's parsed cache (not parsed again)."""
     if ref == gitstore.WORKTREE:
         return read_files(t.dir, root)
     if texts is None:
         texts = gitstore.files_at(root, ref, t.dir.relative_to(root).as_posix())
     files = {p: text for p, text in texts.items()
              if p.count("/") == 3 and Path(p).name not in ("tenant.yaml", applymod.IDMAP)}
-    return read_files(t.dir, root, files)
+    return read_files(t.dir, root, files, {p: d for p, d in (exported or {}).items() if p in files})
 
 
 def ref_texts(root: Path, t: Tenant, ref: str) -> dict[str, str] | None:
@@ -90,7 +92,7 @@ def unapplied(root: Path, t: Tenant) -> str | None:
     return sha if state(sha) != state("HEAD") else None
 
 
-@dataclass
+@dataclass(repr=False)  # holds two Snapshots: see Snapshot's note on repr
 class Session:
     tenant: Tenant
     plan: planmod.Plan
@@ -137,8 +139,9 @@ def _graph(t: Tenant) -> Graph:
 
 
 async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str], prune: bool,
-                      g: Graph, texts: dict[str, str] | None = None) -> Session:
-    desired = desired_state(root, t, ref, texts)
+                      g: Graph, texts: dict[str, str] | None = None,
+                      exported: dict[str, Any] | None = None) -> Session:
+    desired = desired_state(root, t, ref, texts, exported)
     if not desired.objects:
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
     kinds = [kindmod.get(k) for k in desired.objects]
@@ -187,23 +190,24 @@ def _selected(root: Path, t: Tenant, ref: str, specs: Sequence[str], desired: Sn
 _CONSEQUENCES = ("dangling-ref", "duplicate-name")
 
 
-def _findings(root: Path, t: Tenant, texts: dict[str, str] | None) -> list[Any]:
+def _findings(root: Path, t: Tenant, texts: dict[str, str] | None, exported: dict[str, Any]) -> list[Any]:
     """validate's findings for the tenant's files (`texts`: at a revision; a commit may have skipped
     pre-commit), or for its folder when None."""
     from entragit.validate import validate_paths, validate_texts
 
     if texts is None:
         return validate_paths(root, [t.dir])
-    return validate_texts(root, t.dir, texts) if texts else []
+    return validate_texts(root, t.dir, texts, exported) if texts else []
 
 
-def _check_files(root: Path, t: Tenant, texts: dict[str, str] | None) -> None:
+def _check_files(root: Path, t: Tenant, texts: dict[str, str] | None, exported: dict[str, Any]) -> None:
     """The files get the checks pre-commit would have run: the most basic error stops the plan.
 
-    The lock-out rule is left to the plan's own guard, which --force-lockout-risk can override."""
+    The lock-out rule is left to the plan's own guard, which --force-lockout-risk can override.
+    `exported` receives the documents validate read from the export's cache."""
     from entragit.errors import InputError
 
-    errors = [f for f in _findings(root, t, texts) if f.severity == "error" and f.rule != "ca-lockout"]
+    errors = [f for f in _findings(root, t, texts, exported) if f.severity == "error" and f.rule != "ca-lockout"]
     if errors:
         f = min(errors, key=lambda f: (f.rule in _CONSEQUENCES, f.rule not in ("yaml", "file"), f.path, f.line or 0))
         raise InputError(f.path, f.line, f"{f.message} [{f.rule}]")
@@ -212,12 +216,12 @@ def _check_files(root: Path, t: Tenant, texts: dict[str, str] | None) -> None:
 def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False) -> Session:
     if ref != gitstore.WORKTREE:
         gitstore.resolve(root, ref)
-    texts = ref_texts(root, t, ref)
-    _check_files(root, t, texts)
+    texts, exported = ref_texts(root, t, ref), dict[str, Any]()
+    _check_files(root, t, texts, exported)
 
     async def go() -> Session:
         async with _graph(t) as g:
-            return await _plan_async(root, t, ref, selectors, prune, g, texts)
+            return await _plan_async(root, t, ref, selectors, prune, g, texts, exported)
 
     return asyncio.run(go())
 

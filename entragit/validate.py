@@ -82,8 +82,20 @@ class Document:
     kind: Kind | None
     data: Any = None
     parsed: bool = False  # False when the file did not parse, or holds no document
+    exported: bool = False  # data taken from the export's parsed cache (doccache), not parsed here
     text: str | None = None
     _node: Any = None
+
+    @functools.cached_property
+    def flat(self) -> str | None:
+        """The data as one JSON line, for a quick look before a check walks every value (each string in
+        one piece: a YAML text may fold a long one over lines); None where JSON cannot hold it."""
+        import json
+
+        try:
+            return json.dumps(self.data, default=str, ensure_ascii=False)
+        except (TypeError, ValueError):  # a key JSON has no form for: the checks walk it
+            return None
 
     @property
     def node(self) -> Any:
@@ -148,7 +160,7 @@ def _load(root: Path, path: Path, tenant: str, kind: Kind | None, out: list[Find
         text = read_file(root, path) if text is None else text
         cached = cache.take_text(text) if cache is not None and kind is not None else None
         if cached is not None:
-            doc.data, doc.parsed, doc.text = cached, True, text
+            doc.data, doc.parsed, doc.text, doc.exported = cached, True, text, True
             return doc
         line = yamlio.anchor_line(text)
         if line is not None:
@@ -468,6 +480,9 @@ def _type_findings(doc: Document, exported: Callable[[], frozenset[str]] = froze
                               f"{key!r} is a {sibling} property, not a {derived} one: the body and its "
                               f"@odata.type name different types")
     subcollections = {c.field for c in kind.subcollections}  # read inline, modelled as relationships
+    flat = doc.flat
+    if flat is not None and flat.count('"@odata.type"') <= ("@odata.type" in doc.data):  # none nested
+        return
     for path, t in _typed_nodes(doc.data, ()):
         if defs and path[0] not in subcollections and t not in defs and t not in exported():
             yield Finding(doc.path, doc.line((*path, "@odata.type")), "schema",
@@ -663,7 +678,9 @@ def _secret_findings(doc: Document) -> Iterator[Finding]:
             yield Finding(doc.path, doc.line(here), "secret",
                           f"{_dotted(here) or '(document)'}: value looks like {what}; remove it")
 
-    yield from walk(doc.data, ())
+    flat = doc.flat
+    if flat is None or any(f'"{k}"' in flat for k in SECRET_KEYS) or SECRET_VALUE.search(flat) or JWT.search(flat):
+        yield from walk(doc.data, ())
 
 
 def _get(data: Any, dotted: str) -> Any:
@@ -833,11 +850,13 @@ def _file_count(tdir: Path) -> int:
     return sum(1 for _ in tdir.glob("*/*.y*ml"))
 
 
-def validate_texts(root: Path, tdir: Path, texts: Mapping[str, str]) -> list[Finding]:
+def validate_texts(root: Path, tdir: Path, texts: Mapping[str, str],
+                   exported: dict[str, Any] | None = None) -> list[Finding]:
     """Every finding for one tenant's files given as {repo-relative path: text} (a git revision's),
-    checked as if they were its folder."""
+    checked as if they were its folder. `exported` receives {path: document} of the files the last
+    export wrote (from its parsed cache), for the caller's desired state: each is parsed once."""
     try:
-        found = _check_tenant(root, tdir, set(texts), texts)
+        found = _check_tenant(root, tdir, set(texts), texts, exported)
     finally:
         gc.unfreeze()
     return sorted(set(found), key=lambda f: (f.path, f.line or 0, f.rule, f.message))
@@ -851,11 +870,13 @@ def _validate_tenant(root: Path, tdir: Path, selected: set[str] | None) -> list[
 
 
 def _check_tenant(root: Path, tdir: Path, selected: set[str] | None,
-                  texts: Mapping[str, str] | None = None) -> list[Finding]:
+                  texts: Mapping[str, str] | None = None, exported: dict[str, Any] | None = None) -> list[Finding]:
     out: list[Finding] = []
     load_errors: list[Finding] = []
     with _loading():
         t = _load_tenant(root, tdir, load_errors, texts)
+    if exported is not None:
+        exported.update((d.path, d.data) for d in t.docs if d.exported)
     files = {d.path for d in t.docs} | {d.path for d in (t.config, t.idmap) if d}
     files |= {f.path for f in load_errors}
     sel = files if selected is None else files & selected
