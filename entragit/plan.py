@@ -579,8 +579,12 @@ class Planner:
                 anew = placeholder_target(target) or placeholder_target(m)
                 via = None if anew else restored or self.restoring.get(chain(self.idmap, m))
                 if via:
+                    # The member may be the object restored (an app an app management policy applies to):
+                    # the files name it by the id it had before it was recreated, so its name is the parent's.
+                    member_name = self._member_name(m, rel.targets) or (
+                        self._parent_name(via) if via[0] in rel.targets else "")
                     self.returning.append(RestoredWith(kind.name, key, name, *via, self._parent_name(via),
-                                                       rel.name, m, self._member_name(m)))
+                                                       rel.name, m, member_name))
                     continue
                 links.append(Op("link", kind.name, key, name, target=target, rel=rel.name, member=m,
                                 member_kind=self._member_kind(rel, m), note=self._member_name(m, rel.targets)))

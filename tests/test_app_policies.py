@@ -104,4 +104,10 @@ def test_edits_come_back_and_a_recreated_app_is_named_again(tmp_path: Path, sim_
         assert [o["id"] for o in c.get(f"{AMP}/{pid}/appliesTo").json()["value"]] == [new_hr["id"]]
         includes = c.get(f"{PGP}/{CUSTOM}").json()["includes"]
         assert [i["clientApplicationIds"] for i in includes] == [[new_eh["appId"]]]
+        # Soft-deleted: the restore brings the assignment back with the app, and the plan names the app.
+        assert c.delete(f"/applications/{new_hr['id']}").status_code == 204
+        returns = [ln for ln in repo("plan").output.splitlines() if "↺ returns" in ln and "appliesTo" in ln]
+        assert len(returns) == 1 and "appliesTo += HR Portal" in returns[0], returns
+        repo("apply", "--yes")
+        assert [o["id"] for o in c.get(f"{AMP}/{pid}/appliesTo").json()["value"]] == [new_hr["id"]]
     assert _ops(repo) == []
