@@ -141,8 +141,6 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
             ]  # fmt: skip
         out.append(add(f"{path}/$count", p + r"/\$count", self._count(res), ("GET",)))
         item_methods = ("GET", res.update, "DELETE") if res.deletable else ("GET", res.update)
-        if res.replace:
-            item_methods = ("GET", "PUT", "DELETE")
         if res.alt_keys:
             # One route for every alternate key; _find rejects keys the row doesn't list.
             out.append(

@@ -42,12 +42,16 @@ class Resource:
     key: str = "id"  # property that is the URL key (partners: tenantId)
     id_style: str = "guid"  # guid | opaque | client (URL chooses it) | key (body property `key`)
     create: str = "POST"  # POST | PATCH (upsert by URL id) | PUT (child singleton) | "" (no create)
-    update: str = "PATCH"  # PATCH | PUT (a singleton replaced whole: adminConsentRequestPolicy-update)
+    # PATCH | PUT, the body being the whole object ("A PUT request expects the full object to be passed
+    # in": https://learn.microsoft.com/graph/api/accessreviewscheduledefinition-update). On an item, a
+    # property with a default that the body leaves out goes back to it; a singleton merges the body (the
+    # docs do not say what a left-out property becomes).
+    update: str = "PATCH"
+    # The update answers 200 with the updated object instead of 204 (accesspackageassignmentpolicy-update,
+    # deviceregistrationpolicy-update).
+    update_answers_object: bool = False
     deletable: bool = True
     updatable: bool = True
-    # updated by PUT of the whole object, answered 200 with it (assignment policies); `update: PUT`
-    # answers 204 (access review definitions, replaced singletons)
-    replace: bool = False
     # Graph answers 403 AadPremiumLicenseRequired on a tenant without this licence (Simulator(unlicensed=True)).
     licence: str = ""
     required: tuple[str, ...] = ()
@@ -738,7 +742,7 @@ RESOURCES: tuple[Resource, ...] = (
         read_only=("version",),
     ),
     Resource(
-        # https://learn.microsoft.com/graph/api/deviceregistrationpolicy-update: PUT in v1.0
+        # https://learn.microsoft.com/graph/api/deviceregistrationpolicy-update: PUT in v1.0, 200 with the policy
         name="deviceRegistrationPolicy",
         path="policies/deviceRegistrationPolicy",
         odata_type="#microsoft.graph.deviceRegistrationPolicy",
@@ -747,6 +751,7 @@ RESOURCES: tuple[Resource, ...] = (
         fixed_id="deviceRegistrationPolicy",
         create="",
         update="PUT",
+        update_answers_object=True,  # "returns a 200 OK response code and an updated deviceRegistrationPolicy"
         deletable=False,
         throttle="none",
         read_only=("displayName", "description"),
@@ -961,7 +966,8 @@ RESOURCES: tuple[Resource, ...] = (
         name="accessPackageAssignmentPolicies",
         path="identityGovernance/entitlementManagement/assignmentPolicies",
         odata_type="#microsoft.graph.accessPackageAssignmentPolicy",
-        perms=EM_PERMS, required=("displayName", "accessPackage"), expandable=("accessPackage",), replace=True,
+        perms=EM_PERMS, required=("displayName", "accessPackage"), expandable=("accessPackage",), update="PUT",
+        update_answers_object=True,
         throttle="none", hook="assignment_policy", audit=("EntitlementManagement", "AccessPackageAssignmentPolicy"),
         defaults={"description": None, "allowedTargetScope": "notSpecified", "specificAllowedTargets": [],
                   "automaticRequestSettings": None, "expiration": {"type": "noExpiration", "endDateTime": None,
