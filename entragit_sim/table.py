@@ -225,6 +225,29 @@ _SP_DEFAULTS: dict[str, Any] = {
     "preferredSingleSignOnMode": None, "replyUrls": [], "servicePrincipalType": "Application", "tags": [],
 }  # fmt: skip
 
+# The stsPolicy kinds (https://learn.microsoft.com/graph/api/resources/stspolicy): one shape, written with
+# Policy.ReadWrite.ApplicationConfiguration (resources/tokenlifetimepolicy, claimsmappingpolicy,
+# homerealmdiscoverypolicy, tokenissuancepolicy). Each differs only by name, entity type and the objects
+# it is assigned on (ASSIGNED_ON below).
+STS_POLICIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("tokenLifetimePolicies", "tokenLifetimePolicy", ("applications", "servicePrincipals")),
+    ("claimsMappingPolicies", "claimsMappingPolicy", ("servicePrincipals",)),
+    ("homeRealmDiscoveryPolicies", "homeRealmDiscoveryPolicy", ("servicePrincipals",)),
+    ("tokenIssuancePolicies", "tokenIssuancePolicy", ("applications",)),
+)
+
+
+def _sts_policy(name: str, odata_type: str) -> Resource:
+    return Resource(
+        name=name,
+        path=f"policies/{name}",
+        odata_type=f"#microsoft.graph.{odata_type}",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
+        required=("displayName", "definition"),
+        defaults={"isOrganizationDefault": False, "description": None},
+    )
+
+
 RESOURCES: tuple[Resource, ...] = (
     Resource(
         name="conditionalAccessPolicies",
@@ -828,40 +851,7 @@ RESOURCES: tuple[Resource, ...] = (
         read_only=("displayName", "description"),
         hook="security_defaults",
     ),
-    Resource(
-        name="tokenLifetimePolicies",
-        path="policies/tokenLifetimePolicies",
-        odata_type="#microsoft.graph.tokenLifetimePolicy",
-        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
-        required=("displayName", "definition"),
-        defaults={"isOrganizationDefault": False, "description": None},
-    ),
-    Resource(
-        name="claimsMappingPolicies",
-        path="policies/claimsMappingPolicies",
-        odata_type="#microsoft.graph.claimsMappingPolicy",
-        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
-        required=("displayName", "definition"),
-        defaults={"isOrganizationDefault": False, "description": None},
-    ),
-    # https://learn.microsoft.com/graph/api/resources/homerealmdiscoverypolicy: a stsPolicy like the two above.
-    Resource(
-        name="homeRealmDiscoveryPolicies",
-        path="policies/homeRealmDiscoveryPolicies",
-        odata_type="#microsoft.graph.homeRealmDiscoveryPolicy",
-        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
-        required=("displayName", "definition"),
-        defaults={"isOrganizationDefault": False, "description": None},
-    ),
-    # https://learn.microsoft.com/graph/api/resources/tokenissuancepolicy: a stsPolicy like the two above.
-    Resource(
-        name="tokenIssuancePolicies",
-        path="policies/tokenIssuancePolicies",
-        odata_type="#microsoft.graph.tokenIssuancePolicy",
-        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
-        required=("displayName", "definition"),
-        defaults={"isOrganizationDefault": False, "description": None},
-    ),
+    *(_sts_policy(name, odata_type) for name, odata_type, _ in STS_POLICIES),
     # https://learn.microsoft.com/graph/api/resources/permissiongrantpolicy: the client chooses the id
     # (permissiongrantpolicy-post-permissiongrantpolicies); Microsoft's own policies (ids "microsoft-...")
     # are read-only. `includes` / `excludes` are condition sets, returned with the policy (the example
@@ -1220,10 +1210,7 @@ APP_POLICY_REF_PERMS = Perms(read=("Application.Read.All",), write=(("Applicatio
 # each policy lists them back by `appliesTo` (stspolicy-list-appliesto).
 ASSIGNED_ON: dict[str, tuple[str, ...]] = {
     "appManagementPolicies": ("applications", "servicePrincipals"),
-    "claimsMappingPolicies": ("servicePrincipals",),
-    "homeRealmDiscoveryPolicies": ("servicePrincipals",),
-    "tokenLifetimePolicies": ("applications", "servicePrincipals"),
-    "tokenIssuancePolicies": ("applications",),
+    **{name: owners for name, _, owners in STS_POLICIES},
 }
 # https://learn.microsoft.com/graph/api/serviceprincipal-post-claimsmappingpolicies, application-post-
 # tokenlifetimepolicies, ...: Policy.Read.All with Application.ReadWrite.All or .OwnedBy (permissions.json:
