@@ -488,3 +488,18 @@ def test_put_answers_as_each_update_page_says(make_sim) -> None:
         consent = graph.put("policies/adminConsentRequestPolicy", json={"requestDurationInDays": 4})
         assert consent.status_code == 204
         assert graph.get("policies/adminConsentRequestPolicy").json()["requestDurationInDays"] == 4
+
+
+def test_an_unlicensed_tenant_is_answered_as_each_family_reportedly_is(make_sim) -> None:
+    """entitlement management: AzureAD-Governance-Assessment issue #2; PIM: EntraExporter issue #61 and
+    Microsoft365DSC (table.Licence); what needs no licence answers as ever."""
+    sim = make_sim(seed="demo", unlicensed=True)
+    with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN, timeout=10) as graph:
+        err = assert_error(graph.get("identityGovernance/entitlementManagement/catalogs"), 403, "NoLicense")
+        assert "Tenant does not meet license requirement!" in err["message"]
+        assert_error(graph.get("identityGovernance/accessReviews/definitions"), 403, "NoLicense")
+        err = assert_error(graph.get("roleManagement/directory/roleEligibilitySchedules"), 403,
+                           "AadPremiumLicenseRequired")
+        assert err["message"] == "The tenant needs an AAD Premium 2 license."
+        assert graph.get("roleManagement/directory/roleAssignments").status_code == 200
+        assert graph.get("groups").status_code == 200
