@@ -9,12 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from entragit import kinds
 from entragit.errors import GraphError
 from entragit.snapshot import licence_refusal
-from tests.conftest import Cli, app_repo
+from tests.conftest import Cli, app_repo, turn_on
 
 GOV = ("accessReviewDefinitions", "accessPackageCatalogs", "accessPackages")
 PIM = ("roleEligibilitySchedules",)  # on by default; Graph refuses its PIM schedules too
@@ -23,10 +20,7 @@ PIM = ("roleEligibilitySchedules",)  # on by default; Graph refuses its PIM sche
 def _repo(tmp_path: Path, sim: Any, monkeypatch: Any) -> Cli:
     repo = app_repo(tmp_path / "config", sim, monkeypatch,
                     extra=("AccessReview.ReadWrite.All", "EntitlementManagement.ReadWrite.All"))
-    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only] + list(GOV)
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    turn_on(repo, *GOV)
     return repo
 
 
