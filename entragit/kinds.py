@@ -660,7 +660,7 @@ KINDS: tuple[Kind, ...] = (
         depends=("users", "groups", "servicePrincipals", "roleDefinitions", "administrativeUnits"),
     ),
     Kind(
-        name="roleEligibilitySchedules", graph_type="unifiedRoleEligibilitySchedule", title="eligible role assignment",
+        name="roleEligibilitySchedules", licence="Entra ID P2 / Governance", graph_type="unifiedRoleEligibilitySchedule", title="eligible role assignment",
         path="/roleManagement/directory/roleEligibilitySchedules", name_field="",
         natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
         label=("roleDefinitionId", "principalId", "directoryScopeId"), update=None,
@@ -685,7 +685,7 @@ KINDS: tuple[Kind, ...] = (
         # adminAssign / adminRemove requests (rbacapplication-post-roleassignmentschedulerequests).
         # Activations are PIM's, never owned. Opt-in: it holds the same active assignments roleAssignments
         # does, so a tenant that manages them as schedules lists this kind instead of that one.
-        name="roleAssignmentSchedules", graph_type="unifiedRoleAssignmentSchedule", title="active role assignment",
+        name="roleAssignmentSchedules", licence="Entra ID P2 / Governance", graph_type="unifiedRoleAssignmentSchedule", title="active role assignment",
         guid_id=False,  # a standing assignment's schedule has the assignment's id
         path="/roleManagement/directory/roleAssignmentSchedules", name_field="",
         natural_key=("principalId", "roleDefinitionId", "directoryScopeId"),
@@ -715,7 +715,7 @@ KINDS: tuple[Kind, ...] = (
     # (https://learn.microsoft.com/entra/id-governance/privileged-identity-management/groups-discover-groups).
     # Opt-in: PIM needs Entra ID P2 or Governance licences, and each group costs a read.
     Kind(
-        name="groupEligibilitySchedules", graph_type="privilegedAccessGroupEligibilitySchedule",
+        name="groupEligibilitySchedules", licence="Entra ID P2 / Governance", graph_type="privilegedAccessGroupEligibilitySchedule",
         title="eligible group membership", path="/identityGovernance/privilegedAccess/group/eligibilitySchedules",
         guid_id=False, name_field="", natural_key=("groupId", "principalId", "accessId"), label=("groupId", "accessId", "principalId"),
         parent="groups", parent_field="groupId", parent_filter="groupId eq '{parent}'",
@@ -729,7 +729,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         # Activations (assignmentType "activated") are PIM's: never owned, like roleAssignmentSchedules.
-        name="groupAssignmentSchedules", graph_type="privilegedAccessGroupAssignmentSchedule",
+        name="groupAssignmentSchedules", licence="Entra ID P2 / Governance", graph_type="privilegedAccessGroupAssignmentSchedule",
         title="active group membership", path="/identityGovernance/privilegedAccess/group/assignmentSchedules",
         guid_id=False, name_field="", natural_key=("groupId", "principalId", "accessId"), label=("groupId", "accessId", "principalId"),
         parent="groups", parent_field="groupId", parent_filter="groupId eq '{parent}'",
@@ -1024,7 +1024,7 @@ KINDS: tuple[Kind, ...] = (
         # access package, who approves and who reviews. Users and groups appear as subjectSets
         # (singleUser.userId, groupMembers.groupId). Updated by PUT of the whole policy
         # (accesspackageassignmentpolicy-update); the package is set on create and never moved.
-        name="accessPackageAssignmentPolicies", graph_type="accessPackageAssignmentPolicy",
+        name="accessPackageAssignmentPolicies", licence="Entra ID P2 / Governance", graph_type="accessPackageAssignmentPolicy",
         title="access package assignment policy",
         path="/identityGovernance/entitlementManagement/assignmentPolicies", strip=_TS,
         expand=("accessPackage",), only_id=("accessPackage",), create_only=frozenset({"accessPackage"}),

@@ -146,15 +146,28 @@ def _matches(body: dict[str, Any], when: dict[str, object]) -> bool:
     return bool(when) and all(body.get(k) == v for k, v in when.items())
 
 
-# What Graph answers a tenant without the licence a governance feature needs.
-LICENCE_CODES = frozenset({"AadPremiumLicenseRequired", "TenantNotLicensed"})
+# What Graph answers a tenant without the licence a feature needs: (error code, a part of its message, which
+# is enough when the code is another). Graph documents none of them; they are as reported:
+# entitlement management https://github.com/AzureAD/AzureAD-Governance-Assessment/issues/2, PIM
+# https://github.com/microsoft/EntraExporter/issues/61 (the message) and https://github.com/microsoft/Microsoft365DSC
+# (MSFT_AzureRoleAssignmentScheduleRequest.psm1 matches the code and the message together).
+LICENCE_ANSWERS = (
+    ("NoLicense", "Tenant does not meet license requirement"),
+    ("AadPremiumLicenseRequired", "The tenant needs an AAD Premium"),
+)
+
+
+def licence_refusal(e: GraphError) -> bool:
+    return e.status in (400, 403) and any(
+        e.code == code or text in e.graph_message for code, text in LICENCE_ANSWERS
+    )
 
 
 async def _guard(kind: Kind, coro: Any) -> Any:
     try:
         return await coro
     except GraphError as e:
-        if e.status in (400, 403) and e.code in LICENCE_CODES:
+        if licence_refusal(e):
             raise NotLicensed(f"skipped: the tenant has no {kind.licence or 'licence'} licence "
                               f"({e.status} {e.code}); its files are kept as they are") from None
         if e.status == 403:
@@ -230,8 +243,10 @@ async def _transient(g: Graph, kind: Kind) -> set[tuple[Any, ...]]:
         return set()
     try:
         marks = await _guard(kind, g.list_all(t.path, version=t.version, params={"$filter": t.filter}))
+    except NotLicensed:  # no PIM in this tenant: nothing can be activated
+        return set()
     except GraphError as e:
-        if 400 <= e.status < 500:  # no PIM in this tenant (license): nothing can be activated
+        if 400 <= e.status < 500:  # no PIM in this tenant (licence): nothing can be activated
             return set()
         raise
     return {tuple(m.get(f) for f in t.match) for m in marks}

@@ -44,8 +44,9 @@ class Simulator:
         `assertion_max_age`: the token endpoint refuses client assertions issued more than this many
         seconds ago (AADSTS700024), as a CI runner's OIDC token expires minutes after it is minted.
         `token_lifetime`: seconds the app-only access tokens it issues live.
-        `unlicensed`: a tenant without Entra ID P2 / Governance licences: access reviews and
-        entitlement management answer 403 AadPremiumLicenseRequired.
+        `unlicensed`: a tenant without Entra ID P2 / Governance licences: access reviews, entitlement
+        management and PIM schedules answer as reported for such tenants (403 NoLicense, 403
+        AadPremiumLicenseRequired for PIM; table.Licence).
         `now`: the simulated clock's start (ISO 8601 or an aware datetime; default: where the state
         file's clock stopped, else the real time); it moves only by `advance`, which takes the daily
         native backup snapshots it passes."""

@@ -58,8 +58,6 @@ def _require_filter(req: Request, res: Resource) -> None:
     if one_of and not any(re.search(rf"\b{f} eq ", text) for f in one_of):
         raise bad_request(f"The request must filter on {' or '.join(one_of)}.", directory=False)
 
-_STAMPS = ("createdDateTime", "modifiedDateTime", "lastModifiedDateTime")
-
 
 class Resources(Relations):
     """The generic handlers every resource-table row gets."""
@@ -121,10 +119,6 @@ class Resources(Relations):
                             )
                         raise not_found(key, directory=dir_errors(res))
                     return self._update(req, res, key, obj)
-                if req.method == "PUT" and res.replace:
-                    if obj is None:
-                        raise not_found(key, directory=dir_errors(res))
-                    return self._replace(req, res, key, obj)
                 if req.method == "DELETE" and res.deletable:
                     if obj is None:
                         raise not_found(key, directory=dir_errors(res))
@@ -330,8 +324,8 @@ class Resources(Relations):
         binds = self._binds(res, patch)
         hook = hook_for(res)
         hook.on_update(self.ctx(req), res, obj, patch)
-        # A PUT replaces what the body can set: fields it leaves out go back to their defaults.
-        base = {**res.defaults, **{k: obj[k] for k in (res.key, *res.read_only, *_STAMPS) if k in obj}} if replace else obj
+        # A PUT replaces what the body can set: properties with a default that it leaves out go back to it.
+        base = {**copy.deepcopy(res.defaults), **{k: v for k, v in obj.items() if k not in res.defaults}} if replace else obj
         new = {**base, **{k: v for k, v in patch.items() if k != "@odata.type"}}
         if (prop := hook.conflicts(self.store, res, new)) is not None:
             raise bad_request(
@@ -354,19 +348,9 @@ class Resources(Relations):
             new,
             audit.modified(obj, new),
         )
+        if res.update_answers_object:
+            return self._entity(req, res, new, str(res.path))
         return Response(204)
-
-    def _replace(self, req: Request, res: Resource, key: str, obj: Obj) -> Response:
-        """PUT: the body is the whole object; what it leaves out goes back to Graph's defaults."""
-        self._update(req, res, key, obj)
-        kept = {k: v for k, v in obj.items() if k in ("id", "createdDateTime")}
-        body = {k: v for k, v in body_object(req, res).items() if k != "@odata.type"}
-        new = {**copy.deepcopy(res.defaults), **(self.store.get(res.name, key) or obj), **body, **kept}
-        for k in res.defaults:
-            if k not in body:
-                new[k] = copy.deepcopy(res.defaults[k])
-        self.store.put(res.name, key, new)
-        return self._entity(req, res, new, str(res.path))
 
     def _delete(self, req: Request, res: Resource, key: str, obj: Obj) -> Response:
         require_write(req.caller, res.perms)

@@ -49,7 +49,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
         clock: Clock | None = None,
     ) -> None:
         self.store = store
-        self.unlicensed = False  # no governance licence: licensed resources answer 403
+        self.unlicensed = False  # no P2 / Governance licence: resources with a `licence` refuse (table.Licence)
         self.clock = clock or Clock()
         self.throttle = throttle
         self.faults = faults
@@ -141,8 +141,6 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
             ]  # fmt: skip
         out.append(add(f"{path}/$count", p + r"/\$count", self._count(res), ("GET",)))
         item_methods = ("GET", res.update, "DELETE") if res.deletable else ("GET", res.update)
-        if res.replace:
-            item_methods = ("GET", "PUT", "DELETE")
         if res.alt_keys:
             # One route for every alternate key; _find rejects keys the row doesn't list.
             out.append(
@@ -176,9 +174,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
                 if res is not None and not res.app_only_ok and not req.caller.delegated and not req.caller.admin:
                     raise denied()  # "Application: Not supported", whatever the token holds
                 if res is not None and res.licence and self.unlicensed:
-                    # What Graph answers a tenant without the licence (EntraExporter issue #61 quotes PIM's
-                    # "The tenant needs an AAD Premium 2 license."); the code is not documented.
-                    raise GraphHTTPError(403, "AadPremiumLicenseRequired", f"The tenant needs a {res.licence} license.")
+                    raise GraphHTTPError(res.licence.status, res.licence.code, res.licence.message)
                 blocked, extra = self._throttle(req, r.family)
                 if blocked is not None:
                     return blocked

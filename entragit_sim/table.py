@@ -30,6 +30,32 @@ class View:
 
 
 @dataclass(frozen=True)
+class Licence:
+    """What Graph answers, for every request, a tenant without the licence a resource needs
+    (Simulator(unlicensed=True)). Graph documents none of these answers: each comes from a reported one."""
+
+    status: int
+    code: str
+    message: str
+
+
+# Entitlement management: GET .../beta/identityGovernance/entitlementManagement/settings on an unlicensed
+# tenant (https://github.com/AzureAD/AzureAD-Governance-Assessment/issues/2).
+EM_LICENCE = Licence(
+    403, "NoLicense", "User is not authorized to perform the operation. Reason: Tenant does not meet license requirement!"
+)
+# PIM: the message is what privilegedAccess/azureResources answered a tenant with P1 only
+# (https://github.com/microsoft/EntraExporter/issues/61) and what Microsoft365DSC matches for directory-role
+# eligibility (Modules/Microsoft365DSC/DSCResources/MSFT_AADRoleEligibilityScheduleRequest/*.psm1); the code is
+# the one Microsoft365DSC matches beside it for PIM of Azure roles (MSFT_AzureRoleAssignmentScheduleRequest/*.psm1,
+# https://github.com/microsoft/Microsoft365DSC). Neither source shows the status: 403 is assumed.
+PIM_LICENCE = Licence(403, "AadPremiumLicenseRequired", "The tenant needs an AAD Premium 2 license.")
+# Access reviews: no source shows what an unlicensed tenant gets; assumed to be entitlement management's
+# answer (both identityGovernance, both need Entra ID P2 or Governance).
+REVIEW_LICENCE = EM_LICENCE
+
+
+@dataclass(frozen=True)
 class Resource:
     """One Graph resource. Code branches on these fields, never on `name`."""
 
@@ -42,14 +68,18 @@ class Resource:
     key: str = "id"  # property that is the URL key (partners: tenantId)
     id_style: str = "guid"  # guid | opaque | client (URL chooses it) | key (body property `key`)
     create: str = "POST"  # POST | PATCH (upsert by URL id) | PUT (child singleton) | "" (no create)
-    update: str = "PATCH"  # PATCH | PUT (a singleton replaced whole: adminConsentRequestPolicy-update)
+    # PATCH | PUT, the body being the whole object ("A PUT request expects the full object to be passed
+    # in": https://learn.microsoft.com/graph/api/accessreviewscheduledefinition-update). On an item, a
+    # property with a default that the body leaves out goes back to it; a singleton merges the body (the
+    # docs do not say what a left-out property becomes).
+    update: str = "PATCH"
+    # The update answers 200 with the updated object instead of 204 (accesspackageassignmentpolicy-update,
+    # deviceregistrationpolicy-update).
+    update_answers_object: bool = False
     deletable: bool = True
     updatable: bool = True
-    # updated by PUT of the whole object, answered 200 with it (assignment policies); `update: PUT`
-    # answers 204 (access review definitions, replaced singletons)
-    replace: bool = False
-    # Graph answers 403 AadPremiumLicenseRequired on a tenant without this licence (Simulator(unlicensed=True)).
-    licence: str = ""
+    # What a tenant without the licence this needs is answered (Simulator(unlicensed=True)); None: no licence.
+    licence: Licence | None = None
     required: tuple[str, ...] = ()
     read_only: tuple[str, ...] = ()
     create_only: tuple[str, ...] = ()  # settable on POST, rejected on PATCH
@@ -220,6 +250,29 @@ _SP_DEFAULTS: dict[str, Any] = {
     "notificationEmailAddresses": [], "oauth2PermissionScopes": [], "passwordCredentials": [],
     "preferredSingleSignOnMode": None, "replyUrls": [], "servicePrincipalType": "Application", "tags": [],
 }  # fmt: skip
+
+# The stsPolicy kinds (https://learn.microsoft.com/graph/api/resources/stspolicy): one shape, written with
+# Policy.ReadWrite.ApplicationConfiguration (resources/tokenlifetimepolicy, claimsmappingpolicy,
+# homerealmdiscoverypolicy, tokenissuancepolicy). Each differs only by name, entity type and the objects
+# it is assigned on (ASSIGNED_ON below).
+STS_POLICIES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("tokenLifetimePolicies", "tokenLifetimePolicy", ("applications", "servicePrincipals")),
+    ("claimsMappingPolicies", "claimsMappingPolicy", ("servicePrincipals",)),
+    ("homeRealmDiscoveryPolicies", "homeRealmDiscoveryPolicy", ("servicePrincipals",)),
+    ("tokenIssuancePolicies", "tokenIssuancePolicy", ("applications",)),
+)
+
+
+def _sts_policy(name: str, odata_type: str) -> Resource:
+    return Resource(
+        name=name,
+        path=f"policies/{name}",
+        odata_type=f"#microsoft.graph.{odata_type}",
+        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
+        required=("displayName", "definition"),
+        defaults={"isOrganizationDefault": False, "description": None},
+    )
+
 
 RESOURCES: tuple[Resource, ...] = (
     Resource(
@@ -472,7 +525,7 @@ RESOURCES: tuple[Resource, ...] = (
     # a schedule request assigns or activates a role; the active result shows up both as a
     # roleAssignment and as a schedule instance whose assignmentType says Assigned or Activated.
     Resource(
-        name="roleAssignmentScheduleRequests",
+        name="roleAssignmentScheduleRequests", licence=PIM_LICENCE,
         path="roleManagement/directory/roleAssignmentScheduleRequests",
         odata_type="#microsoft.graph.unifiedRoleAssignmentScheduleRequest",
         perms=PIM_REQUEST_PERMS,
@@ -484,7 +537,7 @@ RESOURCES: tuple[Resource, ...] = (
         defaults={"directoryScopeId": "/", "justification": None, "scheduleInfo": None},
     ),
     Resource(
-        name="roleAssignmentScheduleInstances",
+        name="roleAssignmentScheduleInstances", licence=PIM_LICENCE,
         path="roleManagement/directory/roleAssignmentScheduleInstances",
         odata_type="#microsoft.graph.unifiedRoleAssignmentScheduleInstance",
         perms=PIM_PERMS,
@@ -498,7 +551,7 @@ RESOURCES: tuple[Resource, ...] = (
     # has one; assignmentType says Assigned or Activated
     # (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignmentschedules).
     Resource(
-        name="roleAssignmentSchedules",
+        name="roleAssignmentSchedules", licence=PIM_LICENCE,
         path="roleManagement/directory/roleAssignmentSchedules",
         odata_type="#microsoft.graph.unifiedRoleAssignmentSchedule",
         perms=PIM_PERMS,
@@ -512,7 +565,7 @@ RESOURCES: tuple[Resource, ...] = (
     # schedule), adminRemove revokes it; nothing shows up in roleAssignments until activation
     # (https://learn.microsoft.com/graph/api/rbacapplication-post-roleeligibilityschedulerequests).
     Resource(
-        name="roleEligibilityScheduleRequests",
+        name="roleEligibilityScheduleRequests", licence=PIM_LICENCE,
         path="roleManagement/directory/roleEligibilityScheduleRequests",
         odata_type="#microsoft.graph.unifiedRoleEligibilityScheduleRequest",
         perms=ELIGIBILITY_REQUEST_PERMS,
@@ -558,7 +611,7 @@ RESOURCES: tuple[Resource, ...] = (
         audit=("RoleManagement", "Policy"),
     ),
     Resource(
-        name="roleEligibilitySchedules",
+        name="roleEligibilitySchedules", licence=PIM_LICENCE,
         path="roleManagement/directory/roleEligibilitySchedules",
         odata_type="#microsoft.graph.unifiedRoleEligibilitySchedule",
         perms=ELIGIBILITY_PERMS,
@@ -572,7 +625,7 @@ RESOURCES: tuple[Resource, ...] = (
     # (https://learn.microsoft.com/graph/api/privilegedaccessgroup-post-eligibilityschedulerequests,
     # .../privilegedaccessgroup-post-assignmentschedulerequests, .../privilegedaccessgroup-list-eligibilityschedules).
     Resource(
-        name="groupEligibilityScheduleRequests",
+        name="groupEligibilityScheduleRequests", licence=PIM_LICENCE,
         path="identityGovernance/privilegedAccess/group/eligibilityScheduleRequests",
         odata_type="#microsoft.graph.privilegedAccessGroupEligibilityScheduleRequest",
         perms=GROUP_ELIGIBILITY_PERMS, required=("action", "accessId", "principalId", "groupId"),
@@ -583,14 +636,14 @@ RESOURCES: tuple[Resource, ...] = (
                   "ticketInfo": {"ticketNumber": None, "ticketSystem": None}},
     ),
     Resource(
-        name="groupEligibilitySchedules",
+        name="groupEligibilitySchedules", licence=PIM_LICENCE,
         path="identityGovernance/privilegedAccess/group/eligibilitySchedules",
         odata_type="#microsoft.graph.privilegedAccessGroupEligibilitySchedule",
         perms=GROUP_ELIGIBILITY_PERMS, id_style="opaque", create="", updatable=False, deletable=False,
         list_filter_one_of=GROUP_PIM_FILTER, audit=("GroupManagement", "Group"),
     ),
     Resource(
-        name="groupAssignmentScheduleRequests",
+        name="groupAssignmentScheduleRequests", licence=PIM_LICENCE,
         path="identityGovernance/privilegedAccess/group/assignmentScheduleRequests",
         odata_type="#microsoft.graph.privilegedAccessGroupAssignmentScheduleRequest",
         perms=GROUP_ASSIGNMENT_PERMS, required=("action", "accessId", "principalId", "groupId"),
@@ -601,7 +654,7 @@ RESOURCES: tuple[Resource, ...] = (
                   "ticketInfo": {"ticketNumber": None, "ticketSystem": None}},
     ),
     Resource(
-        name="groupAssignmentSchedules",
+        name="groupAssignmentSchedules", licence=PIM_LICENCE,
         path="identityGovernance/privilegedAccess/group/assignmentSchedules",
         odata_type="#microsoft.graph.privilegedAccessGroupAssignmentSchedule",
         perms=GROUP_ASSIGNMENT_PERMS, id_style="opaque", create="", updatable=False, deletable=False,
@@ -738,7 +791,7 @@ RESOURCES: tuple[Resource, ...] = (
         read_only=("version",),
     ),
     Resource(
-        # https://learn.microsoft.com/graph/api/deviceregistrationpolicy-update: PUT in v1.0
+        # https://learn.microsoft.com/graph/api/deviceregistrationpolicy-update: PUT in v1.0, 200 with the policy
         name="deviceRegistrationPolicy",
         path="policies/deviceRegistrationPolicy",
         odata_type="#microsoft.graph.deviceRegistrationPolicy",
@@ -747,6 +800,7 @@ RESOURCES: tuple[Resource, ...] = (
         fixed_id="deviceRegistrationPolicy",
         create="",
         update="PUT",
+        update_answers_object=True,  # "returns a 200 OK response code and an updated deviceRegistrationPolicy"
         deletable=False,
         throttle="none",
         read_only=("displayName", "description"),
@@ -823,40 +877,7 @@ RESOURCES: tuple[Resource, ...] = (
         read_only=("displayName", "description"),
         hook="security_defaults",
     ),
-    Resource(
-        name="tokenLifetimePolicies",
-        path="policies/tokenLifetimePolicies",
-        odata_type="#microsoft.graph.tokenLifetimePolicy",
-        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
-        required=("displayName", "definition"),
-        defaults={"isOrganizationDefault": False, "description": None},
-    ),
-    Resource(
-        name="claimsMappingPolicies",
-        path="policies/claimsMappingPolicies",
-        odata_type="#microsoft.graph.claimsMappingPolicy",
-        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
-        required=("displayName", "definition"),
-        defaults={"isOrganizationDefault": False, "description": None},
-    ),
-    # https://learn.microsoft.com/graph/api/resources/homerealmdiscoverypolicy: a stsPolicy like the two above.
-    Resource(
-        name="homeRealmDiscoveryPolicies",
-        path="policies/homeRealmDiscoveryPolicies",
-        odata_type="#microsoft.graph.homeRealmDiscoveryPolicy",
-        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
-        required=("displayName", "definition"),
-        defaults={"isOrganizationDefault": False, "description": None},
-    ),
-    # https://learn.microsoft.com/graph/api/resources/tokenissuancepolicy: a stsPolicy like the two above.
-    Resource(
-        name="tokenIssuancePolicies",
-        path="policies/tokenIssuancePolicies",
-        odata_type="#microsoft.graph.tokenIssuancePolicy",
-        perms=_p(("Policy.Read.All",), ("Policy.ReadWrite.ApplicationConfiguration",)),
-        required=("displayName", "definition"),
-        defaults={"isOrganizationDefault": False, "description": None},
-    ),
+    *(_sts_policy(name, odata_type) for name, odata_type, _ in STS_POLICIES),
     # https://learn.microsoft.com/graph/api/resources/permissiongrantpolicy: the client chooses the id
     # (permissiongrantpolicy-post-permissiongrantpolicies); Microsoft's own policies (ids "microsoft-...")
     # are read-only. `includes` / `excludes` are condition sets, returned with the policy (the example
@@ -924,7 +945,7 @@ RESOURCES: tuple[Resource, ...] = (
     # .../accesspackage-update, .../accesspackage-delete): EntitlementManagement.Read.All to read,
     # EntitlementManagement.ReadWrite.All to write, apps included.
     Resource(
-        name="accessPackageCatalogs", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        name="accessPackageCatalogs", licence=EM_LICENCE,
         path="identityGovernance/entitlementManagement/catalogs",
         odata_type="#microsoft.graph.accessPackageCatalog",
         perms=EM_PERMS, required=("displayName",), create_only=("catalogType",), throttle="none",
@@ -933,7 +954,7 @@ RESOURCES: tuple[Resource, ...] = (
                   "isExternallyVisible": False},
     ),
     Resource(
-        name="accessPackages", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        name="accessPackages", licence=EM_LICENCE,
         path="identityGovernance/entitlementManagement/accessPackages",
         odata_type="#microsoft.graph.accessPackage",
         perms=EM_PERMS, required=("displayName", "catalog"), create_only=("catalog",), expandable=("catalog",),
@@ -944,7 +965,7 @@ RESOURCES: tuple[Resource, ...] = (
     # updated by PUT of the whole definition (accessreviewscheduledefinition-update: "only the following
     # properties can be updated"; PATCH is not documented), deleted with its instances and decisions.
     Resource(
-        name="accessReviewDefinitions", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        name="accessReviewDefinitions", licence=REVIEW_LICENCE,
         path="identityGovernance/accessReviews/definitions",
         odata_type="#microsoft.graph.accessReviewScheduleDefinition",
         perms=REVIEW_PERMS, required=("displayName", "scope"), update="PUT", throttle="none",
@@ -958,10 +979,11 @@ RESOURCES: tuple[Resource, ...] = (
         # https://learn.microsoft.com/graph/api/entitlementmanagement-post-assignmentpolicies (POST),
         # .../accesspackageassignmentpolicy-update (PUT of the whole policy, 200 with it),
         # .../accesspackageassignmentpolicy-delete: made for an existing access package, never moved.
-        name="accessPackageAssignmentPolicies",
+        name="accessPackageAssignmentPolicies", licence=EM_LICENCE,
         path="identityGovernance/entitlementManagement/assignmentPolicies",
         odata_type="#microsoft.graph.accessPackageAssignmentPolicy",
-        perms=EM_PERMS, required=("displayName", "accessPackage"), expandable=("accessPackage",), replace=True,
+        perms=EM_PERMS, required=("displayName", "accessPackage"), expandable=("accessPackage",), update="PUT",
+        update_answers_object=True,
         throttle="none", hook="assignment_policy", audit=("EntitlementManagement", "AccessPackageAssignmentPolicy"),
         defaults={"description": None, "allowedTargetScope": "notSpecified", "specificAllowedTargets": [],
                   "automaticRequestSettings": None, "expiration": {"type": "noExpiration", "endDateTime": None,
@@ -1214,10 +1236,7 @@ APP_POLICY_REF_PERMS = Perms(read=("Application.Read.All",), write=(("Applicatio
 # each policy lists them back by `appliesTo` (stspolicy-list-appliesto).
 ASSIGNED_ON: dict[str, tuple[str, ...]] = {
     "appManagementPolicies": ("applications", "servicePrincipals"),
-    "claimsMappingPolicies": ("servicePrincipals",),
-    "homeRealmDiscoveryPolicies": ("servicePrincipals",),
-    "tokenLifetimePolicies": ("applications", "servicePrincipals"),
-    "tokenIssuancePolicies": ("applications",),
+    **{name: owners for name, _, owners in STS_POLICIES},
 }
 # https://learn.microsoft.com/graph/api/serviceprincipal-post-claimsmappingpolicies, application-post-
 # tokenlifetimepolicies, ...: Policy.Read.All with Application.ReadWrite.All or .OwnedBy (permissions.json:

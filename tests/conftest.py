@@ -75,6 +75,19 @@ def admin(sim: Any, version: str = "v1.0") -> Any:
                         headers={"Authorization": "Bearer sim-admin"}, verify=verify)
 
 
+def turn_on(repo: Cli, *names: str, drop: tuple[str, ...] = (), tenant: str = "demo") -> None:
+    """tenant.yaml lists the kinds on by default that an app can read (less `drop`) and the opt-in `names`."""
+    import yaml
+
+    from entragit import kinds
+
+    path = repo.repo / "tenants" / tenant / "tenant.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only and k.name not in drop]
+    doc["kinds"] += list(names)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
 @pytest.fixture
 def tls_sim(sim_factory: Any) -> Any:
     """The demo tenant over TLS, as azure-identity needs to sign in."""

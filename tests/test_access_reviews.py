@@ -6,33 +6,22 @@ id. Signed in as the app holding exactly the listed permissions."""
 from __future__ import annotations
 
 import json
-import ssl
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
 
-from entragit import kinds
-from tests.conftest import Cli, app_repo
+from tests.conftest import Cli, admin, app_repo, turn_on
 
-ADMIN = {"Authorization": "Bearer sim-admin"}
 DEFS = "/identityGovernance/accessReviews/definitions"
 KIND = "accessReviewDefinitions"
 FILE = f"tenants/demo/{KIND}/finance-admins-quarterly-review.yaml"
 
 
-def _graph(sim: Any) -> httpx.Client:
-    verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
-    return httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify)
-
-
 def _repo(tmp_path: Path, sim: Any, monkeypatch: Any) -> Cli:
     repo = app_repo(tmp_path / "config", sim, monkeypatch, extra=("AccessReview.ReadWrite.All",))
-    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only] + [KIND]
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    turn_on(repo, KIND)
     return repo
 
 
@@ -56,7 +45,7 @@ def test_review_round_trip_and_recreated_group_is_remapped(tmp_path, sim_factory
     repo = _repo(tmp_path, sim, monkeypatch)
     repo("export", "--commit")
     doc = yaml.safe_load((repo.repo / FILE).read_text())
-    with _graph(sim) as c:
+    with admin(sim) as c:
         gid = _group(c, "Finance Admins")["id"]
         review = _review(c)
     assert doc["scope"]["query"] == f"/groups/{gid}/transitiveMembers"
@@ -66,7 +55,7 @@ def test_review_round_trip_and_recreated_group_is_remapped(tmp_path, sim_factory
     assert not {"createdBy", "status", "createdDateTime", "lastModifiedDateTime"} & set(doc)
     assert not list((repo.repo / "tenants/demo").glob("*nstance*")), "instances are history, never exported"
 
-    with _graph(sim) as c:
+    with admin(sim) as c:
         # Edited live (a PUT of the whole definition, as Graph updates one): plan puts it back.
         live = {k: v for k, v in review.items() if k not in ("id", "createdBy", "status", "@odata.context", "createdDateTime", "lastModifiedDateTime")}
         live["settings"] = {**live["settings"], "instanceDurationInDays": 3}

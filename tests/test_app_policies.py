@@ -6,25 +6,18 @@ is empty; a hard-deleted app is recreated and both policies name the new app."""
 from __future__ import annotations
 
 import json
-import ssl
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
 
-from tests.conftest import Cli, app_repo
+from tests.conftest import Cli, admin, app_repo
 
-ADMIN = {"Authorization": "Bearer sim-admin"}
 PGP, AMP = "/policies/permissionGrantPolicies", "/policies/appManagementPolicies"
 DEFAULT = "/policies/defaultAppManagementPolicy"
 KINDS = ("permissionGrantPolicies", "appManagementPolicies", "defaultAppManagementPolicy")
 CUSTOM = "contoso-expensehub-consent"
-
-
-def _graph(sim: Any) -> httpx.Client:
-    verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
-    return httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify)
 
 
 def _ops(repo: Cli) -> list[tuple[str, str]]:
@@ -48,7 +41,7 @@ def test_exported_with_built_ins_kept_read_only(tmp_path: Path, sim_factory: Any
     assert sorted(p.stem for p in (d / "permissionGrantPolicies").glob("*.yaml")) == [
         "default-user-legacy-policy", "default-user-low-risk-policy", "expensehub-self-consent"]
     custom = yaml.safe_load((d / "permissionGrantPolicies" / "expensehub-self-consent.yaml").read_text())
-    with _graph(sim) as c:
+    with admin(sim) as c:
         expensehub, hr = _app(c, "ExpenseHub"), _app(c, "HR Portal")
     assert custom["includes"][0]["clientApplicationIds"] == [expensehub["appId"]]
     assert "id" not in custom["includes"][0], "condition set ids are Graph's"
@@ -72,7 +65,7 @@ def test_edits_come_back_and_a_recreated_app_is_named_again(tmp_path: Path, sim_
     sim = sim_factory("demo", tls=True)
     repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
-    with _graph(sim) as c:
+    with admin(sim) as c:
         pid = _amp(c)["id"]
         # Portal edits: a condition set removed, the credential policy disabled and unassigned, the
         # tenant default enabled.

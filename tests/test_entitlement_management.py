@@ -6,7 +6,6 @@ app holding exactly the listed permissions."""
 from __future__ import annotations
 
 import json
-import ssl
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +13,16 @@ import git
 import httpx
 import yaml
 
-from entragit import kinds
-from tests.conftest import Cli, app_repo
+from tests.conftest import Cli, admin, app_repo, turn_on
 
-ADMIN = {"Authorization": "Bearer sim-admin"}
 EM = "/identityGovernance/entitlementManagement"
 CATALOGS, PACKAGES, POLICIES = "accessPackageCatalogs", "accessPackages", "accessPackageAssignmentPolicies"
 PACKAGE_FILE = f"tenants/demo/{PACKAGES}/finance-month-end-close.yaml"
 
 
-def _graph(sim: Any) -> httpx.Client:
-    verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
-    return httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify)
-
-
 def _repo(tmp_path: Path, sim: Any, monkeypatch: Any) -> Cli:
     repo = app_repo(tmp_path / "config", sim, monkeypatch, extra=("EntitlementManagement.ReadWrite.All",))
-    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only] + [CATALOGS, PACKAGES,
-                                                                                               POLICIES]
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    turn_on(repo, CATALOGS, PACKAGES, POLICIES)
     return repo
 
 
@@ -56,7 +44,7 @@ def test_catalog_and_package_round_trip_as_the_exact_permission_app(tmp_path, si
     d = Path(repo.repo) / "tenants/demo"
     assert sorted(p.stem for p in (d / CATALOGS).glob("*.yaml")) == ["finance", "general"]
     package = yaml.safe_load((d / PACKAGES / "finance-month-end-close.yaml").read_text())
-    with _graph(sim) as c:
+    with admin(sim) as c:
         finance = _live(c, "catalogs")["Finance"]["id"]
     assert package["catalog"] == {"id": finance}
     assert package["refs"][finance]["name"] == "Finance"
@@ -68,7 +56,7 @@ def test_catalog_and_package_round_trip_as_the_exact_permission_app(tmp_path, si
     git.Repo(repo.repo).git.commit("-am", "Hide the close-week package from the My Access portal")
     assert _ops(repo) == [(PACKAGES, "update")]
     repo("apply", "--yes")
-    with _graph(sim) as c:
+    with admin(sim) as c:
         assert _live(c, "accessPackages")["Finance month-end close"]["isHidden"] is True
 
         # Deleted in the portal (package, then its catalog): both come back, the package in the new catalog.
@@ -104,7 +92,7 @@ def test_assignment_policy_round_trip_and_recreated_group(tmp_path, sim_factory,
     repo("export", "--commit")
     path = Path(repo.repo) / f"tenants/demo/{POLICIES}/finance-admins.yaml"
     policy = yaml.safe_load(path.read_text())
-    with _graph(sim) as c:
+    with admin(sim) as c:
         group = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]["id"]
         package = _live(c, "accessPackages")["Finance month-end close"]["id"]
     [target] = policy["specificAllowedTargets"]
@@ -117,13 +105,13 @@ def test_assignment_policy_round_trip_and_recreated_group(tmp_path, sim_factory,
     git.Repo(repo.repo).git.commit("-am", "Close-week access lasts a week")
     assert _ops(repo) == [(POLICIES, "update")]
     repo("apply", "--yes")
-    with _graph(sim) as c:
+    with admin(sim) as c:
         live = _live(c, "assignmentPolicies")["Finance admins"]
         assert live["expiration"]["duration"] == "P7D"
         assert live["requestApprovalSettings"]["stages"][0]["primaryApprovers"][0]["userId"] == approver
     assert "No changes" in repo("plan").output
 
-    with _graph(sim) as c:  # hard-deleted: gone from the recycle bin too
+    with admin(sim) as c:  # hard-deleted: gone from the recycle bin too
         assert c.delete(f"/groups/{group}").status_code == 204
         assert c.delete(f"/directory/deletedItems/{group}").status_code == 204
         assert (POLICIES, "update") in _ops(repo) and ("groups", "create") in _ops(repo)

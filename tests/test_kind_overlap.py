@@ -3,12 +3,7 @@ under two views) gets one warning naming tenant.yaml and both kinds from validat
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import yaml
-
-from entragit import kinds
-from tests.conftest import app_repo
+from tests.conftest import app_repo, turn_on
 
 PAIR = ("roleAssignments", "roleAssignmentSchedules")
 
@@ -21,10 +16,7 @@ def _warnings(output: str) -> list[str]:
 def test_both_role_assignment_views_warn_once(tmp_path, sim_factory, monkeypatch) -> None:
     sim = sim_factory("demo", tls=True)
     repo = app_repo(tmp_path / "config", sim, monkeypatch)
-    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only] + ["roleAssignmentSchedules"]
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    turn_on(repo, "roleAssignmentSchedules")
     for args in (("export", "--commit"), ("plan",), ("validate",)):
         [line] = _warnings(repo(*args).output)
         assert "demo/tenant.yaml" in line and "written twice" in line, args

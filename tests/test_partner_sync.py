@@ -5,25 +5,17 @@ second plan empty. Signed in as the app holding exactly the listed permissions."
 from __future__ import annotations
 
 import json
-import ssl
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from entragit import canonical, kinds
-from tests.conftest import Cli, app_repo
+from tests.conftest import Cli, admin, app_repo
 
-ADMIN = {"Authorization": "Bearer sim-admin"}
 PARTNERS = "/policies/crossTenantAccessPolicy/partners"
 KIND = "crossTenantAccessPartners"
-
-
-def _graph(sim: Any) -> httpx.Client:
-    verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
-    return httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify)
 
 
 def _synced(repo: Cli) -> tuple[Path, dict[str, Any]]:
@@ -47,7 +39,7 @@ def test_partner_sync_policy_exported_and_restored(tmp_path, sim_factory, monkey
     assert doc["identitySynchronization"] == {"displayName": "Northwind Consulting",
                                               "userSyncInbound": {"isSyncAllowed": True}}
     sync = f"{PARTNERS}/{tid}/identitySynchronization"
-    with _graph(sim) as c:
+    with admin(sim) as c:
         r = c.patch(sync, json={"userSyncInbound": {"isSyncAllowed": False}})
         assert r.status_code == 204, r.text
         [op] = _ops(repo)
@@ -91,7 +83,7 @@ def test_sync_policy_set_to_null_is_deleted_and_one_left_out_is_left_alone(tmp_p
     subprocess.run(["git", "-C", str(repo.repo), "commit", "-qam", "stop syncing Northwind users"], check=True)
     [op] = _ops(repo)
     assert op["action"] == "update"
-    with _graph(sim) as c:
+    with admin(sim) as c:
         assert c.get(sync).status_code == 200
         repo("apply", "--yes")
         assert c.get(sync).status_code == 404

@@ -12,8 +12,7 @@ from typing import Any
 import httpx
 import yaml
 
-from entragit import kinds
-from tests.conftest import Cli, app_repo
+from tests.conftest import Cli, app_repo, turn_on
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 SCHEDULES = "/roleManagement/directory/roleAssignmentSchedules"
@@ -34,11 +33,7 @@ def _one(c: httpx.Client, path: str, name: str) -> str:
 
 def _opt_in(repo: Cli) -> None:
     """Schedules instead of roleAssignments: both hold the same active assignments."""
-    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only
-                   and k.name != "roleAssignments"] + [KIND]
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    turn_on(repo, KIND, drop=("roleAssignments",))
 
 
 def _assign(c: httpx.Client, principal: str, role: str, action: str = "adminAssign") -> dict[str, Any]:

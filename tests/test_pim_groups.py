@@ -14,8 +14,7 @@ import git
 import httpx
 import yaml
 
-from entragit import kinds
-from tests.conftest import Cli, app_repo
+from tests.conftest import Cli, app_repo, turn_on
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 PIM = "/identityGovernance/privilegedAccess/group"
@@ -50,10 +49,7 @@ def _schedules(c: httpx.Client, coll: str, group: str) -> list[dict[str, Any]]:
 
 
 def _opt_in(repo: Cli) -> None:
-    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only] + [ELIGIBLE, ACTIVE]
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    turn_on(repo, ELIGIBLE, ACTIVE)
 
 
 def _ops(repo: Cli, *opts: str) -> list[tuple[str, str]]:

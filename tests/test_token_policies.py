@@ -7,7 +7,6 @@ hard-deleted application is recreated and assigned its policies again."""
 from __future__ import annotations
 
 import json
-import ssl
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,8 @@ import yaml
 from entragit_sim import apppolicies
 from entragit_sim.seeds import load_into
 from entragit_sim.store import Store
-from tests.conftest import Cli, app_repo
+from tests.conftest import Cli, admin, app_repo
 
-ADMIN = {"Authorization": "Bearer sim-admin"}
 HRD, TIP = "/policies/homeRealmDiscoveryPolicies", "/policies/tokenIssuancePolicies"
 TLP, CMP = "/policies/tokenLifetimePolicies", "/policies/claimsMappingPolicies"
 KINDS = ("homeRealmDiscoveryPolicies", "tokenIssuancePolicies", "tokenLifetimePolicies", "claimsMappingPolicies")
@@ -27,11 +25,6 @@ HRD_DEF = json.dumps({"HomeRealmDiscoveryPolicy": {"AccelerateToFederatedDomain"
                                                    "PreferredDomain": "federated.example.com"}})
 TIP_DEF = json.dumps({"TokenIssuancePolicy": {"Version": 1, "SigningAlgorithm": "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
                                               "TokenResponseSigningPolicy": "TokenOnly", "SamlTokenVersion": "2.0"}})
-
-
-def _graph(sim: Any) -> httpx.Client:
-    verify: Any = ssl.create_default_context(cafile=sim.ca_bundle) if sim.ca_bundle else True
-    return httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify)
 
 
 def _ops(repo: Cli) -> list[tuple[str, str]]:
@@ -73,7 +66,7 @@ def _seed(c: httpx.Client) -> dict[str, str]:
 def test_edits_come_back_and_a_deleted_policy_is_recreated(tmp_path: Path, sim_factory: Any,
                                                            monkeypatch: Any) -> None:
     sim = sim_factory("demo", tls=True)
-    with _graph(sim) as c:
+    with admin(sim) as c:
         on = _seed(c)
     repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
@@ -84,7 +77,7 @@ def test_edits_come_back_and_a_deleted_policy_is_recreated(tmp_path: Path, sim_f
     assert tip["displayName"] == "SAML token only" and "deletedDateTime" not in tip
     assert hrd["appliesTo"] == [on["sp"]] and hrd["refs"][on["sp"]]["name"] == "HR Portal"
     assert tip["appliesTo"] == [on["app"]] and tip["refs"][on["app"]]["name"] == "ExpenseHub"
-    with _graph(sim) as c:
+    with admin(sim) as c:
         # Portal edits: the preferred domain changed, the token policy renamed.
         h, t = _one(c, HRD, "Accelerate to federated"), _one(c, TIP, "SAML token only")
         edited = [HRD_DEF.replace("federated.example.com", "other.example.com")]
@@ -117,11 +110,11 @@ def test_edits_come_back_and_a_deleted_policy_is_recreated(tmp_path: Path, sim_f
 
 def test_a_recreated_app_is_assigned_the_policies_again(tmp_path: Path, sim_factory: Any, monkeypatch: Any) -> None:
     sim = sim_factory("demo", tls=True)
-    with _graph(sim) as c:
+    with admin(sim) as c:
         on = _seed(c)
     repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
-    with _graph(sim) as c:
+    with admin(sim) as c:
         tip, lt = _one(c, TIP, "SAML token only"), _one(c, TLP, "Eight hour tokens")
         assert c.delete(f"/applications/{on['app']}").status_code == 204
         assert c.delete(f"/directory/deletedItems/{on['app']}").status_code == 204

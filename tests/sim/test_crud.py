@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.sim.conftest import oid
+from tests.sim.conftest import ADMIN, oid
 
 GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -455,3 +455,51 @@ def test_beta_serves_ca_and_aliases(beta: httpx.Client, graph: httpx.Client) -> 
         ]
         == "elevated"
     )
+
+
+def test_put_answers_as_each_update_page_says(make_sim) -> None:
+    """One PUT mechanism: the whole object replaces the item (left-out defaults come back), answered 200
+    with it where the update page says so (accesspackageassignmentpolicy-update,
+    deviceregistrationpolicy-update) and 204 otherwise (accessreviewscheduledefinition-update,
+    adminconsentrequestpolicy-update)."""
+    sim = make_sim(seed="demo")
+    with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN, timeout=10) as graph:
+        policies = "identityGovernance/entitlementManagement/assignmentPolicies"
+        policy = graph.get(policies).json()["value"][0]
+        assert policy["description"] and policy["requestorSettings"]
+        body = {"displayName": "Renamed", "accessPackage": policy["accessPackage"]}
+        r = graph.put(f"{policies}/{policy['id']}", json=body)
+        assert r.status_code == 200, r.text
+        assert r.json()["displayName"] == "Renamed" and r.json()["id"] == policy["id"]
+        assert r.json()["description"] is None and r.json()["requestorSettings"] is None
+        assert graph.get(f"{policies}/{policy['id']}").json() == r.json()
+        assert graph.patch(f"{policies}/{policy['id']}", json=body).status_code == 405
+
+        reviews = "identityGovernance/accessReviews/definitions"
+        review = graph.get(reviews).json()["value"][0]
+        assert review["reviewers"]
+        r = graph.put(f"{reviews}/{review['id']}", json={"displayName": "Renamed", "scope": review["scope"]})
+        assert r.status_code == 204 and r.content == b""
+        after = graph.get(f"{reviews}/{review['id']}").json()
+        assert after["displayName"] == "Renamed" and after["reviewers"] == [] and after["createdBy"] == review["createdBy"]
+
+        device = graph.put("policies/deviceRegistrationPolicy", json={"userDeviceQuota": 7})
+        assert device.status_code == 200 and device.json()["userDeviceQuota"] == 7
+        consent = graph.put("policies/adminConsentRequestPolicy", json={"requestDurationInDays": 4})
+        assert consent.status_code == 204
+        assert graph.get("policies/adminConsentRequestPolicy").json()["requestDurationInDays"] == 4
+
+
+def test_an_unlicensed_tenant_is_answered_as_each_family_reportedly_is(make_sim) -> None:
+    """entitlement management: AzureAD-Governance-Assessment issue #2; PIM: EntraExporter issue #61 and
+    Microsoft365DSC (table.Licence); what needs no licence answers as ever."""
+    sim = make_sim(seed="demo", unlicensed=True)
+    with httpx.Client(base_url=sim.graph_url + "/", headers=ADMIN, timeout=10) as graph:
+        err = assert_error(graph.get("identityGovernance/entitlementManagement/catalogs"), 403, "NoLicense")
+        assert "Tenant does not meet license requirement!" in err["message"]
+        assert_error(graph.get("identityGovernance/accessReviews/definitions"), 403, "NoLicense")
+        err = assert_error(graph.get("roleManagement/directory/roleEligibilitySchedules"), 403,
+                           "AadPremiumLicenseRequired")
+        assert err["message"] == "The tenant needs an AAD Premium 2 license."
+        assert graph.get("roleManagement/directory/roleAssignments").status_code == 200
+        assert graph.get("groups").status_code == 200
