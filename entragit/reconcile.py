@@ -139,9 +139,7 @@ def _graph(t: Tenant) -> Graph:
 
 
 async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str], prune: bool,
-                      g: Graph, texts: dict[str, str] | None = None,
-                      exported: dict[str, Any] | None = None) -> Session:
-    desired = desired_state(root, t, ref, texts, exported)
+                      g: Graph, desired: Snapshot) -> Session:
     if not desired.objects:
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
     kinds = [kindmod.get(k) for k in desired.objects]
@@ -218,10 +216,12 @@ def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = ()
         gitstore.resolve(root, ref)
     texts, exported = ref_texts(root, t, ref), dict[str, Any]()
     _check_files(root, t, texts, exported)
+    desired = desired_state(root, t, ref, texts, exported)
+    del texts, exported  # the files' texts and validate's documents: the desired state holds what it needs
 
     async def go() -> Session:
         async with _graph(t) as g:
-            return await _plan_async(root, t, ref, selectors, prune, g, texts, exported)
+            return await _plan_async(root, t, ref, selectors, prune, g, desired)
 
     return asyncio.run(go())
 

@@ -898,6 +898,7 @@ def _check_tenant(root: Path, tdir: Path, selected: set[str] | None,
             out += _type_findings(d, functools.partial(committed.types, d.path))
             out += _unknown_properties(d, functools.partial(committed.keys, d.path))
             out += _reference_findings(d, index)
+        d.__dict__.pop("flat", None)  # a copy of the file's data: the tenant's would be held to the end
     out += _overlap_findings(t.config, sel)
     out += _idmap_findings(t.idmap, sel)
     out += _unique_findings(t, sel)
