@@ -163,19 +163,24 @@ def licence_refusal(e: GraphError) -> bool:
     )
 
 
+def _refused(kind: Kind, e: GraphError, what: str = "") -> Exception:
+    """What a refused read of `kind` (or of `what`, a part of its objects) means: no licence (the kind is
+    skipped), a permission the app lacks (named), or the error as Graph gave it."""
+    if licence_refusal(e):
+        return NotLicensed(f"skipped: the tenant has no {kind.licence or 'licence'} licence "
+                           f"({e.status} {e.code}); its files are kept as they are")
+    if e.status == 403:
+        return PermissionMissing(
+            f"reading {what or f'{kind.title}s'} ({kind.name}) was denied: the app needs {' or '.join(kind.read_perm)}",
+            hint="grant the permission (admin consent) or export with --allow-partial to skip this kind")
+    return e
+
+
 async def _guard(kind: Kind, coro: Any) -> Any:
     try:
         return await coro
     except GraphError as e:
-        if licence_refusal(e):
-            raise NotLicensed(f"skipped: the tenant has no {kind.licence or 'licence'} licence "
-                              f"({e.status} {e.code}); its files are kept as they are") from None
-        if e.status == 403:
-            raise PermissionMissing(
-                f"reading {kind.title}s ({kind.name}) was denied: the app needs {' or '.join(kind.read_perm)}",
-                hint="grant the permission (admin consent) or export with --allow-partial to skip this kind",
-            ) from None
-        raise
+        raise _refused(kind, e) from None
 
 
 def _list_params(kind: Kind) -> dict[str, Any] | None:
@@ -228,11 +233,8 @@ async def _read_child_objects(g: Graph, kind: Kind, snap: Snapshot) -> None:
         if resp.status == 404:  # none: written as null, so a file says "none" apart from "not exported"
             owned[key][f] = None
             continue
-        if resp.status == 403:
-            raise PermissionMissing(f"reading the {f} of {kind.title}s was denied: the app needs "
-                                    f"{' or '.join(kind.read_perm)}")
         if resp.status >= 400:
-            raise resp.error("GET", f"{kind.path}/{key}/{f}")
+            raise _refused(kind, resp.error("GET", f"{kind.path}/{key}/{f}"), f"the {f} of {kind.title}s")
         owned[key] = canonical.clean(kind, {**owned[key], f: resp.body})
 
 
@@ -279,10 +281,8 @@ async def _read_children(g: Graph, kind: Kind, snap: Snapshot) -> None:
         parents = [p for p in parents if kind.reads_parent(bodies[p])]
     reqs = [{"method": "GET", "url": child_url(kind, p)} for p in parents]
     for p, resp in zip(parents, await _guard(kind, g.batch(reqs, version=kind.version)), strict=True):
-        if resp.status == 403:
-            raise PermissionMissing(f"reading {kind.title}s was denied: the app needs {' or '.join(kind.read_perm)}")
         if resp.status >= 400:
-            raise resp.error("GET", kind.path)
+            raise _refused(kind, resp.error("GET", kind.path))
         items = list(resp.body.get("value", []))
         nxt = resp.body.get("@odata.nextLink")
         while nxt:
