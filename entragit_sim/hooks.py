@@ -1137,7 +1137,8 @@ class ResourceRoleScope(Hook):
     (https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resourceroles). The id is
     `{role id}_{scope id}` as in the docs' answers; role and scope ids are derived from the resource here.
     Unsourced: error codes and texts, refusing a role already in the package, and SharePoint roles (any
-    originId is accepted). `role` and `scope` come back only with $expand; `accessPackageId` never."""
+    originId is accepted). `role` and `scope` come back only with $expand (the role with its resource,
+    whether or not a nested $expand asks for it: a simplification); `accessPackageId` never."""
 
     def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
         package = ctx.store.get("accessPackages", str(obj.get("accessPackageId")))
