@@ -139,6 +139,8 @@ def test_a_hard_deleted_group_is_re_added_to_the_catalog_and_the_package(tmp_pat
     only = ("--only", "groups/finance-admins")
     assert [op for op in _ops(repo, *only) if op[1] != "link"] == [
         (RESOURCES, "create"), (RESOURCES, "delete"), (SCOPES, "create"), (SCOPES, "delete"), ("groups", "create")]
+    text = repo("plan", *only).output
+    assert "role.originId: Member_f" in text and "-> Member_<new id of Finance Admins>" in text, text
     repo("apply", "--yes", *only)
     with admin(sim) as c:
         new = _group(c, "Finance Admins")
