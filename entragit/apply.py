@@ -472,9 +472,10 @@ class Runner:
                 body[f] = secrets.token_urlsafe(32)
                 note += f"; random {f}, the real one must be set"
         via = kind.requests
-        post_path, post_body = (via.path, {"action": via.assign, **body}) if via else (self._path(kind, body), body)
-        if kind.parent_in_path:  # the parent is in the path, never in the body Graph receives
-            post_body = {k: v for k, v in post_body.items() if k != kind.parent_field}
+        sent = {k: v for k, v in body.items() if not (kind.parent_in_path and k == kind.parent_field)}
+        # The parent is in the path (or the request's parent field), never in the object Graph receives.
+        post_path, post_body = ((via.path, via.body(via.assign, sent, body.get(kind.parent_field))) if via
+                                else (self._path(kind, body), sent))
         try:
             made = await self._write("POST", post_path, kind, self._made(kind, body), body=post_body)
         except GraphError as e:
@@ -486,8 +487,10 @@ class Runner:
                     self._record(kind, op.key, found)
                 return f"already exists ({found or 'id unknown'})"
             raise
+        if via and not via.id_field:  # the answer is the request alone: find what it made by its natural key
+            made = await self._made(kind, body)() or {}
         # A request's answer names what it made; a lost answer's read-back finds the object itself.
-        new = str((via and made.get(via.id_field)) or made.get(kind.id_field, ""))
+        new = str((via and via.id_field and made.get(via.id_field)) or made.get(kind.id_field, ""))
         self.fresh.add(new)
         if new and new != op.key:
             self._record(kind, op.key, new)
@@ -612,17 +615,18 @@ class Runner:
     async def _delete(self, kind: Kind, op: Op) -> str:
         path = f"{self._path(kind, op.body)}/{op.target}"
         if kind.requests:
-            return await self._revoke(kind, kind.requests, path)
+            return await self._revoke(kind, kind.requests, path, op.body.get(kind.parent_field))
         for child in kind.delete_first:
             await self._remove(kind, f"{path}/{child}", "deleted")
         return await self._remove(kind, path, "deleted")
 
-    async def _revoke(self, kind: Kind, via: Requests, path: str) -> str:
-        """Delete through the request collection: the live object's natural key with the remove action."""
+    async def _revoke(self, kind: Kind, via: Requests, path: str, parent: object) -> str:
+        """Delete through the request collection: the live object's key (Requests.remove_key, else its
+        natural key) with the remove action."""
         live = await self._read(kind, path)
         if live is None:
             return "already deleted"
-        body = {"action": via.remove, **{f: live.get(f) for f in kind.natural_key}}
+        body = via.body(via.remove, {f: live.get(f) for f in via.remove_key or kind.natural_key}, parent)
         await self._write("POST", via.path, kind, self._gone(kind, path), body=body)
         return "deleted"
 

@@ -143,7 +143,25 @@ class Requests:
     path: str
     assign: str = "adminAssign"
     remove: str = "adminRemove"
-    id_field: str = "targetScheduleId"
+    id_field: str = "targetScheduleId"  # "": the answer names only the request; the object is read back
+    action_field: str = "action"  # the field that says assign or remove (catalog resources: requestType)
+    # The object nested under `wrap` and its parent named as {"id": ...} under `parent`, instead of the
+    # object's fields at the top (https://learn.microsoft.com/graph/api/entitlementmanagement-post-resourcerequests:
+    # {"requestType": "adminAdd", "resource": {...}, "catalog": {"id": ...}}).
+    wrap: str = ""
+    parent: str = ""
+    remove_key: tuple[str, ...] = ()  # what a remove names the object by; () = its natural key
+
+    def body(self, action: str, obj: Mapping[str, object], parent: object = None) -> dict[str, object]:
+        """The request that assigns (or removes) `obj`."""
+        out: dict[str, object] = {self.action_field: action}
+        if self.wrap:
+            out[self.wrap] = dict(obj)
+        else:
+            out.update(obj)
+        if self.parent:
+            out[self.parent] = {"id": parent}
+        return out
 
 
 @dataclass(frozen=True)
@@ -1018,6 +1036,55 @@ KINDS: tuple[Kind, ...] = (
         refs=(Ref("catalog.id", ("accessPackageCatalogs",)),),
         read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
         default_on=False, depends=("accessPackageCatalogs",),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/accesspackageresource: the groups, applications
+        # (service principals) and SharePoint Online sites added to a catalog, listed per catalog
+        # (accesspackagecatalog-list-resources). Graph has no POST, PATCH or DELETE of them: they are added
+        # and removed only through resource requests, adminAdd naming the origin, adminRemove naming the
+        # resource's id (entitlementmanagement-post-resourcerequests); the answer is the request, so the
+        # resource made is read back by its origin. originId is the group's or service principal's id (a
+        # site's URL): a recreated group is added again under its new id. Adding a group app-only also needs
+        # Group.ReadWrite.All ("the application requesting to add the group should also be assigned the
+        # Group.ReadWrite.All permission"). displayName and description are the origin's, not the catalog's.
+        name="accessPackageCatalogResources", licence="Entra ID P2 / Governance", graph_type="accessPackageResource",
+        title="catalog resource", parent="accessPackageCatalogs",
+        path="/identityGovernance/entitlementManagement/catalogs/{parent}/resources", name_field="",
+        natural_key=("catalogId", "originSystem", "originId"), label=("originId",), parent_field="catalogId",
+        parent_in_path=True, update=None,
+        requests=Requests("/identityGovernance/entitlementManagement/resourceRequests", assign="adminAdd",
+                          id_field="", action_field="requestType", wrap="resource", parent="catalog",
+                          remove_key=("id",)),
+        strip=frozenset({"displayName", "description", "attributes", "environment", "roles", "scopes"} | _TS),
+        refs=(Ref("catalogId", ("accessPackageCatalogs",)),
+              Ref("originId", ("groups", "servicePrincipals"), only_guids=True)),
+        read_perm=("EntitlementManagement.Read.All",),
+        write_perm=("EntitlementManagement.ReadWrite.All", "Group.ReadWrite.All"),
+        default_on=False, depends=("accessPackageCatalogs", "groups", "servicePrincipals"),
+    ),
+    Kind(
+        # https://learn.microsoft.com/graph/api/resources/accesspackageresourcerolescope: a role of a catalog
+        # resource (a group's Member or Owner, an app role, a site role) that an access package grants.
+        # Listed per package with the role and scope expanded (accesspackage-list-resourcerolescopes; the
+        # role's resource too, which a create names), created by POST with the role's resource as {"id": ...}
+        # (accesspackage-post-resourcerolescopes), removed by DELETE, never updated. The role and scope
+        # ids are Graph's and change when the resource is added again, so files keep the origins only. A
+        # group role's originId embeds the group's id (`Member_{id}`).
+        name="accessPackageResourceRoleScopes", licence="Entra ID P2 / Governance",
+        graph_type="accessPackageResourceRoleScope", title="access package resource role",
+        parent="accessPackages", guid_id=False,  # `{role id}_{scope id}`
+        path="/identityGovernance/entitlementManagement/accessPackages/{parent}/resourceRoleScopes", name_field="",
+        natural_key=("accessPackageId", "role", "scope"), label=("accessPackageId",),
+        parent_field="accessPackageId", parent_in_path=True, update=None,
+        expand=("role($expand=resource)", "scope"), only_id=("role.resource",),
+        strip=frozenset({"role.id", "role.displayName", "role.description", "scope.id", "scope.displayName",
+                         "scope.description"} | _TS),
+        refs=(Ref("accessPackageId", ("accessPackages",)),
+              Ref("role.resource.id", ("accessPackageCatalogResources",)),
+              Ref("role.originId", ("groups",), pattern=r"^(?:Member|Owner)_(.+)$", only_guids=True),
+              Ref("scope.originId", ("groups", "servicePrincipals"), only_guids=True)),
+        read_perm=("EntitlementManagement.Read.All",), write_perm=("EntitlementManagement.ReadWrite.All",),
+        default_on=False, depends=("accessPackages", "accessPackageCatalogResources", "groups", "servicePrincipals"),
     ),
     Kind(
         # https://learn.microsoft.com/graph/api/resources/accesspackageassignmentpolicy: who may request an

@@ -329,6 +329,7 @@ class Planner:
         self.names = Names(live)
         self.dnames = Names(desired)
         self.managed = {k.name: managed_fields(k) for k in kindmod.KINDS}
+        self.replaced: list[Op] = []  # deletes of objects replaced by another (run after every write)
 
     # the value a reference in a desired body should hold live
     def translate(self, ref: Any, value: str) -> str:
@@ -359,6 +360,24 @@ class Planner:
             for key, body in sorted(objs.items()):
                 if (kind.name, key) not in self.status:
                     self._classify_missing(kind, key, body, by_nat)
+                elif self._replaced(kind, key, body):
+                    self.created.add(key)  # a new id, which what names it must get
+
+    def _replaced(self, kind: Kind, key: str, body: Mapping[str, Any]) -> bool:
+        """A live object Graph cannot update that the files change: apply deletes it and creates it anew.
+        With --only, one naming an object being created is planned too (a recreated group's catalog resource)."""
+        st = self.status[(kind.name, key)]
+        if kind.update is not None or kind.singleton or st.how != "live":
+            return False
+        names_new = any(v in self.created for _, v in refmod.iter_refs(kind, dict(body)))
+        if not (self._is_selected(kind, key) or names_new):
+            return False
+        have = self.live.objects[kind.name][st.target]
+        if not body_diff(kind, self._translated(kind, body), have, self.managed[kind.name])[0]:
+            return False
+        if names_new:
+            self.pulled.add((kind.name, key))
+        return True
 
     def _classify_missing(self, kind: Kind, key: str, body: Mapping[str, Any],
                           by_nat: dict[tuple[str, ...], list[str]]) -> None:
@@ -450,6 +469,8 @@ class Planner:
                 else:
                     self._plan_remap_only(kind, key, writes, links)
         deletes, unmanaged = self._plan_deletes()
+        order = {k.name: i for i, k in enumerate(reversed(kindmod.apply_order()))}
+        deletes = sorted(self.replaced, key=lambda op: order[op.kind]) + deletes  # stable within a kind
         writes = _directed(writes)
         links.sort(key=lambda op: bool(kindmod.get(op.kind).restricts_members))  # stable: the rest keep their order
         return Plan(self.tenant, self.ref, tuple(writes + links + deletes), tuple(unmanaged),
@@ -499,9 +520,18 @@ class Planner:
         patch, changes = self._unlocked(kind, key, name, have, patch, changes)
         if patch:
             if kind.update is None:
-                writes.append(Op("delete", kind.name, key, name, target=st.target, body=_parent_of(kind, have),
-                                 note="replaced (no update in Graph)"))
-                writes.append(Op("create", kind.name, key, name, body=write_body(kind, want), changes=tuple(changes)))
+                gone = Op("delete", kind.name, key, name, target=st.target, body=_parent_of(kind, have),
+                          note="replaced (no update in Graph)")
+                made = Op("create", kind.name, key, name, body=_with_parent(kind, write_body(kind, want), want),
+                          changes=tuple(changes))
+                if natural_key(kind, want) != natural_key(kind, have):
+                    # Another object: made first, the old one deleted with the prunes (what names it first),
+                    # so nothing is left without it and Graph's in-use checks pass (a catalog resource
+                    # stays while an access package grants one of its roles).
+                    writes.append(made)
+                    self.replaced.append(gone)
+                else:
+                    writes += [gone, made]
             else:
                 writes.append(Op("update", kind.name, key, name, target=st.target, body=_update_body(kind, patch, want),
                                  changes=tuple(changes)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,9 @@ PAINT = {"create": "added", "restore": "added", "link": "added", "adopt": "chang
 SYMBOL = {"create": "+", "restore": "↺", "adopt": "=", "update": "~", "link": "+", "unlink": "-", "delete": "-"}
 
 
+_EMBEDDED = re.compile(r"\{new:([^{}]+)\}")
+
+
 def _short(v: Any, names: dict[str, str]) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_short(x, names) for x in v) + "]"
@@ -30,6 +34,8 @@ def _short(v: Any, names: dict[str, str]) -> str:
             return f"<new id of {names.get(old.lower(), old)}>"
         if GUID.match(v) and v.lower() in names:
             return f"{names[v.lower()]} ({v[:8]})"
+        if "{new:" in v:  # a placeholder inside a string (a group role's `Member_{id}`)
+            v = _EMBEDDED.sub(lambda m: f"<new id of {names.get(m.group(1).lower(), m.group(1))}>", v)
     text = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
     return text if len(text) <= 120 else text[:117] + "..."
 

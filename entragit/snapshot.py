@@ -270,6 +270,8 @@ def child_url(kind: Kind, parent: str) -> str:
     """The list of `kind` below `parent`: a `{parent}` path, or the collection with its per-parent $filter."""
     if kind.parent_filter:
         return f"{kind.path}?$filter=" + quote(kind.parent_filter.format(parent=parent), safe="'")
+    if kind.expand:  # navigation properties kept in the file (an access package's role scopes: role, scope)
+        return kind.path.format(parent=parent) + "?$expand=" + quote(",".join(kind.expand), safe="(),=$")
     return kind.path.format(parent=parent)
 
 

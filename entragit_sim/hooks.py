@@ -11,11 +11,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from entragit_sim import apppolicies, combinations, credentials
-from entragit_sim.auth import Caller
+from entragit_sim.auth import Caller, require_write
 from entragit_sim.builtins import FIRST_PARTY_APPS, MICROSOFT_TENANT_ID, ROLE_TEMPLATES
 from entragit_sim.errors import GraphHTTPError, bad_request, denied, not_found
 from entragit_sim.store import Obj, Store
-from entragit_sim.table import BY_NAME, RESOURCES, Resource
+from entragit_sim.table import BY_NAME, RESOURCES, Perms, Resource
 
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 LOCATION_SENTINELS = {"All", "AllTrusted", ZERO_GUID}
@@ -1034,6 +1034,10 @@ class AccessPackageCatalog(Hook):
             raise bad_request("This catalog cannot be deleted.")
         if any((p.get("catalog") or {}).get("id") == obj["id"] for p in ctx.store.all("accessPackages")):
             raise bad_request("The catalog still contains access packages; delete them first.")
+        # Unsourced: the docs do not say what becomes of a deleted catalog's resources; they go with it here.
+        for r in ctx.store.all("accessPackageCatalogResources"):
+            if r.get("catalogId") == obj["id"]:
+                ctx.store.pop("accessPackageCatalogResources", r["id"])
 
 
 class AccessPackage(Hook):
@@ -1046,6 +1050,141 @@ class AccessPackage(Hook):
             raise GraphHTTPError(404, "ResourceNotFound", f"Catalog '{cid}' does not exist.")
         obj["catalog"] = {"id": cid}
         obj["createdDateTime"] = obj["modifiedDateTime"] = now_iso()
+
+    def on_delete(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        # Unsourced: the docs do not say what becomes of a deleted package's resource roles; they go with it.
+        for s in ctx.store.all("accessPackageResourceRoleScopes"):
+            if s.get("accessPackageId") == obj["id"]:
+                ctx.store.pop("accessPackageResourceRoleScopes", s["id"])
+
+
+_ORIGINS = {"AadGroup": "groups", "AadApplication": "servicePrincipals", "SharePointOnline": ""}
+GROUP_ADD_PERMS = Perms(read=(), write=(("Group.ReadWrite.All",),))
+
+
+class AccessPackageResource(Hook):
+    """A catalog's resources: `catalogId` links it to its catalog here and is never returned."""
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        obj.pop("catalogId", None)
+        return obj
+
+
+class ResourceRequest(Hook):
+    """adminAdd adds a group, application (service principal, by its id) or SharePoint Online site (by its
+    URL) to a catalog; adminRemove removes the resource whose id it names. Delivered at once
+    (https://learn.microsoft.com/graph/api/entitlementmanagement-post-resourcerequests). "A resource can be
+    removed from a catalog only if it isn't being used in any of the catalog's access packages"
+    (https://learn.microsoft.com/entra/id-governance/entitlement-management-catalog-create#remove-resources-from-a-catalog).
+    Not modelled: adminUpdate, resource attributes, SharePoint (any site URL is accepted: the simulator has
+    no sites). Unsourced: error codes and texts (the docs list none), and refusing an origin already in the
+    catalog. A group or service principal hard-deleted later leaves its resource dangling, like every
+    other reference to it."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        kind = obj.get("requestType")
+        cid = str((obj.get("catalog") or {}).get("id") if isinstance(obj.get("catalog"), dict) else "")
+        if ctx.store.get("accessPackageCatalogs", cid) is None:
+            raise GraphHTTPError(404, "ResourceNotFound", f"Catalog '{cid}' does not exist.")
+        want: Obj = obj["resource"] if isinstance(obj.get("resource"), dict) else {}
+        if kind == "adminAdd":
+            self._add(ctx, cid, want)
+        elif kind == "adminRemove":
+            self._remove(ctx, cid, str(want.get("id") or ""))
+        else:
+            raise bad_request(f"Request type '{kind}' is not supported here; use adminAdd or adminRemove.")
+        for nav in ("resource", "catalog"):  # relationships: not part of the request's own properties
+            obj.pop(nav, None)
+        obj.update(state="delivered", createdDateTime=now_iso())
+
+    @staticmethod
+    def _add(ctx: Ctx, cid: str, want: Obj) -> None:
+        system, origin = str(want.get("originSystem") or ""), str(want.get("originId") or "")
+        if system not in _ORIGINS or not origin:
+            raise bad_request(f"originSystem must be one of {', '.join(_ORIGINS)}, with an originId.")
+        found = ctx.store.get(_ORIGINS[system], origin) if _ORIGINS[system] else {"displayName": origin}
+        if found is None:
+            raise GraphHTTPError(404, "ResourceNotFound", f"The {system} object '{origin}' does not exist.")
+        # "the application requesting to add the group should also be assigned the Group.ReadWrite.All permission"
+        if system == "AadGroup" and not ctx.caller.delegated:
+            require_write(ctx.caller, GROUP_ADD_PERMS)
+        if any(r.get("catalogId") == cid and r.get("originSystem") == system and r.get("originId") == origin
+               for r in ctx.store.all("accessPackageCatalogResources")):
+            raise bad_request(f"The resource '{origin}' already exists in the catalog.")
+        rid = str(uuid.uuid4())
+        ctx.store.put("accessPackageCatalogResources", rid, {
+            "id": rid, "displayName": found.get("displayName"), "description": found.get("description"),
+            "originId": origin, "originSystem": system, "attributes": [], "createdDateTime": now_iso(),
+            "modifiedDateTime": now_iso(), "catalogId": cid})
+
+    @staticmethod
+    def _remove(ctx: Ctx, cid: str, rid: str) -> None:
+        found = ctx.store.get("accessPackageCatalogResources", rid)
+        if found is None or found.get("catalogId") != cid:
+            raise GraphHTTPError(404, "ResourceNotFound", f"Resource '{rid}' is not in the catalog.")
+        if any(((s.get("role") or {}).get("resource") or {}).get("id") == rid
+               for s in ctx.store.all("accessPackageResourceRoleScopes")):
+            raise bad_request("The resource is used by an access package in the catalog; remove its roles "
+                              "from the access packages first.")
+        ctx.store.pop("accessPackageCatalogResources", rid)
+
+
+class ResourceRoleScope(Hook):
+    """A role of a resource already in the access package's catalog
+    (https://learn.microsoft.com/graph/api/accesspackage-post-resourcerolescopes): a group's roles are
+    `Member_{group id}` and `Owner_{group id}`, scoped to the group (Root scope); an application's are its
+    app roles' ids (or the default access role, the zero GUID), scoped to the service principal
+    (https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resourceroles). The id is
+    `{role id}_{scope id}` as in the docs' answers; role and scope ids are derived from the resource here.
+    Unsourced: error codes and texts, refusing a role already in the package, and SharePoint roles (any
+    originId is accepted). `role` and `scope` come back only with $expand (the role with its resource,
+    whether or not a nested $expand asks for it: a simplification); `accessPackageId` never."""
+
+    def on_create(self, ctx: Ctx, res: Resource, obj: Obj) -> None:
+        package = ctx.store.get("accessPackages", str(obj.get("accessPackageId")))
+        assert package is not None  # the view checked its parent
+        role, scope = obj.get("role"), obj.get("scope")
+        if not isinstance(role, dict) or not isinstance(scope, dict):
+            raise bad_request("role and scope must be objects.")
+        rid = str((role.get("resource") or {}).get("id") or "") if isinstance(role.get("resource"), dict) else ""
+        resource = ctx.store.get("accessPackageCatalogResources", rid)
+        if resource is None or resource.get("catalogId") != (package.get("catalog") or {}).get("id"):
+            raise GraphHTTPError(404, "ResourceNotFound", f"Resource '{rid}' is not in the access package's catalog.")
+        system, origin = resource["originSystem"], resource["originId"]
+        role_origin = str(role.get("originId") or "")
+        if role.get("originSystem", system) != system or scope.get("originSystem", system) != system:
+            raise bad_request(f"The role and scope must be of the resource's origin system {system}.")
+        if system == "AadGroup" and role_origin not in (f"Member_{origin}", f"Owner_{origin}"):
+            raise bad_request(f"'{role_origin}' is not a role of group resource {origin}: use Member_{origin} "
+                              f"or Owner_{origin}.")
+        if system == "AadApplication":
+            sp = ctx.store.get("servicePrincipals", origin) or {}
+            roles = {str(r.get("id")) for r in sp.get("appRoles") or []} | {ZERO_GUID}
+            if role_origin not in roles:
+                raise bad_request(f"'{role_origin}' is not an app role of service principal {origin}.")
+        if system != "SharePointOnline" and scope.get("originId") != origin:
+            raise bad_request(f"The scope must be the resource's root scope ({origin}).")
+        if any(s.get("accessPackageId") == obj["accessPackageId"] and (s.get("role") or {}).get("originId") ==
+               role_origin and (s.get("scope") or {}).get("originId") == scope.get("originId")
+               for s in ctx.store.all(res.name)):
+            raise bad_request("The access package already has this resource role.")
+        role_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{rid}/roles/{role_origin}"))
+        scope_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{rid}/scopes/{scope.get('originId')}"))
+        name = {"Member": "Member", "Owner": "Owner"}.get(role_origin.split("_", 1)[0], role.get("displayName"))
+        obj["id"] = f"{role_id}_{scope_id}"
+        obj["role"] = {"id": role_id, "displayName": name, "description": role.get("description"),
+                       "originId": role_origin, "originSystem": system,
+                       "resource": {k: resource.get(k) for k in ("id", "displayName", "description", "originId",
+                                                                 "originSystem")}}
+        obj["scope"] = {"id": scope_id, "displayName": scope.get("displayName") or "Root",
+                        "description": scope.get("description") or "Root Scope", "originId": scope.get("originId"),
+                        "originSystem": system, "isRootScope": scope.get("isRootScope", True)}
+        obj["createdDateTime"] = now_iso()
+
+    def on_read(self, ctx: Ctx, res: Resource, obj: Obj) -> Obj:
+        for nav in ("role", "scope", "accessPackageId"):  # render adds role and scope back for $expand
+            obj.pop(nav, None)
+        return obj
 
 
 class AssignmentPolicy(Hook):
@@ -1347,6 +1486,9 @@ HOOKS: dict[str, Hook] = {
     "access_package_catalog": AccessPackageCatalog(),
     "access_package": AccessPackage(),
     "assignment_policy": AssignmentPolicy(),
+    "access_package_resource": AccessPackageResource(),
+    "resource_request": ResourceRequest(),
+    "resource_role_scope": ResourceRoleScope(),
     "access_review_definition": AccessReviewDefinition(),
     "group_eligibility_request": GroupPimRequest("groupEligibilitySchedules", activations=False),
     "group_assignment_request": GroupPimRequest("groupAssignmentSchedules", activations=True),

@@ -108,6 +108,8 @@ class Resources(Relations):
                         raise not_found(key, directory=dir_errors(res))
                     return self._update(req, res, key, obj, replace=True)
                 if req.method == "PATCH" and res.update == "PATCH":
+                    if not res.updatable:  # no such method, whether or not the object exists
+                        raise method_not_allowed()
                     if obj is None:
                         if res.create == "PATCH":
                             return self._create(req, res, key=key, status=204)

@@ -961,6 +961,44 @@ RESOURCES: tuple[Resource, ...] = (
         throttle="none", hook="access_package", audit=("EntitlementManagement", "AccessPackage"),
         defaults={"description": None, "isHidden": False},
     ),
+    # Catalog resources (https://learn.microsoft.com/graph/api/resources/accesspackageresource): listed per
+    # catalog (https://learn.microsoft.com/graph/api/accesspackagecatalog-list-resources), never written on
+    # that path: resource requests add and remove them (below). `catalogId` is the simulator's own link to
+    # the catalog, never returned (the v1.0 type has no such property).
+    Resource(
+        name="accessPackageCatalogResources", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        path=None, odata_type="#microsoft.graph.accessPackageResource", perms=EM_PERMS, create="",
+        updatable=False, deletable=False, throttle="none", hook="access_package_resource",
+        audit=("EntitlementManagement", "AccessPackageResource"),
+        views=(View("identityGovernance/entitlementManagement/catalogs/{parent}/resources", "accessPackageCatalogs",
+                    "catalogId", writable=False),),
+    ),
+    # https://learn.microsoft.com/graph/api/entitlementmanagement-post-resourcerequests: requestType adminAdd
+    # adds a group, application (service principal) or SharePoint Online site to a catalog, adminRemove
+    # removes one by its id; EntitlementManagement.ReadWrite.All, apps included (an app adding a group also
+    # needs Group.ReadWrite.All: the hook checks it). Listed with the Read permission
+    # (https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageresourcerequests).
+    Resource(
+        name="accessPackageResourceRequests", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        path="identityGovernance/entitlementManagement/resourceRequests",
+        odata_type="#microsoft.graph.accessPackageResourceRequest", perms=EM_PERMS, required=("requestType",),
+        read_only=("state",), updatable=False, deletable=False, throttle="none", hook="resource_request",
+        audit=("EntitlementManagement", "AccessPackageResourceRequest"),
+    ),
+    # https://learn.microsoft.com/graph/api/resources/accesspackageresourcerolescope: a role of a catalog
+    # resource an access package grants. Created by POST on the package
+    # (https://learn.microsoft.com/graph/api/accesspackage-post-resourcerolescopes), listed with the package
+    # (https://learn.microsoft.com/graph/api/accesspackage-list-resourcerolescopes), removed by DELETE
+    # (https://learn.microsoft.com/graph/api/accesspackage-delete-resourcerolescopes); no update. `role` and
+    # `scope` are navigation properties, returned with $expand; `accessPackageId` is the simulator's own link.
+    Resource(
+        name="accessPackageResourceRoleScopes", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        path=None, odata_type="#microsoft.graph.accessPackageResourceRoleScope", perms=EM_PERMS,
+        required=("role", "scope"), id_style="opaque", updatable=False, expandable=("role", "scope"),
+        throttle="none", hook="resource_role_scope", audit=("EntitlementManagement", "AccessPackageResourceRoleScope"),
+        views=(View("identityGovernance/entitlementManagement/accessPackages/{parent}/resourceRoleScopes",
+                    "accessPackages", "accessPackageId"),),
+    ),
     # https://learn.microsoft.com/graph/api/resources/accessreviewscheduledefinition: created by POST,
     # updated by PUT of the whole definition (accessreviewscheduledefinition-update: "only the following
     # properties can be updated"; PATCH is not documented), deleted with its instances and decisions.

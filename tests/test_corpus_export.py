@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from entragit import canonical, kinds, yamlio
+from entragit_sim import table as sim_table
 
 from .conftest import make_repo
 from .corpus import CORPUS, docs_payloads, load, payloads, require_corpus
@@ -50,7 +51,14 @@ def test_corpus_payloads_survive_export(kname, batch, tmp_path, sim_factory):
     kind = kinds.get(kname)
     sim = sim_factory("empty")
     parent_id = "00000000-0000-4000-8000-00000000fa11"
-    if kind.parent_in_path:  # an app's federated credentials live on the app (no collection of their own)
+    if kind.parent_in_path and kname in sim_table.BY_NAME:
+        # The simulator keeps the kind as its own collection, each item linked to its parent by the field
+        # the client fills in from the path (a catalog's resources, a package's resource role scopes).
+        sim.load({kind.parent: [{"id": parent_id, "displayName": "docs example parent",
+                                 "catalog": {"id": parent_id}}],
+                  kname: [{**raw, kind.parent_field: parent_id} for _, raw in batch]})
+        tyaml_kinds = f"- {kind.parent}\n- {kname}\n"
+    elif kind.parent_in_path:  # an app's federated credentials live on the app (no collection of their own)
         sim.load({kind.parent: [{"id": parent_id, "appId": "00000000-0000-4000-8000-00000000a990",
                                  "displayName": "docs example app", kname: [raw for _, raw in batch]}]})
         tyaml_kinds = f"- {kind.parent}\n- {kname}\n"

@@ -82,6 +82,8 @@ _OWNED_BY = ("Application.ReadWrite.OwnedBy reaches only apps the caller owns; e
              + DOCS + "application-update")
 _SP_OWNED_BY = ("Application.ReadWrite.OwnedBy reaches only service principals the caller owns; entragit manages "
                 "every one: " + DOCS + "serviceprincipal-post-serviceprincipals")
+_EM_V1 = ("the file has this path only under its beta-era name; EntitlementManagement.Read.All reads, "
+          "EntitlementManagement.ReadWrite.All writes: ")
 _GROUP_ONE = ("Group.ReadWrite.All also covers create, update, delete, owners and members: one permission for every "
               "group path instead of Group.Create + GroupMember.ReadWrite.All: ")
 
@@ -104,6 +106,26 @@ NOT_IN_FILE: dict[tuple[str, str, str], str] = {
                              ("POST", "", "authenticationstrengthpolicy-post-combinationconfigurations"),
                              ("PATCH", "/{id}", "authenticationcombinationconfiguration-update"),
                              ("DELETE", "/{id}", "authenticationstrengthpolicy-delete-combinationconfigurations"))},
+    # The file lists entitlement management's catalog resources, resource requests and role scopes only under
+    # their beta-era names (accesspackagecatalogs/{id}/accesspackageresources, accesspackageresourcerequests,
+    # accesspackages/{id}/accesspackageresourcerolescopes), with the same EntitlementManagement permissions the
+    # v1.0 pages give; adding a group app-only also needs Group.ReadWrite.All (the resource request page).
+    **{(kind, m, path): _EM_V1 + DOCS + page for kind, m, path, page in (
+        ("accessPackageCatalogResources", "GET", "/identitygovernance/entitlementmanagement/catalogs/{id}/resources",
+         "accesspackagecatalog-list-resources"),
+        ("accessPackageCatalogResources", "GET",
+         "/identitygovernance/entitlementmanagement/catalogs/{id}/resources/{id}", "accesspackagecatalog-list-resources"),
+        ("accessPackageCatalogResources", "POST", "/identitygovernance/entitlementmanagement/resourcerequests",
+         "entitlementmanagement-post-resourcerequests"),
+        ("accessPackageResourceRoleScopes", "GET",
+         "/identitygovernance/entitlementmanagement/accesspackages/{id}/resourcerolescopes",
+         "accesspackage-list-resourcerolescopes"),
+        ("accessPackageResourceRoleScopes", "POST",
+         "/identitygovernance/entitlementmanagement/accesspackages/{id}/resourcerolescopes",
+         "accesspackage-post-resourcerolescopes"),
+        ("accessPackageResourceRoleScopes", "DELETE",
+         "/identitygovernance/entitlementmanagement/accesspackages/{id}/resourcerolescopes/{id}",
+         "accesspackage-delete-resourcerolescopes"))},
     ("namedLocations", "GET", "/identity/conditionalaccess/deleteditems/namedlocations"): _CA_BIN,
     ("namedLocations", "POST", "/identity/conditionalaccess/deleteditems/namedlocations/{id}/restore"): _CA_BIN,
     ("conditionalAccessPolicies", "GET", "/identity/conditionalaccess/deleteditems/policies"): _CA_BIN,

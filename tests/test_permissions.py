@@ -99,7 +99,8 @@ def test_write_permission_is_what_graph_asks_for(oracle, kind):
     if kind.update is None or not (kind.singleton or items):
         # no PATCH in Graph, or nothing to patch in the demo tenant: a (deliberately incomplete) create,
         # where the kind creates (its request collection, for PIM schedules)
-        target = url.replace(kind.path, kind.requests.path) if kind.requests else url
+        root = oracle.graph_url.replace("/v1.0", "/" + kind.version)
+        target = root + kind.requests.path if kind.requests else url
         method, body = "POST", {}
     else:  # an empty PATCH (PUT where Graph updates so) of a real object: allowed means 204, not allowed means 403
         first = url if kind.singleton else f"{url}/{items[0][kind.id_field]}"

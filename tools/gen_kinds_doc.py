@@ -26,7 +26,8 @@ Each kind is a folder under `tenants/<tenant>/`, one file per object (a singleto
 them. *When deleted* says what `apply` does with an object whose file exists but which the tenant
 no longer has; *references* are the fields that name other objects: files name them by file, and a
 recreated object's new id replaces the old one in each of them. Permissions are the application
-permissions `entragit permissions` asks for (alternatives separated by "or", narrowest first).
+permissions `entragit permissions` asks for: to read, alternatives separated by "or" (narrowest first);
+to write, every one joined by "+".
 
 | Kind | What | Graph | Exported | When deleted | References | Read | Write |
 |---|---|---|---|---|---|---|---|
@@ -69,8 +70,8 @@ def _refs(k: Kind) -> str:
     return "<br>".join(items) or "—"
 
 
-def _perm(perms: tuple[str, ...]) -> str:
-    return " or ".join(f"`{p}`" for p in perms) or "—"
+def _perm(perms: tuple[str, ...], join: str = " or ") -> str:
+    return join.join(f"`{p}`" for p in perms) or "—"
 
 
 def _path(k: Kind) -> str:
@@ -80,7 +81,7 @@ def _path(k: Kind) -> str:
 
 def render() -> str:
     rows = [f"| `{k.name}` | {k.title} | {_path(k)} | {_exported(k)} | {_when_deleted(k)} | {_refs(k)} | "
-            f"{_perm(k.read_perm)} | {_perm(k.write_perm)}{' (signed-in user only)' if k.writes_delegated_only else ''} |"
+            f"{_perm(k.read_perm)} | {_perm(k.write_perm, ' + ')}{' (signed-in user only)' if k.writes_delegated_only else ''} |"
             for k in KINDS]
     default = sum(k.default_on for k in KINDS)
     tail = f"\n{len(KINDS)} kinds: {default} by default, {len(KINDS) - default} opt-in.\n"

@@ -93,7 +93,24 @@ _DIR_WRITE = ("finding (simulator broader than Graph): Directory.ReadWrite.All i
 
 # (template, method) the file lists for no Application scheme.
 _APP_POLICY_REF = "the file lacks this assignment path: " + DOCS
+# The file has entitlement management's catalog resources, resource requests and role scopes only under their
+# beta-era names (accessPackageCatalogs/{id}/accessPackageResources, accessPackageResourceRequests,
+# accessPackages/{id}/accessPackageResourceRoleScopes); the v1.0 pages give the same permissions.
+_EM_V1 = "the file has it only under its beta-era name; EntitlementManagement.Read.All / ReadWrite.All: " + DOCS
+_EM = "identityGovernance/entitlementManagement"
+
 NOT_IN_FILE: dict[tuple[str, str], str] = {
+    **{(f"{_EM}/catalogs/{{id}}/resources{t}", "GET"): _EM_V1 + "accesspackagecatalog-list-resources"
+       for t in ("", "/{id}")},
+    **{(f"{_EM}/resourceRequests{t}", m): _EM_V1 + page for t, m, page in (
+        ("", "GET", "entitlementmanagement-list-accesspackageresourcerequests"),
+        ("/$count", "GET", "entitlementmanagement-list-accesspackageresourcerequests"),
+        ("/{id}", "GET", "entitlementmanagement-list-accesspackageresourcerequests"),
+        ("", "POST", "entitlementmanagement-post-resourcerequests"))},
+    **{(f"{_EM}/accessPackages/{{id}}/resourceRoleScopes{t}", m): _EM_V1 + page for t, m, page in (
+        ("", "GET", "accesspackage-list-resourcerolescopes"), ("", "POST", "accesspackage-post-resourcerolescopes"),
+        ("/{id}", "GET", "accesspackage-list-resourcerolescopes"),
+        ("/{id}", "DELETE", "accesspackage-delete-resourcerolescopes"))},
     **{(f"directory/deletedItems/microsoft.graph.{t}", "GET"): "each kind's read permission: " + _DELETED_LIST
        for t in ("user", "group", "application", "servicePrincipal", "administrativeUnit")},
     **{(f"identity/conditionalAccess/deletedItems/{c}", "GET"): _CA_BIN for c in ("policies", "namedLocations")},
