@@ -856,8 +856,17 @@ KINDS: tuple[Kind, ...] = (
         # yet (permissions.json lists them by name only), so the default app could not be granted them.
         depends=("users", "groups"), default_on=False,
     ),
-    # No B2B management / external identities policy: v1.0 has neither externalIdentitiesPolicy nor
-    # b2bManagementPolicy (beta only: https://learn.microsoft.com/graph/api/resources/externalidentitiespolicy?view=graph-rest-beta).
+    Kind(
+        # Whether guests may leave the tenant by themselves (My Account, Organizations). Beta only: v1.0 has
+        # no externalIdentitiesPolicy (https://learn.microsoft.com/graph/api/resources/externalidentitiespolicy?view=graph-rest-beta);
+        # GET and PATCH, 204 (externalidentitiespolicy-update?view=graph-rest-beta). displayName and
+        # description are Graph's. Not covered yet: b2bManagementPolicy, also beta, whose settings are a JSON
+        # string in `definition` (https://learn.microsoft.com/graph/api/resources/b2bmanagementpolicy?view=graph-rest-beta).
+        name="externalIdentitiesPolicy", graph_type="externalIdentitiesPolicy", title="external identities policy",
+        version="beta", singleton=True, path="/policies/externalIdentitiesPolicy",
+        strip=frozenset({"id", "displayName", "description"} | _TS), create=None,
+        write_perm=("Policy.ReadWrite.ExternalIdentities",),
+    ),
     Kind(
         name="crossTenantAccessPolicy", graph_type="crossTenantAccessPolicy", title="cross-tenant access policy", singleton=True,
         path="/policies/crossTenantAccessPolicy", strip=frozenset({"id", "displayName", "definition",

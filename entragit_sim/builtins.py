@@ -86,6 +86,9 @@ GRAPH_PERMISSIONS: dict[str, str] = {
     "Policy.ReadWrite.ConditionalAccess": "01c0a623-fc9b-48e9-b794-0756f8e8f067",
     "Policy.ReadWrite.ConsentRequest": "999f8c63-0a38-4f1b-91fd-ed1947bdd1a9",
     "Policy.ReadWrite.CrossTenantAccess": "338163d7-f101-4c92-94ba-ca46fe52447c",
+    # merill/graph-permissions-explorer permission/Policy.ReadWrite.ExternalIdentities.md, "Application
+    # Permission" Id, 2026-12; permissions.json names it with no id.
+    "Policy.ReadWrite.ExternalIdentities": "03cc4f92-788e-4ede-b93f-199424d144a5",
     "Policy.ReadWrite.PermissionGrant": "a402ca1c-2696-4531-972d-6e5ee4aa11ea",
     "Policy.ReadWrite.SecurityDefaults": "1c6e93a6-28e2-4cbb-9f64-1a46a821124d",
     # PIM for Groups app roles, from merill/graph-permissions-explorer (permission/<name>.md, "Application
@@ -521,6 +524,18 @@ def builtin_state(tenant_id: str) -> dict[str, list[dict[str, Any]]]:
                 "displayName": "Authentication flows policy",
                 "description": "Authentication flows policy allows modification of settings related to authentication flows in AAD tenant, such as self-service sign up configuration.",
                 "selfServiceSignUp": {"isEnabled": False},
+            }
+        ],  # fmt: skip
+        # Beta only. Values of the get page's example (externalidentitiespolicy-get?view=graph-rest-beta,
+        # id included); the docs name no other default. That example wraps the object in "value", which a
+        # singleton GET does not: the object is served as every other singleton is.
+        "externalIdentitiesPolicy": [
+            {
+                "id": "externalIdentityPolicy",
+                "deletedDateTime": None,
+                "displayName": "External Identities Policy",
+                "allowExternalIdentitiesToLeave": True,
+                "allowDeletedIdentitiesDataRemoval": False,
             }
         ],  # fmt: skip
         "adminConsentRequestPolicy": [

@@ -107,7 +107,7 @@ class Router(Resources, Recycle, Directory, Actions, AuditLog, Recovery, Batch, 
             if res.path is None:
                 continue
             for path, beta_only in [
-                (res.path, False),
+                (res.path, res.beta_only),
                 *[(a, res.beta_only_aliases) for a in res.aliases],
             ]:
                 routes += self._resource_routes(res, path, beta_only)

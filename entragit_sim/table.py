@@ -93,6 +93,10 @@ class Resource:
     alt_keys: tuple[str, ...] = ()  # /resource(alt='value') addressing
     aliases: tuple[str, ...] = ()  # more paths for the same collection (beta-only routes)
     beta_only_aliases: bool = True
+    # `path` exists on beta only: v1.0 answers 400 BadRequest "Resource not found for the segment
+    # '<last segment>'." (Graph's answer to a beta resource called on v1.0, quoted in
+    # https://github.com/microsoftgraph/microsoft-graph-docs/issues/4900).
+    beta_only: bool = False
     views: tuple[View, ...] = ()
     parent: str = ""  # for child singletons: the parent resource name (URL {parent})
     builtin: tuple[str, Any] | None = None  # (prop, value) marking read-only built-in objects
@@ -774,6 +778,28 @@ RESOURCES: tuple[Resource, ...] = (
         create="",
         deletable=False,
         throttle="none",
+        read_only=("displayName", "description"),
+    ),
+    Resource(
+        # Beta only (https://learn.microsoft.com/graph/api/resources/externalidentitiespolicy?view=graph-rest-beta):
+        # GET with Policy.Read.All or Policy.ReadWrite.ExternalIdentities, PATCH (204) with the ReadWrite one
+        # (externalidentitiespolicy-get / -update?view=graph-rest-beta). The fixed id is the get example's.
+        name="externalIdentitiesPolicy",
+        path="policies/externalIdentitiesPolicy",
+        odata_type="#microsoft.graph.externalIdentitiesPolicy",
+        perms=_p(
+            ("Policy.Read.All", "Policy.ReadWrite.ExternalIdentities"),
+            ("Policy.ReadWrite.ExternalIdentities",),
+        ),
+        singleton=True,
+        fixed_id="externalIdentityPolicy",
+        beta_only=True,
+        create="",
+        deletable=False,
+        throttle="none",
+        # The update page lists allowExternalIdentitiesToLeave alone; displayName and description are
+        # Graph's (as on its sibling policies). allowDeletedIdentitiesDataRemoval, "reserved for future
+        # use", is not documented as refused, so it is accepted.
         read_only=("displayName", "description"),
     ),
     Resource(

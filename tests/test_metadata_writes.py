@@ -55,6 +55,10 @@ V1_FINDINGS: dict[tuple[str, str, str], str] = {
 }
 ALLOWED = {**BETA_WRITES, **V1_FINDINGS}
 
+# Kinds whose Graph type exists on beta only: the v1.0 CSDL has no type to check them against (and no beta
+# CSDL is kept here); the beta page is the reference, typed by hand in tools/gen_schemas.py (BETA_ONLY).
+BETA_TYPES: dict[str, str] = {"externalIdentitiesPolicy": BETA.format("externalidentitiespolicy")}
+
 
 def _key(kind: str, p: metadata.Problem) -> tuple[str, str, str]:
     return kind, re.sub(r"\[\d+\]", "[]", p.where), p.what.split(" of ")[0] if p.value else p.what
@@ -67,6 +71,8 @@ def _relations(kind: kindmod.Kind) -> set[str]:
 def _file_problems(root: Path) -> dict[tuple[str, str, str], list[str]]:
     found: dict[tuple[str, str, str], list[str]] = {}
     for kind in kindmod.KINDS:
+        if kind.name in BETA_TYPES:
+            continue
         for f in sorted((root / kind.name).glob("*.yaml")):
             doc = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
             # relations (members, owners) are navigation properties, written through $ref
@@ -88,6 +94,9 @@ def _path_parent(kind: kindmod.Kind) -> set[str]:
 def test_every_kind_names_a_csdl_entity_type() -> None:
     metadata.require()
     for kind in kindmod.KINDS:
+        if kind.name in BETA_TYPES:  # listed only while the v1.0 CSDL lacks the type
+            assert kind.version == "beta" and not metadata.csdl().has_type(kind.graph_type), kind.name
+            continue
         t = metadata.csdl().type(kind.graph_type)
         assert t.kind == "EntityType", f"{kind.name}: {kind.graph_type} is a {t.kind}"
         for f in () if kind.singleton else kind.natural_key + (kind.id_field,):

@@ -1,6 +1,6 @@
-"""Tenant-wide policies (authentication flows, admin consent requests, device registration): exported,
-put back after drift by the exact-permission app, and an admin consent reviewer group that is
-hard-deleted comes back with the policy's reviewer query naming its new id."""
+"""Tenant-wide policies (authentication flows, admin consent requests, device registration, external
+identities on beta): exported, put back after drift by the exact-permission app, and an admin consent
+reviewer group that is hard-deleted comes back with the policy's reviewer query naming its new id."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import yaml
 from tests.conftest import Cli, admin, app_repo, make_repo
 
 CONSENT = "/policies/adminConsentRequestPolicy"
+EXTERNAL = "/policies/externalIdentitiesPolicy"  # beta only
 
 
 def _ops(repo: Cli) -> list[tuple[str, str]]:
@@ -47,6 +48,24 @@ def test_drift_is_put_back_by_the_exact_permission_app(tmp_path, sim_factory, mo
                     {"selfServiceSignUp": {"isEnabled": True}}, "authenticationFlowsPolicy")
         _round_trip(repo, c, CONSENT, "PUT", {"requestDurationInDays": 3, "isEnabled": False},
                     "adminConsentRequestPolicy")
+
+
+def test_external_identities_policy_on_beta_is_put_back_by_the_exact_permission_app(
+        tmp_path, sim_factory, monkeypatch) -> None:
+    sim = sim_factory("demo", tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    path = repo.repo / "tenants" / "demo" / "externalIdentitiesPolicy" / "external-identities-policy.yaml"
+    assert yaml.safe_load(path.read_text()) == {
+        "allowExternalIdentitiesToLeave": True, "allowDeletedIdentitiesDataRemoval": False}
+    with admin(sim, "beta") as c:  # the portal turns self-service leave off
+        assert c.patch(EXTERNAL, json={"allowExternalIdentitiesToLeave": False}).status_code == 204
+        assert _ops(repo) == [("externalIdentitiesPolicy", "update")]
+        shown = repo("plan").output
+        assert "~ update" in shown and "allowExternalIdentitiesToLeave" in shown, shown
+        repo("apply", "--yes")
+        assert c.get(EXTERNAL).json()["allowExternalIdentitiesToLeave"] is True
+    assert "No changes" in repo("plan").output
 
 
 def test_hard_deleted_reviewer_group_is_recreated_and_the_query_names_its_new_id(

@@ -59,6 +59,10 @@ BETA_ONLY: dict[tuple[str, str, str], str] = {
         _SEED + "builtins.py/hooks.py stamp it; v1.0 servicePrincipal has none; " + BETA.format("serviceprincipal"),
 }
 
+# Resources Graph serves on beta only (Resource.beta_only) whose type the v1.0 CSDL lacks: not checked
+# (no beta CSDL is kept here); their beta page is the reference.
+BETA_TYPES: dict[str, str] = {"externalIdentitiesPolicy": BETA.format("externalidentitiespolicy")}
+
 # The CA family is read on beta by the client: there these are documented, not findings.
 BETA_EXTRAS = {k for k in BETA_ONLY if k[0] in BETA_READ}
 
@@ -105,7 +109,7 @@ def _observe(sims: dict[str, Simulator], version: str) -> dict[tuple[str, str, s
         base = sim.graph_url.replace("/v1.0", "/" + version)
         with httpx.Client(headers=ADMIN, timeout=30) as c:
             for r in RESOURCES:
-                if version == "beta" and r.name not in BETA_READ:
+                if (version == "beta" and r.name not in BETA_READ) or r.name in BETA_TYPES:
                     continue
                 for path in _paths(r, c, base):
                     scoped = r.list_filter_required if path == r.path else ""
@@ -158,6 +162,9 @@ def test_every_served_collection_is_checked(sims: dict[str, Simulator]) -> None:
     empty = []
     with httpx.Client(headers=ADMIN, timeout=30) as c:
         for r in RESOURCES:
+            if r.name in BETA_TYPES:  # listed only while the v1.0 CSDL lacks the type
+                assert r.beta_only and not model.has_type(r.odata_type), r.name
+                continue
             assert model.has_type(r.odata_type), f"{r.name}: {r.odata_type} is not a v1.0 CSDL type"
             if not r.path or "{parent}" in r.path or r.singleton:
                 continue
