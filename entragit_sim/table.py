@@ -992,7 +992,7 @@ RESOURCES: tuple[Resource, ...] = (
     # that path: resource requests add and remove them (below). `catalogId` is the simulator's own link to
     # the catalog, never returned (the v1.0 type has no such property).
     Resource(
-        name="accessPackageCatalogResources", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        name="accessPackageCatalogResources", licence=EM_LICENCE,
         path=None, odata_type="#microsoft.graph.accessPackageResource", perms=EM_PERMS, create="",
         updatable=False, deletable=False, throttle="none", hook="access_package_resource",
         audit=("EntitlementManagement", "AccessPackageResource"),
@@ -1005,7 +1005,7 @@ RESOURCES: tuple[Resource, ...] = (
     # needs Group.ReadWrite.All: the hook checks it). Listed with the Read permission
     # (https://learn.microsoft.com/graph/api/entitlementmanagement-list-accesspackageresourcerequests).
     Resource(
-        name="accessPackageResourceRequests", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        name="accessPackageResourceRequests", licence=EM_LICENCE,
         path="identityGovernance/entitlementManagement/resourceRequests",
         odata_type="#microsoft.graph.accessPackageResourceRequest", perms=EM_PERMS, required=("requestType",),
         read_only=("state",), updatable=False, deletable=False, throttle="none", hook="resource_request",
@@ -1018,7 +1018,7 @@ RESOURCES: tuple[Resource, ...] = (
     # (https://learn.microsoft.com/graph/api/accesspackage-delete-resourcerolescopes); no update. `role` and
     # `scope` are navigation properties, returned with $expand; `accessPackageId` is the simulator's own link.
     Resource(
-        name="accessPackageResourceRoleScopes", licence="Microsoft Entra ID P2 or Microsoft Entra ID Governance",
+        name="accessPackageResourceRoleScopes", licence=EM_LICENCE,
         path=None, odata_type="#microsoft.graph.accessPackageResourceRoleScope", perms=EM_PERMS,
         required=("role", "scope"), id_style="opaque", updatable=False, expandable=("role", "scope"),
         throttle="none", hook="resource_role_scope", audit=("EntitlementManagement", "AccessPackageResourceRoleScope"),
