@@ -114,17 +114,23 @@ def test_a_restore_next_to_a_recreation_relinks_them(tmp_path, sim_factory, monk
     cli("plan", "--detailed-exitcode")  # exit 0: nothing left to do
 
 
-def test_an_envelope_of_reads_is_no_write_request_and_one_of_writes_is(sim_factory) -> None:
-    """Apply's summary counts write requests; a $batch of GETs is a POST that writes nothing."""
-    sim = sim_factory("empty")
+def test_apply_s_summary_counts_writes_not_its_envelopes_of_reads(tmp_path, sim_factory, monkeypatch) -> None:
+    """Apply's summary counts write requests; the $batch envelopes of GETs its reads go in are POSTs
+    that write nothing, signed in as the exact-permission app."""
+    sim = sim_factory("demo", tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    with admin(sim) as c:
+        gid = next(g["id"] for g in c.get("/groups").json()["value"] if g["displayName"] == "Project Aurora")
+        assert c.patch(f"/groups/{gid}", json={"description": "edited in the portal"}).status_code == 204
+    since = len(sim.requests)
+    out = repo("apply", "--yes").output
+    # The one update goes in an envelope of its own; the plan's reads went in others before it.
+    assert _sent_since(sim, since, "POST", "/v1.0/$batch") >= 2
+    assert "Applied 1/1 operations (1 write requests)." in out, out
+    with admin(sim) as c:
+        assert c.get(f"/groups/{gid}").json()["description"] != "edited in the portal"
 
-    async def run() -> tuple[int, int]:
-        async with Graph(sim.graph_url, token="sim-admin") as g:
-            await g.batch([{"method": "GET", "url": "/groups"}, {"method": "GET", "url": "/users"}])
-            reads = g.stats.writes
-            await g.batch([{"method": "POST", "url": "/groups", "body": _group(1),
-                            "headers": {"Content-Type": "application/json"}}])
-            return reads, g.stats.writes
 
-    assert asyncio.run(run()) == (0, 1)
-    assert _sent(sim, "POST", "/v1.0/$batch") == 2
+def _sent_since(sim: Any, since: int, method: str, path: str) -> int:
+    return sum(1 for r in sim.requests[since:] if r.method == method and r.path == path)
