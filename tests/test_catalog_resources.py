@@ -6,15 +6,16 @@ the app holding exactly the listed permissions."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import git
 import httpx
+import pytest
 import yaml
 
-from entragit import kinds
-from tests.conftest import Cli, admin, app_repo
+from tests.conftest import Cli, admin, app_repo, turn_on
 
 EM = "/identityGovernance/entitlementManagement"
 CATALOGS, PACKAGES = "accessPackageCatalogs", "accessPackages"
@@ -22,14 +23,30 @@ RESOURCES, SCOPES = "accessPackageCatalogResources", "accessPackageResourceRoleS
 OURS = (RESOURCES, SCOPES)
 
 
-def _repo(tmp_path: Path, sim: Any, monkeypatch: Any) -> Cli:
+@dataclass
+class Scene:
+    """The demo tenant exported by the exact-permission app with these kinds on, after Finance Admins was
+    put in the Finance catalog and its member role granted by the month-end close package."""
+
+    sim: Any
+    repo: Cli
+    catalog: str
+    package: str
+    group: str
+
+
+@pytest.fixture
+def exported(tmp_path: Path, sim_factory: Any, monkeypatch: Any) -> Scene:
+    sim = sim_factory("demo", tls=True)
+    with admin(sim) as c:
+        catalog = _one(c, f"{EM}/catalogs", "Finance")
+        package = _one(c, f"{EM}/accessPackages", "Finance month-end close")
+        group = _group(c, "Finance Admins")
+        _grant_group(c, catalog, package, group)
     repo = app_repo(tmp_path / "config", sim, monkeypatch, extra=("EntitlementManagement.ReadWrite.All",))
-    path = Path(repo.repo) / "tenants" / "demo" / "tenant.yaml"
-    doc = yaml.safe_load(path.read_text())
-    doc["kinds"] = [k.name for k in kinds.KINDS if k.default_on and not k.delegated_only] + [
-        CATALOGS, PACKAGES, RESOURCES, SCOPES]
-    path.write_text(yaml.safe_dump(doc, sort_keys=False))
-    return repo
+    turn_on(repo, CATALOGS, PACKAGES, RESOURCES, SCOPES)
+    repo("export", "--commit")
+    return Scene(sim, repo, catalog, package, group)
 
 
 def _one(c: httpx.Client, path: str, name: str) -> str:
@@ -68,20 +85,8 @@ def _ops(repo: Cli, *only: str) -> list[tuple[str, str]]:
     return sorted((o["kind"], o["action"]) for o in plan["operations"] if o["kind"] in (*OURS, "groups"))
 
 
-def _scene(sim: Any) -> tuple[str, str, str]:
-    with admin(sim) as c:
-        catalog = _one(c, f"{EM}/catalogs", "Finance")
-        package = _one(c, f"{EM}/accessPackages", "Finance month-end close")
-        group = _group(c, "Finance Admins")
-        _grant_group(c, catalog, package, group)
-    return catalog, package, group
-
-
-def test_export_round_trip_as_the_exact_permission_app(tmp_path, sim_factory, monkeypatch) -> None:
-    sim = sim_factory("demo", tls=True)
-    catalog, package, group = _scene(sim)
-    repo = _repo(tmp_path, sim, monkeypatch)
-    repo("export", "--commit")
+def test_export_round_trip_as_the_exact_permission_app(exported: Scene) -> None:
+    catalog, package, group, repo = exported.catalog, exported.package, exported.group, exported.repo
     d = Path(repo.repo) / "tenants/demo"
     [res_file] = (d / RESOURCES).glob("*.yaml")
     res = yaml.safe_load(res_file.read_text())
@@ -102,11 +107,8 @@ def test_export_round_trip_as_the_exact_permission_app(tmp_path, sim_factory, mo
     assert "No changes" in repo("plan").output
 
 
-def test_a_commit_adds_a_group_to_the_catalog_and_its_role_to_the_package(tmp_path, sim_factory, monkeypatch) -> None:
-    sim = sim_factory("demo", tls=True)
-    catalog, package, _ = _scene(sim)
-    repo = _repo(tmp_path, sim, monkeypatch)
-    repo("export", "--commit")
+def test_a_commit_adds_a_group_to_the_catalog_and_its_role_to_the_package(exported: Scene) -> None:
+    sim, repo, catalog, package = exported.sim, exported.repo, exported.catalog, exported.package
     with admin(sim) as c:
         team = _group(c, "Finance Team")
     d = Path(repo.repo) / "tenants/demo"
@@ -127,11 +129,9 @@ def test_a_commit_adds_a_group_to_the_catalog_and_its_role_to_the_package(tmp_pa
     assert "No changes" in repo("plan").output
 
 
-def test_a_hard_deleted_group_is_re_added_to_the_catalog_and_the_package(tmp_path, sim_factory, monkeypatch) -> None:
-    sim = sim_factory("demo", tls=True)
-    catalog, package, group = _scene(sim)
-    repo = _repo(tmp_path, sim, monkeypatch)
-    repo("export", "--commit")
+def test_a_hard_deleted_group_is_re_added_to_the_catalog_and_the_package(exported: Scene) -> None:
+    sim, repo, catalog, package, group = (exported.sim, exported.repo, exported.catalog, exported.package,
+                                          exported.group)
     with admin(sim) as c:
         assert c.delete(f"/groups/{group}").status_code == 204
         assert c.delete(f"/directory/deletedItems/{group}").status_code == 204
