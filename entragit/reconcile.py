@@ -24,10 +24,9 @@ def desired_state(root: Path, t: Tenant, ref: str, texts: dict[str, str] | None 
                   exported: dict[str, Any] | None = None) -> Snapshot:
     """The tenant's files at `ref` (or the work tree for WORKTREE); `texts`: ref_texts(), read already;
     `exported`: the documents validate took from the export's parsed cache (not parsed again)."""
-    if ref == gitstore.WORKTREE:
+    texts = ref_texts(root, t, ref) if texts is None else texts
+    if texts is None:  # the work tree
         return read_files(t.dir, root)
-    if texts is None:
-        texts = gitstore.files_at(root, ref, t.dir.relative_to(root).as_posix())
     files = {p: text for p, text in texts.items()
              if p.count("/") == 3 and Path(p).name not in ("tenant.yaml", applymod.IDMAP)}
     return read_files(t.dir, root, files, {p: d for p, d in (exported or {}).items() if p in files})
