@@ -439,17 +439,42 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
 
     tick("")
     pages = await first_pages(g, top)
+    # Each kind's relationships and children are read as soon as the objects they hang on are, not
+    # after every kind: the CA family's reads wait on Graph's 1 request/s, and a reader idle behind
+    # them while the RU bucket is full loses Graph's refill of those seconds for good.
+    read: dict[str, asyncio.Event] = {k.name: asyncio.Event() for k in [*top, *children]}
+
+    def later(kind: Kind) -> bool:  # its relationships are read after its objects
+        return bool(kind.relations) and kind.name in wanted
+
+    async def objects(kind: Kind, fn: Any) -> None:
+        await one(kind, fn, last=not later(kind))
+        if kind.name in wanted:  # a kind read for names only is ready once moved to the lookup
+            read[kind.name].set()
 
     async def collection(g: Graph, kind: Kind, snap: Snapshot) -> None:
         await _read_collection(g, kind, snap, pages.get(kind.name))
         await _read_child_objects(g, kind, snap)
 
-    await asyncio.gather(*(one(k, collection, last=not (k.relations and k.name in wanted)) for k in top))
-    for only_named in namers - wanted:
-        snap.lookup.setdefault(only_named, {}).update(snap.objects.pop(only_named, {}))
-    rel_kinds = [k for k in kindmod.KINDS if k.relations and k.name in snap.objects]
-    await asyncio.gather(*(one(k, _read_children) for k in children),
-                         *(one(k, _read_whole_relations) for k in rel_kinds))
+    async def child(kind: Kind) -> None:
+        assert kind.parent
+        if kind.parent in read:
+            await read[kind.parent].wait()
+        await objects(kind, _read_children)
+
+    async def relations(kind: Kind) -> None:
+        await read[kind.name].wait()
+        if kind.name in snap.objects:  # not when its read was refused
+            await one(kind, _read_whole_relations)
+
+    async def tops() -> None:
+        await asyncio.gather(*(objects(k, collection) for k in top))
+        for only_named in namers - wanted:
+            snap.lookup.setdefault(only_named, {}).update(snap.objects.pop(only_named, {}))
+            if only_named in read:
+                read[only_named].set()
+
+    await asyncio.gather(tops(), *(child(k) for k in children), *(relations(k) for k in [*top, *children] if later(k)))
     await _read_referenced(g, snap)
     return snap
 
