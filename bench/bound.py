@@ -14,7 +14,9 @@ requests
     along on the list with ``$expand``: Graph expands one relationship per request, caps an expanded
     list page at 100 objects and returns at most 20 linked objects per parent, so objects with more
     than 20 links still need their own read. For each kind the cheaper of "no $expand" and
-    "$expand one relationship" (in resource units, then requests) is taken. The names of users
+    "$expand one relationship" (in resource units, then requests) is taken. A list Graph serves only
+    below each object and documents no ``$expand`` for (an application's federated identity
+    credentials, a partner's identity synchronization) is one read per object. The names of users
     that exported objects reference (users themselves are not exported) are the cheaper of
     listing every user (``ceil(users / 999)`` pages) and ``directoryObjects/getByIds``
     (``ceil(referenced / 1000)`` requests).
@@ -95,6 +97,9 @@ class Collection:
     directory: bool = False  # a directory collection: $top=999 and $expand allowed
     singleton: bool = False
     relations: tuple[tuple[str, int], ...] = ()  # (relationship, its list GET cost)
+    # Lists Graph serves only under each object, never expanded (an application's federated
+    # identity credentials): one read per object, batched, (list, its GET cost).
+    per_object: tuple[tuple[str, int], ...] = ()
 
 
 COLLECTIONS: dict[str, Collection] = {
@@ -104,7 +109,8 @@ COLLECTIONS: dict[str, Collection] = {
     "authenticationStrengthPolicies": Collection(family="none"),
     "groups": Collection(directory=True, relations=(("owners", 3), ("members", 3))),
     "administrativeUnits": Collection(directory=True, relations=(("members", 3),)),
-    "applications": Collection(base_ru=2, directory=True, relations=(("owners", 3),)),
+    "applications": Collection(base_ru=2, directory=True, relations=(("owners", 3),),
+                               per_object=(("federatedIdentityCredentials", 1),)),
     "servicePrincipals": Collection(directory=True, relations=(("owners", 3), ("appRoleAssignedTo", 1))),
     "oauth2PermissionGrants": Collection(base_ru=2, directory=True),
     "roleDefinitions": Collection(),
@@ -114,7 +120,7 @@ COLLECTIONS: dict[str, Collection] = {
     "authorizationPolicy": Collection(family="none", singleton=True),
     "crossTenantAccessPolicy": Collection(family="none", singleton=True),
     "crossTenantAccessPolicyDefault": Collection(family="none", singleton=True),
-    "crossTenantPartners": Collection(family="none"),
+    "crossTenantPartners": Collection(family="none", per_object=(("identitySynchronization", 1),)),
     "identitySecurityDefaultsEnforcementPolicy": Collection(family="none", singleton=True),
     "tokenLifetimePolicies": Collection(),
     "claimsMappingPolicies": Collection(),
@@ -194,7 +200,10 @@ def kind_cost(name: str, c: Collection, content: Content) -> Cost:
             sizes = content.links.get((name, other), [])
             opt.add(_rel_reads(sizes, cost, only_over=EXPAND_LINKS if i == j else -1))
         options.append(opt)
-    return min(options, key=lambda o: (o.ru, o.requests))
+    best = min(options, key=lambda o: (o.ru, o.requests))
+    for _, cost in c.per_object:
+        best.add(_family(c, Cost(n, math.ceil(n / BATCH), n * price(cost))))
+    return best
 
 
 def _family(c: Collection, cost: Cost) -> Cost:

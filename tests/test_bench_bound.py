@@ -32,10 +32,11 @@ def test_groups_expand_owners_and_read_members_apart() -> None:
     assert (c.requests, c.ru, c.round_trips, c.chain) == (2020, 4020, 20 + 100, 20)
 
 
-def test_applications_expand_owners() -> None:
-    # 6 pages of 100 at 2 RU (base 2, +1 $expand, -1 $select); no app has over 20 owners.
+def test_applications_expand_owners_and_read_credentials_per_app() -> None:
+    # 6 pages of 100 at 2 RU (base 2, +1 $expand, -1 $select); no app has over 20 owners. Federated
+    # identity credentials are listed only below each app: 600 reads at 1 RU, in 30 envelopes.
     c = kind_cost("applications", COLLECTIONS["applications"], CONTENT)
-    assert (c.requests, c.ru, c.ca_requests) == (6, 12, 0)
+    assert (c.requests, c.ru, c.ca_requests, c.round_trips) == (606, 612, 0, 6 + 30)
 
 
 def test_ca_family_counts_requests_not_ru() -> None:
@@ -51,12 +52,12 @@ def test_user_names_listing_beats_get_by_ids() -> None:
 
 def test_total_bound() -> None:
     b = lower_bound(CONTENT, 0.05, {k: COLLECTIONS[k] for k in KINDS})
-    # The first pages of groups and applications share one $batch envelope: 133 round trips less one.
-    assert (b.requests, b.ru, b.ca_requests, b.round_trips) == (2033, 4035, 4, 132)
-    assert b.ru_s == pytest.approx((4035 - 3500) / 350)
+    # The first pages of groups and applications share one $batch envelope: 163 round trips less one.
+    assert (b.requests, b.ru, b.ca_requests, b.round_trips) == (2633, 4635, 4, 162)
+    assert b.ru_s == pytest.approx((4635 - 3500) / 350)
     assert b.ca_s == pytest.approx(3.0)  # 4 CA-family requests at 1/s after the first
     assert b.critical_s == pytest.approx(21 * 0.05)  # 20 sequential group pages, then one more
-    assert b.seconds == pytest.approx(3.05)  # the CA family dominates, plus one round trip
+    assert b.seconds == pytest.approx((4635 - 3500) / 350 + 0.05)  # the RU refill, plus one round trip
 
 
 def test_empty_kinds_still_cost_one_request() -> None:
