@@ -215,13 +215,13 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str]) 
 
     `blobs` (path -> blob id, checked against HEAD and the work tree by why_full): a file the last
     export wrote is taken from its parsed form (entragit/doccache.py) without reading it."""
-    from entragit.config import read_file
+    from entragit.config import object_paths, read_file
     from entragit.snapshot import add_refs, read_files
 
     whole: dict[str, str] = {}
     parsed: dict[str, Any] = {}
     refs: list[tuple[str, Any]] = []
-    on_disk = {p.relative_to(root).as_posix(): p for p in sorted(tenant_dir.glob("*/*.yaml"))}
+    on_disk = {p.relative_to(root).as_posix(): p for p in object_paths(root, tenant_dir)}
     wanted = {blob: rel for rel, blob in blobs.items() if rel in on_disk}
     for rel, doc in doccache.stream(root, tenant_dir.name, wanted):
         if not isinstance(doc, dict):

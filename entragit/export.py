@@ -17,7 +17,7 @@ from typing import Any
 from entragit import auth, canonical, doccache, gitstore, lock, native, rendercache, yamlio
 from entragit import kinds as kindmod
 from entragit import refs as refmod
-from entragit.config import Tenant, read_file, repo_file
+from entragit.config import Tenant, object_files, repo_file
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
@@ -273,8 +273,7 @@ def _doc_name(text: str, kname: str) -> str:
 
 
 def _current_files(tdir: Path) -> dict[str, str]:
-    root = tdir.parents[1]
-    return {str(p.relative_to(tdir)): read_file(root, p) for p in sorted(tdir.glob("*/*.yaml"))}
+    return object_files(tdir.parents[1], tdir)
 
 
 def recover(root: Path) -> list[str]:

@@ -493,9 +493,9 @@ def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None
 
     snap = Snapshot()
     if files is None:
-        from entragit.config import read_file
+        from entragit.config import object_paths
 
-        files = {str(p.relative_to(root)): read_file(root, p) for p in sorted(tenant_dir.glob("*/*.yaml"))}
+        files = {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8") for p in object_paths(root, tenant_dir)}
     cache = doccache.load(root, tenant_dir.name) if files else doccache.DocCache({})
     parsed = parsed or {}
     for rel in sorted(files.keys() | parsed.keys()):

@@ -341,13 +341,14 @@ def keep_comments(text: str, previous: str | None) -> str:
     `previous` has none. A comment stays with the key it followed; the schema header line is the
     new text's."""
     header = text.split("\n", 1)[0] + "\n" if text.startswith("#") else ""
-    if not previous or not _COMMENT.search(previous.removeprefix(header)):
+    body = (previous or "").removeprefix(header)
+    if "#" not in body or not _COMMENT.search(body):  # `in` first: most files have no comment at all
         return text
     import io
 
     rt = _roundtrip()
     try:
-        old = rt.load(previous.removeprefix(header))
+        old = rt.load(body)
     except Exception:  # noqa: BLE001 - a file ruamel cannot read keeps nothing; load() reports the error
         return text
     if not _commented(old):
