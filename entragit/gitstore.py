@@ -157,10 +157,25 @@ def _write(repo: Any, command: str, *args: str, **kwargs: Any) -> Any:
             time.sleep(0.1)
 
 
+# `git add` writes every new file as a loose object, one file each below .git/objects: a first
+# export of 11,000 files spent 3 to 5 s creating them. Files above core.bigFileThreshold are streamed
+# into one pack instead (bulk check-in), so for this one command every file counts as big. The
+# objects are ordinary blobs (a later gc deltifies them as usual); it sets nothing in the repo's
+# config, and a git before 2.31, which ignores GIT_CONFIG_COUNT, writes loose objects as ever.
+def _add_to_pack() -> dict[str, str]:
+    import os
+
+    try:  # settings the caller's environment passes the same way (CI's safe.directory) are kept
+        n = int(os.environ.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        n = 0
+    return {"GIT_CONFIG_COUNT": str(n + 1), f"GIT_CONFIG_KEY_{n}": "core.bigFileThreshold", f"GIT_CONFIG_VALUE_{n}": "1"}
+
+
 def commit(root: Path, paths: list[str], message: str) -> str | None:
     """Stage `paths` (adds, changes, deletions) and commit; None when nothing changed."""
     repo = _repo(root)
-    _write(repo, "add", "-A", "--", *paths)
+    _write(repo, "add", "-A", "--", *paths, env=_add_to_pack())
     if head(root) is not None and not repo.git.diff("--cached", "--name-only", "--", *paths):
         return None
     # The message goes through a file: a first export of a large tenant lists thousands of objects,

@@ -29,6 +29,13 @@ def test_export_twice_is_byte_identical_and_makes_no_second_commit(repo, sim):
     tdir = repo.repo / "tenants" / "demo"
     before = _files(tdir)
     assert len(before) > 100
+    # The files went into a pack, not a loose object each (gitstore.commit: bulk check-in); trees
+    # and commits are loose.
+    objects = repo.repo / ".git" / "objects"
+    loose = [d.name + f.name for d in objects.glob("??") for f in d.iterdir()]
+    types = subprocess.run(["git", "cat-file", "--batch-check=%(objecttype)"], cwd=repo.repo, text=True,
+                           input="\n".join(loose) + "\n", capture_output=True, check=True).stdout.split()
+    assert types.count("blob") < 5 and "tree" in types, types
     head = git.Repo(repo.repo).head.commit.hexsha
     again = repo("export", "--commit")
     assert "no changes" in again.output and "nothing to commit" in again.output
@@ -198,3 +205,12 @@ def test_a_file_changed_behind_the_last_export_is_written_again_from_the_tenant(
     cache.write_text("{not json")
     repo("export", "--commit")
     assert _files(tdir) == canonical_files
+
+
+def test_commit_keeps_the_git_settings_the_environment_passes(monkeypatch):
+    from entragit import gitstore
+
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "safe.directory")
+    env = gitstore._add_to_pack()
+    assert env == {"GIT_CONFIG_COUNT": "2", "GIT_CONFIG_KEY_1": "core.bigFileThreshold", "GIT_CONFIG_VALUE_1": "1"}
