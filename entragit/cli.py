@@ -544,10 +544,15 @@ def _with(options: list[Any]) -> Any:
 @click.option("--via", type=click.Choice(["entragit", "native"]), default="entragit", show_default=True,
               help="The plan as `apply --via` would carry it out; native is --native-marks.")
 @click.option("--snapshot", metavar="ID", help="With --native-marks: the native snapshot (default: the newest).")
+@click.option("--full-read", is_flag=True,
+              help="Read the whole live tenant. By default, after a committed export on this machine, plan "
+                   "reads the groups, administrative units and users' names it wrote as that export's files "
+                   "plus the changes Graph's delta queries report since, and the other kinds in full (the "
+                   "same live view, in far fewer requests); apply always reads in full.")
 @click.option("-v", "--verbose", count=True)
 def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: bool, repo: str | None,
          fmt: str, detailed_exitcode: bool, out_file: str | None, native_marks: bool, via: str,
-         snapshot: str | None, verbose: int) -> None:
+         snapshot: str | None, full_read: bool, verbose: int) -> None:
     """Show what `apply` would do to make the live tenant match the files at --ref.
 
     \b
@@ -579,12 +584,14 @@ def plan(ref: str, tenant_name: str | None, selectors: tuple[str, ...], prune: b
         click.echo(nativeplan.with_marks(render.render(s.plan, fmt, s.names(), s.risks, colour=_colour(fmt)),
                                          fmt, report, marks, s.names()))
     else:
-        s = reconcile.plan(root, t, ref, selectors, prune)
+        s = reconcile.plan(root, t, ref, selectors, prune, incremental=not full_read)
         click.echo(render.render(s.plan, fmt, s.names(), s.risks, colour=_colour(fmt)))
-    if verbose:  # what reading the live tenant cost, as export reports it (stderr: stdout stays the plan)
+    if verbose:  # what reading the live tenant cost and how, as export reports it (stderr: stdout stays the plan)
         st = s.stats
+        how = ("incremental read: the last export's files and what Graph's delta reports since; "
+               "--full-read reads everything") if s.read == "incremental" else s.read
         click.echo(f"read {t.name}: [{s.live.count()} objects, {st.requests} requests, {st.retries} retries, "
-                   f"{st.resource_units} RU, {st.paced} paced]", err=True)
+                   f"{st.resource_units} RU, {st.paced} paced] ({how})", err=True)
     _note_uncommitted(root, t, asked)
     if out_file:
         import json

@@ -94,19 +94,20 @@ def folder_blobs(root: Path, tenant_dir: Path) -> dict[str, str] | None:
     return gitstore.blob_ids(root, "HEAD", folder)
 
 
-def why_full(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: dt.datetime,
-             graph_url: str = "") -> str:
-    """'' when the delta state can be used, else why the export reads in full."""
+def _stale(state: State | None, kinds: list[Kind], now: dt.datetime, graph_url: str, *, exported: bool) -> str:
+    """Why `state`'s links cannot stand for the tenant now, whatever the work tree holds; '' if they can.
+    `exported`: `kinds` are what an export writes, so they must be the kinds the links were taken for."""
     from urllib.parse import urlsplit
 
-    state = load(root, tenant)
     if state is None:
         return "no delta state yet"
     here = urlsplit(graph_url)[:2]
     if graph_url and any(urlsplit(link)[:2] != here for link in state.links.values()):
         return "the tenant's Graph endpoint changed since the last export"  # its links name the old one
-    if sorted(k.name for k in kinds) != state.kinds:
+    if exported and sorted(k.name for k in kinds) != state.kinds:
         return "the exported kinds changed"
+    if not exported and not {k.name for k in tracked(kinds)} <= set(state.kinds):
+        return "the last export did not write every kind of these files"
     try:
         age = now - dt.datetime.fromisoformat(state.full_at)
     except ValueError:
@@ -115,10 +116,42 @@ def why_full(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: 
         return f"the last full read is {age.days} days old"
     if missing := [k.name for k in tracked(kinds) if k.name not in state.links]:
         return f"no delta link for {', '.join(missing)} (the token may not read its delta)"
+    return ""
+
+
+def why_full(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: dt.datetime,
+             graph_url: str = "") -> str:
+    """'' when the delta state can be used, else why the export reads in full."""
+    state = load(root, tenant)
+    if why := _stale(state, kinds, now, graph_url, exported=True):
+        return why
+    assert state is not None
     blobs = folder_blobs(root, tenant_dir)
     if blobs is None or blobs != state.blobs:
         return "the tenant's files changed since the last export"
     return ""
+
+
+def for_plan(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: dt.datetime,
+             graph_url: str = "") -> tuple[State | None, str]:
+    """The delta state a plan can read the live tenant by, or None and why not.
+
+    A plan compares the tenant with files that are meant to differ from the last export (a hand
+    edit, an old commit), so unlike an export it does not need the work tree to match: the base is
+    the export's own commit (`State.head`), read from git, as long as it still holds the files the
+    links were taken against."""
+    state = load(root, tenant)
+    if why := _stale(state, kinds, now, graph_url, exported=False):
+        return None, why
+    assert state is not None
+    folder = tenant_dir.relative_to(root).as_posix()
+    try:
+        blobs = gitstore.blob_ids(root, state.head, folder) if state.head else None
+    except Exception:  # noqa: BLE001 - a commit git no longer has (rewritten history): read in full
+        blobs = None
+    if blobs != state.blobs:
+        return None, "the last export's commit is not in the repo as it was written"
+    return state, ""
 
 
 def tracked(kinds: list[Kind]) -> list[Kind]:
@@ -208,20 +241,25 @@ async def _reread(g: Graph, kind: Kind, ids: set[str]) -> tuple[Any, set[str]]:
     return tmp, gone
 
 
-def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str]) -> Any:
+def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], rev: str | None = None) -> Any:
     """The committed files as a snapshot: the tracked kinds' objects, and every file's refs index
     (what names the referenced users). Only the refs section of the other files is parsed: they are
     read live anyway, and parsing 10,000 whole files is most of an unchanged export's CPU.
 
     `blobs` (path -> blob id, checked against HEAD and the work tree by why_full): a file the last
-    export wrote is taken from its parsed form (entragit/doccache.py) without reading it."""
+    export wrote is taken from its parsed form (entragit/doccache.py) without reading it. `rev`: the
+    files are those of that commit (read from git where not cached), not the work tree's."""
     from entragit.config import object_paths, read_file
     from entragit.snapshot import add_refs, read_files
 
     whole: dict[str, str] = {}
     parsed: dict[str, Any] = {}
     refs: list[tuple[str, Any]] = []
-    on_disk = {p.relative_to(root).as_posix(): p for p in object_paths(root, tenant_dir)}
+    folder = tenant_dir.relative_to(root).as_posix()
+    if rev is None:
+        on_disk: dict[str, Any] = {p.relative_to(root).as_posix(): p for p in object_paths(root, tenant_dir)}
+    else:  # the object files of the commit (kind/name.yaml below the tenant's folder)
+        on_disk = {rel: None for rel in blobs if rel.endswith(".yaml") and rel[len(folder) + 1:].count("/") == 1}
     wanted = {blob: rel for rel, blob in blobs.items() if rel in on_disk}
     for rel, doc in doccache.stream(root, tenant_dir.name, wanted):
         if not isinstance(doc, dict):
@@ -231,9 +269,10 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str]) 
         else:
             refs.append((rel, doc.get(canonical.REFS) or {}))
         del on_disk[rel]
+    at_rev = gitstore.files_at(root, rev, folder) if rev is not None and on_disk else {}
     for rel, p in on_disk.items():  # not in the cache: read and parsed
-        text = read_file(root, p)
-        if p.parent.name in names:
+        text = read_file(root, p) if rev is None else at_rev[rel]
+        if Path(rel).parent.name in names:
             whole[rel] = text
         elif (at := text.rfind(f"\n{canonical.REFS}:\n")) >= 0:  # refs is the document's last key
             tail = yamlio.load(text[at + 1:], rel)
@@ -245,15 +284,16 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str]) 
 
 
 async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State, kinds: list[Kind], *,
-                           allow_partial: bool, progress: Any = None) -> tuple[Any, dict[str, str]]:
+                           allow_partial: bool, progress: Any = None,
+                           rev: str | None = None) -> tuple[Any, dict[str, str]]:
     """The tenant's snapshot from its files plus what changed: the tracked kinds re-read where delta
     reports a change, every other kind read in full. Returns it and the new delta links; raises
-    Expired when a link is no longer served."""
+    Expired when a link is no longer served. `rev`: the files are that commit's (a plan's base)."""
     from entragit.snapshot import Snapshot, _read_referenced, read_live
 
     ch = await changes(g, state, kinds)
     names = {k.name for k in tracked(kinds)}
-    base = _base(root, tenant_dir, names, state.blobs)
+    base = _base(root, tenant_dir, names, state.blobs, rev)
     seed = Snapshot()
     if "users" in state.links:  # names of referenced users, kept current by users/delta
         users = {oid: body for oid, body in base.lookup.get("users", {}).items() if oid not in ch.users_removed}

@@ -100,6 +100,7 @@ class Session:
     risks: tuple[risk.Note, ...] = ()  # security-relevant changes the plan makes (risk.py rules)
     desired: Snapshot | None = None
     selectors: tuple[str, ...] = ()  # --only as resolved: the kinds and ids a saved plan records
+    read: str = "full read"  # how the live tenant was read: "incremental", or "full read: why"
 
     def names(self) -> dict[str, str]:
         """id -> display name from live and the files (recreated objects are only in the files)."""
@@ -137,15 +138,41 @@ def _graph(t: Tenant) -> Graph:
                  paced_paths=kindmod.PACED_PATHS)
 
 
+async def _read_for_plan(root: Path, t: Tenant, g: Graph, kinds: list[kindmod.Kind],
+                         incremental: bool) -> tuple[Snapshot, str]:
+    """The live tenant, and how it was read. `incremental`: when the last export's delta state is
+    usable, its commit's files plus what Graph's delta reports changed since (entragit/delta.py:
+    the same snapshot a full read gives, by construction); else, or when Graph no longer serves a
+    link, a full read. A kind this identity may not read (a Conditional Access Administrator signed
+    in to restore a policy cannot read role assignments) is left out of the plan, named, never
+    guessed at: with no live side its objects would all look missing and be created twice."""
+    import datetime as dt
+
+    from entragit import delta
+
+    why = "not asked"
+    if incremental:
+        state, why = delta.for_plan(root, t.name, t.dir, kinds, dt.datetime.now(dt.timezone.utc), t.graph_url)
+        if state is not None:
+            try:
+                live, _links = await delta.read_incremental(g, root, t.dir, state, kinds, allow_partial=True,
+                                                            rev=state.head)
+                return live, "incremental"
+            except delta.Expired as e:
+                why = f"a delta link expired ({e})"
+            except GraphError as e:
+                if e.status != 403:
+                    raise
+                why = "this identity may not read the delta functions"
+    return await read_live(g, kinds, allow_partial=True), f"full read: {why}"
+
+
 async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str], prune: bool,
-                      g: Graph, desired: Snapshot) -> Session:
+                      g: Graph, desired: Snapshot, incremental: bool = False) -> Session:
     if not desired.objects:
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
     kinds = [kindmod.get(k) for k in desired.objects]
-    # A kind this identity may not read (a Conditional Access Administrator signed in to restore a
-    # policy cannot read role assignments) is left out of the plan, named, never guessed at: with no
-    # live side its objects would all look missing and be created twice.
-    live = await read_live(g, kinds, allow_partial=True)
+    live, how = await _read_for_plan(root, t, g, kinds, incremental)
     unread = tuple(f"{kindmod.get(k).title}s not planned: {why}" for k, why in sorted(live.errors.items()))
     idmap = applymod.load_idmap(t.idmap_dir)
     chosen = _selected(root, t, ref, selectors, desired, live, idmap)
@@ -166,7 +193,7 @@ async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str],
     risks = safety.lockout_risks(plan, desired, live, t)
     if risks:
         plan = dataclasses.replace(plan, warnings=plan.warnings + tuple("LOCKOUT RISK: " + r for r in risks))
-    return Session(t, plan, live, g.stats, plan_risks(plan, desired, live, t), desired, chosen)
+    return Session(t, plan, live, g.stats, plan_risks(plan, desired, live, t), desired, chosen, how)
 
 
 def _selected(root: Path, t: Tenant, ref: str, specs: Sequence[str], desired: Snapshot, live: Snapshot,
@@ -210,7 +237,10 @@ def _check_files(root: Path, t: Tenant, texts: dict[str, str] | None, exported: 
         raise InputError(f.path, f.line, f"{f.message} [{f.rule}]")
 
 
-def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False) -> Session:
+def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False,
+         incremental: bool = False) -> Session:
+    """What apply would do. `incremental` (plan's default, never apply's, which writes on what it
+    read): the live tenant may be read as the last export plus Graph's changes since."""
     if ref != gitstore.WORKTREE:
         gitstore.resolve(root, ref)
     texts, exported = ref_texts(root, t, ref), dict[str, Any]()
@@ -220,7 +250,7 @@ def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = ()
 
     async def go() -> Session:
         async with _graph(t) as g:
-            return await _plan_async(root, t, ref, selectors, prune, g, desired)
+            return await _plan_async(root, t, ref, selectors, prune, g, desired, incremental)
 
     return asyncio.run(go())
 

@@ -4,6 +4,8 @@ writes exactly the bytes a full read would."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 import ssl
 from pathlib import Path
 from typing import Any
@@ -138,3 +140,52 @@ def test_a_new_graph_endpoint_means_a_full_read_not_a_link_to_the_old_one(tmp_pa
     r.index.commit("the Graph endpoint moved")
     assert "(full read: the tenant's Graph endpoint changed since the last export)" in repo("export", "--commit").output
     assert "(incremental read)" in repo("export", "--commit").output
+
+
+MEMBERS = re.compile(r"/groups/[0-9a-f-]{36}/members$")
+
+
+def test_plan_reads_the_last_export_plus_delta_and_plans_as_a_full_read_does(tmp_path: Path, sim: Any,
+                                                                             monkeypatch: Any) -> None:
+    """A plan after a committed export reads the groups, units and users' names as that export's
+    files plus what delta reports since: the same plan as a full read, in fewer requests, even when
+    the files planned are a later commit (a hand edit: the delta base is the export's own commit)."""
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    groups = repo.repo / "tenants" / "demo" / "groups"
+    edited = next(p for p in sorted(groups.glob("*.yaml")) if "\ndescription: " in p.read_text())
+    text = edited.read_text()
+    at = text.index("\ndescription: ") + len("\ndescription: ")
+    edited.write_text(text[:at] + "Edited in a pull request " + text[at:])
+    r = git.Repo(repo.repo)
+    r.index.add([str(edited)])
+    r.index.commit("a hand edit")
+    _change_the_tenant(sim)
+    since = len(sim.requests)
+    inc = repo("plan", "--format", "json", "-v")
+    middle = len(sim.requests)
+    full = repo("plan", "--format", "json", "-v", "--full-read")
+    member_reads = [sum(1 for r in sim.requests[a:b] if r.method == "GET" and MEMBERS.search(r.path))
+                    for a, b in ((since, middle), (middle, len(sim.requests)))]
+    assert "(incremental read: the last export's files and what Graph's delta reports since" in inc.stderr
+    assert "(full read: not asked)" in full.stderr and "incremental" not in full.stderr
+    assert json.loads(inc.stdout) == json.loads(full.stdout)
+    ops = json.loads(inc.stdout)["operations"]
+    assert any("Edited in a pull request" in json.dumps(op) for op in ops)  # the hand edit, to apply
+    assert any(op["action"] == "create" for op in ops)  # the deleted group, back from the files
+    # Members are read again only for the groups delta reported changed (a referenced user who left
+    # changed every group they were in), not for every group.
+    assert 1 <= member_reads[0] < member_reads[1], member_reads
+    # A link Graph no longer serves: the plan reads in full and says why.
+    root = sim.graph_url.rsplit("/v1.0", 1)[0]
+    assert httpx.post(f"{root}/_sim/delta/expire", headers=ADMIN, verify=_verify(sim)).status_code == 200
+    again = repo("plan", "--format", "json", "-v")
+    assert "(full read: a delta link expired" in again.stderr and json.loads(again.stdout) == json.loads(full.stdout)
+
+
+def test_plan_without_a_delta_state_reads_in_full(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    (repo.repo / ".git" / "entragit-delta" / "demo.json").unlink()  # as on a fresh clone in CI
+    out = repo("plan", "-v").stderr
+    assert "(full read: no delta state yet)" in out and "incremental" not in out
