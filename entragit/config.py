@@ -146,7 +146,7 @@ def find_root(start: Path | None = None) -> Path:
                     hint="run `entragit init DIR` or pass --repo DIR")
 
 
-def _reached_plainly(root: Path, path: Path) -> None:
+def check_plain_path(root: Path, path: Path) -> None:
     """`path` is inside `root` and reached through no symlink (InputError naming it otherwise)."""
     try:
         rel = path.relative_to(root)
@@ -166,7 +166,7 @@ def repo_file(root: Path, path: Path) -> Path:
 
     A committed symlink would make entragit read or overwrite what it points at (any file, even
     /proc/self/environ) and commit that; it is refused by name, its content never shown."""
-    _reached_plainly(root, path)
+    check_plain_path(root, path)
     if path.exists() and not path.is_file():
         raise InputError(path.relative_to(root).as_posix(), None, "is not a regular file")
     return path
@@ -184,7 +184,7 @@ def object_paths(root: Path, folder: Path) -> list[Path]:
     cost a scandir per kind folder instead of a stat of each part of each path."""
     if not folder.is_dir():
         return []
-    _reached_plainly(root, folder)
+    check_plain_path(root, folder)
     out: list[Path] = []
     with os.scandir(folder) as kinds:
         subdirs = sorted((e for e in kinds if e.is_dir()), key=lambda e: e.name)

@@ -142,7 +142,7 @@ def _parse(text: str) -> tuple[Any, Any]:
 
 
 def _load(root: Path, path: Path, tenant: str, kind: Kind | None, out: list[Finding],
-          text: str | None = None, cache: Any = None) -> Document:
+          text: str | None = None, cache: Any = None, plain: bool = False) -> Document:
     """One file (read from disk, or `text` when given), parsed with its node tree for the key checks.
 
     A file whose text the last export wrote is taken from `cache` (doccache.DocCache) unparsed: export
@@ -157,7 +157,8 @@ def _load(root: Path, path: Path, tenant: str, kind: Kind | None, out: list[Find
     rel = path.relative_to(root).as_posix()
     doc = Document(rel, tenant, kind)
     try:
-        text = read_file(root, path) if text is None else text
+        if text is None:  # `plain`: a regular file reached through no symlink (_tree_files checked it)
+            text = path.read_text(encoding="utf-8") if plain else read_file(root, path)
         cached = cache.take_text(text) if cache is not None and kind is not None else None
         if cached is not None:
             doc.data, doc.parsed, doc.text, doc.exported = cached, True, text, True
@@ -199,7 +200,7 @@ def _load_tenant(root: Path, tdir: Path, out: list[Finding], texts: Mapping[str,
 
     t = Tenant(tdir.name)
     cache = doccache.load(root, t.name)
-    files = _tree_files(root, tdir) if texts is None else _text_files(root, texts)
+    files, plain = _tree_files(root, tdir) if texts is None else (_text_files(root, texts), set())
     for special, attr in ((TENANT_FILE, "config"), (IDMAP, "idmap")):
         if (tdir / special) in files:
             setattr(t, attr, _load(root, tdir / special, t.name, None, out, files.pop(tdir / special)))
@@ -211,16 +212,38 @@ def _load_tenant(root: Path, tdir: Path, out: list[Finding], texts: Mapping[str,
             out.append(Finding(path.relative_to(root).as_posix(), None, "unknown-kind",
                                f"folder {path.parent.name!r} is not a kind; known: {', '.join(kindmod.BY_NAME)}"))
             continue
-        t.docs.append(_load(root, path, t.name, kind, out, text, cache))
+        t.docs.append(_load(root, path, t.name, kind, out, text, cache, path in plain))
     return t
 
 
-def _tree_files(root: Path, tdir: Path) -> dict[Path, str | None]:
-    """The tenant folder's files, in validate's order (None: read when loaded)."""
+def _tree_files(root: Path, tdir: Path) -> tuple[dict[Path, str | None], set[Path]]:
+    """The tenant folder's files, in validate's order (None: read when loaded), and those known to be
+    regular files reached through no symlink (their directory entries say so, below a folder checked
+    once): read without checking each part of each path again. The rest are checked as they are read."""
+    import os
+
+    from entragit.config import check_plain_path
+    from entragit.errors import InputError
+
     out: dict[Path, str | None] = {p: None for p in (tdir / TENANT_FILE, tdir / IDMAP) if p.is_file()}
-    for folder in sorted(p for p in tdir.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        out.update(dict.fromkeys(sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))))
-    return out
+    plain: set[Path] = set()
+    try:
+        check_plain_path(root, tdir)
+        checked = True
+    except InputError:
+        checked = False
+    with os.scandir(tdir) as entries:
+        folders = sorted((e for e in entries if e.is_dir() and not e.name.startswith(".")), key=lambda e: e.name)
+    for folder in folders:
+        with os.scandir(folder.path) as entries:
+            found = sorted((e for e in entries if e.name.endswith((".yaml", ".yml"))),
+                           key=lambda e: (e.name.endswith(".yml"), e.name))
+        for e in found:
+            path = tdir / folder.name / e.name
+            out[path] = None
+            if checked and not folder.is_symlink() and not e.is_symlink() and e.is_file(follow_symlinks=False):
+                plain.add(path)
+    return out, plain
 
 
 def _text_files(root: Path, texts: Mapping[str, str]) -> dict[Path, str | None]:
