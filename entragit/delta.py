@@ -299,12 +299,12 @@ async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State,
         users = {oid: body for oid, body in base.lookup.get("users", {}).items() if oid not in ch.users_removed}
         users.update({oid: body for oid, body in ch.users.items() if oid in users})
         seed.lookup["users"] = users
-    for kname in names:  # named while the other kinds are read: a group principal is not a user to fetch
-        seed.lookup[kname] = dict(base.objects.get(kname, {}))
-    snap = await read_live(g, [k for k in kinds if k.name not in names], allow_partial=allow_partial,
-                           progress=progress, seed=seed)
-    for kname in names:
-        snap.lookup.pop(kname, None)
+    # The tracked kinds first, as they are now (the files, less what delta reports removed or changed,
+    # plus the changed ones read again): the other kinds are read with them as names (a group
+    # principal is not a user to fetch) and as parents (a group created since the export has its PIM
+    # schedules read like any other group's).
+    current: dict[str, dict[str, Any]] = {}
+    again_of: dict[str, Any] = {}
     for kind in tracked(kinds):
         again, gone = await _reread(g, kind, ch.changed[kind.name])
         drop = ch.removed[kind.name] | ch.changed[kind.name]
@@ -312,9 +312,16 @@ async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State,
         owned.update(again.objects.get(kind.name, {}))
         for oid in gone:
             owned.pop(oid, None)
-        snap.objects[kind.name] = owned
-        snap.gaps.update(again.gaps)
-        for kname, objs in again.lookup.items():
-            snap.lookup.setdefault(kname, {}).update(objs)
+        current[kind.name], again_of[kind.name] = owned, again
+        seed.lookup[kind.name] = dict(owned)
+    snap = await read_live(g, [k for k in kinds if k.name not in names], allow_partial=allow_partial,
+                           progress=progress, seed=seed)
+    for kname in names:
+        snap.lookup.pop(kname, None)
+    for kname, owned in current.items():
+        snap.objects[kname] = owned
+        snap.gaps.update(again_of[kname].gaps)
+        for other, objs in again_of[kname].lookup.items():
+            snap.lookup.setdefault(other, {}).update(objs)
     await _read_referenced(g, snap)  # users first referenced by a re-read object
     return snap, ch.links

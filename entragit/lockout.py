@@ -54,12 +54,29 @@ def _users_of(body: Body) -> Mapping[str, Any]:
     return users if isinstance(users, Mapping) else {}
 
 
+class _Members(dict[str, "set[str] | None"]):
+    """Group id -> its members, lowercased on first use: a check looks at the few groups its policies
+    name, and lowercasing every membership of a large tenant up front was most of its time."""
+
+    def __init__(self, raw: Mapping[str, Collection[str] | None]) -> None:
+        super().__init__((g.lower(), None) for g in raw)
+        self._raw = {g.lower(): m for g, m in raw.items()}
+
+    def get(self, key: str, default: Any = None) -> set[str] | None:  # type: ignore[override]
+        if key not in self:
+            return default  # type: ignore[no-any-return]
+        if key in self._raw:
+            m = self._raw.pop(key)
+            self[key] = None if m is None else _low(m)
+        return self[key]
+
+
 class Directory:
     """Who is in which group (transitively) and who holds which role, as a snapshot describes it."""
 
     def __init__(self, members: Mapping[str, Collection[str] | None],
                  roles: Mapping[str, Collection[tuple[str, str]]] | None = None) -> None:
-        self.members = {g.lower(): (None if m is None else _low(m)) for g, m in members.items()}
+        self.members = _Members(members)
         self.roles = {r.lower(): [(p.lower(), s) for p, s in held] for r, held in (roles or {}).items()}
 
     @classmethod

@@ -253,12 +253,12 @@ DANGLING_WHY = ("a reference to an object that no longer exists does nothing: po
 LISTED = 10  # referencing objects named per note; the rest are counted
 
 
-def _dangling(after: Snapshot, found: Callable[[kindmod.Ref, str], bool]
+def _dangling(after: Snapshot, found: Callable[[kindmod.Ref, str], bool], names: Names
               ) -> dict[str, tuple[kindmod.Ref, list[str]]]:
-    """Referenced id -> (its Ref, the objects holding it) for references `found` does not resolve."""
+    """Referenced id -> (its Ref, the objects holding it) for references `found` does not resolve;
+    `names`: Names(after)."""
     from entragit.export import display_name
 
-    names = Names(after)
     out: dict[str, tuple[kindmod.Ref, list[str]]] = {}
     for kname in sorted(after.objects):
         kind = kindmod.get(kname)
@@ -280,7 +280,7 @@ def dangling_notes(after: Snapshot, before: Snapshot | None = None, live: Snapsh
     sides = [Names(after)] + ([Names(live)] if live is not None else [])
     old = Names(before) if before is not None else None
     notes = []
-    for value, (ref, who) in sorted(_dangling(after, lambda r, v: any(n.find(r, v) for n in sides)).items()):
+    for value, (ref, who) in sorted(_dangling(after, lambda r, v: any(n.find(r, v) for n in sides), sides[0]).items()):
         hit = old.find(ref, value) if old is not None else None
         if old is not None and hit is None:
             continue  # dangled already: not this change's doing

@@ -20,6 +20,7 @@ ADMIN = {"Authorization": "Bearer sim-admin"}
 PIM = "/identityGovernance/privilegedAccess/group"
 ELIGIBLE, ACTIVE = "groupEligibilitySchedules", "groupAssignmentSchedules"
 WRITE = ("PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup", "PrivilegedAssignmentSchedule.ReadWrite.AzureADGroup")
+READ = ("PrivilegedEligibilitySchedule.Read.AzureADGroup", "PrivilegedAssignmentSchedule.Read.AzureADGroup")
 END = "2031-06-30T00:00:00Z"
 
 
@@ -120,7 +121,25 @@ def test_hard_deleted_group_gets_its_pim_memberships_back_on_the_new_id(tmp_path
         assert new != group
         assert [s["principalId"] for s in _schedules(c, "eligibilitySchedules", new)] == [kwame]
         assert [s["accessId"] for s in _schedules(c, "assignmentSchedules", new)] == ["owner"]
+    # The plan reads groups as the last export plus delta: the new group's schedules are read with it.
     assert "No changes" in repo("plan").output
+
+
+def test_an_incremental_export_reads_the_schedules_of_a_group_made_since(tmp_path, sim_factory, monkeypatch) -> None:
+    sim = sim_factory("demo", tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch, extra=READ)
+    _opt_in(repo)
+    repo("export", "--commit")
+    with _graph(sim) as c:
+        made = c.post("/groups", json={"displayName": "On-call Responders", "mailEnabled": False,
+                                       "mailNickname": "on-call", "securityEnabled": True})
+        assert made.status_code == 201, made.text
+        _request(c, "eligibilityScheduleRequests", made.json()["id"], _one(c, "/users", "Kwame Mensah"), "member")
+    out = repo("export", "--commit").output
+    assert "(incremental read)" in out, out
+    assert any(d.get("group") == "On-call Responders" or "On-call Responders" in json.dumps(d)
+               for d in _docs(repo, ELIGIBLE)), _docs(repo, ELIGIBLE)
+    assert "no changes" in repo("export", "--commit", "--full").output  # what a full read writes
 
 
 def test_a_removed_file_is_revoked_through_the_request_collection(tmp_path, sim_factory, monkeypatch) -> None:
