@@ -54,21 +54,27 @@ def _users_of(body: Body) -> Mapping[str, Any]:
     return users if isinstance(users, Mapping) else {}
 
 
-class _Members(dict[str, "set[str] | None"]):
-    """Group id -> its members, lowercased on first use: a check looks at the few groups its policies
-    name, and lowercasing every membership of a large tenant up front was most of its time."""
+class _Members:
+    """Group id -> its members (lowercase), each lowercased when first asked for: a check looks at
+    the few groups its policies name, and lowercasing every membership of a large tenant up front
+    was most of its time. `None`: the group's members are unknown (dynamic, or not exported)."""
 
     def __init__(self, raw: Mapping[str, Collection[str] | None]) -> None:
-        super().__init__((g.lower(), None) for g in raw)
         self._raw = {g.lower(): m for g, m in raw.items()}
+        self._low: dict[str, set[str] | None] = {}
 
-    def get(self, key: str, default: Any = None) -> set[str] | None:  # type: ignore[override]
-        if key not in self:
-            return default  # type: ignore[no-any-return]
-        if key in self._raw:
-            m = self._raw.pop(key)
-            self[key] = None if m is None else _low(m)
-        return self[key]
+    def __contains__(self, gid: object) -> bool:
+        return gid in self._raw
+
+    def get(self, gid: str) -> set[str] | None:
+        if gid not in self._low and gid in self._raw:
+            m = self._raw[gid]
+            self._low[gid] = None if m is None else _low(m)
+        return self._low.get(gid)
+
+    def items(self) -> list[tuple[str, set[str] | None]]:
+        """Every group with its members: what a whole-tenant view (risk.context) merges."""
+        return [(gid, self.get(gid)) for gid in self._raw]
 
 
 class Directory:

@@ -135,3 +135,26 @@ def test_break_glass_excluded_through_a_role_or_a_nested_group_counts_as_exclude
     [lost] = [n for n in risk.assess("conditionalAccessPolicies", "p", by_role, ca(), ctx)
               if n.rule == "ca-break-glass-unexcluded"]
     assert lost.detail == "break-glass no longer excluded: Break Glass 1 (bbbbbbbb)"
+
+
+def test_a_break_glass_exclusion_lost_with_its_group_is_a_risk_note(tmp_path, sim_factory, monkeypatch):
+    """Who is in a group comes from the tenant's files and live side (risk.context): a policy that no
+    longer excludes the group holding the break-glass account is named, signed in as the reader app."""
+    import yaml
+
+    from .conftest import app_repo
+
+    sim = sim_factory("demo", tls=True)
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    tdir = repo.repo / "tenants" / "demo"
+    group = yaml.safe_load((tdir / "groups" / "ca-breakglassaccounts-exclude.yaml").read_text())
+    member = group["members"][0]
+    conf = tdir / "tenant.yaml"
+    conf.write_text(conf.read_text().replace("breakGlass: []", f"breakGlass:\n- {group['refs'][member]['userPrincipalName']}"))
+    policy = tdir / "conditionalAccessPolicies" / "ca000-global-identityprotection-anyapp-anyplatform-mfa.yaml"
+    text = policy.read_text()
+    assert f"    - {group['id']}\n" in text and member not in text  # excluded through the group only
+    policy.write_text(text.replace(f"    - {group['id']}\n", ""))
+    out = repo("plan", "--ref", "WORKTREE").output
+    assert "! [ca-break-glass-unexcluded] conditional access policy 'CA000-" in out, out
