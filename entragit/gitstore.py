@@ -62,10 +62,10 @@ def resolve(root: Path, rev: str) -> str:
         raise RepoError(f"unknown revision {rev!r}") from None
 
 
-def _tree_entries(root: Path, sha: str, folder: str) -> list[tuple[str, str, str, str]]:
-    """(mode, type, sha, path) of every entry under `folder` in the tree of commit `sha`, paths
+def _tree_entries(root: Path, sha: str, *paths: str) -> list[tuple[str, str, str, str]]:
+    """(mode, type, sha, path) of every entry at or under `paths` in the tree of commit `sha`, paths
     relative to the repo, in one `git ls-tree` (GitPython's tree walk builds an object per entry)."""
-    out = _repo(root).git.ls_tree("-r", "-z", "--full-tree", sha, "--", folder, env={"GIT_LITERAL_PATHSPECS": "1"})
+    out = _repo(root).git.ls_tree("-r", "-z", "--full-tree", sha, "--", *paths, env={"GIT_LITERAL_PATHSPECS": "1"})
     entries = []
     for entry in filter(None, out.split("\0")):
         meta, _, path = entry.partition("\t")
@@ -98,15 +98,16 @@ def _blobs(root: Path, shas: Sequence[str]) -> dict[str, bytes]:
     return found
 
 
-def files_at(root: Path, rev: str, folder: str) -> dict[str, str]:
-    """{path relative to the repo: text} of every *.yaml under `folder` at `rev`."""
-    entries = [e for e in _tree_entries(root, resolve(root, rev), folder) if e[1] == "blob" and e[3].endswith(".yaml")]
-    for mode, _kind, _sha, path in entries:
-        if int(mode, 8) == SYMLINK_MODE:  # its blob holds the target's path, not a file entragit wrote
+def _texts(root: Path, rev: str, entries: Sequence[tuple[str, str, str, str]]) -> dict[str, str]:
+    """{path: text} of the blob entries of a tree at `rev`. A committed symlink's blob holds its
+    target's path, not a file entragit wrote: refused by name, as is a file that is not UTF-8."""
+    blobs = [e for e in entries if e[1] == "blob"]
+    for mode, _kind, _sha, path in blobs:
+        if int(mode, 8) == SYMLINK_MODE:
             raise RepoError(f"{path} is a symbolic link at {rev}; entragit reads only regular files")
-    data = _blobs(root, [sha for _m, _k, sha, _p in entries])
+    data = _blobs(root, [sha for _m, _k, sha, _p in blobs])
     out: dict[str, str] = {}
-    for _mode, _kind, sha, path in entries:
+    for _mode, _kind, sha, path in blobs:
         try:
             out[path] = data[sha].decode("utf-8")
         except UnicodeDecodeError as e:
@@ -114,14 +115,10 @@ def files_at(root: Path, rev: str, folder: str) -> dict[str, str]:
     return out
 
 
-def _text(blob: Any, rev: str) -> str:
-    # A committed symlink's blob holds its target's path, not a file entragit wrote: refused by name.
-    if blob.mode == SYMLINK_MODE:
-        raise RepoError(f"{blob.path} is a symbolic link at {rev}; entragit reads only regular files")
-    try:
-        return str(blob.data_stream.read().decode("utf-8"))
-    except UnicodeDecodeError as e:
-        raise InputError(blob.path, None, f"not UTF-8 text at {rev}: {e.reason}") from None
+def files_at(root: Path, rev: str, folder: str) -> dict[str, str]:
+    """{path relative to the repo: text} of every *.yaml under `folder` at `rev`."""
+    entries = _tree_entries(root, resolve(root, rev), folder)
+    return _texts(root, rev, [e for e in entries if e[3].endswith(".yaml")])
 
 
 # Seconds to wait for git's own index.lock: a git child of an entragit run that was killed finishes
@@ -321,20 +318,16 @@ def text_at(root: Path, rev: str, path: str) -> str | None:
 
 
 def texts_at(root: Path, rev: str, paths: Sequence[str]) -> dict[str, str | None]:
-    """{path: text at `rev`, or None where it does not exist there}, in one open of the repo."""
+    """{path: text at `rev`, or None where it does not exist there}, in one ls-tree and one cat-file."""
     import git
 
     try:
-        tree = _repo(root).commit(rev).tree
+        sha = str(_repo(root).commit(rev).hexsha)
     except (ValueError, git.BadName):  # no commit yet: nothing exists there
         return dict.fromkeys(paths)
-    out: dict[str, str | None] = {}
-    for path in paths:
-        try:
-            out[path] = _text(tree / path, rev)
-        except KeyError:
-            out[path] = None
-    return out
+    wanted = set(paths)
+    found = _texts(root, rev, [e for e in _tree_entries(root, sha, *paths) if e[3] in wanted]) if paths else {}
+    return {path: found.get(path) for path in paths}
 
 
 def last_trailer(root: Path, path: str, key: str, scan: int = 50) -> str | None:
