@@ -177,28 +177,37 @@ def read_file(root: Path, path: Path) -> str:
     return repo_file(root, path).read_text(encoding="utf-8")
 
 
-def object_paths(root: Path, folder: Path) -> list[Path]:
-    """`folder/*/*.yaml` (a tenant's object files), each checked as `repo_file` checks one, sorted.
-
-    The folder is checked once and every entry below it by its directory entry, so ten thousand files
-    cost a scandir per kind folder instead of a stat of each part of each path."""
+def folder_files(root: Path, folder: Path, suffixes: tuple[str, ...] = (".yaml",),
+                 hidden: bool = True) -> list[tuple[Path, bool]]:
+    """`folder/*/*<suffix>` (a tenant's object files): by kind folder, then suffix, then name; each
+    with whether it is plain, a regular file reached through no symlink. The folder is checked once
+    and each entry by its directory entry, so ten thousand files cost a scandir per kind folder
+    instead of a stat of each part of each path; one that is not plain is for `repo_file` to name.
+    `hidden`: kind folders whose names start with a dot are listed too."""
     if not folder.is_dir():
         return []
-    check_plain_path(root, folder)
-    out: list[Path] = []
-    with os.scandir(folder) as kinds:
-        subdirs = sorted((e for e in kinds if e.is_dir()), key=lambda e: e.name)
-    for sub in subdirs:
-        if sub.is_symlink():
-            repo_file(root, Path(sub.path) / "x.yaml")  # raises, naming the link
+    try:
+        check_plain_path(root, folder)
+        checked = True
+    except InputError:
+        checked = False
+    with os.scandir(folder) as entries:
+        kinds = sorted((e for e in entries if e.is_dir() and (hidden or not e.name.startswith("."))),
+                       key=lambda e: e.name)
+    out: list[tuple[Path, bool]] = []
+    for sub in kinds:
         with os.scandir(sub.path) as entries:
-            for e in sorted(entries, key=lambda e: e.name):
-                if not e.name.endswith(".yaml"):
-                    continue
-                if e.is_symlink() or not e.is_file(follow_symlinks=False):
-                    repo_file(root, Path(e.path))  # raises: a link, or not a regular file
-                out.append(Path(e.path))
+            found = sorted((e for e in entries if e.name.endswith(suffixes)),
+                           key=lambda e: (next(i for i, x in enumerate(suffixes) if e.name.endswith(x)), e.name))
+        for e in found:
+            plain = checked and not sub.is_symlink() and not e.is_symlink() and e.is_file(follow_symlinks=False)
+            out.append((folder / sub.name / e.name, plain))
     return out
+
+
+def object_paths(root: Path, folder: Path) -> list[Path]:
+    """`folder/*/*.yaml`, each checked as `repo_file` checks one (InputError for a link or a non-file)."""
+    return [p if plain else repo_file(root, p) for p, plain in folder_files(root, folder)]
 
 
 def object_files(root: Path, folder: Path) -> dict[str, str]:

@@ -218,32 +218,14 @@ def _load_tenant(root: Path, tdir: Path, out: list[Finding], texts: Mapping[str,
 
 def _tree_files(root: Path, tdir: Path) -> tuple[dict[Path, str | None], set[Path]]:
     """The tenant folder's files, in validate's order (None: read when loaded), and those known to be
-    regular files reached through no symlink (their directory entries say so, below a folder checked
-    once): read without checking each part of each path again. The rest are checked as they are read."""
-    import os
-
-    from entragit.config import check_plain_path
-    from entragit.errors import InputError
+    plain (config.folder_files): read without checking each part of each path again. The rest are
+    checked as they are read, and a link or a non-file is a finding."""
+    from entragit.config import folder_files
 
     out: dict[Path, str | None] = {p: None for p in (tdir / TENANT_FILE, tdir / IDMAP) if p.is_file()}
-    plain: set[Path] = set()
-    try:
-        check_plain_path(root, tdir)
-        checked = True
-    except InputError:
-        checked = False
-    with os.scandir(tdir) as entries:
-        folders = sorted((e for e in entries if e.is_dir() and not e.name.startswith(".")), key=lambda e: e.name)
-    for folder in folders:
-        with os.scandir(folder.path) as entries:
-            found = sorted((e for e in entries if e.name.endswith((".yaml", ".yml"))),
-                           key=lambda e: (e.name.endswith(".yml"), e.name))
-        for e in found:
-            path = tdir / folder.name / e.name
-            out[path] = None
-            if checked and not folder.is_symlink() and not e.is_symlink() and e.is_file(follow_symlinks=False):
-                plain.add(path)
-    return out, plain
+    listed = folder_files(root, tdir, (".yaml", ".yml"), hidden=False)
+    out.update(dict.fromkeys(p for p, _ in listed))
+    return out, {p for p, plain in listed if plain}
 
 
 def _text_files(root: Path, texts: Mapping[str, str]) -> dict[Path, str | None]:
