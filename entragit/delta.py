@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from entragit import canonical, doccache, gitstore, lock, yamlio
-from entragit.errors import GraphError
+from entragit.errors import GraphError, RepoError
 from entragit.graph import Graph
 from entragit.kinds import Kind
 
@@ -94,9 +94,8 @@ def folder_blobs(root: Path, tenant_dir: Path) -> dict[str, str] | None:
     return gitstore.blob_ids(root, "HEAD", folder)
 
 
-def _stale(state: State | None, kinds: list[Kind], now: dt.datetime, graph_url: str, *, exported: bool) -> str:
-    """Why `state`'s links cannot stand for the tenant now, whatever the work tree holds; '' if they can.
-    `exported`: `kinds` are what an export writes, so they must be the kinds the links were taken for."""
+def _stale(state: State | None, kinds: list[Kind], now: dt.datetime, graph_url: str) -> str:
+    """Why `state`'s links cannot stand for `kinds` now, whatever the work tree holds; '' if they can."""
     from urllib.parse import urlsplit
 
     if state is None:
@@ -104,9 +103,7 @@ def _stale(state: State | None, kinds: list[Kind], now: dt.datetime, graph_url: 
     here = urlsplit(graph_url)[:2]
     if graph_url and any(urlsplit(link)[:2] != here for link in state.links.values()):
         return "the tenant's Graph endpoint changed since the last export"  # its links name the old one
-    if exported and sorted(k.name for k in kinds) != state.kinds:
-        return "the exported kinds changed"
-    if not exported and not {k.name for k in tracked(kinds)} <= set(state.kinds):
+    if not {k.name for k in tracked(kinds)} <= set(state.kinds):
         return "the last export did not write every kind of these files"
     try:
         age = now - dt.datetime.fromisoformat(state.full_at)
@@ -123,7 +120,9 @@ def why_full(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: 
              graph_url: str = "") -> str:
     """'' when the delta state can be used, else why the export reads in full."""
     state = load(root, tenant)
-    if why := _stale(state, kinds, now, graph_url, exported=True):
+    if state is not None and sorted(k.name for k in kinds) != state.kinds:
+        return "the exported kinds changed"
+    if why := _stale(state, kinds, now, graph_url):
         return why
     assert state is not None
     blobs = folder_blobs(root, tenant_dir)
@@ -141,13 +140,13 @@ def for_plan(root: Path, tenant: str, tenant_dir: Path, kinds: list[Kind], now: 
     the export's own commit (`State.head`), read from git, as long as it still holds the files the
     links were taken against."""
     state = load(root, tenant)
-    if why := _stale(state, kinds, now, graph_url, exported=False):
+    if why := _stale(state, kinds, now, graph_url):
         return None, why
     assert state is not None
     folder = tenant_dir.relative_to(root).as_posix()
     try:
         blobs = gitstore.blob_ids(root, state.head, folder) if state.head else None
-    except Exception:  # noqa: BLE001 - a commit git no longer has (rewritten history): read in full
+    except RepoError:  # a commit git no longer has (rewritten history): read in full
         blobs = None
     if blobs != state.blobs:
         return None, "the last export's commit is not in the repo as it was written"
