@@ -281,7 +281,9 @@ def _notes() -> dict[str, str]:
 
 
 def write_extra_results(rows: dict[str, list[dict[str, Any]]]) -> None:
-    """Each named scenario's own dated section of RESULTS.md, replacing its last one; the rest is kept."""
+    """Each named scenario's own dated section of RESULTS.md, replacing its last one; the rest is kept.
+    Hand-written history sits behind marks no scenario has (`<!-- scenario: history -->`), so a
+    re-run of a scenario replaces its own table only."""
     path = HERE / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     notes = _notes()

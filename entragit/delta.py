@@ -17,6 +17,7 @@ see). https://learn.microsoft.com/graph/delta-query-overview
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -240,14 +241,17 @@ async def _reread(g: Graph, kind: Kind, ids: set[str]) -> tuple[Any, set[str]]:
     return tmp, gone
 
 
-def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], rev: str | None = None) -> Any:
+def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], rev: str | None = None,
+          known: dict[str, Any] | None = None) -> Any:
     """The committed files as a snapshot: the tracked kinds' objects, and every file's refs index
     (what names the referenced users). Only the refs section of the other files is parsed: they are
     read live anyway, and parsing 10,000 whole files is most of an unchanged export's CPU.
 
     `blobs` (path -> blob id, checked against HEAD and the work tree by why_full): a file the last
     export wrote is taken from its parsed form (entragit/doccache.py) without reading it. `rev`: the
-    files are those of that commit (read from git where not cached), not the work tree's."""
+    files are those of that commit (read from git where not cached), not the work tree's. `known`:
+    blob id -> document of files the caller has parsed already (a plan's desired state, mostly the
+    same files): taken as they are, so both snapshots share their contents instead of holding two."""
     from entragit.config import object_paths, read_file
     from entragit.snapshot import add_refs, read_files
 
@@ -260,7 +264,8 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], 
     else:  # the object files of the commit (kind/name.yaml below the tenant's folder)
         on_disk = {rel: None for rel in blobs if rel.endswith(".yaml") and rel[len(folder) + 1:].count("/") == 1}
     wanted = {blob: rel for rel, blob in blobs.items() if rel in on_disk}
-    for rel, doc in doccache.stream(root, tenant_dir.name, wanted):
+    given = [(wanted.pop(blob), doc) for blob, doc in (known or {}).items() if blob in wanted]
+    for rel, doc in itertools.chain(given, doccache.stream(root, tenant_dir.name, wanted)):
         if not isinstance(doc, dict):
             continue  # parsed from the file below
         if Path(rel).parent.name in names:
@@ -283,16 +288,17 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], 
 
 
 async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State, kinds: list[Kind], *,
-                           allow_partial: bool, progress: Any = None,
-                           rev: str | None = None) -> tuple[Any, dict[str, str]]:
+                           allow_partial: bool, progress: Any = None, rev: str | None = None,
+                           known: dict[str, Any] | None = None) -> tuple[Any, dict[str, str]]:
     """The tenant's snapshot from its files plus what changed: the tracked kinds re-read where delta
     reports a change, every other kind read in full. Returns it and the new delta links; raises
-    Expired when a link is no longer served. `rev`: the files are that commit's (a plan's base)."""
+    Expired when a link is no longer served. `rev`: the files are that commit's (a plan's base);
+    `known`: documents parsed already, by blob id (_base)."""
     from entragit.snapshot import Snapshot, _read_referenced, read_live
 
     ch = await changes(g, state, kinds)
     names = {k.name for k in tracked(kinds)}
-    base = _base(root, tenant_dir, names, state.blobs, rev)
+    base = _base(root, tenant_dir, names, state.blobs, rev, known)
     seed = Snapshot()
     if "users" in state.links:  # names of referenced users, kept current by users/delta
         users = {oid: body for oid, body in base.lookup.get("users", {}).items() if oid not in ch.users_removed}

@@ -50,6 +50,12 @@ class DocCache:
     def take_text(self, text: str) -> Any | None:
         return self.take(blob_id(text)) if self.docs else None
 
+    def take_with_json(self, text: str) -> tuple[Any, str] | None:
+        """The document of a file's text and the JSON it was kept as (compact, not ASCII-escaped:
+        rendercache.doc_json), for a check that scans the whole document as one string."""
+        js = self.docs.pop(blob_id(text), None) if self.docs else None
+        return None if js is None else (json.loads(js), js)
+
 
 def stream(root: Path, tenant: str, wanted: dict[str, str]) -> Iterator[tuple[str, Any]]:
     """(path, document) of each cached file `wanted` names (blob id -> path), read line by line, so

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from entragit import apply as applymod
-from entragit import auth, gitstore, risk, safety
+from entragit import auth, doccache, gitstore, risk, safety
 from entragit import kinds as kindmod
 from entragit import plan as planmod
 from entragit import refs as refmod
@@ -139,13 +139,14 @@ def _graph(t: Tenant) -> Graph:
 
 
 async def _read_for_plan(root: Path, t: Tenant, g: Graph, kinds: list[kindmod.Kind],
-                         incremental: bool) -> tuple[Snapshot, str]:
+                         incremental: bool, known: dict[str, Any] | None = None) -> tuple[Snapshot, str]:
     """The live tenant, and how it was read. `incremental`: when the last export's delta state is
     usable, its commit's files plus what Graph's delta reports changed since (entragit/delta.py:
     the same snapshot a full read gives, by construction); else, or when Graph no longer serves a
     link, a full read. A kind this identity may not read (a Conditional Access Administrator signed
     in to restore a policy cannot read role assignments) is left out of the plan, named, never
-    guessed at: with no live side its objects would all look missing and be created twice."""
+    guessed at: with no live side its objects would all look missing and be created twice.
+    `known`: the desired state's documents by blob id, which the incremental base shares."""
     import datetime as dt
 
     from entragit import delta
@@ -156,7 +157,7 @@ async def _read_for_plan(root: Path, t: Tenant, g: Graph, kinds: list[kindmod.Ki
         if state is not None:
             try:
                 live, _links = await delta.read_incremental(g, root, t.dir, state, kinds, allow_partial=True,
-                                                            rev=state.head)
+                                                            rev=state.head, known=known)
                 return live, "incremental"
             except delta.Expired as e:
                 why = f"a delta link expired ({e})"
@@ -168,11 +169,13 @@ async def _read_for_plan(root: Path, t: Tenant, g: Graph, kinds: list[kindmod.Ki
 
 
 async def _plan_async(root: Path, t: Tenant, ref: str, selectors: Sequence[str], prune: bool,
-                      g: Graph, desired: Snapshot, incremental: bool = False) -> Session:
+                      g: Graph, desired: Snapshot, incremental: bool = False,
+                      known: dict[str, Any] | None = None) -> Session:
     if not desired.objects:
         raise EntragitError(f"no objects for tenant {t.name} at {ref}", hint="run `entragit export --commit` first")
     kinds = [kindmod.get(k) for k in desired.objects]
-    live, how = await _read_for_plan(root, t, g, kinds, incremental)
+    live, how = await _read_for_plan(root, t, g, kinds, incremental, known)
+    (known or {}).clear()  # the documents' top levels and refs: each snapshot holds what it needs
     unread = tuple(f"{kindmod.get(k).title}s not planned: {why}" for k, why in sorted(live.errors.items()))
     idmap = applymod.load_idmap(t.idmap_dir)
     chosen = _selected(root, t, ref, selectors, desired, live, idmap)
@@ -246,11 +249,13 @@ def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = ()
     texts, exported = ref_texts(root, t, ref), dict[str, Any]()
     _check_files(root, t, texts, exported)
     desired = desired_state(root, t, ref, texts, exported)
+    # The exported documents by blob id: the live side read by delta starts from mostly the same files.
+    known = {doccache.blob_id(texts[p]): d for p, d in exported.items()} if incremental and texts else {}
     del texts, exported  # the files' texts and validate's documents: the desired state holds what it needs
 
     async def go() -> Session:
         async with _graph(t) as g:
-            return await _plan_async(root, t, ref, selectors, prune, g, desired, incremental)
+            return await _plan_async(root, t, ref, selectors, prune, g, desired, incremental, known)
 
     return asyncio.run(go())
 
