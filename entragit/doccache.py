@@ -38,17 +38,14 @@ class DocCache:
     """blob id -> the document (parsed YAML) of one tenant's files as the last export wrote them.
 
     Held as JSON text and parsed when taken, so the whole tenant is never held parsed twice; each
-    entry is handed out once (`take`): a second file with the same text parses its own copy."""
+    entry is handed out once (`take_text`, `take_with_json`): a second file with the same text parses its own copy."""
 
     def __init__(self, docs: dict[str, str]) -> None:
         self.docs = docs
 
-    def take(self, blob: str) -> Any | None:
-        js = self.docs.pop(blob, None)
-        return None if js is None else json.loads(js)
-
     def take_text(self, text: str) -> Any | None:
-        return self.take(blob_id(text)) if self.docs else None
+        hit = self.take_with_json(text)
+        return None if hit is None else hit[0]
 
     def take_with_json(self, text: str) -> tuple[Any, str] | None:
         """The document of a file's text and the JSON it was kept as (compact, not ASCII-escaped:
