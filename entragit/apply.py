@@ -5,12 +5,13 @@ A write whose answer is lost (a 5xx, a dropped connection) may have landed: it i
 is sent again, so a create is never made twice.
 
 Independent writes go to Graph in JSON $batch envelopes of up to 20 (`Runner._batched`): a run of
-operations on one kind that name none of each other's ids (or a run of memberships), outside the
-Conditional Access family (paced at 1 request/second, which a $batch does not lift: Graph counts
-each sub-request). Each operation's first write is "captured" (its method, path and body, computed
-by the same code that sends it alone), the envelopes go out, and then each operation runs exactly as
-it would alone, its first write answered by its sub-request: every outcome, id map entry and lost-
-write read-back is the single-request path's. A sub-request throttled (429) or not yet seen by
+operations that name none of each other's ids, of kinds none of which is written before another
+(`_independent_run`; memberships are independent of each other). Conditional Access writes go one
+to an envelope, spread among the others of their API version (Graph paces that family at 1 request/
+second per sub-request, which a $batch does not lift). Each operation's first write is "captured"
+(its method, path and body, computed by the same code that sends it alone), the envelopes go out,
+and then each operation runs exactly as it would alone, its first write answered by its
+sub-request: every outcome, id map entry and lost-write read-back is the single-request path's. A sub-request throttled (429) or not yet seen by
 Graph's replicas (404 on an object made in this run) goes in a later envelope, since Graph did
 nothing; an envelope whose answer is lost is lost for every write in it, and
 each is read back before anything is resent."""
@@ -18,6 +19,7 @@ each is read back before anything is resent."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import re
 import secrets
@@ -25,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from entragit import canonical, permissions, yamlio
 from entragit import kinds as kindmod
@@ -137,6 +139,21 @@ class _Captured(Exception):
 
 class _Unbatchable(Exception):
     """The operation reads before it writes: it is run alone."""
+
+
+class _Offline:
+    """The Graph client while a first write is captured: its network calls raise _Unbatchable (the
+    operation reads before it writes, so it runs alone); everything else is the client's own."""
+
+    _NETWORK = frozenset({"send", "call", "get", "list_all", "batch"})
+
+    def __init__(self, g: Graph) -> None:
+        self._g = g
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._NETWORK:
+            raise _Unbatchable(name)
+        return getattr(self._g, name)
 
 
 class Runner:
@@ -304,17 +321,10 @@ class Runner:
         ops = list(self.plan.ops)
         i = 0
         while i < len(ops):
-            # Memberships are independent of each other: a run of them goes in $batch envelopes
-            # (the ones a restricted container needs last, after the rest).
-            j = i
-            while j < len(ops) and ops[j].action in ("link", "unlink"):
-                j += 1
-            if j > i:
-                for late in (False, True):
-                    await self._batched([op for op in ops[i:j] if bool(kindmod.get(op.kind).restricts_members) is late])
-            else:
-                j = _independent_run(ops, i)
-                await self._batched(ops[i:j])
+            j = _independent_run(ops, i)
+            # The memberships a restricted container needs go last, after the rest of the run.
+            for late in (False, True):
+                await self._batched([op for op in ops[i:j] if _late(op) is late])
             i = j
         self.final = True
         for op in self.deferred:  # references that pointed at objects created later (cycles)
@@ -338,8 +348,11 @@ class Runner:
         """Send the captured writes in envelopes of 20 (one version each), `self.width` at a time.
 
         Sub-requests Graph still throttles after Graph.batch's retries, and 404s on objects made in
-        this run (replication lag), go in the next round's envelopes (Graph did nothing); once Graph throttles, envelopes go one at a time,
-        since concurrent ones would only split the write quota into more, smaller requests."""
+        this run (replication lag), go in the next round's envelopes (Graph did nothing). Once Graph
+        throttles, envelopes go one at a time, since concurrent ones would only split what is left
+        into more, smaller requests; the write quota's model starts again from empty only when Graph
+        refuses a write for it (an RU refusal, which writes also cost, leaves the write quota alone:
+        Graph.send holds and paces the RU bucket itself)."""
         pending = [n for n, c in enumerate(captured) if c is not None]
         answers: dict[int, Response | AnswerLost | None] = {}
         lagging = False
@@ -350,17 +363,19 @@ class Runner:
             by_version: dict[str, list[int]] = {}
             for n in pending:
                 by_version.setdefault(captured[n].version, []).append(n)  # type: ignore[union-attr]
-            chunks = [(v, idx[k:k + BATCH_MAX]) for v, idx in by_version.items()
-                      for k in range(0, len(idx), BATCH_MAX)]
+            paced = {n for n in pending if self.g.paces(captured[n].path)}  # type: ignore[union-attr]
+            chunks = _spread([(v, idx) for v, ns in by_version.items() for idx in _chunks(ns, paced)], paced)
             pending = []
             while chunks:
                 wave, chunks = chunks[:self.width], chunks[self.width:]
-                throttled = self.g.stats.throttled
+                throttled, refused = self.g.stats.throttled, self.g.stats.write_throttled
                 await self._keep_to_quota(sum(len(idx) for _, idx in wave))
                 replies = await asyncio.gather(*(self._envelope([c for n in idx if (c := captured[n])], v)
                                                  for v, idx in wave))
-                if self.g.stats.throttled > throttled:  # the quota is shared, or smaller: wait it out
-                    self.width, self.quota = 1, 0.0
+                if self.g.stats.throttled > throttled:  # concurrent envelopes would only split what is left
+                    self.width = 1
+                if self.g.stats.write_throttled > refused:  # the write quota is shared, or smaller: wait it out
+                    self.quota = 0.0
                 for (_, idx), got in zip(wave, replies, strict=True):
                     for n, answer in zip(idx, got, strict=True):
                         if isinstance(answer, Response) and answer.status == 429:
@@ -389,17 +404,20 @@ class Runner:
     def _capture(self, op: Op) -> _Captured | None:
         """The operation's first write, as the single-request path would send it; None when it reads
         first, names an object not created yet, or writes nothing."""
-        self.capturing = True
+        self.capturing, online = True, self.g
+        # Reads through the client go nowhere while capturing (a sub-collection's sync lists it before
+        # writing): a coroutine stopped in the middle of a request would leave its connection behind.
+        self.g = cast(Graph, _Offline(online))
         try:
             coro = getattr(self, "_" + op.action)(kindmod.get(op.kind), op)
-            coro.send(None)  # nothing before the first write awaits the network: it runs to the capture
+            coro.send(None)  # runs to the capture, or to the read that makes the operation unbatchable
             coro.close()
         except _Captured as c:
             return c
         except (StopIteration, _Unbatchable, Unresolved, EntragitError):
             return None
         finally:
-            self.capturing = False
+            self.capturing, self.g = False, online
         return None
 
     async def _envelope(self, writes: list[_Captured], version: str) -> list[Response | AnswerLost | None]:
@@ -642,25 +660,64 @@ class Runner:
 
 
 def _independent_run(ops: list[Op], i: int) -> int:
-    """End of the run from ops[i] that may share $batch envelopes: same kind (one dependency level:
-    a kind's references point at kinds planned before it), outside the paced CA family, and no
-    operation naming an id (or placeholder) of an earlier one in the run (a restore then its update,
-    a replaced object's delete then its create)."""
-    first = ops[i]
-    kind = kindmod.get(first.kind)
-    # Requests in a $batch are evaluated one by one against throttling limits
-    # (https://learn.microsoft.com/graph/throttling#throttling-and-batching): the CA family's
-    # 1 request/second holds inside an envelope too, so its writes gain nothing there.
-    if kind.paced or first.action == "adopt":
-        return i + 1
-    ids = _ids(first)
-    j = i + 1
-    while j < len(ops) and ops[j].kind == first.kind and ops[j].action not in ("adopt", "link", "unlink"):
-        if (_ids(ops[j]) | _named(ops[j])) & ids:
+    """End of the run from ops[i] whose writes may share $batch envelopes: no operation names an id
+    (or placeholder) of an earlier one in the run (a restore then its update, a replaced object's
+    delete then its create, a create then the memberships it takes), no two kinds of which one is
+    written before the other (an application and its service principal: `kinds.related`), and no
+    adopt (it reads first). Memberships are independent of each other, whatever they name."""
+    ids: set[str] = set()  # what the run's objects are (ids and placeholders)
+    linked: set[str] = set()  # what its memberships name
+    kinds: set[str] = set()
+    j = i
+    while j < len(ops):
+        op = ops[j]
+        if op.action == "adopt":
+            return max(j, i + 1)
+        mine = _ids(op)
+        if (mine | _named(op)) & ids:
             break
-        ids |= _ids(ops[j])
+        if op.action in ("link", "unlink"):
+            linked |= mine | _named(op)
+        else:
+            if mine & linked or any(kindmod.related(op.kind, k) for k in kinds):
+                break
+            ids |= mine
+            kinds.add(op.kind)
         j += 1
     return j
+
+
+def _late(op: Op) -> bool:
+    """A membership of a restricted container: the app may not change an object once it is inside."""
+    return op.action in ("link", "unlink") and bool(kindmod.get(op.kind).restricts_members)
+
+
+def _chunks(ns: list[int], paced: set[int]) -> list[list[int]]:
+    """`ns` in envelopes of up to 20, at most one CA-family write in each (Graph counts each
+    sub-request against the family's 1 request/second) and those envelopes spread out among the
+    rest, so the family's pace holds back as few of the others as it can."""
+    plain = [n for n in ns if n not in paced]
+    slow = [n for n in ns if n in paced]
+    count = max(-(-len(ns) // BATCH_MAX), len(slow))
+    at = {k * count // len(slow): n for k, n in enumerate(slow)} if slow else {}
+    chunks, rest = [], iter(plain)
+    for c in range(count):
+        room = BATCH_MAX - (c in at)
+        chunks.append([*([at[c]] if c in at else []), *itertools.islice(rest, room)])
+    return [c for c in chunks if c]
+
+
+def _spread(chunks: list[tuple[str, list[int]]], paced: set[int]) -> list[tuple[str, list[int]]]:
+    """The envelopes of every API version in one order, those carrying a CA-family write spread
+    evenly through it: their pace then runs alongside the other envelopes (and the write quota's
+    refill) instead of after them (CA policies are written through beta, most else through v1.0)."""
+    slow = [c for c in chunks if paced.intersection(c[1])]
+    if not slow:
+        return chunks
+    rest = iter(c for c in chunks if not paced.intersection(c[1]))
+    at = {k * len(chunks) // len(slow) for k in range(len(slow))}
+    queue = iter(slow)
+    return [next(queue) if i in at else next(rest) for i in range(len(chunks))]
 
 
 def _ids(op: Op) -> set[str]:

@@ -8,6 +8,7 @@ enum values turned to None), so requests go through the SDK's request adapter an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
@@ -28,6 +29,7 @@ _RESET_RETRIES = 4
 # come back, and a throttled full read of a large tenant meets many (each wait at least 1 s).
 _THROTTLE_RETRIES = 30
 _RU_MARGIN = 0.97  # pace a little under the measured refill rate
+_PACE_SLACK_S = 0.05  # the CA family's bucket holds one request: arrival jitter under 1 s apart is a 429
 _5XX = (500, 502, 503, 504)
 BATCH_MAX = 20
 
@@ -55,11 +57,20 @@ def _context_for(cafile: str | None, _mtime: int, _size: int) -> Any:
     return ssl.create_default_context(cafile=cafile) if cafile else httpx.create_ssl_context()
 
 
+def _quota_refusal(headers: Mapping[str, str]) -> bool:
+    """Whether a 429 is not the RU bucket's (Graph names that one in x-ms-throttle-information)."""
+    info = next((str(v) for k, v in headers.items() if k.lower() == "x-ms-throttle-information"), "")
+    return "ResourceUnitLimitExceeded" not in info
+
+
 @dataclass
 class Stats:
     requests: int = 0
     retries: int = 0
     throttled: int = 0
+    # 429s to writes not from the RU bucket (`ResourceUnitLimitExceeded`) nor the CA family: Graph's
+    # write quota (3,000 writes per 150 s), which apply paces itself by
+    write_throttled: int = 0
     writes: int = 0
     resource_units: int = 0  # Graph's x-ms-resource-unit cost of each answer (identity throttle family)
     paced: int = 0  # requests in the CA family (1 request/second/tenant)
@@ -143,6 +154,7 @@ class Graph:
         self._paced_rps = paced_rps  # None = adaptive: start pacing after the first 429
         self._paced_paths = paced_paths
         self._pace_lock = asyncio.Lock()
+        self._pace_probe = asyncio.Lock()  # CA-family envelopes one at a time while the pace is unknown
         self._pace_next = 0.0
         # Until when the RU family is held after a 429 (monotonic clock): every sender waits for it,
         # so one throttled answer pauses the whole client instead of each task hammering on its own.
@@ -215,6 +227,10 @@ class Graph:
         path = urlsplit(url).path
         return any(f"/{v}{p}" in path for p in self._paced_paths for v in ("v1.0", "beta"))
 
+    def paces(self, path: str) -> bool:
+        """Whether a path below the version root (a $batch sub-request's) is in the CA family."""
+        return any(path.startswith(p) for p in self._paced_paths)
+
     def _hold(self, seconds: float) -> None:
         """Graph answered 429 with Retry-After: send nothing more in that family until it has passed,
         and learn the refill rate from the RU granted since the previous 429."""
@@ -260,7 +276,7 @@ class Graph:
             wait = self._pace_next - now
             if wait > 0:
                 await asyncio.sleep(wait)
-            self._pace_next = max(now, self._pace_next) + 1.0 / self._paced_rps
+            self._pace_next = max(now, self._pace_next) + 1.0 / self._paced_rps + _PACE_SLACK_S
 
     async def send(
         self, method: str, path: str, *, version: str = "v1.0", params: Mapping[str, Any] | None = None,
@@ -328,6 +344,7 @@ class Graph:
             log.debug("%s %s -> %s (%.0f ms)", method, url, resp.status_code, (time.monotonic() - started) * 1000)
             if resp.status_code == 429:
                 self.stats.throttled += 1
+                self.stats.write_throttled += writes > 0 and _quota_refusal(resp.headers)
                 if self._paced_rps is None and self._is_paced(url):
                     self._paced_rps = 1.0  # the CA family allows 1 rps per tenant; pace from now on
                 if waits < _THROTTLE_RETRIES:
@@ -387,7 +404,19 @@ class Graph:
         return [resp for chunk in answers for resp in chunk]
 
     async def _envelope(self, version: str, reqs: list[dict[str, Any]], reads: bool) -> Any:
-        """POST one $batch envelope within the window; the window learns from its answers."""
+        """POST one $batch envelope within the window; the window learns from its answers.
+
+        An envelope carrying a CA-family sub-request keeps the family's pace (Graph counts each
+        sub-request against it: https://learn.microsoft.com/graph/throttling#throttling-and-batching);
+        until the pace is known, such envelopes go one at a time, so one 429 teaches it to the rest."""
+        paced = {r["id"] for r in reqs if self.paces(str(r.get("url", "")))}
+        if not paced:
+            return await self._post_batch(version, reqs, reads, paced)
+        async with self._pace_probe if self._paced_rps is None else contextlib.nullcontext():
+            await self._pace(self.url(self._paced_paths[0], version))
+            return await self._post_batch(version, reqs, reads, paced)
+
+    async def _post_batch(self, version: str, reqs: list[dict[str, Any]], reads: bool, paced: set[str]) -> Any:
         async with self._window_free:
             await self._window_free.wait_for(lambda: self._in_flight < max(1, int(self._window)))
             self._in_flight += 1
@@ -398,9 +427,13 @@ class Graph:
             async with self._window_free:
                 self._in_flight -= 1
                 self._window_free.notify_all()
-        throttled = any(int(i.get("status", 0)) == 429 for i in body.get("responses", []))
+        refused = {i.get("id") for i in body.get("responses", []) if int(i.get("status", 0)) == 429}
+        if refused & paced and self._paced_rps is None:
+            # The CA family's 1 request/second: pace it from now on, as a lone request's 429 does.
+            self._paced_rps = 1.0
+            self._pace_next = time.monotonic() + 1.0 + _PACE_SLACK_S
         async with self._window_free:
-            if throttled:
+            if refused - paced:  # the RU bucket, not the CA family's own pace
                 self._window = max(1.0, self._window / 2)
             else:
                 self._window = min(self._window_max, self._window + 1 / self._window)
@@ -420,13 +453,18 @@ class Graph:
             reads = all(r.get("method", "GET").upper() == "GET" for r in reqs)
             body = await self._envelope(version, reqs, reads)
             retry_after = 0.0
-            throttled = False
+            throttled = paced = quota = False
             for item in body.get("responses", []):
                 resp = Response(int(item["status"]), item.get("headers") or {}, item.get("body"))
                 self._spent(resp.headers, resp.status)
                 if resp.status == 429:  # each sub-request is throttled on its own
-                    throttled = True
                     retry_after = max(retry_after, float(resp.headers.get("Retry-After") or 1))
+                    sub = pending.get(item["id"], {})
+                    if self.paces(str(sub.get("url", ""))):
+                        paced = True  # the CA family's own pace (`_envelope` learnt it): hold nothing else
+                    else:
+                        throttled = True
+                        quota |= str(sub.get("method", "GET")).upper() != "GET" and _quota_refusal(resp.headers)
                     continue
                 if resp.status in _5XX and reads:
                     retry_after = max(retry_after, 0.5)
@@ -437,9 +475,11 @@ class Graph:
                 break
             self.stats.retries += 1
             self.stats.throttled += throttled  # one wait, however many sub-requests it holds back
-            if throttled:
+            self.stats.write_throttled += quota
+            if throttled or paced:
                 waits += 1
-                self._hold(retry_after)
+                if throttled:
+                    self._hold(retry_after)
             else:
                 faults += 1
             await asyncio.sleep(retry_after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -1199,3 +1200,17 @@ def apply_order() -> list[Kind]:
     for k in KINDS:
         visit(k)
     return done
+
+
+@functools.cache
+def needs(name: str) -> frozenset[str]:
+    """Kinds whose writes go before this kind's, transitively: its `depends`, its parent, and the
+    kinds an `after_when` write waits for (either direction of it, to be safe)."""
+    k = BY_NAME[name]
+    direct = {*k.depends, *([k.parent] if k.parent else []), *(k.after_when[2] if k.after_when else ())}
+    return frozenset(direct).union(*(needs(d) for d in direct if d != name))
+
+
+def related(a: str, b: str) -> bool:
+    """Whether writes of one of the two kinds must land before the other's (`needs`)."""
+    return a != b and (a in needs(b) or b in needs(a))

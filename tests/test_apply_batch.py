@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,57 @@ def test_apply_s_summary_counts_writes_not_its_envelopes_of_reads(tmp_path, sim_
 
 def _sent_since(sim: Any, since: int, method: str, path: str) -> int:
     return sum(1 for r in sim.requests[since:] if r.method == method and r.path == path)
+
+
+def _named_creates(kind: str, n: int, body: Any) -> list[Op]:
+    return [Op("create", kind, f"old-{kind}-{i:02}", f"Batch {kind} {i:02}", body=body(i)) for i in range(n)]
+
+
+def test_writes_of_unrelated_kinds_share_envelopes_and_a_kind_written_after_another_waits(tmp_path, sim_factory) -> None:
+    """Groups and applications name nothing of each other: 10 + 10 creates fill one envelope.
+    Administrative units are written after groups (a kind's references point at kinds before it):
+    their creates wait for the groups' envelope."""
+    sim = sim_factory("empty")
+    apps = _named_creates("applications", 10, lambda i: {"displayName": f"Batch app {i:02}"})
+    groups = [Op("create", "groups", f"old-g-{i:02}", f"Batch {i:02}", body=_group(i)) for i in range(10)]
+    units = _named_creates("administrativeUnits", 5, lambda i: {"displayName": f"Batch unit {i:02}"})
+    result = _execute(sim, Plan("demo", "HEAD", tuple(groups + apps)), tmp_path)
+    assert all(o.ok for o in result.outcomes), [o.detail for o in result.failed]
+    assert _sent(sim, "POST", "/v1.0/$batch") == 1
+    assert _sent(sim, "POST", "/v1.0/groups") == 10 and _sent(sim, "POST", "/v1.0/applications") == 10
+
+    more = [Op("create", "groups", f"old-h-{i:02}", f"Batch {i + 10:02}", body=_group(i + 10)) for i in range(5)]
+    result = _execute(sim, Plan("demo", "HEAD", tuple(more + units)), tmp_path)
+    assert all(o.ok for o in result.outcomes), [o.detail for o in result.failed]
+    assert _sent(sim, "POST", "/v1.0/$batch") == 1 + 2, "the units' creates went in an envelope of their own"
+    assert [o.op.kind for o in result.outcomes] == ["groups"] * 5 + ["administrativeUnits"] * 5
+
+
+def test_conditional_access_writes_keep_the_family_pace_inside_envelopes(tmp_path, sim_factory, monkeypatch) -> None:
+    """Graph counts each $batch sub-request against Conditional Access's 1 request/second: apply's
+    CA writes go one to an envelope, and after the first 429 the rest keep the pace, so the family
+    costs at most one refused sub-request however many policies there are. As the exact-permission app."""
+    sim = sim_factory("demo", tls=True, throttle="ca=1/1")
+    repo = app_repo(tmp_path / "config", sim, monkeypatch)
+    repo("export", "--commit")
+    beta = sim.graph_url.replace("/v1.0", "/beta")
+    time.sleep(1.0)  # the export's last CA-family read
+    with admin(sim) as c:
+        policies = c.get(f"{beta}/identity/conditionalAccess/policies").json()["value"]
+        changed = [p["id"] for p in policies if p["state"] == "enabled"][:4]
+        assert len(changed) == 4
+        for pid in changed:
+            time.sleep(1.0)  # the admin keeps to the family's pace too
+            assert c.patch(f"{beta}/identity/conditionalAccess/policies/{pid}",
+                           json={"state": "disabled"}).status_code == 204
+    time.sleep(1.0)
+    since = len(sim.requests)
+    out = repo("apply", "--yes").output
+    assert "Applied 4/4 operations" in out, out
+    patches = [r for r in sim.requests[since:] if r.method == "PATCH" and "/conditionalAccess/policies/" in r.path]
+    assert sorted({r.path.rsplit("/", 1)[1] for r in patches if r.status == 204}) == sorted(changed)
+    assert sum(r.status == 429 for r in patches) <= 1, [(r.path, r.status) for r in patches]
+    time.sleep(1.0)
+    with admin(sim) as c:
+        states = {p["id"]: p["state"] for p in c.get(f"{beta}/identity/conditionalAccess/policies").json()["value"]}
+    assert all(states[pid] == "enabled" for pid in changed)
