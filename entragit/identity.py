@@ -131,4 +131,14 @@ def predict(plan: Plan, live: Snapshot, desired: Snapshot, who: Identity | None)
                                  "apply there)", (op.rel or op.action,)))
     if not refused:
         return plan
-    return dataclasses.replace(plan, ops=tuple(keep), left_alone=plan.left_alone + tuple(refused))
+    return dataclasses.replace(plan, ops=tuple(keep), left_alone=plan.left_alone + _merged(refused))
+
+
+def _merged(refused: list[LeftAlone]) -> tuple[LeftAlone, ...]:
+    """One entry per object and reason: two refused memberships of one group are one object left alone."""
+    out: dict[tuple[str, str, str, str], LeftAlone] = {}
+    for a in refused:
+        k = (a.kind, a.key, a.why, a.reason)
+        had = out.get(k)
+        out[k] = a if had is None else dataclasses.replace(had, fields=tuple(dict.fromkeys(had.fields + a.fields)))
+    return tuple(out.values())

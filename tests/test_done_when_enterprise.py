@@ -100,3 +100,26 @@ def test_writes_into_a_restricted_unit_are_predicted_not_attempted(tmp_path, sim
         assert "not writable by this identity" in text and "restricted administrative unit" in text
         cli("apply", "--yes")
         assert not [r for r in sim.requests[since:] if r.method == "PATCH" and tier0["id"] in r.path]
+
+
+def test_several_refused_writes_to_one_restricted_object_are_one_object_left_alone(tmp_path, sim_factory,
+                                                                                 monkeypatch):
+    """Two members removed from the tier-0 group in the portal: both re-adds are refused, and the plan
+    names the group once, not once per membership."""
+    sim = sim_factory("enterprise", tls=True)
+    verify = ssl.create_default_context(cafile=sim.ca_bundle)
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=verify) as c:
+        app_id, secret = exact_app(sim)
+        monkeypatch.setenv("ENTRAGIT_CLIENT_SECRET", secret)
+        cli = make_repo(tmp_path / "r", sim, "northwind", "--auth", "secret", "--client-id", app_id,
+                        "--authority", sim.authority, "--ca-bundle", sim.ca_bundle)
+        cli("export", "--commit")
+        tier0 = _one(c, "/groups", TIER0)
+        members = c.get(f"/groups/{tier0['id']}/members").json()["value"][:2]
+        assert len(members) == 2
+        for m in members:
+            assert c.delete(f"/groups/{tier0['id']}/members/{m['id']}/$ref").status_code == 204
+        plan = json.loads(cli("plan", "--format", "json").output)
+        assert [(a["why"], a["fields"]) for a in plan["left_alone"] if a["name"] == TIER0] == \
+            [("not-permitted", ["members"])]
+        assert cli("plan").output.count(f"= group '{TIER0}'") == 1
