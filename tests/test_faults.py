@@ -85,9 +85,10 @@ def test_export_and_apply_under_faults_end_as_without_them(tmp_path, sim_factory
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(100, 100 + chaos.slow_count(20)))
 def test_many_seeds_of_faults_end_as_without_them(tmp_path, sim_factory, fault_free, seed) -> None:
-    # A run is about a hundred requests, so at 10% some seeds land only a few faults: the sweep asks
-    # for some in each, the seeds above for at least 10.
-    _check(tmp_path, sim_factory, fault_free, seed, min_faults=3)
+    # A run is about eighty requests now (writes of unrelated kinds share $batch envelopes), so at 10%
+    # some seeds land only two or three faults (seed 116: two resets of one envelope). The sweep asks
+    # for at least one in each, a seed with none tests nothing; the seeds above land at least 10.
+    _check(tmp_path, sim_factory, fault_free, seed, min_faults=1)
 
 
 def test_a_write_whose_answer_is_lost_twice_is_read_back_and_sent_again(tmp_path, sim_factory) -> None:
