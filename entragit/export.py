@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ from typing import Any
 from entragit import auth, canonical, doccache, gitstore, lock, native, rendercache, yamlio
 from entragit import kinds as kindmod
 from entragit import refs as refmod
-from entragit.config import Tenant, object_files, repo_file
+from entragit.config import Tenant, check_plain_path, object_files, repo_file
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
@@ -277,8 +278,8 @@ def _current_files(tdir: Path) -> dict[str, str]:
 
 
 def recover(root: Path) -> list[str]:
-    """Finish or undo the tenant swaps of `write_tenant` that a killed export left half done; one line
-    per tenant put back. Call it holding the repo lock: a live export's swap is not left behind."""
+    """Finish or undo the writes of `write_tenant` that a killed export left half done; one line per
+    tenant put right. Call it holding the repo lock: a live export's writes are not taken over."""
     stash = _stash_dir(root)
     if not stash.is_dir():
         return []
@@ -292,15 +293,21 @@ def recover(root: Path) -> list[str]:
             os.rename(source, tdir)
             how = "restored the files from before it" if source == old else "put its finished files in place"
             notes.append(f"recovered tenants/{name}: an export was killed while replacing its files; {how}")
+    for ready in sorted(stash.glob("patch-*.json")):
+        name = ready.stem[len("patch-"):]
+        # Past the manifest every new text is staged whole, so the writes are finished, not undone.
+        _finish_patch(root, root / "tenants" / name, stash / f"patch-{name}", ready)
+        notes.append(f"recovered tenants/{name}: an export was killed while writing its files; "
+                     "finished writing them")
     shutil.rmtree(stash, ignore_errors=True)  # what is left: a backup already replaced, a half-written copy
     return notes
 
 
 def recover_if_idle(root: Path) -> list[str]:
     """`recover` for commands that only read: done only when no writer holds the lock (a live export's
-    swap lasts milliseconds and is its own to finish)."""
+    writes last a moment and are its own to finish)."""
     stash = _stash_dir(root)
-    if not (any(stash.glob("old-*")) or any(stash.glob("new-*"))):
+    if not any(any(stash.glob(pattern)) for pattern in ("old-*", "new-*", "patch-*.json")):
         return []
     try:
         with lock.hold(root, "recover", timeout=0):
@@ -314,14 +321,39 @@ def _stash_dir(root: Path) -> Path:
 
 
 def write_tenant(root: Path, t: Tenant, files: dict[str, str], old: dict[str, str] | None = None) -> dict[str, str]:
-    """Replace the tenant's object files with `files` atomically (two renames); returns the old files
-    (`old`: the caller's read of them, under the same lock)."""
+    """Replace the tenant's object files with `files` atomically; returns the old files (`old`: the
+    caller's read of them, under the same lock).
+
+    When most files change (a first export) the folder is written anew and swapped in with two
+    renames; otherwise only the files that differ are written and removed, through a journal
+    (`_patch`), so a nightly export that changed a hundred objects of ten thousand neither rewrites
+    nor deletes the other files, and git hashes only what changed."""
     tdir = t.dir
     old = _current_files(tdir) if old is None else old
     kept = [repo_file(root, tdir / keep) for keep in KEEP]  # checked before anything is written
     if old == files:
         return old
-    stash = _stash_dir(root)
+    changed = {rel: text for rel, text in files.items() if old.get(rel) != text}
+    gone = _strays(tdir, files)
+    if len(changed) + len(gone) > len(files) // 2:
+        _swap(root, t, files, kept)
+    else:
+        _patch(root, t, changed, gone)
+    return old
+
+
+def _write_files(base: Path, files: Mapping[str, str]) -> None:
+    for folder in sorted({rel.rpartition("/")[0] for rel in files}):
+        (base / folder).mkdir(parents=True, exist_ok=True)
+    for rel, text in files.items():
+        with open(base / rel, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def _swap(root: Path, t: Tenant, files: dict[str, str], kept: list[Path]) -> None:
+    """The tenant folder written whole beside it, then swapped in (two renames; `recover` finishes or
+    undoes a swap a kill interrupted)."""
+    tdir, stash = t.dir, _stash_dir(root)
     stash.mkdir(parents=True, exist_ok=True)
     new_dir = stash / f"new-{t.name}"
     shutil.rmtree(new_dir, ignore_errors=True)
@@ -329,16 +361,71 @@ def write_tenant(root: Path, t: Tenant, files: dict[str, str], old: dict[str, st
     for keep in kept:
         if keep.exists():
             shutil.copy2(keep, new_dir / keep.name)
-    for rel, text in files.items():
-        p = new_dir / rel
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.write_text(text, encoding="utf-8")
+    _write_files(new_dir, files)
     backup = stash / f"old-{t.name}"
     shutil.rmtree(backup, ignore_errors=True)
     os.rename(tdir, backup)
     os.rename(new_dir, tdir)
     shutil.rmtree(backup)
-    return old
+
+
+def _strays(tdir: Path, files: Mapping[str, str]) -> list[str]:
+    """Entries below the tenant folder that the new files do not hold (deleted objects, and anything
+    else a swap would drop: stray files, links). A linked folder is one entry, never entered."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(tdir):
+        here = Path(dirpath)
+        prefix = "" if here == tdir else here.relative_to(tdir).as_posix() + "/"
+        for name in [*filenames, *(d for d in dirnames if (here / d).is_symlink())]:
+            rel = prefix + name
+            if rel not in files and rel not in KEEP:
+                out.append(rel)
+    return out
+
+
+def _patch(root: Path, t: Tenant, changed: dict[str, str], gone: list[str]) -> None:
+    """The files that differ staged whole, then a manifest (the point past which `recover` finishes
+    the writes instead of dropping them), then moved into place and the gone ones removed."""
+    stash = _stash_dir(root)
+    stash.mkdir(parents=True, exist_ok=True)
+    stage, ready = stash / f"patch-{t.name}", stash / f"patch-{t.name}.json"
+    ready.unlink(missing_ok=True)
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    _write_files(stage, changed)
+    tmp = ready.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"write": sorted(changed), "delete": sorted(gone)}), encoding="utf-8")
+    os.replace(tmp, ready)
+    _finish_patch(root, t.dir, stage, ready)
+
+
+def _finish_patch(root: Path, tdir: Path, stage: Path, ready: Path) -> None:
+    """Moves each staged file into place (those a killed run moved already are gone from the stage)
+    and removes the gone entries first, a linked folder among them; every folder written into is
+    checked to be a real one inside the repo, so no write follows a link out of it."""
+    todo = json.loads(ready.read_text(encoding="utf-8"))
+    for rel in todo["delete"]:
+        p = tdir / rel
+        if p.is_symlink() or p.is_file():
+            p.unlink()
+        elif p.is_dir():
+            shutil.rmtree(p)
+    checked: set[Path] = set()
+    for rel in todo["write"]:
+        src, dst = stage / rel, tdir / rel
+        if dst.parent not in checked:
+            check_plain_path(root, dst.parent)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            checked.add(dst.parent)
+        if src.exists():
+            os.replace(src, dst)
+    for dirpath, _, _ in os.walk(tdir, topdown=False):  # a kind whose last object went
+        with os.scandir(dirpath) as entries:
+            empty = next(entries, None) is None
+        if empty and Path(dirpath) != tdir:
+            os.rmdir(dirpath)
+    ready.unlink()
+    shutil.rmtree(stage, ignore_errors=True)
 
 
 def hand_edits_lost(root: Path, t: Tenant, files: dict[str, str]) -> list[str]:

@@ -172,6 +172,7 @@ def _add_to_pack() -> dict[str, str]:
 def commit(root: Path, paths: list[str], message: str) -> str | None:
     """Stage `paths` (adds, changes, deletions) and commit; None when nothing changed."""
     repo = _repo(root)
+    replaced = _unindex_replaced(repo, root, paths)
     _write(repo, "add", "-A", "--", *paths, env=_add_to_pack())
     if head(root) is not None and not repo.git.diff("--cached", "--name-only", "--", *paths):
         return None
@@ -185,7 +186,10 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     import git
 
     try:
-        _write(repo, "commit", "-q", "-F", f.name, "--", *paths, env=_identity(repo))
+        # A path committed as a link and now a folder fails `commit -- paths`, as it would `add`; the
+        # index then holds only these paths' changes (_only_these), so it is committed whole.
+        only = ("--", *paths) if not replaced else _only_these(repo, paths)
+        _write(repo, "commit", "-q", "-F", f.name, *only, env=_identity(repo))
     except git.GitCommandError as e:
         _unstage(repo, paths)  # a failed commit leaves the index as it found it
         raise RepoError(f"git commit failed: {_first_line(e.stderr) or e.status}") from None
@@ -195,6 +199,28 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     finally:
         Path(f.name).unlink(missing_ok=True)
     return str(repo.head.commit.hexsha)
+
+
+def _unindex_replaced(repo: Any, root: Path, paths: list[str]) -> bool:
+    """Drops from the index the entries (a link, a file) whose path is now a folder: `git add` takes
+    such a folder for a submodule and refuses ("does not have a commit checked out")."""
+    import os
+
+    listed = repo.git.ls_files("-z", "--", *paths).split("\0")
+    replaced = [p for p in listed if p and os.path.isdir(root / p) and not os.path.islink(root / p)]
+    if replaced:
+        _write(repo, "rm", "-q", "--cached", "--", *replaced)
+    return bool(replaced)
+
+
+def _only_these(repo: Any, paths: list[str]) -> tuple[str, ...]:
+    """No pathspec for `git commit`, once nothing outside `paths` is staged (RepoError otherwise)."""
+    staged = repo.git.diff("--cached", "--name-only", "-z").split("\0")
+    others = [p for p in staged if p and not any(p == q or p.startswith(q.rstrip("/") + "/") for q in paths)]
+    if others:
+        raise RepoError(f"{others[0]} is staged and a committed link in {paths[0]} became a folder; "
+                        "commit or unstage the other changes first")
+    return ()
 
 
 def uncommitted(root: Path, folder: str) -> list[str]:

@@ -93,6 +93,34 @@ def test_portal_edits_make_one_commit_with_exactly_those_changes(repo, sim):
     assert "groups: Finance Administrators" in body and f"namedLocations: {loc['displayName']}" in body
 
 
+def test_a_nightly_export_writes_only_the_files_that_changed(repo, sim, tmp_path):
+    """A hundred changed objects of ten thousand: the others' files are left as they are (not written
+    again, so git hashes only what changed), and the folder ends byte for byte as a first export of
+    the same tenant writes it; files that are no object's go, as they would in a whole rewrite."""
+    repo("export", "--commit")
+    tdir = repo.repo / "tenants" / "demo"
+    stray = tdir / "notes" / "handover.txt"
+    stray.parent.mkdir()
+    stray.write_text("not an object\n", encoding="utf-8")
+    r = git.Repo(repo.repo)
+    r.git.add("-A")
+    r.git.commit("-qm", "a stray folder")
+    stamps = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in tdir.glob("*/*.yaml")}
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        g = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]
+        assert c.patch(f"/groups/{g['id']}", json={"description": "changed tonight"}).status_code == 204
+    repo("export", "--commit")
+    changed = {line.split("\t")[1] for line in r.git.diff("--name-status", "HEAD~1", "HEAD").splitlines()}
+    assert any("/groups/finance-admins" in c for c in changed) and "tenants/demo/notes/handover.txt" in changed
+    assert not stray.parent.exists(), "the emptied folder went with its file"
+    touched = [p for p, st in stamps.items() if (p.stat().st_ino, p.stat().st_mtime_ns) != st]
+    assert [p.relative_to(repo.repo).as_posix() for p in touched] == sorted(c for c in changed if c.endswith(".yaml"))
+    assert r.git.status("--porcelain") == ""
+    fresh = make_repo(tmp_path / "fresh", sim)
+    fresh("export")
+    assert _files(tdir) == _files(tmp_path / "fresh" / "tenants" / "demo")
+
+
 def test_secrets_never_reach_the_repo(repo, sim):
     with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
         app = c.get("/applications").json()["value"][0]

@@ -120,6 +120,26 @@ def test_symlinked_object_file_is_refused_by_readers(empty, tmp_path):
     assert res.exit_code != 0 and f"error: {rel} is a symbolic link at HEAD" in res.output, res.output
 
 
+def test_export_does_not_write_through_a_symlinked_kind_folder(empty, tmp_path):
+    """A committed link where a kind's folder goes (pointing outside the repo) is replaced by a real
+    folder: the new files are written inside the repo, never where it points."""
+    cli, sim = empty
+    root = cli.repo
+    _group(sim, "Finance")
+    cli("export", "--commit")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    link = root / "tenants" / "demo" / "administrativeUnits"
+    assert not link.exists()
+    link.symlink_to(outside)
+    _commit_all(root, "a hostile commit: a kind folder points outside the repo")
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+        assert c.post("/directory/administrativeUnits", json={"displayName": "Outpost"}).status_code == 201
+    cli("export", "--commit")
+    assert list(outside.iterdir()) == []
+    assert not link.is_symlink() and [p.name for p in link.iterdir()] == ["outpost.yaml"]
+
+
 def test_tenant_add_does_not_write_through_a_symlinked_tenants_folder(tmp_path, sim_factory):
     sim = sim_factory("empty")
     cli = make_repo(tmp_path / "config", sim)

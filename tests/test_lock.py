@@ -183,6 +183,47 @@ def test_leftovers_of_a_finished_or_unstarted_swap_are_removed_quietly(exported:
     _assert_consistent(exported)
 
 
+def _half_patched(cli: Cli, *, manifest: bool) -> tuple[Path, Path, Path]:
+    """The state `write_tenant`'s journal leaves when killed: a group's new text staged (and, past the
+    manifest, a policy file marked gone; one staged file moved into place already)."""
+    tdir = cli.repo / "tenants" / "demo"
+    stash = cli.repo / ".git" / "entragit-export"
+    group, moved = sorted((tdir / "groups").glob("*.yaml"))[:2]
+    gone = sorted((tdir / "conditionalAccessPolicies").glob("*.yaml"))[0]
+    stage = stash / "patch-demo" / "groups"
+    stage.mkdir(parents=True)
+    (stage / group.name).write_text(group.read_text(encoding="utf-8") + "# from the killed export\n", encoding="utf-8")
+    if manifest:
+        moved.write_text(moved.read_text(encoding="utf-8") + "# moved before the kill\n", encoding="utf-8")
+        rels = [f"groups/{group.name}", f"groups/{moved.name}"]
+        (stash / "patch-demo.json").write_text(json.dumps(
+            {"write": rels, "delete": [f"conditionalAccessPolicies/{gone.name}"]}), encoding="utf-8")
+    return group, moved, gone
+
+
+@pytest.mark.parametrize("command", [("plan",), ("export", "--commit"), ("validate",)])
+def test_a_kill_past_the_journal_is_finished_by_the_next_command(exported: Cli, command: tuple[str, ...]) -> None:
+    group, moved, gone = _half_patched(exported, manifest=True)
+    res = exported(*command, code=None)
+    assert res.stderr.splitlines()[0] == (
+        "recovered tenants/demo: an export was killed while writing its files; finished writing them"
+    )
+    if command[0] != "export":  # the export then writes the tenant's own files back
+        assert group.read_text(encoding="utf-8").endswith("# from the killed export\n")
+        assert moved.read_text(encoding="utf-8").endswith("# moved before the kill\n")
+        assert not gone.exists()
+    assert not list((exported.repo / ".git").glob("entragit-export/*"))
+
+
+def test_a_journal_killed_before_its_manifest_is_dropped_quietly(exported: Cli) -> None:
+    group, _, _ = _half_patched(exported, manifest=False)
+    before = group.read_bytes()
+    res = exported("export", "--commit")
+    assert "recovered" not in res.stderr and "no changes" in res.stdout
+    assert group.read_bytes() == before, "the tenant's files were never touched"
+    _assert_consistent(exported)
+
+
 def test_a_live_writers_swap_is_left_to_it(exported: Cli) -> None:
     tdir, stash = _half_swapped(exported, old=True, new=True)
     with lock.hold(exported.repo, "export"):
