@@ -253,7 +253,7 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], 
     blob id -> document of files the caller has parsed already (a plan's desired state, mostly the
     same files): taken as they are, so both snapshots share their contents instead of holding two."""
     from entragit.config import object_paths, read_file
-    from entragit.snapshot import add_refs, read_files
+    from entragit.snapshot import add_refs, kind_folder, read_files
 
     whole: dict[str, str] = {}
     parsed: dict[str, Any] = {}
@@ -268,7 +268,7 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], 
     for rel, doc in itertools.chain(given, doccache.stream(root, tenant_dir.name, wanted)):
         if not isinstance(doc, dict):
             continue  # parsed from the file below
-        if Path(rel).parent.name in names:
+        if kind_folder(rel) in names:
             parsed[rel] = doc
         else:
             refs.append((rel, doc.get(canonical.REFS) or {}))
@@ -276,7 +276,7 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], 
     at_rev = gitstore.files_at(root, rev, folder) if rev is not None and on_disk else {}
     for rel, p in on_disk.items():  # not in the cache: read and parsed
         text = read_file(root, p) if rev is None else at_rev[rel]
-        if Path(rel).parent.name in names:
+        if kind_folder(rel) in names:
             whole[rel] = text
         elif (at := text.rfind(f"\n{canonical.REFS}:\n")) >= 0:  # refs is the document's last key
             tail = yamlio.load(text[at + 1:], rel)

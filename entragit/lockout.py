@@ -200,6 +200,8 @@ def blocks(policy: Body) -> bool:
 def resolve(accounts: Sequence[str], *snaps: Snapshot | None) -> dict[str, set[str]]:
     """tenant.yaml breakGlass entries (UPN or id) -> the user ids (lowercase) they stand for."""
     by_upn: dict[str, set[str]] = {}
+    if all(GUID.match(a) for a in accounts):  # no UPN to look up (or no entries): skip the users
+        snaps = ()
     for s in snaps:
         for source in ((s.objects, s.lookup) if s else ()):
             for uid, body in source.get("users", {}).items():
@@ -269,11 +271,14 @@ def break_glass_groups(snap: Snapshot, accounts: Mapping[str, set[str]]) -> dict
     """Groups some CA policy excludes that directly hold a break-glass account -> those account ids."""
     ids = set().union(*accounts.values()) if accounts else set()
     excluded = set().union(*(_low(_users_of(b).get("excludeGroups")) for b in snap.objects.get(CA, {}).values()))
-    out = {}
+    out: dict[str, set[str]] = {}
+    if not ids or not excluded:
+        return out
     for gid, body in snap.objects.get("groups", {}).items():
-        held = _low(body.get("members")) & ids
-        if held and gid.lower() in excluded:
-            out[gid.lower()] = held
+        if gid.lower() in excluded:  # first: lowercasing every group's members was most of a check's time
+            held = _low(body.get("members")) & ids
+            if held:
+                out[gid.lower()] = held
     return out
 
 
@@ -282,8 +287,9 @@ def _group_findings(desired: Snapshot, live: Snapshot | None, accounts: Mapping[
     groups = desired.objects.get("groups", {})
     names = {g.lower(): _name(b, g) for s in (desired, live) if s for g, b in s.objects.get("groups", {}).items()}
     bg = break_glass_groups(desired, accounts)
-    for key, body in sorted(groups.items()):
-        for inner in sorted(_low(body.get("members")) & set(bg)):
+    inners = set(bg)
+    for key, body in sorted(groups.items()) if inners else ():
+        for inner in sorted(_low(body.get("members")) & inners):
             out.append(Finding("groups", key, _name(body, key), desired.paths.get(("groups", key)), ("members",),
                                f"holds the break-glass group {names.get(inner, inner)!r}: every policy that "
                                "includes this group would reach the break-glass accounts", "group-nested",

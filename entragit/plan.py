@@ -448,6 +448,8 @@ class Planner:
         return None
 
     def _translated(self, kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
+        if not self.idmap and not self.created:  # translate is the identity: no walk of every reference
+            return refmod.copy_json(dict(body))
         return refmod.rewrite(kind, dict(body), self.translate)
 
     def _name(self, kind: Kind, body: Mapping[str, Any]) -> str:

@@ -28,7 +28,7 @@ def desired_state(root: Path, t: Tenant, ref: str, texts: dict[str, str] | None 
     if texts is None:  # the work tree
         return read_files(t.dir, root)
     files = {p: text for p, text in texts.items()
-             if p.count("/") == 3 and Path(p).name not in ("tenant.yaml", applymod.IDMAP)}
+             if p.count("/") == 3 and p.rpartition("/")[2] not in ("tenant.yaml", applymod.IDMAP)}
     return read_files(t.dir, root, files, {p: d for p, d in (exported or {}).items() if p in files})
 
 

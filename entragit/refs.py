@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,7 +12,7 @@ from entragit.kinds import GUID, Kind, Ref
 JsonPath = tuple["str | int", ...]
 
 
-def _walk(node: Any, parts: list[str], here: JsonPath = ()) -> Iterator[tuple[Any, Any, JsonPath]]:
+def _walk(node: Any, parts: tuple[str, ...] | list[str], here: JsonPath = ()) -> Iterator[tuple[Any, Any, JsonPath]]:
     """Yield (container, key, json path) for every leaf the path names; containers are dicts or lists."""
     if not parts:
         return
@@ -79,7 +80,7 @@ def undocumented_keywords(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]
     setting's 'true'), not keywords."""
     if ref.only_guids:
         return
-    for container, key, path in _walk(body, ref.path.split(".")):
+    for container, key, path in _walk(body, _parts(ref.path)):
         v = container[key]
         if isinstance(v, str) and v and v not in ref.sentinels and is_keyword(ref, v):
             yield path, v
@@ -87,7 +88,7 @@ def undocumented_keywords(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]
 
 def sites(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
     """(json path, referenced key) at `ref` in `body` (keywords and prefix handled, empties skipped)."""
-    for container, key, path in _walk(body, ref.path.split(".")):
+    for container, key, path in _walk(body, _parts(ref.path)):
         v = _target(ref, container[key])
         if v is not None:
             yield path, v
@@ -97,6 +98,11 @@ def values(body: dict[str, Any], ref: Ref) -> Iterator[str]:
     """The referenced keys at `ref` in `body`."""
     for _, v in sites(body, ref):
         yield v
+
+
+@functools.cache
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("."))
 
 
 def all_refs(kind: Kind) -> list[Ref]:
@@ -114,6 +120,7 @@ def iter_refs(kind: Kind, body: dict[str, Any]) -> Iterator[tuple[Ref, str]]:
             yield relation_ref(rel.name, rel.targets), v
 
 
+@functools.cache  # one Ref per relationship: iter_refs asks for it once per member of every group
 def relation_ref(name: str, targets: tuple[str, ...] = ("users", "groups", "servicePrincipals")) -> Ref:
     """Members and owners may be users, groups or service principals (Relation.targets)."""
     return Ref(name + "[]", targets)
@@ -121,13 +128,25 @@ def relation_ref(name: str, targets: tuple[str, ...] = ("users", "groups", "serv
 
 def rewrite(kind: Kind, body: dict[str, Any], fn: Callable[[Ref, str], str]) -> dict[str, Any]:
     """A copy of body with every reference value passed through fn(ref, value)."""
-    import copy
-
-    out = copy.deepcopy(body)
+    out = copy_json(body)
     for ref in all_refs(kind):
-        for container, key, _ in _walk(out, ref.path.split(".")):
+        for container, key, _ in _walk(out, _parts(ref.path)):
             parts = _split(ref, container[key])
             if parts is not None:
                 head, v, tail = parts
                 container[key] = head + fn(ref, v) + tail
     return out
+
+
+def copy_json(node: Any) -> Any:
+    """A deep copy of parsed JSON or YAML (dicts, lists, scalars): copy.deepcopy's memo and dispatch
+    made it most of plan's rewrite of every desired body."""
+    if type(node) is dict:
+        return {k: copy_json(v) for k, v in node.items()}
+    if type(node) is list:
+        return [copy_json(v) for v in node]
+    if isinstance(node, (dict, list, set)):  # a subclass (a YAML flow mapping) keeps its type
+        import copy
+
+        return copy.deepcopy(node)
+    return node

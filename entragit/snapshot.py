@@ -482,6 +482,13 @@ async def read_live(g: Graph, kinds: list[Kind], *, allow_partial: bool = False,
 # ---------------------------------------------------------------- files
 
 
+def kind_folder(rel: str) -> str:
+    """The name of the folder holding `rel` (a posix path): its kind. Path() of each of ten thousand
+    paths was a tenth of a plan's reading of files."""
+    parts = rel.rsplit("/", 2)
+    return parts[-2] if len(parts) > 1 else ""
+
+
 def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None,
                parsed: dict[str, Any] | None = None) -> Snapshot:
     """Snapshot from a tenant folder (or from `files`: relative path -> text, e.g. a git tree).
@@ -499,7 +506,7 @@ def read_files(tenant_dir: Path, root: Path, files: dict[str, str] | None = None
     cache = doccache.load(root, tenant_dir.name) if files else doccache.DocCache({})
     parsed = parsed or {}
     for rel in sorted(files.keys() | parsed.keys()):
-        kname = Path(rel).parent.name
+        kname = kind_folder(rel)
         kind = kindmod.BY_NAME.get(kname)
         if kind is None:
             raise InputError(rel, None, f"unknown kind folder {kname!r}")
@@ -535,10 +542,13 @@ def add_refs(snap: Snapshot, refs: dict[str, Any], *, missing: bool = True) -> N
         if not isinstance(info, dict):
             continue
         if not info.get("missing") and info.get("kind"):
+            known = snap.lookup.setdefault(info["kind"], {})
+            if value in known:  # the first file naming it wins; most files name the same few users
+                continue
             slim = {k: v for k, v in info.items() if k not in ("kind", "name")}
             slim["displayName"] = info.get("name")
             if value not in (slim.get("appId"), slim.get("templateId")):
                 slim["id"] = value
-            snap.lookup.setdefault(info["kind"], {}).setdefault(value, slim)
+            known[value] = slim
         elif missing and info.get("missing"):
             snap.missing.setdefault(str(value), dict(info))

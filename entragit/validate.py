@@ -616,9 +616,10 @@ class Index:
             # Application files carry no appId (server-assigned, stripped); the app's service
             # principal does, and names the same application.
             targets = (*targets, "servicePrincipals")
+        low = value.lower()
         for target in targets:
             for key in keys:
-                hit = self.objects.get((target, key, value.lower()))
+                hit = self.objects.get((target, key, low))
                 if hit:
                     return hit
         return None
@@ -633,7 +634,7 @@ def _owned_everywhere(name: str, key: str) -> bool:
 def _reference_findings(doc: Document, index: Index) -> Iterator[Finding]:
     assert doc.kind is not None
     refs = doc.data.get("refs") if isinstance(doc.data.get("refs"), dict) else {}
-    local = {str(k).lower(): v for k, v in refs.items()}
+    local: dict[str, Any] | None = None  # the refs index by lowercased value: built at the first miss
     for ref in refmod.all_refs(doc.kind):
         for path, value in refmod.undocumented_keywords(doc.data, ref):
             # Graph adds keywords over time (keywords.py lists the documented ones): warn, never fail.
@@ -643,6 +644,8 @@ def _reference_findings(doc: Document, index: Index) -> Iterator[Finding]:
         for path, value in refmod.sites(doc.data, ref):
             if index.find(ref, value):
                 continue
+            if local is None:
+                local = {str(k).lower(): v for k, v in refs.items()}
             entry = local.get(value.lower())
             where, targets = _dotted(path), "/".join(ref.targets)
             # An appId may name a multi-tenant or first-party app with no object in this tenant.
@@ -750,13 +753,16 @@ def _lockout_findings(t: Tenant, selected: set[str]) -> list[Finding]:
     cfg = t.config.data if t.config and isinstance(t.config.data, dict) else {}
     accounts = [str(a) for a in cfg.get("breakGlass") or () if a]
     snap, docs = Snapshot(), {}
+    # The refs entries lockout reads: role definitions' templates, and users' UPNs (break-glass
+    # entries). Copying every entry (each group file names all its members) was half this check.
+    looked_up = {"roleDefinitions", "users"} if accounts else {"roleDefinitions"}
     for d in t.docs:
         if d.kind and isinstance(d.data, dict):
             key = key_of(d.kind, d.data, d.path)
             snap.kind(d.kind.name)[key], snap.paths[(d.kind.name, key)], docs[d.path] = d.data, d.path, d
             refs = d.data.get("refs")
             for v, entry in refs.items() if isinstance(refs, dict) else ():
-                if isinstance(entry, dict) and entry.get("kind") and not entry.get("missing"):
+                if isinstance(entry, dict) and entry.get("kind") in looked_up and not entry.get("missing"):
                     snap.lookup.setdefault(str(entry["kind"]), {}).setdefault(str(v), {**entry, "id": str(v)})
     out: list[Finding] = []
     config_selected = t.config is not None and t.config.path in selected
