@@ -52,6 +52,11 @@ def _split(ref: Ref, v: Any) -> tuple[str, str, str] | None:
     this ref's shape)."""
     if not isinstance(v, str) or not v or is_keyword(ref, v):
         return None
+    return _shape(ref, v)
+
+
+def _shape(ref: Ref, v: str) -> tuple[str, str, str] | None:
+    """_split of a value known not to be a keyword."""
     head = tail = ""
     if ref.pattern:
         m = re.match(ref.pattern, v)
@@ -92,6 +97,22 @@ def sites(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
         v = _target(ref, container[key])
         if v is not None:
             yield path, v
+
+
+def keywords_and_sites(body: Any, ref: Ref) -> tuple[list[tuple[JsonPath, str]], list[tuple[JsonPath, str]]]:
+    """undocumented_keywords and sites of `ref` in one walk (validate asks both of every file)."""
+    keywords: list[tuple[JsonPath, str]] = []
+    found: list[tuple[JsonPath, str]] = []
+    for container, key, path in _walk(body, _parts(ref.path)):
+        v = container[key]
+        if not isinstance(v, str) or not v:
+            continue
+        if is_keyword(ref, v):
+            if not ref.only_guids and v not in ref.sentinels:
+                keywords.append((path, v))
+        elif (parts := _shape(ref, v)) is not None:
+            found.append((path, parts[1]))
+    return keywords, found
 
 
 def values(body: dict[str, Any], ref: Ref) -> Iterator[str]:

@@ -83,6 +83,7 @@ class Names:
 
     def __init__(self, snap: Snapshot) -> None:
         self._idx: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
+        self._described: dict[tuple[tuple[str, ...], str, str], dict[str, Any] | None] = {}
         self.snap = snap  # export names a Kind.named_by object after another one in it
         for source in (snap.lookup, snap.objects):
             for kname, objs in source.items():
@@ -100,11 +101,15 @@ class Names:
         return None
 
     def resolve(self, ref: Ref, value: str) -> dict[str, Any] | None:
+        """describe() of the object `value` names; the same dict for the same question (each group
+        file's refs index names the same users: describing each once was most of export's naming)."""
+        key = (ref.targets, ref.key, value)
+        if key in self._described:
+            return self._described[key]
         hit = self.find(ref, value)
-        if hit is None:
-            return None
-        kname, body = hit
-        return describe(kname, body)
+        info = None if hit is None else describe(*hit)
+        self._described[key] = info
+        return info
 
 
 def id_names(*snaps: Snapshot) -> dict[str, str]:

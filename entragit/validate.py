@@ -636,12 +636,13 @@ def _reference_findings(doc: Document, index: Index) -> Iterator[Finding]:
     refs = doc.data.get("refs") if isinstance(doc.data.get("refs"), dict) else {}
     local: dict[str, Any] | None = None  # the refs index by lowercased value: built at the first miss
     for ref in refmod.all_refs(doc.kind):
-        for path, value in refmod.undocumented_keywords(doc.data, ref):
+        keywords, sites = refmod.keywords_and_sites(doc.data, ref)
+        for path, value in keywords:
             # Graph adds keywords over time (keywords.py lists the documented ones): warn, never fail.
             yield Finding(doc.path, doc.line(path), "unknown-keyword",
                           f"{_dotted(path)}: not an id and not a keyword Graph documents: {value!r} "
                           "(left as it is)", "warning")
-        for path, value in refmod.sites(doc.data, ref):
+        for path, value in sites:
             if index.find(ref, value):
                 continue
             if local is None:
