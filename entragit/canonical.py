@@ -111,7 +111,16 @@ def to_document(kind: Kind, body: Mapping[str, Any], resolve: Resolver,
     for r in rel_names:
         if r in body:
             doc[r] = sorted(body[r])
-    index: dict[str, Any] = {}
+    index = refs_index(kind, body, resolve, known)
+    if index:
+        doc[REFS] = {k: yamlio.Flow(index[k]) for k in sorted(index)}
+    return doc
+
+
+def refs_index(kind: Kind, body: Mapping[str, Any], resolve: Resolver,
+               known: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Referenced value -> what to_document's `refs` entry says of it (in the body's order)."""
+    index: dict[str, dict[str, Any]] = {}
     for ref, value in refmod.iter_refs(kind, dict(body)):
         if value in index:
             continue
@@ -120,10 +129,8 @@ def to_document(kind: Kind, body: Mapping[str, Any], resolve: Resolver,
             info = _missing(ref, (known or {}).get(value))
         elif ref.key != "id":
             info = {**info, ref.key: value}
-        index[value] = yamlio.Flow(info)
-    if index:
-        doc[REFS] = {k: index[k] for k in sorted(index)}
-    return doc
+        index[value] = info
+    return index
 
 
 def _missing(ref: Ref, last: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -242,7 +242,7 @@ async def _reread(g: Graph, kind: Kind, ids: set[str]) -> tuple[Any, set[str]]:
 
 
 def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], rev: str | None = None,
-          known: dict[str, Any] | None = None) -> Any:
+          known: dict[str, Any] | None = None, keep_written: bool = False) -> Any:
     """The committed files as a snapshot: the tracked kinds' objects, and every file's refs index
     (what names the referenced users). Only the refs section of the other files is parsed: they are
     read live anyway, and parsing 10,000 whole files is most of an unchanged export's CPU.
@@ -251,9 +251,11 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], 
     export wrote is taken from its parsed form (entragit/doccache.py) without reading it. `rev`: the
     files are those of that commit (read from git where not cached), not the work tree's. `known`:
     blob id -> document of files the caller has parsed already (a plan's desired state, mostly the
-    same files): taken as they are, so both snapshots share their contents instead of holding two."""
+    same files): taken as they are, so both snapshots share their contents instead of holding two.
+    `keep_written`: the whole documents taken from the cache are also kept as they were written
+    (Snapshot.written), for an export to reuse where nothing they name has changed."""
     from entragit.config import object_paths, read_file
-    from entragit.snapshot import add_refs, kind_folder, read_files
+    from entragit.snapshot import Written, add_refs, kind_folder, read_files
 
     whole: dict[str, str] = {}
     parsed: dict[str, Any] = {}
@@ -264,12 +266,15 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], 
     else:  # the object files of the commit (kind/name.yaml below the tenant's folder)
         on_disk = {rel: None for rel in blobs if rel.endswith(".yaml") and rel[len(folder) + 1:].count("/") == 1}
     wanted = {blob: rel for rel, blob in blobs.items() if rel in on_disk}
-    given = [(wanted.pop(blob), doc) for blob, doc in (known or {}).items() if blob in wanted]
-    for rel, doc in itertools.chain(given, doccache.stream(root, tenant_dir.name, wanted)):
+    given = [(wanted.pop(blob), doc, None) for blob, doc in (known or {}).items() if blob in wanted]
+    kept: dict[str, str] = {}  # rel -> the JSON of a whole document taken from the cache
+    for rel, doc, js in itertools.chain(given, doccache.stream(root, tenant_dir.name, wanted)):
         if not isinstance(doc, dict):
             continue  # parsed from the file below
         if kind_folder(rel) in names:
             parsed[rel] = doc
+            if js is not None and keep_written:
+                kept[rel] = js
         else:
             refs.append((rel, doc.get(canonical.REFS) or {}))
         del on_disk[rel]
@@ -282,6 +287,11 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], 
             tail = yamlio.load(text[at + 1:], rel)
             refs.append((rel, tail.get(canonical.REFS) or {} if isinstance(tail, dict) else {}))
     snap = read_files(tenant_dir, root, whole, parsed)
+    for (kname, key), rel in snap.paths.items() if kept else ():
+        if rel in kept:
+            refs_index = parsed[rel].get(canonical.REFS)
+            snap.written[(kname, key)] = Written(snap.objects[kname][key],
+                                                 refs_index if isinstance(refs_index, dict) else {}, kept[rel])
     for _rel, index in sorted(refs):
         add_refs(snap, index if isinstance(index, dict) else {}, missing=False)
     return snap
@@ -289,16 +299,18 @@ def _base(root: Path, tenant_dir: Path, names: set[str], blobs: dict[str, str], 
 
 async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State, kinds: list[Kind], *,
                            allow_partial: bool, progress: Any = None, rev: str | None = None,
-                           known: dict[str, Any] | None = None) -> tuple[Any, dict[str, str]]:
+                           known: dict[str, Any] | None = None, keep_written: bool = False
+                           ) -> tuple[Any, dict[str, str]]:
     """The tenant's snapshot from its files plus what changed: the tracked kinds re-read where delta
     reports a change, every other kind read in full. Returns it and the new delta links; raises
     Expired when a link is no longer served. `rev`: the files are that commit's (a plan's base);
-    `known`: documents parsed already, by blob id (_base)."""
+    `known`: documents parsed already, by blob id (_base); `keep_written`: Snapshot.written holds
+    the objects kept from the files as their documents were written (an export's)."""
     from entragit.snapshot import Snapshot, _read_referenced, read_live
 
     ch = await changes(g, state, kinds)
     names = {k.name for k in tracked(kinds)}
-    base = _base(root, tenant_dir, names, state.blobs, rev, known)
+    base = _base(root, tenant_dir, names, state.blobs, rev, known, keep_written)
     seed = Snapshot()
     if "users" in state.links:  # names of referenced users, kept current by users/delta
         users = {oid: body for oid, body in base.lookup.get("users", {}).items() if oid not in ch.users_removed}
@@ -329,4 +341,5 @@ async def read_incremental(g: Graph, root: Path, tenant_dir: Path, state: State,
         for other, objs in again_of[kname].lookup.items():
             snap.lookup.setdefault(other, {}).update(objs)
     await _read_referenced(g, snap)  # users first referenced by a re-read object
+    snap.written = {k: w for k, w in base.written.items() if snap.objects.get(k[0], {}).get(k[1]) is w.body}
     return snap, ch.links

@@ -54,9 +54,9 @@ class DocCache:
         return None if js is None else (json.loads(js), js)
 
 
-def stream(root: Path, tenant: str, wanted: dict[str, str]) -> Iterator[tuple[str, Any]]:
-    """(path, document) of each cached file `wanted` names (blob id -> path), read line by line, so
-    no more than one document's text is held at a time."""
+def stream(root: Path, tenant: str, wanted: dict[str, str]) -> Iterator[tuple[str, Any, str]]:
+    """(path, document, its JSON) of each cached file `wanted` names (blob id -> path), read line by
+    line, so no more than one document's text is held at a time."""
     path = path_for(root, tenant)
     if path is None:
         return
@@ -68,7 +68,8 @@ def stream(root: Path, tenant: str, wanted: dict[str, str]) -> Iterator[tuple[st
                 blob, _, js = line.partition("\t")
                 rel = wanted.pop(blob, None)
                 if rel is not None:
-                    yield rel, json.loads(js)
+                    js = js.rstrip("\n")
+                    yield rel, json.loads(js), js
     except (OSError, ValueError):
         return
 

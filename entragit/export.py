@@ -22,7 +22,7 @@ from entragit.config import Tenant, check_plain_path, object_files, repo_file
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
-from entragit.snapshot import Names, Progress, Snapshot, Tick, read_live
+from entragit.snapshot import Names, Progress, Snapshot, Tick, Written, read_live
 
 KEEP = ("tenant.yaml", "idmap.yaml")  # tenant files that export never rewrites
 BODY_LIMIT = 500  # objects listed per section of a commit message
@@ -192,11 +192,31 @@ def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
         objs = snap.objects[kname]
         for key, name in _file_names(kind, objs, names, warnings).items():
             rel = f"{kname}/{name}.yaml"
-            files[rel] = _render(kind, rel, canonical.to_document(kind, objs[key], resolve, known), cache,
-                                 docs_out)
+            w = snap.written.get((kname, key))
+            text = _reused(kind, rel, objs[key], w, resolve, known, cache, docs_out) if w else None
+            files[rel] = text if text is not None else _render(
+                kind, rel, canonical.to_document(kind, objs[key], resolve, known), cache, docs_out)
             if names_out is not None:
                 names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
     return files, warnings
+
+
+def _reused(kind: Kind, rel: str, body: dict[str, Any], w: Written, resolve: canonical.Resolver,
+            known: Mapping[str, dict[str, Any]], cache: rendercache.RenderCache | None,
+            docs_out: doccache.Recorder | None) -> str | None:
+    """The file's text as it is, for an object taken unchanged from the document the last export
+    wrote (an incremental read's base) whose refs still say the same: the document would be that one,
+    so it is neither built, serialised nor rendered again. None: build it."""
+    if cache is None or w.body is not body or canonical.refs_index(kind, body, resolve, known) != w.refs:
+        return None
+    digest = rendercache.doc_digest(canonical.schema_header(kind), None, w.json)
+    text = cache.text(rel, digest)  # the file still holds what that document rendered to
+    if text is None:
+        return None
+    cache.remember(rel, digest, text)
+    if docs_out is not None:
+        docs_out.add(rel, w.json)
+    return text
 
 
 def _render(kind: Kind, rel: str, doc: dict[str, Any], cache: rendercache.RenderCache | None,
@@ -669,7 +689,7 @@ async def read_for_export(root: Path, t: Tenant, *, full: bool, allow_partial: b
         found = await native.latest_in(g) if native_id else (None, "")
         if state is not None:
             try:
-                snap, links = await delta.read_incremental(g, root, t.dir, state, t.export_kinds,
+                snap, links = await delta.read_incremental(g, root, t.dir, state, t.export_kinds, keep_written=True,
                                                            allow_partial=allow_partial, progress=progress)
                 return snap, g.stats, Read("incremental", links, state.full_at, found)
             except delta.Expired as e:
@@ -702,6 +722,7 @@ def _fill_gaps(snap: Snapshot, t: Tenant) -> None:
         old = before.objects.get(kname, {}).get(oid, {})
         if rel in old:
             snap.objects[kname][oid][rel] = old[rel]
+            snap.written.pop((kname, oid), None)  # not the body its document was written from
 
 
 def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: bool, message: str | None,

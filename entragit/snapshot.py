@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 from entragit import canonical, yamlio
@@ -33,6 +33,15 @@ class Tick:
 Progress = Callable[[Tick], None]
 
 
+class Written(NamedTuple):
+    """An object's body as parsed from the document the last export wrote, that document's refs
+    index and its JSON (doccache)."""
+
+    body: dict[str, Any]
+    refs: dict[str, Any]
+    json: str
+
+
 # No generated repr: asyncio's run() reprs the finished task when it puts SIGINT back (Python 3.11),
 # and a tenant's repr costs a tenth of a second per 10,000 objects.
 @dataclass(repr=False)
@@ -48,6 +57,9 @@ class Snapshot:
     paths: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, key) -> file, when from files
     # Referenced ids the files' refs indexes mark missing, with the kind and name last known for them.
     missing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (kind, key) -> the document an export wrote for an object taken from it unchanged (delta's
+    # base): export renders such an object again only if what its refs name has changed.
+    written: dict[tuple[str, str], Written] = field(default_factory=dict)
 
     def kind(self, name: str) -> dict[str, dict[str, Any]]:
         return self.objects.setdefault(name, {})

@@ -103,6 +103,37 @@ def test_incremental_export_is_byte_identical_to_a_full_export(tmp_path: Path, s
     assert any(p.startswith("groups/delta-newcomers") for p in mine)
 
 
+def test_a_file_kept_from_the_last_export_follows_what_it_names(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
+    """An incremental export keeps an unchanged group's file as it was written, unless an object its
+    refs name changed: a member renamed (delta reports the user, not the group) still reaches the
+    group's file, as a full read writes it."""
+    incremental = app_repo(tmp_path / "incremental", sim, monkeypatch)
+    incremental("export", "--commit")
+    incremental("export", "--commit")  # the second: the files are the cache's, the base is the export's own
+    with httpx.Client(base_url=sim.graph_url, headers=ADMIN, verify=_verify(sim)) as c:
+        groups = c.get("/groups", params={"$top": "999"}).json()["value"]
+        static = [g for g in groups if "DynamicMembership" not in (g.get("groupTypes") or [])]
+        members = {g["id"]: c.get(f"/groups/{g['id']}/members").json()["value"] for g in static}
+        group = next(g for g in static if any(m.get("userPrincipalName") for m in members[g["id"]]))
+        user = next(m for m in members[group["id"]] if m.get("userPrincipalName"))
+        assert c.patch(f"/users/{user['id']}", json={"displayName": "Quietly Renamed"}).status_code == 204
+    before = _files(incremental)
+    out = incremental("export", "--commit").output
+    assert "(incremental read)" in out
+    after = _files(incremental)
+    changed = sorted(p for p in after if after[p] != before.get(p))
+    assert any(p.startswith("groups/") for p in changed), changed
+    assert all(b"Quietly Renamed" in after[p] for p in changed)
+    full = Cli(tmp_path / "full")
+    assert CliRunner().invoke(main, ["init", str(full.repo)]).exit_code == 0
+    (full.repo / "tenants" / "demo").mkdir(parents=True)
+    tenant = incremental.repo / "tenants" / "demo" / "tenant.yaml"
+    (full.repo / "tenants" / "demo" / "tenant.yaml").write_bytes(tenant.read_bytes())
+    full("export")
+    theirs = _files(full)
+    assert [p for p in after if after[p] != theirs.get(p)] == []
+
+
 def test_edited_files_or_an_expired_link_mean_a_full_read(tmp_path: Path, sim: Any, monkeypatch: Any) -> None:
     repo = app_repo(tmp_path / "config", sim, monkeypatch)
     repo("export", "--commit")
