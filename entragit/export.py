@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -22,7 +23,7 @@ from entragit.config import Tenant, check_plain_path, object_files, repo_file
 from entragit.errors import EntragitError, GraphError
 from entragit.graph import Graph, Stats
 from entragit.kinds import Kind
-from entragit.snapshot import Names, Progress, Snapshot, Tick, Written, read_live
+from entragit.snapshot import Names, Progress, Snapshot, Tick, read_live
 
 KEEP = ("tenant.yaml", "idmap.yaml")  # tenant files that export never rewrites
 BODY_LIMIT = 500  # objects listed per section of a commit message
@@ -193,40 +194,28 @@ def layout(snap: Snapshot, names_out: dict[str, str] | None = None,
         for key, name in _file_names(kind, objs, names, warnings).items():
             rel = f"{kname}/{name}.yaml"
             w = snap.written.get((kname, key))
-            text = _reused(kind, rel, objs[key], w, resolve, known, cache, docs_out) if w else None
-            files[rel] = text if text is not None else _render(
-                kind, rel, canonical.to_document(kind, objs[key], resolve, known), cache, docs_out)
+            # An object kept unchanged from the document the last export wrote, whose refs still say
+            # the same, has that document: its JSON is taken as it is, not built and dumped again.
+            same = (w is not None and w.body is objs[key]
+                    and canonical.refs_index(kind, objs[key], resolve, known) == w.refs)
+            build = functools.partial(canonical.to_document, kind, objs[key], resolve, known)
+            files[rel] = _render(kind, rel, build, cache, docs_out, w.json if w is not None and same else None)
             if names_out is not None:
                 names_out[f"{kname}/{name}.yaml"] = display_name(kind, objs[key], names)
     return files, warnings
 
 
-def _reused(kind: Kind, rel: str, body: dict[str, Any], w: Written, resolve: canonical.Resolver,
-            known: Mapping[str, dict[str, Any]], cache: rendercache.RenderCache | None,
-            docs_out: doccache.Recorder | None) -> str | None:
-    """The file's text as it is, for an object taken unchanged from the document the last export
-    wrote (an incremental read's base) whose refs still say the same: the document would be that one,
-    so it is neither built, serialised nor rendered again. None: build it."""
-    if cache is None or w.body is not body or canonical.refs_index(kind, body, resolve, known) != w.refs:
-        return None
-    digest = rendercache.doc_digest(canonical.schema_header(kind), None, w.json)
-    text = cache.text(rel, digest)  # the file still holds what that document rendered to
-    if text is None:
-        return None
-    cache.remember(rel, digest, text)
-    if docs_out is not None:
-        docs_out.add(rel, w.json)
-    return text
-
-
-def _render(kind: Kind, rel: str, doc: dict[str, Any], cache: rendercache.RenderCache | None,
-            docs_out: doccache.Recorder | None = None) -> str:
-    """The file's text; `docs_out` receives the document's JSON (doccache keeps it for the next read)."""
+def _render(kind: Kind, rel: str, build: Callable[[], dict[str, Any]], cache: rendercache.RenderCache | None,
+            docs_out: doccache.Recorder | None = None, written: str | None = None) -> str:
+    """The file's text from the document `build` makes; `docs_out` receives the document's JSON
+    (doccache keeps it for the next read). `written`: that document's JSON, known already (the
+    last export's, unchanged): the document is built only if the file no longer holds its text."""
     if cache is None:
-        return canonical.render(kind, doc)
-    js = rendercache.doc_json(doc)
+        return canonical.render(kind, build())
+    doc = None if written is not None else build()
+    js = written if written is not None else rendercache.doc_json(doc)
     digest = rendercache.doc_digest(canonical.schema_header(kind), doc, js)
-    text = cache.text(rel, digest) or canonical.render(kind, doc)
+    text = cache.text(rel, digest) or canonical.render(kind, build() if doc is None else doc)
     cache.remember(rel, digest, text)
     if docs_out is not None:
         docs_out.add(rel, js)
@@ -439,11 +428,14 @@ def _finish_patch(root: Path, tdir: Path, stage: Path, ready: Path) -> None:
             checked.add(dst.parent)
         if src.exists():
             os.replace(src, dst)
-    for dirpath, _, _ in os.walk(tdir, topdown=False):  # a kind whose last object went
-        with os.scandir(dirpath) as entries:
+    emptied = {p for rel in todo["delete"] for p in (tdir / rel).parents if p != tdir and tdir in p.parents}
+    for folder in sorted(emptied, key=lambda p: len(p.parts), reverse=True):  # a kind whose last object went
+        if folder.is_symlink() or not folder.is_dir():
+            continue
+        with os.scandir(folder) as entries:
             empty = next(entries, None) is None
-        if empty and Path(dirpath) != tdir:
-            os.rmdir(dirpath)
+        if empty:
+            folder.rmdir()
     ready.unlink()
     shutil.rmtree(stage, ignore_errors=True)
 

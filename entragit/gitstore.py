@@ -172,10 +172,14 @@ def _add_to_pack() -> dict[str, str]:
 def commit(root: Path, paths: list[str], message: str) -> str | None:
     """Stage `paths` (adds, changes, deletions) and commit; None when nothing changed."""
     repo = _repo(root)
-    replaced = _unindex_replaced(repo, root, paths)
     _write(repo, "add", "-A", "--", *paths, env=_add_to_pack())
-    if head(root) is not None and not repo.git.diff("--cached", "--name-only", "--", *paths):
+    first = head(root) is None
+    staged = [] if first else _staged(repo, paths)
+    if not first and not staged:
         return None
+    # A path committed as a link (or a file) and now a folder: `git commit -- paths` takes the folder
+    # for a submodule and refuses ("does not have a commit checked out"), though the index is right.
+    replaced = any(how == "D" and (root / p).is_dir() and not (root / p).is_symlink() for how, p in staged)
     # The message goes through a file: a first export of a large tenant lists thousands of objects,
     # more than a command line may carry.
     import tempfile
@@ -186,9 +190,7 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     import git
 
     try:
-        # A path committed as a link and now a folder fails `commit -- paths`, as it would `add`; the
-        # index then holds only these paths' changes (_only_these), so it is committed whole.
-        only = ("--", *paths) if not replaced else _only_these(repo, paths)
+        only = ("--", *paths) if not replaced else _only_these(repo, paths)  # then the index is committed whole
         _write(repo, "commit", "-q", "-F", f.name, *only, env=_identity(repo))
     except git.GitCommandError as e:
         _unstage(repo, paths)  # a failed commit leaves the index as it found it
@@ -201,16 +203,10 @@ def commit(root: Path, paths: list[str], message: str) -> str | None:
     return str(repo.head.commit.hexsha)
 
 
-def _unindex_replaced(repo: Any, root: Path, paths: list[str]) -> bool:
-    """Drops from the index the entries (a link, a file) whose path is now a folder: `git add` takes
-    such a folder for a submodule and refuses ("does not have a commit checked out")."""
-    import os
-
-    listed = repo.git.ls_files("-z", "--", *paths).split("\0")
-    replaced = [p for p in listed if p and os.path.isdir(root / p) and not os.path.islink(root / p)]
-    if replaced:
-        _write(repo, "rm", "-q", "--cached", "--", *replaced)
-    return bool(replaced)
+def _staged(repo: Any, paths: list[str]) -> list[tuple[str, str]]:
+    """(status letter, path) of the changes staged below `paths`."""
+    out = repo.git.diff("--cached", "--name-status", "--no-renames", "-z", "--", *paths).split("\0")
+    return [(out[i][:1], out[i + 1]) for i in range(0, len(out) - 1, 2) if out[i]]
 
 
 def _only_these(repo: Any, paths: list[str]) -> tuple[str, ...]:

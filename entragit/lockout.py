@@ -197,12 +197,16 @@ def blocks(policy: Body) -> bool:
     return restricts(policy) and "block" in ((policy.get("grantControls") or {}).get("builtInControls") or ())
 
 
+def lookup_kinds(accounts: Sequence[str]) -> set[str]:
+    """The kinds whose lookups (refs entries) the checks read: role definitions' templates, and the
+    users' UPNs when a break-glass entry is a UPN."""
+    return {"roleDefinitions", "users"} if any(not GUID.match(a) for a in accounts) else {"roleDefinitions"}
+
+
 def resolve(accounts: Sequence[str], *snaps: Snapshot | None) -> dict[str, set[str]]:
     """tenant.yaml breakGlass entries (UPN or id) -> the user ids (lowercase) they stand for."""
     by_upn: dict[str, set[str]] = {}
-    if all(GUID.match(a) for a in accounts):  # no UPN to look up (or no entries): skip the users
-        snaps = ()
-    for s in snaps:
+    for s in snaps if "users" in lookup_kinds(accounts) else ():
         for source in ((s.objects, s.lookup) if s else ()):
             for uid, body in source.get("users", {}).items():
                 upn = str(body.get("userPrincipalName") or "").lower()

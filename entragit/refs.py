@@ -72,35 +72,8 @@ def _shape(ref: Ref, v: str) -> tuple[str, str, str] | None:
     return head, v, tail
 
 
-def _target(ref: Ref, v: Any) -> str | None:
-    """The referenced key a value holds at `ref`, or None."""
-    parts = _split(ref, v)
-    return None if parts is None else parts[1]
-
-
-def undocumented_keywords(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
-    """(json path, value) of non-GUID values at a GUID-valued `ref` that are not documented keywords.
-
-    None where only GUID-shaped values are references: the others are plain values (a directory
-    setting's 'true'), not keywords."""
-    if ref.only_guids:
-        return
-    for container, key, path in _walk(body, _parts(ref.path)):
-        v = container[key]
-        if isinstance(v, str) and v and v not in ref.sentinels and is_keyword(ref, v):
-            yield path, v
-
-
-def sites(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
-    """(json path, referenced key) at `ref` in `body` (keywords and prefix handled, empties skipped)."""
-    for container, key, path in _walk(body, _parts(ref.path)):
-        v = _target(ref, container[key])
-        if v is not None:
-            yield path, v
-
-
 def keywords_and_sites(body: Any, ref: Ref) -> tuple[list[tuple[JsonPath, str]], list[tuple[JsonPath, str]]]:
-    """undocumented_keywords and sites of `ref` in one walk (validate asks both of every file)."""
+    """(undocumented keywords, sites) of `ref` in `body`, in one walk: see the two functions below."""
     keywords: list[tuple[JsonPath, str]] = []
     found: list[tuple[JsonPath, str]] = []
     for container, key, path in _walk(body, _parts(ref.path)):
@@ -113,6 +86,19 @@ def keywords_and_sites(body: Any, ref: Ref) -> tuple[list[tuple[JsonPath, str]],
         elif (parts := _shape(ref, v)) is not None:
             found.append((path, parts[1]))
     return keywords, found
+
+
+def undocumented_keywords(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
+    """(json path, value) of non-GUID values at a GUID-valued `ref` that are not documented keywords.
+
+    None where only GUID-shaped values are references: the others are plain values (a directory
+    setting's 'true'), not keywords."""
+    return iter(keywords_and_sites(body, ref)[0])
+
+
+def sites(body: Any, ref: Ref) -> Iterator[tuple[JsonPath, str]]:
+    """(json path, referenced key) at `ref` in `body` (keywords and prefix handled, empties skipped)."""
+    return iter(keywords_and_sites(body, ref)[1])
 
 
 def values(body: dict[str, Any], ref: Ref) -> Iterator[str]:
@@ -166,8 +152,6 @@ def copy_json(node: Any) -> Any:
         return {k: copy_json(v) for k, v in node.items()}
     if type(node) is list:
         return [copy_json(v) for v in node]
-    if isinstance(node, (dict, list, set)):  # a subclass (a YAML flow mapping) keeps its type
-        import copy
-
-        return copy.deepcopy(node)
+    if isinstance(node, (dict, list)):  # a subclass (a YAML flow mapping) keeps its type
+        return type(node)(copy_json(dict(node) if isinstance(node, dict) else list(node)))
     return node

@@ -754,9 +754,9 @@ def _lockout_findings(t: Tenant, selected: set[str]) -> list[Finding]:
     cfg = t.config.data if t.config and isinstance(t.config.data, dict) else {}
     accounts = [str(a) for a in cfg.get("breakGlass") or () if a]
     snap, docs = Snapshot(), {}
-    # The refs entries lockout reads: role definitions' templates, and users' UPNs (break-glass
-    # entries). Copying every entry (each group file names all its members) was half this check.
-    looked_up = {"roleDefinitions", "users"} if accounts else {"roleDefinitions"}
+    # Only the refs entries lockout reads: copying every one (each group file names all its members)
+    # was half this check.
+    looked_up = lockout.lookup_kinds(accounts)
     for d in t.docs:
         if d.kind and isinstance(d.data, dict):
             key = key_of(d.kind, d.data, d.path)

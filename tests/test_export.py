@@ -12,8 +12,11 @@ from pathlib import Path
 
 import git
 import httpx
+from click.testing import CliRunner
 
-from .conftest import make_repo
+from entragit.cli import main
+
+from .conftest import Cli, admin, make_repo
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 PROJECT = Path(__file__).resolve().parents[1]
@@ -93,10 +96,11 @@ def test_portal_edits_make_one_commit_with_exactly_those_changes(repo, sim):
     assert "groups: Finance Administrators" in body and f"namedLocations: {loc['displayName']}" in body
 
 
-def test_a_nightly_export_writes_only_the_files_that_changed(repo, sim, tmp_path):
+def test_a_nightly_export_writes_only_the_files_that_changed(signed_in, tls_sim, tmp_path):
     """A hundred changed objects of ten thousand: the others' files are left as they are (not written
     again, so git hashes only what changed), and the folder ends byte for byte as a first export of
     the same tenant writes it; files that are no object's go, as they would in a whole rewrite."""
+    repo = signed_in
     repo("export", "--commit")
     tdir = repo.repo / "tenants" / "demo"
     stray = tdir / "notes" / "handover.txt"
@@ -106,7 +110,7 @@ def test_a_nightly_export_writes_only_the_files_that_changed(repo, sim, tmp_path
     r.git.add("-A")
     r.git.commit("-qm", "a stray folder")
     stamps = {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in tdir.glob("*/*.yaml")}
-    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+    with admin(tls_sim) as c:
         g = c.get("/groups", params={"$filter": "displayName eq 'Finance Admins'"}).json()["value"][0]
         assert c.patch(f"/groups/{g['id']}", json={"description": "changed tonight"}).status_code == 204
     repo("export", "--commit")
@@ -116,9 +120,12 @@ def test_a_nightly_export_writes_only_the_files_that_changed(repo, sim, tmp_path
     touched = [p for p, st in stamps.items() if (p.stat().st_ino, p.stat().st_mtime_ns) != st]
     assert [p.relative_to(repo.repo).as_posix() for p in touched] == sorted(c for c in changed if c.endswith(".yaml"))
     assert r.git.status("--porcelain") == ""
-    fresh = make_repo(tmp_path / "fresh", sim)
+    fresh = Cli(tmp_path / "fresh")  # signed in as the same app: the tenant holds no second one
+    assert CliRunner().invoke(main, ["init", str(fresh.repo)]).exit_code == 0
+    (fresh.repo / "tenants" / "demo").mkdir(parents=True)
+    (fresh.repo / "tenants" / "demo" / "tenant.yaml").write_bytes((tdir / "tenant.yaml").read_bytes())
     fresh("export")
-    assert _files(tdir) == _files(tmp_path / "fresh" / "tenants" / "demo")
+    assert _files(tdir) == _files(fresh.repo / "tenants" / "demo")
 
 
 def test_secrets_never_reach_the_repo(repo, sim):

@@ -15,7 +15,7 @@ import pytest
 
 from entragit import yamlio
 
-from .conftest import Cli, make_repo
+from .conftest import Cli, admin, app_repo, make_repo
 
 ADMIN = {"Authorization": "Bearer sim-admin"}
 MARKER = "hunter2-not-for-git"
@@ -120,12 +120,12 @@ def test_symlinked_object_file_is_refused_by_readers(empty, tmp_path):
     assert res.exit_code != 0 and f"error: {rel} is a symbolic link at HEAD" in res.output, res.output
 
 
-def test_export_does_not_write_through_a_symlinked_kind_folder(empty, tmp_path):
+def test_export_does_not_write_through_a_symlinked_kind_folder(tmp_path, sim_factory, monkeypatch):
     """A committed link where a kind's folder goes (pointing outside the repo) is replaced by a real
     folder: the new files are written inside the repo, never where it points."""
-    cli, sim = empty
+    sim = sim_factory("empty", tls=True)
+    cli = app_repo(tmp_path / "config", sim, monkeypatch)
     root = cli.repo
-    _group(sim, "Finance")
     cli("export", "--commit")
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -133,11 +133,12 @@ def test_export_does_not_write_through_a_symlinked_kind_folder(empty, tmp_path):
     assert not link.exists()
     link.symlink_to(outside)
     _commit_all(root, "a hostile commit: a kind folder points outside the repo")
-    with httpx.Client(base_url=sim.graph_url, headers=ADMIN) as c:
+    with admin(sim) as c:
         assert c.post("/directory/administrativeUnits", json={"displayName": "Outpost"}).status_code == 201
     cli("export", "--commit")
     assert list(outside.iterdir()) == []
     assert not link.is_symlink() and [p.name for p in link.iterdir()] == ["outpost.yaml"]
+    assert git.Repo(root).git.status("--porcelain") == ""
 
 
 def test_tenant_add_does_not_write_through_a_symlinked_tenants_folder(tmp_path, sim_factory):
