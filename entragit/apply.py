@@ -46,7 +46,11 @@ _ENVELOPES_AT_ONCE = 8  # $batch envelopes of writes in flight (the Graph client
 # (https://learn.microsoft.com/graph/throttling-limits, identity and access service limits).
 _WRITE_BURST, _WRITES_PER_S = 3000.0, 3000 / 150
 _ENVELOPE_ROUNDS = 4  # rounds of envelopes for sub-requests still throttled (429) after Graph.batch's retries
-_WRITE_SENDS = 4  # a write that reading shows did not land is sent again, up to this many sends in all
+# A write that reading shows did not land is sent again, up to this many sends in all, waiting longer
+# before each resend: Graph's 5xx are transient, and a client that gives up after four sends fails one
+# apply in a few hundred under the fault suite's rates (a 503 or lost answer in about one write in six).
+_WRITE_SENDS = 8
+_RESEND_WAITS = (0.0, 1.0, 2.0, 4.0)  # before the 2nd, 3rd, 4th send, then the last for each one after
 # Reads whether a write took effect: what its answer would have carried (truthy), or None if it did not.
 Landed = Callable[[], Awaitable[Any]]
 
@@ -243,6 +247,7 @@ class Runner:
                     raise EntragitError(f"{lost.method} {lost.url}: answer lost {attempt} times ({lost.why}), "
                                         "and reading back does not show it: not sent again; the next plan will "
                                         "reconcile") from None
+                await asyncio.sleep(_RESEND_WAITS[min(attempt, len(_RESEND_WAITS)) - 1])
         raise AssertionError("unreachable")
 
     async def _confirm(self, lost: AnswerLost, landed: Landed) -> Any:

@@ -112,3 +112,30 @@ def test_a_write_whose_answer_is_lost_twice_is_read_back_and_sent_again(tmp_path
     assert out.ok, out.detail
     assert [r.status for r in sim.requests if r.method == "POST"] == [503, 503, 201]
     assert [g["displayName"] for g in sim.store.snapshot()["objects"]["groups"].values()] == ["Lost Answers"]
+
+
+def test_a_write_answered_503_five_times_lands_on_the_sixth_send(tmp_path, sim_factory, monkeypatch) -> None:
+    """Found by the sweep above in CI (seed 112): an administrative unit's member link answered 503
+    four times failed the apply, when each resend followed a read showing it had not landed. A write
+    is now sent up to eight times, waiting longer before each resend (here shortened to keep the test
+    quick; what is tested is the count and that no write doubles)."""
+    import asyncio
+
+    from entragit import apply
+    from entragit.graph import Graph
+    from entragit.plan import Op, Plan
+
+    monkeypatch.setattr(apply, "_RESEND_WAITS", (0.0,))
+    monkeypatch.setattr(apply, "_CONFIRM_DELAYS", (0.0, 0.0))
+    sim = sim_factory("empty", faults="503=0.45,seed=44")  # seed 44: the create's first five sends get 503
+    body = {"displayName": "Five Losses", "mailEnabled": False, "mailNickname": "five", "securityEnabled": True}
+    plan = Plan("demo", "HEAD", (Op("create", "groups", "old-id", "Five Losses", body=body),))
+
+    async def run() -> apply.ApplyResult:
+        async with Graph(sim.graph_url, token="sim-admin") as g:
+            return await apply.execute(g, plan, tmp_path)
+
+    [out] = asyncio.run(run()).outcomes
+    assert out.ok, out.detail
+    assert [r.status for r in sim.requests if r.method == "POST"] == [503] * 5 + [201]
+    assert [g["displayName"] for g in sim.store.snapshot()["objects"]["groups"].values()] == ["Five Losses"]
