@@ -231,13 +231,22 @@ def _check_files(root: Path, t: Tenant, texts: dict[str, str] | None, exported: 
     """The files get the checks pre-commit would have run: the most basic error stops the plan.
 
     The lock-out rule is left to the plan's own guard, which --force-lockout-risk can override.
-    `exported` receives the documents validate read from the export's cache."""
+    `exported` receives the documents validate read from the export's cache. Files that passed
+    before, at the same HEAD and release, are not checked again (entragit/checkcache.py)."""
+    from entragit import checkcache
     from entragit.errors import InputError
+    from entragit.validate import exported_documents
 
+    key = checkcache.key(root, texts) if texts else None  # a work tree changes under us: checked each time
+    if key and checkcache.passed(root, t.name, key):
+        exported.update(exported_documents(root, t.dir, texts or {}))
+        return
     errors = [f for f in _findings(root, t, texts, exported) if f.severity == "error" and f.rule != "ca-lockout"]
     if errors:
         f = min(errors, key=lambda f: (f.rule in _CONSEQUENCES, f.rule not in ("yaml", "file"), f.path, f.line or 0))
         raise InputError(f.path, f.line, f"{f.message} [{f.rule}]")
+    if key:
+        checkcache.remember(root, t.name, key)
 
 
 def plan(root: Path, t: Tenant, ref: str = "HEAD", selectors: Sequence[str] = (), prune: bool = False,

@@ -93,21 +93,32 @@ def key_of(kind: Kind, body: dict[str, Any]) -> str:
 class Names:
     """Finds the object a reference names, by id, appId or role template id."""
 
+    _KEYS = ("id", "appId", "templateId")
+
     def __init__(self, snap: Snapshot) -> None:
-        self._idx: dict[tuple[str, str, str], tuple[str, dict[str, Any]]] = {}
+        # (kind, key) -> {value lowercased: (kind, body)}, each built when first asked: a plan makes
+        # several Names of 20,000 objects and asks most of them about a few kinds by id only.
+        self._idx: dict[tuple[str, str], dict[str, tuple[str, dict[str, Any]]]] = {}
         self._described: dict[tuple[tuple[str, ...], str, str], dict[str, Any] | None] = {}
         self.snap = snap  # export names a Kind.named_by object after another one in it
-        for source in (snap.lookup, snap.objects):
-            for kname, objs in source.items():
-                for oid, body in objs.items():
-                    for key in ("id", "appId", "templateId"):
-                        v = body.get(key) if key != "id" else (body.get("id") or oid)
-                        if isinstance(v, str) and v:
-                            self._idx[(kname, key, v.lower())] = (kname, body)
+
+    def _index(self, kname: str, key: str) -> dict[str, tuple[str, dict[str, Any]]]:
+        idx = self._idx.get((kname, key))
+        if idx is None:
+            idx = self._idx[(kname, key)] = {}
+            for source in (self.snap.lookup, self.snap.objects):  # an owned object wins over a lookup
+                for oid, body in source.get(kname, {}).items():
+                    v = body.get(key) if key != "id" else (body.get("id") or oid)
+                    if isinstance(v, str) and v:
+                        idx[v.lower()] = (kname, body)
+        return idx
 
     def find(self, ref: Ref, value: str) -> tuple[str, dict[str, Any]] | None:
+        if ref.key not in self._KEYS:
+            return None
+        low = value.lower()
         for target in ref.targets:
-            hit = self._idx.get((target, ref.key, value.lower()))
+            hit = self._index(target, ref.key).get(low)
             if hit:
                 return hit
         return None

@@ -878,6 +878,17 @@ def validate_texts(root: Path, tdir: Path, texts: Mapping[str, str],
     return sorted(set(found), key=lambda f: (f.path, f.line or 0, f.rule, f.message))
 
 
+def exported_documents(root: Path, tdir: Path, texts: Mapping[str, str]) -> dict[str, Any]:
+    """{path: document} of the files in `texts` that the last export wrote, from its parsed cache:
+    what validate_texts hands its caller, for files whose checks passed before (checkcache)."""
+    try:
+        with _loading():
+            t = _load_tenant(root, tdir, [], texts)
+        return {d.path: d.data for d in t.docs if d.exported}
+    finally:
+        gc.unfreeze()
+
+
 def _validate_tenant(root: Path, tdir: Path, selected: set[str] | None) -> list[Finding]:
     try:
         return _check_tenant(root, tdir, selected)

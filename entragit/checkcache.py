@@ -1,0 +1,79 @@
+"""Revisions of a tenant's files that passed plan's checks, so a second plan of the same files
+(apply after plan, drift run again, a pipeline re-run) does not check them again.
+
+plan checks the files of the revision it plans as pre-commit would have (a commit may have skipped
+the hook): a second of its CPU at 20,000 objects. What the checks find depends only on the files'
+texts, the tenant's files at HEAD (an unknown property is allowed when the last export wrote it) and
+entragit's own code, so a pass is remembered under the hash of the three, in the git directory
+(never tracked, nothing secret: hashes only). Any other text, another HEAD, another release of
+entragit is another key, checked in full; a missing or unreadable record costs only the check.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from entragit import gitstore
+
+FOLDER = "entragit-render"  # next to the render and document caches
+KEPT = 64  # passes remembered per tenant: plans of recent revisions
+
+
+@functools.cache
+def code_version() -> str:
+    """Changes with any of entragit's code or data (schemas, the Kind table): checks live throughout it."""
+    import yaml
+
+    package = Path(__file__).parent
+    h = hashlib.blake2b(yaml.__version__.encode(), digest_size=16)
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".yaml")):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def key(root: Path, texts: Mapping[str, str]) -> str:
+    """The key of a check of `texts` ({repo-relative path: text}) in this repo as it stands."""
+    h = hashlib.blake2b(code_version().encode(), digest_size=20)
+    h.update((gitstore.head(root) or "").encode())
+    for path in sorted(texts):
+        data = texts[path].encode("utf-8")
+        h.update(b"%s\0%d\0" % (path.encode(), len(data)) + data)
+    return h.hexdigest()
+
+
+def _path(root: Path, tenant: str) -> Path | None:
+    git_dir = gitstore.git_dir(root)
+    return Path(git_dir) / FOLDER / f"{tenant}.checked" if git_dir else None
+
+
+def _keys(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="ascii").split()
+    except (OSError, ValueError):
+        return []
+
+
+def passed(root: Path, tenant: str, k: str) -> bool:
+    path = _path(root, tenant)
+    return path is not None and k in _keys(path)
+
+
+def remember(root: Path, tenant: str, k: str) -> None:
+    """Records a pass; a record that cannot be written is only a check repeated next time."""
+    path = _path(root, tenant)
+    if path is None:
+        return
+    keys = [x for x in _keys(path) if x != k][-(KEPT - 1):] + [k]
+    try:
+        path.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".checked-")
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write("\n".join(keys) + "\n")
+        os.replace(tmp, path)
+    except OSError:
+        pass
