@@ -116,9 +116,11 @@ def _assessed(kind: kindmod.Kind, body: Mapping[str, Any] | None) -> dict[str, A
 
 def plan_risks(plan: planmod.Plan, desired: Snapshot, live: Snapshot, t: Tenant) -> tuple[risk.Note, ...]:
     """Risk notes for each write: live body before, the body the plan leaves behind after."""
-    ctx = risk.context(t.break_glass, id_names(desired, live), desired, live)
+    ctx: risk.Context | None = None  # memberships, roles and names of both sides: built for a kind a rule judges
     notes: list[risk.Note] = []
     for op in plan.ops:
+        if op.kind not in risk.JUDGED:
+            continue
         kind = kindmod.get(op.kind)
         have = live.objects.get(op.kind, {}).get(op.target) if op.action in ("update", "delete") else None
         if op.action == "delete":
@@ -127,6 +129,8 @@ def plan_risks(plan: planmod.Plan, desired: Snapshot, live: Snapshot, t: Tenant)
             after = {**(have or {}), **op.body}
         else:
             continue
+        if ctx is None:
+            ctx = risk.context(t.break_glass, id_names(desired, live), desired, live)
         notes += risk.assess(op.kind, op.name, _assessed(kind, have), _assessed(kind, after), ctx)
     return tuple(notes) + tuple(risk.dangling_notes(desired, None, live))
 

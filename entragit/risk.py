@@ -213,6 +213,7 @@ RULES: tuple[Rule, ...] = (
     Rule("guest-invites-loosened", frozenset({"authorizationPolicy"}), guest_invites_loosened,
          "more people can invite external accounts into the directory"),
 )
+JUDGED = frozenset().union(*(r.kinds for r in RULES))  # kinds some rule looks at
 
 
 def assess(kind: str, name: str, old: Body | None, new: Body | None, ctx: Context) -> list[Note]:
