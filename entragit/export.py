@@ -440,13 +440,14 @@ def _finish_patch(root: Path, tdir: Path, stage: Path, ready: Path) -> None:
     shutil.rmtree(stage, ignore_errors=True)
 
 
-def hand_edits_lost(root: Path, t: Tenant, files: dict[str, str]) -> list[str]:
-    """Uncommitted changes under the tenant folder that writing `files` would undo, relative to the folder.
+def hand_edits_lost(root: Path, t: Tenant, files: dict[str, str], dirty: list[str] | None = None) -> list[str]:
+    """Uncommitted changes under the tenant folder that writing `files` would undo, relative to the folder
+    (`dirty`: gitstore.uncommitted of the folder, when the caller has it).
 
     A file already holding what the export writes loses nothing (a second export before a commit)."""
     folder = t.dir.relative_to(root).as_posix()
     lost = []
-    for path in gitstore.uncommitted(root, folder):
+    for path in gitstore.uncommitted(root, folder) if dirty is None else dirty:
         rel = path[len(folder) + 1:]
         if rel in KEEP:  # never rewritten by export
             continue
@@ -458,12 +459,12 @@ def hand_edits_lost(root: Path, t: Tenant, files: dict[str, str]) -> list[str]:
     return lost
 
 
-def _as_committed(root: Path, t: Tenant, current: dict[str, str]) -> dict[str, str]:
-    """The tenant's files as HEAD holds them, from the work tree's: a commit says what changed since the
-    last commit even when an earlier run (killed, or stopped by a held index.lock) left files written
-    but not committed."""
+def _as_committed(root: Path, t: Tenant, current: dict[str, str], dirty: list[str]) -> dict[str, str]:
+    """The tenant's files as HEAD holds them, from the work tree's and its uncommitted paths: a commit
+    says what changed since the last commit even when an earlier run (killed, or stopped by a held
+    index.lock) left files written but not committed."""
     folder = t.dir.relative_to(root).as_posix()
-    pending = [path for path in gitstore.uncommitted(root, folder)
+    pending = [path for path in dirty
                if path.endswith(".yaml") and path[len(folder) + 1:].count("/") == 1]  # _current_files' own
     out = dict(current)
     for path, text in gitstore.texts_at(root, "HEAD", pending).items():
@@ -732,7 +733,8 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
         for kname in snap.errors:
             files.update({rel: text for rel, text in current.items() if rel.startswith(kname + "/")})
     files = {rel: yamlio.keep_comments(text, current.get(rel)) for rel, text in files.items()}  # a person's notes
-    lost = [] if force else hand_edits_lost(root, t, files)
+    dirty = gitstore.uncommitted(root, t.dir.relative_to(root).as_posix())  # once: nothing below changes it
+    lost = [] if force else hand_edits_lost(root, t, files, dirty)
     if lost:
         shown = ", ".join(lost[:5]) + (f" and {len(lost) - 5} more" if len(lost) > 5 else "")
         docs.close()
@@ -740,7 +742,7 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
                             "nothing written",
                             hint=f"commit them, discard them (git checkout -- tenants/{t.name}), "
                                  "or pass --force to overwrite them")
-    committed = _as_committed(root, t, current) if do_commit else current
+    committed = _as_committed(root, t, current, dirty) if do_commit else current
     old = write_tenant(root, t, files, current)
     cache.save()
     docs.save(root, t.name, files, {rel for rel in files if rel.split("/", 1)[0] in snap.errors})  # kept: old text
@@ -750,7 +752,10 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
         r.native_snapshot, note = native_found
         r.warnings += [note] if note else []
         rel = str(t.dir.relative_to(root))
-        r.commit = gitstore.commit(root, [rel], commit_message(t, r, now, message))
+        # Nothing uncommitted under the folder and nothing written (write_tenant leaves the folder as it
+        # is when the files are the same): no `git add` and diff to find nothing to commit.
+        unchanged = not dirty and files == current
+        r.commit = None if unchanged else gitstore.commit(root, [rel], commit_message(t, r, now, message))
     return r
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +15,30 @@ WORKTREE = "WORKTREE"
 SYMLINK_MODE = 0o120000  # git's file mode of a symbolic link
 
 
+_REPOS = threading.local()  # root -> git.Repo, per thread: a Repo's cat-file processes serve one caller at a time
+
+
 def _repo(root: Path) -> Any:
+    """The repo at `root`, one per thread: each new Repo that reads an object starts two `git cat-file`
+    processes of its own, and an export of one tenant asked for four (eight processes per tenant)."""
     import git
 
+    repos: dict[str, tuple[Any, int]] = _REPOS.__dict__.setdefault("by_root", {})
+    key = str(root)
+    if key in repos:
+        repo, ino = repos[key]
+        try:
+            if os.stat(repo.git_dir).st_ino == ino:
+                return repo
+        except OSError:
+            pass  # gone, or made anew (a new git directory): a new Repo
+        repos.pop(key)
     try:
-        return git.Repo(root, search_parent_directories=True)
+        repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise RepoError(f"{root} is not a git repository", hint="run `entragit init` or `git init`") from None
+    repos[key] = (repo, os.stat(repo.git_dir).st_ino)
+    return repo
 
 
 def init(root: Path) -> None:
