@@ -1,5 +1,5 @@
 """Revisions of a tenant's files that passed plan's checks, so a second plan of the same files
-(apply after plan, drift run again, a pipeline re-run) does not check them again.
+(apply after plan, a scheduled plan run again, a pipeline re-run) does not check them again.
 
 plan checks the files of the revision it plans as pre-commit would have (a commit may have skipped
 the hook): a second of its CPU at 20,000 objects. What the checks find depends only on the files'

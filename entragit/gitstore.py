@@ -16,6 +16,7 @@ SYMLINK_MODE = 0o120000  # git's file mode of a symbolic link
 
 
 _REPOS = threading.local()  # root -> git.Repo, per thread: a Repo's cat-file processes serve one caller at a time
+_REPOS_KEPT = 2  # per thread, the most recently opened
 
 
 def _repo(root: Path) -> Any:
@@ -26,18 +27,22 @@ def _repo(root: Path) -> Any:
     repos: dict[str, tuple[Any, int]] = _REPOS.__dict__.setdefault("by_root", {})
     key = str(root)
     if key in repos:
-        repo, ino = repos[key]
+        repo, ino = repos[key] = repos.pop(key)  # the most recently used last
         try:
             if os.stat(repo.git_dir).st_ino == ino:
                 return repo
         except OSError:
             pass  # gone, or made anew (a new git directory): a new Repo
         repos.pop(key)
+        repo.close()
     try:
         repo = git.Repo(root, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise RepoError(f"{root} is not a git repository", hint="run `entragit init` or `git init`") from None
     repos[key] = (repo, os.stat(repo.git_dir).st_ino)
+    while len(repos) > _REPOS_KEPT:  # a process that opens many repos (tests) keeps few cat-file processes
+        old, _ = repos.pop(next(iter(repos)))
+        old.close()
     return repo
 
 

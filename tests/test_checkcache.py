@@ -1,4 +1,4 @@
-"""A second plan of the same files does not check them again (apply after plan, drift run again),
+"""A second plan of the same files does not check them again (apply after plan, a scheduled plan run again),
 and nothing that failed, nor files at another HEAD, is ever taken as checked."""
 
 from __future__ import annotations
