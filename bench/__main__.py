@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bound import Bound, Content, lower_bound
+from entragit import checkcache
 
 HERE = Path(__file__).resolve().parent
 EXE = [sys.executable, "-m", "entragit.cli"]
@@ -199,8 +200,9 @@ def _scenario(name: str, sim: Sim, repo: str, seen: dict[str, int]) -> tuple[Run
             seen["objects"] = int(m.group(1))
         return r, {**extra, "committed": "-> commit" in r.out}
     full = ["--full-read"] if name == "plan_old_full" else []  # plan_old: by delta on top of the last export
-    if name != "plan_again":  # plan_again: plan_old once more (apply after plan): its files' checks passed already
-        Path(repo, ".git", "entragit-render", "bench.checked").unlink(missing_ok=True)  # entragit/checkcache.py
+    # plan_again: plan_old once more (apply after plan), its files' checks passed already; the others check anew
+    if name != "plan_again" and (record := checkcache.path_for(Path(repo), "bench")):
+        record.unlink(missing_ok=True)
     r = run([*EXE, "plan", "--repo", repo, "--ref", "HEAD~1", "--detailed-exitcode", "-v", *full])  # -v: its request count
     return r, {"plan_exit": r.code, "read": "full" if full else ("incremental" if "(incremental read" in r.out else "full")}
 

@@ -18,21 +18,23 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from entragit import gitstore
+from entragit import gitstore, rendercache
 
-FOLDER = "entragit-render"  # next to the render and document caches
 KEPT = 64  # passes remembered per tenant: plans of recent revisions
 
 
 @functools.cache
 def code_version() -> str:
-    """Changes with any of entragit's code or data (schemas, the Kind table): checks live throughout it."""
+    """Changes with any of entragit's code or data (schemas, the Kind table): checks live throughout it.
+    Each file's size and modification time, not its bytes: a stat per file costs a millisecond for the
+    package where reading it all cost fifty, and any edit, checkout or install moves one of them."""
     import yaml
 
     package = Path(__file__).parent
     h = hashlib.blake2b(yaml.__version__.encode(), digest_size=16)
-    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".yaml")):
-        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".json", ".yaml")):
+        st = path.stat()
+        h.update(b"%s\0%d\0%d\0" % (path.relative_to(package).as_posix().encode(), st.st_size, st.st_mtime_ns))
     return h.hexdigest()
 
 
@@ -46,9 +48,8 @@ def key(root: Path, texts: Mapping[str, str]) -> str:
     return h.hexdigest()
 
 
-def _path(root: Path, tenant: str) -> Path | None:
-    git_dir = gitstore.git_dir(root)
-    return Path(git_dir) / FOLDER / f"{tenant}.checked" if git_dir else None
+def path_for(root: Path, tenant: str) -> Path | None:
+    return rendercache.cache_path(root, tenant, ".checked")
 
 
 def _keys(path: Path) -> list[str]:
@@ -59,13 +60,13 @@ def _keys(path: Path) -> list[str]:
 
 
 def passed(root: Path, tenant: str, k: str) -> bool:
-    path = _path(root, tenant)
+    path = path_for(root, tenant)
     return path is not None and k in _keys(path)
 
 
 def remember(root: Path, tenant: str, k: str) -> None:
     """Records a pass; a record that cannot be written is only a check repeated next time."""
-    path = _path(root, tenant)
+    path = path_for(root, tenant)
     if path is None:
         return
     keys = [x for x in _keys(path) if x != k][-(KEPT - 1):] + [k]

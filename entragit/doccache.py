@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from entragit import gitstore, rendercache
+from entragit import rendercache
 
 
 def blob_id(text: str) -> str:
@@ -30,8 +30,7 @@ def blob_id(text: str) -> str:
 
 
 def path_for(root: Path, tenant: str) -> Path | None:
-    git_dir = gitstore.git_dir(root) if tenant else None
-    return Path(git_dir) / "entragit-render" / f"{tenant}.docs" if git_dir else None
+    return rendercache.cache_path(root, tenant, ".docs")
 
 
 class DocCache:

@@ -440,14 +440,14 @@ def _finish_patch(root: Path, tdir: Path, stage: Path, ready: Path) -> None:
     shutil.rmtree(stage, ignore_errors=True)
 
 
-def hand_edits_lost(root: Path, t: Tenant, files: dict[str, str], dirty: list[str] | None = None) -> list[str]:
-    """Uncommitted changes under the tenant folder that writing `files` would undo, relative to the folder
-    (`dirty`: gitstore.uncommitted of the folder, when the caller has it).
+def hand_edits_lost(root: Path, t: Tenant, files: dict[str, str], dirty: list[str]) -> list[str]:
+    """Uncommitted changes under the tenant folder (`dirty`: gitstore.uncommitted of it) that writing
+    `files` would undo, relative to the folder.
 
     A file already holding what the export writes loses nothing (a second export before a commit)."""
     folder = t.dir.relative_to(root).as_posix()
     lost = []
-    for path in gitstore.uncommitted(root, folder) if dirty is None else dirty:
+    for path in dirty:
         rel = path[len(folder) + 1:]
         if rel in KEEP:  # never rewritten by export
             continue

@@ -485,9 +485,11 @@ class Planner:
         dicts costs a fraction of the diff, link and warning passes of _plan_object."""
         st = self.status[(kind.name, key)]
         have = self.live.objects.get(kind.name, {}).get(st.target) if st.how == "live" else None
-        if have is None or (body != have and not (self.idmap or self.created)):
+        if have is None:
             return False
-        return body == have if not (self.idmap or self.created) else self._translated(kind, body) == have
+        if self.idmap or self.created:  # a reference may be remapped: compare what apply would write
+            return self._translated(kind, body) == have
+        return body == have
 
     def _plan_object(self, kind: Kind, key: str, body: dict[str, Any], writes: list[Op], links: list[Op]) -> None:
         st = self.status[(kind.name, key)]

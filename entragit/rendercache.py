@@ -88,7 +88,13 @@ class RenderCache:
             pass  # only a cost: the next export renders every file
 
 
+def cache_path(root: Path, tenant: str, suffix: str) -> Path | None:
+    """A tenant's cache file in the git directory (render, documents, passed checks); None when the
+    repo is not under git."""
+    git_dir = gitstore.git_dir(root) if tenant else None
+    return Path(git_dir) / "entragit-render" / f"{tenant}{suffix}" if git_dir else None
+
+
 def for_tenant(root: Path, name: str, current: dict[str, str]) -> RenderCache:
     """The tenant's cache in the git directory; none when the repo is not under git."""
-    git_dir = gitstore.git_dir(root)
-    return RenderCache(Path(git_dir) / "entragit-render" / f"{name}.json" if git_dir else None, current)
+    return RenderCache(cache_path(root, name, ".json"), current)

@@ -883,10 +883,13 @@ def exported_documents(root: Path, tdir: Path, texts: Mapping[str, str]) -> dict
     what validate_texts hands its caller, for files whose checks passed before (checkcache)."""
     try:
         with _loading():
-            t = _load_tenant(root, tdir, [], texts)
-        return {d.path: d.data for d in t.docs if d.exported}
+            return _exported(_load_tenant(root, tdir, [], texts))
     finally:
         gc.unfreeze()
+
+
+def _exported(t: Tenant) -> dict[str, Any]:
+    return {d.path: d.data for d in t.docs if d.exported}
 
 
 def _validate_tenant(root: Path, tdir: Path, selected: set[str] | None) -> list[Finding]:
@@ -903,7 +906,7 @@ def _check_tenant(root: Path, tdir: Path, selected: set[str] | None,
     with _loading():
         t = _load_tenant(root, tdir, load_errors, texts)
     if exported is not None:
-        exported.update((d.path, d.data) for d in t.docs if d.exported)
+        exported.update(_exported(t))
     files = {d.path for d in t.docs} | {d.path for d in (t.config, t.idmap) if d}
     files |= {f.path for f in load_errors}
     sel = files if selected is None else files & selected

@@ -14,8 +14,8 @@ T = "tenants/demo"
 
 
 def _record(root: Path) -> list[str]:
-    path = root / ".git" / checkcache.FOLDER / "demo.checked"
-    return path.read_text().split() if path.exists() else []
+    path = checkcache.path_for(root, "demo")
+    return path.read_text().split() if path and path.exists() else []
 
 
 def _commit_all(root: Path, message: str) -> None:
