@@ -339,13 +339,18 @@ def tenant_list(repo: str | None) -> None:
 @click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
               help="Parallel Graph requests per tenant.")
 @click.option("--parallel-tenants", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Tenants exported at the same time (--all); each is written and committed on its own.")
+              help="Tenants exported at the same time by each worker process (--all); each is written and "
+                   "committed on its own.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, envvar="ENTRAGIT_WORKERS",
+              help="Processes exporting tenants at once (--all), so a fleet's export uses every core: default "
+                   "one per core, at most one per 4 tenants, and 1 (this process) when a tenant signs in by "
+                   "device code. Env: ENTRAGIT_WORKERS.")
 @click.option("-v", "--verbose", count=True, help="-v progress lines, -vv every request.")
 @lock_option
 @repo_option
 def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool, message: str | None,
            allow_partial: bool, force: bool, full: bool, skip_unapplied: bool, concurrency: int,
-           parallel_tenants: int, verbose: int, lock_timeout: float, repo: str | None) -> None:
+           parallel_tenants: int, workers: int | None, verbose: int, lock_timeout: float, repo: str | None) -> None:
     """Read the live tenant(s) and write canonical YAML under tenants/<name>/.
 
     Only real changes touch files; with --commit a run that changed nothing makes no commit.
@@ -360,7 +365,7 @@ def export(tenant_name: str | None, all_tenants: bool, shard: str | None, do_com
     root = _root(repo)
     with _writing(root, "export", lock_timeout):
         _export(root, tenant_name, all_tenants, shard, do_commit, message, allow_partial, force, skip_unapplied,
-                concurrency, parallel_tenants, verbose, full)
+                concurrency, parallel_tenants, verbose, full, workers)
 
 
 def _export_tenants(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None,
@@ -389,7 +394,7 @@ def _export_tenants(root: Any, tenant_name: str | None, all_tenants: bool, shard
 
 def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | None, do_commit: bool,
             message: str | None, allow_partial: bool, force: bool, skip_unapplied: bool, concurrency: int,
-            parallel_tenants: int, verbose: int, full: bool = False) -> None:
+            parallel_tenants: int, verbose: int, full: bool = False, workers: int | None = None) -> None:
     from entragit import export as exp
     from entragit import gitstore
     from entragit.errors import EntragitError
@@ -398,12 +403,16 @@ def _export(root: Any, tenant_name: str | None, all_tenants: bool, shard: str | 
     if not ts:
         click.echo(f"shard {shard}: no tenants" if shard else "no tenants to export")
         return
+    from entragit import workers as pool
     from entragit.progress import reporter
 
+    n = pool.count(workers, ts)
+    if n > 1:
+        click.echo(f"export: {len(ts)} tenants, {n} worker processes", err=True)
     with reporter(verbose, colour=_colour(stream=sys.stderr)) as progress:
         results = exp.export(root, ts, do_commit=do_commit, message=message, allow_partial=allow_partial,
                              progress=progress, concurrency=concurrency, parallel_tenants=parallel_tenants,
-                             force=force, full=full)
+                             force=force, full=full, workers=n)
     failed = [r for r in results if r.failed]
     for r in results:
         if r.failed:

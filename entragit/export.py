@@ -11,7 +11,7 @@ import re
 import shutil
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -759,39 +759,51 @@ def _write_one(root: Path, t: Tenant, snap: Snapshot, stats: Stats, do_commit: b
     return r
 
 
+@dataclass(frozen=True)
+class Options:
+    """How each tenant of one export run is read and written (handed to worker processes as it is)."""
+
+    now: dt.datetime  # when the run began: every tenant's audit window starts there
+    do_commit: bool = False
+    message: str | None = None
+    allow_partial: bool = False
+    concurrency: int = 8
+    parallel_tenants: int = 4
+    force: bool = False
+    full: bool = False
+
+
+Outcome = ExportResult | BaseException
+
+
 def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, message: str | None = None,
            allow_partial: bool = False, progress: Callable[[str, Tick], None] | None = None,
            concurrency: int = 8, parallel_tenants: int = 4, force: bool = False,
-           full: bool = False) -> list[ExportResult]:
-    """Export tenants, `parallel_tenants` at a time. Each tenant is read completely before its files
-    are touched (a failed read writes nothing), then written atomically and committed on its own, so
-    one broken tenant among hundreds does not hold back the others; its failure is in its result.
-    Uncommitted changes the new files would overwrite stop that tenant unless `force`. A tenant whose
-    delta state is valid is read incrementally unless `full` (entragit/delta.py).
-    The caller holds the repo lock and has run `recover`."""
+           full: bool = False, workers: int = 1) -> list[ExportResult]:
+    """Export tenants, `parallel_tenants` at a time in each of `workers` processes (entragit/workers.py;
+    1: in this process). Each tenant is read completely before its files are touched (a failed read
+    writes nothing), then written atomically and committed on its own, so one broken tenant among
+    hundreds does not hold back the others; its failure is in its result. Uncommitted changes the new
+    files would overwrite stop that tenant unless `force`. A tenant whose delta state is valid is read
+    incrementally unless `full` (entragit/delta.py). The caller holds the repo lock and has run `recover`."""
     # Taken before reading, so the next export's audit window overlaps this read instead of missing part of it.
-    now = dt.datetime.now(dt.timezone.utc)
-    git_lock = threading.Lock()  # one writer of the work tree and index at a time
+    opts = Options(dt.datetime.now(dt.timezone.utc), do_commit, message, allow_partial, concurrency,
+                   parallel_tenants, force, full)
+    outcomes: list[Outcome] = [ValueError("not exported")] * len(tenants)
+    if workers > 1 and len(tenants) > 1:
+        from entragit import workers as pool
 
-    def write(t: Tenant, snap: Snapshot, stats: Stats, read: Read) -> ExportResult:
-        with git_lock:
-            r = _write_one(root, t, snap, stats, do_commit, message, now, force, read.native)
-            r.read = read.how
-            _keep_delta_state(root, t, read, r)
-            return r
+        outcomes = pool.export(root, tenants, opts, workers, progress)
+    else:
+        queue = iter(range(len(tenants)))
 
-    async def one(t: Tenant, sem: asyncio.Semaphore) -> ExportResult:
-        cb = (lambda tick: progress(t.name, tick)) if progress else None
-        async with sem:
-            snap, stats, read = await read_for_export(root, t, full=full, allow_partial=allow_partial, progress=cb,
-                                                      concurrency=concurrency, native_id=do_commit)
-        return await asyncio.to_thread(write, t, snap, stats, read)
+        async def take() -> int | None:
+            return next(queue, None)
 
-    async def run_all() -> list[ExportResult | BaseException]:
-        sem = asyncio.Semaphore(max(1, parallel_tenants))
-        return await asyncio.gather(*(one(t, sem) for t in tenants), return_exceptions=True)
+        def done(i: int, o: Outcome) -> None:
+            outcomes[i] = o
 
-    outcomes = asyncio.run(run_all())
+        asyncio.run(export_each(root, tenants, opts, take, done, progress, threading.Lock()))
     if len(tenants) == 1 and isinstance(outcomes[0], BaseException):
         raise outcomes[0]  # one tenant: its error is the command's error
     results = []
@@ -803,6 +815,46 @@ def export(root: Path, tenants: list[Tenant], *, do_commit: bool = False, messag
         else:
             results.append(o)
     return results
+
+
+async def export_each(root: Path, tenants: list[Tenant], opts: Options, take: Callable[[], Awaitable[int | None]],
+                      done: Callable[[int, Outcome], None], progress: Callable[[str, Tick], None] | None,
+                      git_lock: Any) -> None:
+    """Export `tenants[await take()]` until take() says None, reading `opts.parallel_tenants` at a time
+    and handing each outcome to `done`. A tenant read waits for its write in the background while the
+    next one is read. `git_lock` keeps the work tree and index to one writer: a lock of every process
+    of the run."""
+
+    def write(t: Tenant, snap: Snapshot, stats: Stats, read: Read) -> ExportResult:
+        with git_lock:
+            r = _write_one(root, t, snap, stats, opts.do_commit, opts.message, opts.now, opts.force, read.native)
+            r.read = read.how
+            _keep_delta_state(root, t, read, r)
+            return r
+
+    async def written(i: int, snap: Snapshot, stats: Stats, read: Read) -> None:
+        try:
+            done(i, await asyncio.to_thread(write, tenants[i], snap, stats, read))
+        except Exception as e:  # noqa: BLE001 - one tenant's failure is its outcome; the others go on
+            done(i, e)
+
+    writes: list[asyncio.Task[None]] = []
+
+    async def reader() -> None:
+        while (i := await take()) is not None:
+            t = tenants[i]
+            cb = (lambda tick, name=t.name: progress(name, tick)) if progress else None
+            try:
+                snap, stats, read = await read_for_export(root, t, full=opts.full, allow_partial=opts.allow_partial,
+                                                          progress=cb, concurrency=opts.concurrency,
+                                                          native_id=opts.do_commit)
+            except Exception as e:  # noqa: BLE001
+                done(i, e)
+                continue
+            writes.append(asyncio.create_task(written(i, snap, stats, read)))
+
+    await asyncio.gather(*(reader() for _ in range(max(1, min(opts.parallel_tenants, len(tenants))))))
+    await asyncio.gather(*writes)
 
 
 def shard(tenants: list[Tenant], spec: str) -> list[Tenant]:
